@@ -1,0 +1,98 @@
+/*
+ * Internal plumbing shared by every part of the library: allocation through
+ * the policy's allocator, a bump arena, checked int64 arithmetic.
+ * Nothing here is exported.
+ */
+#ifndef LOY_CORE_H
+#define LOY_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "loyalty.h"
+
+#define LOY_INTERNAL __attribute__((visibility("hidden")))
+#define LOY_UNUSED(x) ((void)(x))
+#define LOY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------ allocation */
+
+/* A resolved allocator: every pointer is set. */
+typedef struct loy_alloc {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} loy_alloc;
+
+LOY_INTERNAL void loy_alloc_resolve(loy_alloc *out, const loy_allocator *in);
+LOY_INTERNAL extern const loy_alloc loy_default_alloc;
+
+static inline void *loy_malloc(const loy_alloc *a, size_t n) { return a->malloc_fn(a->ctx, n ? n : 1); }
+static inline void *loy_realloc(const loy_alloc *a, void *p, size_t n) { return a->realloc_fn(a->ctx, p, n ? n : 1); }
+static inline void loy_free(const loy_alloc *a, void *p) { if (p) a->free_fn(a->ctx, p); }
+LOY_INTERNAL void *loy_calloc(const loy_alloc *a, size_t count, size_t size);
+LOY_INTERNAL char *loy_strdup(const loy_alloc *a, const char *s);
+LOY_INTERNAL char *loy_strndup(const loy_alloc *a, const char *s, size_t n);
+
+/*
+ * Grow a dynamic array so that it holds at least `need` elements of `elem`
+ * bytes. Returns false (array untouched) when the allocation fails or the
+ * size would overflow. Capacity at least doubles, so appends are amortised.
+ */
+LOY_INTERNAL bool loy_grow(const loy_alloc *a, void **items, size_t *cap, size_t need, size_t elem);
+#define LOY_GROW(alloc, arr, capv, need) \
+    loy_grow((alloc), (void **)&(arr), &(capv), (need), sizeof(*(arr)))
+
+/* ----------------------------------------------------------------- arena */
+
+/*
+ * A bump allocator whose chunks are kept across resets, so a result reused
+ * for many decisions stops allocating once it has seen its largest one.
+ * Allocations are 8-byte aligned. loy_arena_alloc returns NULL on NOMEM.
+ */
+typedef struct loy_arena_chunk loy_arena_chunk;
+typedef struct loy_arena {
+    const loy_alloc *alloc;
+    loy_arena_chunk *head;     /* chunk being filled */
+    loy_arena_chunk *first;    /* all chunks, in order, for reuse */
+    size_t used;               /* bytes used in head */
+} loy_arena;
+
+LOY_INTERNAL void loy_arena_init(loy_arena *arena, const loy_alloc *alloc);
+LOY_INTERNAL void *loy_arena_alloc(loy_arena *arena, size_t size);
+LOY_INTERNAL char *loy_arena_strndup(loy_arena *arena, const char *s, size_t n);
+LOY_INTERNAL char *loy_arena_strdup(loy_arena *arena, const char *s);
+/* printf into the arena; NULL on NOMEM. */
+LOY_INTERNAL char *loy_arena_printf(loy_arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+LOY_INTERNAL void loy_arena_reset(loy_arena *arena);
+LOY_INTERNAL void loy_arena_release(loy_arena *arena);
+
+/* ------------------------------------------------------ checked arithmetic */
+
+/* Each returns false on int64 overflow, leaving *out unspecified. */
+static inline bool loy_add(int64_t a, int64_t b, int64_t *out) { return !__builtin_add_overflow(a, b, out); }
+static inline bool loy_sub(int64_t a, int64_t b, int64_t *out) { return !__builtin_sub_overflow(a, b, out); }
+static inline bool loy_mul(int64_t a, int64_t b, int64_t *out) { return !__builtin_mul_overflow(a, b, out); }
+
+/*
+ * Exact rational arithmetic on 128-bit intermediates: a*b/c with the
+ * rounding asked for (c > 0). Returns false when the rounded result leaves
+ * int64. Intermediates never overflow for int64 inputs.
+ */
+typedef enum loy_round { LOY_ROUND_FLOOR = 0, LOY_ROUND_NEAREST = 1, LOY_ROUND_CEIL = 2 } loy_round;
+LOY_INTERNAL bool loy_muldiv(int64_t a, int64_t b, int64_t c, loy_round mode, int64_t *out);
+/* Round the rational num/den (den > 0, both __int128) to int64. */
+LOY_INTERNAL bool loy_round_q(__int128 num, __int128 den, loy_round mode, int64_t *out);
+
+/* --------------------------------------------------------------- strings */
+
+static inline bool loy_streq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,216 @@
+/* Proleptic Gregorian dates as day numbers; instants of POLICY.md §1. */
+#include "date.h"
+
+#include <stdio.h>
+
+bool loy_is_leap(int32_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int loy_days_in_month(int32_t y, int32_t m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && loy_is_leap(y))
+        return 29;
+    return dim[m - 1];
+}
+
+bool loy_ymd_valid(int32_t y, int32_t m, int32_t d)
+{
+    return y >= 0 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= loy_days_in_month(y, m);
+}
+
+/* Days since 1970-01-01 (H. Hinnant's days_from_civil), valid for years >= 0. */
+loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    y -= m <= 2;
+    const int32_t era = (y >= 0 ? y : y - 399) / 400;
+    const int32_t yoe = y - era * 400;
+    const int32_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+loy_ymd loy_day_to_ymd(loy_day z)
+{
+    z += 719468;
+    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int32_t doe = z - era * 146097;
+    const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int32_t mp = (5 * doy + 2) / 153;
+    loy_ymd r;
+    r.d = doy - (153 * mp + 2) / 5 + 1;
+    r.m = mp < 10 ? mp + 3 : mp - 9;
+    r.y = yoe + era * 400 + (r.m <= 2);
+    return r;
+}
+
+loy_day loy_day_max(void) { return loy_day_from_ymd(9999, 12, 31); }
+loy_day loy_day_min(void) { return loy_day_from_ymd(0, 1, 1); }
+
+int loy_weekday(loy_day day)
+{
+    /* 1970-01-01 was a Thursday (3 with Monday = 0). */
+    int32_t w = (day + 3) % 7;
+    if (w < 0)
+        w += 7;
+    return (int)w;
+}
+
+loy_day loy_week_start(loy_day day)
+{
+    return day - loy_weekday(day);
+}
+
+loy_month loy_month_of(loy_day day)
+{
+    return loy_month_of_ymd(loy_day_to_ymd(day));
+}
+
+loy_day loy_month_first_day(loy_month month)
+{
+    return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
+}
+
+loy_day loy_month_last_day(loy_month month)
+{
+    int32_t y = month / 12, m = month % 12 + 1;
+    return loy_day_from_ymd(y, m, loy_days_in_month(y, m));
+}
+
+bool loy_add_months(loy_day day, int64_t n, loy_day *out)
+{
+    loy_ymd v = loy_day_to_ymd(day);
+    int64_t mi = (int64_t)v.y * 12 + (v.m - 1) + n;
+    if (mi < 0 || mi > 9999LL * 12 + 11)
+        return false;
+    int32_t y = (int32_t)(mi / 12), m = (int32_t)(mi % 12) + 1;
+    int32_t dim = loy_days_in_month(y, m);
+    *out = loy_day_from_ymd(y, m, v.d > dim ? dim : v.d);
+    return true;
+}
+
+bool loy_add_days(loy_day day, int64_t n, loy_day *out)
+{
+    int64_t r = (int64_t)day + n;
+    if (r < loy_day_min() || r > loy_day_max())
+        return false;
+    *out = (loy_day)r;
+    return true;
+}
+
+static bool digits(const char *s, size_t n, int32_t *out)
+{
+    int32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool loy_parse_date(const char *s, size_t len, loy_day *out)
+{
+    int32_t y, m, d;
+    if (len != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+        return false;
+    if (!loy_ymd_valid(y, m, d))
+        return false;
+    *out = loy_day_from_ymd(y, m, d);
+    return true;
+}
+
+bool loy_parse_month(const char *s, size_t len, loy_month *out)
+{
+    int32_t y, m;
+    if (len != 7 || s[4] != '-')
+        return false;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || m < 1 || m > 12)
+        return false;
+    *out = y * 12 + (m - 1);
+    return true;
+}
+
+void loy_format_date(loy_day day, char out[11])
+{
+    loy_ymd v = loy_day_to_ymd(day);
+    snprintf(out, 11, "%04d-%02d-%02d", (int)v.y % 10000, (int)v.m % 100, (int)v.d % 100);
+}
+
+void loy_format_month(loy_month month, char out[8])
+{
+    snprintf(out, 8, "%04d-%02d", (int)(month / 12) % 10000, (int)(month % 12 + 1) % 100);
+}
+
+bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
+{
+    int32_t hh, mi, ss;
+    loy_day date;
+    if (len < 20)
+        return false;
+    if (!loy_parse_date(s, 10, &date))
+        return false;
+    if ((s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        return false;
+    if (!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &ss))
+        return false;
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    size_t i = 19;
+    int64_t micros = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        size_t start = i, nd = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (nd < 6)
+                micros = micros * 10 + (s[i] - '0');
+            nd++;
+            i++;
+        }
+        if (i == start)
+            return false;
+        for (; nd < 6; nd++)
+            micros *= 10;
+    }
+    if (i >= len)
+        return false;
+    int32_t offset = 0;
+    if (s[i] == 'Z' || s[i] == 'z') {
+        i++;
+    } else if (s[i] == '+' || s[i] == '-') {
+        int32_t oh, om;
+        if (len - i != 6 || s[i + 3] != ':')
+            return false;
+        if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        offset = oh * 60 + om;
+        if (s[i] == '-')
+            offset = -offset;
+        i += 6;
+    } else {
+        return false;
+    }
+    if (i != len)
+        return false;
+    out->date = date;
+    out->seconds = hh * 3600 + mi * 60 + ss;
+    out->offset_min = offset;
+    int64_t local_s = (int64_t)date * 86400 + out->seconds;
+    out->utc_us = (local_s - (int64_t)offset * 60) * 1000000 + micros;
+    return true;
+}
+
+bool loy_parse_hhmm(const char *s, size_t len, int32_t *minutes)
+{
+    int32_t h, m;
+    if (len != 5 || s[2] != ':' || !digits(s, 2, &h) || !digits(s + 3, 2, &m) || h > 23 || m > 59)
+        return false;
+    *minutes = h * 60 + m;
+    return true;
+}

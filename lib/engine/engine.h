@@ -1,0 +1,149 @@
+/*
+ * Evaluation of one event (POLICY.md §10.1), split along its steps. Each
+ * file of lib/engine/ holds one room:
+ *
+ *   apply.c      loy_apply: validation, duplicate/order refusal, working copy,
+ *                the six steps in order, commit or roll back; the summary
+ *   validate.c   step 1: an event's fields (LOY_E_INVALID_EVENT / OVERFLOW)
+ *   lots.c       points lots: credit, release, expiry, debit, debt (§4.2, §4.4)
+ *   metrics.c    monthly buckets and windows (§3.1), growth (§3.2)
+ *   earn.c       points on an order (§4.1)
+ *   returns.c    clawback (§4.2)
+ *   actions.c    actions and their limits (§4.3); limit periods (shared)
+ *   redeem.c     redemption (§4.5)
+ *   tiers.c      upgrade (§3.3) and reviews (§3.4)
+ *   cond.c       conditions (§9): evaluation and closed-reasons
+ *   gifts.c      upgrade, birthday, surprise, spend gifts (§5)
+ *   benefits.c   benefits: query and use (§6)
+ *   paid.c       paid plans (§7)
+ *   lifecycle.c  stages (§8)
+ *
+ * Every step works on the working copy ctx->m; a step that refuses the
+ * event sets ctx->code/ctx->message (and ctx->reasons) and returns false,
+ * and apply.c throws the working copy away.
+ */
+#ifndef LOY_ENGINE_H
+#define LOY_ENGINE_H
+
+#include "../core.h"
+#include "../date.h"
+#include "../event.h"
+#include "../member.h"
+#include "../policy.h"
+#include "../result.h"
+
+typedef struct loy_ctx {
+    const loy_policy *p;
+    loy_member *m;                  /* the working copy */
+    const loy_event *ev;            /* NULL for a benefits query */
+    loy_result *r;
+    loy_instant at;                 /* the event's (or query's) instant */
+    loy_day day;                    /* its local date D */
+    const char *channel;            /* NULL: none */
+    const char *store;              /* NULL: none */
+    int32_t stage_at_start;         /* for the `lifecycle` predicate */
+    const loy_line *line;           /* the line under evaluation (multipliers), else NULL */
+    int64_t order_spend;            /* order: points-eligible spend (order_at_least) */
+    bool is_order;
+    bool no_event;                  /* initial stage of a new/imported member (§8): channel, store,
+                                       time and lifecycle predicates do not hold */
+    bool is_query;                  /* a benefits query (§6): no event id, nothing remembered */
+
+    loy_node *effects;              /* r's effects list */
+    loy_node *trace;                /* r's trace list; NULL when not tracing */
+
+    int code;                       /* refusal */
+    const char *message;            /* in r's arena */
+    loy_node *reasons;              /* refused benefit use: the reasons list */
+} loy_ctx;
+
+/* Refuse the event: sets ctx->code and a formatted message. Returns false. */
+LOY_INTERNAL bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Append a trace entry {"rule": rule, "applied": applied, "why": ...} when tracing. */
+LOY_INTERNAL void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Append an effect map with "type": type to ctx->effects and return it. */
+LOY_INTERNAL loy_node *loy_effect(loy_ctx *c, const char *type);
+
+/* ----------------------------------------------------- validate.c (step 1) */
+/* Checks the event's fields; on failure fills code+message (event id may be
+ * unusable: *id_ok false then). */
+LOY_INTERNAL bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok);
+
+/* ---------------------------------------------------------------- lots.c */
+/* Expiry date of a credit made on `day` under the policy (LOY_DAY_NONE: never). */
+LOY_INTERNAL bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out);
+/* Credit available points (repays debt first); false on overflow/NOMEM (refuses). */
+LOY_INTERNAL bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires);
+/* Add a pending lot for an order. */
+LOY_INTERNAL bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires,
+                                       loy_day pending_until, const char *order_id);
+/* Step 2: release due pending lots, then expire lots (effects in order). */
+LOY_INTERNAL bool loy_lots_release(loy_ctx *c);
+LOY_INTERNAL bool loy_lots_expire(loy_ctx *c);
+/* Take up to `points` from available lots, soonest-expiring first; returns taken. */
+LOY_INTERNAL int64_t loy_lots_take(loy_member *m, int64_t points);
+LOY_INTERNAL int64_t loy_points_available(const loy_member *m);   /* lots - debt */
+LOY_INTERNAL int64_t loy_points_pending(const loy_member *m);
+
+/* ------------------------------------------------------------- metrics.c */
+/* The bucket of a month, created when missing (NULL on NOMEM). */
+LOY_INTERNAL loy_month_bucket *loy_bucket(loy_member *m, loy_month month);
+/* Sum of a metric over [from, to] months kept (LOY_METRIC_*). */
+LOY_INTERNAL bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out);
+/* The tier metric as of a date (§3.1 windows). */
+LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
+/* Qualifying spend in tiers.window as of a date (spend_in_window_at_least). */
+LOY_INTERNAL bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
+/* Drop buckets older than policy->months_kept before `now`. */
+LOY_INTERNAL void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now);
+
+/* --------------------------------------------------------------- earn.c */
+LOY_INTERNAL bool loy_step_order(loy_ctx *c);
+/* ------------------------------------------------------------ returns.c */
+LOY_INTERNAL bool loy_step_return(loy_ctx *c);
+/* ------------------------------------------------------------ actions.c */
+LOY_INTERNAL bool loy_step_action(loy_ctx *c);
+/* First day of the limit period containing `day`. */
+LOY_INTERNAL loy_day loy_period_start(loy_period per, loy_day day);
+/* ------------------------------------------------------------- redeem.c */
+LOY_INTERNAL bool loy_step_redeem(loy_ctx *c);
+/* -------------------------------------------------------------- tiers.c */
+LOY_INTERNAL bool loy_run_reviews(loy_ctx *c);       /* step 2 */
+LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_upgrade) */
+
+/* --------------------------------------------------------------- cond.c */
+/* Does `when` hold (NULL holds)? Line predicates look at c->line. */
+LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
+/* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
+LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
+
+/* -------------------------------------------------------------- gifts.c */
+/* Step 4: gifts for a move from tier `from` up to tier `to`. */
+LOY_INTERNAL bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to);
+/* Step 5: birthday, surprise, spend gifts. */
+LOY_INTERNAL bool loy_step_gifts(loy_ctx *c);
+
+/* ----------------------------------------------------------- benefits.c */
+LOY_INTERNAL bool loy_step_use_benefit(loy_ctx *c);
+/* The benefits list of a query, into `list`. */
+LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list);
+
+/* --------------------------------------------------------------- paid.c */
+LOY_INTERNAL bool loy_paid_end(loy_ctx *c);          /* step 2 */
+LOY_INTERNAL bool loy_step_join_paid(loy_ctx *c);    /* step 3 */
+LOY_INTERNAL void loy_paid_add_savings(loy_ctx *c, int64_t savings); /* step 3 of an order */
+
+/* ---------------------------------------------------------- lifecycle.c */
+/* The stage a member's conditions give now (-1 without lifecycle). */
+LOY_INTERNAL int32_t loy_stage_for(loy_ctx *c);
+LOY_INTERNAL bool loy_step_lifecycle(loy_ctx *c);    /* step 6 */
+
+/* ------------------------------------------------------------- apply.c */
+/* The member summary map of §11.3 for a member. */
+LOY_INTERNAL loy_node *loy_member_summary(loy_result *r, const loy_member *m);
+/* Step 2 on a working copy (used by loy_apply and by benefit queries). */
+LOY_INTERNAL bool loy_housekeeping(loy_ctx *c);
+
+#endif

@@ -1,0 +1,261 @@
+/* The loy_event handle: setters that copy into reusable buffers. */
+#include "event.h"
+
+#include "policy.h"
+
+bool loy_sbuf_set(const loy_alloc *a, loy_sbuf *b, const char *s, size_t len)
+{
+    if (!s) {
+        b->set = false;
+        b->len = 0;
+        return true;
+    }
+    if (len == SIZE_MAX)
+        return false;
+    if (!LOY_GROW(a, b->s, b->cap, len + 1))
+        return false;
+    memcpy(b->s, s, len);
+    b->s[len] = '\0';
+    b->len = len;
+    b->set = true;
+    return true;
+}
+
+void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
+{
+    loy_free(a, b->s);
+    b->s = NULL;
+    b->cap = b->len = 0;
+    b->set = false;
+}
+
+static bool sset(loy_event *e, loy_sbuf *b, const char *s)
+{
+    return loy_sbuf_set(e->alloc, b, s, s ? strlen(s) : 0);
+}
+
+const char *loy_event_type_name(loy_event_type type)
+{
+    switch (type) {
+    case LOY_EVENT_ORDER: return "order";
+    case LOY_EVENT_RETURN: return "return";
+    case LOY_EVENT_ACTION: return "action";
+    case LOY_EVENT_REDEEM: return "redeem";
+    case LOY_EVENT_USE_BENEFIT: return "use_benefit";
+    case LOY_EVENT_JOIN_PAID: return "join_paid";
+    case LOY_EVENT_PROFILE: return "profile";
+    case LOY_EVENT_TICK: return "tick";
+    }
+    return "event";
+}
+
+int loy_event_new(loy_event **out, const loy_policy *policy)
+{
+    if (!out || !policy)
+        return LOY_E_INVALID_ARG;
+    *out = NULL;
+    loy_event *e = loy_calloc(&policy->alloc, 1, sizeof *e);
+    if (!e)
+        return LOY_E_NOMEM;
+    e->alloc = &policy->alloc;
+    *out = e;
+    return LOY_OK;
+}
+
+void loy_event_free(loy_event *e)
+{
+    if (!e)
+        return;
+    const loy_alloc *a = e->alloc;
+    loy_sbuf *bufs[] = {&e->id, &e->at, &e->channel, &e->store, &e->orig_id, &e->orig_at,
+                        &e->kind, &e->benefit, &e->plan, &e->birthday};
+    for (size_t i = 0; i < LOY_ARRAY_LEN(bufs); i++)
+        loy_sbuf_free(a, bufs[i]);
+    for (size_t i = 0; i < e->line_cap; i++) {
+        loy_sbuf_free(a, &e->lines[i].sku);
+        loy_sbuf_free(a, &e->lines[i].category);
+    }
+    loy_free(a, e->lines);
+    for (size_t i = 0; i < e->tag_cap; i++)
+        loy_sbuf_free(a, &e->tags[i]);
+    loy_free(a, e->tags);
+    loy_free(a, e);
+}
+
+int loy_event_reset(loy_event *e, loy_event_type type, const char *id, const char *at)
+{
+    if (!e)
+        return LOY_E_INVALID_ARG;
+    if (type < LOY_EVENT_ORDER || type > LOY_EVENT_TICK)
+        return LOY_E_INVALID_ARG;
+    e->type = type;
+    e->fields = 0;
+    e->channel.set = e->store.set = false;
+    e->orig_id.set = e->orig_at.set = false;
+    e->kind.set = e->benefit.set = e->plan.set = e->birthday.set = false;
+    e->line_count = 0;
+    e->tag_count = 0;
+    e->savings = e->amount = e->orig_amount = e->orig_points = 0;
+    e->points = e->order_amount = 0;
+    if (!sset(e, &e->id, id) || !sset(e, &e->at, at))
+        return LOY_E_NOMEM;
+    return LOY_OK;
+}
+
+static int need(const loy_event *e, bool ok)
+{
+    if (!e)
+        return LOY_E_INVALID_ARG;
+    return ok ? LOY_OK : LOY_E_INVALID_ARG;
+}
+
+int loy_event_set_channel(loy_event *e, const char *channel)
+{
+    if (!e)
+        return LOY_E_INVALID_ARG;
+    return sset(e, &e->channel, channel) ? LOY_OK : LOY_E_NOMEM;
+}
+
+int loy_event_set_store(loy_event *e, const char *store)
+{
+    if (!e)
+        return LOY_E_INVALID_ARG;
+    return sset(e, &e->store, store) ? LOY_OK : LOY_E_NOMEM;
+}
+
+int loy_event_set_savings(loy_event *e, int64_t savings)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_ORDER);
+    if (rc == LOY_OK) {
+        e->savings = savings;
+        e->fields |= LOY_F_SAVINGS;
+    }
+    return rc;
+}
+
+int loy_event_add_line(loy_event *e, const char *sku, const char *category, int64_t amount,
+                       int64_t qty)
+{
+    int rc = need(e, e && (e->type == LOY_EVENT_ORDER || e->type == LOY_EVENT_RETURN));
+    if (rc != LOY_OK)
+        return rc;
+    size_t old_cap = e->line_cap;
+    if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
+        return LOY_E_NOMEM;
+    if (e->line_cap > old_cap)
+        memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
+    loy_line *l = &e->lines[e->line_count];
+    if (!sset(e, &l->sku, sku) || !sset(e, &l->category, category))
+        return LOY_E_NOMEM;
+    l->amount = amount;
+    l->qty = qty;
+    e->line_count++;
+    e->fields |= LOY_F_LINES;
+    return LOY_OK;
+}
+
+int loy_event_set_amount(loy_event *e, int64_t amount)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_RETURN);
+    if (rc == LOY_OK) {
+        e->amount = amount;
+        e->fields |= LOY_F_AMOUNT;
+    }
+    return rc;
+}
+
+int loy_event_set_original(loy_event *e, const char *order_id, const char *at, int64_t amount,
+                           int64_t points)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_RETURN);
+    if (rc != LOY_OK)
+        return rc;
+    if (!sset(e, &e->orig_id, order_id) || !sset(e, &e->orig_at, at))
+        return LOY_E_NOMEM;
+    e->orig_amount = amount;
+    e->orig_points = points;
+    e->fields |= LOY_F_ORIGINAL;
+    return LOY_OK;
+}
+
+int loy_event_set_kind(loy_event *e, const char *kind)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_ACTION);
+    if (rc != LOY_OK)
+        return rc;
+    return sset(e, &e->kind, kind) ? LOY_OK : LOY_E_NOMEM;
+}
+
+int loy_event_set_points(loy_event *e, int64_t points)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_REDEEM);
+    if (rc == LOY_OK) {
+        e->points = points;
+        e->fields |= LOY_F_POINTS;
+    }
+    return rc;
+}
+
+int loy_event_set_order_amount(loy_event *e, int64_t order_amount)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_REDEEM);
+    if (rc == LOY_OK) {
+        e->order_amount = order_amount;
+        e->fields |= LOY_F_ORDER_AMOUNT;
+    }
+    return rc;
+}
+
+int loy_event_set_benefit(loy_event *e, const char *benefit)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_USE_BENEFIT);
+    if (rc != LOY_OK)
+        return rc;
+    return sset(e, &e->benefit, benefit) ? LOY_OK : LOY_E_NOMEM;
+}
+
+int loy_event_set_plan(loy_event *e, const char *plan)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_JOIN_PAID);
+    if (rc != LOY_OK)
+        return rc;
+    return sset(e, &e->plan, plan) ? LOY_OK : LOY_E_NOMEM;
+}
+
+int loy_event_set_birthday(loy_event *e, const char *date)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_PROFILE);
+    if (rc != LOY_OK)
+        return rc;
+    if (!sset(e, &e->birthday, date))
+        return LOY_E_NOMEM;
+    e->fields |= LOY_F_BIRTHDAY;
+    return LOY_OK;
+}
+
+int loy_event_clear_tags(loy_event *e)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_PROFILE);
+    if (rc == LOY_OK) {
+        e->tag_count = 0;
+        e->fields |= LOY_F_TAGS;
+    }
+    return rc;
+}
+
+int loy_event_add_tag(loy_event *e, const char *tag)
+{
+    int rc = need(e, e && e->type == LOY_EVENT_PROFILE && tag);
+    if (rc != LOY_OK)
+        return rc;
+    size_t old_cap = e->tag_cap;
+    if (!LOY_GROW(e->alloc, e->tags, e->tag_cap, e->tag_count + 1))
+        return LOY_E_NOMEM;
+    if (e->tag_cap > old_cap)
+        memset(e->tags + old_cap, 0, (e->tag_cap - old_cap) * sizeof *e->tags);
+    if (!sset(e, &e->tags[e->tag_count], tag))
+        return LOY_E_NOMEM;
+    e->tag_count++;
+    e->fields |= LOY_F_TAGS;
+    return LOY_OK;
+}

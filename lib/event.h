@@ -1,0 +1,70 @@
+/*
+ * An event as the setters of loy_event_* built it (lib/event.c). Values are
+ * stored as given; loy_apply validates them (lib/engine/validate.c). String
+ * buffers are reused across loy_event_reset, so a reused event stops
+ * allocating.
+ */
+#ifndef LOY_EVENT_H
+#define LOY_EVENT_H
+
+#include "core.h"
+#include "date.h"
+
+/* A reusable owned string: NULL/absent when !set. */
+typedef struct loy_sbuf {
+    char *s;
+    size_t len;
+    size_t cap;
+    bool set;
+} loy_sbuf;
+
+typedef struct loy_line {
+    loy_sbuf sku;                   /* optional */
+    loy_sbuf category;              /* optional */
+    int64_t amount;
+    int64_t qty;
+} loy_line;
+
+/* Bits of loy_event.fields: which optional or required fields were set. */
+enum {
+    LOY_F_SAVINGS = 1u << 0,
+    LOY_F_AMOUNT = 1u << 1,
+    LOY_F_ORIGINAL = 1u << 2,
+    LOY_F_POINTS = 1u << 3,
+    LOY_F_ORDER_AMOUNT = 1u << 4,
+    LOY_F_BIRTHDAY = 1u << 5,       /* birthday given (possibly null: birthday.set false) */
+    LOY_F_TAGS = 1u << 6,
+    LOY_F_LINES = 1u << 7
+};
+
+struct loy_event {
+    const loy_alloc *alloc;
+    loy_event_type type;            /* 0 until reset */
+    unsigned fields;
+    loy_sbuf id;
+    loy_sbuf at;
+    loy_sbuf channel;
+    loy_sbuf store;
+    int64_t savings;
+    loy_line *lines;
+    size_t line_count, line_cap;
+    int64_t amount;                 /* return: refunded amount */
+    loy_sbuf orig_id;
+    loy_sbuf orig_at;
+    int64_t orig_amount;
+    int64_t orig_points;
+    loy_sbuf kind;                  /* action */
+    int64_t points;                 /* redeem */
+    int64_t order_amount;           /* redeem */
+    loy_sbuf benefit;
+    loy_sbuf plan;
+    loy_sbuf birthday;              /* profile: set=false with LOY_F_BIRTHDAY means null */
+    loy_sbuf *tags;
+    size_t tag_count, tag_cap;
+};
+
+LOY_INTERNAL bool loy_sbuf_set(const loy_alloc *a, loy_sbuf *b, const char *s, size_t len);
+LOY_INTERNAL void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b);
+LOY_INTERNAL const char *loy_event_type_name(loy_event_type type);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * A member's state in memory (POLICY.md §10). Entries refer to the policy
+ * the handle was made or loaded under by index; the state bytes
+ * (lib/state/) name them by id, so a state survives a changed policy.
+ *
+ * Every array is owned by the member and grows only (capacity kept), so a
+ * handle reused for many members stops allocating.
+ */
+#ifndef LOY_MEMBER_H
+#define LOY_MEMBER_H
+
+#include "core.h"
+#include "date.h"
+#include "policy.h"
+
+#define LOY_RECENT_IDS 256          /* event ids remembered, at least (§10) */
+
+typedef struct loy_lot {
+    int64_t points;                 /* > 0 */
+    loy_day expires;                /* last day; LOY_DAY_NONE: never */
+    loy_day pending_until;          /* LOY_DAY_NONE: available */
+    loy_day credited;               /* local date of the credit */
+    uint32_t seq;                   /* credit order, for "in credit order" */
+    char *order_id;                 /* pending order lots: the order's id (owned); else NULL */
+    size_t order_id_cap;
+} loy_lot;
+
+typedef struct loy_month_bucket {
+    loy_month month;
+    int64_t spend;                  /* qualifying spend, money */
+    int64_t orders;
+    int64_t growth;
+    int64_t points_earned;
+} loy_month_bucket;
+
+typedef struct loy_counter {
+    int32_t index;                  /* action or benefit index in the policy */
+    loy_limit_kind kind;            /* the limit kind the count was made under */
+    loy_period per;                 /* and its period (LOY_LIMIT_PER) */
+    loy_day period_start;           /* first day of the counted period */
+    int64_t count;
+} loy_counter;
+
+typedef struct loy_gift_mark {
+    int32_t index;                  /* surprise or spend gift index */
+    int32_t period;                 /* surprise: year or 0 (lifetime); spend: month (loy_month) or year */
+} loy_gift_mark;
+
+struct loy_member {
+    const loy_policy *policy;
+    const loy_alloc *alloc;         /* the policy's */
+    bool initialised;               /* has an id and a joining date */
+    bool fresh;                     /* no event accepted yet: import calls allowed */
+
+    char *id;
+    size_t id_cap;
+    loy_day joined;
+    loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
+    char **tags;
+    size_t tag_count, tag_cap;
+    size_t *tag_caps;
+
+    int32_t tier;                   /* tier index */
+    loy_day tier_since;
+    loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
+
+    loy_lot *lots;                  /* available and pending, sorted: expires ascending, never last, then seq */
+    size_t lot_count, lot_cap;
+    int64_t debt;                   /* >= 0; only with negative_balance */
+    uint32_t next_seq;
+
+    loy_month_bucket *months;       /* ascending by month; only months kept (policy->months_kept) */
+    size_t month_count, month_cap;
+    int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
+    int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
+    loy_day last_order;             /* LOY_DAY_NONE: none */
+
+    loy_counter *actions;           /* action limit counters */
+    size_t action_count, action_cap;
+    loy_counter *benefit_uses;      /* benefit limit counters */
+    size_t benefit_use_count, benefit_use_cap;
+
+    uint8_t *upgrade_given;         /* per tier index: 1 when that tier's upgrade gift was given */
+    size_t upgrade_given_cap;
+    int32_t *birthday_years;        /* occurrence years whose birthday gift was given, ascending */
+    size_t birthday_year_count, birthday_year_cap;
+    loy_gift_mark *surprise_given;
+    size_t surprise_given_count, surprise_given_cap;
+    loy_gift_mark *spend_given;     /* calendar month / year periods only */
+    size_t spend_given_count, spend_given_cap;
+
+    int32_t plan;                   /* running plan index, -1: none */
+    loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
+    loy_day plan_until;             /* last day */
+    int64_t plan_fees;
+    int64_t plan_savings;
+
+    int32_t stage;                  /* stage index, -1: null */
+
+    bool has_last_event;
+    loy_instant last_event;         /* instant of the last accepted event */
+
+    loy_day cap_day;                /* the local date day_points counts */
+    int64_t day_points;             /* order points credited on cap_day */
+
+    uint64_t recent[LOY_RECENT_IDS]; /* XXH3-64 of accepted event ids, a ring */
+    uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
+    uint32_t recent_pos;            /* next slot to write */
+
+    /* handle-owned scratch, not state */
+    char error[256];
+    uint8_t *bytes;                 /* loy_member_to_bytes output */
+    size_t bytes_cap;
+};
+
+/* Reset to an empty, uninitialised state (keeps capacity). */
+LOY_INTERNAL void loy_member_clear(loy_member *m);
+/* dst becomes an exact copy of src (same policy). false on NOMEM (dst then cleared). */
+LOY_INTERNAL bool loy_member_copy(loy_member *dst, const loy_member *src);
+/* Exchange the whole states of two handles of the same policy. */
+LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
+/* Set the handle's error message (printf-style). Returns code. */
+LOY_INTERNAL int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Stage as of a date with no event (§8: new and imported members). */
+LOY_INTERNAL void loy_member_initial_stage(loy_member *m);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * The compiled policy: what the loader (lib/policy/) makes of a YAML file and
+ * what the engine (lib/engine/) reads. Immutable once built; every pointer
+ * points into the policy's own arena, so a policy is freed in one go.
+ *
+ * Units: money is int64 minor units of the policy's currency; a "fix" is a
+ * decimal with 4 fraction digits scaled by 10^4 (1.5 -> 15000); points,
+ * counts, days and months are plain integers. Tiers, plans, stages,
+ * benefits, actions and gifts are referred to by their index in the arrays
+ * below (policy order); ids are NUL-terminated UTF-8.
+ */
+#ifndef LOY_POLICY_H
+#define LOY_POLICY_H
+
+#include "core.h"
+#include "date.h"
+
+typedef int64_t loy_fix;
+#define LOY_FIX_ONE 10000
+
+/* A list of ids as written (exclusions, tags, channels...). */
+typedef struct loy_strs {
+    const char **items;
+    uint32_t count;
+} loy_strs;
+
+LOY_INTERNAL bool loy_strs_has(const loy_strs *set, const char *s);
+
+/* ------------------------------------------------------------- conditions */
+
+typedef enum loy_cond_op {
+    /* groups */
+    LOY_C_MAP = 0,        /* a `when` map: holds when every kid holds; kids are its entries */
+    LOY_C_ALL,            /* all: [MAP...] */
+    LOY_C_ANY,            /* any: [MAP...]; empty never holds */
+    LOY_C_NOT,            /* not: MAP; kids[0] is the map */
+    /* predicates (POLICY.md §9) */
+    LOY_C_TIER,                       /* ints: tier indices */
+    LOY_C_TIER_AT_LEAST,              /* n: tier index */
+    LOY_C_TIER_BELOW,                 /* n: tier index */
+    LOY_C_POINTS_AT_LEAST,            /* n: points */
+    LOY_C_PAID,                       /* word: LOY_PAID_*; ints: plan indices for LOY_PAID_PLANS */
+    LOY_C_MEMBER_DAYS_AT_LEAST,       /* n */
+    LOY_C_ORDERS_AT_LEAST,            /* n */
+    LOY_C_ORDERS_IN_MONTHS,           /* n: months M, n2: at_least N */
+    LOY_C_SPEND_IN_WINDOW_AT_LEAST,   /* n: money */
+    LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST, /* n */
+    LOY_C_LIFECYCLE,                  /* ints: stage indices */
+    LOY_C_TAGS,                       /* strs */
+    LOY_C_WEEKDAY,                    /* ints: 0 = mon .. 6 = sun */
+    LOY_C_DAY_OF_MONTH,               /* ints: 1..31 */
+    LOY_C_MONTH,                      /* ints: 1..12 */
+    LOY_C_DATE_BETWEEN,               /* ints[0..1]: loy_day from, to */
+    LOY_C_TIME_BETWEEN,               /* ints[0..1]: minutes since midnight from, to */
+    LOY_C_BIRTHDAY,                   /* word: LOY_BDAY_* */
+    LOY_C_CHANNEL,                    /* strs */
+    LOY_C_STORE,                      /* strs */
+    LOY_C_ORDER_AT_LEAST,             /* n: money */
+    LOY_C_CATEGORY,                   /* strs; line predicate */
+    LOY_C_SKU                         /* strs; line predicate */
+} loy_cond_op;
+
+enum { LOY_PAID_ACTIVE = 1, LOY_PAID_NONE = 2, LOY_PAID_PLANS = 3 };
+enum { LOY_BDAY_DAY = 1, LOY_BDAY_MONTH = 2, LOY_BDAY_WINDOW = 3 };
+
+typedef struct loy_cond loy_cond;
+struct loy_cond {
+    loy_cond_op op;
+    const char *key;     /* the predicate's name as written ("tier_at_least", "all"...); NULL for a MAP */
+    bool as_list;        /* the value was written as a list: reasons echo it as one */
+    bool has_line_pred;  /* this node or a kid uses category/sku */
+    int word;            /* LOY_PAID_* or LOY_BDAY_* */
+    uint32_t count;      /* number of kids, ints or strs */
+    loy_cond *kids;      /* groups */
+    int32_t *ints;
+    const char **strs;
+    int64_t n;
+    int64_t n2;
+};
+
+/* ----------------------------------------------------------------- limits */
+
+typedef enum loy_limit_kind { LOY_LIMIT_NONE = 0, LOY_LIMIT_ONCE = 1, LOY_LIMIT_PER = 2 } loy_limit_kind;
+typedef enum loy_period { LOY_PER_DAY = 0, LOY_PER_WEEK = 1, LOY_PER_MONTH = 2, LOY_PER_YEAR = 3 } loy_period;
+
+typedef struct loy_limit {
+    loy_limit_kind kind;
+    loy_period per;       /* LOY_LIMIT_PER */
+    int64_t count;        /* LOY_LIMIT_PER, >= 1 */
+} loy_limit;
+
+/* ------------------------------------------------------------------ tiers */
+
+typedef enum loy_qualify { LOY_Q_SPEND = 0, LOY_Q_ORDERS, LOY_Q_POINTS_EARNED, LOY_Q_GROWTH } loy_qualify;
+typedef enum loy_window_kind { LOY_W_LIFETIME = 0, LOY_W_MONTHS, LOY_W_CALENDAR_YEAR } loy_window_kind;
+typedef enum loy_review_kind { LOY_R_NEVER = 0, LOY_R_ANNIVERSARY, LOY_R_CALENDAR_YEAR } loy_review_kind;
+typedef enum loy_downgrade { LOY_DOWN_ONE_LEVEL = 0, LOY_DOWN_TO_QUALIFIED } loy_downgrade;
+
+typedef struct loy_tier {
+    const char *id;
+    const char *name;     /* NULL when not given */
+    int64_t at;           /* 0 for the entry tier; money for spend, else a count */
+    int64_t keep;         /* default `at` */
+} loy_tier;
+
+typedef struct loy_tiers {
+    loy_qualify qualify_on;
+    loy_window_kind window;
+    int32_t window_months;          /* LOY_W_MONTHS: 1..60 */
+    loy_strs exclude_categories;    /* never qualifying spend */
+    loy_strs exclude_skus;
+    loy_review_kind review;
+    loy_downgrade downgrade;
+    int32_t min_hold_months;        /* 0..1200 */
+    loy_tier *levels;               /* ascending; levels[0] is the entry tier */
+    uint32_t count;
+} loy_tiers;
+
+typedef struct loy_growth_action { const char *kind; int64_t growth; } loy_growth_action;
+
+typedef struct loy_growth {
+    bool present;
+    bool has_per_spend;
+    int64_t per_spend_amount;       /* money > 0 */
+    int64_t per_spend_growth;       /* integer */
+    int64_t per_order;
+    loy_growth_action *actions;     /* policy order */
+    uint32_t action_count;
+} loy_growth;
+
+/* ----------------------------------------------------------------- points */
+
+typedef enum loy_stacking { LOY_STACK_MULTIPLY = 0, LOY_STACK_ADD, LOY_STACK_MAX } loy_stacking;
+typedef enum loy_expiry_kind { LOY_EXPIRY_NONE = 0, LOY_EXPIRY_AFTER_MONTHS, LOY_EXPIRY_END_OF_YEAR_PLUS } loy_expiry_kind;
+
+typedef struct loy_multiplier {
+    const char *id;
+    const loy_cond *when;           /* NULL: always */
+    bool by_tier;
+    loy_fix factor;                 /* !by_tier; > 0 */
+    loy_fix *tier_factor;           /* by_tier: per tier index, 0 = tier not listed */
+} loy_multiplier;
+
+typedef struct loy_action {
+    const char *kind;
+    int64_t points;
+    loy_limit limit;
+} loy_action;
+
+typedef struct loy_points {
+    bool has_earn;
+    int64_t rate_amount;            /* money > 0 */
+    int64_t rate_points;            /* integer >= 0 */
+    loy_round rounding;             /* default floor */
+    bool round_per_line;            /* rounding_scope: line */
+    loy_strs exclude_categories;    /* not points-eligible */
+    loy_strs exclude_skus;
+    int64_t min_order;              /* money, default 0 */
+    loy_multiplier *multipliers;
+    uint32_t multiplier_count;
+    loy_stacking stacking;
+    int64_t cap_per_order;          /* -1: none */
+    int64_t cap_per_day;            /* -1: none */
+
+    loy_action *actions;            /* policy order */
+    uint32_t action_count;
+
+    int32_t pending_days;           /* 0..3650 */
+    loy_expiry_kind expiry;
+    int32_t expiry_n;               /* after_months 0..1200 or end_of_year_plus 0..100 */
+
+    bool has_redeem;
+    int64_t redeem_points;          /* rate.points >= 1 */
+    int64_t redeem_amount;          /* rate.amount, money > 0 */
+    int64_t redeem_min_points;      /* default 0 */
+    int64_t redeem_step;            /* default 1 */
+    loy_fix redeem_max_share;       /* default 1.0 (LOY_FIX_ONE) */
+
+    bool negative_balance;
+} loy_points;
+
+/* ------------------------------------------------------------------ gifts */
+
+typedef struct loy_reward {
+    bool has_points;
+    int64_t points;
+    loy_strs coupons;
+    bool has_coupons;
+    loy_strs items;
+    bool has_items;
+    bool has_credit;
+    int64_t credit;                 /* money */
+} loy_reward;
+
+typedef enum loy_bday_window { LOY_BW_MONTH = 0, LOY_BW_DAY, LOY_BW_AROUND } loy_bday_window;
+typedef enum loy_feb29 { LOY_FEB29_FEB28 = 0, LOY_FEB29_MAR1 } loy_feb29;
+typedef enum loy_spend_period { LOY_SP_ORDER = 0, LOY_SP_MONTH, LOY_SP_YEAR } loy_spend_period;
+
+typedef struct loy_surprise {
+    const char *id;
+    const loy_cond *when;           /* NULL: always */
+    int32_t sample;                 /* sample_percent in hundredths: 0..10000 */
+    loy_reward reward;
+    bool per_year;                  /* once: per_year (else lifetime) */
+} loy_surprise;
+
+typedef struct loy_spend_gift {
+    const char *id;
+    loy_spend_period period;
+    int64_t at_least;               /* money */
+    loy_reward reward;
+} loy_spend_gift;
+
+typedef struct loy_gifts {
+    bool has_upgrade;
+    const loy_reward **upgrade;     /* per tier index; NULL: no gift for that tier */
+    bool upgrade_every_time;        /* once: every_time (else lifetime) */
+    bool upgrade_highest;           /* skipped: highest (else each) */
+    uint32_t upgrade_count;         /* by_tier entries */
+
+    bool has_birthday;
+    loy_bday_window bday_window;
+    int32_t bday_before, bday_after; /* LOY_BW_AROUND */
+    int32_t bday_min_member_days;
+    loy_feb29 feb29;
+    const loy_reward **birthday;    /* per tier index; NULL: no gift for that tier */
+    uint32_t birthday_count;        /* by_tier entries */
+
+    loy_surprise *surprise;
+    uint32_t surprise_count;
+    loy_spend_gift *spend;
+    uint32_t spend_count;
+} loy_gifts;
+
+/* --------------------------------------------------------------- benefits */
+
+typedef enum loy_value_kind { LOY_VAL_NONE = 0, LOY_VAL_NUMBER, LOY_VAL_STRING, LOY_VAL_BY_TIER } loy_value_kind;
+
+typedef struct loy_value {
+    loy_value_kind kind;
+    const char *text;               /* NUMBER: normalised decimal text ("0.95", "1"); STRING: the string */
+    struct loy_value *by_tier;      /* BY_TIER: per tier index, kind NONE when not listed */
+} loy_value;
+
+typedef struct loy_benefit {
+    const char *id;
+    const char *name;               /* NULL when not given */
+    const char *kind;               /* purchase | service | activity | product | gift */
+    const loy_cond *when;           /* NULL: open to every member */
+    loy_limit limit;
+    loy_value value;
+} loy_benefit;
+
+/* ------------------------------------------------------------ paid plans */
+
+typedef struct loy_plan {
+    const char *id;
+    int64_t fee;                    /* money */
+    int32_t months;                 /* 1..1200 */
+    bool guarantee;
+} loy_plan;
+
+/* -------------------------------------------------------------- lifecycle */
+
+typedef struct loy_stage {
+    const char *id;
+    const loy_cond *when;           /* NULL only for the last stage */
+} loy_stage;
+
+/* ----------------------------------------------------------------- policy */
+
+typedef struct loy_arena loy_arena;
+
+struct loy_policy {
+    loy_alloc alloc;
+    loy_arena *arena;               /* owns every pointer below */
+    uint64_t fingerprint;
+
+    const char *program;            /* NULL when absent */
+    const char *currency_code;      /* NULL when absent */
+    int32_t minor_units;            /* default 2 */
+
+    loy_tiers tiers;
+    loy_growth growth;
+    loy_points points;
+    loy_gifts gifts;
+
+    loy_benefit *benefits;
+    uint32_t benefit_count;
+    loy_plan *plans;
+    uint32_t plan_count;
+    bool has_lifecycle;
+    loy_stage *stages;
+    uint32_t stage_count;
+
+    /* derived at load time */
+    int32_t months_kept;            /* how many calendar months a state keeps (see docs/state.md) */
+    const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
+    uint32_t gift_id_count;
+};
+
+/* Index lookups by id; -1 when absent. */
+LOY_INTERNAL int loy_policy_tier_index(const loy_policy *p, const char *id);
+LOY_INTERNAL int loy_policy_plan_index(const loy_policy *p, const char *id);
+LOY_INTERNAL int loy_policy_stage_index(const loy_policy *p, const char *id);
+LOY_INTERNAL int loy_policy_benefit_index(const loy_policy *p, const char *id);
+LOY_INTERNAL int loy_policy_action_index(const loy_policy *p, const char *kind);
+LOY_INTERNAL int loy_policy_surprise_index(const loy_policy *p, const char *id);
+LOY_INTERNAL int loy_policy_spend_index(const loy_policy *p, const char *id);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * A result is a tree of nodes in an arena (lib/result.c): the decision in
+ * exactly the shape of POLICY.md §11.3/§11.4. The engine builds it with the
+ * rn_* helpers below; callers read it through loy_node_* and the wire layer
+ * writes it as JSON.
+ *
+ * Building never fails visibly: when the arena cannot grow, the builders
+ * return a shared dummy node and set result->nomem; the caller checks it
+ * once at the end (loy_apply then reports LOY_E_NOMEM, state unchanged).
+ * String values are borrowed (rn_str) — they must outlive the result, as
+ * policy strings do — or copied into the arena (rn_strdup, rn_date...).
+ */
+#ifndef LOY_RESULT_H
+#define LOY_RESULT_H
+
+#include "core.h"
+#include "date.h"
+
+struct loy_node {
+    uint8_t kind;                   /* loy_node_kind */
+    bool b;
+    uint32_t count;                 /* children */
+    const char *key;                /* in a map */
+    const char *str;                /* STRING / DECIMAL */
+    size_t len;
+    int64_t i;
+    struct loy_node *first, *last, *next;
+};
+
+typedef struct loy_member loy_member;
+
+struct loy_result {
+    const loy_policy *policy;
+    const loy_alloc *alloc;
+    loy_arena arena;
+    unsigned options;               /* LOY_RESULT_* */
+    int code;
+    const char *message;            /* "" on success; in the arena */
+    bool nomem;
+    loy_node *root;
+    loy_node *effects;              /* the "effects" list while applying */
+    loy_node *trace;                /* the "trace" list, NULL unless LOY_RESULT_TRACE */
+
+    loy_member *scratch;            /* working copy for loy_apply (lib/engine/apply.c) */
+    loy_member *json_member;        /* member handle for loy_apply_json (lib/wire/) */
+
+    char *json;                     /* loy_result_json output */
+    size_t json_len, json_cap;
+    bool json_valid;
+    uint8_t *state;                 /* loy_apply_json: the new state bytes */
+    size_t state_len, state_cap;
+};
+
+/* Start a new answer: clears the arena and the tree. */
+LOY_INTERNAL void loy_result_begin(loy_result *r);
+/* Record the outcome; message is copied. Returns code. */
+LOY_INTERNAL int loy_result_set_code(loy_result *r, int code, const char *message);
+LOY_INTERNAL int loy_result_set_codef(loy_result *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+LOY_INTERNAL loy_node *rn_map(loy_result *r);
+LOY_INTERNAL loy_node *rn_list(loy_result *r);
+LOY_INTERNAL loy_node *rn_null(loy_result *r);
+LOY_INTERNAL loy_node *rn_bool(loy_result *r, bool b);
+LOY_INTERNAL loy_node *rn_int(loy_result *r, int64_t v);
+LOY_INTERNAL loy_node *rn_str(loy_result *r, const char *s);         /* borrowed */
+LOY_INTERNAL loy_node *rn_strn(loy_result *r, const char *s, size_t len); /* borrowed */
+LOY_INTERNAL loy_node *rn_strdup(loy_result *r, const char *s, size_t len);
+LOY_INTERNAL loy_node *rn_decimal(loy_result *r, const char *text); /* borrowed */
+LOY_INTERNAL loy_node *rn_date(loy_result *r, loy_day day);         /* "YYYY-MM-DD" */
+LOY_INTERNAL loy_node *rn_month(loy_result *r, loy_month month);    /* "YYYY-MM" */
+LOY_INTERNAL loy_node *rn_printf(loy_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append to a list / put into a map (key borrowed: use literals or policy ids). */
+LOY_INTERNAL loy_node *rn_push(loy_node *list, loy_node *value);
+LOY_INTERNAL loy_node *rn_put(loy_node *map, const char *key, loy_node *value);
+/* Shorthands for rn_put(map, key, rn_X(r, ...)). */
+LOY_INTERNAL void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s);
+LOY_INTERNAL void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v);
+LOY_INTERNAL void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b);
+LOY_INTERNAL void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day);
+
+#endif
