@@ -44,6 +44,7 @@ typedef struct loy_ctx {
     int32_t stage_at_start;         /* for the `lifecycle` predicate */
     const loy_line *line;           /* the line under evaluation (multipliers), else NULL */
     int64_t order_spend;            /* order: points-eligible spend (order_at_least) */
+    int64_t order_qualifying;       /* order: qualifying spend (§3.1), set in step 3 */
     bool is_order;
     bool no_event;                  /* initial stage of a new/imported member (§8): channel, store,
                                        time and lifecycle predicates do not hold */
@@ -51,6 +52,7 @@ typedef struct loy_ctx {
 
     loy_node *effects;              /* r's effects list */
     loy_node *trace;                /* r's trace list; NULL when not tracing */
+    int step;                       /* the step of §10.1 being run (for the trace) */
 
     int code;                       /* refusal */
     const char *message;            /* in r's arena */
@@ -84,6 +86,8 @@ LOY_INTERNAL bool loy_lots_release(loy_ctx *c);
 LOY_INTERNAL bool loy_lots_expire(loy_ctx *c);
 /* Take up to `points` from available lots, soonest-expiring first; returns taken. */
 LOY_INTERNAL int64_t loy_lots_take(loy_member *m, int64_t points);
+/* Take up to `points` from the pending lots of one order (matched by id); returns taken. */
+LOY_INTERNAL int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t points);
 LOY_INTERNAL int64_t loy_points_available(const loy_member *m);   /* lots - debt */
 LOY_INTERNAL int64_t loy_points_pending(const loy_member *m);
 
@@ -98,9 +102,20 @@ LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_
 LOY_INTERNAL bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Drop buckets older than policy->months_kept before `now`. */
 LOY_INTERNAL void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now);
+/* Add to a metric (LOY_METRIC_*) of the month of `day` and to the lifetime
+ * total; refuses with LOY_E_OVERFLOW. */
+LOY_INTERNAL bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value);
+/* A return lowers a metric of the original order's month (never below 0). */
+LOY_INTERNAL bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value);
+/* floor(spend x per_spend.growth / per_spend.amount); 0 without per_spend. */
+LOY_INTERNAL bool loy_growth_for_spend(const loy_policy *p, int64_t spend, int64_t *out);
+/* growth.actions value of a kind (0 when not listed). */
+LOY_INTERNAL int64_t loy_growth_for_action(const loy_policy *p, const char *kind);
 
 /* --------------------------------------------------------------- earn.c */
 LOY_INTERNAL bool loy_step_order(loy_ctx *c);
+/* Is the line's category or sku in these lists? */
+LOY_INTERNAL bool loy_line_in(const loy_strs *categories, const loy_strs *skus, const loy_line *line);
 /* ------------------------------------------------------------ returns.c */
 LOY_INTERNAL bool loy_step_return(loy_ctx *c);
 /* ------------------------------------------------------------ actions.c */
@@ -118,12 +133,21 @@ LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_
 LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
+/* A trace entry "WHAT: condition failed" for `rule`, with the failed
+ * entries of `when` as its "reasons" (when tracing). */
+LOY_INTERNAL void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what);
 
 /* -------------------------------------------------------------- gifts.c */
 /* Step 4: gifts for a move from tier `from` up to tier `to`. */
 LOY_INTERNAL bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to);
 /* Step 5: birthday, surprise, spend gifts. */
 LOY_INTERNAL bool loy_step_gifts(loy_ctx *c);
+/* The birthday in `year`, moved to Feb 28 or Mar 1 (gifts.birthday.feb29,
+ * default feb28) for a Feb 29 birthday in a year without one. */
+LOY_INTERNAL loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year);
+/* Is `day` in a gifts.birthday.window (month without gifts.birthday)? If so,
+ * *year is the occurrence: the year of the birthday the window surrounds. */
+LOY_INTERNAL bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day, int32_t *year);
 
 /* ----------------------------------------------------------- benefits.c */
 LOY_INTERNAL bool loy_step_use_benefit(loy_ctx *c);
@@ -133,7 +157,9 @@ LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list);
 /* --------------------------------------------------------------- paid.c */
 LOY_INTERNAL bool loy_paid_end(loy_ctx *c);          /* step 2 */
 LOY_INTERNAL bool loy_step_join_paid(loy_ctx *c);    /* step 3 */
-LOY_INTERNAL void loy_paid_add_savings(loy_ctx *c, int64_t savings); /* step 3 of an order */
+/* Step 3 of an order; false (refused, LOY_E_OVERFLOW) when the running
+ * savings leave int64. */
+LOY_INTERNAL bool loy_paid_add_savings(loy_ctx *c, int64_t savings);
 
 /* ---------------------------------------------------------- lifecycle.c */
 /* The stage a member's conditions give now (-1 without lifecycle). */

@@ -1,0 +1,400 @@
+/*
+ * loy_apply: one event through the steps of POLICY.md §10.1, and the
+ * benefits query of §11.4.
+ *
+ * The member is never changed in place. Steps 2-6 run on a working copy
+ * kept in the result (r->scratch, reused so that a steady stream of events
+ * stops allocating); only an accepted event swaps the copy in. A refusal at
+ * any step therefore leaves the caller's state exactly as it was.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <xxhash.h>
+
+/* ------------------------------------------------------------ ctx helpers */
+
+bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
+{
+    /* The first refusal explains the event; later ones are its echoes. */
+    if (c->code)
+        return false;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c->code = code;
+    char *msg = loy_arena_strdup(&c->r->arena, buf);
+    if (!msg)
+        c->r->nomem = true;
+    c->message = msg ? msg : "";
+    return false;
+}
+
+void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)
+{
+    if (!c->trace)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof buf)
+        n = (int)sizeof buf - 1;
+    loy_result *r = c->r;
+    loy_node *entry = rn_push(c->trace, rn_map(r));
+    rn_put_int(r, entry, "step", c->step);
+    rn_put(entry, "rule", rn_strdup(r, rule, strlen(rule)));
+    rn_put_bool(r, entry, "applied", applied);
+    rn_put(entry, "why", rn_strdup(r, buf, (size_t)n));
+}
+
+loy_node *loy_effect(loy_ctx *c, const char *type)
+{
+    loy_node *e = rn_map(c->r);
+    rn_put_str(c->r, e, "type", type);
+    if (c->effects)
+        rn_push(c->effects, e);
+    return e;
+}
+
+loy_node *loy_member_summary(loy_result *r, const loy_member *m)
+{
+    const loy_policy *p = m->policy;
+    loy_node *s = rn_map(r);
+    rn_put_str(r, s, "tier", p->tiers.levels[m->tier].id);
+    loy_node *points = rn_put(s, "points", rn_map(r));
+    rn_put_int(r, points, "available", loy_points_available(m));
+    rn_put_int(r, points, "pending", loy_points_pending(m));
+    if (m->stage >= 0 && (uint32_t)m->stage < p->stage_count)
+        rn_put_str(r, s, "stage", p->stages[m->stage].id);
+    else
+        rn_put(s, "stage", rn_null(r));
+    return s;
+}
+
+/* ------------------------------------------------------------------ steps */
+
+bool loy_housekeeping(loy_ctx *c)
+{
+    c->step = 2;
+    return loy_lots_release(c) && loy_lots_expire(c) && loy_paid_end(c) && !c->code &&
+           loy_run_reviews(c);
+}
+
+/* The profile's tags replace the member's. Only tags below tag_count own
+ * their buffer (member.h), so the count follows every buffer made. */
+static bool replace_tags(loy_ctx *c)
+{
+    loy_member *m = c->m;
+    const loy_event *ev = c->ev;
+    size_t n = ev->tag_count;
+    if (n > m->tag_cap) {
+        /* tags and tag_caps share tag_cap: grow both before raising it. */
+        size_t caps_cap = m->tag_cap;
+        if (!loy_grow(m->alloc, (void **)&m->tag_caps, &caps_cap, n, sizeof(size_t)) ||
+            !LOY_GROW(m->alloc, m->tags, m->tag_cap, n))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    }
+    for (size_t i = n; i < m->tag_count; i++) {
+        loy_free(m->alloc, m->tags[i]);
+        m->tags[i] = NULL;
+        m->tag_caps[i] = 0;
+    }
+    if (m->tag_count > n)
+        m->tag_count = n;
+    /* Tags are a set: a repeated tag is kept once, where it first appears. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const loy_sbuf *t = &ev->tags[i];
+        bool seen = false;
+        for (size_t j = 0; j < kept && !seen; j++)
+            seen = strcmp(m->tags[j], t->s) == 0;
+        if (seen)
+            continue;
+        if (kept >= m->tag_count) {
+            m->tags[kept] = NULL;
+            m->tag_caps[kept] = 0;
+            m->tag_count = kept + 1;
+        }
+        if (!LOY_GROW(m->alloc, m->tags[kept], m->tag_caps[kept], t->len + 1))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        memcpy(m->tags[kept], t->s, t->len + 1);
+        kept++;
+    }
+    for (size_t i = kept; i < m->tag_count; i++) {
+        loy_free(m->alloc, m->tags[i]);
+        m->tags[i] = NULL;
+        m->tag_caps[i] = 0;
+    }
+    m->tag_count = kept;
+    return true;
+}
+
+static bool step_profile(loy_ctx *c)
+{
+    const loy_event *ev = c->ev;
+    if (ev->fields & LOY_F_BIRTHDAY) {
+        loy_day birthday = LOY_DAY_NONE;
+        if (ev->birthday.set && !loy_parse_date(ev->birthday.s, ev->birthday.len, &birthday))
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "profile: 'birthday' must be a date YYYY-MM-DD");
+        c->m->birthday = birthday;
+        if (c->trace)
+            loy_trace(c, "profile", true, "birthday %s", ev->birthday.set ? ev->birthday.s : "removed");
+    }
+    if (ev->fields & LOY_F_TAGS) {
+        if (!replace_tags(c))
+            return false;
+        if (c->trace)
+            loy_trace(c, "profile", true, "%zu tags", ev->tag_count);
+    }
+    return true;
+}
+
+static bool step_business(loy_ctx *c)
+{
+    c->step = 3;
+    switch (c->ev->type) {
+    case LOY_EVENT_ORDER: return loy_step_order(c);
+    case LOY_EVENT_RETURN: return loy_step_return(c);
+    case LOY_EVENT_ACTION: return loy_step_action(c);
+    case LOY_EVENT_REDEEM: return loy_step_redeem(c);
+    case LOY_EVENT_USE_BENEFIT: return loy_step_use_benefit(c);
+    case LOY_EVENT_JOIN_PAID: return loy_step_join_paid(c);
+    case LOY_EVENT_PROFILE: return step_profile(c);
+    case LOY_EVENT_TICK: return true;
+    }
+    return true;
+}
+
+static bool run_steps(loy_ctx *c)
+{
+    if (!loy_housekeeping(c) || c->code)
+        return false;
+    if (!step_business(c) || c->code)
+        return false;
+    c->step = 4;
+    if (!loy_step_upgrade(c) || c->code)
+        return false;
+    c->step = 5;
+    if (!loy_step_gifts(c) || c->code)
+        return false;
+    c->step = 6;
+    return loy_step_lifecycle(c) && !c->code;
+}
+
+/* ----------------------------------------------------------------- result */
+
+static void put_extras(loy_ctx *c, loy_node *root)
+{
+    loy_result *r = c->r;
+    if (c->trace)
+        rn_put(root, "trace", c->trace);
+    if (r->options & LOY_RESULT_FINGERPRINT)
+        rn_put(root, "policy", rn_printf(r, "%016llx", (unsigned long long)c->p->fingerprint));
+}
+
+/* {"event"|"query": ..., "error": {...}}: fills the result and returns the code. */
+static int answer_error(loy_ctx *c, const char *head_key, loy_node *head)
+{
+    loy_result *r = c->r;
+    loy_node *root = rn_map(r);
+    rn_put(root, head_key, head);
+    loy_node *err = rn_put(root, "error", rn_map(r));
+    rn_put_str(r, err, "code", loy_error_name(c->code));
+    rn_put(err, "message", rn_strdup(r, c->message, strlen(c->message)));
+    if (c->reasons)
+        rn_put(err, "reasons", c->reasons);
+    put_extras(c, root);
+    r->root = root;
+    return loy_result_set_code(r, c->code, c->message);
+}
+
+/* When the arena ran dry, start the answer over with the smallest one. */
+static int answer_nomem(loy_result *r, const char *head_key, const char *id, size_t id_len)
+{
+    loy_result_begin(r);
+    loy_node *root = rn_map(r);
+    rn_put(root, head_key, id ? rn_strdup(r, id, id_len) : rn_null(r));
+    loy_node *err = rn_put(root, "error", rn_map(r));
+    rn_put_str(r, err, "code", loy_error_name(LOY_E_NOMEM));
+    rn_put_str(r, err, "message", "out of memory");
+    r->root = r->nomem ? NULL : root;
+    loy_result_set_code(r, LOY_E_NOMEM, "out of memory");
+    return LOY_E_NOMEM;
+}
+
+static int refuse_event(loy_ctx *c, bool id_ok)
+{
+    const loy_event *ev = c->ev;
+    if (c->code == LOY_E_NOMEM || c->r->nomem)
+        return answer_nomem(c->r, "event", id_ok ? ev->id.s : NULL, ev->id.len);
+    loy_node *id = id_ok ? rn_strdup(c->r, ev->id.s, ev->id.len) : rn_null(c->r);
+    int code = answer_error(c, "event", id);
+    if (c->r->nomem)
+        return answer_nomem(c->r, "event", id_ok ? ev->id.s : NULL, ev->id.len);
+    return code;
+}
+
+static bool scratch_copy(loy_result *r, const loy_policy *p, const loy_member *member)
+{
+    if (!r->scratch && loy_member_create(&r->scratch, p) != LOY_OK)
+        return false;
+    return loy_member_copy(r->scratch, member);
+}
+
+static bool id_remembered(const loy_member *m, uint64_t hash)
+{
+    for (uint32_t i = 0; i < m->recent_count; i++)
+        if (m->recent[i] == hash)
+            return true;
+    return false;
+}
+
+static void remember_id(loy_member *m, uint64_t hash)
+{
+    m->recent[m->recent_pos] = hash;
+    m->recent_pos = (m->recent_pos + 1) % LOY_RECENT_IDS;
+    if (m->recent_count < LOY_RECENT_IDS)
+        m->recent_count++;
+}
+
+int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *event,
+              loy_result *result)
+{
+    if (!policy || !member || !event || !result)
+        return LOY_E_INVALID_ARG;
+    loy_result_begin(result);
+    if (member->policy != policy || result->policy != policy)
+        return loy_result_set_code(result, LOY_E_INVALID_ARG,
+                                   "the member and the result must be made under this policy");
+    if (!member->initialised)
+        return loy_result_set_code(result, LOY_E_INVALID_ARG,
+                                   "the member has no id: make it with loy_member_new or load it");
+
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = policy;
+    c.ev = event;
+    c.r = result;
+    c.step = 1;
+    c.stage_at_start = member->stage;
+    if (result->options & LOY_RESULT_TRACE)
+        result->trace = c.trace = rn_list(result);
+
+    bool id_ok;
+    if (!loy_validate_event(&c, event, &id_ok))
+        return refuse_event(&c, id_ok);
+
+    uint64_t hash = XXH3_64bits(event->id.s, event->id.len);
+    if (id_remembered(member, hash)) {
+        loy_refuse(&c, LOY_E_DUPLICATE, "event '%s' was already applied", event->id.s);
+        return refuse_event(&c, true);
+    }
+    if (member->has_last_event && c.at.utc_us < member->last_event.utc_us) {
+        loy_refuse(&c, LOY_E_OUT_OF_ORDER, "'at' %s is earlier than the last accepted event",
+                   event->at.s);
+        return refuse_event(&c, true);
+    }
+
+    if (!scratch_copy(result, policy, member)) {
+        loy_refuse(&c, LOY_E_NOMEM, "out of memory");
+        return refuse_event(&c, true);
+    }
+    loy_member *m = result->scratch;
+    c.m = m;
+    result->effects = c.effects = rn_list(result);
+
+    if (!run_steps(&c)) {
+        if (!c.code)
+            loy_refuse(&c, LOY_E_NOMEM, "out of memory");
+        return refuse_event(&c, true);
+    }
+
+    remember_id(m, hash);
+    m->last_event = c.at;
+    m->has_last_event = true;
+    m->fresh = false;
+    loy_buckets_prune(policy, m, loy_month_of(c.day));
+
+    /* The answer is built before the swap, so running out of memory for it
+     * still leaves the member as it was. */
+    loy_node *root = rn_map(result);
+    rn_put(root, "event", rn_strdup(result, event->id.s, event->id.len));
+    rn_put(root, "effects", c.effects);
+    rn_put(root, "member", loy_member_summary(result, m));
+    put_extras(&c, root);
+    if (result->nomem)
+        return answer_nomem(result, "event", event->id.s, event->id.len);
+    loy_member_swap(member, m);
+    result->root = root;
+    return loy_result_set_code(result, LOY_OK, NULL);
+}
+
+int loy_query_benefits(const loy_policy *policy, const loy_member *member, const char *at,
+                       const char *channel, const char *store, loy_result *result)
+{
+    if (!policy || !member || !result)
+        return LOY_E_INVALID_ARG;
+    loy_result_begin(result);
+    if (member->policy != policy || result->policy != policy)
+        return loy_result_set_code(result, LOY_E_INVALID_ARG,
+                                   "the member and the result must be made under this policy");
+    if (!member->initialised)
+        return loy_result_set_code(result, LOY_E_INVALID_ARG,
+                                   "the member has no id: make it with loy_member_new or load it");
+
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = policy;
+    c.r = result;
+    c.is_query = true;
+    c.channel = channel;
+    c.store = store;
+    if (result->options & LOY_RESULT_TRACE)
+        result->trace = c.trace = rn_list(result);
+    if (!at || !loy_parse_instant(at, strlen(at), &c.at)) {
+        loy_refuse(&c, LOY_E_INVALID_QUERY, "'at' must be an RFC 3339 instant with an offset");
+        int code = answer_error(&c, "query", rn_str(result, "benefits"));
+        return result->nomem ? answer_nomem(result, "query", "benefits", 8) : code;
+    }
+    c.day = c.at.date;
+
+    if (!scratch_copy(result, policy, member))
+        return answer_nomem(result, "query", "benefits", 8);
+    c.m = result->scratch;
+    c.stage_at_start = c.m->stage;
+    /* Housekeeping effects are what the query sees, not what it reports. */
+    c.effects = rn_list(result);
+
+    /* A query before the last event sees the state as it stands. */
+    bool before_last = member->has_last_event && c.at.utc_us < member->last_event.utc_us;
+    if ((!before_last && !loy_housekeeping(&c)) || c.code) {
+        if (c.code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(&c, "query", rn_str(result, "benefits"));
+    }
+    c.step = 3;
+    loy_node *list = rn_list(result);
+    if (!loy_benefits_list(&c, list) || c.code) {
+        if (!c.code || c.code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(&c, "query", rn_str(result, "benefits"));
+    }
+
+    loy_node *root = rn_map(result);
+    rn_put_str(result, root, "query", "benefits");
+    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
+    rn_put(root, "benefits", list);
+    rn_put(root, "member", loy_member_summary(result, c.m));
+    put_extras(&c, root);
+    result->root = root;
+    if (result->nomem)
+        return answer_nomem(result, "query", "benefits", 8);
+    return loy_result_set_code(result, LOY_OK, NULL);
+}

@@ -1,0 +1,423 @@
+/*
+ * Points on an order (POLICY.md §4.1), then counting the order (§3.1).
+ *
+ * Raw points are exact rationals: amount x rate.points x factor /
+ * (rate.amount x 10^4 per factor). With `multiply` stacking a line's factor
+ * is a product of up to every multiplier of the policy, so the numerator can
+ * outgrow any fixed width; it is kept as a small unsigned big integer in the
+ * result's arena (64-bit limbs), and every line is brought to the one
+ * denominator rate.amount x 10^(4 x M) (M: the policy's multiplier count)
+ * so that an order's lines add exactly before their single rounding.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+
+/* ------------------------------------------------------------- big numbers */
+
+typedef struct big {
+    uint64_t *w;        /* little-endian limbs */
+    size_t n;           /* limbs in use (no leading zero limbs) */
+    size_t cap;
+} big;
+
+static bool big_init(loy_ctx *c, big *b, size_t cap)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(cap, sizeof *b->w, &bytes))
+        return false;
+    b->w = loy_arena_alloc(&c->r->arena, bytes);
+    if (!b->w) {
+        c->r->nomem = true;
+        return false;
+    }
+    b->cap = cap;
+    b->n = 0;
+    return true;
+}
+
+static void big_set(big *b, uint64_t v)
+{
+    b->n = 0;
+    if (v)
+        b->w[b->n++] = v;
+}
+
+static void big_copy(big *dst, const big *src)
+{
+    memcpy(dst->w, src->w, src->n * sizeof *src->w);
+    dst->n = src->n;
+}
+
+/* b *= v; the caller sized b for it. */
+static void big_mul(big *b, uint64_t v)
+{
+    unsigned __int128 carry = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        unsigned __int128 t = (unsigned __int128)b->w[i] * v + carry;
+        b->w[i] = (uint64_t)t;
+        carry = t >> 64;
+    }
+    if (carry)
+        b->w[b->n++] = (uint64_t)carry;
+    while (b->n && b->w[b->n - 1] == 0)
+        b->n--;
+}
+
+/* a += b */
+static void big_add(big *a, const big *b)
+{
+    unsigned __int128 carry = 0;
+    size_t n = a->n > b->n ? a->n : b->n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned __int128 t = carry;
+        if (i < a->n)
+            t += a->w[i];
+        if (i < b->n)
+            t += b->w[i];
+        a->w[i] = (uint64_t)t;
+        carry = t >> 64;
+    }
+    a->n = n;
+    if (carry)
+        a->w[a->n++] = (uint64_t)carry;
+}
+
+/* b *= v for a 128-bit v, using tmp as scratch. */
+static void big_mul128(big *b, unsigned __int128 v, big *tmp)
+{
+    uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
+    if (hi == 0) {
+        big_mul(b, lo);
+        return;
+    }
+    big_copy(tmp, b);
+    big_mul(tmp, hi);
+    big_mul(b, lo);
+    if (tmp->n) {
+        memmove(tmp->w + 1, tmp->w, tmp->n * sizeof *tmp->w);
+        tmp->w[0] = 0;
+        tmp->n++;
+    }
+    big_add(b, tmp);
+}
+
+/* b = floor(b / d); returns the remainder. */
+static uint64_t big_div(big *b, uint64_t d)
+{
+    unsigned __int128 rem = 0;
+    for (size_t i = b->n; i-- > 0;) {
+        unsigned __int128 cur = (rem << 64) | b->w[i];
+        b->w[i] = (uint64_t)(cur / d);
+        rem = cur % d;
+    }
+    while (b->n && b->w[b->n - 1] == 0)
+        b->n--;
+    return (uint64_t)rem;
+}
+
+static bool big_to_i64(const big *b, int64_t *out)
+{
+    if (b->n == 0) {
+        *out = 0;
+        return true;
+    }
+    if (b->n > 1 || b->w[0] > (uint64_t)INT64_MAX)
+        return false;
+    *out = (int64_t)b->w[0];
+    return true;
+}
+
+/*
+ * num = round(num / (rate_amount x 10^(4 x scale))) in place. `den` is
+ * scratch of num's capacity. Dividing by each factor in turn gives the floor
+ * of the whole quotient; a remainder anywhere means the quotient is not whole.
+ */
+static void big_round_div(big *num, uint64_t rate_amount, uint32_t scale, loy_round mode, big *den)
+{
+    if (mode == LOY_ROUND_NEAREST) {
+        /* floor(x/D + 1/2) = floor((2x + D) / 2D) */
+        big_set(den, rate_amount);
+        for (uint32_t i = 0; i < scale; i++)
+            big_mul(den, LOY_FIX_ONE);
+        big_mul(num, 2);
+        big_add(num, den);
+        big_div(num, 2);
+    }
+    bool inexact = big_div(num, rate_amount) != 0;
+    for (uint32_t i = 0; i < scale; i++)
+        inexact |= big_div(num, LOY_FIX_ONE) != 0;
+    if (mode == LOY_ROUND_CEIL && inexact) {
+        big_set(den, 1);
+        big_add(num, den);
+    }
+}
+
+/* ------------------------------------------------------------------ lines */
+
+bool loy_line_in(const loy_strs *categories, const loy_strs *skus, const loy_line *line)
+{
+    if (line->category.set && categories->count && loy_strs_has(categories, line->category.s))
+        return true;
+    if (line->sku.set && skus->count && loy_strs_has(skus, line->sku.s))
+        return true;
+    return false;
+}
+
+static const char *fix_text(char buf[32], loy_fix f)
+{
+    int64_t whole = f / LOY_FIX_ONE, frac = f % LOY_FIX_ONE;
+    if (frac == 0) {
+        snprintf(buf, 32, "%lld", (long long)whole);
+        return buf;
+    }
+    int digits = 4;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    snprintf(buf, 32, "%lld.%0*lld", (long long)whole, digits, (long long)frac);
+    return buf;
+}
+
+/* Does multiplier j apply to the line under evaluation (c->line)? Its factor in *factor. */
+static bool multiplier_applies(loy_ctx *c, const loy_multiplier *mu, size_t line_no, loy_fix *factor)
+{
+    if (mu->by_tier) {
+        loy_fix f = mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
+        if (f <= 0) {
+            if (c->trace)
+                loy_trace(c, mu->id, false, "line %zu: tier '%s' has no factor", line_no,
+                          c->p->tiers.levels[c->m->tier].id);
+            return false;
+        }
+        *factor = f;
+    } else {
+        *factor = mu->factor;
+    }
+    if (mu->when && !loy_cond_holds(c, mu->when)) {
+        if (c->trace) {
+            char what[48];
+            snprintf(what, sizeof what, "line %zu", line_no);
+            loy_trace_cond(c, mu->id, mu->when, what);
+        }
+        return false;
+    }
+    if (c->trace) {
+        char buf[32];
+        loy_trace(c, mu->id, true, "line %zu: factor %s", line_no, fix_text(buf, *factor));
+    }
+    return true;
+}
+
+/*
+ * The order's points before caps (§4.1 steps 2-4), as a big number in *out.
+ * applied[j] tells which multipliers applied to at least one eligible line.
+ */
+static bool raw_points(loy_ctx *c, bool *applied, big *out)
+{
+    const loy_points *pts = &c->p->points;
+    const loy_event *ev = c->ev;
+    bool multiply = pts->stacking == LOY_STACK_MULTIPLY;
+    uint32_t scale = multiply ? pts->multiplier_count : 1;
+    size_t limbs = (size_t)scale + 8;
+    big term, tmp, den;
+    if (!big_init(c, &term, limbs) || !big_init(c, &tmp, limbs) || !big_init(c, &den, limbs) ||
+        !big_init(c, out, limbs))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    big_set(out, 0);
+
+    for (size_t li = 0; li < ev->line_count; li++) {
+        const loy_line *line = &ev->lines[li];
+        if (loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line)) {
+            if (c->trace)
+                loy_trace(c, "exclude", true, "line %zu is not points-eligible", li);
+            continue;
+        }
+        c->line = line;
+        /* The line's factor as num / 10^(4 x scale). */
+        big_set(&term, (uint64_t)line->amount);
+        big_mul(&term, (uint64_t)pts->rate_points);
+        uint32_t used = 0;
+        __int128 add_sum = LOY_FIX_ONE;
+        loy_fix best = 0;
+        bool any = false;
+        for (uint32_t j = 0; j < pts->multiplier_count; j++) {
+            loy_fix f;
+            if (!multiplier_applies(c, &pts->multipliers[j], li, &f))
+                continue;
+            applied[j] = true;
+            any = true;
+            switch (pts->stacking) {
+            case LOY_STACK_MULTIPLY:
+                big_mul(&term, (uint64_t)f);
+                used++;
+                break;
+            case LOY_STACK_ADD:
+                add_sum += (__int128)f - LOY_FIX_ONE;
+                break;
+            case LOY_STACK_MAX:
+                if (f > best)
+                    best = f;
+                break;
+            }
+        }
+        c->line = NULL;
+        if (c->code)
+            return false;
+        if (multiply) {
+            for (uint32_t k = used; k < scale; k++)
+                big_mul(&term, LOY_FIX_ONE);
+        } else if (pts->stacking == LOY_STACK_ADD) {
+            big_mul128(&term, add_sum < 0 ? 0 : (unsigned __int128)add_sum, &tmp);
+        } else {
+            big_mul(&term, (uint64_t)(any ? best : LOY_FIX_ONE));
+        }
+        if (pts->round_per_line)
+            big_round_div(&term, (uint64_t)pts->rate_amount, scale, pts->rounding, &den);
+        big_add(out, &term);
+    }
+    if (!pts->round_per_line)
+        big_round_div(out, (uint64_t)pts->rate_amount, scale, pts->rounding, &den);
+    return true;
+}
+
+/* The order's points after min_order and caps; fills the rules. */
+static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied)
+{
+    const loy_points *pts = &c->p->points;
+    loy_member *m = c->m;
+    *points = 0;
+    if (eligible < pts->min_order) {
+        if (c->trace)
+            loy_trace(c, "min_order", true, "eligible spend %lld is below min_order %lld: no points",
+                      (long long)eligible, (long long)pts->min_order);
+        return true;
+    }
+    if (c->trace && pts->min_order > 0)
+        loy_trace(c, "min_order", false, "eligible spend %lld reaches min_order %lld",
+                  (long long)eligible, (long long)pts->min_order);
+
+    big raw;
+    if (!raw_points(c, applied, &raw))
+        return false;
+    int64_t earned;
+    if (!big_to_i64(&raw, &earned)) {
+        /* Beyond int64 only a per-order cap can bring it back. */
+        if (pts->cap_per_order < 0)
+            return loy_refuse(c, LOY_E_OVERFLOW, "order points overflow int64");
+        earned = INT64_MAX;
+    }
+    if (pts->cap_per_order >= 0) {
+        bool hit = earned > pts->cap_per_order;
+        if (c->trace)
+            loy_trace(c, "cap.per_order", hit, "%s points, cap %lld", hit ? "more than" : "at most",
+                      (long long)pts->cap_per_order);
+        if (hit)
+            earned = pts->cap_per_order;
+    }
+    int64_t day_points = m->cap_day == c->day ? m->day_points : 0;
+    if (pts->cap_per_day >= 0) {
+        int64_t room = pts->cap_per_day - day_points;
+        if (room < 0)
+            room = 0;
+        bool hit = earned > room;
+        if (c->trace)
+            loy_trace(c, "cap.per_day", hit, "%lld points today before this order, cap %lld",
+                      (long long)day_points, (long long)pts->cap_per_day);
+        if (hit)
+            earned = room;
+    }
+    if (!loy_add(day_points, earned, &day_points))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the day's order points overflow int64");
+    m->cap_day = c->day;
+    m->day_points = day_points;
+    *points = earned;
+    return true;
+}
+
+static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
+{
+    const loy_points *pts = &c->p->points;
+    loy_day expires, pending_until = LOY_DAY_NONE;
+    if (!loy_lot_expiry(c->p, c->day, &expires))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
+    if (pts->pending_days > 0) {
+        if (!loy_add_days(c->day, pts->pending_days, &pending_until))
+            return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
+        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s))
+            return false;
+    } else if (!loy_lots_credit(c, points, expires)) {
+        return false;
+    }
+    loy_node *e = loy_effect(c, "points");
+    rn_put_int(c->r, e, "delta", points);
+    rn_put_str(c->r, e, "source", "order");
+    if (pending_until != LOY_DAY_NONE)
+        rn_put_date(c->r, e, "pending_until", pending_until);
+    if (expires != LOY_DAY_NONE)
+        rn_put_date(c->r, e, "expires", expires);
+    loy_node *rules = rn_put(e, "rules", rn_list(c->r));
+    for (uint32_t j = 0; j < pts->multiplier_count; j++)
+        if (applied[j])
+            rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
+    return loy_metric_add(c, c->day, LOY_METRIC_POINTS_EARNED, points);
+}
+
+bool loy_step_order(loy_ctx *c)
+{
+    const loy_policy *p = c->p;
+    const loy_points *pts = &p->points;
+    const loy_event *ev = c->ev;
+    loy_member *m = c->m;
+
+    int64_t eligible = 0, qualifying = 0;
+    for (size_t i = 0; i < ev->line_count; i++) {
+        const loy_line *line = &ev->lines[i];
+        bool counts = !pts->has_earn ||
+                      !loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line);
+        if (counts && !loy_add(eligible, line->amount, &eligible))
+            return loy_refuse(c, LOY_E_OVERFLOW, "eligible spend overflows int64");
+    }
+    for (size_t i = 0; i < ev->line_count; i++) {
+        const loy_line *line = &ev->lines[i];
+        if (!loy_line_in(&p->tiers.exclude_categories, &p->tiers.exclude_skus, line) &&
+            !loy_add(qualifying, line->amount, &qualifying))
+            return loy_refuse(c, LOY_E_OVERFLOW, "qualifying spend overflows int64");
+    }
+    c->is_order = true;
+    c->order_spend = eligible;
+    c->order_qualifying = qualifying;
+
+    if (pts->has_earn) {
+        bool *applied = NULL;
+        if (pts->multiplier_count) {
+            applied = loy_arena_alloc(&c->r->arena, pts->multiplier_count * sizeof *applied);
+            if (!applied) {
+                c->r->nomem = true;
+                return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+            }
+            memset(applied, 0, pts->multiplier_count * sizeof *applied);
+        }
+        int64_t points;
+        if (!order_points(c, eligible, &points, applied))
+            return false;
+        if (points > 0 && !credit_order(c, points, applied))
+            return false;
+    }
+
+    /* Count the order (§3.1) only now: the conditions above saw the member without it. */
+    int64_t growth;
+    if (!loy_growth_for_spend(p, qualifying, &growth) ||
+        (p->growth.present && !loy_add(growth, p->growth.per_order, &growth)))
+        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
+    if (!loy_metric_add(c, c->day, LOY_METRIC_ORDERS, 1) ||
+        !loy_metric_add(c, c->day, LOY_METRIC_SPEND, qualifying) ||
+        !loy_metric_add(c, c->day, LOY_METRIC_GROWTH, growth))
+        return false;
+    if (m->last_order == LOY_DAY_NONE || m->last_order < c->day)
+        m->last_order = c->day;
+    if ((ev->fields & LOY_F_SAVINGS) && ev->savings > 0 && !loy_paid_add_savings(c, ev->savings))
+        return false;
+    return true;
+}

@@ -1,0 +1,309 @@
+/*
+ * Points lots (POLICY.md §4.2, §4.4): credit, pending and release, expiry,
+ * debits and the debt of `negative_balance`.
+ *
+ * The lots array is kept sorted by last day (never-expiring last), then by
+ * credit order. A lot is pending exactly when pending_until is a date.
+ * Available lots with the same last day are merged: they are
+ * indistinguishable to every rule (expiry and debits go by last day), and
+ * merging keeps a member's state small however many credits it gets.
+ *
+ * Only lots below lot_count own their order id (see member.h): a lot is
+ * dropped by freeing its id first.
+ */
+#include "engine.h"
+
+/* Sort key of a last day: "never" after every date. */
+static int64_t expiry_key(loy_day expires)
+{
+    return expires == LOY_DAY_NONE ? INT64_MAX : (int64_t)expires;
+}
+
+static bool lot_before(const loy_lot *a, const loy_lot *b)
+{
+    int64_t ka = expiry_key(a->expires), kb = expiry_key(b->expires);
+    return ka != kb ? ka < kb : a->seq < b->seq;
+}
+
+static bool lot_pending(const loy_lot *lot)
+{
+    return lot->pending_until != LOY_DAY_NONE;
+}
+
+static void lot_remove(loy_member *m, size_t i)
+{
+    loy_free(m->alloc, m->lots[i].order_id);
+    memmove(&m->lots[i], &m->lots[i + 1], (m->lot_count - i - 1) * sizeof *m->lots);
+    m->lot_count--;
+}
+
+/* Insert `lot` at its sorted place, owning no order id yet; returns the
+ * slot, NULL on NOMEM. */
+static loy_lot *lot_insert(loy_member *m, const loy_lot *lot)
+{
+    if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
+        return NULL;
+    size_t pos = m->lot_count;
+    while (pos > 0 && lot_before(lot, &m->lots[pos - 1]))
+        pos--;
+    memmove(&m->lots[pos + 1], &m->lots[pos], (m->lot_count - pos) * sizeof *m->lots);
+    m->lot_count++;
+    loy_lot *slot = &m->lots[pos];
+    *slot = *lot;
+    slot->order_id = NULL;
+    slot->order_id_cap = 0;
+    return slot;
+}
+
+/* Every lot's points, pending and available; false when the sum leaves int64. */
+static bool lots_total(const loy_member *m, int64_t *out)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (!loy_add(total, m->lots[i].points, &total))
+            return false;
+    *out = total;
+    return true;
+}
+
+bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
+{
+    switch (p->points.expiry) {
+    case LOY_EXPIRY_NONE:
+        *out = LOY_DAY_NONE;
+        return true;
+    case LOY_EXPIRY_AFTER_MONTHS: {
+        int64_t month = (int64_t)loy_month_of(day) + p->points.expiry_n;
+        if (month > 9999LL * 12 + 11)
+            return false;
+        *out = loy_month_last_day((loy_month)month);
+        return true;
+    }
+    case LOY_EXPIRY_END_OF_YEAR_PLUS: {
+        int64_t year = (int64_t)loy_day_to_ymd(day).y + p->points.expiry_n;
+        if (year > 9999)
+            return false;
+        *out = loy_day_from_ymd((int32_t)year, 12, 31);
+        return true;
+    }
+    }
+    *out = LOY_DAY_NONE;
+    return true;
+}
+
+/* Add available points to the lot of that last day, or a new lot. */
+static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
+{
+    loy_member *m = c->m;
+    for (size_t i = 0; i < m->lot_count; i++) {
+        loy_lot *lot = &m->lots[i];
+        if (!lot_pending(lot) && lot->expires == expires) {
+            if (!loy_add(lot->points, points, &lot->points))
+                return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+            return true;
+        }
+    }
+    loy_lot lot = {0};
+    lot.points = points;
+    lot.expires = expires;
+    lot.pending_until = LOY_DAY_NONE;
+    lot.credited = c->day;
+    lot.seq = m->next_seq++;
+    if (!lot_insert(m, &lot))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    return true;
+}
+
+/* Points becoming available repay the debt first; returns what is left. */
+static int64_t repay_debt(loy_ctx *c, int64_t points)
+{
+    loy_member *m = c->m;
+    if (m->debt <= 0 || points <= 0)
+        return points;
+    int64_t repay = points < m->debt ? points : m->debt;
+    m->debt -= repay;
+    if (c->trace)
+        loy_trace(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
+                  (long long)m->debt);
+    return points - repay;
+}
+
+bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
+{
+    if (points <= 0)
+        return true;
+    int64_t total;
+    if (!lots_total(c->m, &total) || !loy_add(total, points, &total))
+        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+    points = repay_debt(c, points);
+    if (points == 0)
+        return true;
+    return add_available(c, points, expires);
+}
+
+bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,
+                          const char *order_id)
+{
+    loy_member *m = c->m;
+    if (points <= 0)
+        return true;
+    int64_t total;
+    if (!lots_total(m, &total) || !loy_add(total, points, &total))
+        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+    loy_lot lot = {0};
+    lot.points = points;
+    lot.expires = expires;
+    lot.pending_until = pending_until;
+    lot.credited = c->day;
+    lot.seq = m->next_seq++;
+    loy_lot *slot = lot_insert(m, &lot);
+    if (!slot)
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    size_t len = strlen(order_id);
+    if (!LOY_GROW(m->alloc, slot->order_id, slot->order_id_cap, len + 1)) {
+        /* Undo the insert so the working copy stays consistent. */
+        lot_remove(m, (size_t)(slot - m->lots));
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    }
+    memcpy(slot->order_id, order_id, len + 1);
+    return true;
+}
+
+bool loy_lots_release(loy_ctx *c)
+{
+    loy_member *m = c->m;
+    for (;;) {
+        size_t found = SIZE_MAX;
+        for (size_t i = 0; i < m->lot_count; i++) {
+            const loy_lot *lot = &m->lots[i];
+            if (lot_pending(lot) && lot->pending_until <= c->day &&
+                (found == SIZE_MAX || lot->seq < m->lots[found].seq))
+                found = i;
+        }
+        if (found == SIZE_MAX)
+            return true;
+        loy_lot *lot = &m->lots[found];
+        int64_t points = lot->points;
+        loy_day expires = lot->expires;
+        const char *order = lot->order_id ? lot->order_id : "";
+        loy_node *e = loy_effect(c, "points_released");
+        rn_put_int(c->r, e, "points", points);
+        rn_put(e, "order", rn_strdup(c->r, order, strlen(order)));
+        if (c->trace) {
+            char until[11];
+            loy_format_date(lot->pending_until, until);
+            loy_trace(c, "release", true, "%lld points of order '%s' pending until %s",
+                      (long long)points, order, until);
+        }
+        lot_remove(m, found);
+        points = repay_debt(c, points);
+        if (points > 0 && !add_available(c, points, expires))
+            return false;
+    }
+}
+
+bool loy_lots_expire(loy_ctx *c)
+{
+    loy_member *m = c->m;
+    for (;;) {
+        loy_day first = LOY_DAY_NONE;
+        for (size_t i = 0; i < m->lot_count; i++) {
+            loy_day e = m->lots[i].expires;
+            if (e != LOY_DAY_NONE && e < c->day && (first == LOY_DAY_NONE || e < first))
+                first = e;
+        }
+        if (first == LOY_DAY_NONE)
+            return true;
+        int64_t expired = 0;
+        for (size_t i = m->lot_count; i-- > 0;) {
+            if (m->lots[i].expires == first) {
+                /* The sum of lots never overflows: every credit checks it. */
+                expired += m->lots[i].points;
+                lot_remove(m, i);
+            }
+        }
+        loy_node *e = loy_effect(c, "points");
+        rn_put_int(c->r, e, "delta", -expired);
+        rn_put_str(c->r, e, "source", "expiry");
+        rn_put_date(c->r, e, "expires", first);
+        if (c->trace) {
+            char day[11];
+            loy_format_date(first, day);
+            loy_trace(c, "expiry", true, "%lld points whose last day was %s", (long long)expired,
+                      day);
+        }
+    }
+}
+
+int64_t loy_lots_take(loy_member *m, int64_t points)
+{
+    int64_t taken = 0;
+    while (taken < points) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < m->lot_count; i++)
+            if (!lot_pending(&m->lots[i]) &&
+                (best == SIZE_MAX || lot_before(&m->lots[i], &m->lots[best])))
+                best = i;
+        if (best == SIZE_MAX)
+            break;
+        loy_lot *lot = &m->lots[best];
+        int64_t want = points - taken;
+        if (lot->points > want) {
+            lot->points -= want;
+            taken += want;
+        } else {
+            taken += lot->points;
+            lot_remove(m, best);
+        }
+    }
+    return taken;
+}
+
+int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t points)
+{
+    int64_t taken = 0;
+    while (taken < points) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < m->lot_count; i++) {
+            const loy_lot *lot = &m->lots[i];
+            if (lot_pending(lot) && loy_streq(lot->order_id, order_id) &&
+                (best == SIZE_MAX || lot_before(lot, &m->lots[best])))
+                best = i;
+        }
+        if (best == SIZE_MAX)
+            break;
+        loy_lot *lot = &m->lots[best];
+        int64_t want = points - taken;
+        if (lot->points > want) {
+            lot->points -= want;
+            taken += want;
+        } else {
+            taken += lot->points;
+            lot_remove(m, best);
+        }
+    }
+    return taken;
+}
+
+int64_t loy_points_available(const loy_member *m)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (!lot_pending(&m->lots[i]))
+            sum += m->lots[i].points;
+    sum -= m->debt;
+    if (sum > INT64_MAX)
+        return INT64_MAX;
+    if (sum < INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)sum;
+}
+
+int64_t loy_points_pending(const loy_member *m)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (lot_pending(&m->lots[i]))
+            sum += m->lots[i].points;
+    return sum > INT64_MAX ? INT64_MAX : (int64_t)sum;
+}

@@ -1,0 +1,192 @@
+/*
+ * Monthly activity and tier windows (POLICY.md §3.1, §3.2).
+ *
+ * A member keeps one bucket per calendar month (spend, orders, growth,
+ * points_earned) for the months its policy's rules can reach, plus lifetime
+ * totals that never lose a month: the lifetime window reads those.
+ */
+#include "engine.h"
+
+static int64_t *bucket_field(loy_month_bucket *b, int metric)
+{
+    switch (metric) {
+    case LOY_METRIC_SPEND: return &b->spend;
+    case LOY_METRIC_ORDERS: return &b->orders;
+    case LOY_METRIC_GROWTH: return &b->growth;
+    default: return &b->points_earned;
+    }
+}
+
+static int64_t bucket_value(const loy_month_bucket *b, int metric)
+{
+    return *bucket_field((loy_month_bucket *)(uintptr_t)b, metric);
+}
+
+static size_t bucket_pos(const loy_member *m, loy_month month)
+{
+    size_t lo = 0, hi = m->month_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->months[mid].month < month)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static loy_month_bucket *bucket_find(loy_member *m, loy_month month)
+{
+    size_t pos = bucket_pos(m, month);
+    return pos < m->month_count && m->months[pos].month == month ? &m->months[pos] : NULL;
+}
+
+loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
+{
+    size_t pos = bucket_pos(m, month);
+    if (pos < m->month_count && m->months[pos].month == month)
+        return &m->months[pos];
+    if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
+        return NULL;
+    memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
+    m->month_count++;
+    loy_month_bucket *b = &m->months[pos];
+    memset(b, 0, sizeof *b);
+    b->month = month;
+    return b;
+}
+
+bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
+{
+    int64_t sum = 0;
+    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++)
+        if (!loy_add(sum, bucket_value(&m->months[i], metric), &sum))
+            return false;
+    *out = sum;
+    return true;
+}
+
+/* The months [from, to] a window covers as of a date; false for lifetime. */
+static bool window_months(const loy_policy *p, loy_day as_of, loy_month *from, loy_month *to)
+{
+    loy_month now = loy_month_of(as_of);
+    switch (p->tiers.window) {
+    case LOY_W_MONTHS:
+        *from = now - (p->tiers.window_months - 1);
+        *to = now;
+        return true;
+    case LOY_W_CALENDAR_YEAR:
+        *from = now - now % 12;
+        *to = now;
+        return true;
+    case LOY_W_LIFETIME:
+        break;
+    }
+    return false;
+}
+
+static int qualify_metric(loy_qualify q)
+{
+    switch (q) {
+    case LOY_Q_SPEND: return LOY_METRIC_SPEND;
+    case LOY_Q_ORDERS: return LOY_METRIC_ORDERS;
+    case LOY_Q_POINTS_EARNED: return LOY_METRIC_POINTS_EARNED;
+    case LOY_Q_GROWTH: return LOY_METRIC_GROWTH;
+    }
+    return LOY_METRIC_SPEND;
+}
+
+static bool window_metric(const loy_policy *p, const loy_member *m, int metric, loy_day as_of,
+                          int64_t *out)
+{
+    loy_month from, to;
+    if (window_months(p, as_of, &from, &to))
+        return loy_metric_sum(m, metric, from, to, out);
+    /* Lifetime orders include the imported count, which may exceed the buckets. */
+    *out = metric == LOY_METRIC_ORDERS ? m->orders : m->lifetime[metric];
+    return true;
+}
+
+bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out)
+{
+    return window_metric(p, m, qualify_metric(p->tiers.qualify_on), as_of, out);
+}
+
+bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out)
+{
+    return window_metric(p, m, LOY_METRIC_SPEND, as_of, out);
+}
+
+void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
+{
+    int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
+    loy_month oldest = now - (kept - 1);
+    size_t drop = bucket_pos(m, oldest);
+    if (drop == 0)
+        return;
+    memmove(m->months, m->months + drop, (m->month_count - drop) * sizeof *m->months);
+    m->month_count -= drop;
+}
+
+bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
+{
+    if (value == 0)
+        return true;
+    loy_member *m = c->m;
+    loy_month_bucket *b = loy_bucket(m, loy_month_of(day));
+    if (!b)
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    int64_t *field = bucket_field(b, metric);
+    int64_t month_sum, life_sum, orders = m->orders;
+    if (!loy_add(*field, value, &month_sum) || !loy_add(m->lifetime[metric], value, &life_sum) ||
+        (metric == LOY_METRIC_ORDERS && !loy_add(m->orders, value, &orders)))
+        return loy_refuse(c, LOY_E_OVERFLOW, "a monthly figure overflows int64");
+    *field = month_sum;
+    m->lifetime[metric] = life_sum;
+    m->orders = orders;
+    return true;
+}
+
+bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value)
+{
+    if (value <= 0)
+        return true;
+    loy_member *m = c->m;
+    loy_month month = loy_month_of(day);
+    loy_month_bucket *b = bucket_find(m, month);
+    int64_t lowered;
+    if (b) {
+        int64_t *field = bucket_field(b, metric);
+        lowered = *field < value ? *field : value;
+        *field -= lowered;
+    } else {
+        /* A month no longer kept: the lifetime total still holds it, so it
+         * drops by the whole amount. A kept month without a bucket had 0. */
+        int32_t kept = c->p->months_kept < 1 ? 1 : c->p->months_kept;
+        bool pruned = month < loy_month_of(c->day) - (kept - 1);
+        lowered = pruned ? value : 0;
+    }
+    int64_t *life = &m->lifetime[metric];
+    *life -= *life < lowered ? *life : lowered;
+    return true;
+}
+
+bool loy_growth_for_spend(const loy_policy *p, int64_t spend, int64_t *out)
+{
+    if (!p->growth.present || !p->growth.has_per_spend || p->growth.per_spend_amount <= 0) {
+        *out = 0;
+        return true;
+    }
+    return loy_muldiv(spend, p->growth.per_spend_growth, p->growth.per_spend_amount,
+                      LOY_ROUND_FLOOR, out);
+}
+
+int64_t loy_growth_for_action(const loy_policy *p, const char *kind)
+{
+    if (!p->growth.present)
+        return 0;
+    for (uint32_t i = 0; i < p->growth.action_count; i++)
+        if (loy_streq(p->growth.actions[i].kind, kind))
+            return p->growth.actions[i].growth;
+    return 0;
+}

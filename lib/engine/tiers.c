@@ -1,0 +1,134 @@
+/*
+ * Tiers: upgrade at step 4 (POLICY.md §3.3) and reviews at step 2 (§3.4).
+ */
+#include "engine.h"
+
+/* The highest level whose `at` the metric reaches. */
+static int32_t qualified_level(const loy_policy *p, int64_t metric)
+{
+    int32_t best = 0;
+    for (uint32_t i = 1; i < p->tiers.count; i++)
+        if (p->tiers.levels[i].at <= metric)
+            best = (int32_t)i;
+    return best;
+}
+
+static const char *tier_id(const loy_policy *p, int32_t tier)
+{
+    return p->tiers.levels[tier].id;
+}
+
+/*
+ * The first review date strictly after tier_since and after the last review
+ * processed. false when there is none before 9999-12-31.
+ */
+static bool next_review(const loy_policy *p, const loy_member *m, loy_day *out)
+{
+    loy_day after = m->tier_since;
+    if (m->last_review != LOY_DAY_NONE && m->last_review > after)
+        after = m->last_review;
+    if (p->tiers.review == LOY_R_CALENDAR_YEAR) {
+        int32_t year = loy_day_to_ymd(after).y + 1;
+        if (year > 9999)
+            return false;
+        *out = loy_day_from_ymd(year, 1, 1);
+        return true;
+    }
+    /* Anniversaries count from tier_since itself, so a Feb 29 start keeps
+     * coming back to Feb 29 in leap years. */
+    loy_ymd since = loy_day_to_ymd(m->tier_since), last = loy_day_to_ymd(after);
+    /* An anniversary after `after` lies in after's year or later. */
+    int64_t k = (int64_t)last.y - since.y - 1;
+    if (k < 1)
+        k = 1;
+    for (;; k++) {
+        loy_day r;
+        if (!loy_add_months(m->tier_since, 12 * k, &r))
+            return false;
+        if (r > after) {
+            *out = r;
+            return true;
+        }
+    }
+}
+
+bool loy_run_reviews(loy_ctx *c)
+{
+    const loy_policy *p = c->p;
+    loy_member *m = c->m;
+    if (p->tiers.review == LOY_R_NEVER)
+        return true;
+    while (m->tier > 0) {
+        loy_day review;
+        if (!next_review(p, m, &review) || review > c->day)
+            return true;
+        char rdate[11];
+        if (c->trace)
+            loy_format_date(review, rdate);
+        m->last_review = review;
+
+        loy_day hold_end;
+        if (p->tiers.min_hold_months > 0 &&
+            (!loy_add_months(m->tier_since, p->tiers.min_hold_months, &hold_end) ||
+             review < hold_end)) {
+            if (c->trace)
+                loy_trace(c, "review", false, "%s skipped: within min_hold_months %d of tier_since",
+                          rdate, (int)p->tiers.min_hold_months);
+            continue;
+        }
+
+        int64_t metric;
+        if (!loy_tier_metric(p, m, review - 1, &metric))
+            return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
+        const loy_tier *level = &p->tiers.levels[m->tier];
+        if (metric >= level->keep) {
+            if (c->trace)
+                loy_trace(c, "review", false, "%s: metric %lld keeps '%s' (keep %lld)", rdate,
+                          (long long)metric, level->id, (long long)level->keep);
+            continue;
+        }
+        int32_t from = m->tier;
+        int32_t to = p->tiers.downgrade == LOY_DOWN_TO_QUALIFIED ? qualified_level(p, metric)
+                                                                 : from - 1;
+        if (to >= from)
+            to = from - 1;
+        m->tier = to;
+        m->tier_since = review;
+        if (c->trace)
+            loy_trace(c, "review", true, "%s: metric %lld below keep %lld of '%s': now '%s'", rdate,
+                      (long long)metric, (long long)level->keep, level->id, tier_id(p, to));
+        loy_node *e = loy_effect(c, "tier_changed");
+        rn_put_str(c->r, e, "from", tier_id(p, from));
+        rn_put_str(c->r, e, "to", tier_id(p, to));
+        rn_put_str(c->r, e, "reason", "review");
+        rn_put_date(c->r, e, "review_date", review);
+    }
+    return true;
+}
+
+bool loy_step_upgrade(loy_ctx *c)
+{
+    const loy_policy *p = c->p;
+    loy_member *m = c->m;
+    int64_t metric;
+    if (!loy_tier_metric(p, m, c->day, &metric))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
+    int32_t target = qualified_level(p, metric);
+    if (target <= m->tier) {
+        if (c->trace && (uint32_t)m->tier + 1 < p->tiers.count)
+            loy_trace(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
+                      (long long)p->tiers.levels[m->tier + 1].at, tier_id(p, m->tier + 1));
+        return true;
+    }
+    int32_t from = m->tier;
+    m->tier = target;
+    m->tier_since = c->day;
+    if (c->trace)
+        loy_trace(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
+                  (long long)p->tiers.levels[target].at, tier_id(p, target));
+    loy_node *e = loy_effect(c, "tier_changed");
+    rn_put_str(c->r, e, "from", tier_id(p, from));
+    rn_put_str(c->r, e, "to", tier_id(p, target));
+    rn_put_str(c->r, e, "reason", "upgrade");
+    return loy_gifts_upgrade(c, from, target);
+}

@@ -1,0 +1,142 @@
+/*
+ * Step 1 of an event (POLICY.md §10.1, §11.1): its fields. An event that
+ * fails here is refused with LOY_E_INVALID_EVENT before anything else is
+ * looked at; the message names the field as the wire format writes it.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+
+/* A required or optional string: present, non-empty, valid UTF-8. */
+static bool check_str(loy_ctx *c, const char *where, const char *field, const loy_sbuf *b,
+                      bool required)
+{
+    if (!b->set) {
+        if (required)
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing '%s'", where, field);
+        return true;
+    }
+    if (b->len == 0 || !loy_utf8_valid(b->s, b->len))
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a non-empty string", where,
+                          field);
+    return true;
+}
+
+static bool check_nonneg(loy_ctx *c, const char *where, const char *field, int64_t v)
+{
+    if (v < 0)
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be >= 0", where, field);
+    return true;
+}
+
+static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
+{
+    for (size_t i = 0; i < ev->line_count; i++) {
+        const loy_line *l = &ev->lines[i];
+        char where[64];
+        snprintf(where, sizeof where, "%s.lines[%zu]", type, i);
+        if (!check_nonneg(c, where, "amount", l->amount) || !check_nonneg(c, where, "qty", l->qty) ||
+            !check_str(c, where, "sku", &l->sku, false) ||
+            !check_str(c, where, "category", &l->category, false))
+            return false;
+    }
+    return true;
+}
+
+static bool check_return(loy_ctx *c, const loy_event *ev)
+{
+    if (!(ev->fields & LOY_F_AMOUNT))
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "return: missing 'amount'");
+    if (!(ev->fields & LOY_F_ORIGINAL))
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "return: missing 'original'");
+    if (!check_str(c, "return.original", "id", &ev->orig_id, true))
+        return false;
+    if (!ev->orig_at.set)
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "return.original: missing 'at'");
+    loy_instant orig;
+    if (!loy_parse_instant(ev->orig_at.s, ev->orig_at.len, &orig))
+        return loy_refuse(c, LOY_E_INVALID_EVENT,
+                          "return.original: 'at' must be an RFC 3339 instant with an offset");
+    if (!check_nonneg(c, "return", "amount", ev->amount) ||
+        !check_nonneg(c, "return.original", "amount", ev->orig_amount) ||
+        !check_nonneg(c, "return.original", "points", ev->orig_points) ||
+        !check_lines(c, ev, "return"))
+        return false;
+    if (ev->amount > ev->orig_amount)
+        return loy_refuse(c, LOY_E_INVALID_EVENT,
+                          "return: refunded amount exceeds the original order amount");
+    if (orig.utc_us > c->at.utc_us)
+        return loy_refuse(c, LOY_E_INVALID_EVENT,
+                          "return: the original order is later than the return");
+    return true;
+}
+
+static bool check_profile(loy_ctx *c, const loy_event *ev)
+{
+    if (!(ev->fields & (LOY_F_BIRTHDAY | LOY_F_TAGS)))
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "profile: needs 'birthday' or 'tags'");
+    loy_day birthday;
+    if ((ev->fields & LOY_F_BIRTHDAY) && ev->birthday.set &&
+        !loy_parse_date(ev->birthday.s, ev->birthday.len, &birthday))
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "profile: 'birthday' must be a date YYYY-MM-DD");
+    for (size_t i = 0; i < ev->tag_count; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "profile.tags[%zu]", i);
+        const loy_sbuf *t = &ev->tags[i];
+        if (!t->set || t->len == 0 || !loy_utf8_valid(t->s, t->len))
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: a tag must be a non-empty string", where);
+    }
+    return true;
+}
+
+bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
+{
+    *id_ok = false;
+    if (ev->type < LOY_EVENT_ORDER || ev->type > LOY_EVENT_TICK)
+        return loy_refuse(c, LOY_E_INVALID_EVENT,
+                          "unknown event type; expected one of order, return, action, redeem, "
+                          "use_benefit, join_paid, profile, tick");
+    const char *type = loy_event_type_name(ev->type);
+    if (!check_str(c, type, "id", &ev->id, true))
+        return false;
+    *id_ok = true;
+    if (!ev->at.set)
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing 'at'", type);
+    if (!loy_parse_instant(ev->at.s, ev->at.len, &c->at))
+        return loy_refuse(c, LOY_E_INVALID_EVENT,
+                          "%s: 'at' must be an RFC 3339 instant with an offset", type);
+    c->day = c->at.date;
+    if (!check_str(c, type, "channel", &ev->channel, false) ||
+        !check_str(c, type, "store", &ev->store, false))
+        return false;
+    c->channel = ev->channel.set ? ev->channel.s : NULL;
+    c->store = ev->store.set ? ev->store.s : NULL;
+
+    switch (ev->type) {
+    case LOY_EVENT_ORDER:
+        if ((ev->fields & LOY_F_SAVINGS) && !check_nonneg(c, "order", "savings", ev->savings))
+            return false;
+        return check_lines(c, ev, "order");
+    case LOY_EVENT_RETURN:
+        return check_return(c, ev);
+    case LOY_EVENT_ACTION:
+        return check_str(c, type, "kind", &ev->kind, true);
+    case LOY_EVENT_REDEEM:
+        if (!(ev->fields & LOY_F_POINTS))
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "redeem: missing 'points'");
+        if (!(ev->fields & LOY_F_ORDER_AMOUNT))
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "redeem: missing 'order_amount'");
+        if (ev->points < 1)
+            return loy_refuse(c, LOY_E_INVALID_EVENT, "redeem: 'points' must be >= 1");
+        return check_nonneg(c, "redeem", "order_amount", ev->order_amount);
+    case LOY_EVENT_USE_BENEFIT:
+        return check_str(c, type, "benefit", &ev->benefit, true);
+    case LOY_EVENT_JOIN_PAID:
+        return check_str(c, type, "plan", &ev->plan, true);
+    case LOY_EVENT_PROFILE:
+        return check_profile(c, ev);
+    case LOY_EVENT_TICK:
+        return true;
+    }
+    return true;
+}
