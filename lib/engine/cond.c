@@ -1,5 +1,330 @@
-/* STUB: to be written (see lib/engine/engine.h for this room's contract). */
+/*
+ * Conditions (POLICY.md §9): whether a `when` holds for the member, the
+ * event and (inside multipliers) the line under evaluation, and, for a
+ * closed benefit, every failed entry written back as the policy wrote it
+ * (§11.4).
+ */
 #include "engine.h"
 
-bool loy_cond_holds(loy_ctx *c, const loy_cond *when) { LOY_UNUSED(c); return when == NULL; }
-bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons) { LOY_UNUSED(c); LOY_UNUSED(reasons); return when == NULL; }
+static const char *const weekday_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static bool str_in(const char *const *list, uint32_t count, const char *s)
+{
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < count; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+static bool int_in(const int32_t *list, uint32_t count, int64_t v)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (list[i] == v)
+            return true;
+    return false;
+}
+
+static bool member_has_tag(const loy_member *m, const loy_cond *cond)
+{
+    for (size_t i = 0; i < m->tag_count; i++)
+        if (str_in(cond->strs, cond->count, m->tags[i]))
+            return true;
+    return false;
+}
+
+static bool plan_runs(const loy_ctx *c)
+{
+    return c->m->plan >= 0 && c->day <= c->m->plan_until;
+}
+
+/* A failed sum can only mean it left int64: the true figure is then above
+ * any threshold a policy can write. */
+static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
+{
+    return !ok || sum >= threshold;
+}
+
+static bool orders_in_months(const loy_ctx *c, const loy_cond *cond)
+{
+    loy_month to = loy_month_of(c->day);
+    int64_t sum = 0;
+    bool ok = loy_metric_sum(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, &sum);
+    return sum_at_least(ok, sum, cond->n2);
+}
+
+static bool time_between(const loy_ctx *c, const loy_cond *cond)
+{
+    int32_t now = c->at.seconds / 60, from = cond->ints[0], to = cond->ints[1];
+    if (from < to)
+        return now >= from && now < to;
+    if (from > to)
+        return now >= from || now < to;
+    return false;
+}
+
+static bool birthday_holds(const loy_ctx *c, const loy_cond *cond)
+{
+    const loy_member *m = c->m;
+    if (m->birthday == LOY_DAY_NONE)
+        return false;
+    int32_t year = loy_day_to_ymd(c->day).y;
+    loy_day this_year = loy_birthday_in_year(c->p, m->birthday, year);
+    switch (cond->word) {
+    case LOY_BDAY_DAY:
+        return this_year == c->day;
+    case LOY_BDAY_MONTH:
+        return loy_month_of(this_year) == loy_month_of(c->day);
+    default: {
+        int32_t occurrence;
+        return loy_birthday_occurrence(c->p, m->birthday, c->day, &occurrence);
+    }
+    }
+}
+
+static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
+{
+    const loy_member *m = c->m;
+    /* A new or imported member's first stage has no event (§8): nothing
+     * about one can hold. */
+    bool has_event = !c->no_event;
+    switch (cond->op) {
+    case LOY_C_TIER:
+        return int_in(cond->ints, cond->count, m->tier);
+    case LOY_C_TIER_AT_LEAST:
+        return m->tier >= cond->n;
+    case LOY_C_TIER_BELOW:
+        return m->tier < cond->n;
+    case LOY_C_POINTS_AT_LEAST:
+        return loy_points_available(m) >= cond->n;
+    case LOY_C_PAID:
+        if (cond->word == LOY_PAID_ACTIVE)
+            return plan_runs(c);
+        if (cond->word == LOY_PAID_NONE)
+            return !plan_runs(c);
+        return plan_runs(c) && int_in(cond->ints, cond->count, m->plan);
+    case LOY_C_MEMBER_DAYS_AT_LEAST:
+        return (int64_t)c->day - m->joined >= cond->n;
+    case LOY_C_ORDERS_AT_LEAST:
+        return m->orders >= cond->n;
+    case LOY_C_ORDERS_IN_MONTHS:
+        return orders_in_months(c, cond);
+    case LOY_C_SPEND_IN_WINDOW_AT_LEAST: {
+        int64_t spend = 0;
+        bool ok = loy_window_spend(c->p, m, c->day, &spend);
+        return sum_at_least(ok, spend, cond->n);
+    }
+    case LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST: {
+        loy_day since = m->last_order != LOY_DAY_NONE ? m->last_order : m->joined;
+        return (int64_t)c->day - since >= cond->n;
+    }
+    case LOY_C_LIFECYCLE:
+        return has_event && int_in(cond->ints, cond->count, c->stage_at_start);
+    case LOY_C_TAGS:
+        return member_has_tag(m, cond);
+    case LOY_C_WEEKDAY:
+        return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
+    case LOY_C_DAY_OF_MONTH:
+        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).d);
+    case LOY_C_MONTH:
+        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).m);
+    case LOY_C_DATE_BETWEEN:
+        return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
+    case LOY_C_TIME_BETWEEN:
+        return has_event && time_between(c, cond);
+    case LOY_C_BIRTHDAY:
+        return has_event && birthday_holds(c, cond);
+    case LOY_C_CHANNEL:
+        return has_event && str_in(cond->strs, cond->count, c->channel);
+    case LOY_C_STORE:
+        return has_event && str_in(cond->strs, cond->count, c->store);
+    case LOY_C_ORDER_AT_LEAST:
+        return has_event && c->is_order && c->order_spend >= cond->n;
+    case LOY_C_CATEGORY:
+        return c->line && c->line->category.set && str_in(cond->strs, cond->count, c->line->category.s);
+    case LOY_C_SKU:
+        return c->line && c->line->sku.set && str_in(cond->strs, cond->count, c->line->sku.s);
+    default:
+        return false;
+    }
+}
+
+static bool holds(loy_ctx *c, const loy_cond *cond)
+{
+    switch (cond->op) {
+    case LOY_C_MAP:
+    case LOY_C_ALL:
+        for (uint32_t i = 0; i < cond->count; i++)
+            if (!holds(c, &cond->kids[i]))
+                return false;
+        return true;
+    case LOY_C_ANY:
+        for (uint32_t i = 0; i < cond->count; i++)
+            if (holds(c, &cond->kids[i]))
+                return true;
+        return false;
+    case LOY_C_NOT:
+        return cond->count == 0 || !holds(c, &cond->kids[0]);
+    default:
+        return predicate_holds(c, cond);
+    }
+}
+
+bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
+{
+    return when == NULL || holds(c, when);
+}
+
+/* ------------------------------------------------------ as the policy wrote it */
+
+static loy_node *render_map(loy_ctx *c, const loy_cond *map);
+
+typedef const char *(*id_name_fn)(const loy_ctx *c, int64_t index);
+
+/* The ids or words as written: one value, or a list when the policy wrote
+ * a list. Without `name` they are the cond's strings, else names of its ints. */
+static loy_node *render_ids(loy_ctx *c, const loy_cond *cond, id_name_fn name)
+{
+    loy_result *r = c->r;
+    if (!cond->as_list && cond->count == 1)
+        return rn_str(r, name ? name(c, cond->ints[0]) : cond->strs[0]);
+    loy_node *list = rn_list(r);
+    for (uint32_t i = 0; i < cond->count; i++)
+        rn_push(list, rn_str(r, name ? name(c, cond->ints[i]) : cond->strs[i]));
+    return list;
+}
+
+static const char *tier_name(const loy_ctx *c, int64_t i) { return c->p->tiers.levels[i].id; }
+static const char *plan_name(const loy_ctx *c, int64_t i) { return c->p->plans[i].id; }
+static const char *stage_name(const loy_ctx *c, int64_t i) { return c->p->stages[i].id; }
+static const char *weekday_name(const loy_ctx *c, int64_t i) { LOY_UNUSED(c); return weekday_names[i]; }
+
+static loy_node *render_ints(loy_result *r, const loy_cond *cond)
+{
+    if (!cond->as_list && cond->count == 1)
+        return rn_int(r, cond->ints[0]);
+    loy_node *list = rn_list(r);
+    for (uint32_t i = 0; i < cond->count; i++)
+        rn_push(list, rn_int(r, cond->ints[i]));
+    return list;
+}
+
+static loy_node *render_value(loy_ctx *c, const loy_cond *cond)
+{
+    loy_result *r = c->r;
+    switch (cond->op) {
+    case LOY_C_ALL:
+    case LOY_C_ANY: {
+        loy_node *list = rn_list(r);
+        for (uint32_t i = 0; i < cond->count; i++)
+            rn_push(list, render_map(c, &cond->kids[i]));
+        return list;
+    }
+    case LOY_C_NOT:
+        return cond->count ? render_map(c, &cond->kids[0]) : rn_map(r);
+    case LOY_C_MAP:
+        return render_map(c, cond);
+    case LOY_C_TIER:
+        return render_ids(c, cond, tier_name);
+    case LOY_C_TIER_AT_LEAST:
+    case LOY_C_TIER_BELOW:
+        return rn_str(r, tier_name(c, cond->n));
+    case LOY_C_PAID:
+        if (cond->word == LOY_PAID_ACTIVE)
+            return rn_str(r, "active");
+        if (cond->word == LOY_PAID_NONE)
+            return rn_str(r, "none");
+        return render_ids(c, cond, plan_name);
+    case LOY_C_ORDERS_IN_MONTHS: {
+        loy_node *map = rn_map(r);
+        rn_put_int(r, map, "months", cond->n);
+        rn_put_int(r, map, "at_least", cond->n2);
+        return map;
+    }
+    case LOY_C_LIFECYCLE:
+        return render_ids(c, cond, stage_name);
+    case LOY_C_WEEKDAY:
+        return render_ids(c, cond, weekday_name);
+    case LOY_C_DAY_OF_MONTH:
+    case LOY_C_MONTH:
+        return render_ints(r, cond);
+    case LOY_C_DATE_BETWEEN: {
+        loy_node *list = rn_list(r);
+        rn_push(list, rn_date(r, cond->ints[0]));
+        rn_push(list, rn_date(r, cond->ints[1]));
+        return list;
+    }
+    case LOY_C_TIME_BETWEEN: {
+        loy_node *list = rn_list(r);
+        for (int i = 0; i < 2; i++)
+            rn_push(list, rn_printf(r, "%02d:%02d", (int)(cond->ints[i] / 60), (int)(cond->ints[i] % 60)));
+        return list;
+    }
+    case LOY_C_BIRTHDAY:
+        return rn_str(r, cond->word == LOY_BDAY_DAY ? "day" : cond->word == LOY_BDAY_MONTH ? "month" : "window");
+    case LOY_C_TAGS:
+    case LOY_C_CHANNEL:
+    case LOY_C_STORE:
+    case LOY_C_CATEGORY:
+    case LOY_C_SKU:
+        return render_ids(c, cond, NULL);
+    default:
+        /* points, days, orders, money (already in minor units) */
+        return rn_int(r, cond->n);
+    }
+}
+
+static loy_node *render_map(loy_ctx *c, const loy_cond *map)
+{
+    loy_node *out = rn_map(c->r);
+    for (uint32_t i = 0; i < map->count; i++)
+        rn_put(out, map->kids[i].key, render_value(c, &map->kids[i]));
+    return out;
+}
+
+static void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+{
+    loy_node *reason = rn_map(c->r);
+    rn_put(reason, cond->key, render_value(c, cond));
+    rn_push(reasons, reason);
+}
+
+static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
+{
+    switch (cond->op) {
+    case LOY_C_MAP:
+    case LOY_C_ALL: {
+        /* Every failed entry is wanted, so no short cut; a failed `all`
+         * gives its maps' reasons in place. */
+        bool ok = true;
+        for (uint32_t i = 0; i < cond->count; i++)
+            if (!explain(c, &cond->kids[i], reasons))
+                ok = false;
+        return ok;
+    }
+    default:
+        if (holds(c, cond))
+            return true;
+        push_reason(c, reasons, cond);
+        return false;
+    }
+}
+
+bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons)
+{
+    return when == NULL || explain(c, when, reasons);
+}
+
+void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what)
+{
+    if (!c->trace)
+        return;
+    loy_trace(c, rule, false, "%s: condition failed", what);
+    loy_node *entry = c->trace->last;
+    if (entry && entry->kind == LOY_NODE_MAP) {
+        loy_node *reasons = rn_list(c->r);
+        loy_cond_explain(c, when, reasons);
+        rn_put(entry, "reasons", reasons);
+    }
+}

@@ -1,5 +1,348 @@
-/* STUB: to be written (see lib/engine/engine.h for this room's contract). */
+/*
+ * Gifts (POLICY.md §5): upgrade gifts with every upward tier change (step 4)
+ * and, in step 5, birthday, surprise and spend gifts, each seeing the state
+ * the ones before it left.
+ */
 #include "engine.h"
 
-bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to) { LOY_UNUSED(c); LOY_UNUSED(from); LOY_UNUSED(to); return true; }
-bool loy_step_gifts(loy_ctx *c) { LOY_UNUSED(c); return true; }
+#include <stdio.h>
+#include <xxhash.h>
+
+/* ------------------------------------------------------------------ rewards */
+
+static loy_node *reward_node(loy_ctx *c, const loy_reward *reward)
+{
+    loy_result *r = c->r;
+    loy_node *map = rn_map(r);
+    if (reward->has_points)
+        rn_put_int(r, map, "points", reward->points);
+    if (reward->has_coupons) {
+        loy_node *list = rn_put(map, "coupons", rn_list(r));
+        for (uint32_t i = 0; i < reward->coupons.count; i++)
+            rn_push(list, rn_str(r, reward->coupons.items[i]));
+    }
+    if (reward->has_items) {
+        loy_node *list = rn_put(map, "items", rn_list(r));
+        for (uint32_t i = 0; i < reward->items.count; i++)
+            rn_push(list, rn_str(r, reward->items.items[i]));
+    }
+    if (reward->has_credit)
+        rn_put_int(r, map, "credit", reward->credit);
+    return map;
+}
+
+/* The gift effect of one kind; the caller adds the kind's own fields. */
+static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward)
+{
+    loy_node *e = loy_effect(c, "gift");
+    rn_put_str(c->r, e, "gift", kind);
+    rn_put(e, "reward", reward_node(c, reward));
+    return e;
+}
+
+/* Reward points: available at once, expiring like any credit of the day,
+ * reported right after their gift effect. */
+static bool credit_reward_points(loy_ctx *c, const loy_reward *reward, const char *source)
+{
+    if (!reward->has_points || reward->points <= 0)
+        return true;
+    loy_day expires;
+    if (!loy_lot_expiry(c->p, c->day, &expires))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", source);
+    if (!loy_lots_credit(c, reward->points, expires))
+        return false;
+    loy_node *e = loy_effect(c, "points");
+    rn_put_int(c->r, e, "delta", reward->points);
+    rn_put_str(c->r, e, "source", source);
+    if (expires != LOY_DAY_NONE)
+        rn_put_date(c->r, e, "expires", expires);
+    return true;
+}
+
+/* ------------------------------------------------------------------ upgrade */
+
+/* The ledger holds one byte per tier; bytes past what it held are 0. */
+static bool upgrade_ledger_fits(loy_ctx *c)
+{
+    loy_member *m = c->m;
+    size_t need = c->p->tiers.count, old = m->upgrade_given_cap;
+    if (need <= old)
+        return true;
+    if (!LOY_GROW(m->alloc, m->upgrade_given, m->upgrade_given_cap, need))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    memset(m->upgrade_given + old, 0, m->upgrade_given_cap - old);
+    return true;
+}
+
+static bool give_upgrade_gift(loy_ctx *c, int32_t level)
+{
+    const loy_gifts *g = &c->p->gifts;
+    const char *tier = c->p->tiers.levels[level].id;
+    const loy_reward *reward = g->upgrade[level];
+    if (!reward) {
+        loy_trace(c, "gift:upgrade", false, "%s: the tier has no upgrade gift", tier);
+        return true;
+    }
+    if (!g->upgrade_every_time && c->m->upgrade_given[level]) {
+        loy_trace(c, "gift:upgrade", false, "%s: already given once (once: lifetime)", tier);
+        return true;
+    }
+    c->m->upgrade_given[level] = 1;
+    loy_node *e = gift_effect(c, "upgrade", reward);
+    rn_put_str(c->r, e, "tier", tier);
+    loy_trace(c, "gift:upgrade", true, "%s: reached", tier);
+    return credit_reward_points(c, reward, "upgrade");
+}
+
+bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
+{
+    const loy_gifts *g = &c->p->gifts;
+    if (!g->has_upgrade || to <= from)
+        return true;
+    if (!upgrade_ledger_fits(c))
+        return false;
+    /* `highest` gives only the new tier's gift, never a lower one instead. */
+    int32_t first = g->upgrade_highest ? to : from + 1;
+    for (int32_t level = first; level <= to; level++)
+        if (!give_upgrade_gift(c, level))
+            return false;
+    return true;
+}
+
+/* ----------------------------------------------------------------- birthday */
+
+loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year)
+{
+    loy_ymd b = loy_day_to_ymd(birthday);
+    if (b.m == 2 && b.d == 29 && !loy_is_leap(year)) {
+        bool mar1 = p->gifts.has_birthday && p->gifts.feb29 == LOY_FEB29_MAR1;
+        return mar1 ? loy_day_from_ymd(year, 3, 1) : loy_day_from_ymd(year, 2, 28);
+    }
+    return loy_day_from_ymd(year, b.m, b.d);
+}
+
+bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day, int32_t *year)
+{
+    const loy_gifts *g = &p->gifts;
+    int32_t y = loy_day_to_ymd(day).y;
+    loy_bday_window window = g->has_birthday ? g->bday_window : LOY_BW_MONTH;
+    if (window == LOY_BW_MONTH || window == LOY_BW_DAY) {
+        loy_day b = loy_birthday_in_year(p, birthday, y);
+        bool in = window == LOY_BW_DAY ? b == day : loy_month_of(b) == loy_month_of(day);
+        if (in)
+            *year = y;
+        return in;
+    }
+    /* before + after < 365 days, so the windows of two birthdays never
+     * overlap; one of these three years is the only candidate. */
+    for (int32_t candidate = y - 1; candidate <= y + 1; candidate++) {
+        if (candidate < 0)
+            continue;
+        loy_day b = loy_birthday_in_year(p, birthday, candidate);
+        if (day >= b - g->bday_before && day <= b + g->bday_after) {
+            *year = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool birthday_given(const loy_member *m, int32_t year)
+{
+    for (size_t i = 0; i < m->birthday_year_count; i++)
+        if (m->birthday_years[i] == year)
+            return true;
+    return false;
+}
+
+static bool record_birthday(loy_ctx *c, int32_t year)
+{
+    loy_member *m = c->m;
+    if (!LOY_GROW(m->alloc, m->birthday_years, m->birthday_year_cap, m->birthday_year_count + 1))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    size_t at = m->birthday_year_count;
+    while (at > 0 && m->birthday_years[at - 1] > year)
+        at--;
+    memmove(m->birthday_years + at + 1, m->birthday_years + at,
+            (m->birthday_year_count - at) * sizeof *m->birthday_years);
+    m->birthday_years[at] = year;
+    m->birthday_year_count++;
+    return true;
+}
+
+static bool birthday_gift(loy_ctx *c)
+{
+    const loy_policy *p = c->p;
+    const loy_gifts *g = &p->gifts;
+    loy_member *m = c->m;
+    if (!g->has_birthday)
+        return true;
+    if (m->birthday == LOY_DAY_NONE) {
+        loy_trace(c, "gift:birthday", false, "the member has no birthday");
+        return true;
+    }
+    char bday[11];
+    loy_format_date(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(c->day).y), bday);
+    int32_t year;
+    if (!loy_birthday_occurrence(p, m->birthday, c->day, &year)) {
+        loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
+        return true;
+    }
+    if (birthday_given(m, year)) {
+        loy_trace(c, "gift:birthday", false, "already given for %d", (int)year);
+        return true;
+    }
+    int64_t days = (int64_t)c->day - m->joined;
+    if (days < g->bday_min_member_days) {
+        loy_trace(c, "gift:birthday", false, "joined too recently: %lld days < %d",
+                  (long long)days, (int)g->bday_min_member_days);
+        return true;
+    }
+    int32_t tier = m->tier;
+    while (tier >= 0 && !g->birthday[tier])
+        tier--;
+    if (tier < 0) {
+        loy_trace(c, "gift:birthday", false, "no tier at or below %s has a birthday gift",
+                  p->tiers.levels[m->tier].id);
+        return true;
+    }
+    if (!record_birthday(c, year))
+        return false;
+    const loy_reward *reward = g->birthday[tier];
+    loy_node *e = gift_effect(c, "birthday", reward);
+    rn_put_str(c->r, e, "tier", p->tiers.levels[tier].id);
+    rn_put_int(c->r, e, "year", year);
+    loy_trace(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
+    return credit_reward_points(c, reward, "birthday");
+}
+
+/* ----------------------------------------------------------------- surprise */
+
+static bool has_mark(const loy_gift_mark *marks, size_t count, int32_t index, int32_t period)
+{
+    for (size_t i = 0; i < count; i++)
+        if (marks[i].index == index && marks[i].period == period)
+            return true;
+    return false;
+}
+
+static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap,
+                     int32_t index, int32_t period)
+{
+    if (!LOY_GROW(c->m->alloc, *marks, *cap, *count + 1))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    (*marks)[*count].index = index;
+    (*marks)[*count].period = period;
+    (*count)++;
+    return true;
+}
+
+/* XXH3-64 of member_id ":" gift_id mod 10000, the same on every machine. */
+static int32_t sample_draw(const char *member_id, const char *gift_id)
+{
+    XXH3_state_t state;
+    XXH3_64bits_reset(&state);
+    XXH3_64bits_update(&state, member_id, strlen(member_id));
+    XXH3_64bits_update(&state, ":", 1);
+    XXH3_64bits_update(&state, gift_id, strlen(gift_id));
+    return (int32_t)(XXH3_64bits_digest(&state) % 10000u);
+}
+
+static bool surprise_gift(loy_ctx *c, int32_t index)
+{
+    const loy_surprise *s = &c->p->gifts.surprise[index];
+    loy_member *m = c->m;
+    if (!loy_cond_holds(c, s->when)) {
+        loy_trace_cond(c, "gift:surprise", s->when, s->id);
+        return true;
+    }
+    int32_t period = s->per_year ? loy_day_to_ymd(c->day).y : 0;
+    if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
+        if (s->per_year)
+            loy_trace(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
+        else
+            loy_trace(c, "gift:surprise", false, "%s: already given (once: lifetime)", s->id);
+        return true;
+    }
+    int32_t draw = sample_draw(m->id, s->id);
+    if (draw >= s->sample) {
+        loy_trace(c, "gift:surprise", false, "%s: not sampled (draw %d, sample below %d)",
+                  s->id, (int)draw, (int)s->sample);
+        return true;
+    }
+    if (!add_mark(c, &m->surprise_given, &m->surprise_given_count, &m->surprise_given_cap, index, period))
+        return false;
+    loy_node *e = gift_effect(c, "surprise", &s->reward);
+    rn_put_str(c->r, e, "id", s->id);
+    loy_trace(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
+    return credit_reward_points(c, &s->reward, "surprise");
+}
+
+/* -------------------------------------------------------------------- spend */
+
+static bool spend_gift(loy_ctx *c, int32_t index)
+{
+    const loy_spend_gift *g = &c->p->gifts.spend[index];
+    loy_member *m = c->m;
+    loy_ymd d = loy_day_to_ymd(c->day);
+    int64_t spend = 0;
+    int32_t period = 0;
+    char label[16];
+    if (g->period == LOY_SP_ORDER) {
+        /* Each order is its own period: an order event is applied once. */
+        spend = c->order_qualifying;
+        snprintf(label, sizeof label, "this order");
+    } else {
+        loy_month from, to;
+        if (g->period == LOY_SP_MONTH) {
+            period = loy_month_of_ymd(d);
+            from = to = period;
+            loy_format_month(period, label);
+        } else {
+            period = d.y;
+            from = d.y * 12;
+            to = from + 11;
+            snprintf(label, sizeof label, "%04d", (int)d.y);
+        }
+        /* A sum past int64 is above any threshold. */
+        if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
+            spend = INT64_MAX;
+        if (has_mark(m->spend_given, m->spend_given_count, index, period)) {
+            loy_trace(c, "gift:spend", false, "%s: already given for %s", g->id, label);
+            return true;
+        }
+    }
+    if (spend < g->at_least) {
+        loy_trace(c, "gift:spend", false, "%s: spend %lld for %s < %lld", g->id, (long long)spend, label,
+                  (long long)g->at_least);
+        return true;
+    }
+    if (g->period != LOY_SP_ORDER &&
+        !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
+        return false;
+    loy_node *e = gift_effect(c, "spend", &g->reward);
+    rn_put_str(c->r, e, "id", g->id);
+    if (g->period != LOY_SP_ORDER)
+        rn_put(e, "period", rn_strdup(c->r, label, strlen(label)));
+    loy_trace(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
+              (long long)g->at_least);
+    return credit_reward_points(c, &g->reward, "spend");
+}
+
+/* ------------------------------------------------------------------- step 5 */
+
+bool loy_step_gifts(loy_ctx *c)
+{
+    const loy_gifts *g = &c->p->gifts;
+    if (!birthday_gift(c))
+        return false;
+    for (uint32_t i = 0; i < g->surprise_count; i++)
+        if (!surprise_gift(c, (int32_t)i))
+            return false;
+    if (!c->is_order)
+        return true;
+    for (uint32_t i = 0; i < g->spend_count; i++)
+        if (!spend_gift(c, (int32_t)i))
+            return false;
+    return true;
+}

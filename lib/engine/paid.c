@@ -1,6 +1,105 @@
-/* STUB: to be written (see lib/engine/engine.h for this room's contract). */
+/*
+ * Paid membership (POLICY.md §7): joining and extending a plan, the savings
+ * an order reports, and the end of a plan with its guarantee refund.
+ */
 #include "engine.h"
 
-bool loy_paid_end(loy_ctx *c) { LOY_UNUSED(c); return true; }
-bool loy_step_join_paid(loy_ctx *c) { LOY_UNUSED(c); return true; }
-void loy_paid_add_savings(loy_ctx *c, int64_t savings) { LOY_UNUSED(c); LOY_UNUSED(savings); }
+/* (start + months) - 1 day: the last day of a plan run starting on `start`. */
+static bool plan_last_day(loy_ctx *c, loy_day start, int32_t months, loy_day *out)
+{
+    loy_day after;
+    if (!loy_add_months(start, months, &after) || !loy_add_days(after, -1, out))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the plan would run past 9999-12-31");
+    return true;
+}
+
+static bool extend_plan(loy_ctx *c, const loy_plan *plan)
+{
+    loy_member *m = c->m;
+    loy_day next_start, until;
+    int64_t fees;
+    if (!loy_add_days(m->plan_until, 1, &next_start))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the plan would run past 9999-12-31");
+    if (!plan_last_day(c, next_start, plan->months, &until))
+        return false;
+    if (!loy_add(m->plan_fees, plan->fee, &fees))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the fees paid for plan '%s' leave int64", plan->id);
+    m->plan_until = until;
+    m->plan_fees = fees;
+    loy_node *e = loy_effect(c, "paid_started");
+    rn_put_str(c->r, e, "plan", plan->id);
+    if (m->plan_from != LOY_DAY_NONE)
+        rn_put_date(c->r, e, "from", m->plan_from);
+    rn_put_date(c->r, e, "until", until);
+    rn_put_bool(c->r, e, "extended", true);
+    loy_trace(c, "paid", true, "%s: extended", plan->id);
+    return true;
+}
+
+bool loy_step_join_paid(loy_ctx *c)
+{
+    const char *id = c->ev->plan.s;
+    int index = loy_policy_plan_index(c->p, id);
+    if (index < 0)
+        return loy_refuse(c, LOY_E_UNKNOWN_PLAN, "no paid plan '%s' in this policy", id);
+    loy_member *m = c->m;
+    const loy_plan *plan = &c->p->plans[index];
+    if (m->plan == index)
+        return extend_plan(c, plan);
+    if (m->plan >= 0) {
+        char until[11];
+        loy_format_date(m->plan_until, until);
+        return loy_refuse(c, LOY_E_PLAN_CONFLICT, "plan '%s' is running until %s",
+                          c->p->plans[m->plan].id, until);
+    }
+    loy_day until;
+    if (!plan_last_day(c, c->day, plan->months, &until))
+        return false;
+    m->plan = index;
+    m->plan_from = c->day;
+    m->plan_until = until;
+    m->plan_fees = plan->fee;
+    m->plan_savings = 0;
+    loy_node *e = loy_effect(c, "paid_started");
+    rn_put_str(c->r, e, "plan", plan->id);
+    rn_put_date(c->r, e, "from", c->day);
+    rn_put_date(c->r, e, "until", until);
+    loy_trace(c, "paid", true, "%s: started", plan->id);
+    return true;
+}
+
+bool loy_paid_add_savings(loy_ctx *c, int64_t savings)
+{
+    loy_member *m = c->m;
+    if (m->plan < 0 || savings == 0)
+        return true;
+    int64_t total;
+    if (!loy_add(m->plan_savings, savings, &total))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the savings of plan '%s' leave int64", c->p->plans[m->plan].id);
+    m->plan_savings = total;
+    return true;
+}
+
+bool loy_paid_end(loy_ctx *c)
+{
+    loy_member *m = c->m;
+    if (m->plan < 0 || m->plan_until >= c->day)
+        return true;
+    const loy_plan *plan = &c->p->plans[m->plan];
+    /* fees and savings are both >= 0, so the difference stays in int64. */
+    int64_t refund = 0;
+    if (plan->guarantee && m->plan_fees > m->plan_savings)
+        refund = m->plan_fees - m->plan_savings;
+    loy_node *e = loy_effect(c, "paid_ended");
+    rn_put_str(c->r, e, "plan", plan->id);
+    rn_put_date(c->r, e, "until", m->plan_until);
+    rn_put_int(c->r, e, "refund", refund);
+    loy_trace(c, "paid", true, "%s: ended after %lld paid, %lld saved", plan->id, (long long)m->plan_fees,
+              (long long)m->plan_savings);
+    m->plan = -1;
+    m->plan_from = LOY_DAY_NONE;
+    m->plan_until = LOY_DAY_NONE;
+    m->plan_fees = 0;
+    m->plan_savings = 0;
+    return true;
+}
