@@ -73,6 +73,7 @@ struct loy_member {
     size_t month_count, month_cap;
     int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
     int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
+    bool orders_imported;           /* import: `orders` was given, so it no longer follows the buckets' sum */
     loy_day last_order;             /* LOY_DAY_NONE: none */
 
     loy_counter *actions;           /* action limit counters */
@@ -112,6 +113,14 @@ struct loy_member {
     uint8_t *bytes;                 /* loy_member_to_bytes output */
     size_t bytes_cap;
 };
+
+/*
+ * Ownership inside the arrays (lib/member.c relies on it): lots[i].order_id
+ * and tags[i] are owned for i < lot_count / tag_count only; a slot at or
+ * past the count owns nothing, so whoever drops a lot or a tag frees its
+ * string first. upgrade_given always holds at least the policy's tier count
+ * of entries (zeroed by loy_member_init / loy_member_load).
+ */
 
 /* Reset to an empty, uninitialised state (keeps capacity). */
 LOY_INTERNAL void loy_member_clear(loy_member *m);

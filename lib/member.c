@@ -1,0 +1,970 @@
+/*
+ * The member handle: life cycle, legacy import (POLICY.md §11.2), getters,
+ * and the copy/swap/clear helpers the engine uses for its working copy.
+ * The state bytes live apart, in lib/state/.
+ *
+ * Every public call that changes the member checks all of its input before
+ * it touches the state, so a refusal leaves the member exactly as it was;
+ * capacity may grow before a failure, which is not state.
+ */
+#include "member.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+/* ------------------------------------------------------------- helpers */
+
+int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->error, sizeof m->error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void ok(loy_member *m)
+{
+    m->error[0] = '\0';
+}
+
+static size_t tier_count(const loy_member *m)
+{
+    return m->policy->tiers.count;
+}
+
+/* Copy s (len bytes) into an owned, reusable buffer. */
+static bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
+{
+    if (len == SIZE_MAX || !LOY_GROW(a, *buf, *cap, len + 1))
+        return false;
+    if (len)
+        memcpy(*buf, s, len);
+    (*buf)[len] = '\0';
+    return true;
+}
+
+/* upgrade_given covers every tier of the policy, zeroed beyond what was set. */
+static bool ensure_upgrade_ledger(loy_member *m)
+{
+    size_t old = m->upgrade_given_cap;
+    size_t need = tier_count(m);
+    if (!LOY_GROW(m->alloc, m->upgrade_given, m->upgrade_given_cap, need))
+        return false;
+    if (m->upgrade_given_cap > old)
+        memset(m->upgrade_given + old, 0, m->upgrade_given_cap - old);
+    return true;
+}
+
+static void free_lot_ids(loy_member *m, size_t from)
+{
+    for (size_t i = from; i < m->lot_count; i++) {
+        loy_free(m->alloc, m->lots[i].order_id);
+        m->lots[i].order_id = NULL;
+        m->lots[i].order_id_cap = 0;
+    }
+}
+
+static void free_tags(loy_member *m, size_t from)
+{
+    for (size_t i = from; i < m->tag_count; i++) {
+        loy_free(m->alloc, m->tags[i]);
+        m->tags[i] = NULL;
+        m->tag_caps[i] = 0;
+    }
+}
+
+void loy_member_clear(loy_member *m)
+{
+    free_lot_ids(m, 0);
+    free_tags(m, 0);
+    m->initialised = false;
+    m->fresh = false;
+    if (m->id)
+        m->id[0] = '\0';
+    m->joined = LOY_DAY_NONE;
+    m->birthday = LOY_DAY_NONE;
+    m->tag_count = 0;
+    m->tier = 0;
+    m->tier_since = LOY_DAY_NONE;
+    m->last_review = LOY_DAY_NONE;
+    m->lot_count = 0;
+    m->debt = 0;
+    m->next_seq = 0;
+    m->month_count = 0;
+    memset(m->lifetime, 0, sizeof m->lifetime);
+    m->orders = 0;
+    m->orders_imported = false;
+    m->last_order = LOY_DAY_NONE;
+    m->action_count = 0;
+    m->benefit_use_count = 0;
+    if (m->upgrade_given_cap)
+        memset(m->upgrade_given, 0, m->upgrade_given_cap);
+    m->birthday_year_count = 0;
+    m->surprise_given_count = 0;
+    m->spend_given_count = 0;
+    m->plan = -1;
+    m->plan_from = LOY_DAY_NONE;
+    m->plan_until = LOY_DAY_NONE;
+    m->plan_fees = 0;
+    m->plan_savings = 0;
+    m->stage = -1;
+    m->has_last_event = false;
+    memset(&m->last_event, 0, sizeof m->last_event);
+    m->cap_day = LOY_DAY_NONE;
+    m->day_points = 0;
+    memset(m->recent, 0, sizeof m->recent);
+    m->recent_count = 0;
+    m->recent_pos = 0;
+}
+
+/* Frees every array of the state (not the handle's error/bytes scratch). */
+static void free_state_arrays(loy_member *m)
+{
+    const loy_alloc *a = m->alloc;
+    free_lot_ids(m, 0);
+    free_tags(m, 0);
+    loy_free(a, m->id);
+    loy_free(a, m->tags);
+    loy_free(a, m->tag_caps);
+    loy_free(a, m->lots);
+    loy_free(a, m->months);
+    loy_free(a, m->actions);
+    loy_free(a, m->benefit_uses);
+    loy_free(a, m->upgrade_given);
+    loy_free(a, m->birthday_years);
+    loy_free(a, m->surprise_given);
+    loy_free(a, m->spend_given);
+}
+
+/* ---------------------------------------------------- copy, swap, free */
+
+/*
+ * What belongs to a handle rather than to the state it holds: the buffers
+ * (whose contents a copy overwrites) and the scratch (error, bytes).
+ */
+typedef struct handle_owned {
+    char *id; size_t id_cap;
+    char **tags; size_t tag_cap; size_t *tag_caps;
+    loy_lot *lots; size_t lot_cap;
+    loy_month_bucket *months; size_t month_cap;
+    loy_counter *actions; size_t action_cap;
+    loy_counter *benefit_uses; size_t benefit_use_cap;
+    uint8_t *upgrade_given; size_t upgrade_given_cap;
+    int32_t *birthday_years; size_t birthday_year_cap;
+    loy_gift_mark *surprise_given; size_t surprise_given_cap;
+    loy_gift_mark *spend_given; size_t spend_given_cap;
+    uint8_t *bytes; size_t bytes_cap;
+} handle_owned;
+
+static void take_owned(handle_owned *o, const loy_member *m)
+{
+    o->id = m->id; o->id_cap = m->id_cap;
+    o->tags = m->tags; o->tag_cap = m->tag_cap; o->tag_caps = m->tag_caps;
+    o->lots = m->lots; o->lot_cap = m->lot_cap;
+    o->months = m->months; o->month_cap = m->month_cap;
+    o->actions = m->actions; o->action_cap = m->action_cap;
+    o->benefit_uses = m->benefit_uses; o->benefit_use_cap = m->benefit_use_cap;
+    o->upgrade_given = m->upgrade_given; o->upgrade_given_cap = m->upgrade_given_cap;
+    o->birthday_years = m->birthday_years; o->birthday_year_cap = m->birthday_year_cap;
+    o->surprise_given = m->surprise_given; o->surprise_given_cap = m->surprise_given_cap;
+    o->spend_given = m->spend_given; o->spend_given_cap = m->spend_given_cap;
+    o->bytes = m->bytes; o->bytes_cap = m->bytes_cap;
+}
+
+static void put_owned(loy_member *m, const handle_owned *o)
+{
+    m->id = o->id; m->id_cap = o->id_cap;
+    m->tags = o->tags; m->tag_cap = o->tag_cap; m->tag_caps = o->tag_caps;
+    m->lots = o->lots; m->lot_cap = o->lot_cap;
+    m->months = o->months; m->month_cap = o->month_cap;
+    m->actions = o->actions; m->action_cap = o->action_cap;
+    m->benefit_uses = o->benefit_uses; m->benefit_use_cap = o->benefit_use_cap;
+    m->upgrade_given = o->upgrade_given; m->upgrade_given_cap = o->upgrade_given_cap;
+    m->birthday_years = o->birthday_years; m->birthday_year_cap = o->birthday_year_cap;
+    m->surprise_given = o->surprise_given; m->surprise_given_cap = o->surprise_given_cap;
+    m->spend_given = o->spend_given; m->spend_given_cap = o->spend_given_cap;
+    m->bytes = o->bytes; m->bytes_cap = o->bytes_cap;
+}
+
+#define COPY_ARRAY(dst, src, arr, count, capf)                                   \
+    do {                                                                         \
+        if (!LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
+            goto nomem;                                                          \
+        if ((src)->count)                                                        \
+            memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));  \
+    } while (0)
+
+/* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
+ * same rule from the same capacity, so they stay the same size. */
+static bool grow_tags(loy_member *m, size_t need)
+{
+    size_t caps_cap = m->tag_cap;
+    if (!loy_grow(m->alloc, (void **)&m->tag_caps, &caps_cap, need, sizeof(size_t)))
+        return false;
+    return LOY_GROW(m->alloc, m->tags, m->tag_cap, need);
+}
+
+static bool copy_tags(loy_member *dst, const loy_member *src)
+{
+    const loy_alloc *a = dst->alloc;
+    if (!grow_tags(dst, src->tag_count))
+        return false;
+    free_tags(dst, src->tag_count);
+    if (dst->tag_count > src->tag_count)
+        dst->tag_count = src->tag_count;
+    for (size_t i = 0; i < src->tag_count; i++) {
+        if (i >= dst->tag_count) {
+            dst->tags[i] = NULL;
+            dst->tag_caps[i] = 0;
+            dst->tag_count = i + 1;
+        }
+        if (!set_str(a, &dst->tags[i], &dst->tag_caps[i], src->tags[i], strlen(src->tags[i])))
+            return false;
+    }
+    return true;
+}
+
+static bool copy_lots(loy_member *dst, const loy_member *src)
+{
+    const loy_alloc *a = dst->alloc;
+    if (!LOY_GROW(a, dst->lots, dst->lot_cap, src->lot_count))
+        return false;
+    free_lot_ids(dst, src->lot_count);
+    if (dst->lot_count > src->lot_count)
+        dst->lot_count = src->lot_count;
+    for (size_t i = 0; i < src->lot_count; i++) {
+        if (i >= dst->lot_count) {
+            dst->lots[i].order_id = NULL;
+            dst->lots[i].order_id_cap = 0;
+            dst->lot_count = i + 1;
+        }
+        loy_lot *d = &dst->lots[i];
+        char *buf = d->order_id;
+        size_t cap = d->order_id_cap;
+        *d = src->lots[i];
+        d->order_id = buf;
+        d->order_id_cap = cap;
+        if (src->lots[i].order_id) {
+            const char *s = src->lots[i].order_id;
+            if (!set_str(a, &d->order_id, &d->order_id_cap, s, strlen(s)))
+                return false;
+        } else if (d->order_id) {
+            loy_free(a, d->order_id);
+            d->order_id = NULL;
+            d->order_id_cap = 0;
+        }
+    }
+    return true;
+}
+
+bool loy_member_copy(loy_member *dst, const loy_member *src)
+{
+    if (dst == src)
+        return true;
+    const char *sid = src->id ? src->id : "";
+    if (!set_str(dst->alloc, &dst->id, &dst->id_cap, sid, strlen(sid)))
+        goto nomem;
+    if (!copy_tags(dst, src) || !copy_lots(dst, src))
+        goto nomem;
+    COPY_ARRAY(dst, src, months, month_count, month_cap);
+    COPY_ARRAY(dst, src, actions, action_count, action_cap);
+    COPY_ARRAY(dst, src, benefit_uses, benefit_use_count, benefit_use_cap);
+    COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
+    COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
+    COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
+    if (!ensure_upgrade_ledger(dst))
+        goto nomem;
+    {
+        size_t n = tier_count(dst);
+        size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
+        if (have)
+            memcpy(dst->upgrade_given, src->upgrade_given, have);
+        if (n > have)
+            memset(dst->upgrade_given + have, 0, n - have);
+    }
+
+    /* Every scalar comes from src by assignment, so a field added to the
+     * struct later is copied without touching this function; the buffers
+     * (already filled above) and the handle's scratch stay dst's. */
+    handle_owned own;
+    take_owned(&own, dst);
+    char error[sizeof dst->error];
+    memcpy(error, dst->error, sizeof error);
+    *dst = *src;
+    put_owned(dst, &own);
+    memcpy(dst->error, error, sizeof error);
+    return true;
+nomem:
+    loy_member_clear(dst);
+    return false;
+}
+
+void loy_member_swap(loy_member *a, loy_member *b)
+{
+    if (a == b)
+        return;
+    handle_owned oa, ob;
+    take_owned(&oa, a);
+    take_owned(&ob, b);
+    char ea[sizeof a->error];
+    memcpy(ea, a->error, sizeof ea);
+    loy_member t = *a;
+    *a = *b;
+    *b = t;
+    /* The state's buffers travel with the state; the scratch stays with the handle. */
+    memcpy(b->error, a->error, sizeof b->error);
+    memcpy(a->error, ea, sizeof ea);
+    a->bytes = oa.bytes; a->bytes_cap = oa.bytes_cap;
+    b->bytes = ob.bytes; b->bytes_cap = ob.bytes_cap;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int loy_member_create(loy_member **out, const loy_policy *policy)
+{
+    if (!out)
+        return LOY_E_INVALID_ARG;
+    *out = NULL;
+    if (!policy)
+        return LOY_E_INVALID_ARG;
+    loy_member *m = loy_calloc(&policy->alloc, 1, sizeof *m);
+    if (!m)
+        return LOY_E_NOMEM;
+    m->policy = policy;
+    m->alloc = &policy->alloc;
+    loy_member_clear(m);
+    *out = m;
+    return LOY_OK;
+}
+
+int loy_member_new(loy_member **out, const loy_policy *policy, const char *id, const char *joined)
+{
+    int rc = loy_member_create(out, policy);
+    if (rc != LOY_OK)
+        return rc;
+    rc = loy_member_init(*out, id, joined);
+    if (rc != LOY_OK) {
+        loy_member_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void loy_member_free(loy_member *m)
+{
+    if (!m)
+        return;
+    const loy_alloc *a = m->alloc;
+    free_state_arrays(m);
+    loy_free(a, m->bytes);
+    loy_free(a, m);
+}
+
+const char *loy_member_error(const loy_member *m)
+{
+    return m ? m->error : "no member";
+}
+
+static bool parse_date_str(const char *s, loy_day *out)
+{
+    return s && loy_parse_date(s, strlen(s), out);
+}
+
+/* A text the library will write back as JSON: non-empty UTF-8. */
+static bool good_text(const char *s)
+{
+    return s && s[0] && loy_utf8_valid(s, strlen(s));
+}
+
+int loy_member_init(loy_member *m, const char *id, const char *joined)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    loy_day day;
+    if (!good_text(id))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "member id must be a non-empty UTF-8 string");
+    if (!parse_date_str(joined, &day))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "joined must be a date YYYY-MM-DD");
+    /* Allocate first, so a NOMEM leaves the previous state in place; a new
+     * buffer also serves a caller passing loy_member_id(m) itself. */
+    char *buf = NULL;
+    size_t cap = 0;
+    if (!set_str(m->alloc, &buf, &cap, id, strlen(id)))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    if (!ensure_upgrade_ledger(m)) {
+        loy_free(m->alloc, buf);
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    }
+    loy_member_clear(m);
+    loy_free(m->alloc, m->id);
+    m->id = buf;
+    m->id_cap = cap;
+    m->joined = day;
+    m->tier_since = day;
+    m->initialised = true;
+    m->fresh = true;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+void loy_member_initial_stage(loy_member *m)
+{
+    const loy_policy *p = m->policy;
+    if (!p->has_lifecycle || !m->initialised) {
+        m->stage = -1;
+        return;
+    }
+    loy_day day = m->joined;
+    if (m->last_order != LOY_DAY_NONE && m->last_order > day)
+        day = m->last_order;
+    /* A private result gives the conditions an arena for any message they
+     * write; no effect is reported (§8: the first stage is not a change). */
+    loy_result r;
+    memset(&r, 0, sizeof r);
+    r.policy = p;
+    r.alloc = m->alloc;
+    r.message = "";
+    loy_arena_init(&r.arena, m->alloc);
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.m = m;
+    c.r = &r;
+    c.day = day;
+    c.at.date = day;
+    c.no_event = true;
+    c.stage_at_start = -1;
+    m->stage = -1;
+    int32_t stage = loy_stage_for(&c);
+    m->stage = (stage >= 0 && (uint32_t)stage < p->stage_count) ? stage : -1;
+    loy_arena_release(&r.arena);
+}
+
+/* --------------------------------------------------------------- import */
+
+/* The common gate of every import call: a made member with no event yet. */
+static int import_gate(loy_member *m)
+{
+    if (!m->initialised)
+        return loy_member_fail(m, LOY_E_INVALID_ARG, "the member has no id and joining date yet");
+    if (!m->fresh)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                               "import is only possible before the member's first event");
+    return LOY_OK;
+}
+
+int loy_member_set_birthday(loy_member *m, const char *date)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    loy_day day = LOY_DAY_NONE;
+    if (date && !parse_date_str(date, &day))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "birthday '%s' is not a date YYYY-MM-DD", date);
+    m->birthday = day;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+int loy_member_add_tag(loy_member *m, const char *tag)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (!good_text(tag))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "a tag must be a non-empty UTF-8 string");
+    for (size_t i = 0; i < m->tag_count; i++)
+        if (strcmp(m->tags[i], tag) == 0) {
+            ok(m);
+            return LOY_OK;      /* tags are a set */
+        }
+    size_t n = m->tag_count + 1;
+    if (!grow_tags(m, n))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    char *copy = NULL;
+    size_t cap = 0;
+    if (!set_str(m->alloc, &copy, &cap, tag, strlen(tag)))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    m->tags[m->tag_count] = copy;
+    m->tag_caps[m->tag_count] = cap;
+    m->tag_count = n;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+int loy_member_import_tier(loy_member *m, const char *tier, const char *since)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (!tier)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "tier must be a tier id");
+    int idx = loy_policy_tier_index(m->policy, tier);
+    if (idx < 0)
+        return loy_member_fail(m, LOY_E_UNKNOWN_TIER, "unknown tier '%s'", tier);
+    loy_day day = m->joined;
+    if (since && !parse_date_str(since, &day))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "tier_since '%s' is not a date YYYY-MM-DD", since);
+    m->tier = idx;
+    m->tier_since = day;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+static int64_t lots_total(const loy_member *m)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        total += m->lots[i].points;     /* the engine keeps the sum within int64 */
+    return total;
+}
+
+/* Lots stay sorted: expires ascending, never-expiring last, then credit order. */
+static bool lot_before(const loy_lot *a, const loy_lot *b)
+{
+    if (a->expires != b->expires) {
+        if (a->expires == LOY_DAY_NONE)
+            return false;
+        if (b->expires == LOY_DAY_NONE)
+            return true;
+        return a->expires < b->expires;
+    }
+    return a->seq < b->seq;
+}
+
+int loy_member_import_lot(loy_member *m, int64_t points, const char *expires)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (points < 0)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "a points lot cannot be negative (%lld)",
+                               (long long)points);
+    loy_day last = LOY_DAY_NONE;
+    if (expires && !parse_date_str(expires, &last))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "lot expires '%s' is not a date YYYY-MM-DD", expires);
+    int64_t sum;
+    if (!loy_add(lots_total(m), points, &sum))
+        return loy_member_fail(m, LOY_E_OVERFLOW, "imported points exceed the int64 range");
+    if (points == 0) {
+        /* An empty lot holds nothing to spend or expire: accepted, not kept. */
+        ok(m);
+        return LOY_OK;
+    }
+    /* Available points with one last day are one lot, as the engine keeps them. */
+    for (size_t i = 0; i < m->lot_count; i++) {
+        loy_lot *same = &m->lots[i];
+        if (same->pending_until == LOY_DAY_NONE && same->expires == last) {
+            same->points += points;     /* within int64: the total with it was checked */
+            loy_member_initial_stage(m);
+            ok(m);
+            return LOY_OK;
+        }
+    }
+    if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    loy_lot lot;
+    memset(&lot, 0, sizeof lot);
+    lot.points = points;
+    lot.expires = last;
+    lot.pending_until = LOY_DAY_NONE;
+    lot.credited = m->joined;   /* a legacy lot's credit date is unknown; joining is the earliest we know */
+    lot.seq = m->next_seq++;
+    size_t at = m->lot_count;
+    while (at > 0 && lot_before(&lot, &m->lots[at - 1]))
+        at--;
+    memmove(&m->lots[at + 1], &m->lots[at], (m->lot_count - at) * sizeof lot);
+    m->lots[at] = lot;
+    m->lot_count++;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+static int64_t *bucket_field(loy_month_bucket *b, loy_metric metric)
+{
+    switch (metric) {
+    case LOY_METRIC_SPEND: return &b->spend;
+    case LOY_METRIC_ORDERS: return &b->orders;
+    case LOY_METRIC_GROWTH: return &b->growth;
+    case LOY_METRIC_POINTS_EARNED: return &b->points_earned;
+    }
+    return NULL;
+}
+
+int loy_member_import_month(loy_member *m, loy_metric metric, const char *month, int64_t value)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (metric < LOY_METRIC_SPEND || metric > LOY_METRIC_POINTS_EARNED)
+        return loy_member_fail(m, LOY_E_INVALID_ARG, "unknown metric %d", (int)metric);
+    loy_month mon;
+    if (!month || !loy_parse_month(month, strlen(month), &mon))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "month '%s' is not YYYY-MM", month ? month : "(null)");
+    if (value < 0)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "a monthly figure cannot be negative (%s: %lld)",
+                               month, (long long)value);
+    size_t at = 0;
+    while (at < m->month_count && m->months[at].month < mon)
+        at++;
+    bool exists = at < m->month_count && m->months[at].month == mon;
+    /* Importing a month again replaces its figure. */
+    int64_t old = 0;
+    if (exists) {
+        loy_month_bucket b = m->months[at];
+        old = *bucket_field(&b, metric);
+    }
+    int64_t life;
+    if (!loy_sub(m->lifetime[metric], old, &life) || !loy_add(life, value, &life))
+        return loy_member_fail(m, LOY_E_OVERFLOW, "imported %s exceeds the int64 range", month);
+    int64_t orders = m->orders;
+    if (metric == LOY_METRIC_ORDERS) {
+        if (m->orders_imported) {
+            if (life > m->orders)
+                return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                                       "orders_by_month add up to %lld, more than the %lld lifetime orders",
+                                       (long long)life, (long long)m->orders);
+        } else {
+            orders = life;
+        }
+    }
+    if (!exists) {
+        if (value == 0) {
+            ok(m);
+            return LOY_OK;
+        }
+        if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
+            return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+        memmove(&m->months[at + 1], &m->months[at], (m->month_count - at) * sizeof *m->months);
+        memset(&m->months[at], 0, sizeof *m->months);
+        m->months[at].month = mon;
+        m->month_count++;
+    }
+    *bucket_field(&m->months[at], metric) = value;
+    m->lifetime[metric] = life;
+    m->orders = orders;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+int loy_member_import_orders(loy_member *m, int64_t orders)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (orders < 0)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "orders cannot be negative (%lld)", (long long)orders);
+    if (orders < m->lifetime[LOY_METRIC_ORDERS])
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                               "orders %lld is less than the %lld of orders_by_month",
+                               (long long)orders, (long long)m->lifetime[LOY_METRIC_ORDERS]);
+    m->orders = orders;
+    m->orders_imported = true;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+int loy_member_import_last_order(loy_member *m, const char *date)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    loy_day day;
+    if (!parse_date_str(date, &day))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "last_order '%s' is not a date YYYY-MM-DD",
+                               date ? date : "(null)");
+    m->last_order = day;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+/* A year as the ledgers write it: 1 to 4 decimal digits, nothing else. */
+static bool parse_year(const char *s, size_t len, int32_t *out)
+{
+    if (len < 1 || len > 4)
+        return false;
+    int32_t y = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        y = y * 10 + (s[i] - '0');
+    }
+    *out = y;
+    return true;
+}
+
+static bool has_mark(const loy_gift_mark *marks, size_t n, int32_t index, int32_t period)
+{
+    for (size_t i = 0; i < n; i++)
+        if (marks[i].index == index && marks[i].period == period)
+            return true;
+    return false;
+}
+
+static int add_mark(loy_member *m, loy_gift_mark **marks, size_t *count, size_t *cap,
+                    int32_t index, int32_t period)
+{
+    if (!has_mark(*marks, *count, index, period)) {
+        if (!loy_grow(m->alloc, (void **)marks, cap, *count + 1, sizeof **marks))
+            return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+        (*marks)[*count].index = index;
+        (*marks)[*count].period = period;
+        (*count)++;
+    }
+    return LOY_OK;
+}
+
+static int import_birthday_year(loy_member *m, const char *entry)
+{
+    int32_t year;
+    if (!parse_year(entry, strlen(entry), &year))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "birthday gift entry '%s' is not a year", entry);
+    size_t at = 0;
+    while (at < m->birthday_year_count && m->birthday_years[at] < year)
+        at++;
+    if (at < m->birthday_year_count && m->birthday_years[at] == year)
+        return LOY_OK;
+    if (!LOY_GROW(m->alloc, m->birthday_years, m->birthday_year_cap, m->birthday_year_count + 1))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    memmove(&m->birthday_years[at + 1], &m->birthday_years[at],
+            (m->birthday_year_count - at) * sizeof *m->birthday_years);
+    m->birthday_years[at] = year;
+    m->birthday_year_count++;
+    return LOY_OK;
+}
+
+static int import_surprise(loy_member *m, const char *entry)
+{
+    const loy_policy *p = m->policy;
+    const char *colon = strchr(entry, ':');
+    size_t idlen = colon ? (size_t)(colon - entry) : strlen(entry);
+    int idx = -1;
+    for (uint32_t i = 0; i < p->gifts.surprise_count; i++) {
+        const char *gid = p->gifts.surprise[i].id;
+        if (strlen(gid) == idlen && memcmp(gid, entry, idlen) == 0) {
+            idx = (int)i;
+            break;
+        }
+    }
+    if (idx < 0)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "surprise gift entry '%s' names no surprise gift of the policy",
+                               entry);
+    int32_t period = 0;
+    if (p->gifts.surprise[idx].per_year) {
+        if (!colon || !parse_year(colon + 1, strlen(colon + 1), &period))
+            return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                                   "surprise gift entry '%s' must be ID:YEAR (the gift is once per_year)", entry);
+    } else if (colon) {
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                               "surprise gift entry '%s' must be the bare id (the gift is once lifetime)", entry);
+    }
+    return add_mark(m, &m->surprise_given, &m->surprise_given_count, &m->surprise_given_cap, idx, period);
+}
+
+static int import_spend(loy_member *m, const char *entry)
+{
+    const loy_policy *p = m->policy;
+    const char *colon = strchr(entry, ':');
+    if (!colon)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "spend gift entry '%s' must be ID:PERIOD", entry);
+    size_t idlen = (size_t)(colon - entry);
+    int idx = -1;
+    for (uint32_t i = 0; i < p->gifts.spend_count; i++) {
+        const char *gid = p->gifts.spend[i].id;
+        if (strlen(gid) == idlen && memcmp(gid, entry, idlen) == 0) {
+            idx = (int)i;
+            break;
+        }
+    }
+    if (idx < 0)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "spend gift entry '%s' names no spend gift of the policy",
+                               entry);
+    const char *period = colon + 1;
+    size_t plen = strlen(period);
+    switch (p->gifts.spend[idx].period) {
+    case LOY_SP_MONTH: {
+        loy_month mon;
+        if (!loy_parse_month(period, plen, &mon))
+            return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                                   "spend gift entry '%s' must name a month YYYY-MM", entry);
+        return add_mark(m, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, idx, mon);
+    }
+    case LOY_SP_YEAR: {
+        int32_t year;
+        if (plen != 4 || !parse_year(period, plen, &year))
+            return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                                   "spend gift entry '%s' must name a year YYYY", entry);
+        return add_mark(m, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, idx, year);
+    }
+    case LOY_SP_ORDER:
+        /* A per-order gift is decided at that order's event only: a past
+         * order's gift can never be due again, so nothing is recorded. */
+        if (plen == 0)
+            return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                                   "spend gift entry '%s' must name the order id", entry);
+        return LOY_OK;
+    }
+    return LOY_OK;
+}
+
+int loy_member_import_gift(loy_member *m, const char *kind, const char *entry)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (!kind || !entry)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "a gift entry needs a kind and a value");
+    if (strcmp(kind, "upgrade") == 0) {
+        int idx = loy_policy_tier_index(m->policy, entry);
+        if (idx < 0)
+            return loy_member_fail(m, LOY_E_UNKNOWN_TIER, "upgrade gift entry names unknown tier '%s'", entry);
+        if (!ensure_upgrade_ledger(m))
+            return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+        m->upgrade_given[idx] = 1;
+    } else if (strcmp(kind, "birthday") == 0) {
+        rc = import_birthday_year(m, entry);
+    } else if (strcmp(kind, "surprise") == 0) {
+        rc = import_surprise(m, entry);
+    } else if (strcmp(kind, "spend") == 0) {
+        rc = import_spend(m, entry);
+    } else {
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER,
+                               "unknown gift kind '%s'; expected upgrade, birthday, surprise or spend", kind);
+    }
+    if (rc)
+        return rc;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+int loy_member_import_paid(loy_member *m, const char *plan, const char *until)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    int rc = import_gate(m);
+    if (rc)
+        return rc;
+    if (!plan)
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "paid needs a plan");
+    int idx = loy_policy_plan_index(m->policy, plan);
+    if (idx < 0)
+        return loy_member_fail(m, LOY_E_UNKNOWN_PLAN, "unknown paid plan '%s'", plan);
+    loy_day last;
+    if (!parse_date_str(until, &last))
+        return loy_member_fail(m, LOY_E_INVALID_MEMBER, "paid until '%s' is not a date YYYY-MM-DD",
+                               until ? until : "(null)");
+    m->plan = idx;
+    m->plan_from = LOY_DAY_NONE;
+    m->plan_until = last;
+    m->plan_fees = m->policy->plans[idx].fee;   /* §7: an imported plan has paid its fee once */
+    m->plan_savings = 0;
+    loy_member_initial_stage(m);
+    ok(m);
+    return LOY_OK;
+}
+
+/* -------------------------------------------------------------- getters */
+
+const char *loy_member_id(const loy_member *m)
+{
+    return m && m->initialised ? m->id : NULL;
+}
+
+const char *loy_member_tier(const loy_member *m)
+{
+    if (!m || !m->initialised || m->tier < 0 || (size_t)m->tier >= tier_count(m))
+        return NULL;
+    return m->policy->tiers.levels[m->tier].id;
+}
+
+int loy_member_tier_since(const loy_member *m, char out[11])
+{
+    if (!m || !out || !m->initialised || m->tier_since == LOY_DAY_NONE)
+        return LOY_E_INVALID_ARG;
+    loy_format_date(m->tier_since, out);
+    return LOY_OK;
+}
+
+const char *loy_member_stage(const loy_member *m)
+{
+    if (!m || !m->initialised || m->stage < 0 || (uint32_t)m->stage >= m->policy->stage_count)
+        return NULL;
+    return m->policy->stages[m->stage].id;
+}
+
+int64_t loy_member_points_available(const loy_member *m)
+{
+    return m ? loy_points_available(m) : 0;
+}
+
+int64_t loy_member_points_pending(const loy_member *m)
+{
+    return m ? loy_points_pending(m) : 0;
+}
+
+size_t loy_member_lot_count(const loy_member *m)
+{
+    return m ? m->lot_count : 0;
+}
+
+int loy_member_lot(const loy_member *m, size_t i, int64_t *points, char expires[11], char pending_until[11])
+{
+    if (!m || i >= m->lot_count)
+        return LOY_E_INVALID_ARG;
+    const loy_lot *lot = &m->lots[i];
+    if (points)
+        *points = lot->points;
+    if (expires) {
+        if (lot->expires == LOY_DAY_NONE)
+            expires[0] = '\0';
+        else
+            loy_format_date(lot->expires, expires);
+    }
+    if (pending_until) {
+        if (lot->pending_until == LOY_DAY_NONE)
+            pending_until[0] = '\0';
+        else
+            loy_format_date(lot->pending_until, pending_until);
+    }
+    return LOY_OK;
+}
+
+int loy_member_metric(const loy_member *m, const char *as_of, int64_t *out)
+{
+    if (!m || !out || !m->initialised)
+        return LOY_E_INVALID_ARG;
+    loy_day day;
+    if (!parse_date_str(as_of, &day))
+        return LOY_E_INVALID_ARG;
+    if (!loy_tier_metric(m->policy, m, day, out))
+        return LOY_E_OVERFLOW;
+    return LOY_OK;
+}

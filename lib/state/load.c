@@ -1,0 +1,766 @@
+/*
+ * loy_member_load: state bytes back into a member, read under the handle's
+ * policy, which may not be the one that wrote them (POLICY.md §10.2).
+ *
+ * The bytes are parsed into a new handle and swapped in only when the whole
+ * state is good, so a refusal leaves the caller's member as it was. Every
+ * read is bounds-checked and every count is checked against the bytes left
+ * before anything is allocated: a crafted payload with a valid checksum is
+ * refused with LOY_E_STATE_CHECKSUM and a message of its own, never read
+ * past its end, never trusted for an index.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <xxhash.h>
+
+#include "codec.h"
+
+typedef struct id_ref {
+    const char *s;          /* into the input, not NUL-terminated */
+    size_t len;
+} id_ref;
+
+typedef struct loader {
+    const uint8_t *at, *end;
+    bool bad;
+    bool oom;               /* an allocation failed (also sets bad, to stop reading) */
+    char why[200];          /* the first malformation */
+    int policy_code;        /* the first §10.2 refusal */
+    char policy_why[200];
+    loy_member *t;          /* the state being built */
+    const loy_policy *p;
+    id_ref *table;
+    size_t table_count;
+    loy_day joined;
+} loader;
+
+static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void malformed(loader *l, const char *fmt, ...)
+{
+    if (l->bad)
+        return;
+    l->bad = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->why, sizeof l->why, fmt, ap);
+    va_end(ap);
+    l->at = l->end;     /* every later read fails quietly */
+}
+
+static void lacks(loader *l, const char *what, id_ref id)
+{
+    if (l->policy_code)
+        return;
+    l->policy_code = LOY_E_STATE_POLICY;
+    snprintf(l->policy_why, sizeof l->policy_why, "state names %s '%.*s', which this policy lacks", what,
+             (int)(id.len > 100 ? 100 : id.len), id.s);
+}
+
+static size_t left(const loader *l)
+{
+    return (size_t)(l->end - l->at);
+}
+
+static uint8_t get_byte(loader *l, const char *what)
+{
+    if (l->at >= l->end) {
+        malformed(l, "the payload ends inside %s", what);
+        return 0;
+    }
+    return *l->at++;
+}
+
+static uint64_t get_uvar(loader *l, const char *what)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (l->at >= l->end) {
+            malformed(l, "the payload ends inside %s", what);
+            return 0;
+        }
+        uint8_t b = *l->at++;
+        if (shift == 63 && (b & 0x7E)) {
+            malformed(l, "%s: a varint longer than 64 bits", what);
+            return 0;
+        }
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    malformed(l, "%s: a varint longer than 64 bits", what);
+    return 0;
+}
+
+static int64_t get_svar(loader *l, const char *what)
+{
+    return st_unzigzag(get_uvar(l, what));
+}
+
+/* A non-negative int64 (amounts, counts, points). */
+static int64_t get_nonneg(loader *l, const char *what)
+{
+    uint64_t v = get_uvar(l, what);
+    if (v > INT64_MAX) {
+        malformed(l, "%s exceeds the int64 range", what);
+        return 0;
+    }
+    return (int64_t)v;
+}
+
+/* A count of entries each at least `min_bytes` long: never more than the bytes left allow. */
+static size_t get_count(loader *l, size_t min_bytes, const char *what)
+{
+    uint64_t n = get_uvar(l, what);
+    if (l->bad)
+        return 0;
+    if (n > left(l) / min_bytes) {
+        malformed(l, "%s (%llu) exceeds what the payload can hold", what, (unsigned long long)n);
+        return 0;
+    }
+    return (size_t)n;
+}
+
+/* A length-prefixed id or text: non-empty UTF-8 without NUL. */
+static id_ref get_str(loader *l, const char *what)
+{
+    id_ref r = {"", 0};
+    uint64_t n = get_uvar(l, what);
+    if (l->bad)
+        return r;
+    if (n > left(l)) {
+        malformed(l, "%s runs past the end of the payload", what);
+        return r;
+    }
+    const char *s = (const char *)l->at;
+    if (n == 0 || memchr(s, '\0', (size_t)n) || !loy_utf8_valid(s, (size_t)n)) {
+        malformed(l, "%s is not a non-empty UTF-8 string", what);
+        return r;
+    }
+    l->at += n;
+    r.s = s;
+    r.len = (size_t)n;
+    return r;
+}
+
+static char *dup_ref(loader *l, id_ref r, size_t *cap)
+{
+    char *s = loy_strndup(l->t->alloc, r.s, r.len);
+    if (cap)
+        *cap = r.len + 1;
+    return s;
+}
+
+static id_ref get_ref(loader *l, const char *what)
+{
+    uint64_t i = get_uvar(l, what);
+    if (l->bad)
+        return (id_ref){"", 0};
+    if (i >= l->table_count) {
+        malformed(l, "%s refers to string %llu of %zu", what, (unsigned long long)i, l->table_count);
+        return (id_ref){"", 0};
+    }
+    return l->table[i];
+}
+
+static bool day_in_range(int64_t d)
+{
+    return d >= loy_day_min() && d <= loy_day_max();
+}
+
+static loy_day get_date(loader *l, const char *what)
+{
+    int64_t d = (int64_t)l->joined + get_svar(l, what);
+    if (l->bad)
+        return l->joined;
+    if (!day_in_range(d)) {
+        malformed(l, "%s is not a date of 0000..9999", what);
+        return l->joined;
+    }
+    return (loy_day)d;
+}
+
+static loy_day get_opt_date(loader *l, const char *what)
+{
+    uint64_t v = get_uvar(l, what);
+    if (l->bad || v == 0)
+        return LOY_DAY_NONE;
+    int64_t d = (int64_t)l->joined + st_unzigzag(v - 1);
+    if (!day_in_range(d)) {
+        malformed(l, "%s is not a date of 0000..9999", what);
+        return LOY_DAY_NONE;
+    }
+    return (loy_day)d;
+}
+
+/* ------------------------------------------------------ ids in the policy */
+
+static bool id_is(const char *id, id_ref r)
+{
+    return id && strlen(id) == r.len && memcmp(id, r.s, r.len) == 0;
+}
+
+static int tier_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->tiers.count; i++)
+        if (id_is(p->tiers.levels[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+static int plan_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->plan_count; i++)
+        if (id_is(p->plans[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+static int stage_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->stage_count; i++)
+        if (id_is(p->stages[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+static int action_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->points.action_count; i++)
+        if (id_is(p->points.actions[i].kind, r))
+            return (int)i;
+    return -1;
+}
+
+static int benefit_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->benefit_count; i++)
+        if (id_is(p->benefits[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+static int surprise_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->gifts.surprise_count; i++)
+        if (id_is(p->gifts.surprise[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+static int spend_of(const loy_policy *p, id_ref r)
+{
+    for (uint32_t i = 0; i < p->gifts.spend_count; i++)
+        if (id_is(p->gifts.spend[i].id, r))
+            return (int)i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- parts */
+
+static void nomem(loader *l)
+{
+    malformed(l, "out of memory");
+    l->oom = true;
+}
+
+static void read_table(loader *l)
+{
+    size_t n = get_count(l, 2, "the string table's size");
+    if (l->bad || n == 0)
+        return;
+    l->table = loy_malloc(l->t->alloc, n * sizeof *l->table);
+    if (!l->table) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        l->table[i] = get_str(l, "a string of the table");
+        l->table_count = i + 1;
+    }
+}
+
+static void read_tags(loader *l)
+{
+    loy_member *t = l->t;
+    size_t n = get_count(l, 2, "the number of tags");
+    if (l->bad || n == 0)
+        return;
+    size_t caps_cap = 0;
+    if (!loy_grow(t->alloc, (void **)&t->tag_caps, &caps_cap, n, sizeof(size_t)) ||
+        !LOY_GROW(t->alloc, t->tags, t->tag_cap, n)) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref r = get_str(l, "a tag");
+        if (l->bad)
+            return;
+        t->tags[i] = dup_ref(l, r, &t->tag_caps[i]);
+        if (!t->tags[i]) {
+            nomem(l);
+            return;
+        }
+        t->tag_count = i + 1;
+    }
+}
+
+static bool lot_in_order(const loy_lot *a, const loy_lot *b)
+{
+    if (a->expires != b->expires) {
+        if (a->expires == LOY_DAY_NONE)
+            return false;
+        if (b->expires == LOY_DAY_NONE)
+            return true;
+        return a->expires < b->expires;
+    }
+    return a->seq < b->seq;
+}
+
+static void read_lots(loader *l)
+{
+    loy_member *t = l->t;
+    size_t n = get_count(l, 3, "the number of lots");
+    if (l->bad || n == 0)
+        return;
+    if (!LOY_GROW(t->alloc, t->lots, t->lot_cap, n)) {
+        nomem(l);
+        return;
+    }
+    uint8_t *seen = loy_calloc(t->alloc, n, 1);
+    if (!seen) {
+        nomem(l);
+        return;
+    }
+    loy_day prev_credit = l->joined, prev_expires = l->joined;
+    int64_t total = 0;
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        loy_lot *lot = &t->lots[i];
+        memset(lot, 0, sizeof *lot);
+        t->lot_count = i + 1;   /* owned from here on, for the free on failure */
+        unsigned hdr = get_byte(l, "a lot");
+        if (hdr & ~(unsigned)ST_LOT_ALL)
+            malformed(l, "a lot has unknown flags 0x%02x", hdr);
+        uint64_t rank = (hdr & ST_LOT_RANK) ? get_uvar(l, "a lot's rank") : i;
+        if (!l->bad && (rank >= n || seen[rank]))
+            malformed(l, "lot ranks are not a permutation");
+        if (l->bad)
+            break;
+        seen[rank] = 1;
+        lot->seq = (uint32_t)rank;
+        lot->points = get_nonneg(l, "a lot's points");
+        if (!l->bad && lot->points == 0)
+            malformed(l, "a lot holds 0 points");
+        if (!l->bad && !loy_add(total, lot->points, &total))
+            malformed(l, "the lots add up beyond the int64 range");
+        int64_t credited = (int64_t)prev_credit + get_svar(l, "a lot's credit date");
+        if (!l->bad && credited != LOY_DAY_NONE && !day_in_range(credited))
+            malformed(l, "a lot's credit date is not a date of 0000..9999");
+        lot->credited = (loy_day)credited;
+        prev_credit = lot->credited;
+        lot->expires = LOY_DAY_NONE;
+        if (hdr & ST_LOT_EXPIRES) {
+            int64_t d = (int64_t)prev_expires + get_svar(l, "a lot's last day");
+            if (!l->bad && !day_in_range(d))
+                malformed(l, "a lot's last day is not a date of 0000..9999");
+            lot->expires = (loy_day)d;
+            prev_expires = lot->expires;
+        }
+        lot->pending_until = LOY_DAY_NONE;
+        if (hdr & ST_LOT_PENDING) {
+            int64_t d = (int64_t)lot->credited + get_svar(l, "a lot's release date");
+            if (!l->bad && !day_in_range(d))
+                malformed(l, "a lot's release date is not a date of 0000..9999");
+            lot->pending_until = (loy_day)d;
+            if (!(hdr & ST_LOT_ORDER_ID))
+                malformed(l, "a pending lot has no order id");
+        }
+        if (hdr & ST_LOT_ORDER_ID) {
+            id_ref r = get_str(l, "a lot's order id");
+            if (!l->bad) {
+                lot->order_id = dup_ref(l, r, &lot->order_id_cap);
+                if (!lot->order_id)
+                    nomem(l);
+            }
+        }
+        if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
+            malformed(l, "lots are not in expiry and credit order");
+    }
+    loy_free(t->alloc, seen);
+    t->next_seq = (uint32_t)n;
+}
+
+static void read_months(loader *l)
+{
+    loy_member *t = l->t;
+    size_t n = get_count(l, 3, "the number of months");
+    if (l->bad || n == 0)
+        return;
+    if (!LOY_GROW(t->alloc, t->months, t->month_cap, n)) {
+        nomem(l);
+        return;
+    }
+    const int64_t last_month = 9999LL * 12 + 11;
+    int64_t month = loy_month_of(l->joined);
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        unsigned mask;
+        if (i == 0) {
+            month += get_svar(l, "a month");
+            mask = get_byte(l, "a month's figures");
+            if (mask & ~(unsigned)ST_MONTH_ALL)
+                malformed(l, "the first month has a gap");
+        } else {
+            mask = get_byte(l, "a month's figures");
+            uint64_t gap = mask >> 4;
+            if (gap == ST_MONTH_GAP_MORE) {
+                uint64_t more = get_uvar(l, "a month's gap");
+                gap = more > (uint64_t)last_month ? (uint64_t)last_month : gap + more;
+            }
+            month += (int64_t)gap + 1;
+        }
+        mask &= ST_MONTH_ALL;
+        if (!l->bad && (month < 0 || month > last_month))
+            malformed(l, "a month is not in 0000-01..9999-12");
+        if (!l->bad && mask == 0)
+            malformed(l, "a month has no figure");
+        int64_t v[4] = {0, 0, 0, 0};
+        for (unsigned k = 0; k < 4 && !l->bad; k++)
+            if (mask & (1u << k)) {
+                v[k] = get_nonneg(l, "a monthly figure");
+                if (!l->bad && v[k] == 0)
+                    malformed(l, "a month lists a figure of 0");
+            }
+        if (l->bad)
+            return;
+        loy_month_bucket *b = &t->months[i];
+        b->month = (loy_month)month;
+        b->spend = v[0];
+        b->orders = v[1];
+        b->growth = v[2];
+        b->points_earned = v[3];
+        t->month_count = i + 1;
+    }
+}
+
+/*
+ * Limit counters (§10.2): a count carries over while the limit keeps its
+ * period (once, or the same per); a limit that changed its period, or went
+ * away, counts afresh, and a kind or benefit the policy lacks is dropped.
+ */
+static void read_counters(loader *l, bool benefits)
+{
+    loy_member *t = l->t;
+    const char *what = benefits ? "the number of benefit counters" : "the number of action counters";
+    size_t n = get_count(l, 3, what);
+    if (l->bad || n == 0)
+        return;
+    loy_counter **arr = benefits ? &t->benefit_uses : &t->actions;
+    size_t *count = benefits ? &t->benefit_use_count : &t->action_count;
+    size_t *cap = benefits ? &t->benefit_use_cap : &t->action_cap;
+    if (!loy_grow(t->alloc, (void **)arr, cap, n, sizeof **arr)) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref id = get_ref(l, "a counter's id");
+        unsigned lim = get_byte(l, "a counter's limit");
+        if (!l->bad && ((lim & 3u) == 3u || (lim & ~0x1Fu)))
+            malformed(l, "a counter has the limit byte 0x%02x", lim);
+        loy_day start = LOY_DAY_NONE;
+        if (lim & ST_COUNTER_START)
+            start = get_date(l, "a counter's period");
+        int64_t uses = get_nonneg(l, "a counter's count");
+        if (l->bad)
+            return;
+        loy_limit_kind kind = (loy_limit_kind)(lim & 3u);
+        loy_period per = (loy_period)((lim >> 2) & 3u);
+        int idx = benefits ? benefit_of(l->p, id) : action_of(l->p, id);
+        if (idx < 0 || kind == LOY_LIMIT_NONE)
+            continue;
+        const loy_limit *now = benefits ? &l->p->benefits[idx].limit : &l->p->points.actions[idx].limit;
+        if (now->kind != kind || (kind == LOY_LIMIT_PER && now->per != per))
+            continue;
+        loy_counter *c = &(*arr)[(*count)++];
+        c->index = idx;
+        c->kind = kind;
+        c->per = per;
+        c->period_start = start;
+        c->count = uses;
+    }
+}
+
+static bool mark_known(const loy_gift_mark *marks, size_t n, int32_t index, int32_t period)
+{
+    for (size_t i = 0; i < n; i++)
+        if (marks[i].index == index && marks[i].period == period)
+            return true;
+    return false;
+}
+
+static void read_gifts(loader *l)
+{
+    loy_member *t = l->t;
+    const loy_policy *p = l->p;
+
+    size_t n = get_count(l, 1, "the number of upgrade gifts");
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref id = get_ref(l, "an upgrade gift's tier");
+        int idx = l->bad ? -1 : tier_of(p, id);
+        if (idx >= 0)
+            t->upgrade_given[idx] = 1;
+    }
+
+    n = get_count(l, 1, "the number of birthday gifts");
+    if (n && !l->bad) {
+        if (!LOY_GROW(t->alloc, t->birthday_years, t->birthday_year_cap, n)) {
+            nomem(l);
+            return;
+        }
+        int64_t year = -1;
+        for (size_t i = 0; i < n && !l->bad; i++) {
+            uint64_t v = get_uvar(l, "a birthday gift's year");
+            year = v > 9999 ? 10000 : year + (int64_t)v + 1;
+            if (!l->bad && year > 9999)
+                malformed(l, "a birthday gift's year is past 9999");
+            if (l->bad)
+                return;
+            t->birthday_years[t->birthday_year_count++] = (int32_t)year;
+        }
+    }
+
+    n = get_count(l, 2, "the number of surprise gifts");
+    if (n && !l->bad &&
+        !LOY_GROW(t->alloc, t->surprise_given, t->surprise_given_cap, n)) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref id = get_ref(l, "a surprise gift's id");
+        uint64_t year = get_uvar(l, "a surprise gift's year");
+        if (!l->bad && year > 9999)
+            malformed(l, "a surprise gift's year is past 9999");
+        if (l->bad)
+            return;
+        int idx = surprise_of(p, id);
+        if (idx < 0)
+            continue;
+        /* A gift now once in a lifetime counts as given whatever year it was. */
+        int32_t period = p->gifts.surprise[idx].per_year ? (int32_t)year : 0;
+        if (!mark_known(t->surprise_given, t->surprise_given_count, idx, period)) {
+            t->surprise_given[t->surprise_given_count].index = idx;
+            t->surprise_given[t->surprise_given_count].period = period;
+            t->surprise_given_count++;
+        }
+    }
+
+    n = get_count(l, 3, "the number of spend gifts");
+    if (n && !l->bad && !LOY_GROW(t->alloc, t->spend_given, t->spend_given_cap, n)) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref id = get_ref(l, "a spend gift's id");
+        unsigned kind = get_byte(l, "a spend gift's period kind");
+        uint64_t v = get_uvar(l, "a spend gift's period");
+        if (!l->bad && kind != ST_SPEND_MONTH && kind != ST_SPEND_YEAR)
+            malformed(l, "a spend gift has the period kind %u", kind);
+        if (!l->bad && v > (kind == ST_SPEND_MONTH ? 9999u * 12 + 11 : 9999u))
+            malformed(l, "a spend gift's period is past 9999");
+        if (l->bad)
+            return;
+        int idx = spend_of(p, id);
+        if (idx < 0)
+            continue;
+        /* a ledger of months says nothing about years, nor the other way round */
+        loy_spend_period now = p->gifts.spend[idx].period;
+        if ((kind == ST_SPEND_MONTH && now != LOY_SP_MONTH) || (kind == ST_SPEND_YEAR && now != LOY_SP_YEAR))
+            continue;
+        t->spend_given[t->spend_given_count].index = idx;
+        t->spend_given[t->spend_given_count].period = (int32_t)v;
+        t->spend_given_count++;
+    }
+}
+
+static void read_state(loader *l, unsigned flags)
+{
+    loy_member *t = l->t;
+    const loy_policy *p = l->p;
+
+    id_ref id = get_str(l, "the member id");
+    if (l->bad)
+        return;
+    t->id = dup_ref(l, id, &t->id_cap);
+    if (!t->id) {
+        nomem(l);
+        return;
+    }
+    int64_t joined = get_svar(l, "the joining date");
+    if (!l->bad && !day_in_range(joined))
+        malformed(l, "the joining date is not a date of 0000..9999");
+    if (l->bad)
+        return;
+    l->joined = t->joined = (loy_day)joined;
+    t->birthday = get_opt_date(l, "the birthday");
+    read_tags(l);
+
+    id_ref tier = get_ref(l, "the tier");
+    if (!l->bad) {
+        t->tier = tier_of(p, tier);
+        if (t->tier < 0) {
+            lacks(l, "tier", tier);
+            t->tier = 0;
+        }
+    }
+    t->tier_since = get_date(l, "tier_since");
+    t->last_review = get_opt_date(l, "the last review");
+
+    t->debt = get_nonneg(l, "the debt");
+    read_lots(l);
+
+    read_months(l);
+    for (int k = 0; k < 4; k++)
+        t->lifetime[k] = get_svar(l, "a lifetime total");
+    t->orders = get_nonneg(l, "the lifetime orders");
+    t->last_order = get_opt_date(l, "the last order");
+
+    read_counters(l, false);
+    read_counters(l, true);
+    read_gifts(l);
+
+    t->plan = -1;
+    if (flags & ST_F_PLAN) {
+        id_ref plan = get_ref(l, "the running plan");
+        t->plan_from = get_opt_date(l, "the plan's start");
+        t->plan_until = get_date(l, "the plan's last day");
+        t->plan_fees = get_nonneg(l, "the plan's fees");
+        t->plan_savings = get_nonneg(l, "the plan's savings");
+        if (!l->bad) {
+            t->plan = plan_of(p, plan);
+            if (t->plan < 0)
+                lacks(l, "running plan", plan);
+        }
+    }
+    t->stage = -1;
+    if (flags & ST_F_STAGE) {
+        id_ref stage = get_ref(l, "the stage");
+        /* without lifecycle the stage is null (§10.2) */
+        if (!l->bad && p->has_lifecycle) {
+            t->stage = stage_of(p, stage);
+            if (t->stage < 0)
+                lacks(l, "stage", stage);
+        }
+    }
+    if (flags & ST_F_LAST_EVENT) {
+        loy_instant *at = &t->last_event;
+        at->date = get_date(l, "the last event's date");
+        uint64_t secs = get_uvar(l, "the last event's time");
+        int64_t offset = get_svar(l, "the last event's offset");
+        int64_t micros = get_svar(l, "the last event's fraction");
+        if (!l->bad && (secs > 86399 || offset < -1439 || offset > 1439 || micros < 0 || micros > 999999))
+            malformed(l, "the last event's instant is out of range");
+        if (l->bad)
+            return;
+        at->seconds = (int32_t)secs;
+        at->offset_min = (int32_t)offset;
+        at->utc_us = ((int64_t)at->date * 86400 + at->seconds - offset * 60) * 1000000 + micros;
+        t->has_last_event = true;
+    }
+    t->cap_day = get_opt_date(l, "the day of the points cap");
+    t->day_points = get_nonneg(l, "the day's order points");
+
+    size_t recent = get_count(l, 8, "the number of recent event ids");
+    if (!l->bad && recent > LOY_RECENT_IDS)
+        malformed(l, "%zu recent event ids, more than %d", recent, LOY_RECENT_IDS);
+    if (l->bad)
+        return;
+    for (size_t i = 0; i < recent; i++) {
+        t->recent[i] = st_get_u64le(l->at);
+        l->at += 8;
+    }
+    t->recent_count = (uint32_t)recent;
+    t->recent_pos = (uint32_t)(recent % LOY_RECENT_IDS);
+
+    if (!l->bad && l->at != l->end)
+        malformed(l, "%zu bytes follow the last field", left(l));
+    t->fresh = (flags & ST_F_FRESH) != 0;
+    t->orders_imported = (flags & ST_F_ORDERS_IMPORTED) != 0;
+    t->initialised = true;
+}
+
+/* ----------------------------------------------------------------- entry */
+
+int loy_member_load(loy_member *m, const void *data, size_t len)
+{
+    if (!m)
+        return LOY_E_INVALID_ARG;
+    if (!data && len)
+        return loy_member_fail(m, LOY_E_INVALID_ARG, "state bytes are NULL");
+    const uint8_t *b = data;
+
+    /* The header: foreign bytes and other versions first, then length. */
+    if (len == 0)
+        return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes are empty");
+    size_t magic = len < ST_MAGIC_LEN ? len : ST_MAGIC_LEN;
+    if (memcmp(b, ST_MAGIC, magic) != 0)
+        return loy_member_fail(m, LOY_E_STATE_VERSION, "these are not libloyalty state bytes");
+    if (len <= ST_MAGIC_LEN)
+        return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes end after %zu bytes, inside the header", len);
+    if (b[ST_MAGIC_LEN] != ST_VERSION)
+        return loy_member_fail(m, LOY_E_STATE_VERSION,
+                               "state bytes have format version %u; this library reads version %u",
+                               (unsigned)b[ST_MAGIC_LEN], (unsigned)ST_VERSION);
+    if (len < ST_HEADER_LEN)
+        return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes end after %zu bytes, inside the header", len);
+    uint32_t total = st_get_u32le(b + 4);
+    if (total != ~st_get_u32le(b + 8))
+        return loy_member_fail(m, LOY_E_STATE_CHECKSUM, "state bytes fail their checksum: the length is damaged");
+    if (total < ST_MIN_LEN)
+        return loy_member_fail(m, LOY_E_STATE_CHECKSUM, "state bytes declare an impossible length of %u",
+                               (unsigned)total);
+    if (len < total)
+        return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes are truncated: %zu of %u bytes", len,
+                               (unsigned)total);
+    if (len > total)
+        return loy_member_fail(m, LOY_E_STATE_CHECKSUM, "%zu unexpected bytes follow the state's %u bytes",
+                               len - total, (unsigned)total);
+    if (XXH3_64bits(b, total - ST_CHECKSUM_LEN) != st_get_u64le(b + total - ST_CHECKSUM_LEN))
+        return loy_member_fail(m, LOY_E_STATE_CHECKSUM, "state bytes fail their checksum");
+
+    loy_member *t = NULL;
+    if (loy_member_create(&t, m->policy) != LOY_OK)
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    loader l;
+    memset(&l, 0, sizeof l);
+    l.at = b + ST_HEADER_LEN;
+    l.end = b + total - ST_CHECKSUM_LEN;
+    l.t = t;
+    l.p = m->policy;
+
+    size_t tiers = l.p->tiers.count;
+    if (!LOY_GROW(t->alloc, t->upgrade_given, t->upgrade_given_cap, tiers ? tiers : 1)) {
+        loy_member_free(t);
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    }
+    memset(t->upgrade_given, 0, t->upgrade_given_cap);
+
+    uint64_t flags = get_uvar(&l, "the flags");
+    if (!l.bad && (flags & ~(uint64_t)ST_F_ALL))
+        malformed(&l, "unknown flags 0x%llx", (unsigned long long)flags);
+    read_table(&l);
+    if (!l.bad)
+        read_state(&l, (unsigned)flags);
+    loy_free(t->alloc, l.table);
+
+    int rc = LOY_OK;
+    if (l.oom)
+        rc = loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    else if (l.bad)
+        rc = loy_member_fail(m, LOY_E_STATE_CHECKSUM, "state bytes are malformed: %s", l.why);
+    else if (l.policy_code)
+        rc = loy_member_fail(m, l.policy_code, "%s", l.policy_why);
+    if (rc == LOY_OK) {
+        loy_member_swap(m, t);
+        m->error[0] = '\0';
+    }
+    loy_member_free(t);
+    return rc;
+}
