@@ -33,6 +33,7 @@ void loy_result_free(loy_result *r)
         return;
     loy_member_free(r->scratch);
     loy_member_free(r->json_member);
+    loy_wire_free(r);
     loy_arena_release(&r->arena);
     loy_free(r->alloc, r->json);
     loy_free(r->alloc, r->state);
@@ -55,6 +56,7 @@ void loy_result_begin(loy_result *r)
     r->effects = NULL;
     r->trace = NULL;
     r->json_valid = false;
+    r->state_valid = false;
 }
 
 int loy_result_set_code(loy_result *r, int code, const char *message)

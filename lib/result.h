@@ -49,7 +49,12 @@ struct loy_result {
     bool json_valid;
     uint8_t *state;                 /* loy_apply_json: the new state bytes */
     size_t state_len, state_cap;
+    bool state_valid;               /* state holds the last loy_apply_json's bytes (reset by begin) */
+    void *wire;                     /* the wire layer's reusable context (lib/wire/), or NULL */
 };
+
+/* Frees r->wire (lib/wire/wire.c); called by loy_result_free. */
+LOY_INTERNAL void loy_wire_free(loy_result *r);
 
 /* Start a new answer: clears the arena and the tree. */
 LOY_INTERNAL void loy_result_begin(loy_result *r);

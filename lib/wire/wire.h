@@ -1,0 +1,67 @@
+/*
+ * The wire layer (POLICY.md §11): JSON lines in, calls of the public API,
+ * JSON lines out. It is a user of include/loyalty.h like any caller; the
+ * only internals it touches are the result's own buffers (lib/result.h) to
+ * keep what loy_result_json/loy_result_state return and the rn_* builders
+ * for the error objects it produces itself.
+ *
+ * Files: json.c (reader), write.c (writer), wire.c (entry points, queries,
+ * error objects), event_json.c (event lines), member_json.c (member lines).
+ */
+#ifndef LOY_WIRE_WIRE_H
+#define LOY_WIRE_WIRE_H
+
+#include "core.h"
+#include "result.h"
+#include "json.h"
+
+/* What a result keeps for the wire between calls, so a reused result stops
+ * allocating: the DOM arena of the current line and one event handle. */
+typedef struct loy_wire {
+    const loy_alloc *alloc;
+    loy_arena arena;
+    loy_event *event;
+    const loy_policy *event_policy;     /* the policy `event` was made under */
+    const loy_policy *member_policy;    /* the policy r->json_member was made under */
+    bool last_was_query;                /* loy_apply_json: keep the input bytes */
+} loy_wire;
+
+/* The result's wire context, created on first use (NULL on NOMEM). */
+LOY_INTERNAL loy_wire *loy_wire_get(loy_result *r);
+
+/*
+ * Field readers with the messages of POLICY.md's vector 39: every failure
+ * names where it happened ("order.lines[0]") and the field, and keeps the
+ * first failure only.
+ */
+typedef struct loy_rd {
+    const char *where;              /* "order", "order.lines[0]", "member" */
+    int code;                       /* 0 until a failure */
+    char message[256];
+} loy_rd;
+
+LOY_INTERNAL bool loy_rd_fail(loy_rd *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A string field: absent is fine unless required (*out NULL then). A string
+ * must not hold U+0000 (the C API takes NUL-terminated strings) and, when
+ * nonempty is set, must not be "". */
+LOY_INTERNAL bool loy_rd_string(loy_rd *d, int code, const loy_json *obj, const char *key,
+                                bool required, bool nonempty, const char **out);
+/* An integer field >= 0 (POLICY.md §1): fractions and exponents and
+ * negatives are `code`, a value outside int64 is LOY_E_OVERFLOW. */
+LOY_INTERNAL bool loy_rd_count(loy_rd *d, int code, const loy_json *obj, const char *key,
+                               bool required, int64_t *out, bool *present);
+/* The same for a value already in hand, named `name` in the message. */
+LOY_INTERNAL bool loy_rd_count_value(loy_rd *d, int code, const loy_json *v, const char *name,
+                                     int64_t *out);
+/* The closest of `words` to `word` within two edits, or NULL (for "did you mean"). */
+LOY_INTERNAL const char *loy_wire_suggest(const char *word, const char *const *words, size_t count);
+
+/* A result {"event": ID|null, "error": {"code", "message"}} made by the wire. */
+LOY_INTERNAL int loy_wire_error(loy_result *r, const char *event_id, int code, const char *message);
+
+/* Read an event line's object and apply it (event_json.c). */
+LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *member,
+                                      const loy_json *root, loy_result *r);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * `loyalty replay` and the dispatcher as a process (POLICY.md §12): exit
+ * codes, what goes to stdout and stderr, --state-in/--state-out, --trace,
+ * blank lines, usage errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loyalty.h"
+#include "support/wire_support.h"
+
+#define APPAREL LOY_SPEC_DIR "/policies/apparel.yaml"
+#define MINIMAL LOY_SPEC_DIR "/policies/minimal.yaml"
+
+static const char *tmp_file(const char *name, const void *content, size_t len)
+{
+    static char paths[16][4096];
+    static int next;
+    char *path = paths[next++ % 16];
+    snprintf(path, 4096, "%s/%s", loy_test_tmpdir(), name);
+    if (content)
+        assert_true(loy_test_write_file(path, content, len));
+    return path;
+}
+
+/* A file in the test's directory holding text; NULL text: only the path. */
+static const char *TMP(const char *name, const char *text)
+{
+    return tmp_file(name, text, text ? strlen(text) : 0);
+}
+
+static loy_test_run run_cli(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
+                            const char *a6, const char *a7, const char *a8)
+{
+    const char *argv[] = {LOY_CLI, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
+    loy_test_run run;
+    assert_true(loy_test_spawn(argv, &run));
+    return run;
+}
+
+#define RUN1(a) run_cli(a, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+#define RUN2(a, b) run_cli(a, b, NULL, NULL, NULL, NULL, NULL, NULL)
+#define RUN3(a, b, c) run_cli(a, b, c, NULL, NULL, NULL, NULL, NULL)
+#define RUN4(a, b, c, d) run_cli(a, b, c, d, NULL, NULL, NULL, NULL)
+#define RUN5(a, b, c, d, e) run_cli(a, b, c, d, e, NULL, NULL, NULL)
+#define RUN6(a, b, c, d, e, f) run_cli(a, b, c, d, e, f, NULL, NULL)
+
+static void expect_status(const loy_test_run *run, int status)
+{
+    if (run->status != status)
+        fail_msg("exit %d, expected %d\nstdout: %s\nstderr: %s", run->status, status, run->out, run->err);
+}
+
+static void expect_in(const char *text, const char *words)
+{
+    if (!strstr(text, words))
+        fail_msg("'%s' not in:\n%s", words, text);
+}
+
+static void expect_same_lines(const char *label, const char *expected, const char *got)
+{
+    int n = loy_test_compare_lines(label, expected, strlen(expected), got, strlen(got));
+    if (n)
+        fail_msg("%s: %d line(s) differ", label, n);
+}
+
+/* One error object {"event": null, "error": {"code": code}} and nothing else. */
+static void expect_error_object(const char *out, const char *code)
+{
+    char want[160];
+    snprintf(want, sizeof want, "{\"event\": null, \"error\": {\"code\": \"%s\", \"message\": \"\"}}\n", code);
+    expect_same_lines("error object", want, out);
+}
+
+#define M1 "{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\"}}\n"
+
+/* minimal.yaml: 1 point per yuan, available at once, vip at 500.00 lifetime
+ * spend, no gifts, no lifecycle (stage null). */
+static const char events[] =
+    M1
+    "{\"type\": \"order\", \"id\": \"O-1\", \"at\": \"2026-02-01T10:00:00+08:00\", \"lines\": [{\"amount\": 30000}]}\n"
+    "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n"
+    "{\"type\": \"order\", \"id\": \"O-2\", \"at\": \"2026-02-03T10:00:00+08:00\", \"lines\": [{\"amount\": 25000}]}\n"
+    "{\"type\": \"order\", \"id\": \"O-2\", \"at\": \"2026-02-04T10:00:00+08:00\", \"lines\": [{\"amount\": 100}]}\n"
+    "{\"query\": \"benefits\", \"at\": \"2026-02-05T10:00:00+08:00\"}\n"
+    "{\"type\": \"order\", \"id\": \"O-3\", \"at\": \"2026-02-06T10:00:00+08:00\", \"lines\": [{\"amount\": 1050}]}\n";
+
+static const char expected[] =
+    "{\"event\": \"O-1\", \"effects\": [{\"type\": \"points\", \"delta\": 300, \"source\": \"order\", \"rules\": []}], "
+    "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 300, \"pending\": 0}, \"stage\": null}}\n"
+    "{\"event\": \"T-1\", \"effects\": [], "
+    "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 300, \"pending\": 0}, \"stage\": null}}\n"
+    "{\"event\": \"O-2\", \"effects\": [{\"type\": \"points\", \"delta\": 250, \"source\": \"order\", \"rules\": []}, "
+    "{\"type\": \"tier_changed\", \"from\": \"member\", \"to\": \"vip\", \"reason\": \"upgrade\"}], "
+    "\"member\": {\"tier\": \"vip\", \"points\": {\"available\": 550, \"pending\": 0}, \"stage\": null}}\n"
+    "{\"event\": \"O-2\", \"error\": {\"code\": \"LOY_E_DUPLICATE\", \"message\": \"\"}}\n"
+    "{\"query\": \"benefits\", \"at\": \"2026-02-05T10:00:00+08:00\", \"benefits\": [], "
+    "\"member\": {\"tier\": \"vip\", \"points\": {\"available\": 550, \"pending\": 0}, \"stage\": null}}\n"
+    "{\"event\": \"O-3\", \"effects\": [{\"type\": \"points\", \"delta\": 10, \"source\": \"order\", \"rules\": []}], "
+    "\"member\": {\"tier\": \"vip\", \"points\": {\"available\": 560, \"pending\": 0}, \"stage\": null}}\n";
+
+static void replays_and_exits_0(void **state)
+{
+    (void)state;
+    const char *ev = TMP("events.jsonl", events);
+    loy_test_run run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 0);
+    expect_same_lines("replay", expected, run.out);
+    assert_int_equal(run.err_len, 0);
+    loy_test_run_free(&run);
+}
+
+static void blank_lines_skipped(void **state)
+{
+    (void)state;
+    /* Blank and whitespace-only lines, CRLF endings, a BOM, no final newline. */
+    char text[4096];
+    snprintf(text, sizeof text,
+             "\xEF\xBB\xBF\n   \r\n%s\r\n\t\n\n%s  \r\n\n%s",
+             "{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\"}}",
+             "{\"type\": \"order\", \"id\": \"O-1\", \"at\": \"2026-02-01T10:00:00+08:00\", \"lines\": [{\"amount\": 30000}]}",
+             "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}");
+    const char *ev = TMP("blank.jsonl", text);
+    loy_test_run run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 0);
+    const char *want_end = strstr(expected, "\"effects\": [], ");  /* through T-1's line */
+    want_end = strchr(want_end, '\n') + 1;
+    char want[2048];
+    snprintf(want, sizeof want, "%.*s", (int)(want_end - expected), expected);
+    expect_same_lines("blank lines", want, run.out);
+    /* Exactly two lines: nothing printed for the blank ones. */
+    size_t lines = 0;
+    for (const char *p = run.out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 2);
+    loy_test_run_free(&run);
+}
+
+static void bad_policy_exits_2(void **state)
+{
+    (void)state;
+    const char *ev = TMP("events.jsonl", events);
+    const char *bad = TMP("bad.yaml", "loyalty_policy: 1\ntiers:\n  qualify_on: spend\n  levles: []\n");
+    loy_test_run run = RUN3("replay", bad, ev);
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    /* FILE:LINE:COL: message, for the misspelt key on line 4. */
+    char where[4200];
+    snprintf(where, sizeof where, "%s:4:", bad);
+    expect_in(run.err, where);
+    loy_test_run_free(&run);
+
+    run = RUN3("replay", TMP("missing.yaml", NULL), ev);
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    expect_in(run.err, "missing.yaml");
+    loy_test_run_free(&run);
+}
+
+static void malformed_line_exits_2(void **state)
+{
+    (void)state;
+    /* Line 3 (after a blank line 2) lacks a comma; line 5 has a bad escape
+     * after a Chinese id: columns count characters. */
+    const char *ev = TMP("broken.jsonl",
+                         M1
+                         "\n"
+                         "{\"type\": \"tick\", \"id\": \"T-1\" \"at\": \"2026-02-02T10:00:00+08:00\"}\n"
+                         "{\"type\": \"tick\", \"id\": \"T-2\", \"at\": \"2026-02-03T10:00:00+08:00\"}\n"
+                         "{\"id\": \"订单\\q\"}\n");
+    loy_test_run run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    char where[4200];
+    snprintf(where, sizeof where, "%s:3:30: expected ',' or '}'", ev);
+    expect_in(run.err, where);
+    snprintf(where, sizeof where, "%s:5:11: invalid escape \\q", ev);
+    expect_in(run.err, where);
+    loy_test_run_free(&run);
+}
+
+static void member_line_refused_exits_2(void **state)
+{
+    (void)state;
+    const char *ev = TMP("badmember.jsonl",
+                         "{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\", \"tier\": \"gold\"}}\n"
+                         "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n");
+    loy_test_run run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 2);
+    expect_error_object(run.out, "LOY_E_UNKNOWN_TIER");
+    loy_test_run_free(&run);
+
+    ev = TMP("nomember.jsonl", "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n");
+    run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 2);
+    expect_error_object(run.out, "LOY_E_INVALID_MEMBER");
+    loy_test_run_free(&run);
+
+    ev = TMP("empty.jsonl", "\n\n");
+    run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 2);
+    expect_error_object(run.out, "LOY_E_INVALID_MEMBER");
+    loy_test_run_free(&run);
+}
+
+static void state_out_then_in_continues(void **state)
+{
+    (void)state;
+    /* The whole file in one replay... */
+    const char *all = TMP("all.jsonl", events);
+    const char *state_all = TMP("all.state", NULL);
+    loy_test_run whole = RUN5("replay", MINIMAL, all, "--state-out", state_all);
+    expect_status(&whole, 0);
+
+    /* ...and in two, the second starting from the first's state. */
+    const char *split = strstr(events, "{\"type\": \"order\", \"id\": \"O-2\", \"at\": \"2026-02-04");
+    char first[4096], second[4096];
+    snprintf(first, sizeof first, "%.*s", (int)(split - events), events);
+    snprintf(second, sizeof second, "%s", split);
+    const char *part1 = TMP("part1.jsonl", first);
+    const char *part2 = TMP("part2.jsonl", second);
+    const char *state1 = TMP("part1.state", NULL);
+    const char *state2 = TMP("part2.state", NULL);
+    loy_test_run a = RUN5("replay", MINIMAL, part1, "--state-out", state1);
+    expect_status(&a, 0);
+    loy_test_run b = RUN6("replay", "--state-in", state1, MINIMAL, part2, "--state-out");
+    /* --state-out without its FILE is a usage error. */
+    expect_status(&b, 2);
+    loy_test_run_free(&b);
+    b = run_cli("replay", MINIMAL, part2, "--state-in", state1, "--state-out", state2, NULL);
+    expect_status(&b, 0);
+
+    size_t joined_len = a.out_len + b.out_len;
+    char *joined = malloc(joined_len + 1);
+    memcpy(joined, a.out, a.out_len);
+    memcpy(joined + a.out_len, b.out, b.out_len);
+    joined[joined_len] = '\0';
+    expect_same_lines("split replay", expected, joined);
+    expect_same_lines("split replay = whole", whole.out, joined);
+
+    /* The final states are the same bytes. */
+    size_t n1, n2;
+    char *s1 = loy_test_read_file(state_all, &n1);
+    char *s2 = loy_test_read_file(state2, &n2);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(s1, s2, n1);
+
+    free(s1);
+    free(s2);
+    free(joined);
+    loy_test_run_free(&a);
+    loy_test_run_free(&b);
+    loy_test_run_free(&whole);
+}
+
+static void state_in_refusals(void **state)
+{
+    (void)state;
+    const char *ev = TMP("events.jsonl", events);
+    const char *st = TMP("good.state", NULL);
+    loy_test_run run = RUN5("replay", MINIMAL, ev, "--state-out", st);
+    expect_status(&run, 0);
+    loy_test_run_free(&run);
+
+    /* A member object with --state-in is an error. */
+    run = RUN5("replay", MINIMAL, ev, "--state-in", st);
+    expect_status(&run, 2);
+    expect_error_object(run.out, "LOY_E_INVALID_MEMBER");
+    expect_in(run.err, "--state-in");
+    loy_test_run_free(&run);
+
+    /* Bytes that are not a state: the state's error code, event null. */
+    const char *tick = TMP("tick.jsonl", "{\"type\": \"tick\", \"id\": \"T-9\", \"at\": \"2026-03-01T10:00:00+08:00\"}\n");
+    const char *junk = TMP("junk.state", "not a state at all");
+    run = RUN5("replay", MINIMAL, tick, "--state-in", junk);
+    expect_status(&run, 2);
+    const char *codes[] = {"LOY_E_STATE_TRUNCATED", "LOY_E_STATE_CHECKSUM", "LOY_E_STATE_VERSION"};
+    bool matched = false;
+    for (int i = 0; i < 3 && !matched; i++)
+        matched = strstr(run.out, codes[i]) != NULL;
+    assert_true(matched);
+    expect_in(run.out, "\"event\": null");
+    loy_test_run_free(&run);
+
+    /* A state of minimal.yaml names tier `vip`, which apparel lacks. */
+    run = RUN5("replay", APPAREL, tick, "--state-in", st);
+    expect_status(&run, 2);
+    expect_error_object(run.out, "LOY_E_STATE_POLICY");
+    loy_test_run_free(&run);
+
+    run = RUN5("replay", MINIMAL, tick, "--state-in", TMP("absent.state", NULL));
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+
+    /* With good bytes the tick continues the member: 560 points. */
+    run = RUN5("replay", MINIMAL, tick, "--state-in", st);
+    expect_status(&run, 0);
+    expect_same_lines("state-in", "{\"event\": \"T-9\", \"effects\": [], \"member\": {\"tier\": \"vip\", "
+                                  "\"points\": {\"available\": 560, \"pending\": 0}, \"stage\": null}}\n",
+                      run.out);
+    loy_test_run_free(&run);
+}
+
+static void trace_adds_a_trace(void **state)
+{
+    (void)state;
+    const char *ev = TMP("events.jsonl", events);
+    loy_test_run plain = RUN3("replay", MINIMAL, ev);
+    loy_test_run traced = RUN4("replay", "--trace", MINIMAL, ev);
+    expect_status(&plain, 0);
+    expect_status(&traced, 0);
+    /* The same results as values (a trace is ignored by the comparison)... */
+    expect_same_lines("trace", plain.out, traced.out);
+    /* ...but every accepted event's line carries a "trace" list. */
+    const char **lines;
+    size_t *lens, count;
+    loy_test_split_lines(traced.out, traced.out_len, &lines, &lens, &count);
+    assert_int_equal(count, 6);
+    const size_t accepted[] = {0, 1, 2, 5};
+    for (size_t i = 0; i < 4; i++) {
+        char buf[8192];
+        snprintf(buf, sizeof buf, "%.*s", (int)lens[accepted[i]], lines[accepted[i]]);
+        expect_in(buf, "\"trace\": [");
+    }
+    assert_null(strstr(plain.out, "\"trace\""));
+    free(lines);
+    free(lens);
+    loy_test_run_free(&plain);
+    loy_test_run_free(&traced);
+}
+
+static void usage_errors(void **state)
+{
+    (void)state;
+    const char *ev = TMP("events.jsonl", events);
+    loy_test_run run = RUN1(NULL);
+    expect_status(&run, 2);
+    expect_in(run.err, "usage: loyalty");
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+
+    run = RUN1("frobnicate");
+    expect_status(&run, 2);
+    expect_in(run.err, "unknown command 'frobnicate'");
+    loy_test_run_free(&run);
+
+    run = RUN2("replay", MINIMAL);
+    expect_status(&run, 2);
+    expect_in(run.err, "usage: loyalty replay");
+    loy_test_run_free(&run);
+
+    run = RUN4("replay", MINIMAL, ev, "--fast");
+    expect_status(&run, 2);
+    expect_in(run.err, "unknown option '--fast'");
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+
+    run = RUN4("replay", MINIMAL, ev, "extra");
+    expect_status(&run, 2);
+    loy_test_run_free(&run);
+
+    run = RUN3("replay", MINIMAL, TMP("nope.jsonl", NULL));
+    expect_status(&run, 2);
+    expect_in(run.err, "nope.jsonl");
+    loy_test_run_free(&run);
+
+    run = RUN1("help");
+    expect_status(&run, 0);
+    expect_in(run.out, "loyalty replay POLICY EVENTS.jsonl");
+    loy_test_run_free(&run);
+
+    run = RUN1("version");
+    expect_status(&run, 0);
+    char want[64];
+    snprintf(want, sizeof want, "loyalty %s\n", LOY_VERSION_STRING);
+    assert_string_equal(run.out, want);
+    loy_test_run_free(&run);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replays_and_exits_0),
+        cmocka_unit_test(blank_lines_skipped),
+        cmocka_unit_test(bad_policy_exits_2),
+        cmocka_unit_test(malformed_line_exits_2),
+        cmocka_unit_test(member_line_refused_exits_2),
+        cmocka_unit_test(state_out_then_in_continues),
+        cmocka_unit_test(state_in_refusals),
+        cmocka_unit_test(trace_adds_a_trace),
+        cmocka_unit_test(usage_errors),
+    };
+    return cmocka_run_group_tests_name("replay_cli", tests, NULL, NULL);
+}
