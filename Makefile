@@ -48,7 +48,30 @@ SAN_OBJ     := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_SUPPORT := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib cli test check-header deps install uninstall clean test-bin
+.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples
+
+# The README's two commands.
+#   make demo   set up, build, and replay a bundled member's year under a bundled policy
+#   make check  set up, build, and run every test
+demo: deps all
+	@echo "== loyalty check examples/data/apparel.yaml"
+	@$(BUILD)/loyalty check examples/data/apparel.yaml
+	@echo "== loyalty replay examples/data/apparel.yaml examples/data/apparel-year.jsonl"
+	@$(BUILD)/loyalty replay examples/data/apparel.yaml examples/data/apparel-year.jsonl
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(MAKE) examples
+
+# The examples build against the library like any caller would.
+examples: lib
+	@mkdir -p $(BUILD)/examples
+	$(CC) -std=c99 -Wall -Wextra -Werror -Iinclude examples/checkout.c -o $(BUILD)/examples/checkout \
+	    $(BUILD)/libloyalty.a $(PKG_LIBS)
+	$(BUILD)/examples/checkout examples/data/apparel.yaml > $(BUILD)/examples/checkout.out
+	@grep -q '"type": *"points"' $(BUILD)/examples/checkout.out || { cat $(BUILD)/examples/checkout.out; echo "examples: checkout printed no points effect"; exit 1; }
+	@echo "examples: checkout ok"
 
 all: lib cli $(BUILD)/loyalty.pc
 
@@ -103,7 +126,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/san/libloyalty.a $(SAN_SUPPORT) $(BUILD)/sa
 	$(CC) $(CPPFLAGS) -Itests $(BASE_CFLAGS) -Wno-missing-prototypes $(SAN_FLAGS) $(CFLAGS) \
 	    -DLOY_SPEC_DIR='"$(SPEC_DIR)"' -DLOY_TEST_DIR='"$(abspath tests)"' \
 	    -DLOY_CLI='"$(abspath $(BUILD)/san/loyalty)"' \
-	    -o $@ $< $(SAN_SUPPORT) $(BUILD)/san/libloyalty.a $(PKG_LIBS) -lcmocka
+	    -MMD -MP -o $@ $< $(SAN_SUPPORT) $(BUILD)/san/libloyalty.a $(PKG_LIBS) -lcmocka
 
 test-bin: $(TEST_BIN) check-header
 
