@@ -1,0 +1,3 @@
+module github.com/libloyalty/loyalty-go
+
+go 1.22
