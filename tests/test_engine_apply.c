@@ -427,6 +427,42 @@ static void test_nomem_at_every_allocation(void **state)
     loy_policy_free(p);
 }
 
+static void test_steady_state_does_not_allocate(void **state)
+{
+    (void)state;
+    fail_alloc fa = {0, 1L << 40};
+    loy_allocator a = {fa_malloc, fa_realloc, fa_free, &fa};
+    loy_policy *p = NULL;
+    const char *yaml = SMALL_POLICY;
+    assert_int_equal(loy_policy_load_buffer_ex(&p, yaml, strlen(yaml), "t.yaml", NULL, &a), LOY_OK);
+    loy_member *m = NULL;
+    loy_event *e = NULL;
+    loy_result *r = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    char id[16], at[40];
+    for (int i = 0; i < 40; i++) {
+        if (i == 20)
+            fa.calls = 0;
+        snprintf(id, sizeof id, "A-%d", i);
+        snprintf(at, sizeof at, "2026-02-%02dT10:00:00Z", i % 28 + 1);
+        if (i >= 28)
+            snprintf(at, sizeof at, "2026-03-%02dT10:00:00Z", i - 27);
+        assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, id, at), LOY_OK);
+        assert_int_equal(loy_event_set_kind(e, "review"), LOY_OK);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+    }
+    /* Twenty events after the warm-up: the working copy, the lots and the
+     * result's arena are all reused. */
+    assert_int_equal(fa.calls, 0);
+    assert_int_equal(loy_member_points_available(m), 400);
+    loy_result_free(r);
+    loy_event_free(e);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 /* --------------------------------------------------------- property test */
 
 static uint64_t rng_state;
@@ -671,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_profile_event),
         cmocka_unit_test(test_trace_and_fingerprint),
         cmocka_unit_test(test_nomem_at_every_allocation),
+        cmocka_unit_test(test_steady_state_does_not_allocate),
         cmocka_unit_test(test_random_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -595,6 +595,10 @@ static void test_redemption_checks_in_order(void **state)
     expect_refused_same(&t, LOY_E_BELOW_MIN_POINTS, NULL);
     ev_redeem(&t, "X-1", "2026-02-01T10:00:00Z", 225, 0);
     expect_refused_same(&t, LOY_E_NOT_STEP_MULTIPLE, NULL);
+    /* the trace of a refusal shows the checks passed and the one failed */
+    assert_true(trace_has(&t, "redeem.min_points", "225 points asked, min_points 200"));
+    assert_true(trace_has(&t, "redeem.step", "225 points asked, step 50"));
+    assert_false(trace_has(&t, "redeem.max_order_share", ""));
     /* 300 points are worth 3.00; 0.3 x 9.99 = 2.997 < 3.00 */
     ev_redeem(&t, "X-1", "2026-02-01T10:00:00Z", 300, 999);
     expect_refused_same(&t, LOY_E_OVER_ORDER_SHARE, NULL);

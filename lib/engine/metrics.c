@@ -19,7 +19,12 @@ static int64_t *bucket_field(loy_month_bucket *b, int metric)
 
 static int64_t bucket_value(const loy_month_bucket *b, int metric)
 {
-    return *bucket_field((loy_month_bucket *)(uintptr_t)b, metric);
+    switch (metric) {
+    case LOY_METRIC_SPEND: return b->spend;
+    case LOY_METRIC_ORDERS: return b->orders;
+    case LOY_METRIC_GROWTH: return b->growth;
+    default: return b->points_earned;
+    }
 }
 
 static size_t bucket_pos(const loy_member *m, loy_month month)
