@@ -2,8 +2,11 @@
  * The policy loader's private plumbing, shared by the files of lib/policy/ only:
  *
  *   load.c      YAML text -> a tree of nodes with positions (libyaml events)
- *   build.c     the tree -> struct loy_policy (lib/policy.h), validating
- *               every rule of POLICY.md §2-§9 and reporting every error
+ *   build.c     the tree -> struct loy_policy (lib/policy.h), section by
+ *               section, validating every rule of POLICY.md §2-§8 and
+ *               reporting every error (build.h: the validator's plumbing)
+ *   cond.c      conditions (`when`, §9) -> loy_cond trees
+ *   values.c    typed values of the tree: ids, words, money, integers...
  *   decimal.c   exact decimals from scalar text
  *   policy.c    the public entry points, getters and diagnostics
  *
