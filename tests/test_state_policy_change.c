@@ -341,10 +341,13 @@ static void test_plan_carries_over(void **state)
     assert_int_equal(t.m->plan_fees, 19900);
     assert_int_equal(t.m->plan_from, day_of("2026-03-08"));
     assert_int_equal(t.m->plan_until, day_of("2027-03-07"));
-    /* it ends after its last day with the guarantee: 199.00 paid, 0 saved */
+    /* it ends after its last day with the guarantee: 199.00 paid, 0 saved;
+     * 2027 brings s-year again, and 371 days after the order the member is
+     * dormant */
     expect_tick(&t, "T-1", "2027-03-08T10:00:00+08:00",
                 "[{\"type\": \"paid_ended\", \"plan\": \"annual\", \"until\": \"2027-03-07\", \"refund\": 19900},"
-                " {\"type\": \"gift\", \"gift\": \"surprise\", \"id\": \"s-year\", \"reward\": {\"coupons\": [\"S2\"]}}]");
+                " {\"type\": \"gift\", \"gift\": \"surprise\", \"id\": \"s-year\", \"reward\": {\"coupons\": [\"S2\"]}},"
+                " {\"type\": \"stage_changed\", \"from\": \"first\", \"to\": \"dormant\"}]");
     rig_close(&t);
 }
 
@@ -524,9 +527,9 @@ static void test_benefit_limits(void **state)
             v.benefits = cases[i].benefits;
         rig t;
         open_loaded(&t, v, &base_state);
-        use(&t, "U-3", "2026-04-01T10:00:00+08:00", "lounge");
+        use(&t, "U-3", "2026-03-20T10:00:00+08:00", "lounge");
         assert_int_equal(apply(&t), cases[i].lounge);
-        use(&t, "U-4", "2026-04-01T11:00:00+08:00", "welcome");
+        use(&t, "U-4", "2026-03-20T11:00:00+08:00", "welcome");
         assert_int_equal(apply(&t), cases[i].welcome);
         rig_close(&t);
     }
