@@ -92,10 +92,6 @@ loy_policy *loy_cli_load_policy(const char *path)
     return NULL;
 }
 
-/* `check` is written beside this file (cli/check.c); until it is linked in,
- * the weak reference keeps the other commands building. */
-#pragma weak loy_cli_check
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -103,13 +99,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "check") == 0) {
-        if (!loy_cli_check) {
-            fputs("loyalty: check is not built into this program\n", stderr);
-            return 2;
-        }
+    if (strcmp(cmd, "check") == 0)
         return loy_cli_check(argc - 1, argv + 1);
-    }
     if (strcmp(cmd, "replay") == 0)
         return loy_cli_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)

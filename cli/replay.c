@@ -300,6 +300,7 @@ int loy_cli_replay(int argc, char **argv)
     } else if (broken > 0) {
         status = 2;
     } else {
+        /* Static: stdio may use its buffer until the process exits. */
         static char out_buf[1 << 16];
         setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
         status = run(&o, policy, lines, count, first_is_member);

@@ -1,10 +1,1060 @@
-/* `loyalty simulate` (POLICY.md §12): not written yet. */
+/*
+ * `loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json]`
+ * (POLICY.md §12): replays many members' histories and reports what the
+ * program does with them — members per tier and stage, points issued,
+ * returned, redeemed, expired and outstanding (the liability, also in
+ * money at the redemption rate), gifts by kind and tier, and the share of
+ * members each benefit is open to at the end. With --compare the same
+ * history runs under both policies and the report shows them side by side.
+ *
+ * HISTORY is JSON lines (docs/wire.md): a member line {"member": {...}}
+ * starts a member; the event and query lines after it, up to the next
+ * member line, are that member's. A member's lines must be contiguous; an
+ * event may carry "member_id", which must then name the current member (a
+ * check that the history is grouped). The file is streamed and one member
+ * is held at a time, so memory does not grow with the history.
+ *
+ * A member line a policy refuses is counted, with its events skipped, under
+ * that policy; a line that is not JSON stops the run (exit 2, no report).
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire/json.h"
+
+enum { SRC_ORDER, SRC_ACTION, SRC_UPGRADE, SRC_BIRTHDAY, SRC_SURPRISE, SRC_SPEND, SRC_COUNT };
+static const char *const source_names[SRC_COUNT] = {"order", "action", "upgrade", "birthday", "surprise", "spend"};
+
+enum { GIFT_UPGRADE, GIFT_BIRTHDAY, GIFT_SURPRISE, GIFT_SPEND, GIFT_COUNT };
+static const char *const gift_names[GIFT_COUNT] = {"upgrade", "birthday", "surprise", "spend"};
+
+#define CODE_SLOTS 64   /* refusals by -code; LOY_E_* are small negatives */
+
+/* One policy's run over the history and what it counted. */
+typedef struct sim_run {
+    const char *path;
+    loy_policy *p;
+    loy_member *m;
+    loy_result *r;
+    size_t tiers, stages, benefits;
+
+    bool member_ok;                 /* the current member line was accepted */
+    char *last_line;                /* the member's last accepted event line (for its "at") */
+    size_t last_len, last_cap;
+
+    uint64_t members, members_refused, events, events_refused, queries;
+    uint64_t refusals[CODE_SLOTS];
+    int64_t imported;               /* available points of members as imported */
+    int64_t issued[SRC_COUNT];
+    int64_t returned, redeemed, expired;
+    int64_t available, pending;     /* at the end, summed over members */
+    uint64_t *tier_count;           /* [tiers] */
+    uint64_t *stage_count;          /* [stages + 1]: the last slot is "no stage" */
+    uint64_t *gift_count;           /* [GIFT_COUNT][tiers + 1]: the last column is an unknown tier */
+    int64_t gift_credit;            /* reward credit, money */
+    uint64_t *benefit_open;         /* [benefits] */
+    uint64_t benefits_queried;
+    uint64_t upgrades, downgrades;
+    uint64_t paid_started, paid_extended, paid_ended;
+    int64_t paid_refunds;
+    bool overflow;                  /* a total left int64 (saturated) */
+} sim_run;
+
+typedef struct sim {
+    const char *history;
+    bool json;
+    sim_run runs[2];
+    int run_count;
+    uint64_t lines, member_lines;
+    char current_id[256];           /* the current member's id, for "member_id" */
+    bool have_member;
+    loy_arena arena;                /* for the lines the simulator itself reads */
+} sim;
+
+static void add(sim_run *s, int64_t *total, int64_t v)
+{
+    if (__builtin_add_overflow(*total, v, total)) {
+        *total = v > 0 ? INT64_MAX : INT64_MIN;
+        s->overflow = true;
+    }
+}
+
+static size_t tier_index(const sim_run *s, const char *id)
+{
+    for (size_t i = 0; id && i < s->tiers; i++)
+        if (strcmp(loy_policy_id(s->p, LOY_KIND_TIER, i), id) == 0)
+            return i;
+    return s->tiers;
+}
+
+static size_t stage_index(const sim_run *s, const char *id)
+{
+    for (size_t i = 0; id && i < s->stages; i++)
+        if (strcmp(loy_policy_id(s->p, LOY_KIND_STAGE, i), id) == 0)
+            return i;
+    return s->stages;
+}
+
+static const char *node_text(const loy_node *n)
+{
+    const char *s = loy_node_str(n, NULL);
+    return s ? s : "";
+}
+
+/* ------------------------------------------------------------- one run */
+
+static bool run_open(sim_run *s, const char *path)
+{
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->p = loy_cli_load_policy(path);
+    if (!s->p)
+        return false;
+    s->tiers = loy_policy_count(s->p, LOY_KIND_TIER);
+    s->stages = loy_policy_count(s->p, LOY_KIND_STAGE);
+    s->benefits = loy_policy_count(s->p, LOY_KIND_BENEFIT);
+    s->tier_count = calloc(s->tiers + 1, sizeof *s->tier_count);
+    s->stage_count = calloc(s->stages + 1, sizeof *s->stage_count);
+    s->gift_count = calloc(GIFT_COUNT * (s->tiers + 1), sizeof *s->gift_count);
+    s->benefit_open = calloc(s->benefits + 1, sizeof *s->benefit_open);
+    if (!s->tier_count || !s->stage_count || !s->gift_count || !s->benefit_open
+        || loy_member_create(&s->m, s->p) != LOY_OK || loy_result_new(&s->r, s->p) != LOY_OK) {
+        fputs("loyalty simulate: out of memory\n", stderr);
+        return false;
+    }
+    return true;
+}
+
+static void run_close(sim_run *s)
+{
+    loy_result_free(s->r);
+    loy_member_free(s->m);
+    loy_policy_free(s->p);
+    free(s->tier_count);
+    free(s->stage_count);
+    free(s->gift_count);
+    free(s->benefit_open);
+    free(s->last_line);
+}
+
+/* The member's end: where it stands, and the benefits open to it at its
+ * last event's instant (a member without an accepted event is not asked). */
+static void finish_member(sim_run *s, loy_arena *arena)
+{
+    if (!s->member_ok)
+        return;
+    s->member_ok = false;
+    s->tier_count[tier_index(s, loy_member_tier(s->m))]++;
+    s->stage_count[stage_index(s, loy_member_stage(s->m))]++;
+    add(s, &s->available, loy_member_points_available(s->m));
+    add(s, &s->pending, loy_member_points_pending(s->m));
+    if (!s->last_len)
+        return;
+    loy_arena_reset(arena);
+    const loy_json *ev = loy_json_parse(arena, s->last_line, s->last_len, 1, NULL);
+    const loy_json *at = loy_json_get(ev, "at");
+    s->last_len = 0;
+    if (!at || at->type != LOY_JSON_STRING)
+        return;
+    if (loy_query_benefits(s->p, s->m, at->str, NULL, NULL, s->r) != LOY_OK)
+        return;
+    s->benefits_queried++;
+    const loy_node *list = loy_node_get(loy_result_root(s->r), "benefits");
+    size_t i = 0;
+    for (const loy_node *b = loy_node_first(list); b && i < s->benefits; b = loy_node_next(b), i++)
+        if (loy_node_bool(loy_node_get(b, "open")))
+            s->benefit_open[i]++;
+}
+
+static void start_member(sim_run *s, const char *line, size_t len)
+{
+    int rc = loy_member_init_json(s->m, line, len, s->r);
+    s->last_len = 0;
+    if (rc != LOY_OK) {
+        s->members_refused++;
+        s->member_ok = false;
+        return;
+    }
+    s->members++;
+    s->member_ok = true;
+    add(s, &s->imported, loy_member_points_available(s->m));
+}
+
+/* The fields of one effect that the report reads, in one pass over it. */
+typedef struct effect {
+    const char *type, *source, *gift, *tier, *from, *to;
+    const loy_node *delta, *reward, *refund;
+    bool extended;
+} effect;
+
+static void read_effect(const loy_node *e, effect *f)
+{
+    memset(f, 0, sizeof *f);
+    for (const loy_node *c = loy_node_first(e); c; c = loy_node_next(c)) {
+        const char *k = loy_node_key(c);
+        switch (k[0]) {
+        case 't':
+            if (strcmp(k, "type") == 0)
+                f->type = node_text(c);
+            else if (strcmp(k, "tier") == 0)
+                f->tier = node_text(c);
+            else if (strcmp(k, "to") == 0)
+                f->to = node_text(c);
+            break;
+        case 'd':
+            if (strcmp(k, "delta") == 0)
+                f->delta = c;
+            break;
+        case 's':
+            if (strcmp(k, "source") == 0)
+                f->source = node_text(c);
+            break;
+        case 'g':
+            if (strcmp(k, "gift") == 0)
+                f->gift = node_text(c);
+            break;
+        case 'f':
+            if (strcmp(k, "from") == 0)
+                f->from = node_text(c);
+            break;
+        case 'r':
+            if (strcmp(k, "reward") == 0)
+                f->reward = c;
+            else if (strcmp(k, "refund") == 0)
+                f->refund = c;
+            break;
+        case 'e':
+            if (strcmp(k, "extended") == 0)
+                f->extended = loy_node_bool(c);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void count_effects(sim_run *s, const loy_node *root)
+{
+    const loy_node *effects = loy_node_get(root, "effects");
+    const char *member_tier = NULL;
+    effect f;
+    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
+        read_effect(e, &f);
+        if (!f.type)
+            continue;
+        if (strcmp(f.type, "points") == 0) {
+            int64_t delta = loy_node_int(f.delta);
+            const char *source = f.source ? f.source : "";
+            if (strcmp(source, "return") == 0) {
+                add(s, &s->returned, -delta);
+            } else if (strcmp(source, "redeem") == 0) {
+                add(s, &s->redeemed, -delta);
+            } else if (strcmp(source, "expiry") == 0) {
+                add(s, &s->expired, -delta);
+            } else {
+                for (int k = 0; k < SRC_COUNT; k++)
+                    if (strcmp(source, source_names[k]) == 0)
+                        add(s, &s->issued[k], delta);
+            }
+        } else if (strcmp(f.type, "gift") == 0) {
+            int k = 0;
+            while (k < GIFT_COUNT && (!f.gift || strcmp(f.gift, gift_names[k]) != 0))
+                k++;
+            if (k == GIFT_COUNT)
+                continue;
+            /* Upgrade and birthday gifts name their tier; the others go
+             * with the tier the member has after the event. */
+            const char *tier = f.tier;
+            if (!tier) {
+                if (!member_tier)
+                    member_tier = node_text(loy_node_get(loy_node_get(root, "member"), "tier"));
+                tier = member_tier;
+            }
+            s->gift_count[(size_t)k * (s->tiers + 1) + tier_index(s, tier)]++;
+            const loy_node *credit = loy_node_get(f.reward, "credit");
+            if (credit)
+                add(s, &s->gift_credit, loy_node_int(credit));
+        } else if (strcmp(f.type, "tier_changed") == 0) {
+            if (tier_index(s, f.to) > tier_index(s, f.from))
+                s->upgrades++;
+            else
+                s->downgrades++;
+        } else if (strcmp(f.type, "paid_started") == 0) {
+            if (f.extended)
+                s->paid_extended++;
+            else
+                s->paid_started++;
+        } else if (strcmp(f.type, "paid_ended") == 0) {
+            s->paid_ended++;
+            add(s, &s->paid_refunds, loy_node_int(f.refund));
+        }
+    }
+}
+
+/* One event or query line of the current member. Returns LOY_E_JSON when
+ * the line is not JSON (the caller stops), else LOY_OK. */
+static int apply_line(sim_run *s, const char *line, size_t len)
+{
+    if (!s->member_ok)
+        return LOY_OK;
+    int rc = loy_apply_json_line(s->p, s->m, line, len, s->r);
+    if (rc == LOY_E_JSON)
+        return rc;
+    const loy_node *root = loy_result_root(s->r);
+    if (loy_node_get(root, "query")) {
+        s->queries++;
+        return LOY_OK;
+    }
+    s->events++;
+    if (rc != LOY_OK) {
+        s->events_refused++;
+        if (rc < 0 && -rc < CODE_SLOTS)
+            s->refusals[-rc]++;
+        return LOY_OK;
+    }
+    count_effects(s, root);
+    if (len > s->last_cap) {
+        char *grown = realloc(s->last_line, len);
+        if (!grown)
+            return LOY_E_NOMEM;
+        s->last_line = grown;
+        s->last_cap = len;
+    }
+    memcpy(s->last_line, line, len);
+    s->last_len = len;
+    return LOY_OK;
+}
+
+/* ------------------------------------------------------------ the input */
+
+static int input_error(const sim *sm, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int input_error(const sim *sm, uint64_t line, const char *fmt, ...)
+{
+    fprintf(stderr, "%s:%llu: ", sm->history, (unsigned long long)line);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static bool blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static bool contains(const char *s, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = s, *end = s + len;
+    while ((size_t)(end - p) >= n) {
+        const char *hit = memchr(p, word[0], (size_t)(end - p) - n + 1);
+        if (!hit)
+            return false;
+        if (memcmp(hit, word, n) == 0)
+            return true;
+        p = hit + 1;
+    }
+    return false;
+}
+
+/* One line of the history. Returns 0, or 2 to stop. */
+static int feed_line(sim *sm, const char *line, size_t len)
+{
+    sm->lines++;
+    if (blank(line, len))
+        return 0;
+    /* Only a line that mentions "member" (or escapes a key) can be a member
+     * line or carry member_id: the others go to the wire unparsed, so each
+     * event line is read once. */
+    bool is_member = false;
+    if (contains(line, len, "member") || contains(line, len, "\\u")) {
+        loy_arena_reset(&sm->arena);
+        loy_json_error err;
+        const loy_json *root = loy_json_parse(&sm->arena, line, len, 1, &err);
+        if (!root) {
+            fprintf(stderr, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column,
+                    err.message);
+            return 2;
+        }
+        is_member = root->type == LOY_JSON_OBJECT && loy_json_get(root, "member")
+                    && !loy_json_get(root, "type") && !loy_json_get(root, "query");
+        if (is_member) {
+            const loy_json *m = loy_json_get(root, "member");
+            const loy_json *id = loy_json_get(m, "id");
+            snprintf(sm->current_id, sizeof sm->current_id, "%s",
+                     id && id->type == LOY_JSON_STRING ? id->str : "");
+        } else {
+            const loy_json *mid = loy_json_get(root, "member_id");
+            if (mid && (mid->type != LOY_JSON_STRING || strcmp(mid->str, sm->current_id) != 0))
+                return input_error(sm, sm->lines,
+                                   "'member_id' is not the current member's ('%s'): the history must be "
+                                   "grouped by member, each member line followed by its events",
+                                   sm->current_id);
+        }
+    }
+    if (is_member) {
+        sm->member_lines++;
+        sm->have_member = true;
+        for (int i = 0; i < sm->run_count; i++) {
+            finish_member(&sm->runs[i], &sm->arena);
+            start_member(&sm->runs[i], line, len);
+        }
+        return 0;
+    }
+    if (!sm->have_member)
+        return input_error(sm, sm->lines, "an event before the first member line {\"member\": {...}}");
+    for (int i = 0; i < sm->run_count; i++) {
+        int rc = apply_line(&sm->runs[i], line, len);
+        if (rc == LOY_E_JSON) {
+            loy_arena_reset(&sm->arena);
+            loy_json_error err;
+            loy_json_parse(&sm->arena, line, len, 1, &err);
+            fprintf(stderr, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column,
+                    err.message);
+            return 2;
+        }
+        if (rc == LOY_E_NOMEM) {
+            fputs("loyalty simulate: out of memory\n", stderr);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void progress(const sim *sm, bool done)
+{
+    const sim_run *s = &sm->runs[0];
+    fprintf(stderr, "\rloyalty simulate: %llu lines, %llu members, %llu events%s",
+            (unsigned long long)sm->lines, (unsigned long long)sm->member_lines,
+            (unsigned long long)(s->events + s->queries), done ? "\n" : "");
+}
+
+/* Stream the file in large blocks; only the current line is held. */
+static int feed_file(sim *sm, FILE *f)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return 2;
+    bool tty = isatty(STDERR_FILENO);
+    uint64_t next_progress = 1000000;
+    int status = 0;
+    bool first_block = true;
+    for (;;) {
+        if (len == cap) {
+            char *grown = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                fputs("loyalty simulate: out of memory (a line is too long)\n", stderr);
+                status = 2;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        if (got == 0 && ferror(f)) {
+            fprintf(stderr, "loyalty simulate: %s: %s\n", sm->history, strerror(errno));
+            status = 2;
+            break;
+        }
+        size_t start = 0;
+        if (first_block && len + got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+            start = 3;
+        first_block = false;
+        len += got;
+        bool eof = got == 0;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', len - start);
+            if (!nl) {
+                if (eof && start < len) {
+                    status = feed_line(sm, buf + start, len - start);
+                    start = len;
+                }
+                break;
+            }
+            status = feed_line(sm, buf + start, (size_t)(nl - (buf + start)));
+            start = (size_t)(nl - buf) + 1;
+            if (status)
+                break;
+        }
+        if (status)
+            break;
+        memmove(buf, buf + start, len - start);
+        len -= start;
+        if (tty && sm->lines >= next_progress) {
+            progress(sm, false);
+            next_progress = sm->lines + 1000000;
+        }
+        if (eof)
+            break;
+    }
+    free(buf);
+    if (tty)
+        progress(sm, true);
+    return status;
+}
+
+/* ----------------------------------------------------------- the report */
+
+static void print_row(const sim *sm, const char *label, const bool has[2], const int64_t v[2])
+{
+    printf("%-34s", label);
+    for (int i = 0; i < sm->run_count; i++) {
+        if (has[i])
+            printf(" %16lld", (long long)v[i]);
+        else
+            printf(" %16s", "-");
+    }
+    if (sm->run_count == 2) {
+        if (has[0] && has[1]) {
+            int64_t d;
+            if (__builtin_sub_overflow(v[1], v[0], &d))
+                printf(" %16s", "overflow");
+            else if (d)
+                printf(" %+16lld", (long long)d);
+            else
+                printf(" %16s", "0");
+        } else {
+            printf(" %16s", "");
+        }
+    }
+    putchar('\n');
+}
+
+static void row_both(const sim *sm, const char *label, int64_t a, int64_t b)
+{
+    bool has[2] = {true, true};
+    int64_t v[2] = {a, b};
+    print_row(sm, label, has, v);
+}
+
+#define ROW(label, field) row_both(sm, label, (int64_t)sm->runs[0].field, \
+                                   sm->run_count > 1 ? (int64_t)sm->runs[1].field : 0)
+
+static int64_t total_issued(const sim_run *s)
+{
+    int64_t t = 0;
+    for (int k = 0; k < SRC_COUNT; k++)
+        if (__builtin_add_overflow(t, s->issued[k], &t))
+            return INT64_MAX;
+    return t;
+}
+
+static int64_t outstanding(const sim_run *s)
+{
+    int64_t t;
+    if (__builtin_add_overflow(s->available, s->pending, &t))
+        return INT64_MAX;
+    return t;
+}
+
+/* Points at the redemption rate, in minor units (floor); false without redeem. */
+static bool liability_money(const sim_run *s, int64_t *out)
+{
+    int64_t points, amount;
+    if (loy_policy_redeem_rate(s->p, &points, &amount) != LOY_OK || points <= 0)
+        return false;
+    __int128 v = (__int128)outstanding(s) * amount;
+    __int128 q = v / points;
+    if (v % points != 0 && v < 0)
+        q--;
+    *out = q > INT64_MAX ? INT64_MAX : q < INT64_MIN ? INT64_MIN : (int64_t)q;
+    return true;
+}
+
+/* "42.1%" of n/d, rounded half up, integer arithmetic only. */
+static void share_text(uint64_t n, uint64_t d, char *out, size_t size)
+{
+    if (d == 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    unsigned long long tenths = (unsigned long long)((n * 2000u / d + 1u) / 2u);
+    snprintf(out, size, "%llu.%llu%%", tenths / 10u, tenths % 10u);
+}
+
+/* Labels of the union of both runs' ids of a kind, in the first run's
+ * order then the second's extra ones; index in each run or SIZE_MAX. */
+typedef struct id_union {
+    const char *id[512];
+    size_t at[2][512];
+    size_t n;
+} id_union;
+
+static void build_union(const sim *sm, loy_kind kind, id_union *u)
+{
+    u->n = 0;
+    for (int r = 0; r < sm->run_count; r++) {
+        const sim_run *s = &sm->runs[r];
+        size_t count = loy_policy_count(s->p, kind);
+        for (size_t i = 0; i < count; i++) {
+            const char *id = loy_policy_id(s->p, kind, i);
+            size_t j = 0;
+            while (j < u->n && strcmp(u->id[j], id) != 0)
+                j++;
+            if (j == u->n) {
+                if (u->n == 512)
+                    continue;
+                u->id[u->n] = id;
+                u->at[0][u->n] = u->at[1][u->n] = SIZE_MAX;
+                u->n++;
+            }
+            u->at[r][j] = i;
+        }
+    }
+}
+
+static void print_table(const sim *sm)
+{
+    const sim_run *a = &sm->runs[0];
+    printf("loyalty simulate: %s, %llu lines, %llu member lines\n\n", sm->history,
+           (unsigned long long)sm->lines, (unsigned long long)sm->member_lines);
+    printf("%-34s", "");
+    for (int i = 0; i < sm->run_count; i++) {
+        const char *name = strrchr(sm->runs[i].path, '/');
+        printf(" %16.16s", name ? name + 1 : sm->runs[i].path);
+    }
+    if (sm->run_count == 2)
+        printf(" %16s", "difference");
+    putchar('\n');
+
+    ROW("members", members);
+    ROW("  refused", members_refused);
+    ROW("events", events);
+    ROW("  refused", events_refused);
+    ROW("queries", queries);
+
+    printf("\nmembers per tier at the end\n");
+    id_union u;
+    build_union(sm, LOY_KIND_TIER, &u);
+    for (size_t j = 0; j < u.n; j++) {
+        bool has[2];
+        int64_t v[2];
+        for (int r = 0; r < 2; r++) {
+            has[r] = r < sm->run_count && u.at[r][j] != SIZE_MAX;
+            v[r] = has[r] ? (int64_t)sm->runs[r].tier_count[u.at[r][j]] : 0;
+        }
+        char label[96];
+        snprintf(label, sizeof label, "  %s", u.id[j]);
+        print_row(sm, label, has, v);
+    }
+
+    printf("\nmembers per stage at the end\n");
+    build_union(sm, LOY_KIND_STAGE, &u);
+    for (size_t j = 0; j < u.n; j++) {
+        bool has[2];
+        int64_t v[2];
+        for (int r = 0; r < 2; r++) {
+            has[r] = r < sm->run_count && u.at[r][j] != SIZE_MAX;
+            v[r] = has[r] ? (int64_t)sm->runs[r].stage_count[u.at[r][j]] : 0;
+        }
+        char label[96];
+        snprintf(label, sizeof label, "  %s", u.id[j]);
+        print_row(sm, label, has, v);
+    }
+    row_both(sm, "  (no stage)", (int64_t)a->stage_count[a->stages],
+             sm->run_count > 1 ? (int64_t)sm->runs[1].stage_count[sm->runs[1].stages] : 0);
+
+    printf("\npoints\n");
+    ROW("  imported", imported);
+    row_both(sm, "  issued", total_issued(a), sm->run_count > 1 ? total_issued(&sm->runs[1]) : 0);
+    for (int k = 0; k < SRC_COUNT; k++) {
+        char label[96];
+        snprintf(label, sizeof label, "    %s", source_names[k]);
+        row_both(sm, label, a->issued[k], sm->run_count > 1 ? sm->runs[1].issued[k] : 0);
+    }
+    ROW("  taken back by returns", returned);
+    ROW("  redeemed", redeemed);
+    ROW("  expired", expired);
+    row_both(sm, "  outstanding (liability)", outstanding(a), sm->run_count > 1 ? outstanding(&sm->runs[1]) : 0);
+    ROW("    available", available);
+    ROW("    pending", pending);
+    {
+        bool has[2] = {false, false};
+        int64_t v[2] = {0, 0};
+        for (int r = 0; r < sm->run_count; r++)
+            has[r] = liability_money(&sm->runs[r], &v[r]);
+        print_row(sm, "  liability in money (minor units)", has, v);
+    }
+
+    printf("\ngifts by kind and tier\n");
+    build_union(sm, LOY_KIND_TIER, &u);
+    for (int k = 0; k < GIFT_COUNT; k++) {
+        for (size_t j = 0; j <= u.n; j++) {
+            bool has[2] = {false, false};
+            int64_t v[2] = {0, 0};
+            bool any = false;
+            for (int r = 0; r < sm->run_count; r++) {
+                const sim_run *s = &sm->runs[r];
+                size_t col = j < u.n ? u.at[r][j] : s->tiers;
+                if (col == SIZE_MAX)
+                    continue;
+                has[r] = true;
+                v[r] = (int64_t)s->gift_count[(size_t)k * (s->tiers + 1) + col];
+                any = any || v[r];
+            }
+            if (!any)
+                continue;
+            char label[96];
+            snprintf(label, sizeof label, "  %s, %s", gift_names[k], j < u.n ? u.id[j] : "(other tier)");
+            print_row(sm, label, has, v);
+        }
+    }
+    ROW("  reward credit (minor units)", gift_credit);
+
+    printf("\ntier changes and paid plans\n");
+    ROW("  upgrades", upgrades);
+    ROW("  downgrades", downgrades);
+    ROW("  plans started", paid_started);
+    ROW("  plans extended", paid_extended);
+    ROW("  plans ended", paid_ended);
+    ROW("  refunds (minor units)", paid_refunds);
+
+    printf("\nbenefits open at each member's last event");
+    for (int r = 0; r < sm->run_count; r++)
+        printf("%s%llu members asked", r ? ", " : " (", (unsigned long long)sm->runs[r].benefits_queried);
+    printf(")\n");
+    build_union(sm, LOY_KIND_BENEFIT, &u);
+    for (size_t j = 0; j < u.n; j++) {
+        printf("  %-32s", u.id[j]);
+        for (int r = 0; r < sm->run_count; r++) {
+            char text[32] = "-";
+            if (u.at[r][j] != SIZE_MAX)
+                share_text(sm->runs[r].benefit_open[u.at[r][j]], sm->runs[r].benefits_queried, text, sizeof text);
+            printf(" %16s", text);
+        }
+        putchar('\n');
+    }
+
+    bool any_refusal = false;
+    for (int r = 0; r < sm->run_count; r++)
+        for (int c = 0; c < CODE_SLOTS; c++)
+            any_refusal = any_refusal || sm->runs[r].refusals[c];
+    if (any_refusal) {
+        printf("\nrefused events by code\n");
+        for (int c = 0; c < CODE_SLOTS; c++) {
+            uint64_t x = sm->runs[0].refusals[c], y = sm->run_count > 1 ? sm->runs[1].refusals[c] : 0;
+            if (!x && !y)
+                continue;
+            char label[96];
+            snprintf(label, sizeof label, "  %s", loy_error_name(-c));
+            row_both(sm, label, (int64_t)x, (int64_t)y);
+        }
+    }
+    for (int r = 0; r < sm->run_count; r++)
+        if (sm->runs[r].overflow)
+            printf("\nwarning: a total under %s left int64 and was capped\n", sm->runs[r].path);
+}
+
+/* --------------------------------------------------------------- JSON */
+
+static void jkey(loy_buf *b, const char *key)
+{
+    loy_json_write_string(b, key, strlen(key));
+    loy_buf_put(b, ": ", 2);
+}
+
+static void jint(loy_buf *b, const char *key, int64_t v)
+{
+    jkey(b, key);
+    loy_buf_int(b, v);
+}
+
+static void jstr(loy_buf *b, const char *key, const char *v)
+{
+    jkey(b, key);
+    loy_json_write_string(b, v, strlen(v));
+}
+
+/* n/d with four decimals, rounded half up, as a JSON number. */
+static void jshare(loy_buf *b, uint64_t n, uint64_t d)
+{
+    if (d == 0) {
+        loy_buf_puts(b, "null");
+        return;
+    }
+    unsigned long long x = (unsigned long long)((n * 20000u / d + 1u) / 2u);
+    char text[32];
+    snprintf(text, sizeof text, "%llu.%04llu", x / 10000u, x % 10000u);
+    loy_buf_puts(b, text);
+}
+
+static void json_run(loy_buf *b, const sim *sm, const sim_run *s)
+{
+    char hex[17];
+    loy_policy_fingerprint_hex(s->p, hex);
+    loy_buf_putc(b, '{');
+    jstr(b, "policy", s->path);
+    loy_buf_puts(b, ", ");
+    jstr(b, "fingerprint", hex);
+    loy_buf_puts(b, ", ");
+    jint(b, "members", (int64_t)s->members);
+    loy_buf_puts(b, ", ");
+    jint(b, "members_refused", (int64_t)s->members_refused);
+    loy_buf_puts(b, ", ");
+    jint(b, "events", (int64_t)s->events);
+    loy_buf_puts(b, ", ");
+    jint(b, "events_refused", (int64_t)s->events_refused);
+    loy_buf_puts(b, ", ");
+    jint(b, "queries", (int64_t)s->queries);
+
+    loy_buf_puts(b, ", ");
+    jkey(b, "tiers");
+    loy_buf_putc(b, '{');
+    for (size_t i = 0; i < s->tiers; i++) {
+        if (i)
+            loy_buf_puts(b, ", ");
+        jint(b, loy_policy_id(s->p, LOY_KIND_TIER, i), (int64_t)s->tier_count[i]);
+    }
+    loy_buf_puts(b, "}, ");
+    jkey(b, "stages");
+    loy_buf_putc(b, '{');
+    for (size_t i = 0; i < s->stages; i++) {
+        if (i)
+            loy_buf_puts(b, ", ");
+        jint(b, loy_policy_id(s->p, LOY_KIND_STAGE, i), (int64_t)s->stage_count[i]);
+    }
+    loy_buf_puts(b, "}, ");
+    jint(b, "no_stage", (int64_t)s->stage_count[s->stages]);
+
+    loy_buf_puts(b, ", ");
+    jkey(b, "points");
+    loy_buf_putc(b, '{');
+    jint(b, "imported", s->imported);
+    loy_buf_puts(b, ", ");
+    jint(b, "issued", total_issued(s));
+    loy_buf_puts(b, ", ");
+    jkey(b, "issued_by_source");
+    loy_buf_putc(b, '{');
+    for (int k = 0; k < SRC_COUNT; k++) {
+        if (k)
+            loy_buf_puts(b, ", ");
+        jint(b, source_names[k], s->issued[k]);
+    }
+    loy_buf_puts(b, "}, ");
+    jint(b, "returned", s->returned);
+    loy_buf_puts(b, ", ");
+    jint(b, "redeemed", s->redeemed);
+    loy_buf_puts(b, ", ");
+    jint(b, "expired", s->expired);
+    loy_buf_puts(b, ", ");
+    jint(b, "outstanding", outstanding(s));
+    loy_buf_puts(b, ", ");
+    jint(b, "available", s->available);
+    loy_buf_puts(b, ", ");
+    jint(b, "pending", s->pending);
+    loy_buf_puts(b, "}, ");
+    jkey(b, "liability");
+    loy_buf_putc(b, '{');
+    jint(b, "points", outstanding(s));
+    loy_buf_puts(b, ", ");
+    int64_t money;
+    if (liability_money(s, &money))
+        jint(b, "money", money);
+    else {
+        jkey(b, "money");
+        loy_buf_puts(b, "null");
+    }
+    loy_buf_puts(b, "}, ");
+
+    jkey(b, "gifts");
+    loy_buf_putc(b, '{');
+    for (int k = 0; k < GIFT_COUNT; k++) {
+        if (k)
+            loy_buf_puts(b, ", ");
+        jkey(b, gift_names[k]);
+        loy_buf_putc(b, '{');
+        bool first = true;
+        for (size_t i = 0; i <= s->tiers; i++) {
+            uint64_t n = s->gift_count[(size_t)k * (s->tiers + 1) + i];
+            if (i == s->tiers && !n)
+                continue;
+            if (!first)
+                loy_buf_puts(b, ", ");
+            first = false;
+            jint(b, i < s->tiers ? loy_policy_id(s->p, LOY_KIND_TIER, i) : "(other)", (int64_t)n);
+        }
+        loy_buf_putc(b, '}');
+    }
+    loy_buf_puts(b, "}, ");
+    jint(b, "gift_credit", s->gift_credit);
+    loy_buf_puts(b, ", ");
+    jkey(b, "tier_changes");
+    loy_buf_putc(b, '{');
+    jint(b, "upgrades", (int64_t)s->upgrades);
+    loy_buf_puts(b, ", ");
+    jint(b, "downgrades", (int64_t)s->downgrades);
+    loy_buf_puts(b, "}, ");
+    jkey(b, "paid");
+    loy_buf_putc(b, '{');
+    jint(b, "started", (int64_t)s->paid_started);
+    loy_buf_puts(b, ", ");
+    jint(b, "extended", (int64_t)s->paid_extended);
+    loy_buf_puts(b, ", ");
+    jint(b, "ended", (int64_t)s->paid_ended);
+    loy_buf_puts(b, ", ");
+    jint(b, "refunds", s->paid_refunds);
+    loy_buf_puts(b, "}, ");
+
+    jint(b, "benefits_queried", (int64_t)s->benefits_queried);
+    loy_buf_puts(b, ", ");
+    jkey(b, "benefits");
+    loy_buf_putc(b, '{');
+    for (size_t i = 0; i < s->benefits; i++) {
+        if (i)
+            loy_buf_puts(b, ", ");
+        jkey(b, loy_policy_id(s->p, LOY_KIND_BENEFIT, i));
+        loy_buf_putc(b, '{');
+        jint(b, "open", (int64_t)s->benefit_open[i]);
+        loy_buf_puts(b, ", ");
+        jkey(b, "share");
+        jshare(b, s->benefit_open[i], s->benefits_queried);
+        loy_buf_putc(b, '}');
+    }
+    loy_buf_puts(b, "}, ");
+    jkey(b, "refusals");
+    loy_buf_putc(b, '{');
+    bool first = true;
+    for (int c = 0; c < CODE_SLOTS; c++) {
+        if (!s->refusals[c])
+            continue;
+        if (!first)
+            loy_buf_puts(b, ", ");
+        first = false;
+        jint(b, loy_error_name(-c), (int64_t)s->refusals[c]);
+    }
+    loy_buf_puts(b, "}, ");
+    jkey(b, "overflow");
+    loy_buf_puts(b, s->overflow ? "true" : "false");
+    loy_buf_putc(b, '}');
+    (void)sm;
+}
+
+static int print_json(const sim *sm)
+{
+    loy_buf b;
+    loy_buf_init(&b, &loy_default_alloc);
+    loy_buf_putc(&b, '{');
+    jstr(&b, "history", sm->history);
+    loy_buf_puts(&b, ", ");
+    jint(&b, "lines", (int64_t)sm->lines);
+    loy_buf_puts(&b, ", ");
+    jint(&b, "member_lines", (int64_t)sm->member_lines);
+    loy_buf_puts(&b, ", ");
+    jkey(&b, "runs");
+    loy_buf_putc(&b, '[');
+    for (int r = 0; r < sm->run_count; r++) {
+        if (r)
+            loy_buf_puts(&b, ", ");
+        json_run(&b, sm, &sm->runs[r]);
+    }
+    loy_buf_puts(&b, "]}\n");
+    int status = 0;
+    if (b.nomem) {
+        fputs("loyalty simulate: out of memory\n", stderr);
+        status = 2;
+    } else {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    loy_buf_release(&b);
+    return status;
+}
+
+/* ----------------------------------------------------------------- main */
+
+__attribute__((format(printf, 1, 2)))
+static int usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("loyalty simulate: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nusage: loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json]\n", stderr);
+    return 2;
+}
 
 int loy_cli_simulate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("loyalty simulate: not available yet\n", stderr);
-    return 2;
+    const char *policy_path = NULL, *history = NULL, *other = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--compare") == 0) {
+            if (i + 1 >= argc)
+                return usage("--compare needs an OTHER_POLICY");
+            other = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage("unknown option '%s'", a);
+        } else if (!policy_path) {
+            policy_path = a;
+        } else if (!history) {
+            history = a;
+        } else {
+            return usage("unexpected argument '%s'", a);
+        }
+    }
+    if (!policy_path || !history)
+        return usage("%s", !policy_path ? "missing POLICY and HISTORY.jsonl" : "missing HISTORY.jsonl");
+
+    sim *sm = calloc(1, sizeof *sm);
+    if (!sm) {
+        fputs("loyalty simulate: out of memory\n", stderr);
+        return 2;
+    }
+    sm->history = history;
+    sm->json = json;
+    loy_arena_init(&sm->arena, &loy_default_alloc);
+    int status = 2;
+    FILE *f = NULL;
+    sm->run_count = 1;
+    if (!run_open(&sm->runs[0], policy_path))
+        goto done;
+    if (other) {
+        sm->run_count = 2;
+        if (!run_open(&sm->runs[1], other))
+            goto done;
+    }
+    f = fopen(history, "rb");
+    if (!f) {
+        fprintf(stderr, "loyalty simulate: %s: %s\n", history, strerror(errno));
+        goto done;
+    }
+    status = feed_file(sm, f);
+    if (status)
+        goto done;
+    for (int i = 0; i < sm->run_count; i++)
+        finish_member(&sm->runs[i], &sm->arena);
+    if (sm->json) {
+        status = print_json(sm);
+    } else {
+        print_table(sm);
+        status = 0;
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "loyalty simulate: writing the report failed: %s\n", strerror(errno));
+        status = 2;
+    }
+done:
+    if (f)
+        fclose(f);
+    for (int i = 0; i < sm->run_count; i++)
+        run_close(&sm->runs[i]);
+    loy_arena_release(&sm->arena);
+    free(sm);
+    return status;
 }

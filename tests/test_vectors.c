@@ -123,6 +123,17 @@ static void vector_cli(void **state)
         fail_msg("%s: %d line(s) of `loyalty replay` differ", v->name, mismatches);
 }
 
+static const char *const golden[] = {"minimal", "apparel", "grocery"};
+#define GOLDEN_COUNT (sizeof golden / sizeof golden[0])
+
+static void add_tests(struct CMUnitTest *tests, char (*names)[200], vector *v, size_t n)
+{
+    snprintf(names[2 * n], sizeof names[0], "%s (C API)", v->name);
+    snprintf(names[2 * n + 1], sizeof names[0], "%s (loyalty replay)", v->name);
+    tests[2 * n] = (struct CMUnitTest){names[2 * n], vector_api, NULL, NULL, v};
+    tests[2 * n + 1] = (struct CMUnitTest){names[2 * n + 1], vector_cli, NULL, NULL, v};
+}
+
 int main(void)
 {
     size_t len;
@@ -134,9 +145,10 @@ int main(void)
     const char **lines;
     size_t *lens, count;
     loy_test_split_lines(manifest, len, &lines, &lens, &count);
-    vector *vectors = calloc(count ? count : 1, sizeof *vectors);
-    struct CMUnitTest *tests = calloc(count ? 2 * count : 1, sizeof *tests);
-    char (*names)[200] = calloc(count ? 2 * count : 1, sizeof *names);
+    size_t most = count + GOLDEN_COUNT;
+    vector *vectors = calloc(most, sizeof *vectors);
+    struct CMUnitTest *tests = calloc(2 * most, sizeof *tests);
+    char (*names)[200] = calloc(2 * most, sizeof *names);
     if (!vectors || !tests || !names)
         return 1;
     size_t n = 0;
@@ -157,43 +169,21 @@ int main(void)
         snprintf(v->expected, sizeof v->expected, "%s/vectors/%s.expected.jsonl", LOY_SPEC_DIR, v->name);
         snprintf(v->policy, sizeof v->policy, "%s/%.*s", LOY_SPEC_DIR, policy_len, tab + 1);
         snprintf(v->label, sizeof v->label, "vector %s", v->name);
-        snprintf(names[2 * n], sizeof names[0], "%s (C API)", v->name);
-        snprintf(names[2 * n + 1], sizeof names[0], "%s (loyalty replay)", v->name);
-        tests[2 * n] = (struct CMUnitTest){names[2 * n], vector_api, NULL, NULL, v};
-        tests[2 * n + 1] = (struct CMUnitTest){names[2 * n + 1], vector_cli, NULL, NULL, v};
-        n++;
+        add_tests(tests, names, v, n++);
     }
     if (n == 0) {
         fprintf(stderr, "no vectors in MANIFEST.tsv\n");
         return 1;
     }
-    static const char *const golden[] = {"minimal", "apparel", "grocery"};
-    vector *all = realloc(vectors, (n + 3) * sizeof *vectors);
-    struct CMUnitTest *all_tests = realloc(tests, 2 * (n + 3) * sizeof *tests);
-    char (*all_names)[200] = realloc(names, 2 * (n + 3) * sizeof *names);
-    if (!all || !all_tests || !all_names)
-        return 1;
-    vectors = all;
-    tests = all_tests;
-    names = all_names;
-    /* The tests point at their vectors: reset after the move. */
-    for (size_t i = 0; i < 2 * n; i++)
-        tests[i].initial_state = &vectors[i / 2];
-    for (size_t i = 0; i < 3; i++, n++) {
+    for (size_t i = 0; i < GOLDEN_COUNT; i++) {
         vector *v = &vectors[n];
         snprintf(v->name, sizeof v->name, "golden-%s", golden[i]);
         snprintf(v->input, sizeof v->input, "%s/golden/%s.jsonl", LOY_TEST_DIR, golden[i]);
         snprintf(v->expected, sizeof v->expected, "%s/golden/%s.expected.jsonl", LOY_TEST_DIR, golden[i]);
         snprintf(v->policy, sizeof v->policy, "%s/policies/%s.yaml", LOY_SPEC_DIR, golden[i]);
         snprintf(v->label, sizeof v->label, "golden %s", golden[i]);
-        snprintf(names[2 * n], sizeof names[0], "%s (C API)", v->name);
-        snprintf(names[2 * n + 1], sizeof names[0], "%s (loyalty replay)", v->name);
-        tests[2 * n] = (struct CMUnitTest){names[2 * n], vector_api, NULL, NULL, v};
-        tests[2 * n + 1] = (struct CMUnitTest){names[2 * n + 1], vector_cli, NULL, NULL, v};
+        add_tests(tests, names, v, n++);
     }
-    /* Names were written before the move too. */
-    for (size_t i = 0; i < 2 * n; i++)
-        tests[i].name = names[i];
     int failed = _cmocka_run_group_tests("vectors", tests, 2 * n, NULL, NULL);
     free(names);
     free(tests);

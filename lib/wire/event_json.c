@@ -34,7 +34,8 @@ static bool set_ok(loy_rd *d, int rc)
 {
     if (rc == LOY_OK)
         return true;
-    return loy_rd_fail(d, rc, "%s: %s", d->where, loy_strerror(rc));
+    char where[96];
+    return loy_rd_fail(d, rc, "%s: %s", loy_rd_where(d, where, sizeof where), loy_strerror(rc));
 }
 
 /* lines of an order or a return */
@@ -46,14 +47,12 @@ static bool read_lines(loy_rd *d, const loy_json *obj, loy_event *ev, const char
     if (lines->type != LOY_JSON_ARRAY)
         return loy_rd_fail(d, LOY_E_INVALID_EVENT, "%s: 'lines' must be an array", type);
     size_t i = 0;
-    char where[48];
     for (const loy_json *line = lines->first; line; line = line->next, i++) {
-        snprintf(where, sizeof where, "%s.lines[%zu]", type, i);
-        loy_rd ld = {.where = where};
+        loy_rd ld = {.where = type, .list = "lines", .index = i};
         const char *sku, *category;
         int64_t amount = 0, qty = 1;
         if (line->type != LOY_JSON_OBJECT)
-            return loy_rd_fail(d, LOY_E_INVALID_EVENT, "%s: a line must be an object", where);
+            return loy_rd_fail(d, LOY_E_INVALID_EVENT, "%s.lines[%zu]: a line must be an object", type, i);
         if (!loy_rd_string(&ld, LOY_E_INVALID_EVENT, line, "sku", false, true, &sku)
             || !loy_rd_string(&ld, LOY_E_INVALID_EVENT, line, "category", false, true, &category)
             || !loy_rd_count(&ld, LOY_E_INVALID_EVENT, line, "amount", true, &amount, NULL)
@@ -137,7 +136,7 @@ static bool read_profile(loy_rd *d, const loy_json *obj, loy_event *ev)
         if (birthday->type == LOY_JSON_NULL) {
             if (!set_ok(d, loy_event_set_birthday(ev, NULL)))
                 return false;
-        } else if (birthday->type == LOY_JSON_STRING && strlen(birthday->str) == birthday->len) {
+        } else if (loy_json_is_text(birthday)) {
             if (!set_ok(d, loy_event_set_birthday(ev, birthday->str)))
                 return false;
         } else {
@@ -150,7 +149,7 @@ static bool read_profile(loy_rd *d, const loy_json *obj, loy_event *ev)
             return loy_rd_fail(d, LOY_E_INVALID_EVENT, "profile: 'tags' must be a list of strings");
         size_t i = 0;
         for (const loy_json *t = tags->first; t; t = t->next, i++)
-            if (t->type != LOY_JSON_STRING || t->len == 0 || strlen(t->str) != t->len)
+            if (!loy_json_is_text(t) || t->len == 0)
                 return loy_rd_fail(d, LOY_E_INVALID_EVENT,
                                    "profile.tags[%zu]: a tag must be a non-empty string", i);
         if (!set_ok(d, loy_event_clear_tags(ev)))
@@ -169,10 +168,7 @@ int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         return loy_wire_error(r, NULL, LOY_E_INVALID_EVENT, "an event must be a JSON object");
 
     const loy_json *id_v = loy_json_get(root, "id");
-    const char *id = id_v && id_v->type == LOY_JSON_STRING && id_v->len > 0
-                             && strlen(id_v->str) == id_v->len
-                         ? id_v->str
-                         : NULL;
+    const char *id = loy_json_is_text(id_v) && id_v->len > 0 ? id_v->str : NULL;
 
     const loy_json *type_v = loy_json_get(root, "type");
     if (!type_v) {
@@ -188,7 +184,7 @@ int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     loy_event_type type = 0;
     const char *type_name = NULL;
     for (size_t i = 0; i < LOY_ARRAY_LEN(event_types); i++) {
-        if (strlen(event_types[i].name) == type_v->len && strcmp(event_types[i].name, type_v->str) == 0) {
+        if (!type_v->nul && strcmp(event_types[i].name, type_v->str) == 0) {
             type = event_types[i].type;
             type_name = event_types[i].name;
         }
@@ -215,7 +211,7 @@ int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         loy_rd_fail(&d, LOY_E_INVALID_EVENT, "%s: missing 'at'", type_name);
         return fail(r, id, &d);
     }
-    if (at_v->type != LOY_JSON_STRING || strlen(at_v->str) != at_v->len) {
+    if (!loy_json_is_text(at_v)) {
         loy_rd_fail(&d, LOY_E_INVALID_EVENT, "%s: 'at' must be an RFC 3339 instant with an offset",
                     type_name);
         return fail(r, id, &d);

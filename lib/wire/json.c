@@ -12,7 +12,17 @@ typedef struct parser {
     loy_json_error *err;
     int depth;
     bool failed;
+    /* Text and nodes are cut from blocks taken from the arena, one arena
+     * call per block rather than per value: every decoded string and number
+     * text fits in twice the input's length (each value's text is no longer
+     * than its source, plus a NUL per value of at least one source byte). */
+    char *text;
+    size_t text_left;
+    loy_json *nodes;
+    size_t nodes_left;
 } parser;
+
+#define NODE_BLOCK 32
 
 __attribute__((format(printf, 3, 4)))
 static void fail_at(parser *ps, const unsigned char *at, const char *fmt, ...)
@@ -68,14 +78,32 @@ static inline void skip_ws(parser *ps)
 
 static loy_json *new_node(parser *ps, loy_json_type type)
 {
-    loy_json *n = loy_arena_alloc(ps->arena, sizeof *n);
-    if (!n) {
-        fail_nomem(ps);
-        return NULL;
+    if (!ps->nodes_left) {
+        ps->nodes = loy_arena_alloc(ps->arena, NODE_BLOCK * sizeof *ps->nodes);
+        if (!ps->nodes) {
+            fail_nomem(ps);
+            return NULL;
+        }
+        ps->nodes_left = NODE_BLOCK;
     }
+    loy_json *n = ps->nodes++;
+    ps->nodes_left--;
     memset(n, 0, sizeof *n);
     n->type = (uint8_t)type;
     return n;
+}
+
+/* n bytes of the text block (sized in loy_json_parse to hold every value). */
+static char *take_text(parser *ps, size_t n)
+{
+    if (n > ps->text_left) {
+        fail_nomem(ps);
+        return NULL;
+    }
+    char *t = ps->text;
+    ps->text += n;
+    ps->text_left -= n;
+    return t;
 }
 
 static int hex_value(unsigned c)
@@ -168,10 +196,44 @@ size_t loy_json_utf8_seq(const unsigned char *p, const unsigned char *end)
  * terminated. The decoded text is never longer than the raw text, so one
  * pass finds the end and a second decodes into a buffer of that size.
  */
-static bool parse_string(parser *ps, const char **out, size_t *out_len)
+/* Bytes a string can hold as they are: printable ASCII but '"' and '\\'.
+ * A table, because the scan over every string byte is the reader's hot loop. */
+static const unsigned char plain_table[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static inline bool plain_byte(unsigned c)
+{
+    return plain_table[c & 0xFFu];
+}
+
+static bool parse_string(parser *ps, const char **out, size_t *out_len, bool *has_nul)
 {
     const unsigned char *open = ps->p;
     const unsigned char *p = open + 1, *end = ps->end;
+    *has_nul = false;
+    /* Most strings of the wire are short ASCII ids: copy them in one go. */
+    while (p < end && plain_byte(*p))
+        p++;
+    if (p < end && *p == '"') {
+        size_t n = (size_t)(p - (open + 1));
+        char *copy = take_text(ps, n + 1);
+        if (!copy)
+            return false;
+        memcpy(copy, open + 1, n);
+        copy[n] = '\0';
+        ps->p = p + 1;
+        *out = copy;
+        *out_len = n;
+        return true;
+    }
     while (p < end && *p != '"') {
         if (*p == '\\')
             p++;
@@ -183,11 +245,9 @@ static bool parse_string(parser *ps, const char **out, size_t *out_len)
     }
     const unsigned char *close = p;
     size_t raw = (size_t)(close - (open + 1));
-    char *buf = loy_arena_alloc(ps->arena, raw + 1);
-    if (!buf) {
-        fail_nomem(ps);
+    char *buf = take_text(ps, raw + 1);
+    if (!buf)
         return false;
-    }
     size_t n = 0;
     p = open + 1;
     while (p < close) {
@@ -233,6 +293,8 @@ static bool parse_string(parser *ps, const char **out, size_t *out_len)
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
+            if (cp == 0)
+                *has_nul = true;
             n += put_utf8(buf + n, (unsigned long)cp);
             continue;
         }
@@ -309,11 +371,11 @@ static loy_json *parse_number(parser *ps)
     if (!n)
         return NULL;
     size_t len = (size_t)(p - s);
-    char *text = loy_arena_strndup(ps->arena, (const char *)s, len);
-    if (!text) {
-        fail_nomem(ps);
+    char *text = take_text(ps, len + 1);
+    if (!text)
         return NULL;
-    }
+    memcpy(text, s, len);
+    text[len] = '\0';
     n->str = text;
     n->len = len;
     ps->p = p;
@@ -420,7 +482,8 @@ static loy_json *parse_object(parser *ps)
         }
         const char *key;
         size_t key_len;
-        if (!parse_string(ps, &key, &key_len))
+        bool key_nul;
+        if (!parse_string(ps, &key, &key_len, &key_nul))
             return NULL;
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') {
@@ -469,7 +532,7 @@ static loy_json *parse_value(parser *ps)
         return parse_array(ps);
     case '"': {
         loy_json *n = new_node(ps, LOY_JSON_STRING);
-        if (!n || !parse_string(ps, &n->str, &n->len))
+        if (!n || !parse_string(ps, &n->str, &n->len, &n->nul))
             return NULL;
         return n;
     }
@@ -516,6 +579,18 @@ loy_json *loy_json_parse(loy_arena *arena, const char *text, size_t len, unsigne
         .arena = arena,
         .err = err,
     };
+    if (len > (SIZE_MAX - 1) / 2) {
+        fail_nomem(&ps);
+        locate(text, 0, first_line, err);
+        return NULL;
+    }
+    ps.text_left = 2 * len + 1;
+    ps.text = loy_arena_alloc(arena, ps.text_left);
+    if (!ps.text) {
+        fail_nomem(&ps);
+        locate(text, 0, first_line, err);
+        return NULL;
+    }
     skip_ws(&ps);
     loy_json *root = NULL;
     if (ps.p >= ps.end) {
@@ -538,13 +613,12 @@ loy_json *loy_json_parse(loy_arena *arena, const char *text, size_t len, unsigne
     return root;
 }
 
-const loy_json *loy_json_get(const loy_json *v, const char *key)
+const loy_json *loy_json_getn(const loy_json *v, const char *key, size_t len)
 {
     if (!v || v->type != LOY_JSON_OBJECT)
         return NULL;
-    size_t klen = strlen(key);
     for (const loy_json *c = v->first; c; c = c->next)
-        if (c->key_len == klen && memcmp(c->key, key, klen) == 0)
+        if (c->key_len == len && memcmp(c->key, key, len) == 0)
             return c;
     return NULL;
 }

@@ -42,6 +42,7 @@ typedef struct loy_json loy_json;
 struct loy_json {
     uint8_t type;                   /* loy_json_type */
     bool b;                         /* BOOL */
+    bool nul;                       /* STRING: the text holds U+0000 (C strings stop there) */
     uint32_t count;                 /* ARRAY/OBJECT: children */
     const char *key;                /* member of an OBJECT: its key (NUL-terminated) */
     size_t key_len;
@@ -67,8 +68,19 @@ typedef struct loy_json_error {
 LOY_INTERNAL loy_json *loy_json_parse(loy_arena *arena, const char *text, size_t len,
                                       unsigned first_line, loy_json_error *err);
 
+/* A STRING without U+0000: usable as a C string (what the C API takes). */
+static inline bool loy_json_is_text(const loy_json *v)
+{
+    return v && v->type == LOY_JSON_STRING && !v->nul;
+}
+
 /* The first member of an object with that key, or NULL (also when v is not an object). */
-LOY_INTERNAL const loy_json *loy_json_get(const loy_json *v, const char *key);
+LOY_INTERNAL const loy_json *loy_json_getn(const loy_json *v, const char *key, size_t len);
+/* Inline so that a literal key's length is known at compile time. */
+static inline const loy_json *loy_json_get(const loy_json *v, const char *key)
+{
+    return loy_json_getn(v, key, strlen(key));
+}
 
 /* What a NUMBER's raw text is as an integer of the wire. */
 typedef enum loy_json_int_status {

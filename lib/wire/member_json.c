@@ -54,7 +54,7 @@ static bool unknown_field(loy_rd *d, const char *where, const loy_json *field,
 
 static bool is_text(const loy_json *v)
 {
-    return v->type == LOY_JSON_STRING && v->len > 0 && strlen(v->str) == v->len;
+    return loy_json_is_text(v) && v->len > 0;
 }
 
 /* Every field's JSON type, before anything is called. */
@@ -74,7 +74,7 @@ static bool check_shape(loy_rd *d, const loy_json *m)
 
     const loy_json *birthday = loy_json_get(m, "birthday");
     if (birthday && birthday->type != LOY_JSON_NULL
-        && !(birthday->type == LOY_JSON_STRING && strlen(birthday->str) == birthday->len))
+        && !loy_json_is_text(birthday))
         return loy_rd_fail(d, INVALID, "member: 'birthday' must be a date \"YYYY-MM-DD\" or null");
 
     const loy_json *tags = loy_json_get(m, "tags");

@@ -47,39 +47,51 @@ bool loy_rd_fail(loy_rd *d, int code, const char *fmt, ...)
     return false;
 }
 
+const char *loy_rd_where(const loy_rd *d, char *buf, size_t size)
+{
+    if (!d->list)
+        return d->where;
+    snprintf(buf, size, "%s.%s[%zu]", d->where, d->list, d->index);
+    return buf;
+}
+
+#define WHERE(d) loy_rd_where((d), where_buf, sizeof where_buf)
+
 bool loy_rd_string(loy_rd *d, int code, const loy_json *obj, const char *key, bool required,
                    bool nonempty, const char **out)
 {
+    char where_buf[96];
     *out = NULL;
     const loy_json *v = loy_json_get(obj, key);
     if (!v) {
         if (required)
-            return loy_rd_fail(d, code, "%s: missing '%s'", d->where, key);
+            return loy_rd_fail(d, code, "%s: missing '%s'", WHERE(d), key);
         return true;
     }
     if (v->type != LOY_JSON_STRING || (nonempty && v->len == 0))
-        return loy_rd_fail(d, code, "%s: '%s' must be a %sstring", d->where, key,
+        return loy_rd_fail(d, code, "%s: '%s' must be a %sstring", WHERE(d), key,
                            nonempty ? "non-empty " : "");
-    if (strlen(v->str) != v->len)
-        return loy_rd_fail(d, code, "%s: '%s' must not contain U+0000", d->where, key);
+    if (v->nul)
+        return loy_rd_fail(d, code, "%s: '%s' must not contain U+0000", WHERE(d), key);
     *out = v->str;
     return true;
 }
 
 bool loy_rd_count_value(loy_rd *d, int code, const loy_json *v, const char *name, int64_t *out)
 {
+    char where_buf[96];
     if (v->type != LOY_JSON_NUMBER)
-        return loy_rd_fail(d, code, "%s: '%s' must be an integer", d->where, name);
+        return loy_rd_fail(d, code, "%s: '%s' must be an integer", WHERE(d), name);
     int64_t value = 0;
     loy_json_int_status st = loy_json_int(v, &value);
     if (st == LOY_JSON_INT_NOT_INTEGER)
-        return loy_rd_fail(d, code, "%s: '%s' must be an integer", d->where, name);
+        return loy_rd_fail(d, code, "%s: '%s' must be an integer", WHERE(d), name);
     /* A negative number is refused as negative even when it is also outside
      * int64: the sign is the mistake a caller fixes first. */
     if (loy_json_negative(v))
-        return loy_rd_fail(d, code, "%s: '%s' must be >= 0", d->where, name);
+        return loy_rd_fail(d, code, "%s: '%s' must be >= 0", WHERE(d), name);
     if (st == LOY_JSON_INT_RANGE)
-        return loy_rd_fail(d, LOY_E_OVERFLOW, "%s: '%s' does not fit int64", d->where, name);
+        return loy_rd_fail(d, LOY_E_OVERFLOW, "%s: '%s' does not fit int64", WHERE(d), name);
     *out = value;
     return true;
 }
@@ -87,12 +99,13 @@ bool loy_rd_count_value(loy_rd *d, int code, const loy_json *v, const char *name
 bool loy_rd_count(loy_rd *d, int code, const loy_json *obj, const char *key, bool required,
                   int64_t *out, bool *present)
 {
+    char where_buf[96];
     if (present)
         *present = false;
     const loy_json *v = loy_json_get(obj, key);
     if (!v) {
         if (required)
-            return loy_rd_fail(d, code, "%s: missing '%s'", d->where, key);
+            return loy_rd_fail(d, code, "%s: missing '%s'", WHERE(d), key);
         return true;
     }
     if (!loy_rd_count_value(d, code, v, key, out))
@@ -224,14 +237,14 @@ static int apply_query(const loy_policy *policy, const loy_member *member, const
                        loy_result *r)
 {
     const loy_json *q = loy_json_get(root, "query");
-    if (q->type != LOY_JSON_STRING || strcmp(q->str, "benefits") != 0 || strlen(q->str) != q->len)
+    if (!loy_json_is_text(q) || strcmp(q->str, "benefits") != 0)
         return query_error(r, q, "the only query is 'benefits'");
     loy_rd d = {.where = "query"};
     const char *at, *channel, *store;
     const loy_json *at_v = loy_json_get(root, "at");
     if (!at_v)
         return query_error(r, q, "missing 'at': a benefits query needs an RFC 3339 instant with an offset");
-    if (at_v->type != LOY_JSON_STRING || strlen(at_v->str) != at_v->len)
+    if (!loy_json_is_text(at_v))
         return query_error(r, q, "'at' must be an RFC 3339 instant with an offset");
     at = at_v->str;
     if (!loy_rd_string(&d, LOY_E_INVALID_QUERY, root, "channel", false, true, &channel)

@@ -35,10 +35,15 @@ LOY_INTERNAL loy_wire *loy_wire_get(loy_result *r);
  * first failure only.
  */
 typedef struct loy_rd {
-    const char *where;              /* "order", "order.lines[0]", "member" */
+    const char *where;              /* "order", "return.original", "member" */
+    const char *list;               /* with index: where.list[index], e.g. "order.lines[0]" */
+    size_t index;                   /* (formatted only when a message needs it) */
     int code;                       /* 0 until a failure */
     char message[256];
 } loy_rd;
+
+/* The reader's place as text ("order.lines[0]"), written into buf. */
+LOY_INTERNAL const char *loy_rd_where(const loy_rd *d, char *buf, size_t size);
 
 LOY_INTERNAL bool loy_rd_fail(loy_rd *d, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
