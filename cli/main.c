@@ -82,8 +82,14 @@ loy_policy *loy_cli_load_policy(const char *path)
     size_t count = diag ? loy_diag_count(diag) : 0;
     for (size_t i = 0; i < count; i++) {
         const char *file = loy_diag_file(diag);
-        fprintf(stderr, "%s:%u:%u: %s\n", file && file[0] ? file : path, loy_diag_line(diag, i),
-                loy_diag_column(diag, i), loy_diag_message(diag, i));
+        if (!file || !file[0])
+            file = path;
+        /* Line 0 means the error has no position (the file could not be read). */
+        if (loy_diag_line(diag, i) == 0)
+            fprintf(stderr, "%s: %s\n", file, loy_diag_message(diag, i));
+        else
+            fprintf(stderr, "%s:%u:%u: %s\n", file, loy_diag_line(diag, i),
+                    loy_diag_column(diag, i), loy_diag_message(diag, i));
     }
     if (count == 0)
         fprintf(stderr, "loyalty: %s: %s\n", path,
