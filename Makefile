@@ -48,7 +48,7 @@ SAN_OBJ     := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_SUPPORT := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples
+.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples bindings-test
 
 # The README's two commands.
 #   make demo   set up, build, and replay a bundled member's year under a bundled policy
@@ -63,6 +63,11 @@ check: deps
 	$(MAKE) all
 	$(MAKE) test
 	$(MAKE) examples
+	$(MAKE) bindings-test
+
+# Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors.
+bindings-test: lib
+	BUILD=$(BUILD) bash bindings/run-tests.sh
 
 # The examples build against the library like any caller would.
 examples: lib
@@ -157,12 +162,15 @@ install: all
 	install -m 644 $(BUILD)/libloyalty.a $(DESTDIR)$(LIBDIR)/libloyalty.a
 	install -m 644 $(BUILD)/loyalty.pc $(DESTDIR)$(PKGCONFIGDIR)/loyalty.pc
 	install -m 755 $(BUILD)/loyalty $(DESTDIR)$(BINDIR)/loyalty
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/loyalty.1 $(DESTDIR)$(MANDIR)/man1/loyalty.1
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/loyalty.h $(DESTDIR)$(LIBDIR)/$(SHLIB) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libloyalty.so \
 	      $(DESTDIR)$(LIBDIR)/libloyalty.a $(DESTDIR)$(PKGCONFIGDIR)/loyalty.pc \
 	      $(DESTDIR)$(BINDIR)/loyalty
+	rm -f $(DESTDIR)$(MANDIR)/man1/loyalty.1
 
 # ------------------------------------------------------------------- deps
 
@@ -173,3 +181,197 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ============================================================== ecosystem
+# Install check, API reference, policy schema and the POS example. Every
+# target here works from a clean clone with ../shared beside it.
+#
+#   make docs          the API reference from include/loyalty.h (Doxygen) in
+#                      $(BUILD)/docs/api, failing on any undocumented public
+#                      name; then checks the man page and that every yaml
+#                      snippet of docs/guide.md loads
+#   make test-install  install into a temporary PREFIX (and a DESTDIR), then
+#                      build and run the examples through pkg-config only
+#   make schema-test   schema/loyalty-policy.schema.json against the policies
+#                      and the invalid-policy corpus (tests/schema/)
+#   make pos-test      the SQLite checkout (examples/pos-checkout/): a crash
+#                      before COMMIT and retried requests pay exactly once
+
+.PHONY: docs test-install schema-test pos-test pos-example FORCE
+FORCE:
+
+# loyalty.pc has the install paths written in: remake it when they change
+# (make install PREFIX=... after a plain make).
+$(BUILD)/loyalty.pc: $(BUILD)/install-paths
+$(BUILD)/install-paths: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+docs: $(BUILD)/loyalty
+	@command -v doxygen >/dev/null 2>&1 || { echo "docs: doxygen is not installed (make deps)"; exit 1; }
+	@mkdir -p $(BUILD)/docs
+	( cat Doxyfile; echo 'OUTPUT_DIRECTORY = $(BUILD)/docs'; echo 'PROJECT_NUMBER = $(VERSION)'; \
+	  echo 'WARN_LOGFILE = $(BUILD)/docs/doxygen-warnings.txt' ) | doxygen -
+	@if [ -s $(BUILD)/docs/doxygen-warnings.txt ]; then cat $(BUILD)/docs/doxygen-warnings.txt; \
+	    echo "docs: Doxygen warnings (every public name needs a doc comment)"; exit 1; fi
+	@echo "docs: API reference in $(BUILD)/docs/api/index.html"
+	sh tests/docs/run.sh $(BUILD)/loyalty
+
+test-install: all
+	sh scripts/test-install.sh $(BUILD)
+
+schema-test: $(BUILD)/loyalty
+	sh tests/schema/run.sh $(BUILD)/loyalty
+
+POS_PROGRAM := $(BUILD)/examples/pos-checkout
+SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+
+pos-example: $(POS_PROGRAM)
+
+$(POS_PROGRAM): examples/pos-checkout/pos.c include/loyalty.h $(BUILD)/libloyalty.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Wall -Wextra -Werror -Iinclude $(SQLITE_CFLAGS) $< -o $@ \
+	    $(BUILD)/libloyalty.a $(PKG_LIBS) $(SQLITE_LIBS)
+
+pos-test: $(POS_PROGRAM)
+	sh examples/pos-checkout/test.sh $(POS_PROGRAM) examples/pos-checkout/policy.yaml
+
+# ============================================================== reliability
+# Fuzzing, ThreadSanitizer and the ABI gate (docs/fuzzing.md, docs/abi.md).
+#
+#   make fuzz         every fuzz target for FUZZ_SECONDS (default 60) each
+#   make fuzz-smoke   every fuzz target for FUZZ_SMOKE_SECONDS (default 12) each: CI
+#   make tsan         tests/test_threads.c built with -fsanitize=thread, run
+#   make abi-check    build the shared library, compare it with abi/
+#
+# The fuzz targets are fuzz/fuzz_*.c, built with clang's libFuzzer and
+# ASan+UBSan against a copy of the library instrumented for coverage
+# ($(BUILD)/fuzz/). Each run starts from the committed seeds
+# (fuzz/corpus/TARGET), the seeds fuzz/gen_seeds.c writes from the tests
+# and vectors, and what earlier runs kept ($(BUILD)/fuzz/corpus/TARGET);
+# crashes land in $(BUILD)/fuzz/crashes/ and fail the run.
+
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 12
+FUZZ_FLAGS         ?=
+FUZZ_DIR           := $(BUILD)/fuzz
+FUZZ_TARGETS       := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_BIN           := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+FUZZ_SAN           := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ           := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_DEFS          := -DLOY_SPEC_DIR='"$(SPEC_DIR)"'
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-seeds tsan abi-check
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libloyalty.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_DIR)/libloyalty.a
+	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $(FUZZ_DEFS) -MMD -MP \
+	    -o $@ $< $(FUZZ_DIR)/libloyalty.a $(PKG_LIBS)
+
+$(FUZZ_DIR)/gen_seeds: fuzz/gen_seeds.c fuzz/fuzz_common.h $(FUZZ_DIR)/libloyalty.a
+	$(FUZZ_CC) $(CPPFLAGS) $(BASE_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(FUZZ_DEFS) -MMD -MP \
+	    -o $@ $< $(FUZZ_DIR)/libloyalty.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN) $(FUZZ_DIR)/gen_seeds
+
+fuzz-seeds: fuzz-build
+	@rm -rf $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/gen_seeds $(FUZZ_DIR)/seeds $(SPEC_DIR) $(abspath tests)
+
+# One libFuzzer run per target; every target runs even when one fails.
+# $(1): seconds per target.
+define FUZZ_RUN
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@fail=""; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
+	    seeds=""; for s in fuzz/corpus/$$t fuzz/regressions/$$t $(FUZZ_DIR)/seeds/$$t; do \
+	        [ -d $$s ] && seeds="$$seeds $$s"; done; \
+	    echo "== $$t: $(1) s"; \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(1) -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $$dict $(FUZZ_FLAGS) \
+	        $(FUZZ_DIR)/corpus/$$t $$seeds > $(FUZZ_DIR)/$$t.log 2>&1; \
+	    rc=$$?; \
+	    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE' $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
+	    if [ $$rc -ne 0 ]; then fail="$$fail $$t"; tail -60 $(FUZZ_DIR)/$$t.log; fi; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: FAILED:$$fail (inputs in $(FUZZ_DIR)/crashes/)"; exit 1; fi; \
+	echo "fuzz: $(words $(FUZZ_TARGETS)) targets, no crash"
+endef
+
+fuzz: fuzz-seeds
+	$(call FUZZ_RUN,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-seeds
+	$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
+
+# ThreadSanitizer: the library and the thread test in their own folder.
+TSAN_DIR   := $(BUILD)/tsan
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ   := $(LIB_SRC:%.c=$(TSAN_DIR)/obj/%.o)
+
+$(TSAN_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(TSAN_DIR)/libloyalty.a: $(TSAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TSAN_DIR)/test_threads: tests/test_threads.c $(TSAN_DIR)/libloyalty.a
+	$(CC) $(CPPFLAGS) -Itests $(BASE_CFLAGS) -Wno-missing-prototypes $(TSAN_FLAGS) \
+	    -DLOY_SPEC_DIR='"$(SPEC_DIR)"' -DLOY_TEST_DIR='"$(abspath tests)"' -MMD -MP \
+	    -o $@ $< $(TSAN_DIR)/libloyalty.a $(PKG_LIBS) -lcmocka -pthread
+
+tsan: $(TSAN_DIR)/test_threads
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/test_threads
+
+abi-check: $(BUILD)/$(SHLIB)
+	sh scripts/abi-check.sh $(BUILD)
+
+# ================================================================== bench
+# `make bench`: the benchmark suite of bench/ (see bench/RESULTS.md). The
+# library, the `loyalty` program and the bench are built apart from
+# everything above, in $(BUILD)/bench/, with -O2 -DNDEBUG and no
+# sanitizers. BENCH_ARGS passes options: BENCH_ARGS="--json",
+# BENCH_ARGS="--cases 10000 --runs 11", BENCH_ARGS="--no-callgrind".
+
+BENCH_OUT     := $(BUILD)/bench
+BENCH_CFLAGS  := $(CSTD) $(WARN) -O2 -DNDEBUG -g -fvisibility=hidden
+BENCH_LIB_OBJ := $(LIB_SRC:%.c=$(BENCH_OUT)/obj/%.o)
+BENCH_CLI_OBJ := $(CLI_SRC:%.c=$(BENCH_OUT)/obj/%.o)
+BENCH_OBJ     := $(sort $(wildcard bench/*.c))
+BENCH_OBJ     := $(BENCH_OBJ:%.c=$(BENCH_OUT)/obj/%.o)
+BENCH_ARGS    ?=
+
+.PHONY: bench bench-bin
+
+bench: bench-bin
+	$(BENCH_OUT)/loyalty-bench --spec $(SPEC_DIR) --loyalty $(BENCH_OUT)/loyalty $(BENCH_ARGS)
+
+bench-bin: $(BENCH_OUT)/loyalty-bench $(BENCH_OUT)/loyalty
+
+$(BENCH_OUT)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BENCH_OUT)/libloyalty.a: $(BENCH_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BENCH_OUT)/loyalty: $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)
+
+$(BENCH_OUT)/loyalty-bench: $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)
