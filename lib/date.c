@@ -137,15 +137,51 @@ bool loy_parse_month(const char *s, size_t len, loy_month *out)
     return true;
 }
 
+/* Every result carries dates, so they are written by hand: snprintf cost
+ * about 1,900 instructions a date, a third of a whole checkout decision
+ * (bench/FINDINGS.md). Years 0..9999 only; anything else keeps printf's
+ * rendering. */
+static void put_digits(char *out, int32_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 void loy_format_date(loy_day day, char out[11])
 {
     loy_ymd v = loy_day_to_ymd(day);
-    snprintf(out, 11, "%04d-%02d-%02d", (int)v.y % 10000, (int)v.m % 100, (int)v.d % 100);
+    if (v.y < 0 || v.y > 9999) {
+        /* snprintf(out, 11, ...) as before, truncation included. */
+        char wide[48];
+        snprintf(wide, sizeof wide, "%04d-%02d-%02d", (int)v.y % 10000, (int)v.m % 100, (int)v.d % 100);
+        memcpy(out, wide, 10);
+        out[10] = '\0';
+        return;
+    }
+    put_digits(out, v.y, 4);
+    out[4] = '-';
+    put_digits(out + 5, v.m, 2);
+    out[7] = '-';
+    put_digits(out + 8, v.d, 2);
+    out[10] = '\0';
 }
 
 void loy_format_month(loy_month month, char out[8])
 {
-    snprintf(out, 8, "%04d-%02d", (int)(month / 12) % 10000, (int)(month % 12 + 1) % 100);
+    int32_t y = month / 12, m = month % 12 + 1;
+    if (month < 0 || y > 9999) {
+        char wide[32];
+        snprintf(wide, sizeof wide, "%04d-%02d", (int)(month / 12) % 10000, (int)(month % 12 + 1) % 100);
+        memcpy(out, wide, 7);
+        out[7] = '\0';
+        return;
+    }
+    put_digits(out, y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '\0';
 }
 
 bool loy_parse_instant(const char *s, size_t len, loy_instant *out)

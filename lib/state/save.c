@@ -30,7 +30,10 @@ static void put_raw(saver *s, const void *data, size_t n)
 {
     if (s->collect || s->nomem)
         return;
-    if (n > SIZE_MAX - s->len || !LOY_GROW(s->a, s->buf, s->cap, s->len + n)) {
+    /* Writes are a byte or a few into a buffer kept from the last call, so
+     * the grow call is made only when the room is short (cap >= len). */
+    if (n > s->cap - s->len &&
+        (n > SIZE_MAX - s->len || !LOY_GROW(s->a, s->buf, s->cap, s->len + n))) {
         s->nomem = true;
         return;
     }
