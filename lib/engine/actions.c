@@ -32,33 +32,99 @@ static const char *period_word(loy_period per)
     return "period";
 }
 
-/* The counter of an action kind, created (count 0) when missing. */
-static loy_counter *action_counter(loy_member *m, int32_t index)
+/*
+ * Limit counters, shared by actions and benefits: one counter per period an
+ * event can still fall in. Events are ordered by instant, but with mixed
+ * offsets a later event may have an earlier local date than the one before
+ * it, and it counts in the period of its own local date (§1). So the
+ * counter of a past period is kept, not overwritten, while a later event
+ * can still reach it: any later event's local date is at least the UTC date
+ * of this instant less 23:59, the largest offset an instant may carry.
+ */
+static loy_day earliest_reachable_day(const loy_instant *at)
 {
-    for (size_t i = 0; i < m->action_count; i++)
-        if (m->actions[i].index == index)
-            return &m->actions[i];
-    if (!LOY_GROW(m->alloc, m->actions, m->action_cap, m->action_count + 1))
-        return NULL;
-    loy_counter *k = &m->actions[m->action_count++];
-    memset(k, 0, sizeof *k);
-    k->index = index;
-    k->kind = LOY_LIMIT_NONE;
-    k->period_start = LOY_DAY_NONE;
-    return k;
+    const int64_t day_us = 86400LL * 1000000, widest_offset_us = (23 * 60 + 59) * 60LL * 1000000;
+    int64_t t = at->utc_us - widest_offset_us;
+    int64_t day = t / day_us - (t % day_us < 0);
+    return (loy_day)day;
 }
 
-/* Uses counted so far in the limit's current period (a counter made under
- * another limit, or for an earlier period, counts as none). */
-static int64_t uses_in_period(const loy_counter *k, const loy_limit *limit, loy_day day)
+static loy_day period_last_day(loy_period per, loy_day start)
 {
-    if (k->kind != limit->kind)
-        return 0;
+    switch (per) {
+    case LOY_PER_DAY:
+        return start;
+    case LOY_PER_WEEK:
+        return start + 6;
+    case LOY_PER_MONTH:
+        return loy_month_last_day(loy_month_of(start));
+    case LOY_PER_YEAR:
+        return loy_day_from_ymd(loy_day_to_ymd(start).y, 12, 31);
+    }
+    return start;
+}
+
+/* Does counter k count uses of `index` under `limit` in the period of `day`? */
+static bool counter_matches(const loy_counter *k, int32_t index, const loy_limit *limit, loy_day day)
+{
+    if (k->index != index || k->kind != limit->kind)
+        return false;
     if (limit->kind == LOY_LIMIT_ONCE)
-        return k->count;
-    if (k->per != limit->per || k->period_start != loy_period_start(limit->per, day))
-        return 0;
-    return k->count;
+        return true;
+    return k->per == limit->per && k->period_start == loy_period_start(limit->per, day);
+}
+
+int64_t loy_limit_uses(const loy_counter *cs, size_t n, int32_t index, const loy_limit *limit,
+                       loy_day day)
+{
+    for (size_t i = 0; i < n; i++)
+        if (counter_matches(&cs[i], index, limit, day))
+            return cs[i].count;
+    return 0;
+}
+
+/* A counter that no later event can use: made under another limit (which
+ * counts afresh), or for a period that ended before `earliest`. */
+static bool counter_stale(const loy_counter *k, const loy_limit *limit, loy_day earliest)
+{
+    if (k->kind != limit->kind || (limit->kind == LOY_LIMIT_PER && k->per != limit->per))
+        return true;
+    return limit->kind == LOY_LIMIT_PER && k->period_start != LOY_DAY_NONE &&
+           period_last_day(k->per, k->period_start) < earliest;
+}
+
+bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size_t *cap, int32_t index,
+                      const loy_limit *limit)
+{
+    if (limit->kind == LOY_LIMIT_NONE)
+        return true;
+    loy_day day = c->day, earliest = earliest_reachable_day(&c->at);
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        const loy_counter *k = &(*cs)[i];
+        if (k->index == index && !counter_matches(k, index, limit, day) &&
+            counter_stale(k, limit, earliest))
+            continue;
+        (*cs)[kept++] = *k;
+    }
+    *n = kept;
+    for (size_t i = 0; i < *n; i++) {
+        if (counter_matches(&(*cs)[i], index, limit, day)) {
+            /* Below its limit when counted, so this never passes int64. */
+            (*cs)[i].count++;
+            return true;
+        }
+    }
+    if (!LOY_GROW(c->m->alloc, *cs, *cap, *n + 1))
+        return false;
+    loy_counter *k = &(*cs)[(*n)++];
+    memset(k, 0, sizeof *k);
+    k->index = index;
+    k->kind = limit->kind;
+    k->per = limit->kind == LOY_LIMIT_PER ? limit->per : LOY_PER_DAY;
+    k->period_start = limit->kind == LOY_LIMIT_PER ? loy_period_start(limit->per, day) : LOY_DAY_NONE;
+    k->count = 1;
+    return true;
 }
 
 bool loy_step_action(loy_ctx *c)
@@ -70,11 +136,8 @@ bool loy_step_action(loy_ctx *c)
     const loy_action *action = idx >= 0 ? &p->points.actions[idx] : NULL;
 
     if (action && action->limit.kind != LOY_LIMIT_NONE) {
-        loy_counter *k = action_counter(m, idx);
-        if (!k)
-            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
         const loy_limit *limit = &action->limit;
-        int64_t used = uses_in_period(k, limit, c->day);
+        int64_t used = loy_limit_uses(m->actions, m->action_count, idx, limit, c->day);
         int64_t allowed = limit->kind == LOY_LIMIT_ONCE ? 1 : limit->count;
         if (used >= allowed) {
             if (c->trace) {
@@ -86,13 +149,10 @@ bool loy_step_action(loy_ctx *c)
             }
             return true;
         }
-        k->kind = limit->kind;
-        k->per = limit->kind == LOY_LIMIT_PER ? limit->per : LOY_PER_DAY;
-        k->period_start = limit->kind == LOY_LIMIT_PER ? loy_period_start(limit->per, c->day)
-                                                       : LOY_DAY_NONE;
-        k->count = used + 1;
+        if (!loy_limit_record(c, &m->actions, &m->action_count, &m->action_cap, idx, limit))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
         if (c->trace)
-            loy_trace(c, action->kind, true, "use %lld of %lld", (long long)k->count,
+            loy_trace(c, action->kind, true, "use %lld of %lld", (long long)(used + 1),
                       (long long)allowed);
     } else if (c->trace) {
         loy_trace(c, action ? action->kind : "action", action != NULL,

@@ -6,37 +6,16 @@
 
 static const char *const period_names[4] = {"day", "week", "month", "year"};
 
-/* The counter of a benefit's uses, or NULL. */
-static loy_counter *find_uses(const loy_member *m, int32_t index)
-{
-    for (size_t i = 0; i < m->benefit_use_count; i++)
-        if (m->benefit_uses[i].index == index)
-            return &m->benefit_uses[i];
-    return NULL;
-}
-
-/* Uses counted under the benefit's current limit in the period of `day`: a
- * count made under another kind of limit or period, or in an earlier
- * period, counts from zero. */
-static int64_t uses_now(const loy_member *m, int32_t index, const loy_limit *limit, loy_day day)
-{
-    const loy_counter *u = find_uses(m, index);
-    if (!u || u->kind != limit->kind)
-        return 0;
-    if (limit->kind == LOY_LIMIT_PER &&
-        (u->per != limit->per || u->period_start != loy_period_start(limit->per, day)))
-        return 0;
-    return u->count;
-}
-
 static bool limit_reached(const loy_ctx *c, int32_t index)
 {
     const loy_limit *limit = &c->p->benefits[index].limit;
+    const loy_member *m = c->m;
     switch (limit->kind) {
     case LOY_LIMIT_ONCE:
-        return uses_now(c->m, index, limit, c->day) >= 1;
+        return loy_limit_uses(m->benefit_uses, m->benefit_use_count, index, limit, c->day) >= 1;
     case LOY_LIMIT_PER:
-        return uses_now(c->m, index, limit, c->day) >= limit->count;
+        return loy_limit_uses(m->benefit_uses, m->benefit_use_count, index, limit, c->day) >=
+               limit->count;
     default:
         return false;
     }
@@ -111,23 +90,10 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list)
 
 static bool record_use(loy_ctx *c, int32_t index)
 {
-    const loy_limit *limit = &c->p->benefits[index].limit;
     loy_member *m = c->m;
-    if (limit->kind == LOY_LIMIT_NONE)
-        return true;
-    int64_t before = uses_now(m, index, limit, c->day);
-    loy_counter *u = find_uses(m, index);
-    if (!u) {
-        if (!LOY_GROW(m->alloc, m->benefit_uses, m->benefit_use_cap, m->benefit_use_count + 1))
-            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
-        u = &m->benefit_uses[m->benefit_use_count++];
-        u->index = index;
-    }
-    u->kind = limit->kind;
-    u->per = limit->per;
-    u->period_start = limit->kind == LOY_LIMIT_PER ? loy_period_start(limit->per, c->day) : c->day;
-    /* An open benefit is below its limit, so this never passes int64. */
-    u->count = before + 1;
+    if (!loy_limit_record(c, &m->benefit_uses, &m->benefit_use_count, &m->benefit_use_cap, index,
+                          &c->p->benefits[index].limit))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     return true;
 }
 

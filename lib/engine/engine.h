@@ -122,6 +122,15 @@ LOY_INTERNAL bool loy_step_return(loy_ctx *c);
 LOY_INTERNAL bool loy_step_action(loy_ctx *c);
 /* First day of the limit period containing `day`. */
 LOY_INTERNAL loy_day loy_period_start(loy_period per, loy_day day);
+/* Limit counters of actions and benefits (cs: m->actions or m->benefit_uses):
+ * the uses of entry `index` counted under `limit` in the period of `day`,
+ * and counting one more in the period of the event's day (false on NOMEM).
+ * A counter is kept per period a later event can still fall in (mixed
+ * offsets, §1). */
+LOY_INTERNAL int64_t loy_limit_uses(const loy_counter *cs, size_t n, int32_t index,
+                                    const loy_limit *limit, loy_day day);
+LOY_INTERNAL bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size_t *cap,
+                                   int32_t index, const loy_limit *limit);
 /* ------------------------------------------------------------- redeem.c */
 LOY_INTERNAL bool loy_step_redeem(loy_ctx *c);
 /* -------------------------------------------------------------- tiers.c */

@@ -181,11 +181,14 @@ static bool birthday_gift(loy_ctx *c)
         loy_trace(c, "gift:birthday", false, "the member has no birthday");
         return true;
     }
-    char bday[11];
-    loy_format_date(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(c->day).y), bday);
     int32_t year;
     if (!loy_birthday_occurrence(p, m->birthday, c->day, &year)) {
-        loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
+        /* The date is for the trace only: not worked out when it is off. */
+        if (c->trace) {
+            char bday[11];
+            loy_format_date(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(c->day).y), bday);
+            loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
+        }
         return true;
     }
     if (birthday_given(m, year)) {

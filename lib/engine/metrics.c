@@ -166,10 +166,22 @@ bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value)
         *field -= lowered;
     } else {
         /* A month no longer kept: the lifetime total still holds it, so it
-         * drops by the whole amount. A kept month without a bucket had 0. */
+         * drops (bounded below). A kept month without a bucket had 0.
+         * Which months are kept was settled by the last accepted event's
+         * pruning, not by this event's date: a month this event's window has
+         * passed may still be kept, and whether its bucket is there must
+         * not matter, since a bucket whose figures all went back to 0 is
+         * not in the state bytes. */
         int32_t kept = c->p->months_kept < 1 ? 1 : c->p->months_kept;
-        bool pruned = month < loy_month_of(c->day) - (kept - 1);
-        lowered = pruned ? value : 0;
+        bool pruned = m->has_last_event && month < loy_month_of(m->last_event.date) - (kept - 1);
+        /* The months no longer kept hold, together, the lifetime total less
+         * the buckets; none goes below 0 (§3.1), so a second return of an
+         * old order cannot take more than is left there. */
+        int64_t in_buckets = 0;
+        for (size_t i = 0; pruned && i < m->month_count; i++)
+            in_buckets += bucket_value(&m->months[i], metric);   /* <= lifetime: no overflow */
+        int64_t old_months = m->lifetime[metric] - in_buckets;
+        lowered = !pruned || old_months <= 0 ? 0 : old_months < value ? old_months : value;
     }
     int64_t *life = &m->lifetime[metric];
     *life -= *life < lowered ? *life : lowered;
