@@ -89,6 +89,16 @@ void loy_arena_init(loy_arena *arena, const loy_alloc *alloc)
     arena->head = NULL;
     arena->first = NULL;
     arena->used = 0;
+    arena->head_data = NULL;
+    arena->head_size = 0;
+}
+
+static void set_head(loy_arena *arena, loy_arena_chunk *c, size_t used)
+{
+    arena->head = c;
+    arena->used = used;
+    arena->head_data = c ? c->data : NULL;
+    arena->head_size = c ? c->size : 0;
 }
 
 void *loy_arena_alloc(loy_arena *arena, size_t size)
@@ -106,8 +116,7 @@ void *loy_arena_alloc(loy_arena *arena, size_t size)
     while (c && c->next) {
         c = c->next;
         if (c->size >= size) {
-            arena->head = c;
-            arena->used = size;
+            set_head(arena, c, size);
             return c->data;
         }
     }
@@ -130,8 +139,7 @@ void *loy_arena_alloc(loy_arena *arena, size_t size)
             t = t->next;
         t->next = n;
     }
-    arena->head = n;
-    arena->used = size;
+    set_head(arena, n, size);
     return n->data;
 }
 
@@ -139,7 +147,7 @@ char *loy_arena_strndup(loy_arena *arena, const char *s, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
-    char *p = loy_arena_alloc(arena, n + 1);
+    char *p = loy_arena_take(arena, n + 1);
     if (!p)
         return NULL;
     if (n)
@@ -175,8 +183,7 @@ char *loy_arena_printf(loy_arena *arena, const char *fmt, ...)
 
 void loy_arena_reset(loy_arena *arena)
 {
-    arena->head = arena->first;
-    arena->used = 0;
+    set_head(arena, arena->first, 0);
 }
 
 void loy_arena_release(loy_arena *arena)
@@ -187,8 +194,8 @@ void loy_arena_release(loy_arena *arena)
         loy_free(arena->alloc, c);
         c = next;
     }
-    arena->first = arena->head = NULL;
-    arena->used = 0;
+    arena->first = NULL;
+    set_head(arena, NULL, 0);
 }
 
 /* ------------------------------------------------------ exact arithmetic */
@@ -237,6 +244,15 @@ bool loy_utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* Ids, SKUs and categories are nearly always ASCII: eight bytes at a time. */
+        if (len - i >= 8) {
+            uint64_t word;
+            memcpy(&word, s + i, sizeof word);
+            if (!(word & UINT64_C(0x8080808080808080))) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned c = s[i];
         if (c < 0x80) {
             i++;

@@ -59,10 +59,24 @@ typedef struct loy_arena {
     loy_arena_chunk *head;     /* chunk being filled */
     loy_arena_chunk *first;    /* all chunks, in order, for reuse */
     size_t used;               /* bytes used in head */
+    unsigned char *head_data;  /* head's bytes and their count (0 with no head), */
+    size_t head_size;          /* for loy_arena_take's inline path */
 } loy_arena;
 
 LOY_INTERNAL void loy_arena_init(loy_arena *arena, const loy_alloc *alloc);
 LOY_INTERNAL void *loy_arena_alloc(loy_arena *arena, size_t size);
+/* loy_arena_alloc with the common case (room in the head chunk) inline:
+ * a result takes dozens of nodes per decision. */
+static inline void *loy_arena_take(loy_arena *arena, size_t size)
+{
+    size_t rounded = (size + 7u) & ~(size_t)7u;
+    if (rounded != 0 && arena->head_size - arena->used >= rounded) {
+        void *p = arena->head_data + arena->used;
+        arena->used += rounded;
+        return p;
+    }
+    return loy_arena_alloc(arena, size);
+}
 LOY_INTERNAL char *loy_arena_strndup(loy_arena *arena, const char *s, size_t n);
 LOY_INTERNAL char *loy_arena_strdup(loy_arena *arena, const char *s);
 /* printf into the arena; NULL on NOMEM. */

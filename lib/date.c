@@ -64,9 +64,19 @@ loy_day loy_week_start(loy_day day)
     return day - loy_weekday(day);
 }
 
+/* loy_day_to_ymd's steps as far as the month: called for most rules of an
+ * event, so the day and the January/February branch are skipped. In the
+ * March-based year Y of that algorithm, month index mp (0 = March) is
+ * Y * 12 + mp + 2 for every mp (January and February belong to Y + 1). */
 loy_month loy_month_of(loy_day day)
 {
-    return loy_month_of_ymd(loy_day_to_ymd(day));
+    const int32_t z = day + 719468;
+    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int32_t doe = z - era * 146097;
+    const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int32_t mp = (5 * doy + 2) / 153;
+    return (yoe + era * 400) * 12 + mp + 2;
 }
 
 loy_day loy_month_first_day(loy_month month)

@@ -58,18 +58,56 @@ static bool ensure_upgrade_ledger(loy_member *m)
     return true;
 }
 
-static void free_lot_ids(loy_member *m, size_t from)
+bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len)
 {
-    for (size_t i = from; i < m->lot_count; i++) {
+    if (!*buf && m->spare_count) {
+        loy_spare_str *sp = &m->spare[--m->spare_count];
+        *buf = sp->s;
+        *cap = sp->cap;
+    }
+    return set_str(m->alloc, buf, cap, s, len);
+}
+
+void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
+{
+    if (!*buf)
+        return;
+    if (LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + 1)) {
+        m->spare[m->spare_count].s = *buf;
+        m->spare[m->spare_count].cap = *cap;
+        m->spare_count++;
+    } else {
+        loy_free(m->alloc, *buf);
+    }
+    *buf = NULL;
+    *cap = 0;
+}
+
+/* Lots and tags from `from` on give their strings back as spares. */
+static void drop_lot_ids(loy_member *m, size_t from)
+{
+    for (size_t i = from; i < m->lot_count; i++)
+        loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+}
+
+static void drop_tags(loy_member *m, size_t from)
+{
+    for (size_t i = from; i < m->tag_count; i++)
+        loy_member_drop_str(m, &m->tags[i], &m->tag_caps[i]);
+}
+
+static void free_lot_ids(loy_member *m)
+{
+    for (size_t i = 0; i < m->lot_count; i++) {
         loy_free(m->alloc, m->lots[i].order_id);
         m->lots[i].order_id = NULL;
         m->lots[i].order_id_cap = 0;
     }
 }
 
-static void free_tags(loy_member *m, size_t from)
+static void free_tags(loy_member *m)
 {
-    for (size_t i = from; i < m->tag_count; i++) {
+    for (size_t i = 0; i < m->tag_count; i++) {
         loy_free(m->alloc, m->tags[i]);
         m->tags[i] = NULL;
         m->tag_caps[i] = 0;
@@ -78,8 +116,8 @@ static void free_tags(loy_member *m, size_t from)
 
 void loy_member_clear(loy_member *m)
 {
-    free_lot_ids(m, 0);
-    free_tags(m, 0);
+    drop_lot_ids(m, 0);
+    drop_tags(m, 0);
     m->initialised = false;
     m->fresh = false;
     if (m->id)
@@ -115,8 +153,7 @@ void loy_member_clear(loy_member *m)
     memset(&m->last_event, 0, sizeof m->last_event);
     m->cap_day = LOY_DAY_NONE;
     m->day_points = 0;
-    memset(m->recent, 0, sizeof m->recent);
-    m->recent_count = 0;
+    m->recent_count = 0;        /* the ring past recent_count is not state */
     m->recent_pos = 0;
 }
 
@@ -124,8 +161,13 @@ void loy_member_clear(loy_member *m)
 static void free_state_arrays(loy_member *m)
 {
     const loy_alloc *a = m->alloc;
-    free_lot_ids(m, 0);
-    free_tags(m, 0);
+    free_lot_ids(m);
+    free_tags(m);
+    for (size_t i = 0; i < m->spare_count; i++)
+        loy_free(a, m->spare[i].s);
+    loy_free(a, m->spare);
+    m->spare = NULL;
+    m->spare_count = m->spare_cap = 0;
     loy_free(a, m->id);
     loy_free(a, m->tags);
     loy_free(a, m->tag_caps);
@@ -157,6 +199,8 @@ typedef struct handle_owned {
     loy_gift_mark *surprise_given; size_t surprise_given_cap;
     loy_gift_mark *spend_given; size_t spend_given_cap;
     uint8_t *bytes; size_t bytes_cap;
+    loy_spare_str *spare; size_t spare_count, spare_cap;
+    loy_member *load_scratch;
 } handle_owned;
 
 static void take_owned(handle_owned *o, const loy_member *m)
@@ -172,6 +216,8 @@ static void take_owned(handle_owned *o, const loy_member *m)
     o->surprise_given = m->surprise_given; o->surprise_given_cap = m->surprise_given_cap;
     o->spend_given = m->spend_given; o->spend_given_cap = m->spend_given_cap;
     o->bytes = m->bytes; o->bytes_cap = m->bytes_cap;
+    o->spare = m->spare; o->spare_count = m->spare_count; o->spare_cap = m->spare_cap;
+    o->load_scratch = m->load_scratch;
 }
 
 static void put_owned(loy_member *m, const handle_owned *o)
@@ -187,11 +233,15 @@ static void put_owned(loy_member *m, const handle_owned *o)
     m->surprise_given = o->surprise_given; m->surprise_given_cap = o->surprise_given_cap;
     m->spend_given = o->spend_given; m->spend_given_cap = o->spend_given_cap;
     m->bytes = o->bytes; m->bytes_cap = o->bytes_cap;
+    m->spare = o->spare; m->spare_count = o->spare_count; m->spare_cap = o->spare_cap;
+    m->load_scratch = o->load_scratch;
 }
 
+/* The grow call only when dst is short: a working copy usually has room. */
 #define COPY_ARRAY(dst, src, arr, count, capf)                                   \
     do {                                                                         \
-        if (!LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
+        if ((src)->count > (dst)->capf &&                                        \
+            !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
             goto nomem;                                                          \
         if ((src)->count)                                                        \
             memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));  \
@@ -201,6 +251,8 @@ static void put_owned(loy_member *m, const handle_owned *o)
  * same rule from the same capacity, so they stay the same size. */
 static bool grow_tags(loy_member *m, size_t need)
 {
+    if (need <= m->tag_cap && m->tag_caps)
+        return true;
     size_t caps_cap = m->tag_cap;
     if (!loy_grow(m->alloc, (void **)&m->tag_caps, &caps_cap, need, sizeof(size_t)))
         return false;
@@ -209,10 +261,9 @@ static bool grow_tags(loy_member *m, size_t need)
 
 static bool copy_tags(loy_member *dst, const loy_member *src)
 {
-    const loy_alloc *a = dst->alloc;
     if (!grow_tags(dst, src->tag_count))
         return false;
-    free_tags(dst, src->tag_count);
+    drop_tags(dst, src->tag_count);
     if (dst->tag_count > src->tag_count)
         dst->tag_count = src->tag_count;
     for (size_t i = 0; i < src->tag_count; i++) {
@@ -221,7 +272,7 @@ static bool copy_tags(loy_member *dst, const loy_member *src)
             dst->tag_caps[i] = 0;
             dst->tag_count = i + 1;
         }
-        if (!set_str(a, &dst->tags[i], &dst->tag_caps[i], src->tags[i], strlen(src->tags[i])))
+        if (!loy_member_set_str(dst, &dst->tags[i], &dst->tag_caps[i], src->tags[i], strlen(src->tags[i])))
             return false;
     }
     return true;
@@ -229,10 +280,9 @@ static bool copy_tags(loy_member *dst, const loy_member *src)
 
 static bool copy_lots(loy_member *dst, const loy_member *src)
 {
-    const loy_alloc *a = dst->alloc;
-    if (!LOY_GROW(a, dst->lots, dst->lot_cap, src->lot_count))
+    if (src->lot_count > dst->lot_cap && !LOY_GROW(dst->alloc, dst->lots, dst->lot_cap, src->lot_count))
         return false;
-    free_lot_ids(dst, src->lot_count);
+    drop_lot_ids(dst, src->lot_count);
     if (dst->lot_count > src->lot_count)
         dst->lot_count = src->lot_count;
     for (size_t i = 0; i < src->lot_count; i++) {
@@ -249,18 +299,25 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
         d->order_id_cap = cap;
         if (src->lots[i].order_id) {
             const char *s = src->lots[i].order_id;
-            if (!set_str(a, &d->order_id, &d->order_id_cap, s, strlen(s)))
+            if (!loy_member_set_str(dst, &d->order_id, &d->order_id_cap, s, strlen(s)))
                 return false;
-        } else if (d->order_id) {
-            loy_free(a, d->order_id);
-            d->order_id = NULL;
-            d->order_id_cap = 0;
+        } else {
+            loy_member_drop_str(dst, &d->order_id, &d->order_id_cap);
         }
     }
     return true;
 }
 
-bool loy_member_copy(loy_member *dst, const loy_member *src)
+/* The fields copied and swapped whole (member.h's layout rule). */
+#define STATE_PREFIX offsetof(loy_member, recent)
+
+/* Entries of the ring that are state: the ring fills from slot 0. */
+static size_t ring_used(const loy_member *m)
+{
+    return m->recent_count;
+}
+
+static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
 {
     if (dst == src)
         return true;
@@ -286,39 +343,67 @@ bool loy_member_copy(loy_member *dst, const loy_member *src)
             memset(dst->upgrade_given + have, 0, n - have);
     }
 
-    /* Every scalar comes from src by assignment, so a field added to the
-     * struct later is copied without touching this function; the buffers
-     * (already filled above) and the handle's scratch stay dst's. */
+    /* Every scalar comes from src by one copy of the fields before the ring
+     * (member.h's layout rule), so a field added there later is copied
+     * without touching this function; the buffers (already filled above)
+     * are put back, and the handle's scratch after the ring is not touched.
+     * Only the live part of the ring is copied: most members hold far fewer
+     * than 256 ids. */
     handle_owned own;
     take_owned(&own, dst);
-    char error[sizeof dst->error];
-    memcpy(error, dst->error, sizeof error);
-    *dst = *src;
+    memcpy(dst, src, STATE_PREFIX);
     put_owned(dst, &own);
-    memcpy(dst->error, error, sizeof error);
+    if (ring && src->recent_count)
+        memcpy(dst->recent, src->recent, ring_used(src) * sizeof src->recent[0]);
     return true;
 nomem:
     loy_member_clear(dst);
     return false;
 }
 
-void loy_member_swap(loy_member *a, loy_member *b)
+bool loy_member_copy(loy_member *dst, const loy_member *src)
+{
+    return copy_state(dst, src, true);
+}
+
+bool loy_member_copy_working(loy_member *dst, const loy_member *src)
+{
+    return copy_state(dst, src, false);
+}
+
+static void swap_state(loy_member *a, loy_member *b, bool ring)
 {
     if (a == b)
         return;
-    handle_owned oa, ob;
-    take_owned(&oa, a);
-    take_owned(&ob, b);
-    char ea[sizeof a->error];
-    memcpy(ea, a->error, sizeof ea);
-    loy_member t = *a;
-    *a = *b;
-    *b = t;
-    /* The state's buffers travel with the state; the scratch stays with the handle. */
-    memcpy(b->error, a->error, sizeof b->error);
-    memcpy(a->error, ea, sizeof ea);
-    a->bytes = oa.bytes; a->bytes_cap = oa.bytes_cap;
-    b->bytes = ob.bytes; b->bytes_cap = ob.bytes_cap;
+    /* The fields before the ring hold the state and its buffers, which
+     * travel with it; so do the spares (the engine's swaps then keep both
+     * handles' string counts steady). The rest of the handle's scratch
+     * (error, bytes, load_scratch) stays. Only the live part of the rings
+     * is exchanged. */
+    unsigned char t[STATE_PREFIX];
+    memcpy(t, a, STATE_PREFIX);
+    memcpy(a, b, STATE_PREFIX);
+    memcpy(b, t, STATE_PREFIX);
+    size_t n = !ring ? 0 : ring_used(a) > ring_used(b) ? ring_used(a) : ring_used(b);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = a->recent[i];
+        a->recent[i] = b->recent[i];
+        b->recent[i] = h;
+    }
+    loy_spare_str *spare = a->spare;
+    size_t spare_count = a->spare_count, spare_cap = a->spare_cap;
+    a->spare = b->spare; a->spare_count = b->spare_count; a->spare_cap = b->spare_cap;
+    b->spare = spare; b->spare_count = spare_count; b->spare_cap = spare_cap;
+}
+
+void loy_member_swap(loy_member *a, loy_member *b)
+{
+    swap_state(a, b, true);
+}
+
+void loy_member_swap_working(loy_member *a, loy_member *b)
+{
+    swap_state(a, b, false);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -358,6 +443,7 @@ void loy_member_free(loy_member *m)
     if (!m)
         return;
     const loy_alloc *a = m->alloc;
+    loy_member_free(m->load_scratch);
     free_state_arrays(m);
     loy_free(a, m->bytes);
     loy_free(a, m);

@@ -25,6 +25,12 @@ typedef struct loy_lot {
     size_t order_id_cap;
 } loy_lot;
 
+/* A string buffer kept for reuse (see loy_member_set_str). */
+typedef struct loy_spare_str {
+    char *s;
+    size_t cap;
+} loy_spare_str;
+
 typedef struct loy_month_bucket {
     loy_month month;
     int64_t spend;                  /* qualifying spend, money */
@@ -104,14 +110,25 @@ struct loy_member {
     loy_day cap_day;                /* the local date day_points counts */
     int64_t day_points;             /* order points credited on cap_day */
 
-    uint64_t recent[LOY_RECENT_IDS]; /* XXH3-64 of accepted event ids, a ring */
     uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
     uint32_t recent_pos;            /* next slot to write */
+    /* Layout rule (lib/member.c copies and swaps by it): every state field
+     * not held in an owned buffer lies before `recent`; only the first
+     * recent_count entries of the ring are state; what follows the ring is
+     * the handle's own. */
+    uint64_t recent[LOY_RECENT_IDS]; /* XXH3-64 of accepted event ids, a ring */
 
     /* handle-owned scratch, not state */
     char error[256];
     uint8_t *bytes;                 /* loy_member_to_bytes output */
     size_t bytes_cap;
+    /* String buffers dropped by lots and tags, handed to the next lot or tag
+     * that needs one, so a handle in steady use stops allocating. */
+    loy_spare_str *spare;
+    size_t spare_count, spare_cap;
+    /* loy_member_load decodes here and swaps, so a reused handle keeps the
+     * capacities of both (created on first load). */
+    struct loy_member *load_scratch;
 };
 
 /*
@@ -128,6 +145,21 @@ LOY_INTERNAL void loy_member_clear(loy_member *m);
 LOY_INTERNAL bool loy_member_copy(loy_member *dst, const loy_member *src);
 /* Exchange the whole states of two handles of the same policy. */
 LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
+/*
+ * The engine's working copy (lib/engine/apply.c): as loy_member_copy and
+ * loy_member_swap, but the recent-id ring's entries stay where they are
+ * (its count and position do travel). The engine reads the ring only on
+ * the member and writes it only after its swap, so it need not copy up
+ * to 2 KB of ids per event. A handle filled this way holds a stale ring:
+ * it is only ever a working copy.
+ */
+LOY_INTERNAL bool loy_member_copy_working(loy_member *dst, const loy_member *src);
+LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
+/* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
+ * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
+LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);
+/* Hand *buf back as a spare (freed when the spare list cannot grow); *buf becomes NULL. */
+LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* Set the handle's error message (printf-style). Returns code. */
 LOY_INTERNAL int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

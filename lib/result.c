@@ -102,7 +102,7 @@ const loy_node *loy_result_root(const loy_result *r)
 
 static loy_node *node(loy_result *r, uint8_t kind)
 {
-    loy_node *n = loy_arena_alloc(&r->arena, sizeof *n);
+    loy_node *n = loy_arena_take(&r->arena, sizeof *n);
     if (!n) {
         r->nomem = true;
         memset(&nomem_node, 0, sizeof nomem_node);
@@ -164,9 +164,14 @@ loy_node *rn_decimal(loy_result *r, const char *text)
 
 loy_node *rn_date(loy_result *r, loy_day day)
 {
-    char buf[11];
-    loy_format_date(day, buf);
-    return rn_strdup(r, buf, 10);
+    /* formatted straight into the arena: no copy */
+    char *text = loy_arena_take(&r->arena, 11);
+    if (!text) {
+        r->nomem = true;
+        return &nomem_node;
+    }
+    loy_format_date(day, text);
+    return rn_strn(r, text, 10);
 }
 
 loy_node *rn_month(loy_result *r, loy_month month)

@@ -245,7 +245,8 @@ static bool scratch_copy(loy_result *r, const loy_policy *p, const loy_member *m
 {
     if (!r->scratch && loy_member_create(&r->scratch, p) != LOY_OK)
         return false;
-    return loy_member_copy(r->scratch, member);
+    /* without the recent ids: see loy_member_copy_working */
+    return loy_member_copy_working(r->scratch, member);
 }
 
 static bool id_remembered(const loy_member *m, uint64_t hash)
@@ -316,7 +317,6 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
         return refuse_event(&c, true);
     }
 
-    remember_id(m, hash);
     m->last_event = c.at;
     m->has_last_event = true;
     m->fresh = false;
@@ -331,7 +331,10 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     put_extras(&c, root);
     if (result->nomem)
         return answer_nomem(result, "event", event->id.s, event->id.len);
-    loy_member_swap(member, m);
+    /* The ring is written on the member itself, after the swap (which
+     * cannot fail): the working copy never holds its entries. */
+    loy_member_swap_working(member, m);
+    remember_id(member, hash);
     result->root = root;
     return loy_result_set_code(result, LOY_OK, NULL);
 }

@@ -177,6 +177,80 @@ static void big_round_div(big *num, uint64_t rate_amount, uint32_t scale, loy_ro
     }
 }
 
+/* ------------------------------------------------ the 128-bit fast path */
+
+/*
+ * Most orders' numbers fit in 128 bits (apparel: amount x rate x four
+ * factors of <= 2.0 x 10^16), so raw_points keeps a line's term and the
+ * order's sum as unsigned __int128 while they fit, and moves to big numbers
+ * only on the first overflow. Both give the same exact quotients.
+ */
+typedef unsigned __int128 u128;
+
+static void big_set128(big *b, u128 v)
+{
+    b->n = 0;
+    if (v) {
+        b->w[b->n++] = (uint64_t)v;
+        if (v >> 64)
+            b->w[b->n++] = (uint64_t)(v >> 64);
+    }
+}
+
+/* The line's term times v: in *t while it fits (*t_ok), else in `term`. */
+static void term_mul(big *term, u128 *t, bool *t_ok, u128 v, big *tmp)
+{
+    if (*t_ok) {
+        u128 r;
+        if ((*t >> 64) == 0 && (v >> 64) == 0) {
+            *t *= v;            /* two 64-bit numbers: the product fits */
+            return;
+        }
+        if (!__builtin_mul_overflow(*t, v, &r)) {
+            *t = r;
+            return;
+        }
+        *t_ok = false;
+        big_set128(term, *t);
+    }
+    big_mul128(term, v, tmp);
+}
+
+/* big_round_div for a 128-bit x with den = rate_amount x 10^(4 x scale),
+ * den < 2^126: floor; ceil adds 1 for a remainder; nearest is
+ * floor((2x + D) / 2D) = q + (2r >= D) for x = qD + r. */
+static u128 round128(u128 x, u128 den, loy_round mode)
+{
+    u128 q = x / den, r = x % den;
+    if (mode == LOY_ROUND_NEAREST)
+        return q + (2 * r >= den);
+    if (mode == LOY_ROUND_CEIL)
+        return q + (r != 0);
+    return q;
+}
+
+/* 10^(4 x k) for k <= 9 (below 2^120). */
+static u128 fix_pow128(uint32_t k)
+{
+    static const uint64_t low[4] = {1, 10000, 100000000, 1000000000000};
+    u128 r = low[k % 4];
+    for (k /= 4; k > 0; k--)
+        r *= FIX_POW4;
+    return r;
+}
+
+/* rate_amount x 10^(4 x scale) when it is below 2^126, else 0. */
+static u128 den128(int64_t rate_amount, uint32_t scale)
+{
+    if (rate_amount <= 0 || scale > 9)
+        return 0;
+    u128 d = (u128)rate_amount;
+    for (uint32_t k = 0; k < scale; k++)
+        if (__builtin_mul_overflow(d, (u128)LOY_FIX_ONE, &d))
+            return 0;
+    return d < ((u128)1 << 126) ? d : 0;
+}
+
 /* ------------------------------------------------------------------ lines */
 
 bool loy_line_in(const loy_strs *categories, const loy_strs *skus, const loy_line *line)
@@ -245,11 +319,24 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
     bool multiply = pts->stacking == LOY_STACK_MULTIPLY;
     uint32_t scale = multiply ? pts->multiplier_count : 1;
     size_t limbs = (size_t)scale + 8;
-    big term, tmp, den;
-    if (!big_init(c, &term, limbs) || !big_init(c, &tmp, limbs) || !big_init(c, &den, limbs) ||
+    big term, tmp, bigden;
+    if (!big_init(c, &term, limbs) || !big_init(c, &tmp, limbs) || !big_init(c, &bigden, limbs) ||
         !big_init(c, out, limbs))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     big_set(out, 0);
+
+    /* A multiplier whose `when` names no line predicate (category, sku)
+     * gives the same answer on every line: it is evaluated once per order.
+     * Not while tracing, which reports each line. Bit j of `known` (j < 64):
+     * multiplier j was evaluated; of `holds`: it applied, with factor
+     * known_factor[j]. */
+    uint64_t known = 0, holds = 0;
+    loy_fix known_factor[64];
+
+    /* The order's sum in 128 bits while acc_ok (see term_mul), else in out. */
+    u128 den = den128(pts->rate_amount, scale);
+    bool acc_ok = den != 0;
+    u128 acc = 0;
 
     for (size_t li = 0; li < ev->line_count; li++) {
         const loy_line *line = &ev->lines[li];
@@ -260,21 +347,42 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
         }
         c->line = line;
         /* The line's factor as num / 10^(4 x scale). */
-        big_set(&term, (uint64_t)line->amount);
-        big_mul(&term, (uint64_t)pts->rate_points);
+        bool t_ok = den != 0;
+        u128 t = (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points;
+        if (!t_ok) {
+            big_set(&term, (uint64_t)line->amount);
+            big_mul(&term, (uint64_t)pts->rate_points);
+        }
         uint32_t used = 0;
         __int128 add_sum = LOY_FIX_ONE;
         loy_fix best = 0;
         bool any = false;
         for (uint32_t j = 0; j < pts->multiplier_count; j++) {
-            loy_fix f;
-            if (!multiplier_applies(c, &pts->multipliers[j], li, &f))
-                continue;
+            const loy_multiplier *mu = &pts->multipliers[j];
+            uint64_t bit = j < 64 ? (uint64_t)1 << j : 0;
+            bool line_free = bit && !c->trace && !(mu->when && mu->when->has_line_pred);
+            loy_fix f = 0;
+            if (line_free && (known & bit)) {
+                if (!(holds & bit))
+                    continue;
+                f = known_factor[j];
+            } else {
+                bool ok = multiplier_applies(c, mu, li, &f);
+                if (line_free) {
+                    known |= bit;
+                    if (ok) {
+                        holds |= bit;
+                        known_factor[j] = f;
+                    }
+                }
+                if (!ok)
+                    continue;
+            }
             applied[j] = true;
             any = true;
             switch (pts->stacking) {
             case LOY_STACK_MULTIPLY:
-                big_mul(&term, (uint64_t)f);
+                term_mul(&term, &t, &t_ok, (uint64_t)f, &tmp);
                 used++;
                 break;
             case LOY_STACK_ADD:
@@ -290,18 +398,40 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
         if (c->code)
             return false;
         if (multiply) {
-            big_mul_fix_pow(&term, scale - used);
+            /* with t_ok, den != 0 and so scale <= 9 */
+            if (t_ok)
+                term_mul(&term, &t, &t_ok, fix_pow128(scale - used), &tmp);
+            else
+                big_mul_fix_pow(&term, scale - used);
         } else if (pts->stacking == LOY_STACK_ADD) {
-            big_mul128(&term, add_sum < 0 ? 0 : (unsigned __int128)add_sum, &tmp);
+            term_mul(&term, &t, &t_ok, add_sum < 0 ? 0 : (u128)add_sum, &tmp);
         } else {
-            big_mul(&term, (uint64_t)(any ? best : LOY_FIX_ONE));
+            term_mul(&term, &t, &t_ok, (uint64_t)(any ? best : LOY_FIX_ONE), &tmp);
         }
-        if (pts->round_per_line)
-            big_round_div(&term, (uint64_t)pts->rate_amount, scale, pts->rounding, &den);
+        if (t_ok && pts->round_per_line)
+            t = round128(t, den, pts->rounding);
+        else if (pts->round_per_line)
+            big_round_div(&term, (uint64_t)pts->rate_amount, scale, pts->rounding, &bigden);
+        u128 sum;
+        if (t_ok && acc_ok && !__builtin_add_overflow(acc, t, &sum)) {
+            acc = sum;
+            continue;
+        }
+        if (acc_ok) {
+            /* the sum moves to big numbers for good */
+            acc_ok = false;
+            big_set128(out, acc);
+        }
+        if (t_ok)
+            big_set128(&term, t);
         big_add(out, &term);
     }
+    if (acc_ok) {
+        big_set128(out, pts->round_per_line ? acc : round128(acc, den, pts->rounding));
+        return true;
+    }
     if (!pts->round_per_line)
-        big_round_div(out, (uint64_t)pts->rate_amount, scale, pts->rounding, &den);
+        big_round_div(out, (uint64_t)pts->rate_amount, scale, pts->rounding, &bigden);
     return true;
 }
 

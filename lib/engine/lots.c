@@ -9,7 +9,7 @@
  * merging keeps a member's state small however many credits it gets.
  *
  * Only lots below lot_count own their order id (see member.h): a lot is
- * dropped by freeing its id first.
+ * dropped by handing its id back to the member's spares first.
  */
 #include "engine.h"
 
@@ -32,7 +32,7 @@ static bool lot_pending(const loy_lot *lot)
 
 static void lot_remove(loy_member *m, size_t i)
 {
-    loy_free(m->alloc, m->lots[i].order_id);
+    loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
     memmove(&m->lots[i], &m->lots[i + 1], (m->lot_count - i - 1) * sizeof *m->lots);
     m->lot_count--;
 }
@@ -159,13 +159,12 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     loy_lot *slot = lot_insert(m, &lot);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
-    size_t len = strlen(order_id);
-    if (!LOY_GROW(m->alloc, slot->order_id, slot->order_id_cap, len + 1)) {
+    /* A spare buffer of the member, when it has one: no allocation per order. */
+    if (!loy_member_set_str(m, &slot->order_id, &slot->order_id_cap, order_id, strlen(order_id))) {
         /* Undo the insert so the working copy stays consistent. */
         lot_remove(m, (size_t)(slot - m->lots));
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     }
-    memcpy(slot->order_id, order_id, len + 1);
     return true;
 }
 

@@ -356,8 +356,10 @@ bool loy_strs_has(const loy_strs *set, const char *s)
 {
     if (!set || !s)
         return false;
+    /* Lists are short and hit per line; the first byte settles most
+     * mismatches without a call. */
     for (uint32_t i = 0; i < set->count; i++)
-        if (strcmp(set->items[i], s) == 0)
+        if (set->items[i][0] == s[0] && strcmp(set->items[i], s) == 0)
             return true;
     return false;
 }

@@ -29,10 +29,14 @@ typedef struct loader {
     char policy_why[200];
     loy_member *t;          /* the state being built */
     const loy_policy *p;
-    id_ref *table;
+    id_ref *table;          /* table_small or allocated */
     size_t table_count;
+    id_ref *table_small;    /* the caller's, TABLE_SMALL entries: most states need no allocation */
     loy_day joined;
 } loader;
+
+#define TABLE_SMALL 32
+#define LOTS_SMALL 64
 
 static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void malformed(loader *l, const char *fmt, ...)
@@ -72,6 +76,9 @@ static uint8_t get_byte(loader *l, const char *what)
 
 static uint64_t get_uvar(loader *l, const char *what)
 {
+    /* most varints of a state are one byte */
+    if (l->at < l->end && *l->at < 0x80)
+        return *l->at++;
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (l->at >= l->end) {
@@ -142,12 +149,10 @@ static id_ref get_str(loader *l, const char *what)
     return r;
 }
 
-static char *dup_ref(loader *l, id_ref r, size_t *cap)
+/* Into *buf, reusing it or one of the handle's spare buffers. */
+static bool dup_ref(loader *l, id_ref r, char **buf, size_t *cap)
 {
-    char *s = loy_strndup(l->t->alloc, r.s, r.len);
-    if (cap)
-        *cap = r.len + 1;
-    return s;
+    return loy_member_set_str(l->t, buf, cap, r.s, r.len);
 }
 
 static id_ref get_ref(loader *l, const char *what)
@@ -167,9 +172,17 @@ static bool day_in_range(int64_t d)
     return d >= loy_day_min() && d <= loy_day_max();
 }
 
+/* base + a decoded delta; a sum past int64 (only damaged bytes have one)
+ * becomes INT64_MAX, which every range check below refuses. */
+static int64_t plus_delta(int64_t base, int64_t delta)
+{
+    int64_t sum;
+    return loy_add(base, delta, &sum) ? sum : INT64_MAX;
+}
+
 static loy_day get_date(loader *l, const char *what)
 {
-    int64_t d = (int64_t)l->joined + get_svar(l, what);
+    int64_t d = plus_delta(l->joined, get_svar(l, what));
     if (l->bad)
         return l->joined;
     if (!day_in_range(d)) {
@@ -184,7 +197,7 @@ static loy_day get_opt_date(loader *l, const char *what)
     uint64_t v = get_uvar(l, what);
     if (l->bad || v == 0)
         return LOY_DAY_NONE;
-    int64_t d = (int64_t)l->joined + st_unzigzag(v - 1);
+    int64_t d = plus_delta(l->joined, st_unzigzag(v - 1));
     if (!day_in_range(d)) {
         malformed(l, "%s is not a date of 0000..9999", what);
         return LOY_DAY_NONE;
@@ -268,7 +281,7 @@ static void read_table(loader *l)
     size_t n = get_count(l, 2, "the string table's size");
     if (l->bad || n == 0)
         return;
-    l->table = loy_malloc(l->t->alloc, n * sizeof *l->table);
+    l->table = n <= TABLE_SMALL ? l->table_small : loy_malloc(l->t->alloc, n * sizeof *l->table);
     if (!l->table) {
         nomem(l);
         return;
@@ -285,7 +298,8 @@ static void read_tags(loader *l)
     size_t n = get_count(l, 2, "the number of tags");
     if (l->bad || n == 0)
         return;
-    size_t caps_cap = 0;
+    /* tags and tag_caps share tag_cap (a reused handle has both already) */
+    size_t caps_cap = t->tag_cap;
     if (!loy_grow(t->alloc, (void **)&t->tag_caps, &caps_cap, n, sizeof(size_t)) ||
         !LOY_GROW(t->alloc, t->tags, t->tag_cap, n)) {
         nomem(l);
@@ -295,12 +309,13 @@ static void read_tags(loader *l)
         id_ref r = get_str(l, "a tag");
         if (l->bad)
             return;
-        t->tags[i] = dup_ref(l, r, &t->tag_caps[i]);
-        if (!t->tags[i]) {
+        t->tags[i] = NULL;
+        t->tag_caps[i] = 0;
+        t->tag_count = i + 1;   /* owned from here on, for the free on failure */
+        if (!dup_ref(l, r, &t->tags[i], &t->tag_caps[i])) {
             nomem(l);
             return;
         }
-        t->tag_count = i + 1;
     }
 }
 
@@ -326,7 +341,12 @@ static void read_lots(loader *l)
         nomem(l);
         return;
     }
-    uint8_t *seen = loy_calloc(t->alloc, n, 1);
+    uint8_t seen_small[LOTS_SMALL];
+    uint8_t *seen = seen_small;
+    if (n <= LOTS_SMALL)
+        memset(seen_small, 0, n);
+    else
+        seen = loy_calloc(t->alloc, n, 1);
     if (!seen) {
         nomem(l);
         return;
@@ -352,14 +372,14 @@ static void read_lots(loader *l)
             malformed(l, "a lot holds 0 points");
         if (!l->bad && !loy_add(total, lot->points, &total))
             malformed(l, "the lots add up beyond the int64 range");
-        int64_t credited = (int64_t)prev_credit + get_svar(l, "a lot's credit date");
+        int64_t credited = plus_delta(prev_credit, get_svar(l, "a lot's credit date"));
         if (!l->bad && credited != LOY_DAY_NONE && !day_in_range(credited))
             malformed(l, "a lot's credit date is not a date of 0000..9999");
         lot->credited = (loy_day)credited;
         prev_credit = lot->credited;
         lot->expires = LOY_DAY_NONE;
         if (hdr & ST_LOT_EXPIRES) {
-            int64_t d = (int64_t)prev_expires + get_svar(l, "a lot's last day");
+            int64_t d = plus_delta(prev_expires, get_svar(l, "a lot's last day"));
             if (!l->bad && !day_in_range(d))
                 malformed(l, "a lot's last day is not a date of 0000..9999");
             lot->expires = (loy_day)d;
@@ -367,7 +387,7 @@ static void read_lots(loader *l)
         }
         lot->pending_until = LOY_DAY_NONE;
         if (hdr & ST_LOT_PENDING) {
-            int64_t d = (int64_t)lot->credited + get_svar(l, "a lot's release date");
+            int64_t d = plus_delta(lot->credited, get_svar(l, "a lot's release date"));
             if (!l->bad && !day_in_range(d))
                 malformed(l, "a lot's release date is not a date of 0000..9999");
             lot->pending_until = (loy_day)d;
@@ -377,15 +397,15 @@ static void read_lots(loader *l)
         if (hdr & ST_LOT_ORDER_ID) {
             id_ref r = get_str(l, "a lot's order id");
             if (!l->bad) {
-                lot->order_id = dup_ref(l, r, &lot->order_id_cap);
-                if (!lot->order_id)
+                if (!dup_ref(l, r, &lot->order_id, &lot->order_id_cap))
                     nomem(l);
             }
         }
         if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
             malformed(l, "lots are not in expiry and credit order");
     }
-    loy_free(t->alloc, seen);
+    if (seen != seen_small)
+        loy_free(t->alloc, seen);
     t->next_seq = (uint32_t)n;
 }
 
@@ -404,7 +424,7 @@ static void read_months(loader *l)
     for (size_t i = 0; i < n && !l->bad; i++) {
         unsigned mask;
         if (i == 0) {
-            month += get_svar(l, "a month");
+            month = plus_delta(month, get_svar(l, "a month"));
             mask = get_byte(l, "a month's figures");
             if (mask & ~(unsigned)ST_MONTH_ALL)
                 malformed(l, "the first month has a gap");
@@ -588,8 +608,7 @@ static void read_state(loader *l, unsigned flags)
     id_ref id = get_str(l, "the member id");
     if (l->bad)
         return;
-    t->id = dup_ref(l, id, &t->id_cap);
-    if (!t->id) {
+    if (!dup_ref(l, id, &t->id, &t->id_cap)) {
         nomem(l);
         return;
     }
@@ -725,21 +744,24 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     if (XXH3_64bits(b, total - ST_CHECKSUM_LEN) != st_get_u64le(b + total - ST_CHECKSUM_LEN))
         return loy_member_fail(m, LOY_E_STATE_CHECKSUM, "state bytes fail their checksum");
 
-    loy_member *t = NULL;
-    if (loy_member_create(&t, m->policy) != LOY_OK)
+    /* Decoded into the handle's scratch member, kept across loads with its
+     * capacities, so a handle reused for many members stops allocating. */
+    if (!m->load_scratch && loy_member_create(&m->load_scratch, m->policy) != LOY_OK)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    loy_member *t = m->load_scratch;
+    loy_member_clear(t);
+    id_ref table_small[TABLE_SMALL];
     loader l;
     memset(&l, 0, sizeof l);
+    l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
     l.end = b + total - ST_CHECKSUM_LEN;
     l.t = t;
     l.p = m->policy;
 
     size_t tiers = l.p->tiers.count;
-    if (!LOY_GROW(t->alloc, t->upgrade_given, t->upgrade_given_cap, tiers ? tiers : 1)) {
-        loy_member_free(t);
+    if (!LOY_GROW(t->alloc, t->upgrade_given, t->upgrade_given_cap, tiers ? tiers : 1))
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
-    }
     memset(t->upgrade_given, 0, t->upgrade_given_cap);
 
     uint64_t flags = get_uvar(&l, "the flags");
@@ -748,7 +770,8 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     read_table(&l);
     if (!l.bad)
         read_state(&l, (unsigned)flags);
-    loy_free(t->alloc, l.table);
+    if (l.table != l.table_small)
+        loy_free(t->alloc, l.table);
 
     int rc = LOY_OK;
     if (l.oom)
@@ -761,6 +784,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
         loy_member_swap(m, t);
         m->error[0] = '\0';
     }
-    loy_member_free(t);
+    /* t now holds the old state or the half-read one: kept only as capacity */
+    loy_member_clear(t);
     return rc;
 }

@@ -12,6 +12,11 @@
 
 #include "codec.h"
 
+/* Most states fit these on the stack, so writing them allocates nothing
+ * beyond the handle's kept output buffer. */
+#define SMALL_TABLE 32
+#define SMALL_KEYS 128
+
 typedef struct saver {
     const loy_member *m;
     const loy_policy *p;
@@ -20,8 +25,9 @@ typedef struct saver {
     bool nomem;
     uint8_t *buf;
     size_t len, cap;
-    const char **table;             /* ids, in order of first use */
+    const char **table;             /* ids, in order of first use: table_small or allocated */
     size_t table_count, table_cap;
+    const char **table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
     uint64_t *ranks;                /* lots: credit rank per position */
 } saver;
@@ -37,8 +43,15 @@ static void put_raw(saver *s, const void *data, size_t n)
         s->nomem = true;
         return;
     }
-    if (n)
-        memcpy(s->buf + s->len, data, n);
+    /* Writes are mostly 1-8 bytes: a loop, not a call to memcpy. */
+    uint8_t *out = s->buf + s->len;
+    const uint8_t *in = data;
+    if (n <= 16) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = in[i];
+    } else {
+        memcpy(out, in, n);
+    }
     s->len += n;
 }
 
@@ -49,6 +62,18 @@ static void put_byte(saver *s, uint8_t b)
 
 static void put_uvar(saver *s, uint64_t v)
 {
+    if (!s->collect && !s->nomem && s->cap - s->len >= 10) {
+        /* room for the longest varint: straight into the buffer */
+        uint8_t *out = s->buf + s->len;
+        size_t n = 0;
+        do {
+            uint8_t b = (uint8_t)(v & 0x7F);
+            v >>= 7;
+            out[n++] = (uint8_t)(b | (v ? 0x80 : 0));
+        } while (v);
+        s->len += n;
+        return;
+    }
     uint8_t tmp[10];
     size_t n = 0;
     do {
@@ -97,6 +122,17 @@ static void put_ref(saver *s, const char *id)
     if (!s->collect) {
         s->nomem = true;    /* cannot happen: the first pass saw every id */
         return;
+    }
+    if (s->table_count == s->table_cap && s->table == s->table_small) {
+        /* past the caller's small table: move to the heap */
+        const char **big = loy_malloc(s->a, 2 * s->table_cap * sizeof *big);
+        if (!big) {
+            s->nomem = true;
+            return;
+        }
+        memcpy(big, s->table, s->table_count * sizeof *big);
+        s->table = big;
+        s->table_cap *= 2;
     }
     if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
         s->nomem = true;
@@ -432,7 +468,12 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     /* lot_count <= scratch, so the sum below cannot wrap */
     if (scratch >= SIZE_MAX / sizeof(uint64_t) / 4)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
-    s.keys = loy_malloc(s.a, (scratch + m->lot_count + 1) * sizeof(uint64_t));
+    uint64_t keys_small[SMALL_KEYS];
+    const char *table_small[SMALL_TABLE];
+    s.table = s.table_small = table_small;
+    s.table_cap = SMALL_TABLE;
+    size_t nkeys = scratch + m->lot_count + 1;
+    s.keys = nkeys <= SMALL_KEYS ? keys_small : loy_malloc(s.a, nkeys * sizeof(uint64_t));
     if (!s.keys)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
     s.ranks = s.keys + scratch;
@@ -451,8 +492,10 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         put_str(&s, s.table[i]);
     put_body(&s);
 
-    loy_free(s.a, s.keys);
-    loy_free(s.a, s.table);
+    if (s.keys != keys_small)
+        loy_free(s.a, s.keys);
+    if (s.table != table_small)
+        loy_free(s.a, s.table);
     /* the buffer may have moved even when a later step failed */
     m->bytes = s.buf;
     m->bytes_cap = s.cap;
