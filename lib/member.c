@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <xxhash.h>
 
 #include "engine/engine.h"
 
@@ -143,6 +144,7 @@ void loy_member_clear(loy_member *m)
     m->birthday_year_count = 0;
     m->surprise_given_count = 0;
     m->spend_given_count = 0;
+    m->spend_order_count = 0;
     m->plan = -1;
     m->plan_from = LOY_DAY_NONE;
     m->plan_until = LOY_DAY_NONE;
@@ -153,6 +155,7 @@ void loy_member_clear(loy_member *m)
     memset(&m->last_event, 0, sizeof m->last_event);
     m->cap_day = LOY_DAY_NONE;
     m->day_points = 0;
+    m->cap_earlier_count = 0;
     m->recent_count = 0;        /* the ring past recent_count is not state */
     m->recent_pos = 0;
 }
@@ -179,6 +182,7 @@ static void free_state_arrays(loy_member *m)
     loy_free(a, m->birthday_years);
     loy_free(a, m->surprise_given);
     loy_free(a, m->spend_given);
+    loy_free(a, m->spend_orders);
 }
 
 /* ---------------------------------------------------- copy, swap, free */
@@ -198,6 +202,7 @@ typedef struct handle_owned {
     int32_t *birthday_years; size_t birthday_year_cap;
     loy_gift_mark *surprise_given; size_t surprise_given_cap;
     loy_gift_mark *spend_given; size_t spend_given_cap;
+    loy_order_mark *spend_orders; size_t spend_order_cap;
     uint8_t *bytes; size_t bytes_cap;
     loy_spare_str *spare; size_t spare_count, spare_cap;
     loy_member *load_scratch;
@@ -215,6 +220,7 @@ static void take_owned(handle_owned *o, const loy_member *m)
     o->birthday_years = m->birthday_years; o->birthday_year_cap = m->birthday_year_cap;
     o->surprise_given = m->surprise_given; o->surprise_given_cap = m->surprise_given_cap;
     o->spend_given = m->spend_given; o->spend_given_cap = m->spend_given_cap;
+    o->spend_orders = m->spend_orders; o->spend_order_cap = m->spend_order_cap;
     o->bytes = m->bytes; o->bytes_cap = m->bytes_cap;
     o->spare = m->spare; o->spare_count = m->spare_count; o->spare_cap = m->spare_cap;
     o->load_scratch = m->load_scratch;
@@ -232,6 +238,7 @@ static void put_owned(loy_member *m, const handle_owned *o)
     m->birthday_years = o->birthday_years; m->birthday_year_cap = o->birthday_year_cap;
     m->surprise_given = o->surprise_given; m->surprise_given_cap = o->surprise_given_cap;
     m->spend_given = o->spend_given; m->spend_given_cap = o->spend_given_cap;
+    m->spend_orders = o->spend_orders; m->spend_order_cap = o->spend_order_cap;
     m->bytes = o->bytes; m->bytes_cap = o->bytes_cap;
     m->spare = o->spare; m->spare_count = o->spare_count; m->spare_cap = o->spare_cap;
     m->load_scratch = o->load_scratch;
@@ -332,6 +339,7 @@ static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
     COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
     COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
     COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
+    COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
     if (!ensure_upgrade_ledger(dst))
         goto nomem;
     {
@@ -907,13 +915,29 @@ static int import_spend(loy_member *m, const char *entry)
                                    "spend gift entry '%s' must name a year YYYY", entry);
         return add_mark(m, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, idx, year);
     }
-    case LOY_SP_ORDER:
-        /* A per-order gift is decided at that order's event only: a past
-         * order's gift can never be due again, so nothing is recorded. */
+    case LOY_SP_ORDER: {
+        /* The order may still arrive as an event (§5: the gift is given
+         * once per period, the order being the period), so it is kept. */
         if (plen == 0)
             return loy_member_fail(m, LOY_E_INVALID_MEMBER,
                                    "spend gift entry '%s' must name the order id", entry);
+        uint64_t order = XXH3_64bits(period, plen);
+        size_t at = 0;
+        while (at < m->spend_order_count &&
+               (m->spend_orders[at].index < idx ||
+                (m->spend_orders[at].index == idx && m->spend_orders[at].order < order)))
+            at++;
+        if (at < m->spend_order_count && m->spend_orders[at].index == idx && m->spend_orders[at].order == order)
+            return LOY_OK;
+        if (!LOY_GROW(m->alloc, m->spend_orders, m->spend_order_cap, m->spend_order_count + 1))
+            return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+        memmove(&m->spend_orders[at + 1], &m->spend_orders[at],
+                (m->spend_order_count - at) * sizeof m->spend_orders[0]);
+        m->spend_orders[at].index = idx;
+        m->spend_orders[at].order = order;
+        m->spend_order_count++;
         return LOY_OK;
+    }
     }
     return LOY_OK;
 }

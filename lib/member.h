@@ -52,6 +52,26 @@ typedef struct loy_gift_mark {
     int32_t period;                 /* surprise: year or 0 (lifetime); spend: month (loy_month) or year */
 } loy_gift_mark;
 
+/* Order points credited on one local date (cap.per_day). */
+typedef struct loy_day_points {
+    loy_day day;
+    int64_t points;
+} loy_day_points;
+
+/* Local dates a later event can reach besides the latest: an event accepted
+ * later has a UTC instant at or after the last one's, and offsets span
+ * -23:59..+23:59, so its local date is at most two days before the latest
+ * local date counted (see lib/engine/earn.c). */
+#define LOY_CAP_EARLIER_DAYS 2
+
+/* An imported spend gift of period `order` (§11.2 `ID:ORDER-ID`): that
+ * order's event must not get the gift again. Kept for good (imports only,
+ * so rare). */
+typedef struct loy_order_mark {
+    int32_t index;                  /* spend gift index */
+    uint64_t order;                 /* XXH3-64 of the order id */
+} loy_order_mark;
+
 struct loy_member {
     const loy_policy *policy;
     const loy_alloc *alloc;         /* the policy's */
@@ -95,6 +115,8 @@ struct loy_member {
     size_t surprise_given_count, surprise_given_cap;
     loy_gift_mark *spend_given;     /* calendar month / year periods only */
     size_t spend_given_count, spend_given_cap;
+    loy_order_mark *spend_orders;   /* period order: imported entries, ascending (index, order) */
+    size_t spend_order_count, spend_order_cap;
 
     int32_t plan;                   /* running plan index, -1: none */
     loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
@@ -109,6 +131,10 @@ struct loy_member {
 
     loy_day cap_day;                /* the local date day_points counts */
     int64_t day_points;             /* order points credited on cap_day */
+    /* Earlier local dates still reachable by a later event (mixed offsets),
+     * ascending, all before cap_day, which is the latest date counted. */
+    loy_day_points cap_earlier[LOY_CAP_EARLIER_DAYS];
+    uint32_t cap_earlier_count;
 
     uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
     uint32_t recent_pos;            /* next slot to write */

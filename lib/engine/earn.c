@@ -435,6 +435,91 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
     return true;
 }
 
+/*
+ * cap.per_day counts each local date on its own (§4.1 step 5, §1). With
+ * mixed offsets a later event may carry an earlier local date, so the
+ * member keeps a count for every date a later event can still reach: one
+ * accepted from now on has a UTC instant at or after this one's, and an
+ * offset of at least -23:59, so its local date is at least the UTC date
+ * of (this instant - 23:59). The dates counted lie between that date and
+ * the latest local date of an instant at or before this one (UTC date of
+ * this instant + 23:59): three dates at most, the latest in cap_day, the
+ * others in cap_earlier.
+ */
+static loy_day earliest_reachable_day(const loy_instant *at)
+{
+    const int64_t day_us = INT64_C(86400) * 1000000;
+    int64_t us = at->utc_us - INT64_C(1439) * 60 * 1000000;
+    int64_t day = us / day_us;
+    if (us % day_us < 0)
+        day--;
+    return (loy_day)day;
+}
+
+static void forget_unreachable_days(loy_member *m, const loy_instant *at)
+{
+    if (m->cap_day == LOY_DAY_NONE)
+        return;
+    loy_day reach = earliest_reachable_day(at);
+    if (m->cap_day < reach) {
+        m->cap_day = LOY_DAY_NONE;
+        m->day_points = 0;
+        m->cap_earlier_count = 0;
+        return;
+    }
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < m->cap_earlier_count; i++)
+        if (m->cap_earlier[i].day >= reach)
+            m->cap_earlier[keep++] = m->cap_earlier[i];
+    m->cap_earlier_count = keep;
+}
+
+static int64_t *day_count(loy_member *m, loy_day day)
+{
+    if (m->cap_day == LOY_DAY_NONE)
+        return NULL;
+    if (m->cap_day == day)
+        return &m->day_points;
+    for (uint32_t i = 0; i < m->cap_earlier_count; i++)
+        if (m->cap_earlier[i].day == day)
+            return &m->cap_earlier[i].points;
+    return NULL;
+}
+
+/* Adds a date not yet counted, keeping cap_earlier ascending and below
+ * cap_day. Past the three reachable dates there is never a fourth; were
+ * there one, the earliest would be the one no event can reach. */
+static void count_new_day(loy_member *m, loy_day day, int64_t points)
+{
+    if (m->cap_day == LOY_DAY_NONE) {
+        m->cap_day = day;
+        m->day_points = points;
+        return;
+    }
+    loy_day_points entry = {day, points};
+    if (day > m->cap_day) {
+        entry.day = m->cap_day;
+        entry.points = m->day_points;
+        m->cap_day = day;
+        m->day_points = points;
+    }
+    uint32_t at = 0;
+    while (at < m->cap_earlier_count && m->cap_earlier[at].day < entry.day)
+        at++;
+    if (m->cap_earlier_count == LOY_CAP_EARLIER_DAYS) {
+        if (at == 0)
+            return;
+        for (uint32_t i = 1; i < at; i++)
+            m->cap_earlier[i - 1] = m->cap_earlier[i];
+        m->cap_earlier[at - 1] = entry;
+        return;
+    }
+    for (uint32_t i = m->cap_earlier_count; i > at; i--)
+        m->cap_earlier[i] = m->cap_earlier[i - 1];
+    m->cap_earlier[at] = entry;
+    m->cap_earlier_count++;
+}
+
 /* The order's points after min_order and caps; fills the rules. */
 static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied)
 {
@@ -469,7 +554,9 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
         if (hit)
             earned = pts->cap_per_order;
     }
-    int64_t day_points = m->cap_day == c->day ? m->day_points : 0;
+    forget_unreachable_days(m, &c->at);
+    int64_t *counted = day_count(m, c->day);
+    int64_t day_points = counted ? *counted : 0;
     if (pts->cap_per_day >= 0) {
         int64_t room = pts->cap_per_day - day_points;
         if (room < 0)
@@ -483,8 +570,10 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     }
     if (!loy_add(day_points, earned, &day_points))
         return loy_refuse(c, LOY_E_OVERFLOW, "the day's order points overflow int64");
-    m->cap_day = c->day;
-    m->day_points = day_points;
+    if (counted)
+        *counted = day_points;
+    else
+        count_new_day(m, c->day, day_points);
     *points = earned;
     return true;
 }

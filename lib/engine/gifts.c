@@ -292,9 +292,18 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     int32_t period = 0;
     char label[16];
     if (g->period == LOY_SP_ORDER) {
-        /* Each order is its own period: an order event is applied once. */
+        /* Each order is its own period: an order event is applied once,
+         * but an imported entry may already name this order (§11.2). */
         spend = c->order_qualifying;
         snprintf(label, sizeof label, "this order");
+        if (m->spend_order_count && c->ev) {
+            uint64_t order = XXH3_64bits(c->ev->id.s, c->ev->id.len);
+            for (size_t i = 0; i < m->spend_order_count; i++)
+                if (m->spend_orders[i].index == index && m->spend_orders[i].order == order) {
+                    loy_trace(c, "gift:spend", false, "%s: already given for this order (imported)", g->id);
+                    return true;
+                }
+        }
     } else {
         loy_month from, to;
         if (g->period == LOY_SP_MONTH) {

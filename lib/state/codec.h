@@ -30,7 +30,11 @@ enum {
     ST_F_ORDERS_IMPORTED = 1u << 2,
     ST_F_PLAN = 1u << 3,             /* a running plan follows */
     ST_F_STAGE = 1u << 4,            /* a stage follows */
-    ST_F_ALL = (1u << 5) - 1
+    /* Optional sections after the day's order points, added within version
+     * 1: bytes without these flags read exactly as before. */
+    ST_F_CAP_EARLIER = 1u << 5,      /* earlier local dates of cap.per_day follow */
+    ST_F_SPEND_ORDERS = 1u << 6,     /* imported period-order spend gift entries follow */
+    ST_F_ALL = (1u << 7) - 1
 };
 
 /* per-lot header bits */

@@ -600,6 +600,85 @@ static void read_gifts(loader *l)
     }
 }
 
+/* Earlier local dates of cap.per_day: each back from the date after it
+ * (cap_day for the last), so they are ascending and before cap_day by
+ * construction. */
+static void read_cap_earlier(loader *l)
+{
+    loy_member *t = l->t;
+    size_t n = get_count(l, 2, "the number of earlier days of the points cap");
+    if (l->bad)
+        return;
+    if (n == 0 || n > LOY_CAP_EARLIER_DAYS || t->cap_day == LOY_DAY_NONE) {
+        malformed(l, "%zu earlier days of the points cap%s", n,
+                  t->cap_day == LOY_DAY_NONE ? " without a day" : "");
+        return;
+    }
+    uint64_t back[LOY_CAP_EARLIER_DAYS];
+    int64_t points[LOY_CAP_EARLIER_DAYS];
+    for (size_t i = 0; i < n; i++) {
+        back[i] = get_uvar(l, "an earlier day of the points cap");
+        points[i] = get_nonneg(l, "an earlier day's order points");
+    }
+    if (l->bad)
+        return;
+    int64_t next = t->cap_day;
+    for (size_t i = n; i-- > 0;) {
+        int64_t day = back[i] > 3 ? INT64_MIN : next - (int64_t)back[i] - 1;
+        if (!day_in_range(day)) {
+            malformed(l, "an earlier day of the points cap is not a reachable date");
+            return;
+        }
+        t->cap_earlier[i].day = (loy_day)day;
+        t->cap_earlier[i].points = points[i];
+        next = day;
+    }
+    t->cap_earlier_count = (uint32_t)n;
+}
+
+/* Imported period-order spend gift entries: kept ascending by (index,
+ * order) under this policy; gifts it lacks or no longer has per order are
+ * dropped, like the other ledgers' entries (§10.2). */
+static void read_spend_orders(loader *l)
+{
+    loy_member *t = l->t;
+    size_t n = get_count(l, 9, "the number of order spend gifts");
+    if (!l->bad && n == 0)
+        malformed(l, "an empty section of order spend gifts");
+    if (l->bad)
+        return;
+    if (!LOY_GROW(t->alloc, t->spend_orders, t->spend_order_cap, n)) {
+        nomem(l);
+        return;
+    }
+    for (size_t i = 0; i < n && !l->bad; i++) {
+        id_ref id = get_ref(l, "an order spend gift's id");
+        if (!l->bad && left(l) < 8)
+            malformed(l, "the payload ends inside an order spend gift's order");
+        if (l->bad)
+            return;
+        uint64_t order = st_get_u64le(l->at);
+        l->at += 8;
+        int idx = spend_of(l->p, id);
+        if (idx < 0 || l->p->gifts.spend[idx].period != LOY_SP_ORDER)
+            continue;
+        size_t at = 0;
+        while (at < t->spend_order_count &&
+               (t->spend_orders[at].index < idx ||
+                (t->spend_orders[at].index == idx && t->spend_orders[at].order < order)))
+            at++;
+        if (at < t->spend_order_count && t->spend_orders[at].index == idx && t->spend_orders[at].order == order) {
+            malformed(l, "an order spend gift is listed twice");
+            return;
+        }
+        memmove(&t->spend_orders[at + 1], &t->spend_orders[at],
+                (t->spend_order_count - at) * sizeof t->spend_orders[0]);
+        t->spend_orders[at].index = idx;
+        t->spend_orders[at].order = order;
+        t->spend_order_count++;
+    }
+}
+
 static void read_state(loader *l, unsigned flags)
 {
     loy_member *t = l->t;
@@ -685,6 +764,10 @@ static void read_state(loader *l, unsigned flags)
     }
     t->cap_day = get_opt_date(l, "the day of the points cap");
     t->day_points = get_nonneg(l, "the day's order points");
+    if (flags & ST_F_CAP_EARLIER)
+        read_cap_earlier(l);
+    if (flags & ST_F_SPEND_ORDERS)
+        read_spend_orders(l);
 
     size_t recent = get_count(l, 8, "the number of recent event ids");
     if (!l->bad && recent > LOY_RECENT_IDS)

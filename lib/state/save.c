@@ -318,6 +318,22 @@ static void put_gifts(saver *s)
     }
 }
 
+/* Imported period-order entries of gifts the policy still has as such. */
+static bool spend_order_written(const loy_member *m, const loy_order_mark *o)
+{
+    const loy_policy *p = m->policy;
+    return o->index >= 0 && (uint32_t)o->index < p->gifts.spend_count &&
+           p->gifts.spend[o->index].period == LOY_SP_ORDER;
+}
+
+static size_t spend_orders_written(const loy_member *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->spend_order_count; i++)
+        n += spend_order_written(m, &m->spend_orders[i]);
+    return n;
+}
+
 static unsigned state_flags(const loy_member *m)
 {
     unsigned f = 0;
@@ -331,6 +347,10 @@ static unsigned state_flags(const loy_member *m)
         f |= ST_F_PLAN;
     if (m->stage >= 0)
         f |= ST_F_STAGE;
+    if (m->cap_earlier_count)
+        f |= ST_F_CAP_EARLIER;
+    if (spend_orders_written(m))
+        f |= ST_F_SPEND_ORDERS;
     return f;
 }
 
@@ -385,6 +405,30 @@ static void put_body(saver *s)
     }
     put_opt_date(s, m->cap_day);
     put_uvar(s, (uint64_t)m->day_points);
+    if (m->cap_earlier_count) {
+        /* ascending and before cap_day: each as its distance back from the
+         * date after it, minus one */
+        put_uvar(s, m->cap_earlier_count);
+        for (uint32_t i = 0; i < m->cap_earlier_count; i++) {
+            loy_day next = i + 1 < m->cap_earlier_count ? m->cap_earlier[i + 1].day : m->cap_day;
+            put_uvar(s, (uint64_t)((int64_t)next - m->cap_earlier[i].day - 1));
+            put_uvar(s, (uint64_t)m->cap_earlier[i].points);
+        }
+    }
+    size_t orders = spend_orders_written(m);
+    if (orders) {
+        /* kept ascending by (index, order) in memory */
+        put_uvar(s, orders);
+        for (size_t i = 0; i < m->spend_order_count; i++) {
+            const loy_order_mark *o = &m->spend_orders[i];
+            if (!spend_order_written(m, o))
+                continue;
+            put_ref(s, p->gifts.spend[o->index].id);
+            uint8_t h[8];
+            st_put_u64le(h, o->order);
+            put_raw(s, h, sizeof h);
+        }
+    }
 
     put_uvar(s, m->recent_count);
     uint32_t oldest = (m->recent_pos + LOY_RECENT_IDS - m->recent_count) % LOY_RECENT_IDS;
@@ -434,6 +478,18 @@ static const char *unwritable(const loy_member *m)
     for (size_t i = 0; i < m->spend_given_count; i++)
         if (m->spend_given[i].period < 0)
             return "it holds a negative spend gift period";
+    if (m->cap_earlier_count > LOY_CAP_EARLIER_DAYS || (m->cap_earlier_count && m->cap_day == LOY_DAY_NONE))
+        return "its days of the points cap are out of range";
+    for (uint32_t i = 0; i < m->cap_earlier_count; i++) {
+        loy_day next = i + 1 < m->cap_earlier_count ? m->cap_earlier[i + 1].day : m->cap_day;
+        if (m->cap_earlier[i].day == LOY_DAY_NONE || m->cap_earlier[i].day >= next || m->cap_earlier[i].points < 0)
+            return "its days of the points cap are not ascending or hold negative points";
+    }
+    for (size_t i = 1; i < m->spend_order_count; i++) {
+        const loy_order_mark *a = &m->spend_orders[i - 1], *b = &m->spend_orders[i];
+        if (a->index > b->index || (a->index == b->index && a->order >= b->order))
+            return "its imported order spend gifts are not in ascending order";
+    }
     return NULL;
 }
 
