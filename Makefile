@@ -64,6 +64,10 @@ check: deps
 	$(MAKE) test
 	$(MAKE) examples
 	$(MAKE) bindings-test
+	$(MAKE) test-install
+	$(MAKE) schema-test
+	$(MAKE) pos-test
+	$(MAKE) docs
 
 # Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors.
 bindings-test: lib
@@ -251,7 +255,8 @@ pos-test: $(POS_PROGRAM)
 # ($(BUILD)/fuzz/). Each run starts from the committed seeds
 # (fuzz/corpus/TARGET), the seeds fuzz/gen_seeds.c writes from the tests
 # and vectors, and what earlier runs kept ($(BUILD)/fuzz/corpus/TARGET);
-# crashes land in $(BUILD)/fuzz/crashes/ and fail the run.
+# crashes land in $(BUILD)/fuzz/crashes/ and fail the run. fuzz/TARGET.dict
+# and fuzz/TARGET.flags (extra libFuzzer flags), when present, are passed.
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
@@ -295,12 +300,13 @@ define FUZZ_RUN
 	@fail=""; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
 	    dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
+	    flags=""; [ -f fuzz/$$t.flags ] && flags=$$(cat fuzz/$$t.flags); \
 	    seeds=""; for s in fuzz/corpus/$$t fuzz/regressions/$$t $(FUZZ_DIR)/seeds/$$t; do \
 	        [ -d $$s ] && seeds="$$seeds $$s"; done; \
 	    echo "== $$t: $(1) s"; \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(FUZZ_DIR)/$$t -max_total_time=$(1) -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
-	        -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $$dict $(FUZZ_FLAGS) \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $$dict $$flags $(FUZZ_FLAGS) \
 	        $(FUZZ_DIR)/corpus/$$t $$seeds > $(FUZZ_DIR)/$$t.log 2>&1; \
 	    rc=$$?; \
 	    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE' $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
@@ -334,8 +340,14 @@ $(TSAN_DIR)/test_threads: tests/test_threads.c $(TSAN_DIR)/libloyalty.a
 	    -DLOY_SPEC_DIR='"$(SPEC_DIR)"' -DLOY_TEST_DIR='"$(abspath tests)"' -MMD -MP \
 	    -o $@ $< $(TSAN_DIR)/libloyalty.a $(PKG_LIBS) -lcmocka -pthread
 
+# TSan's shadow memory sits at fixed addresses; kernels with high mmap
+# randomisation can put a mapping there ("unexpected memory mapping"), so
+# the test runs without address randomisation where setarch allows it.
 tsan: $(TSAN_DIR)/test_threads
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/test_threads
+	@run=""; if command -v setarch >/dev/null 2>&1 && setarch "$$(uname -m)" -R true 2>/dev/null; then \
+	    run="setarch $$(uname -m) -R"; fi; \
+	echo "== $(TSAN_DIR)/test_threads (ThreadSanitizer)"; \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$run $(TSAN_DIR)/test_threads
 
 abi-check: $(BUILD)/$(SHLIB)
 	sh scripts/abi-check.sh $(BUILD)
