@@ -5,11 +5,13 @@
  * Unlike an event, a member object is strict: a field it does not know is
  * refused (a typo in an import field would otherwise silently reset a
  * member's history). The whole object's shape is checked before the first
- * call, so a refusal for a field's JSON type never leaves half an import;
- * a value the member layer refuses (an unknown tier, a bad date) stops the
- * import where it stands and the handle must then be discarded.
+ * call; the import then runs on a scratch handle that replaces the
+ * caller's only when everything went through, so a refused value (an
+ * unknown tier, a bad date) or an allocation failure (LOY_E_NOMEM) leaves
+ * the caller's handle exactly as it was.
  */
 #include "wire.h"
+#include "member.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -342,7 +344,20 @@ int loy_member_init_json(loy_member *member, const char *json, size_t len, loy_r
         }
 
     loy_rd d = {.where = "member"};
-    if (!check_shape(&d, m) || !import(&d, member, m))
+    if (!check_shape(&d, m))
         return loy_wire_error(result, NULL, d.code, d.message);
-    return summary(result, member);
+    loy_member *scratch = NULL;
+    if (loy_member_create(&scratch, member->policy) != LOY_OK)
+        return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
+    int rc;
+    if (!import(&d, scratch, m)) {
+        loy_member_fail(member, d.code, "%s", d.message);
+        rc = loy_wire_error(result, NULL, d.code, d.message);
+    } else {
+        rc = summary(result, scratch);
+        if (rc == LOY_OK)
+            loy_member_swap(member, scratch);
+    }
+    loy_member_free(scratch);
+    return rc;
 }
