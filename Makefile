@@ -48,7 +48,7 @@ SAN_OBJ     := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_SUPPORT := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples bindings-test
+.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples bindings-test spark-test
 
 # The README's two commands.
 #   make demo   set up, build, and replay a bundled member's year under a bundled policy
@@ -68,6 +68,14 @@ check: deps
 	$(MAKE) schema-test
 	$(MAKE) pos-test
 	$(MAKE) docs
+	$(MAKE) tsan
+	$(MAKE) abi-check
+	$(MAKE) fuzz-smoke
+	$(MAKE) spark-test
+
+# PySpark local[2]: the population job equals `loyalty simulate` and `loyalty replay`.
+spark-test: all
+	BUILD=$(BUILD) bash scripts/spark-test.sh
 
 # Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors.
 bindings-test: lib
