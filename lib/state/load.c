@@ -622,11 +622,16 @@ static void read_cap_earlier(loader *l)
     }
     if (l->bad)
         return;
+    /* Any gap is accepted: the engine keeps only dates a later event can
+     * reach, but a state it continued (loaded from older or other bytes)
+     * may hold any ascending dates, and what the library writes it must
+     * read back. */
     int64_t next = t->cap_day;
     for (size_t i = n; i-- > 0;) {
-        int64_t day = back[i] > 3 ? INT64_MIN : next - (int64_t)back[i] - 1;
+        int64_t day = back[i] >= (uint64_t)(next - loy_day_min()) ? INT64_MIN
+                                                                    : next - (int64_t)back[i] - 1;
         if (!day_in_range(day)) {
-            malformed(l, "an earlier day of the points cap is not a reachable date");
+            malformed(l, "an earlier day of the points cap is not a date of 0000..9999");
             return;
         }
         t->cap_earlier[i].day = (loy_day)day;
@@ -717,6 +722,23 @@ static void read_state(loader *l, unsigned flags)
     read_months(l);
     for (int k = 0; k < 4; k++)
         t->lifetime[k] = get_svar(l, "a lifetime total");
+    /* What the engine's updates keep and lib/engine/metrics.c relies on:
+     * each lifetime total holds at least the months kept (so their sum
+     * fits int64). Damaged bytes that break it are refused here. */
+    for (int k = 0; k < 4 && !l->bad; k++) {
+        int64_t in_months = 0;
+        for (size_t i = 0; i < t->month_count; i++) {
+            const loy_month_bucket *b = &t->months[i];
+            int64_t v = k == LOY_METRIC_SPEND ? b->spend : k == LOY_METRIC_ORDERS ? b->orders
+                      : k == LOY_METRIC_GROWTH ? b->growth : b->points_earned;
+            if (!loy_add(in_months, v, &in_months)) {
+                malformed(l, "the monthly figures add up beyond the int64 range");
+                break;
+            }
+        }
+        if (!l->bad && t->lifetime[k] < in_months)
+            malformed(l, "a lifetime total is below the months it includes");
+    }
     t->orders = get_nonneg(l, "the lifetime orders");
     t->last_order = get_opt_date(l, "the last order");
 
