@@ -11,6 +11,8 @@
  * It is never linked into a tree (rn_put/rn_push skip it). */
 static loy_node nomem_node;
 
+#define LOY_NOINLINE __attribute__((noinline))
+
 int loy_result_new(loy_result **out, const loy_policy *policy)
 {
     if (!out || !policy)
@@ -100,48 +102,172 @@ const loy_node *loy_result_root(const loy_result *r)
 
 /* --------------------------------------------------------------- builders */
 
-static loy_node *node(loy_result *r, uint8_t kind)
+/*
+ * A decision builds dozens of nodes, so each builder is a leaf function on
+ * its common path: the node comes from the head chunk of the arena, and
+ * only when that is full does a separate, out-of-line function (*_slow)
+ * take the general road (a new chunk, or NOMEM).
+ *
+ * Nodes set only what every reader may look at whatever the kind (kind,
+ * lazy, key, next) and their kind's value fields (result.h).
+ */
+
+/* Whether the head chunk has room for `count` nodes; then take() them. */
+static inline bool room(const loy_result *r, size_t count)
 {
-    loy_node *n = loy_arena_take(&r->arena, sizeof *n);
-    if (!n) {
-        r->nomem = true;
-        memset(&nomem_node, 0, sizeof nomem_node);
-        return &nomem_node;
-    }
-    memset(n, 0, sizeof *n);
-    n->kind = kind;
+    return r->arena.head_size - r->arena.used >= count * sizeof(loy_node);
+}
+
+static inline loy_node *take(loy_result *r, size_t count)
+{
+    loy_node *n = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
+    r->arena.used += count * sizeof(loy_node);   /* a multiple of 8 */
     return n;
 }
 
-loy_node *rn_map(loy_result *r) { return node(r, LOY_NODE_MAP); }
-loy_node *rn_list(loy_result *r) { return node(r, LOY_NODE_LIST); }
-loy_node *rn_null(loy_result *r) { return node(r, LOY_NODE_NULL); }
+/* `count` nodes by the general road; NULL (and nomem set) when the arena
+ * cannot grow. */
+static LOY_NOINLINE loy_node *take_slow(loy_result *r, size_t count)
+{
+    loy_node *n = loy_arena_alloc(&r->arena, count * sizeof(loy_node));
+    if (!n) {
+        r->nomem = true;
+        memset(&nomem_node, 0, sizeof nomem_node);
+    }
+    return n;
+}
 
+static inline void init(loy_node *n, uint8_t kind, uint8_t lazy, const char *key)
+{
+    n->kind = kind;
+    n->lazy = lazy;
+    n->key = key;
+    n->next = NULL;
+}
+
+static inline void init_container(loy_node *n, uint8_t kind)
+{
+    init(n, kind, LOY_LAZY_NONE, NULL);
+    n->count = 0;
+    n->first = n->last = NULL;
+}
+
+/* Links a fresh node (never the nomem node) as the last child. */
+static inline void link_last(loy_node *parent, loy_node *child)
+{
+    if (parent == &nomem_node)
+        return;
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+    parent->count++;
+}
+
+static LOY_NOINLINE loy_node *node_slow(loy_result *r, uint8_t kind)
+{
+    loy_node *n = take_slow(r, 1);
+    if (!n)
+        return &nomem_node;
+    init_container(n, kind);
+    return n;
+}
+
+/* The slow road of a builder that returns its node: node_slow, then the
+ * value. FILL(n) sets the value fields on either road. */
+#define SLOW(name, params, FILL)                                              \
+    static LOY_NOINLINE loy_node *name params                                 \
+    {                                                                         \
+        loy_node *n = node_slow(r, KIND);                                     \
+        if (n != &nomem_node)                                                 \
+            FILL;                                                             \
+        return n;                                                             \
+    }
+
+loy_node *rn_map(loy_result *r)
+{
+    if (!room(r, 1))
+        return node_slow(r, LOY_NODE_MAP);
+    loy_node *n = take(r, 1);
+    init_container(n, LOY_NODE_MAP);
+    return n;
+}
+
+loy_node *rn_list(loy_result *r)
+{
+    if (!room(r, 1))
+        return node_slow(r, LOY_NODE_LIST);
+    loy_node *n = take(r, 1);
+    init_container(n, LOY_NODE_LIST);
+    return n;
+}
+
+loy_node *rn_null(loy_result *r)
+{
+    if (!room(r, 1))
+        return node_slow(r, LOY_NODE_NULL);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_NULL, LOY_LAZY_NONE, NULL);
+    return n;
+}
+
+#define KIND LOY_NODE_BOOL
+SLOW(bool_slow, (loy_result *r, bool b), n->b = b)
+#undef KIND
 loy_node *rn_bool(loy_result *r, bool b)
 {
-    loy_node *n = node(r, LOY_NODE_BOOL);
+    if (!room(r, 1))
+        return bool_slow(r, b);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_BOOL, LOY_LAZY_NONE, NULL);
     n->b = b;
     return n;
 }
 
+#define KIND LOY_NODE_INT
+SLOW(int_slow, (loy_result *r, int64_t v), n->i = v)
+#undef KIND
 loy_node *rn_int(loy_result *r, int64_t v)
 {
-    loy_node *n = node(r, LOY_NODE_INT);
+    if (!room(r, 1))
+        return int_slow(r, v);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_INT, LOY_LAZY_NONE, NULL);
     n->i = v;
     return n;
 }
 
+#define KIND LOY_NODE_STRING
+SLOW(strn_slow, (loy_result *r, const char *s, size_t len), (n->str = s, n->len = len))
+SLOW(str_slow, (loy_result *r, const char *s), (n->lazy = LOY_LAZY_LEN, n->str = s))
+SLOW(date_slow, (loy_result *r, loy_day day), (n->lazy = LOY_LAZY_DATE, n->i = day))
+SLOW(month_slow, (loy_result *r, loy_month month), (n->lazy = LOY_LAZY_MONTH, n->i = month))
+#undef KIND
+#define KIND LOY_NODE_DECIMAL
+SLOW(decimal_slow, (loy_result *r, const char *text), (n->lazy = LOY_LAZY_LEN, n->str = text))
+#undef KIND
+
 loy_node *rn_strn(loy_result *r, const char *s, size_t len)
 {
-    loy_node *n = node(r, LOY_NODE_STRING);
+    if (!room(r, 1))
+        return strn_slow(r, s, len);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_NONE, NULL);
     n->str = s;
     n->len = len;
     return n;
 }
 
+/* Borrowed, so the string outlives the result and its length can wait. */
 loy_node *rn_str(loy_result *r, const char *s)
 {
-    return rn_strn(r, s, strlen(s));
+    if (!room(r, 1))
+        return str_slow(r, s);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_LEN, NULL);
+    n->str = s;
+    return n;
 }
 
 loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
@@ -156,29 +282,32 @@ loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
 
 loy_node *rn_decimal(loy_result *r, const char *text)
 {
-    loy_node *n = node(r, LOY_NODE_DECIMAL);
+    if (!room(r, 1))
+        return decimal_slow(r, text);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_DECIMAL, LOY_LAZY_LEN, NULL);
     n->str = text;
-    n->len = strlen(text);
     return n;
 }
 
 loy_node *rn_date(loy_result *r, loy_day day)
 {
-    /* formatted straight into the arena: no copy */
-    char *text = loy_arena_take(&r->arena, 11);
-    if (!text) {
-        r->nomem = true;
-        return &nomem_node;
-    }
-    loy_format_date(day, text);
-    return rn_strn(r, text, 10);
+    if (!room(r, 1))
+        return date_slow(r, day);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_DATE, NULL);
+    n->i = day;
+    return n;
 }
 
 loy_node *rn_month(loy_result *r, loy_month month)
 {
-    char buf[8];
-    loy_format_month(month, buf);
-    return rn_strdup(r, buf, 7);
+    if (!room(r, 1))
+        return month_slow(r, month);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_MONTH, NULL);
+    n->i = month;
+    return n;
 }
 
 loy_node *rn_printf(loy_result *r, const char *fmt, ...)
@@ -222,24 +351,74 @@ loy_node *rn_put(loy_node *map, const char *key, loy_node *value)
     return value;
 }
 
-void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s)
+/* rn_put(map, key, rn_X(...)) in one leaf function; the slow road is the
+ * composition itself. */
+static LOY_NOINLINE void put_str_slow(loy_result *r, loy_node *map, const char *key, const char *s)
 {
     rn_put(map, key, rn_str(r, s));
 }
 
-void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v)
+void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s)
+{
+    if (!room(r, 1)) {
+        put_str_slow(r, map, key, s);
+        return;
+    }
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_LEN, key);
+    n->str = s;
+    link_last(map, n);
+}
+
+static LOY_NOINLINE void put_int_slow(loy_result *r, loy_node *map, const char *key, int64_t v)
 {
     rn_put(map, key, rn_int(r, v));
 }
 
-void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b)
+void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v)
+{
+    if (!room(r, 1)) {
+        put_int_slow(r, map, key, v);
+        return;
+    }
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_INT, LOY_LAZY_NONE, key);
+    n->i = v;
+    link_last(map, n);
+}
+
+static LOY_NOINLINE void put_bool_slow(loy_result *r, loy_node *map, const char *key, bool b)
 {
     rn_put(map, key, rn_bool(r, b));
 }
 
-void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day)
+void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b)
+{
+    if (!room(r, 1)) {
+        put_bool_slow(r, map, key, b);
+        return;
+    }
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_BOOL, LOY_LAZY_NONE, key);
+    n->b = b;
+    link_last(map, n);
+}
+
+static LOY_NOINLINE void put_date_slow(loy_result *r, loy_node *map, const char *key, loy_day day)
 {
     rn_put(map, key, rn_date(r, day));
+}
+
+void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day)
+{
+    if (!room(r, 1)) {
+        put_date_slow(r, map, key, day);
+        return;
+    }
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_STRING, LOY_LAZY_DATE, key);
+    n->i = day;
+    link_last(map, n);
 }
 
 /* ------------------------------------------------------------- public view */
@@ -297,6 +476,35 @@ int loy_node_bool(const loy_node *n)
     return n && n->kind == LOY_NODE_BOOL ? n->b : 0;
 }
 
+/* The work a builder left to the first read (result.h): no memory, no
+ * failure. The node is in the result's arena (or is the static nomem
+ * node, never lazy), so writing through the reader's const is sound. */
+static void finish(loy_node *n)
+{
+    switch (n->lazy) {
+    case LOY_LAZY_LEN:
+        n->len = strlen(n->str);
+        break;
+    case LOY_LAZY_DATE: {
+        char buf[11];
+        loy_format_date((loy_day)n->i, buf);
+        memcpy(n->text, buf, sizeof buf);
+        n->str = n->text;
+        n->len = 10;
+        break;
+    }
+    case LOY_LAZY_MONTH: {
+        char buf[8];
+        loy_format_month((loy_month)n->i, buf);
+        memcpy(n->text, buf, sizeof buf);
+        n->str = n->text;
+        n->len = 7;
+        break;
+    }
+    }
+    n->lazy = LOY_LAZY_NONE;
+}
+
 const char *loy_node_str(const loy_node *n, size_t *len)
 {
     if (!n || (n->kind != LOY_NODE_STRING && n->kind != LOY_NODE_DECIMAL)) {
@@ -304,6 +512,8 @@ const char *loy_node_str(const loy_node *n, size_t *len)
             *len = 0;
         return NULL;
     }
+    if (n->lazy)
+        finish((loy_node *)n);
     if (len)
         *len = n->len;
     return n->str;

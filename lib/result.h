@@ -8,7 +8,13 @@
  * return a shared dummy node and set result->nomem; the caller checks it
  * once at the end (loy_apply then reports LOY_E_NOMEM, state unchanged).
  * String values are borrowed (rn_str) — they must outlive the result, as
- * policy strings do — or copied into the arena (rn_strdup, rn_date...).
+ * policy strings do — or copied into the arena (rn_strdup, rn_printf).
+ * Dates and months keep their day number and are formatted on first read;
+ * a borrowed string's length is measured on first read (see LOY_LAZY_*).
+ *
+ * Only these fields are set by every builder: kind, lazy, key, next, and
+ * the value fields of the node's kind (b; i; str/len; first/last/count).
+ * Readers look at the value fields of the node's kind only.
  */
 #ifndef LOY_RESULT_H
 #define LOY_RESULT_H
@@ -16,15 +22,35 @@
 #include "core.h"
 #include "date.h"
 
+/* What a node leaves to its first read (node.lazy). A result belongs to one
+ * thread at a time (include/loyalty.h), so a reader may finish the node
+ * through its const pointer: the work needs no memory and cannot fail, so
+ * a loy_apply that returned LOY_OK never fails later on read. A caller
+ * that never reads the tree (a POS reading loy_member_points_*, `loyalty
+ * simulate`) never pays for it. Read str/len only through loy_node_str. */
+enum {
+    LOY_LAZY_NONE = 0,
+    LOY_LAZY_LEN = 1,               /* STRING/DECIMAL: len = strlen(str) */
+    LOY_LAZY_DATE = 2,              /* STRING: i is a loy_day; format into text */
+    LOY_LAZY_MONTH = 3              /* STRING: i is a loy_month; format into text */
+};
+
 struct loy_node {
     uint8_t kind;                   /* loy_node_kind */
+    uint8_t lazy;                   /* LOY_LAZY_* */
     bool b;
     uint32_t count;                 /* children */
     const char *key;                /* in a map */
     const char *str;                /* STRING / DECIMAL */
     size_t len;
-    int64_t i;
-    struct loy_node *first, *last, *next;
+    union {
+        struct {
+            int64_t i;              /* INT; a lazy date's day or month */
+            struct loy_node *first; /* LIST / MAP */
+        };
+        char text[16];              /* a lazy date or month, once read */
+    };
+    struct loy_node *last, *next;
 };
 
 typedef struct loy_member loy_member;

@@ -415,6 +415,80 @@ static void writer_result_tree(void **state)
     loy_policy_free(p);
 }
 
+/* Dates, months and borrowed strings are finished on their first read
+ * (result.h); every builder has a fast road (room in the arena's head
+ * chunk) and a slow one (a new chunk). 2,000 of each cross many chunks, so
+ * both roads are taken, and each read must give what eager building gave. */
+static void writer_lazy_nodes(void **state)
+{
+    (void)state;
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_file(&p, MINIMAL, NULL), LOY_OK);
+    loy_result *r = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    loy_result_begin(r);
+    loy_node *root = rn_list(r);
+    enum { N = 2000 };
+    for (int k = 0; k < N; k++) {
+        loy_node *m = rn_push(root, rn_map(r));
+        rn_put_date(r, m, "d", 20000 + k);
+        rn_put_str(r, m, "s", k % 2 ? "odd" : "even");
+        rn_put_int(r, m, "i", k);
+        rn_put_bool(r, m, "b", k % 3 == 0);
+        rn_put(m, "m", rn_month(r, 24000 + k));
+        rn_push(rn_put(m, "l", rn_list(r)), rn_date(r, -800000 + k * 997));
+        rn_put(m, "x", rn_decimal(r, "1.5"));
+        rn_put(m, "n", rn_null(r));
+    }
+    assert_false(r->nomem);
+    r->root = root;
+    assert_int_equal(loy_node_count(root), N);
+    size_t k = 0;
+    for (const loy_node *m = loy_node_first(root); m; m = loy_node_next(m), k++) {
+        char want[16];
+        size_t len = 99;
+        loy_format_date((loy_day)(20000 + k), want);
+        /* Read twice: the second read sees the finished node. */
+        for (int twice = 0; twice < 2; twice++) {
+            const char *d = loy_node_str(loy_node_get(m, "d"), &len);
+            assert_int_equal(len, 10);
+            assert_string_equal(d, want);
+        }
+        assert_string_equal(loy_node_str(loy_node_get(m, "s"), &len), k % 2 ? "odd" : "even");
+        assert_int_equal(len, k % 2 ? 3 : 4);
+        assert_int_equal(loy_node_int(loy_node_get(m, "i")), (int64_t)k);
+        assert_int_equal(loy_node_bool(loy_node_get(m, "b")), k % 3 == 0);
+        loy_format_month((loy_month)(24000 + k), want);
+        assert_string_equal(loy_node_str(loy_node_get(m, "m"), &len), want);
+        assert_int_equal(len, 7);
+        loy_format_date((loy_day)(-800000 + (int64_t)k * 997), want);
+        const loy_node *l = loy_node_get(m, "l");
+        assert_int_equal(loy_node_count(l), 1);
+        assert_string_equal(loy_node_str(loy_node_first(l), &len), want);
+        assert_int_equal(len, 10);
+        assert_int_equal(loy_node_type(loy_node_get(m, "x")), LOY_NODE_DECIMAL);
+        assert_string_equal(loy_node_str(loy_node_get(m, "x"), &len), "1.5");
+        assert_int_equal(len, 3);
+        assert_int_equal(loy_node_type(loy_node_get(m, "n")), LOY_NODE_NULL);
+        assert_int_equal(loy_node_count(m), 8);
+    }
+    assert_int_equal(k, N);
+    /* JSON of an unread tree formats on the way out. */
+    loy_result_begin(r);
+    root = rn_map(r);
+    rn_put_date(r, root, "d", 20000);
+    rn_put(root, "m", rn_month(r, 24000));
+    rn_put_str(r, root, "s", "x");
+    r->root = root;
+    char d[11], mo[8], want[64];
+    loy_format_date(20000, d);
+    loy_format_month(24000, mo);
+    snprintf(want, sizeof want, "{\"d\": \"%s\", \"m\": \"%s\", \"s\": \"x\"}", d, mo);
+    assert_string_equal(loy_result_json(r, NULL), want);
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
 /* ----------------------------------------------- Unicode ids in a replay */
 
 static const char unicode_events[] =
@@ -553,6 +627,7 @@ int main(void)
         cmocka_unit_test(writer_escapes),
         cmocka_unit_test_setup_teardown(writer_round_trip, setup, teardown),
         cmocka_unit_test(writer_result_tree),
+        cmocka_unit_test(writer_lazy_nodes),
         cmocka_unit_test(unicode_ids_replay),
         cmocka_unit_test(unicode_ids_cli),
         cmocka_unit_test(compare_as_values),
