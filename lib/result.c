@@ -270,7 +270,7 @@ loy_node *rn_str(loy_result *r, const char *s)
     return n;
 }
 
-loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
+static LOY_NOINLINE loy_node *strdup_slow(loy_result *r, const char *s, size_t len)
 {
     char *copy = loy_arena_strndup(&r->arena, s, len);
     if (!copy) {
@@ -278,6 +278,25 @@ loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
         return &nomem_node;
     }
     return rn_strn(r, copy, len);
+}
+
+/* The node and its text in one take, the text right after the node. */
+loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
+{
+    if (len > 4096)
+        return strdup_slow(r, s, len);
+    size_t size = sizeof(loy_node) + ((len + 8u) & ~(size_t)7u);
+    if (r->arena.head_size - r->arena.used < size)
+        return strdup_slow(r, s, len);
+    loy_node *n = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
+    r->arena.used += size;
+    char *text = (char *)(n + 1);
+    memcpy(text, s, len);
+    text[len] = '\0';
+    init(n, LOY_NODE_STRING, LOY_LAZY_NONE, NULL);
+    n->str = text;
+    n->len = len;
+    return n;
 }
 
 loy_node *rn_decimal(loy_result *r, const char *text)
@@ -419,6 +438,37 @@ void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day)
     init(n, LOY_NODE_STRING, LOY_LAZY_DATE, key);
     n->i = day;
     link_last(map, n);
+}
+
+static LOY_NOINLINE loy_node *push_map_str_slow(loy_result *r, loy_node *list, const char *key,
+                                                const char *s)
+{
+    loy_node *map = rn_map(r);
+    rn_put_str(r, map, key, s);
+    if (list)
+        rn_push(list, map);
+    return map;
+}
+
+loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char *key, const char *s)
+{
+    if (!room(r, 2))
+        return push_map_str_slow(r, list, key, s);
+    loy_node *map = take(r, 2);
+    loy_node *str = rn_init_str(map + 1, key, s);
+    rn_init(map, LOY_NODE_MAP, NULL);
+    map->count = 1;
+    map->first = map->last = str;
+    if (list)
+        link_last(list, map);
+    return map;
+}
+
+loy_node *rn_block(loy_result *r, size_t count)
+{
+    if (room(r, count))
+        return take(r, count);
+    return take_slow(r, count);
 }
 
 /* ------------------------------------------------------------- public view */

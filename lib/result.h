@@ -112,4 +112,71 @@ LOY_INTERNAL void rn_put_int(loy_result *r, loy_node *map, const char *key, int6
 LOY_INTERNAL void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b);
 LOY_INTERNAL void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day);
 
+/* A map holding one borrowed string, {key: s}, appended to `list` unless
+ * list is NULL; both nodes in one take (an effect's {"type": ...}). */
+LOY_INTERNAL loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char *key,
+                                       const char *s);
+
+/* `count` fresh nodes side by side, for a builder that knows its shape
+ * (the member summary); NULL, with nomem set, when the arena cannot grow.
+ * Each node must be set with one rn_init_* before use; rn_link joins two
+ * of them (never the nomem node). */
+LOY_INTERNAL loy_node *rn_block(loy_result *r, size_t count);
+
+static inline loy_node *rn_init(loy_node *n, uint8_t kind, const char *key)
+{
+    n->kind = kind;
+    n->lazy = LOY_LAZY_NONE;
+    n->key = key;
+    n->next = NULL;
+    return n;
+}
+
+static inline loy_node *rn_init_map(loy_node *n, const char *key)
+{
+    rn_init(n, LOY_NODE_MAP, key);
+    n->count = 0;
+    n->first = n->last = NULL;
+    return n;
+}
+
+static inline loy_node *rn_init_list(loy_node *n, const char *key)
+{
+    rn_init_map(n, key);
+    n->kind = LOY_NODE_LIST;
+    return n;
+}
+
+static inline loy_node *rn_init_bool(loy_node *n, const char *key, bool b)
+{
+    rn_init(n, LOY_NODE_BOOL, key);
+    n->b = b;
+    return n;
+}
+
+static inline loy_node *rn_init_str(loy_node *n, const char *key, const char *s)
+{
+    rn_init(n, LOY_NODE_STRING, key);
+    n->lazy = LOY_LAZY_LEN;
+    n->str = s;
+    return n;
+}
+
+static inline loy_node *rn_init_int(loy_node *n, const char *key, int64_t v)
+{
+    rn_init(n, LOY_NODE_INT, key);
+    n->i = v;
+    return n;
+}
+
+static inline void rn_link(loy_node *parent, loy_node *child)
+{
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+    parent->count++;
+}
+
 #endif

@@ -439,6 +439,8 @@ static void writer_lazy_nodes(void **state)
         rn_push(rn_put(m, "l", rn_list(r)), rn_date(r, -800000 + k * 997));
         rn_put(m, "x", rn_decimal(r, "1.5"));
         rn_put(m, "n", rn_null(r));
+        rn_put(m, "c", rn_strdup(r, "copied text", 6 + (size_t)(k % 6)));
+        rn_push_map_str(r, rn_put(m, "e", rn_list(r)), "type", "points");
     }
     assert_false(r->nomem);
     r->root = root;
@@ -470,9 +472,23 @@ static void writer_lazy_nodes(void **state)
         assert_string_equal(loy_node_str(loy_node_get(m, "x"), &len), "1.5");
         assert_int_equal(len, 3);
         assert_int_equal(loy_node_type(loy_node_get(m, "n")), LOY_NODE_NULL);
-        assert_int_equal(loy_node_count(m), 8);
+        const char *c = loy_node_str(loy_node_get(m, "c"), &len);
+        assert_int_equal(len, 6 + k % 6);
+        assert_memory_equal(c, "copied text", len);
+        assert_int_equal(c[len], '\0');
+        const loy_node *e = loy_node_first(loy_node_get(m, "e"));
+        assert_int_equal(loy_node_count(e), 1);
+        assert_string_equal(loy_node_key(loy_node_first(e)), "type");
+        assert_string_equal(loy_node_str(loy_node_get(e, "type"), NULL), "points");
+        assert_int_equal(loy_node_count(m), 10);
     }
     assert_int_equal(k, N);
+    /* A long copy takes the general road. */
+    static char big[5001];
+    memset(big, 'b', 5000);
+    size_t blen;
+    assert_string_equal(loy_node_str(rn_strdup(r, big, 5000), &blen), big);
+    assert_int_equal(blen, 5000);
     /* JSON of an unread tree formats on the way out. */
     loy_result_begin(r);
     root = rn_map(r);

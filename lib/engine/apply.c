@@ -33,15 +33,13 @@ bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
     return false;
 }
 
-void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)
+/* Out of line, so that loy_trace itself, called at every rule whether or
+ * not the caller traces, is only the test of c->trace. */
+static __attribute__((noinline)) void trace_entry(loy_ctx *c, const char *rule, bool applied,
+                                                  const char *fmt, va_list ap)
 {
-    if (!c->trace)
-        return;
     char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof buf)
@@ -54,27 +52,39 @@ void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)
     rn_put(entry, "why", rn_strdup(r, buf, (size_t)n));
 }
 
-loy_node *loy_effect(loy_ctx *c, const char *type)
+void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)
 {
-    loy_node *e = rn_map(c->r);
-    rn_put_str(c->r, e, "type", type);
-    if (c->effects)
-        rn_push(c->effects, e);
-    return e;
+    if (!c->trace)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    trace_entry(c, rule, applied, fmt, ap);
+    va_end(ap);
 }
 
+loy_node *loy_effect(loy_ctx *c, const char *type)
+{
+    return rn_push_map_str(c->r, c->effects, "type", type);
+}
+
+/* {"tier", "points": {"available", "pending"}, "stage"}: six nodes in one
+ * block, since every answer carries it. */
 loy_node *loy_member_summary(loy_result *r, const loy_member *m)
 {
     const loy_policy *p = m->policy;
-    loy_node *s = rn_map(r);
-    rn_put_str(r, s, "tier", p->tiers.levels[m->tier].id);
-    loy_node *points = rn_put(s, "points", rn_map(r));
-    rn_put_int(r, points, "available", loy_points_available(m));
-    rn_put_int(r, points, "pending", loy_points_pending(m));
+    loy_node *b = rn_block(r, 6);
+    if (!b)
+        return rn_map(r);   /* the nomem node: the answer is rebuilt */
+    loy_node *s = rn_init_map(b, NULL);
+    rn_link(s, rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id));
+    loy_node *points = rn_init_map(b + 2, "points");
+    rn_link(s, points);
+    rn_link(points, rn_init_int(b + 3, "available", loy_points_available(m)));
+    rn_link(points, rn_init_int(b + 4, "pending", loy_points_pending(m)));
     if (m->stage >= 0 && (uint32_t)m->stage < p->stage_count)
-        rn_put_str(r, s, "stage", p->stages[m->stage].id);
+        rn_link(s, rn_init_str(b + 5, "stage", p->stages[m->stage].id));
     else
-        rn_put(s, "stage", rn_null(r));
+        rn_link(s, rn_init(b + 5, LOY_NODE_NULL, "stage"));
     return s;
 }
 

@@ -67,20 +67,25 @@ static bool benefit_open(loy_ctx *c, int32_t index, loy_node *reasons, bool *onl
     return conditions && !reached;
 }
 
+/* One entry's fixed nodes (map, id, kind, open, reasons) are one block:
+ * the query lists every benefit of the policy. */
 bool loy_benefits_list(loy_ctx *c, loy_node *list)
 {
     loy_result *r = c->r;
     for (uint32_t i = 0; i < c->p->benefit_count; i++) {
         const loy_benefit *b = &c->p->benefits[i];
-        loy_node *entry = rn_push(list, rn_map(r));
-        rn_put_str(r, entry, "id", b->id);
-        rn_put_str(r, entry, "kind", b->kind);
-        loy_node *reasons = rn_list(r);
+        loy_node *block = rn_block(r, 5);
+        if (!block)
+            return true;   /* nomem is set: the caller answers NOMEM */
+        loy_node *entry = rn_push(list, rn_init_map(block, NULL));
+        rn_link(entry, rn_init_str(block + 1, "id", b->id));
+        rn_link(entry, rn_init_str(block + 2, "kind", b->kind));
+        loy_node *reasons = rn_init_list(block + 4, "reasons");
         bool only_limit;
         bool open = benefit_open(c, (int32_t)i, reasons, &only_limit);
-        rn_put_bool(r, entry, "open", open);
+        rn_link(entry, rn_init_bool(block + 3, "open", open));
         if (!open)
-            rn_put(entry, "reasons", reasons);
+            rn_link(entry, reasons);
         loy_node *value = benefit_value(c, b);
         if (value)
             rn_put(entry, "value", value);
