@@ -529,7 +529,7 @@ int loy_node_bool(const loy_node *n)
 /* The work a builder left to the first read (result.h): no memory, no
  * failure. The node is in the result's arena (or is the static nomem
  * node, never lazy), so writing through the reader's const is sound. */
-static void finish(loy_node *n)
+void rn_finish(loy_node *n)
 {
     switch (n->lazy) {
     case LOY_LAZY_LEN:
@@ -563,7 +563,7 @@ const char *loy_node_str(const loy_node *n, size_t *len)
         return NULL;
     }
     if (n->lazy)
-        finish((loy_node *)n);
+        rn_finish((loy_node *)n);
     if (len)
         *len = n->len;
     return n->str;

@@ -112,6 +112,10 @@ LOY_INTERNAL void rn_put_int(loy_result *r, loy_node *map, const char *key, int6
 LOY_INTERNAL void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b);
 LOY_INTERNAL void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day);
 
+/* Does the work a builder left to the first read (n->lazy != LOY_LAZY_NONE):
+ * needs no memory and cannot fail. For internal readers (the JSON writer). */
+LOY_INTERNAL void rn_finish(loy_node *n);
+
 /* A map holding one borrowed string, {key: s}, appended to `list` unless
  * list is NULL; both nodes in one take (an effect's {"type": ...}). */
 LOY_INTERNAL loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char *key,

@@ -415,6 +415,49 @@ static void writer_result_tree(void **state)
     loy_policy_free(p);
 }
 
+/* The tree writer copies a string that needs no escaping in one piece and
+ * hands any other to loy_json_write_string: for every byte value, alone
+ * and inside text, as a value and as a key, the bytes must be the same. */
+static void writer_tree_strings_as_write_string(void **state)
+{
+    (void)state;
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_file(&p, MINIMAL, NULL), LOY_OK);
+    loy_result *r = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    static char texts[256][8];
+    for (int c = 0; c < 256; c++) {
+        loy_result_begin(r);
+        /* "ab?cd" with the byte in the middle, and the byte alone */
+        char *t = texts[c];
+        memcpy(t, "ab?cd", 6);
+        t[2] = (char)c;
+        loy_node *root = rn_map(r);
+        rn_put(root, t, rn_strn(r, t, 5));
+        rn_put(root, "one", rn_strn(r, t + 2, 1));
+        r->root = root;
+        size_t len;
+        const char *json = loy_result_json(r, &len);
+        assert_non_null(json);
+        loy_buf b;
+        loy_buf_init(&b, &loy_default_alloc);
+        loy_buf_putc(&b, '{');
+        /* a key is written up to its NUL, as before */
+        loy_json_write_string(&b, t, c == 0 ? 2 : 5);
+        loy_buf_puts(&b, ": ");
+        loy_json_write_string(&b, t, 5);
+        loy_buf_puts(&b, ", \"one\": ");
+        loy_json_write_string(&b, t + 2, 1);
+        loy_buf_putc(&b, '}');
+        assert_false(b.nomem);
+        assert_string_equal(json, b.data);
+        assert_int_equal(len, b.len);
+        loy_buf_release(&b);
+    }
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
 /* Dates, months and borrowed strings are finished on their first read
  * (result.h); every builder has a fast road (room in the arena's head
  * chunk) and a slow one (a new chunk). 2,000 of each cross many chunks, so
@@ -644,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(writer_round_trip, setup, teardown),
         cmocka_unit_test(writer_result_tree),
         cmocka_unit_test(writer_lazy_nodes),
+        cmocka_unit_test(writer_tree_strings_as_write_string),
         cmocka_unit_test(unicode_ids_replay),
         cmocka_unit_test(unicode_ids_cli),
         cmocka_unit_test(compare_as_values),

@@ -1,6 +1,8 @@
 /* The JSON writer: output buffers, string escaping, result trees (see json.h). */
 #include "json.h"
 
+#include "result.h"
+
 void loy_buf_init(loy_buf *b, const loy_alloc *alloc)
 {
     b->alloc = alloc;
@@ -150,69 +152,151 @@ bool loy_json_number_syntax(const char *s, size_t len)
     return i == len;
 }
 
-/* The spacing of POLICY.md's examples (", " and ": "), so output diffs
- * cleanly against the spec's vectors. */
-void loy_json_write_node(loy_buf *b, const loy_node *n)
+/* ------------------------------------------------------------ result tree */
+
+/* A result is written on every replay line and by every binding, often
+ * more work than the decision itself: the tree writer reads nodes directly
+ * (result.h), reserves room once per token, and copies a string that needs
+ * no escaping in one piece. Whatever needs escaping goes through
+ * loy_json_write_string, so the bytes are the same. */
+
+/* Bytes JSON can carry as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char plain[256] = {
+    ['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Room for n more bytes (and the NUL loy_buf keeps after them). */
+static inline bool room(loy_buf *b, size_t n)
 {
-    switch (loy_node_type(n)) {
-    case LOY_NODE_NULL:
-        loy_buf_put(b, "null", 4);
+    return (b->data && b->cap - b->len > n) || loy_buf_reserve(b, n);
+}
+
+static inline void raw(loy_buf *b, const char *s, size_t n)
+{
+    if (!room(b, n))
         return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+/* Copies while it checks; on the first byte that needs escaping, nothing
+ * copied counts and loy_json_write_string writes the whole string. */
+static void put_string(loy_buf *b, const char *s, size_t len)
+{
+    if (len > SIZE_MAX / 2 || !room(b, len + 2)) {
+        loy_json_write_string(b, s, len);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = b->data + b->len + 1;
+    for (size_t i = 0; i < len; i++) {
+        if (!plain[p[i]]) {
+            loy_json_write_string(b, s, len);
+            return;
+        }
+        o[i] = (char)p[i];
+    }
+    o[-1] = '"';
+    o[len] = '"';
+    b->len += len + 2;
+}
+
+static void put_int(loy_buf *b, int64_t v)
+{
+    if (!room(b, 20))
+        return;
+    char tmp[24];
+    size_t n = 0;
+    /* Work on the magnitude as unsigned so INT64_MIN needs no special case. */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + mag % 10u);
+        mag /= 10u;
+    } while (mag);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    memcpy(b->data + b->len, tmp + sizeof tmp - n, n);
+    b->len += n;
+}
+
+static const char *node_text(const loy_node *n, size_t *len)
+{
+    if (n->lazy)
+        rn_finish((loy_node *)n);   /* see result.h: no memory, no failure */
+    *len = n->str ? n->len : 0;
+    return n->str ? n->str : "";
+}
+
+static void write_node(loy_buf *b, const loy_node *n)
+{
+    switch (n->kind) {
     case LOY_NODE_BOOL:
-        if (loy_node_bool(n))
-            loy_buf_put(b, "true", 4);
+        if (n->b)
+            raw(b, "true", 4);
         else
-            loy_buf_put(b, "false", 5);
+            raw(b, "false", 5);
         return;
     case LOY_NODE_INT:
-        loy_buf_int(b, loy_node_int(n));
+        put_int(b, n->i);
         return;
     case LOY_NODE_DECIMAL: {
         size_t len;
-        const char *text = loy_node_str(n, &len);
+        const char *text = node_text(n, &len);
         /* A decimal that is not JSON number text would make the line invalid
          * JSON; keep the output valid and the value visible as a string. */
-        if (text && loy_json_number_syntax(text, len))
-            loy_buf_put(b, text, len);
+        if (loy_json_number_syntax(text, len))
+            raw(b, text, len);
         else
-            loy_json_write_string(b, text ? text : "", text ? len : 0);
+            put_string(b, text, len);
         return;
     }
     case LOY_NODE_STRING: {
         size_t len;
-        const char *text = loy_node_str(n, &len);
-        loy_json_write_string(b, text ? text : "", text ? len : 0);
+        const char *text = node_text(n, &len);
+        put_string(b, text, len);
         return;
     }
-    case LOY_NODE_LIST: {
-        loy_buf_putc(b, '[');
-        bool first = true;
-        for (const loy_node *c = loy_node_first(n); c; c = loy_node_next(c)) {
-            if (!first)
-                loy_buf_put(b, ", ", 2);
-            first = false;
-            loy_json_write_node(b, c);
+    case LOY_NODE_LIST:
+        raw(b, "[", 1);
+        for (const loy_node *c = n->first; c; c = c->next) {
+            if (c != n->first)
+                raw(b, ", ", 2);
+            write_node(b, c);
         }
-        loy_buf_putc(b, ']');
+        raw(b, "]", 1);
         return;
-    }
-    case LOY_NODE_MAP: {
-        loy_buf_putc(b, '{');
-        bool first = true;
-        for (const loy_node *c = loy_node_first(n); c; c = loy_node_next(c)) {
-            if (!first)
-                loy_buf_put(b, ", ", 2);
-            first = false;
-            const char *key = loy_node_key(c);
-            loy_json_write_string(b, key ? key : "", key ? strlen(key) : 0);
-            loy_buf_put(b, ": ", 2);
-            loy_json_write_node(b, c);
+    case LOY_NODE_MAP:
+        raw(b, "{", 1);
+        for (const loy_node *c = n->first; c; c = c->next) {
+            if (c != n->first)
+                raw(b, ", ", 2);
+            const char *key = c->key ? c->key : "";
+            put_string(b, key, strlen(key));
+            raw(b, ": ", 2);
+            write_node(b, c);
         }
-        loy_buf_putc(b, '}');
+        raw(b, "}", 1);
         return;
     }
-    }
-    loy_buf_put(b, "null", 4);
+    raw(b, "null", 4);
+}
+
+/* The spacing of POLICY.md's examples (", " and ": "), so output diffs
+ * cleanly against the spec's vectors. */
+void loy_json_write_node(loy_buf *b, const loy_node *n)
+{
+    if (n)
+        write_node(b, n);
+    else
+        raw(b, "null", 4);
+    /* room() always left a byte for the NUL. */
+    if (!b->nomem && b->data)
+        b->data[b->len] = '\0';
 }
 
 void loy_json_write_value(loy_buf *b, const loy_json *v)
