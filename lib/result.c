@@ -9,7 +9,8 @@
 
 /* Returned when the arena is exhausted, so builders never hand out NULL.
  * It is never linked into a tree (rn_put/rn_push skip it). */
-static loy_node nomem_node;
+loy_node loy_nomem_node;
+#define nomem_node loy_nomem_node
 
 #define LOY_NOINLINE __attribute__((noinline))
 
@@ -112,18 +113,8 @@ const loy_node *loy_result_root(const loy_result *r)
  * lazy, key, next) and their kind's value fields (result.h).
  */
 
-/* Whether the head chunk has room for `count` nodes; then take() them. */
-static inline bool room(const loy_result *r, size_t count)
-{
-    return r->arena.head_size - r->arena.used >= count * sizeof(loy_node);
-}
-
-static inline loy_node *take(loy_result *r, size_t count)
-{
-    loy_node *n = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
-    r->arena.used += count * sizeof(loy_node);   /* a multiple of 8 */
-    return n;
-}
+#define room rn_room
+#define take rn_take
 
 /* `count` nodes by the general road; NULL (and nomem set) when the arena
  * cannot grow. */
@@ -165,8 +156,9 @@ static inline void link_last(loy_node *parent, loy_node *child)
     parent->count++;
 }
 
-static LOY_NOINLINE loy_node *node_slow(loy_result *r, uint8_t kind)
+LOY_NOINLINE loy_node *rn_node_slow(loy_result *r, uint8_t kind)
 {
+    /* any kind: a container's fields are set too, a leaf's value by the caller */
     loy_node *n = take_slow(r, 1);
     if (!n)
         return &nomem_node;
@@ -179,34 +171,18 @@ static LOY_NOINLINE loy_node *node_slow(loy_result *r, uint8_t kind)
 #define SLOW(name, params, FILL)                                              \
     static LOY_NOINLINE loy_node *name params                                 \
     {                                                                         \
-        loy_node *n = node_slow(r, KIND);                                     \
+        loy_node *n = rn_node_slow(r, KIND);                                     \
         if (n != &nomem_node)                                                 \
             FILL;                                                             \
         return n;                                                             \
     }
 
-loy_node *rn_map(loy_result *r)
-{
-    if (!room(r, 1))
-        return node_slow(r, LOY_NODE_MAP);
-    loy_node *n = take(r, 1);
-    init_container(n, LOY_NODE_MAP);
-    return n;
-}
 
-loy_node *rn_list(loy_result *r)
-{
-    if (!room(r, 1))
-        return node_slow(r, LOY_NODE_LIST);
-    loy_node *n = take(r, 1);
-    init_container(n, LOY_NODE_LIST);
-    return n;
-}
 
 loy_node *rn_null(loy_result *r)
 {
     if (!room(r, 1))
-        return node_slow(r, LOY_NODE_NULL);
+        return rn_node_slow(r, LOY_NODE_NULL);
     loy_node *n = take(r, 1);
     init(n, LOY_NODE_NULL, LOY_LAZY_NONE, NULL);
     return n;
@@ -240,7 +216,6 @@ loy_node *rn_int(loy_result *r, int64_t v)
 
 #define KIND LOY_NODE_STRING
 SLOW(strn_slow, (loy_result *r, const char *s, size_t len), (n->str = s, n->len = len))
-SLOW(str_slow, (loy_result *r, const char *s), (n->lazy = LOY_LAZY_LEN, n->str = s))
 SLOW(date_slow, (loy_result *r, loy_day day), (n->lazy = LOY_LAZY_DATE, n->i = day))
 SLOW(month_slow, (loy_result *r, loy_month month), (n->lazy = LOY_LAZY_MONTH, n->i = month))
 #undef KIND
@@ -259,16 +234,6 @@ loy_node *rn_strn(loy_result *r, const char *s, size_t len)
     return n;
 }
 
-/* Borrowed, so the string outlives the result and its length can wait. */
-loy_node *rn_str(loy_result *r, const char *s)
-{
-    if (!room(r, 1))
-        return str_slow(r, s);
-    loy_node *n = take(r, 1);
-    init(n, LOY_NODE_STRING, LOY_LAZY_LEN, NULL);
-    n->str = s;
-    return n;
-}
 
 static LOY_NOINLINE loy_node *strdup_slow(loy_result *r, const char *s, size_t len)
 {
@@ -343,68 +308,32 @@ loy_node *rn_printf(loy_result *r, const char *fmt, ...)
     return rn_strdup(r, buf, (size_t)n);
 }
 
-static void append(loy_node *parent, loy_node *child)
-{
-    if (parent == &nomem_node || child == &nomem_node)
-        return;
-    child->next = NULL;
-    if (parent->last)
-        parent->last->next = child;
-    else
-        parent->first = child;
-    parent->last = child;
-    parent->count++;
-}
 
-loy_node *rn_push(loy_node *list, loy_node *value)
-{
-    append(list, value);
-    return value;
-}
 
-loy_node *rn_put(loy_node *map, const char *key, loy_node *value)
-{
-    if (value != &nomem_node)
-        value->key = key;
-    append(map, value);
-    return value;
-}
 
 /* rn_put(map, key, rn_X(...)) in one leaf function; the slow road is the
  * composition itself. */
-static LOY_NOINLINE void put_str_slow(loy_result *r, loy_node *map, const char *key, const char *s)
+LOY_NOINLINE loy_node *rn_str_slow(loy_result *r, const char *s)
+{
+    loy_node *n = rn_node_slow(r, LOY_NODE_STRING);
+    if (n != &nomem_node) {
+        n->lazy = LOY_LAZY_LEN;
+        n->str = s;
+    }
+    return n;
+}
+
+LOY_NOINLINE void rn_put_str_slow(loy_result *r, loy_node *map, const char *key, const char *s)
 {
     rn_put(map, key, rn_str(r, s));
 }
 
-void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s)
-{
-    if (!room(r, 1)) {
-        put_str_slow(r, map, key, s);
-        return;
-    }
-    loy_node *n = take(r, 1);
-    init(n, LOY_NODE_STRING, LOY_LAZY_LEN, key);
-    n->str = s;
-    link_last(map, n);
-}
 
-static LOY_NOINLINE void put_int_slow(loy_result *r, loy_node *map, const char *key, int64_t v)
+LOY_NOINLINE void rn_put_int_slow(loy_result *r, loy_node *map, const char *key, int64_t v)
 {
     rn_put(map, key, rn_int(r, v));
 }
 
-void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v)
-{
-    if (!room(r, 1)) {
-        put_int_slow(r, map, key, v);
-        return;
-    }
-    loy_node *n = take(r, 1);
-    init(n, LOY_NODE_INT, LOY_LAZY_NONE, key);
-    n->i = v;
-    link_last(map, n);
-}
 
 static LOY_NOINLINE void put_bool_slow(loy_result *r, loy_node *map, const char *key, bool b)
 {
@@ -423,22 +352,11 @@ void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b)
     link_last(map, n);
 }
 
-static LOY_NOINLINE void put_date_slow(loy_result *r, loy_node *map, const char *key, loy_day day)
+LOY_NOINLINE void rn_put_date_slow(loy_result *r, loy_node *map, const char *key, loy_day day)
 {
     rn_put(map, key, rn_date(r, day));
 }
 
-void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day)
-{
-    if (!room(r, 1)) {
-        put_date_slow(r, map, key, day);
-        return;
-    }
-    loy_node *n = take(r, 1);
-    init(n, LOY_NODE_STRING, LOY_LAZY_DATE, key);
-    n->i = day;
-    link_last(map, n);
-}
 
 static LOY_NOINLINE loy_node *push_map_str_slow(loy_result *r, loy_node *list, const char *key,
                                                 const char *s)

@@ -89,12 +89,9 @@ LOY_INTERNAL int loy_result_set_code(loy_result *r, int code, const char *messag
 LOY_INTERNAL int loy_result_set_codef(loy_result *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-LOY_INTERNAL loy_node *rn_map(loy_result *r);
-LOY_INTERNAL loy_node *rn_list(loy_result *r);
 LOY_INTERNAL loy_node *rn_null(loy_result *r);
 LOY_INTERNAL loy_node *rn_bool(loy_result *r, bool b);
 LOY_INTERNAL loy_node *rn_int(loy_result *r, int64_t v);
-LOY_INTERNAL loy_node *rn_str(loy_result *r, const char *s);         /* borrowed */
 LOY_INTERNAL loy_node *rn_strn(loy_result *r, const char *s, size_t len); /* borrowed */
 LOY_INTERNAL loy_node *rn_strdup(loy_result *r, const char *s, size_t len);
 LOY_INTERNAL loy_node *rn_decimal(loy_result *r, const char *text); /* borrowed */
@@ -103,14 +100,9 @@ LOY_INTERNAL loy_node *rn_month(loy_result *r, loy_month month);    /* "YYYY-MM"
 LOY_INTERNAL loy_node *rn_printf(loy_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Append to a list / put into a map (key borrowed: use literals or policy ids). */
-LOY_INTERNAL loy_node *rn_push(loy_node *list, loy_node *value);
-LOY_INTERNAL loy_node *rn_put(loy_node *map, const char *key, loy_node *value);
-/* Shorthands for rn_put(map, key, rn_X(r, ...)). */
-LOY_INTERNAL void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s);
-LOY_INTERNAL void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v);
+/* rn_map, rn_list, rn_str (borrowed), rn_push, rn_put, rn_put_str,
+ * rn_put_int and rn_put_date are inline, below. */
 LOY_INTERNAL void rn_put_bool(loy_result *r, loy_node *map, const char *key, bool b);
-LOY_INTERNAL void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day);
 
 /* Does the work a builder left to the first read (n->lazy != LOY_LAZY_NONE):
  * needs no memory and cannot fail. For internal readers (the JSON writer). */
@@ -181,6 +173,111 @@ static inline void rn_link(loy_node *parent, loy_node *child)
         parent->first = child;
     parent->last = child;
     parent->count++;
+}
+
+/* ------------------------------------------------- the builders inlined */
+
+/* The builders the engine calls most, inline: on the common path a node is
+ * a bump of the arena's head chunk and a few stores, with no call; the
+ * general road (a new chunk, NOMEM) is out of line in result.c. */
+
+/* Returned when the arena is exhausted, so builders never hand out NULL;
+ * never linked into a tree. */
+LOY_INTERNAL extern loy_node loy_nomem_node;
+
+LOY_INTERNAL loy_node *rn_node_slow(loy_result *r, uint8_t kind);
+LOY_INTERNAL loy_node *rn_str_slow(loy_result *r, const char *s);
+LOY_INTERNAL void rn_put_str_slow(loy_result *r, loy_node *map, const char *key, const char *s);
+LOY_INTERNAL void rn_put_int_slow(loy_result *r, loy_node *map, const char *key, int64_t v);
+LOY_INTERNAL void rn_put_date_slow(loy_result *r, loy_node *map, const char *key, loy_day day);
+
+/* Whether the head chunk has room for `count` nodes; then rn_take them. */
+static inline bool rn_room(const loy_result *r, size_t count)
+{
+    return r->arena.head_size - r->arena.used >= count * sizeof(loy_node);
+}
+
+static inline loy_node *rn_take(loy_result *r, size_t count)
+{
+    loy_node *n = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
+    r->arena.used += count * sizeof(loy_node);   /* a multiple of 8 */
+    return n;
+}
+
+static inline loy_node *rn_map(loy_result *r)
+{
+    if (!rn_room(r, 1))
+        return rn_node_slow(r, LOY_NODE_MAP);
+    return rn_init_map(rn_take(r, 1), NULL);
+}
+
+static inline loy_node *rn_list(loy_result *r)
+{
+    if (!rn_room(r, 1))
+        return rn_node_slow(r, LOY_NODE_LIST);
+    return rn_init_list(rn_take(r, 1), NULL);
+}
+
+/* Borrowed: the string outlives the result, so its length can wait. */
+static inline loy_node *rn_str(loy_result *r, const char *s)
+{
+    if (!rn_room(r, 1))
+        return rn_str_slow(r, s);
+    return rn_init_str(rn_take(r, 1), NULL, s);
+}
+
+/* Append to a list / put into a map (key borrowed: use literals or policy
+ * ids). Either side may be the nomem node; then nothing is linked. */
+static inline loy_node *rn_push(loy_node *list, loy_node *value)
+{
+    if (list != &loy_nomem_node && value != &loy_nomem_node) {
+        value->next = NULL;
+        rn_link(list, value);
+    }
+    return value;
+}
+
+static inline loy_node *rn_put(loy_node *map, const char *key, loy_node *value)
+{
+    if (value != &loy_nomem_node)
+        value->key = key;
+    return rn_push(map, value);
+}
+
+/* Shorthands for rn_put(map, key, rn_X(r, ...)). */
+static inline void rn_put_str(loy_result *r, loy_node *map, const char *key, const char *s)
+{
+    if (!rn_room(r, 1)) {
+        rn_put_str_slow(r, map, key, s);
+        return;
+    }
+    loy_node *n = rn_init_str(rn_take(r, 1), key, s);
+    if (map != &loy_nomem_node)
+        rn_link(map, n);
+}
+
+static inline void rn_put_int(loy_result *r, loy_node *map, const char *key, int64_t v)
+{
+    if (!rn_room(r, 1)) {
+        rn_put_int_slow(r, map, key, v);
+        return;
+    }
+    loy_node *n = rn_init_int(rn_take(r, 1), key, v);
+    if (map != &loy_nomem_node)
+        rn_link(map, n);
+}
+
+static inline void rn_put_date(loy_result *r, loy_node *map, const char *key, loy_day day)
+{
+    if (!rn_room(r, 1)) {
+        rn_put_date_slow(r, map, key, day);
+        return;
+    }
+    loy_node *n = rn_init(rn_take(r, 1), LOY_NODE_STRING, key);
+    n->lazy = LOY_LAZY_DATE;
+    n->i = day;
+    if (map != &loy_nomem_node)
+        rn_link(map, n);
 }
 
 #endif
