@@ -220,7 +220,7 @@ SLOW(date_slow, (loy_result *r, loy_day day), (n->lazy = LOY_LAZY_DATE, n->i = d
 SLOW(month_slow, (loy_result *r, loy_month month), (n->lazy = LOY_LAZY_MONTH, n->i = month))
 #undef KIND
 #define KIND LOY_NODE_DECIMAL
-SLOW(decimal_slow, (loy_result *r, const char *text), (n->lazy = LOY_LAZY_LEN, n->str = text))
+SLOW(decimal_slow, (loy_result *r, const char *text), (n->str = text, n->len = strlen(text)))
 #undef KIND
 
 loy_node *rn_strn(loy_result *r, const char *s, size_t len)
@@ -264,13 +264,16 @@ loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
     return n;
 }
 
+/* Measured now: the wire layer's decimals live in its arena, not the
+ * policy (rare, so nothing to gain from waiting). */
 loy_node *rn_decimal(loy_result *r, const char *text)
 {
     if (!room(r, 1))
         return decimal_slow(r, text);
     loy_node *n = take(r, 1);
-    init(n, LOY_NODE_DECIMAL, LOY_LAZY_LEN, NULL);
+    init(n, LOY_NODE_DECIMAL, LOY_LAZY_NONE, NULL);
     n->str = text;
+    n->len = strlen(text);
     return n;
 }
 

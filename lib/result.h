@@ -27,10 +27,11 @@
  * through its const pointer: the work needs no memory and cannot fail, so
  * a loy_apply that returned LOY_OK never fails later on read. A caller
  * that never reads the tree (a POS reading loy_member_points_*, `loyalty
- * simulate`) never pays for it. Read str/len only through loy_node_str. */
+ * simulate`) never pays for it. Read str/len only through loy_node_str, or
+ * after rn_finish. */
 enum {
     LOY_LAZY_NONE = 0,
-    LOY_LAZY_LEN = 1,               /* STRING/DECIMAL: len = strlen(str) */
+    LOY_LAZY_LEN = 1,               /* STRING (rn_str): len = strlen(str) */
     LOY_LAZY_DATE = 2,              /* STRING: i is a loy_day; format into text */
     LOY_LAZY_MONTH = 3              /* STRING: i is a loy_month; format into text */
 };
