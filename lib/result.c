@@ -277,6 +277,20 @@ loy_node *rn_decimal(loy_result *r, const char *text)
     return n;
 }
 
+#define KIND LOY_NODE_DECIMAL
+SLOW(policy_decimal_slow, (loy_result *r, const char *text), (n->lazy = LOY_LAZY_LEN, n->str = text))
+#undef KIND
+
+loy_node *rn_policy_decimal(loy_result *r, const char *text)
+{
+    if (!room(r, 1))
+        return policy_decimal_slow(r, text);
+    loy_node *n = take(r, 1);
+    init(n, LOY_NODE_DECIMAL, LOY_LAZY_LEN, NULL);
+    n->str = text;
+    return n;
+}
+
 loy_node *rn_date(loy_result *r, loy_day day)
 {
     if (!room(r, 1))

@@ -31,7 +31,7 @@
  * after rn_finish. */
 enum {
     LOY_LAZY_NONE = 0,
-    LOY_LAZY_LEN = 1,               /* STRING (rn_str): len = strlen(str) */
+    LOY_LAZY_LEN = 1,               /* rn_str, rn_policy_decimal: len = strlen(str) */
     LOY_LAZY_DATE = 2,              /* STRING: i is a loy_day; format into text */
     LOY_LAZY_MONTH = 3              /* STRING: i is a loy_month; format into text */
 };
@@ -96,6 +96,9 @@ LOY_INTERNAL loy_node *rn_int(loy_result *r, int64_t v);
 LOY_INTERNAL loy_node *rn_strn(loy_result *r, const char *s, size_t len); /* borrowed */
 LOY_INTERNAL loy_node *rn_strdup(loy_result *r, const char *s, size_t len);
 LOY_INTERNAL loy_node *rn_decimal(loy_result *r, const char *text); /* borrowed */
+/* A decimal borrowed from the policy (or a literal): as rn_str, its length
+ * is measured on first read. */
+LOY_INTERNAL loy_node *rn_policy_decimal(loy_result *r, const char *text);
 LOY_INTERNAL loy_node *rn_date(loy_result *r, loy_day day);         /* "YYYY-MM-DD" */
 LOY_INTERNAL loy_node *rn_month(loy_result *r, loy_month month);    /* "YYYY-MM" */
 LOY_INTERNAL loy_node *rn_printf(loy_result *r, const char *fmt, ...)

@@ -481,6 +481,7 @@ static void writer_lazy_nodes(void **state)
         rn_put(m, "m", rn_month(r, 24000 + k));
         rn_push(rn_put(m, "l", rn_list(r)), rn_date(r, -800000 + k * 997));
         rn_put(m, "x", rn_decimal(r, "1.5"));
+        rn_put(m, "y", rn_policy_decimal(r, "-2.25"));
         rn_put(m, "n", rn_null(r));
         rn_put(m, "c", rn_strdup(r, "copied text", 6 + (size_t)(k % 6)));
         rn_push_map_str(r, rn_put(m, "e", rn_list(r)), "type", "points");
@@ -514,6 +515,9 @@ static void writer_lazy_nodes(void **state)
         assert_int_equal(loy_node_type(loy_node_get(m, "x")), LOY_NODE_DECIMAL);
         assert_string_equal(loy_node_str(loy_node_get(m, "x"), &len), "1.5");
         assert_int_equal(len, 3);
+        assert_int_equal(loy_node_type(loy_node_get(m, "y")), LOY_NODE_DECIMAL);
+        assert_string_equal(loy_node_str(loy_node_get(m, "y"), &len), "-2.25");
+        assert_int_equal(len, 5);
         assert_int_equal(loy_node_type(loy_node_get(m, "n")), LOY_NODE_NULL);
         const char *c = loy_node_str(loy_node_get(m, "c"), &len);
         assert_int_equal(len, 6 + k % 6);
@@ -523,7 +527,7 @@ static void writer_lazy_nodes(void **state)
         assert_int_equal(loy_node_count(e), 1);
         assert_string_equal(loy_node_key(loy_node_first(e)), "type");
         assert_string_equal(loy_node_str(loy_node_get(e, "type"), NULL), "points");
-        assert_int_equal(loy_node_count(m), 10);
+        assert_int_equal(loy_node_count(m), 11);
     }
     assert_int_equal(k, N);
     /* A long copy takes the general road. */

@@ -37,7 +37,7 @@ static loy_node *limit_reason(loy_ctx *c, const loy_limit *limit)
 
 static loy_node *scalar_value(loy_ctx *c, const loy_value *v)
 {
-    return v->kind == LOY_VAL_NUMBER ? rn_decimal(c->r, v->text) : rn_str(c->r, v->text);
+    return v->kind == LOY_VAL_NUMBER ? rn_policy_decimal(c->r, v->text) : rn_str(c->r, v->text);
 }
 
 /* The benefit's value for the member's tier now, or NULL when it has none. */
