@@ -104,16 +104,16 @@ const loy_node *loy_result_root(const loy_result *r)
 /* --------------------------------------------------------------- builders */
 
 /*
- * A decision builds dozens of nodes, so each builder is a leaf function on
- * its common path: the node comes from the head chunk of the arena, and
- * only when that is full does a separate, out-of-line function (*_slow)
- * take the general road (a new chunk, or NOMEM).
+ * A decision builds dozens of nodes, so each builder is a leaf function (or
+ * inline, result.h) on its common path: the node comes from the head chunk
+ * of the arena, and only when that is full does a separate, out-of-line
+ * function (*_slow) take the general road (a new chunk, or NOMEM).
  *
  * Nodes set only what every reader may look at whatever the kind (kind,
  * lazy, key, next) and their kind's value fields (result.h).
  */
 
-#define room rn_room
+#define room rn_room   /* result.h */
 #define take rn_take
 
 /* `count` nodes by the general road; NULL (and nomem set) when the arena
@@ -146,14 +146,8 @@ static inline void init_container(loy_node *n, uint8_t kind)
 /* Links a fresh node (never the nomem node) as the last child. */
 static inline void link_last(loy_node *parent, loy_node *child)
 {
-    if (parent == &nomem_node)
-        return;
-    if (parent->last)
-        parent->last->next = child;
-    else
-        parent->first = child;
-    parent->last = child;
-    parent->count++;
+    if (parent != &nomem_node)
+        rn_link(parent, child);
 }
 
 LOY_NOINLINE loy_node *rn_node_slow(loy_result *r, uint8_t kind)
@@ -166,18 +160,16 @@ LOY_NOINLINE loy_node *rn_node_slow(loy_result *r, uint8_t kind)
     return n;
 }
 
-/* The slow road of a builder that returns its node: node_slow, then the
- * value. FILL(n) sets the value fields on either road. */
+/* The slow road of a builder that returns its node: rn_node_slow, then
+ * the value (FILL, the same stores as the fast road). */
 #define SLOW(name, params, FILL)                                              \
     static LOY_NOINLINE loy_node *name params                                 \
     {                                                                         \
-        loy_node *n = rn_node_slow(r, KIND);                                     \
+        loy_node *n = rn_node_slow(r, KIND);                                  \
         if (n != &nomem_node)                                                 \
             FILL;                                                             \
         return n;                                                             \
     }
-
-
 
 loy_node *rn_null(loy_result *r)
 {
@@ -234,7 +226,6 @@ loy_node *rn_strn(loy_result *r, const char *s, size_t len)
     return n;
 }
 
-
 static LOY_NOINLINE loy_node *strdup_slow(loy_result *r, const char *s, size_t len)
 {
     char *copy = loy_arena_strndup(&r->arena, s, len);
@@ -245,7 +236,8 @@ static LOY_NOINLINE loy_node *strdup_slow(loy_result *r, const char *s, size_t l
     return rn_strn(r, copy, len);
 }
 
-/* The node and its text in one take, the text right after the node. */
+/* The node and its text in one take, the text right after the node. A
+ * long text takes the general road, which also keeps the size sum small. */
 loy_node *rn_strdup(loy_result *r, const char *s, size_t len)
 {
     if (len > 4096)
@@ -325,10 +317,8 @@ loy_node *rn_printf(loy_result *r, const char *fmt, ...)
     return rn_strdup(r, buf, (size_t)n);
 }
 
-
-
-
-/* rn_put(map, key, rn_X(...)) in one leaf function; the slow road is the
+/* The general roads of the builders inlined in result.h. A rn_put_X does
+ * rn_put(map, key, rn_X(...)) in one step; its slow road is that
  * composition itself. */
 LOY_NOINLINE loy_node *rn_str_slow(loy_result *r, const char *s)
 {
@@ -345,12 +335,10 @@ LOY_NOINLINE void rn_put_str_slow(loy_result *r, loy_node *map, const char *key,
     rn_put(map, key, rn_str(r, s));
 }
 
-
 LOY_NOINLINE void rn_put_int_slow(loy_result *r, loy_node *map, const char *key, int64_t v)
 {
     rn_put(map, key, rn_int(r, v));
 }
-
 
 static LOY_NOINLINE void put_bool_slow(loy_result *r, loy_node *map, const char *key, bool b)
 {
@@ -373,7 +361,6 @@ LOY_NOINLINE void rn_put_date_slow(loy_result *r, loy_node *map, const char *key
 {
     rn_put(map, key, rn_date(r, day));
 }
-
 
 static LOY_NOINLINE loy_node *push_map_str_slow(loy_result *r, loy_node *list, const char *key,
                                                 const char *s)
