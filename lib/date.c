@@ -21,8 +21,10 @@ bool loy_ymd_valid(int32_t y, int32_t m, int32_t d)
     return y >= 0 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= loy_days_in_month(y, m);
 }
 
-/* Days since 1970-01-01 (H. Hinnant's days_from_civil), valid for years >= 0. */
-loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+/* Days since 1970-01-01 (H. Hinnant's days_from_civil), valid for years >= 0.
+ * The reference the fast conversions below are tested against, and their
+ * fallback outside the years they are checked for. */
+loy_day loy_day_from_ymd_ref(int32_t y, int32_t m, int32_t d)
 {
     y -= m <= 2;
     const int32_t era = (y >= 0 ? y : y - 399) / 400;
@@ -32,7 +34,7 @@ loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
     return era * 146097 + doe - 719468;
 }
 
-loy_ymd loy_day_to_ymd(loy_day z)
+loy_ymd loy_day_to_ymd_ref(loy_day z)
 {
     z += 719468;
     const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -47,8 +49,78 @@ loy_ymd loy_day_to_ymd(loy_day z)
     return r;
 }
 
-loy_day loy_day_max(void) { return loy_day_from_ymd(9999, 12, 31); }
-loy_day loy_day_min(void) { return loy_day_from_ymd(0, 1, 1); }
+/*
+ * The engine converts the same few dates dozens of times an event, and the
+ * signed divisions above cost 45-80 instructions a call. These are
+ * C. Neri and L. Schneider's conversions ("Euclidean affine functions and
+ * their application to calendar algorithms", 2022): unsigned arithmetic on
+ * a calendar shifted NS_S 400-year eras back so every day is positive, with
+ * one division by a constant and the rest multiplications and shifts.
+ * They are used for years LOY_FAST_Y0..LOY_FAST_Y1, for which
+ * tests/test_dates.c checks every day and every (y, m, d) against the
+ * reference; anything else takes the reference.
+ */
+#define NS_S 82u
+#define NS_K (719468u + 146097u * NS_S)
+#define NS_L (400u * NS_S)
+#define LOY_FAST_Y0 (-1000)
+#define LOY_FAST_Y1 12000
+#define LOY_FAST_D0 (-1084770)    /* loy_day_from_ymd_ref(-1000, 1, 1) */
+#define LOY_FAST_D1 3663747       /* loy_day_from_ymd_ref(12000, 12, 31) */
+
+static inline bool fast_day(loy_day day)
+{
+    return (uint32_t)day - (uint32_t)LOY_FAST_D0 <= (uint32_t)LOY_FAST_D1 - (uint32_t)LOY_FAST_D0;
+}
+
+/* The March-based year (shifted by NS_L) and month (3..14) of a day in range,
+ * and the day of that year (0 = March 1). */
+static inline void ns_year_month(loy_day day, uint32_t *year, uint32_t *month, uint32_t *n3)
+{
+    const uint32_t n = (uint32_t)day + NS_K;
+    const uint32_t n1 = 4 * n + 3;
+    const uint32_t cent = n1 / 146097;
+    const uint32_t nc = n1 % 146097 / 4;
+    const uint32_t n2 = 4 * nc + 3;
+    const uint64_t p2 = (uint64_t)2939745 * n2;
+    const uint32_t z = (uint32_t)(p2 >> 32);
+    const uint32_t ny = (uint32_t)p2 / 2939745 / 4;
+    *year = 100 * cent + z;
+    *n3 = 2141 * ny + 197913;
+    *month = *n3 >> 16;
+}
+
+loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    if ((uint32_t)y - (uint32_t)LOY_FAST_Y0 > (uint32_t)(LOY_FAST_Y1 - LOY_FAST_Y0) ||
+        (uint32_t)m - 1 >= 12 || (uint32_t)d - 1 >= 31)
+        return loy_day_from_ymd_ref(y, m, d);
+    const uint32_t jan_feb = m <= 2;
+    const uint32_t year = (uint32_t)y + NS_L - jan_feb;
+    const uint32_t month = jan_feb ? (uint32_t)m + 12 : (uint32_t)m;
+    const uint32_t cent = year / 100;
+    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
+    const uint32_t m_star = (979 * month - 2919) / 32;
+    return (loy_day)(y_star + m_star + (uint32_t)d - 1 - NS_K);
+}
+
+loy_ymd loy_day_to_ymd(loy_day day)
+{
+    if (!fast_day(day))
+        return loy_day_to_ymd_ref(day);
+    uint32_t year, month, n3;
+    ns_year_month(day, &year, &month, &n3);
+    const uint32_t jan_feb = month > 12;
+    loy_ymd r;
+    r.y = (int32_t)(year - NS_L + jan_feb);
+    r.m = (int32_t)(jan_feb ? month - 12 : month);
+    r.d = (int32_t)((n3 & 0xffff) / 2141 + 1);
+    return r;
+}
+
+/* Constants checked against the conversions in tests/test_dates.c. */
+loy_day loy_day_max(void) { return 2932896; }    /* 9999-12-31 */
+loy_day loy_day_min(void) { return -719528; }    /* 0000-01-01 */
 
 int loy_weekday(loy_day day)
 {
@@ -65,18 +137,16 @@ loy_day loy_week_start(loy_day day)
 }
 
 /* loy_day_to_ymd's steps as far as the month: called for most rules of an
- * event, so the day and the January/February branch are skipped. In the
- * March-based year Y of that algorithm, month index mp (0 = March) is
- * Y * 12 + mp + 2 for every mp (January and February belong to Y + 1). */
+ * event. In the March-based year Y, month M (3..14, January and February
+ * being 13 and 14 of the year before) is the civil month Y * 12 + M - 1
+ * either way. */
 loy_month loy_month_of(loy_day day)
 {
-    const int32_t z = day + 719468;
-    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int32_t doe = z - era * 146097;
-    const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int32_t mp = (5 * doy + 2) / 153;
-    return (yoe + era * 400) * 12 + mp + 2;
+    if (!fast_day(day))
+        return loy_month_of_ymd(loy_day_to_ymd_ref(day));
+    uint32_t year, month, n3;
+    ns_year_month(day, &year, &month, &n3);
+    return ((int32_t)year - (int32_t)NS_L) * 12 + (int32_t)month - 1;
 }
 
 loy_day loy_month_first_day(loy_month month)
