@@ -154,10 +154,14 @@ loy_day loy_month_first_day(loy_month month)
     return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
 }
 
+/* The day before the next month's first: no month length to look up. */
 loy_day loy_month_last_day(loy_month month)
 {
-    int32_t y = month / 12, m = month % 12 + 1;
-    return loy_day_from_ymd(y, m, loy_days_in_month(y, m));
+    if (month < 0) {
+        int32_t y = month / 12, m = month % 12 + 1;
+        return loy_day_from_ymd(y, m, loy_days_in_month(y, m));
+    }
+    return loy_month_first_day(month + 1) - 1;
 }
 
 bool loy_add_months(loy_day day, int64_t n, loy_day *out)

@@ -83,6 +83,138 @@ static void limits_and_feb29(void **state)
     assert_int_equal(loy_month_of(loy_day_max()), 9999 * 12 + 11);
 }
 
+static void month_last_day_every_month(void **state)
+{
+    (void)state;
+    for (loy_month mo = 0; mo <= Y_HI * 12 + 11; mo++) {
+        int32_t y = mo / 12, m = mo % 12 + 1;
+        loy_day want = loy_day_from_ymd_ref(y, m, loy_days_in_month(y, m));
+        if (loy_month_last_day(mo) != want)
+            fail_msg("month %d: %d, reference %d", (int)mo, (int)loy_month_last_day(mo), (int)want);
+        if (loy_month_first_day(mo) != loy_day_from_ymd_ref(y, m, 1))
+            fail_msg("month %d: first day wrong", (int)mo);
+    }
+}
+
+/* ------------------------------------------------ per-event date cache */
+
+static const char *cache_yaml(const char *expiry, const char *feb29, const char *window)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf,
+             "loyalty_policy: 1\n"
+             "program: Dates\n"
+             "currency: {code: CNY}\n"
+             "tiers:\n"
+             "  qualify_on: spend\n"
+             "  levels:\n"
+             "    - {id: member}\n"
+             "points:\n"
+             "  earn:\n"
+             "    rate: {amount: 1, points: 1}\n"
+             "  expiry: %s\n"
+             "gifts:\n"
+             "  birthday:\n"
+             "    window: %s\n"
+             "    feb29: %s\n"
+             "    by_tier:\n"
+             "      member: {points: 1}\n",
+             expiry, window, feb29);
+    return buf;
+}
+
+/* Every day of 1900..2400 (and the last years before 9999-12-31, where
+ * expiry overflows) through one ctx, its day moving as an event's would
+ * not: the cache must follow the day and give what the plain functions do. */
+static void check_cache(const char *expiry, const char *feb29, const char *window)
+{
+    loy_policy *p = load_policy_text(cache_yaml(expiry, feb29, window));
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "1900-01-01"), LOY_OK);
+    const loy_day birthdays[] = {loy_day_from_ymd(1984, 2, 29), loy_day_from_ymd(1990, 1, 1),
+                                 loy_day_from_ymd(1975, 12, 31), loy_day_from_ymd(2000, 3, 1)};
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.m = m;
+    const loy_day spans[][2] = {{loy_day_from_ymd(1900, 1, 1), loy_day_from_ymd(2400, 12, 31)},
+                                {loy_day_from_ymd(9990, 1, 1), loy_day_max()}};
+    for (size_t s = 0; s < 2; s++) {
+        for (loy_day day = spans[s][0]; day <= spans[s][1]; day++) {
+            c.day = day;
+            if (day % 3 == 0)
+                loy_ctx_dates(&c);
+            loy_ymd v = loy_day_to_ymd(day), got = loy_ctx_ymd(&c);
+            assert_int_equal(got.y, v.y);
+            assert_int_equal(got.m, v.m);
+            assert_int_equal(got.d, v.d);
+            assert_int_equal(loy_ctx_month(&c), loy_month_of(day));
+            for (int twice = 0; twice < 2; twice++) {
+                loy_day want = 0, have = 0;
+                bool ok = loy_lot_expiry(p, day, &want);
+                assert_int_equal(loy_ctx_credit_expiry(&c, &have), ok);
+                if (ok)
+                    assert_int_equal(have, want);
+            }
+            const loy_day b = birthdays[(size_t)day % 4];
+            for (int twice = 0; twice < 2; twice++)
+                assert_int_equal(loy_ctx_birthday_this_year(&c, b), loy_birthday_in_year(p, b, v.y));
+        }
+    }
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
+static void cache_months_feb28(void **state)
+{
+    (void)state;
+    check_cache("{after_months: 12}", "feb28", "month");
+}
+
+static void cache_year_end_mar1(void **state)
+{
+    (void)state;
+    check_cache("{end_of_year_plus: 1}", "mar1", "day");
+}
+
+static void cache_no_expiry(void **state)
+{
+    (void)state;
+    check_cache("none", "feb28", "{days_before: 3, days_after: 7}");
+}
+
+/* The bucket an order's metrics go to is remembered between calls; buckets
+ * made for other months in between move it, and it must still be found. */
+static void metric_bucket_hint(void **state)
+{
+    (void)state;
+    loy_policy *p = load_policy_text(cache_yaml("none", "feb28", "month"));
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.m = m;
+    c.day = loy_day_from_ymd(2026, 6, 15);
+    int64_t sum = 0;
+    assert_true(loy_metric_add(&c, c.day, LOY_METRIC_SPEND, 5));
+    for (int32_t mo = 1; mo <= 5; mo++) {
+        /* An earlier month's bucket goes in front of June's. */
+        assert_true(loy_metric_add(&c, loy_day_from_ymd(2026, mo, 3), LOY_METRIC_SPEND, 100));
+        assert_true(loy_metric_add(&c, c.day, LOY_METRIC_SPEND, 5));
+    }
+    assert_true(loy_metric_add(&c, loy_day_from_ymd(2026, 9, 3), LOY_METRIC_SPEND, 100));
+    assert_true(loy_metric_add(&c, c.day, LOY_METRIC_SPEND, 5));
+    loy_month june = loy_month_of(c.day);
+    assert_true(loy_metric_sum(m, LOY_METRIC_SPEND, june, june, &sum));
+    assert_int_equal(sum, 35);
+    assert_true(loy_metric_sum(m, LOY_METRIC_SPEND, june - 5, june + 3, &sum));
+    assert_int_equal(sum, 635);
+    assert_int_equal(m->month_count, 7);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -90,6 +222,11 @@ int main(void)
         cmocka_unit_test(from_ymd_every_date),
         cmocka_unit_test(far_days_take_the_reference),
         cmocka_unit_test(limits_and_feb29),
+        cmocka_unit_test(month_last_day_every_month),
+        cmocka_unit_test(cache_months_feb28),
+        cmocka_unit_test(cache_year_end_mar1),
+        cmocka_unit_test(cache_no_expiry),
+        cmocka_unit_test(metric_bucket_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

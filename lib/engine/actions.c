@@ -166,7 +166,7 @@ bool loy_step_action(loy_ctx *c)
         return true;
 
     loy_day expires;
-    if (!loy_lot_expiry(p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (!loy_lots_credit(c, action->points, expires))
         return false;

@@ -47,7 +47,7 @@ static bool credit_reward_points(loy_ctx *c, const loy_reward *reward, const cha
     if (!reward->has_points || reward->points <= 0)
         return true;
     loy_day expires;
-    if (!loy_lot_expiry(c->p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", source);
     if (!loy_lots_credit(c, reward->points, expires))
         return false;
@@ -147,6 +147,34 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
     return false;
 }
 
+/* per-event date cache (perf-dates) */
+loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday)
+{
+    loy_ctx_dates(c);
+    if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
+        c->dc_bday_of = birthday;
+        c->dc_bday_this_year = loy_birthday_in_year(c->p, birthday, c->dc_ymd.y);
+        c->dc_bday_month = loy_month_of(c->dc_bday_this_year);
+        c->dc_bday_valid = true;
+    }
+    return c->dc_bday_this_year;
+}
+
+/* loy_birthday_occurrence for the event's day, from the cache for the
+ * windows that only look at this year's birthday. */
+static bool birthday_occurrence_today(loy_ctx *c, loy_day birthday, int32_t *year)
+{
+    const loy_gifts *g = &c->p->gifts;
+    loy_bday_window window = g->has_birthday ? g->bday_window : LOY_BW_MONTH;
+    if (window != LOY_BW_MONTH && window != LOY_BW_DAY)
+        return loy_birthday_occurrence(c->p, birthday, c->day, year);
+    loy_day b = loy_ctx_birthday_this_year(c, birthday);
+    bool in = window == LOY_BW_DAY ? b == c->day : c->dc_bday_month == loy_ctx_month(c);
+    if (in)
+        *year = c->dc_ymd.y;
+    return in;
+}
+
 static bool birthday_given(const loy_member *m, int32_t year)
 {
     for (size_t i = 0; i < m->birthday_year_count; i++)
@@ -182,11 +210,11 @@ static bool birthday_gift(loy_ctx *c)
         return true;
     }
     int32_t year;
-    if (!loy_birthday_occurrence(p, m->birthday, c->day, &year)) {
+    if (!birthday_occurrence_today(c, m->birthday, &year)) {
         /* The date is for the trace only: not worked out when it is off. */
         if (c->trace) {
             char bday[11];
-            loy_format_date(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(c->day).y), bday);
+            loy_format_date(loy_ctx_birthday_this_year(c, m->birthday), bday);
             loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
         }
         return true;
@@ -259,7 +287,7 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
         loy_trace_cond(c, "gift:surprise", s->when, s->id);
         return true;
     }
-    int32_t period = s->per_year ? loy_day_to_ymd(c->day).y : 0;
+    int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
     if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
         if (s->per_year)
             loy_trace(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
@@ -287,7 +315,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
 {
     const loy_spend_gift *g = &c->p->gifts.spend[index];
     loy_member *m = c->m;
-    loy_ymd d = loy_day_to_ymd(c->day);
+    loy_ymd d = loy_ctx_ymd(c);
     int64_t spend = 0;
     int32_t period = 0;
     char label[16];

@@ -91,6 +91,18 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
     return true;
 }
 
+/* per-event date cache (perf-dates) */
+bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+{
+    loy_ctx_dates(c);
+    if (c->dc_expiry_state == 0)
+        c->dc_expiry_state = loy_lot_expiry(c->p, c->day, &c->dc_expiry) ? 1 : 2;
+    if (c->dc_expiry_state == 2)
+        return false;
+    *out = c->dc_expiry;
+    return true;
+}
+
 /* Add available points to the lot of that last day, or a new lot. */
 static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
 {

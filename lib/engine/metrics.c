@@ -133,12 +133,40 @@ void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
     m->month_count -= drop;
 }
 
+/* per-event date cache (perf-dates) */
+void loy_ctx_dates_fill(loy_ctx *c)
+{
+    c->dc_day = c->day;
+    c->dc_valid = true;
+    c->dc_ymd = loy_day_to_ymd(c->day);
+    c->dc_month = loy_month_of_ymd(c->dc_ymd);
+    c->dc_expiry_state = 0;
+    c->dc_bday_valid = false;
+}
+
+/* An order adds to three or four metrics of the same month: the bucket's
+ * place is remembered, and checked, instead of searched each time. */
+static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
+{
+    loy_member *m = c->m;
+    if (day != c->day)
+        return loy_bucket(m, loy_month_of(day));
+    loy_month month = loy_ctx_month(c);
+    size_t i = c->dc_bucket;
+    if (i < m->month_count && m->months[i].month == month)
+        return &m->months[i];
+    loy_month_bucket *b = loy_bucket(m, month);
+    if (b)
+        c->dc_bucket = (size_t)(b - m->months);
+    return b;
+}
+
 bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
 {
     if (value == 0)
         return true;
     loy_member *m = c->m;
-    loy_month_bucket *b = loy_bucket(m, loy_month_of(day));
+    loy_month_bucket *b = bucket_of_day(c, day);
     if (!b)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     int64_t *field = bucket_field(b, metric);
