@@ -225,12 +225,22 @@ bool loy_parse_month(const char *s, size_t len, loy_month *out)
  * about 1,900 instructions a date, a third of a whole checkout decision
  * (bench/FINDINGS.md). Years 0..9999 only; anything else keeps printf's
  * rendering. */
-static void put_digits(char *out, int32_t v, int n)
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v in 0..99 */
+static inline void put2(char *out, uint32_t v)
 {
-    for (int i = n - 1; i >= 0; i--) {
-        out[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
+    memcpy(out, digit_pairs + 2 * v, 2);
+}
+
+/* v in 0..9999 */
+static inline void put4(char *out, uint32_t v)
+{
+    put2(out, v / 100);
+    put2(out + 2, v % 100);
 }
 
 void loy_format_date(loy_day day, char out[11])
@@ -244,27 +254,27 @@ void loy_format_date(loy_day day, char out[11])
         out[10] = '\0';
         return;
     }
-    put_digits(out, v.y, 4);
+    put4(out, (uint32_t)v.y);
     out[4] = '-';
-    put_digits(out + 5, v.m, 2);
+    put2(out + 5, (uint32_t)v.m);
     out[7] = '-';
-    put_digits(out + 8, v.d, 2);
+    put2(out + 8, (uint32_t)v.d);
     out[10] = '\0';
 }
 
 void loy_format_month(loy_month month, char out[8])
 {
-    int32_t y = month / 12, m = month % 12 + 1;
-    if (month < 0 || y > 9999) {
+    if (month < 0 || month / 12 > 9999) {
         char wide[32];
         snprintf(wide, sizeof wide, "%04d-%02d", (int)(month / 12) % 10000, (int)(month % 12 + 1) % 100);
         memcpy(out, wide, 7);
         out[7] = '\0';
         return;
     }
-    put_digits(out, y, 4);
+    uint32_t mo = (uint32_t)month;
+    put4(out, mo / 12);
     out[4] = '-';
-    put_digits(out + 5, m, 2);
+    put2(out + 5, mo % 12 + 1);
     out[7] = '\0';
 }
 

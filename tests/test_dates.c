@@ -96,6 +96,32 @@ static void month_last_day_every_month(void **state)
     }
 }
 
+/* The hand-written digits against printf's, every day and month 0000..9999. */
+static void format_every_day_and_month(void **state)
+{
+    (void)state;
+    char got[11], want[48];
+    for (loy_day day = loy_day_min(); day <= loy_day_max(); day++) {
+        loy_ymd v = loy_day_to_ymd_ref(day);
+        snprintf(want, sizeof want, "%04d-%02d-%02d", (int)v.y, (int)v.m, (int)v.d);
+        loy_format_date(day, got);
+        if (strcmp(got, want) != 0)
+            fail_msg("day %d: %s, want %s", (int)day, got, want);
+    }
+    char mgot[8];
+    for (loy_month mo = 0; mo <= 9999 * 12 + 11; mo++) {
+        snprintf(want, sizeof want, "%04d-%02d", (int)(mo / 12), (int)(mo % 12 + 1));
+        loy_format_month(mo, mgot);
+        if (strcmp(mgot, want) != 0)
+            fail_msg("month %d: %s, want %s", (int)mo, mgot, want);
+    }
+    /* Past 9999: printf's rendering, cut to the field. */
+    loy_format_date(loy_day_from_ymd(10000, 1, 2), got);
+    assert_string_equal(got, "0000-01-02");
+    loy_format_month(10000 * 12 + 4, mgot);
+    assert_string_equal(mgot, "0000-05");
+}
+
 /* ------------------------------------------------ per-event date cache */
 
 static const char *cache_yaml(const char *expiry, const char *feb29, const char *window)
@@ -223,6 +249,7 @@ int main(void)
         cmocka_unit_test(far_days_take_the_reference),
         cmocka_unit_test(limits_and_feb29),
         cmocka_unit_test(month_last_day_every_month),
+        cmocka_unit_test(format_every_day_and_month),
         cmocka_unit_test(cache_months_feb28),
         cmocka_unit_test(cache_year_end_mar1),
         cmocka_unit_test(cache_no_expiry),

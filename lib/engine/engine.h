@@ -76,6 +76,13 @@ typedef struct loy_ctx {
 } loy_ctx;
 
 /* per-event date cache (perf-dates) */
+/* loy_trace without the call and its varargs set-up when not tracing: the
+ * steps pass it only plain values, so nothing is skipped but the entry. */
+#define LOY_TRACE(c, ...)                        \
+    do {                                         \
+        if ((c)->trace)                          \
+            loy_trace((c), __VA_ARGS__);         \
+    } while (0)
 LOY_INTERNAL void loy_ctx_dates_fill(loy_ctx *c);
 /* Makes the date cache hold c->day (apply.c calls it once the day is known;
  * every accessor calls it too, so a day set later is still served right). */

@@ -80,17 +80,17 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
     const char *tier = c->p->tiers.levels[level].id;
     const loy_reward *reward = g->upgrade[level];
     if (!reward) {
-        loy_trace(c, "gift:upgrade", false, "%s: the tier has no upgrade gift", tier);
+        LOY_TRACE(c, "gift:upgrade", false, "%s: the tier has no upgrade gift", tier);
         return true;
     }
     if (!g->upgrade_every_time && c->m->upgrade_given[level]) {
-        loy_trace(c, "gift:upgrade", false, "%s: already given once (once: lifetime)", tier);
+        LOY_TRACE(c, "gift:upgrade", false, "%s: already given once (once: lifetime)", tier);
         return true;
     }
     c->m->upgrade_given[level] = 1;
     loy_node *e = gift_effect(c, "upgrade", reward);
     rn_put_str(c->r, e, "tier", tier);
-    loy_trace(c, "gift:upgrade", true, "%s: reached", tier);
+    LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     return credit_reward_points(c, reward, "upgrade");
 }
 
@@ -206,7 +206,7 @@ static bool birthday_gift(loy_ctx *c)
     if (!g->has_birthday)
         return true;
     if (m->birthday == LOY_DAY_NONE) {
-        loy_trace(c, "gift:birthday", false, "the member has no birthday");
+        LOY_TRACE(c, "gift:birthday", false, "the member has no birthday");
         return true;
     }
     int32_t year;
@@ -215,17 +215,17 @@ static bool birthday_gift(loy_ctx *c)
         if (c->trace) {
             char bday[11];
             loy_format_date(loy_ctx_birthday_this_year(c, m->birthday), bday);
-            loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
+            LOY_TRACE(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
         }
         return true;
     }
     if (birthday_given(m, year)) {
-        loy_trace(c, "gift:birthday", false, "already given for %d", (int)year);
+        LOY_TRACE(c, "gift:birthday", false, "already given for %d", (int)year);
         return true;
     }
     int64_t days = (int64_t)c->day - m->joined;
     if (days < g->bday_min_member_days) {
-        loy_trace(c, "gift:birthday", false, "joined too recently: %lld days < %d",
+        LOY_TRACE(c, "gift:birthday", false, "joined too recently: %lld days < %d",
                   (long long)days, (int)g->bday_min_member_days);
         return true;
     }
@@ -233,7 +233,7 @@ static bool birthday_gift(loy_ctx *c)
     while (tier >= 0 && !g->birthday[tier])
         tier--;
     if (tier < 0) {
-        loy_trace(c, "gift:birthday", false, "no tier at or below %s has a birthday gift",
+        LOY_TRACE(c, "gift:birthday", false, "no tier at or below %s has a birthday gift",
                   p->tiers.levels[m->tier].id);
         return true;
     }
@@ -243,7 +243,7 @@ static bool birthday_gift(loy_ctx *c)
     loy_node *e = gift_effect(c, "birthday", reward);
     rn_put_str(c->r, e, "tier", p->tiers.levels[tier].id);
     rn_put_int(c->r, e, "year", year);
-    loy_trace(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
+    LOY_TRACE(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
     return credit_reward_points(c, reward, "birthday");
 }
 
@@ -290,14 +290,14 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
     int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
     if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
         if (s->per_year)
-            loy_trace(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
+            LOY_TRACE(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
         else
-            loy_trace(c, "gift:surprise", false, "%s: already given (once: lifetime)", s->id);
+            LOY_TRACE(c, "gift:surprise", false, "%s: already given (once: lifetime)", s->id);
         return true;
     }
     int32_t draw = sample_draw(m->id, s->id);
     if (draw >= s->sample) {
-        loy_trace(c, "gift:surprise", false, "%s: not sampled (draw %d, sample below %d)",
+        LOY_TRACE(c, "gift:surprise", false, "%s: not sampled (draw %d, sample below %d)",
                   s->id, (int)draw, (int)s->sample);
         return true;
     }
@@ -305,17 +305,28 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
         return false;
     loy_node *e = gift_effect(c, "surprise", &s->reward);
     rn_put_str(c->r, e, "id", s->id);
-    loy_trace(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
+    LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
 }
 
 /* -------------------------------------------------------------------- spend */
 
+/* The period's name, for the trace and the gift: written only when one of
+ * them needs it. */
+static void spend_label(const loy_spend_gift *g, int32_t period, char label[16])
+{
+    if (g->period == LOY_SP_ORDER)
+        memcpy(label, "this order", sizeof "this order");
+    else if (g->period == LOY_SP_MONTH)
+        loy_format_month(period, label);
+    else
+        snprintf(label, 16, "%04d", (int)period);
+}
+
 static bool spend_gift(loy_ctx *c, int32_t index)
 {
     const loy_spend_gift *g = &c->p->gifts.spend[index];
     loy_member *m = c->m;
-    loy_ymd d = loy_ctx_ymd(c);
     int64_t spend = 0;
     int32_t period = 0;
     char label[16];
@@ -323,40 +334,46 @@ static bool spend_gift(loy_ctx *c, int32_t index)
         /* Each order is its own period: an order event is applied once,
          * but an imported entry may already name this order (§11.2). */
         spend = c->order_qualifying;
-        snprintf(label, sizeof label, "this order");
         if (m->spend_order_count && c->ev) {
             uint64_t order = XXH3_64bits(c->ev->id.s, c->ev->id.len);
             for (size_t i = 0; i < m->spend_order_count; i++)
                 if (m->spend_orders[i].index == index && m->spend_orders[i].order == order) {
-                    loy_trace(c, "gift:spend", false, "%s: already given for this order (imported)", g->id);
+                    LOY_TRACE(c, "gift:spend", false, "%s: already given for this order (imported)", g->id);
                     return true;
                 }
         }
     } else {
+        loy_ymd d = loy_ctx_ymd(c);
         loy_month from, to;
         if (g->period == LOY_SP_MONTH) {
             period = loy_month_of_ymd(d);
             from = to = period;
-            loy_format_month(period, label);
         } else {
             period = d.y;
             from = d.y * 12;
             to = from + 11;
-            snprintf(label, sizeof label, "%04d", (int)d.y);
+        }
+        /* The spend is not part of this trace: not summed for it. */
+        if (has_mark(m->spend_given, m->spend_given_count, index, period)) {
+            if (c->trace) {
+                spend_label(g, period, label);
+                loy_trace(c, "gift:spend", false, "%s: already given for %s", g->id, label);
+            }
+            return true;
         }
         /* A sum past int64 is above any threshold. */
         if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
             spend = INT64_MAX;
-        if (has_mark(m->spend_given, m->spend_given_count, index, period)) {
-            loy_trace(c, "gift:spend", false, "%s: already given for %s", g->id, label);
-            return true;
-        }
     }
     if (spend < g->at_least) {
-        loy_trace(c, "gift:spend", false, "%s: spend %lld for %s < %lld", g->id, (long long)spend, label,
-                  (long long)g->at_least);
+        if (c->trace) {
+            spend_label(g, period, label);
+            loy_trace(c, "gift:spend", false, "%s: spend %lld for %s < %lld", g->id, (long long)spend,
+                      label, (long long)g->at_least);
+        }
         return true;
     }
+    spend_label(g, period, label);
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
@@ -364,7 +381,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     rn_put_str(c->r, e, "id", g->id);
     if (g->period != LOY_SP_ORDER)
         rn_put(e, "period", rn_strdup(c->r, label, strlen(label)));
-    loy_trace(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
+    LOY_TRACE(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
               (long long)g->at_least);
     return credit_reward_points(c, &g->reward, "spend");
 }

@@ -135,7 +135,7 @@ static int64_t repay_debt(loy_ctx *c, int64_t points)
     int64_t repay = points < m->debt ? points : m->debt;
     m->debt -= repay;
     if (c->trace)
-        loy_trace(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
+        LOY_TRACE(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
                   (long long)m->debt);
     return points - repay;
 }
@@ -203,7 +203,7 @@ bool loy_lots_release(loy_ctx *c)
         if (c->trace) {
             char until[11];
             loy_format_date(lot->pending_until, until);
-            loy_trace(c, "release", true, "%lld points of order '%s' pending until %s",
+            LOY_TRACE(c, "release", true, "%lld points of order '%s' pending until %s",
                       (long long)points, order, until);
         }
         lot_remove(m, found);
@@ -240,7 +240,7 @@ bool loy_lots_expire(loy_ctx *c)
         if (c->trace) {
             char day[11];
             loy_format_date(first, day);
-            loy_trace(c, "expiry", true, "%lld points whose last day was %s", (long long)expired,
+            LOY_TRACE(c, "expiry", true, "%lld points whose last day was %s", (long long)expired,
                       day);
         }
     }

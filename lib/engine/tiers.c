@@ -72,7 +72,7 @@ bool loy_run_reviews(loy_ctx *c)
             (!loy_add_months(m->tier_since, p->tiers.min_hold_months, &hold_end) ||
              review < hold_end)) {
             if (c->trace)
-                loy_trace(c, "review", false, "%s skipped: within min_hold_months %d of tier_since",
+                LOY_TRACE(c, "review", false, "%s skipped: within min_hold_months %d of tier_since",
                           rdate, (int)p->tiers.min_hold_months);
             continue;
         }
@@ -83,7 +83,7 @@ bool loy_run_reviews(loy_ctx *c)
         const loy_tier *level = &p->tiers.levels[m->tier];
         if (metric >= level->keep) {
             if (c->trace)
-                loy_trace(c, "review", false, "%s: metric %lld keeps '%s' (keep %lld)", rdate,
+                LOY_TRACE(c, "review", false, "%s: metric %lld keeps '%s' (keep %lld)", rdate,
                           (long long)metric, level->id, (long long)level->keep);
             continue;
         }
@@ -95,7 +95,7 @@ bool loy_run_reviews(loy_ctx *c)
         m->tier = to;
         m->tier_since = review;
         if (c->trace)
-            loy_trace(c, "review", true, "%s: metric %lld below keep %lld of '%s': now '%s'", rdate,
+            LOY_TRACE(c, "review", true, "%s: metric %lld below keep %lld of '%s': now '%s'", rdate,
                       (long long)metric, (long long)level->keep, level->id, tier_id(p, to));
         loy_node *e = loy_effect(c, "tier_changed");
         rn_put_str(c->r, e, "from", tier_id(p, from));
@@ -116,7 +116,7 @@ bool loy_step_upgrade(loy_ctx *c)
     int32_t target = qualified_level(p, metric);
     if (target <= m->tier) {
         if (c->trace && (uint32_t)m->tier + 1 < p->tiers.count)
-            loy_trace(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
+            LOY_TRACE(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
                       (long long)p->tiers.levels[m->tier + 1].at, tier_id(p, m->tier + 1));
         return true;
     }
@@ -124,7 +124,7 @@ bool loy_step_upgrade(loy_ctx *c)
     m->tier = target;
     m->tier_since = c->day;
     if (c->trace)
-        loy_trace(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
+        LOY_TRACE(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
                   (long long)p->tiers.levels[target].at, tier_id(p, target));
     loy_node *e = loy_effect(c, "tier_changed");
     rn_put_str(c->r, e, "from", tier_id(p, from));
