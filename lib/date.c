@@ -176,6 +176,18 @@ bool loy_add_months(loy_day day, int64_t n, loy_day *out)
     return true;
 }
 
+bool loy_add_years_ymd(loy_ymd v, int64_t n, loy_day *out)
+{
+    int64_t mi = (int64_t)v.y * 12 + (v.m - 1) + 12 * n;
+    if (mi < 0 || mi > 9999LL * 12 + 11)
+        return false;
+    /* mi >= 0 with v.m in 1..12: the month stays v.m. */
+    int32_t y = (int32_t)(mi / 12);
+    int32_t dim = loy_days_in_month(y, v.m);
+    *out = loy_day_from_ymd(y, v.m, v.d > dim ? dim : v.d);
+    return true;
+}
+
 bool loy_add_days(loy_day day, int64_t n, loy_day *out)
 {
     int64_t r = (int64_t)day + n;

@@ -45,6 +45,9 @@ LOY_INTERNAL loy_day loy_month_last_day(loy_month month);
  * result is past 9999-12-31 or before 0000-01-01.
  */
 LOY_INTERNAL bool loy_add_months(loy_day day, int64_t n, loy_day *out);
+/* loy_add_months(day, 12 * n, out) for the day whose date is v: the
+ * conversion back from the day number is saved when the date is at hand. */
+LOY_INTERNAL bool loy_add_years_ymd(loy_ymd v, int64_t n, loy_day *out);
 /* day + n days, false when out of 0000-01-01..9999-12-31. */
 LOY_INTERNAL bool loy_add_days(loy_day day, int64_t n, loy_day *out);
 

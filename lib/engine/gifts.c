@@ -111,14 +111,18 @@ bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 
 /* ----------------------------------------------------------------- birthday */
 
-loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year)
+static loy_day birthday_in_year_ymd(const loy_policy *p, loy_ymd b, int32_t year)
 {
-    loy_ymd b = loy_day_to_ymd(birthday);
     if (b.m == 2 && b.d == 29 && !loy_is_leap(year)) {
         bool mar1 = p->gifts.has_birthday && p->gifts.feb29 == LOY_FEB29_MAR1;
         return mar1 ? loy_day_from_ymd(year, 3, 1) : loy_day_from_ymd(year, 2, 28);
     }
     return loy_day_from_ymd(year, b.m, b.d);
+}
+
+loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year)
+{
+    return birthday_in_year_ymd(p, loy_day_to_ymd(birthday), year);
 }
 
 bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day, int32_t *year)
@@ -148,14 +152,34 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
 }
 
 /* per-event date cache (perf-dates) */
-loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday)
+loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
 {
     loy_ctx_dates(c);
     if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
+        const loy_policy *p = c->p;
+        int32_t year = c->dc_ymd.y;
+        loy_ymd b = loy_day_to_ymd(birthday);
+        /* loy_birthday_in_year's month: the birthday's own, but a Feb 29
+         * moved to Mar 1 in a year without one. */
+        int32_t month = b.m;
+        if (b.m == 2 && b.d == 29 && !loy_is_leap(year) && p->gifts.has_birthday &&
+            p->gifts.feb29 == LOY_FEB29_MAR1)
+            month = 3;
         c->dc_bday_of = birthday;
-        c->dc_bday_this_year = loy_birthday_in_year(c->p, birthday, c->dc_ymd.y);
-        c->dc_bday_month = loy_month_of(c->dc_bday_this_year);
+        c->dc_bday_ymd = b;
+        c->dc_bday_month = year * 12 + (month - 1);
         c->dc_bday_valid = true;
+        c->dc_bday_day_valid = false;
+    }
+    return c->dc_bday_month;
+}
+
+loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday)
+{
+    loy_ctx_birthday_month(c, birthday);
+    if (!c->dc_bday_day_valid) {
+        c->dc_bday_this_year = birthday_in_year_ymd(c->p, c->dc_bday_ymd, c->dc_ymd.y);
+        c->dc_bday_day_valid = true;
     }
     return c->dc_bday_this_year;
 }
@@ -168,8 +192,8 @@ static bool birthday_occurrence_today(loy_ctx *c, loy_day birthday, int32_t *yea
     loy_bday_window window = g->has_birthday ? g->bday_window : LOY_BW_MONTH;
     if (window != LOY_BW_MONTH && window != LOY_BW_DAY)
         return loy_birthday_occurrence(c->p, birthday, c->day, year);
-    loy_day b = loy_ctx_birthday_this_year(c, birthday);
-    bool in = window == LOY_BW_DAY ? b == c->day : c->dc_bday_month == loy_ctx_month(c);
+    bool in = window == LOY_BW_DAY ? loy_ctx_birthday_this_year(c, birthday) == c->day
+                                   : loy_ctx_birthday_month(c, birthday) == loy_ctx_month(c);
     if (in)
         *year = c->dc_ymd.y;
     return in;

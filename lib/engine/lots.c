@@ -103,17 +103,24 @@ bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
     return true;
 }
 
-/* Add available points to the lot of that last day, or a new lot. */
-static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
+/* The available lot of that last day (SIZE_MAX: none). */
+static size_t available_lot(const loy_member *m, loy_day expires)
+{
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (!lot_pending(&m->lots[i]) && m->lots[i].expires == expires)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Add available points to lot `at` (available_lot's answer), or a new lot. */
+static bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t at)
 {
     loy_member *m = c->m;
-    for (size_t i = 0; i < m->lot_count; i++) {
-        loy_lot *lot = &m->lots[i];
-        if (!lot_pending(lot) && lot->expires == expires) {
-            if (!loy_add(lot->points, points, &lot->points))
-                return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-            return true;
-        }
+    if (at != SIZE_MAX) {
+        loy_lot *lot = &m->lots[at];
+        if (!loy_add(lot->points, points, &lot->points))
+            return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+        return true;
     }
     loy_lot lot = {0};
     lot.points = points;
@@ -124,6 +131,12 @@ static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
     if (!lot_insert(m, &lot))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     return true;
+}
+
+/* Add available points to the lot of that last day, or a new lot. */
+static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
+{
+    return add_available_at(c, points, expires, available_lot(c->m, expires));
 }
 
 /* Points becoming available repay the debt first; returns what is left. */
@@ -144,13 +157,24 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
 {
     if (points <= 0)
         return true;
-    int64_t total;
-    if (!lots_total(c->m, &total) || !loy_add(total, points, &total))
+    /* lots_total and available_lot in one pass: repaying debt below does
+     * not touch the lots. */
+    const loy_member *m = c->m;
+    int64_t total = 0;
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i < m->lot_count; i++) {
+        const loy_lot *lot = &m->lots[i];
+        if (!loy_add(total, lot->points, &total))
+            return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+        if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
+            at = i;
+    }
+    if (!loy_add(total, points, &total))
         return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
     points = repay_debt(c, points);
     if (points == 0)
         return true;
-    return add_available(c, points, expires);
+    return add_available_at(c, points, expires, at);
 }
 
 bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,

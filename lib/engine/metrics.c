@@ -48,7 +48,12 @@ static loy_month_bucket *bucket_find(loy_member *m, loy_month month)
 
 loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 {
-    size_t pos = bucket_pos(m, month);
+    /* Events come in date order, so the month asked for is nearly always
+     * the newest bucket or one past it: no search for those. */
+    size_t n = m->month_count;
+    if (n > 0 && m->months[n - 1].month == month)
+        return &m->months[n - 1];
+    size_t pos = n == 0 || m->months[n - 1].month < month ? n : bucket_pos(m, month);
     if (pos < m->month_count && m->months[pos].month == month)
         return &m->months[pos];
     if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
@@ -112,6 +117,26 @@ static bool window_metric(const loy_policy *p, const loy_member *m, int metric, 
     return true;
 }
 
+/* per-event date cache (perf-dates) */
+bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
+{
+    const loy_policy *p = c->p;
+    const loy_member *m = c->m;
+    int metric = qualify_metric(p->tiers.qualify_on);
+    loy_month now = loy_ctx_month(c);
+    switch (p->tiers.window) {
+    case LOY_W_MONTHS:
+        return loy_metric_sum(m, metric, now - (p->tiers.window_months - 1), now, out);
+    case LOY_W_CALENDAR_YEAR:
+        return loy_metric_sum(m, metric, now - now % 12, now, out);
+    case LOY_W_LIFETIME:
+        break;
+    }
+    /* As window_metric: lifetime orders include the imported count. */
+    *out = metric == LOY_METRIC_ORDERS ? m->orders : m->lifetime[metric];
+    return true;
+}
+
 bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out)
 {
     return window_metric(p, m, qualify_metric(p->tiers.qualify_on), as_of, out);
@@ -142,6 +167,7 @@ void loy_ctx_dates_fill(loy_ctx *c)
     c->dc_month = loy_month_of_ymd(c->dc_ymd);
     c->dc_expiry_state = 0;
     c->dc_bday_valid = false;
+    c->dc_bday_day_valid = false;
 }
 
 /* An order adds to three or four metrics of the same month: the bucket's

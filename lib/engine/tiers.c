@@ -36,14 +36,15 @@ static bool next_review(const loy_policy *p, const loy_member *m, loy_day *out)
     }
     /* Anniversaries count from tier_since itself, so a Feb 29 start keeps
      * coming back to Feb 29 in leap years. */
-    loy_ymd since = loy_day_to_ymd(m->tier_since), last = loy_day_to_ymd(after);
+    loy_ymd since = loy_day_to_ymd(m->tier_since);
+    loy_ymd last = after == m->tier_since ? since : loy_day_to_ymd(after);
     /* An anniversary after `after` lies in after's year or later. */
     int64_t k = (int64_t)last.y - since.y - 1;
     if (k < 1)
         k = 1;
     for (;; k++) {
         loy_day r;
-        if (!loy_add_months(m->tier_since, 12 * k, &r))
+        if (!loy_add_years_ymd(since, k, &r))
             return false;
         if (r > after) {
             *out = r;
@@ -111,7 +112,7 @@ bool loy_step_upgrade(loy_ctx *c)
     const loy_policy *p = c->p;
     loy_member *m = c->m;
     int64_t metric;
-    if (!loy_tier_metric(p, m, c->day, &metric))
+    if (!loy_tier_metric_today(c, &metric))
         return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
     int32_t target = qualified_level(p, metric);
     if (target <= m->tier) {
