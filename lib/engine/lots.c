@@ -241,16 +241,17 @@ bool loy_lots_expire(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
-        loy_day first = LOY_DAY_NONE;
-        for (size_t i = 0; i < m->lot_count; i++) {
-            loy_day e = m->lots[i].expires;
-            if (e != LOY_DAY_NONE && e < c->day && (first == LOY_DAY_NONE || e < first))
-                first = e;
-        }
-        if (first == LOY_DAY_NONE)
+        /* Lots are sorted by last day, "never" last (state load refuses any
+         * other order): the earliest last day is the first lot's, and the
+         * lots that share it are the ones before the first other. */
+        loy_day first = m->lot_count > 0 ? m->lots[0].expires : LOY_DAY_NONE;
+        if (first == LOY_DAY_NONE || first >= c->day)
             return true;
+        size_t same = 1;
+        while (same < m->lot_count && m->lots[same].expires == first)
+            same++;
         int64_t expired = 0;
-        for (size_t i = m->lot_count; i-- > 0;) {
+        for (size_t i = same; i-- > 0;) {
             if (m->lots[i].expires == first) {
                 /* The sum of lots never overflows: every credit checks it. */
                 expired += m->lots[i].points;
