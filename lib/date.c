@@ -149,9 +149,20 @@ loy_month loy_month_of(loy_day day)
     return ((int32_t)year - (int32_t)NS_L) * 12 + (int32_t)month - 1;
 }
 
+/* Expiry and limit periods ask for month ends on every credit: in the
+ * fast range the month index goes straight to Neri-Schneider's day count
+ * (March-based year: January and February count as months 13 and 14). */
 loy_day loy_month_first_day(loy_month month)
 {
-    return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
+    if ((uint32_t)month > (uint32_t)(LOY_FAST_Y1 * 12 + 11))
+        return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
+    const uint32_t mo = (uint32_t)month + 12 * NS_L - 2;   /* March-based: March of year 0 is 0 */
+    const uint32_t year = mo / 12;
+    const uint32_t month3 = mo % 12 + 3;                     /* 3..14 */
+    const uint32_t cent = year / 100;
+    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
+    const uint32_t m_star = (979 * month3 - 2919) / 32;
+    return (loy_day)(y_star + m_star - NS_K);
 }
 
 /* The day before the next month's first: no month length to look up. */

@@ -151,6 +151,9 @@ void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
 {
     int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
     loy_month oldest = now - (kept - 1);
+    /* Nearly always nothing to drop: no search for that. */
+    if (m->month_count == 0 || m->months[0].month >= oldest)
+        return;
     size_t drop = bucket_pos(m, oldest);
     if (drop == 0)
         return;
