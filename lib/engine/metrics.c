@@ -68,10 +68,16 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 
 bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
 {
+    /* Every rule with a window sums here: the field is picked once, not per month. */
+    loy_month_bucket probe;
+    const size_t field = (size_t)((const char *)bucket_field(&probe, metric) - (const char *)&probe);
     int64_t sum = 0;
-    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++)
-        if (!loy_add(sum, bucket_value(&m->months[i], metric), &sum))
+    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
+        if (!loy_add(sum, v, &sum))
             return false;
+    }
     *out = sum;
     return true;
 }
