@@ -141,6 +141,228 @@ static void add_years_every_day(void **state)
             }
 }
 
+/* ------------------------------------------------------------ parsing */
+
+/* The parsers as they were before digits were read without a loop. */
+static bool ref_is_leap(int32_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static bool ref_ymd_valid(int32_t y, int32_t m, int32_t d)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 0 || y > 9999 || m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= (m == 2 && ref_is_leap(y) ? 29 : dim[m - 1]);
+}
+
+static bool ref_digits(const char *s, size_t n, int32_t *out)
+{
+    int32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+static bool ref_parse_date(const char *s, size_t len, loy_day *out)
+{
+    int32_t y, m, d;
+    if (len != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    if (!ref_digits(s, 4, &y) || !ref_digits(s + 5, 2, &m) || !ref_digits(s + 8, 2, &d))
+        return false;
+    if (!ref_ymd_valid(y, m, d))
+        return false;
+    *out = loy_day_from_ymd_ref(y, m, d);
+    return true;
+}
+static bool ref_parse_month(const char *s, size_t len, loy_month *out)
+{
+    int32_t y, m;
+    if (len != 7 || s[4] != '-')
+        return false;
+    if (!ref_digits(s, 4, &y) || !ref_digits(s + 5, 2, &m) || m < 1 || m > 12)
+        return false;
+    *out = y * 12 + (m - 1);
+    return true;
+}
+static bool ref_parse_instant(const char *s, size_t len, loy_instant *out)
+{
+    int32_t hh, mi, ss;
+    loy_day date;
+    if (len < 20)
+        return false;
+    if (!ref_parse_date(s, 10, &date))
+        return false;
+    if ((s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        return false;
+    if (!ref_digits(s + 11, 2, &hh) || !ref_digits(s + 14, 2, &mi) || !ref_digits(s + 17, 2, &ss))
+        return false;
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    size_t i = 19;
+    int64_t micros = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        size_t start = i, nd = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (nd < 6)
+                micros = micros * 10 + (s[i] - '0');
+            nd++;
+            i++;
+        }
+        if (i == start)
+            return false;
+        for (; nd < 6; nd++)
+            micros *= 10;
+    }
+    if (i >= len)
+        return false;
+    int32_t offset = 0;
+    if (s[i] == 'Z' || s[i] == 'z') {
+        i++;
+    } else if (s[i] == '+' || s[i] == '-') {
+        int32_t oh, om;
+        if (len - i != 6 || s[i + 3] != ':')
+            return false;
+        if (!ref_digits(s + i + 1, 2, &oh) || !ref_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        offset = oh * 60 + om;
+        if (s[i] == '-')
+            offset = -offset;
+        i += 6;
+    } else {
+        return false;
+    }
+    if (i != len)
+        return false;
+    out->date = date;
+    out->seconds = hh * 3600 + mi * 60 + ss;
+    out->offset_min = offset;
+    int64_t local_s = (int64_t)date * 86400 + out->seconds;
+    out->utc_us = (local_s - (int64_t)offset * 60) * 1000000 + micros;
+    return true;
+}
+static bool ref_parse_hhmm(const char *s, size_t len, int32_t *minutes)
+{
+    int32_t h, m;
+    if (len != 5 || s[2] != ':' || !ref_digits(s, 2, &h) || !ref_digits(s + 3, 2, &m) || h > 23 || m > 59)
+        return false;
+    *minutes = h * 60 + m;
+    return true;
+}
+
+static void is_leap_every_year(void **state)
+{
+    (void)state;
+    for (int64_t y = -200000; y <= 200000; y++)
+        assert_int_equal(loy_is_leap((int32_t)y), ref_is_leap((int32_t)y));
+    for (int64_t y = INT32_MIN; y <= INT32_MAX; y += 99991)
+        assert_int_equal(loy_is_leap((int32_t)y), ref_is_leap((int32_t)y));
+    assert_int_equal(loy_is_leap(INT32_MIN), ref_is_leap(INT32_MIN));
+    assert_int_equal(loy_is_leap(INT32_MAX), ref_is_leap(INT32_MAX));
+}
+
+/* Every field value 00..99 (and 0000..9999 years) and every odd byte in
+ * every position: accepted or refused alike, and the same day. */
+static void check_date_text(const char *s, size_t len)
+{
+    loy_day a = 7, b = 7;
+    bool ok = loy_parse_date(s, len, &a), want = ref_parse_date(s, len, &b);
+    if (ok != want || a != b)
+        fail_msg("'%.*s': %d %d, reference %d %d", (int)len, s, ok, (int)a, want, (int)b);
+    loy_month ma = 7, mb = 7;
+    size_t mlen = len < 7 ? len : 7;
+    ok = loy_parse_month(s, mlen, &ma);
+    want = ref_parse_month(s, mlen, &mb);
+    if (ok != want || ma != mb)
+        fail_msg("month '%.*s': %d, reference %d", (int)mlen, s, ok, want);
+}
+
+static void parse_date_like_before(void **state)
+{
+    (void)state;
+    char s[16];
+    for (int y = 0; y <= 9999; y++)
+        for (int m = 0; m <= 13; m++) {
+            snprintf(s, sizeof s, "%04d-%02d-%02d", y, m, 1);
+            check_date_text(s, 10);
+            if (y % 97 == 0 || y == 1900 || y == 2000 || y == 2100 || y == 2400 || y == 9999)
+                for (int d = 0; d <= 99; d++) {
+                    snprintf(s, sizeof s, "%04d-%02d-%02d", y, m, d);
+                    check_date_text(s, 10);
+                }
+        }
+    for (int m = 0; m <= 99; m++) {
+        snprintf(s, sizeof s, "2024-%02d-29", m);
+        check_date_text(s, 10);
+    }
+    const char odd[] = {0, ' ', '+', '-', '/', '0' - 1, '9' + 1, ':', 'a', 'T', (char)0x80, (char)0xff};
+    const char *bases[] = {"2024-02-29", "1900-02-28", "2026-11-13", "0000-01-01", "9999-12-31"};
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++)
+        for (size_t pos = 0; pos < 10; pos++)
+            for (size_t k = 0; k < sizeof odd; k++) {
+                memcpy(s, bases[b], 11);
+                s[pos] = odd[k];
+                check_date_text(s, 10);
+            }
+    for (size_t len = 0; len <= 12; len++) {
+        memcpy(s, "2024-02-2911", 12);
+        check_date_text(s, len);
+    }
+}
+
+static void check_instant_text(const char *s)
+{
+    size_t len = strlen(s);
+    loy_instant a, b;
+    memset(&a, 0x5a, sizeof a);
+    memset(&b, 0x5a, sizeof b);
+    bool ok = loy_parse_instant(s, len, &a), want = ref_parse_instant(s, len, &b);
+    if (ok != want || memcmp(&a, &b, sizeof a) != 0)
+        fail_msg("'%s': %d, reference %d", s, ok, want);
+    int32_t ha = 7, hb = 7;
+    size_t hlen = len < 5 ? len : 5;
+    ok = loy_parse_hhmm(s + len - hlen, hlen, &ha);
+    want = ref_parse_hhmm(s + len - hlen, hlen, &hb);
+    if (ok != want || ha != hb)
+        fail_msg("hhmm '%s': %d, reference %d", s + len - hlen, ok, want);
+}
+
+static void parse_instant_like_before(void **state)
+{
+    (void)state;
+    const char *bases[] = {"2026-11-13T10:00:00+08:00", "2026-11-13t23:59:59.123456789z",
+                           "2024-02-29T00:00:00Z", "0000-01-01T00:00:00.5-23:59",
+                           "9999-12-31T23:59:59+23:59", "2026-03-01T09:30:15.000001-05:30"};
+    const char odd[] = {' ', '+', '-', '.', '/', '0' - 1, '0', '5', '9', '9' + 1, ':', 'T', 'Z', (char)0x80};
+    char s[64];
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+        check_instant_text(bases[b]);
+        size_t n = strlen(bases[b]);
+        for (size_t pos = 0; pos < n; pos++)
+            for (size_t k = 0; k < sizeof odd; k++) {
+                memcpy(s, bases[b], n + 1);
+                s[pos] = odd[k];
+                check_instant_text(s);
+            }
+        for (size_t cut = 0; cut < n; cut++) {
+            memcpy(s, bases[b], cut);
+            s[cut] = '\0';
+            check_instant_text(s);
+        }
+    }
+    for (int h = 0; h <= 99; h++)
+        for (int mi = 0; mi <= 99; mi += 7) {
+            snprintf(s, sizeof s, "2026-01-02T%02d:%02d:%02d+%02d:%02d", h, mi, (h + mi) % 100, mi % 30, h);
+            check_instant_text(s);
+        }
+}
+
 /* ------------------------------------------------ per-event date cache */
 
 static const char *cache_yaml(const char *expiry, const char *feb29, const char *window)
@@ -276,6 +498,9 @@ int main(void)
         cmocka_unit_test(month_last_day_every_month),
         cmocka_unit_test(format_every_day_and_month),
         cmocka_unit_test(add_years_every_day),
+        cmocka_unit_test(is_leap_every_year),
+        cmocka_unit_test(parse_date_like_before),
+        cmocka_unit_test(parse_instant_like_before),
         cmocka_unit_test(cache_months_feb28),
         cmocka_unit_test(cache_year_end_mar1),
         cmocka_unit_test(cache_no_expiry),
