@@ -86,8 +86,8 @@ typedef struct loy_ctx {
             loy_trace((c), __VA_ARGS__);         \
     } while (0)
 LOY_INTERNAL void loy_ctx_dates_fill(loy_ctx *c);
-/* Makes the date cache hold c->day (apply.c calls it once the day is known;
- * every accessor calls it too, so a day set later is still served right). */
+/* Makes the date cache hold c->day. Every accessor calls it, so the cache
+ * fills on first use and follows c->day wherever a ctx is set up. */
 static inline void loy_ctx_dates(loy_ctx *c)
 {
     if (!c->dc_valid || c->dc_day != c->day)

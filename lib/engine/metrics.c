@@ -27,6 +27,16 @@ static int64_t bucket_value(const loy_month_bucket *b, int metric)
     }
 }
 
+static size_t bucket_offset(int metric)
+{
+    switch (metric) {
+    case LOY_METRIC_SPEND: return offsetof(loy_month_bucket, spend);
+    case LOY_METRIC_ORDERS: return offsetof(loy_month_bucket, orders);
+    case LOY_METRIC_GROWTH: return offsetof(loy_month_bucket, growth);
+    default: return offsetof(loy_month_bucket, points_earned);
+    }
+}
+
 static size_t bucket_pos(const loy_member *m, loy_month month)
 {
     size_t lo = 0, hi = m->month_count;
@@ -69,8 +79,7 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
 {
     /* Every rule with a window sums here: the field is picked once, not per month. */
-    loy_month_bucket probe;
-    const size_t field = (size_t)((const char *)bucket_field(&probe, metric) - (const char *)&probe);
+    const size_t field = bucket_offset(metric);
     int64_t sum = 0;
     for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++) {
         int64_t v;
