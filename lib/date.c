@@ -92,11 +92,9 @@ static inline void ns_year_month(loy_day day, uint32_t *year, uint32_t *month, u
     *month = *n3 >> 16;
 }
 
-loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+/* The fast conversion for y in LOY_FAST_Y0..LOY_FAST_Y1, m 1..12, d 1..31. */
+static inline loy_day ns_from_ymd(int32_t y, int32_t m, int32_t d)
 {
-    if ((uint32_t)y - (uint32_t)LOY_FAST_Y0 > (uint32_t)(LOY_FAST_Y1 - LOY_FAST_Y0) ||
-        (uint32_t)m - 1 >= 12 || (uint32_t)d - 1 >= 31)
-        return loy_day_from_ymd_ref(y, m, d);
     const uint32_t jan_feb = m <= 2;
     const uint32_t year = (uint32_t)y + NS_L - jan_feb;
     const uint32_t month = jan_feb ? (uint32_t)m + 12 : (uint32_t)m;
@@ -104,6 +102,14 @@ loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
     const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
     const uint32_t m_star = (979 * month - 2919) / 32;
     return (loy_day)(y_star + m_star + (uint32_t)d - 1 - NS_K);
+}
+
+loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    if ((uint32_t)y - (uint32_t)LOY_FAST_Y0 > (uint32_t)(LOY_FAST_Y1 - LOY_FAST_Y0) ||
+        (uint32_t)m - 1 >= 12 || (uint32_t)d - 1 >= 31)
+        return loy_day_from_ymd_ref(y, m, d);
+    return ns_from_ymd(y, m, d);
 }
 
 loy_ymd loy_day_to_ymd(loy_day day)
@@ -242,9 +248,10 @@ bool loy_parse_date(const char *s, size_t len, loy_day *out)
         return false;
     if (!digits4(s, &y) || !digits2(s + 5, &m) || !digits2(s + 8, &d))
         return false;
-    if (!loy_ymd_valid(y, m, d))
+    /* Four digits: y is 0..9999 already. */
+    if (m < 1 || m > 12 || d < 1 || d > loy_days_in_month(y, m))
         return false;
-    *out = loy_day_from_ymd(y, m, d);
+    *out = ns_from_ymd(y, m, d);
     return true;
 }
 
