@@ -141,6 +141,20 @@ static void add_years_every_day(void **state)
             }
 }
 
+/* tiers.c skips working out the next anniversary review while the event is
+ * less than 365 days after tier_since: that needs every anniversary
+ * (12 k months, k >= 1) to be at least 365 days on, Feb 29 included. */
+static void anniversaries_are_365_days_on(void **state)
+{
+    (void)state;
+    for (loy_day day = loy_day_min(); day <= loy_day_max(); day++)
+        for (int64_t k = 1; k <= 2; k++) {
+            loy_day r;
+            if (loy_add_months(day, 12 * k, &r) && r < day + 365)
+                fail_msg("day %d + %d years is only %d days on", (int)day, (int)k, (int)(r - day));
+        }
+}
+
 /* ------------------------------------------------------------ parsing */
 
 /* The parsers as they were before digits were read without a loop. */
@@ -498,6 +512,7 @@ int main(void)
         cmocka_unit_test(month_last_day_every_month),
         cmocka_unit_test(format_every_day_and_month),
         cmocka_unit_test(add_years_every_day),
+        cmocka_unit_test(anniversaries_are_365_days_on),
         cmocka_unit_test(is_leap_every_year),
         cmocka_unit_test(parse_date_like_before),
         cmocka_unit_test(parse_instant_like_before),
