@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 
+/* Divisible by 4 and not by 100, or by 400: that is, by 4, and by 16 when by
+ * 25, the same for every int32 with cheaper tests. */
 bool loy_is_leap(int32_t y)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return (y & 3) == 0 && (y % 25 != 0 || (y & 15) == 0);
 }
 
 int loy_days_in_month(int32_t y, int32_t m)
@@ -21,8 +23,10 @@ bool loy_ymd_valid(int32_t y, int32_t m, int32_t d)
     return y >= 0 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= loy_days_in_month(y, m);
 }
 
-/* Days since 1970-01-01 (H. Hinnant's days_from_civil), valid for years >= 0. */
-loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+/* Days since 1970-01-01 (H. Hinnant's days_from_civil), valid for years >= 0.
+ * The reference the fast conversions below are tested against, and their
+ * fallback outside the years they are checked for. */
+loy_day loy_day_from_ymd_ref(int32_t y, int32_t m, int32_t d)
 {
     y -= m <= 2;
     const int32_t era = (y >= 0 ? y : y - 399) / 400;
@@ -32,7 +36,7 @@ loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
     return era * 146097 + doe - 719468;
 }
 
-loy_ymd loy_day_to_ymd(loy_day z)
+loy_ymd loy_day_to_ymd_ref(loy_day z)
 {
     z += 719468;
     const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -47,8 +51,84 @@ loy_ymd loy_day_to_ymd(loy_day z)
     return r;
 }
 
-loy_day loy_day_max(void) { return loy_day_from_ymd(9999, 12, 31); }
-loy_day loy_day_min(void) { return loy_day_from_ymd(0, 1, 1); }
+/*
+ * The engine converts the same few dates dozens of times an event, and the
+ * signed divisions above cost 45-80 instructions a call. These are
+ * C. Neri and L. Schneider's conversions ("Euclidean affine functions and
+ * their application to calendar algorithms", 2022): unsigned arithmetic on
+ * a calendar shifted NS_S 400-year eras back so every day is positive, with
+ * one division by a constant and the rest multiplications and shifts.
+ * They are used for years LOY_FAST_Y0..LOY_FAST_Y1, for which
+ * tests/test_dates.c checks every day and every (y, m, d) against the
+ * reference; anything else takes the reference.
+ */
+#define NS_S 82u
+#define NS_K (719468u + 146097u * NS_S)
+#define NS_L (400u * NS_S)
+#define LOY_FAST_Y0 (-1000)
+#define LOY_FAST_Y1 12000
+#define LOY_FAST_D0 (-1084770)    /* loy_day_from_ymd_ref(-1000, 1, 1) */
+#define LOY_FAST_D1 3663747       /* loy_day_from_ymd_ref(12000, 12, 31) */
+
+static inline bool fast_day(loy_day day)
+{
+    return (uint32_t)day - (uint32_t)LOY_FAST_D0 <= (uint32_t)LOY_FAST_D1 - (uint32_t)LOY_FAST_D0;
+}
+
+/* The March-based year (shifted by NS_L) and month (3..14) of a day in range,
+ * and the day of that year (0 = March 1). */
+static inline void ns_year_month(loy_day day, uint32_t *year, uint32_t *month, uint32_t *n3)
+{
+    const uint32_t n = (uint32_t)day + NS_K;
+    const uint32_t n1 = 4 * n + 3;
+    const uint32_t cent = n1 / 146097;
+    const uint32_t nc = n1 % 146097 / 4;
+    const uint32_t n2 = 4 * nc + 3;
+    const uint64_t p2 = (uint64_t)2939745 * n2;
+    const uint32_t z = (uint32_t)(p2 >> 32);
+    const uint32_t ny = (uint32_t)p2 / 2939745 / 4;
+    *year = 100 * cent + z;
+    *n3 = 2141 * ny + 197913;
+    *month = *n3 >> 16;
+}
+
+/* The fast conversion for y in LOY_FAST_Y0..LOY_FAST_Y1, m 1..12, d 1..31. */
+static inline loy_day ns_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    const uint32_t jan_feb = m <= 2;
+    const uint32_t year = (uint32_t)y + NS_L - jan_feb;
+    const uint32_t month = jan_feb ? (uint32_t)m + 12 : (uint32_t)m;
+    const uint32_t cent = year / 100;
+    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
+    const uint32_t m_star = (979 * month - 2919) / 32;
+    return (loy_day)(y_star + m_star + (uint32_t)d - 1 - NS_K);
+}
+
+loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    if ((uint32_t)y - (uint32_t)LOY_FAST_Y0 > (uint32_t)(LOY_FAST_Y1 - LOY_FAST_Y0) ||
+        (uint32_t)m - 1 >= 12 || (uint32_t)d - 1 >= 31)
+        return loy_day_from_ymd_ref(y, m, d);
+    return ns_from_ymd(y, m, d);
+}
+
+loy_ymd loy_day_to_ymd(loy_day day)
+{
+    if (!fast_day(day))
+        return loy_day_to_ymd_ref(day);
+    uint32_t year, month, n3;
+    ns_year_month(day, &year, &month, &n3);
+    const uint32_t jan_feb = month > 12;
+    loy_ymd r;
+    r.y = (int32_t)(year - NS_L + jan_feb);
+    r.m = (int32_t)(jan_feb ? month - 12 : month);
+    r.d = (int32_t)((n3 & 0xffff) / 2141 + 1);
+    return r;
+}
+
+/* Constants checked against the conversions in tests/test_dates.c. */
+loy_day loy_day_max(void) { return 2932896; }    /* 9999-12-31 */
+loy_day loy_day_min(void) { return -719528; }    /* 0000-01-01 */
 
 int loy_weekday(loy_day day)
 {
@@ -65,29 +145,42 @@ loy_day loy_week_start(loy_day day)
 }
 
 /* loy_day_to_ymd's steps as far as the month: called for most rules of an
- * event, so the day and the January/February branch are skipped. In the
- * March-based year Y of that algorithm, month index mp (0 = March) is
- * Y * 12 + mp + 2 for every mp (January and February belong to Y + 1). */
+ * event. In the March-based year Y, month M (3..14, January and February
+ * being 13 and 14 of the year before) is the civil month Y * 12 + M - 1
+ * either way. */
 loy_month loy_month_of(loy_day day)
 {
-    const int32_t z = day + 719468;
-    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int32_t doe = z - era * 146097;
-    const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int32_t mp = (5 * doy + 2) / 153;
-    return (yoe + era * 400) * 12 + mp + 2;
+    if (!fast_day(day))
+        return loy_month_of_ymd(loy_day_to_ymd_ref(day));
+    uint32_t year, month, n3;
+    ns_year_month(day, &year, &month, &n3);
+    return ((int32_t)year - (int32_t)NS_L) * 12 + (int32_t)month - 1;
 }
 
+/* Expiry and limit periods ask for month ends on every credit: in the
+ * fast range the month index goes straight to Neri-Schneider's day count
+ * (March-based year: January and February count as months 13 and 14). */
 loy_day loy_month_first_day(loy_month month)
 {
-    return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
+    if ((uint32_t)month > (uint32_t)(LOY_FAST_Y1 * 12 + 11))
+        return loy_day_from_ymd(month / 12, month % 12 + 1, 1);
+    const uint32_t mo = (uint32_t)month + 12 * NS_L - 2;   /* March-based: March of year 0 is 0 */
+    const uint32_t year = mo / 12;
+    const uint32_t month3 = mo % 12 + 3;                     /* 3..14 */
+    const uint32_t cent = year / 100;
+    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
+    const uint32_t m_star = (979 * month3 - 2919) / 32;
+    return (loy_day)(y_star + m_star - NS_K);
 }
 
+/* The day before the next month's first: no month length to look up. */
 loy_day loy_month_last_day(loy_month month)
 {
-    int32_t y = month / 12, m = month % 12 + 1;
-    return loy_day_from_ymd(y, m, loy_days_in_month(y, m));
+    if (month < 0) {
+        int32_t y = month / 12, m = month % 12 + 1;
+        return loy_day_from_ymd(y, m, loy_days_in_month(y, m));
+    }
+    return loy_month_first_day(month + 1) - 1;
 }
 
 bool loy_add_months(loy_day day, int64_t n, loy_day *out)
@@ -102,6 +195,18 @@ bool loy_add_months(loy_day day, int64_t n, loy_day *out)
     return true;
 }
 
+bool loy_add_years_ymd(loy_ymd v, int64_t n, loy_day *out)
+{
+    int64_t mi = (int64_t)v.y * 12 + (v.m - 1) + 12 * n;
+    if (mi < 0 || mi > 9999LL * 12 + 11)
+        return false;
+    /* mi >= 0 with v.m in 1..12: the month stays v.m. */
+    int32_t y = (int32_t)(mi / 12);
+    int32_t dim = loy_days_in_month(y, v.m);
+    *out = loy_day_from_ymd(y, v.m, v.d > dim ? dim : v.d);
+    return true;
+}
+
 bool loy_add_days(loy_day day, int64_t n, loy_day *out)
 {
     int64_t r = (int64_t)day + n;
@@ -111,15 +216,28 @@ bool loy_add_days(loy_day day, int64_t n, loy_day *out)
     return true;
 }
 
-static bool digits(const char *s, size_t n, int32_t *out)
+/* Every event and query parses an instant: two- and four-digit fields are
+ * read without a loop (a byte is a digit when byte - '0' is 0..9 unsigned). */
+static inline uint32_t digit_value(char ch)
 {
-    int32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
+    return (uint32_t)(unsigned char)ch - '0';
+}
+
+static inline bool digits2(const char *s, int32_t *out)
+{
+    uint32_t a = digit_value(s[0]), b = digit_value(s[1]);
+    if (a > 9 || b > 9)
+        return false;
+    *out = (int32_t)(a * 10 + b);
+    return true;
+}
+
+static inline bool digits4(const char *s, int32_t *out)
+{
+    uint32_t a = digit_value(s[0]), b = digit_value(s[1]), c = digit_value(s[2]), d = digit_value(s[3]);
+    if (a > 9 || b > 9 || c > 9 || d > 9)
+        return false;
+    *out = (int32_t)(a * 1000 + b * 100 + c * 10 + d);
     return true;
 }
 
@@ -128,11 +246,12 @@ bool loy_parse_date(const char *s, size_t len, loy_day *out)
     int32_t y, m, d;
     if (len != 10 || s[4] != '-' || s[7] != '-')
         return false;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+    if (!digits4(s, &y) || !digits2(s + 5, &m) || !digits2(s + 8, &d))
         return false;
-    if (!loy_ymd_valid(y, m, d))
+    /* Four digits: y is 0..9999 already. */
+    if (m < 1 || m > 12 || d < 1 || d > loy_days_in_month(y, m))
         return false;
-    *out = loy_day_from_ymd(y, m, d);
+    *out = ns_from_ymd(y, m, d);
     return true;
 }
 
@@ -141,7 +260,7 @@ bool loy_parse_month(const char *s, size_t len, loy_month *out)
     int32_t y, m;
     if (len != 7 || s[4] != '-')
         return false;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || m < 1 || m > 12)
+    if (!digits4(s, &y) || !digits2(s + 5, &m) || m < 1 || m > 12)
         return false;
     *out = y * 12 + (m - 1);
     return true;
@@ -151,12 +270,22 @@ bool loy_parse_month(const char *s, size_t len, loy_month *out)
  * about 1,900 instructions a date, a third of a whole checkout decision
  * (bench/FINDINGS.md). Years 0..9999 only; anything else keeps printf's
  * rendering. */
-static void put_digits(char *out, int32_t v, int n)
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v in 0..99 */
+static inline void put2(char *out, uint32_t v)
 {
-    for (int i = n - 1; i >= 0; i--) {
-        out[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
+    memcpy(out, digit_pairs + 2 * v, 2);
+}
+
+/* v in 0..9999 */
+static inline void put4(char *out, uint32_t v)
+{
+    put2(out, v / 100);
+    put2(out + 2, v % 100);
 }
 
 void loy_format_date(loy_day day, char out[11])
@@ -170,27 +299,27 @@ void loy_format_date(loy_day day, char out[11])
         out[10] = '\0';
         return;
     }
-    put_digits(out, v.y, 4);
+    put4(out, (uint32_t)v.y);
     out[4] = '-';
-    put_digits(out + 5, v.m, 2);
+    put2(out + 5, (uint32_t)v.m);
     out[7] = '-';
-    put_digits(out + 8, v.d, 2);
+    put2(out + 8, (uint32_t)v.d);
     out[10] = '\0';
 }
 
 void loy_format_month(loy_month month, char out[8])
 {
-    int32_t y = month / 12, m = month % 12 + 1;
-    if (month < 0 || y > 9999) {
+    if (month < 0 || month / 12 > 9999) {
         char wide[32];
         snprintf(wide, sizeof wide, "%04d-%02d", (int)(month / 12) % 10000, (int)(month % 12 + 1) % 100);
         memcpy(out, wide, 7);
         out[7] = '\0';
         return;
     }
-    put_digits(out, y, 4);
+    uint32_t mo = (uint32_t)month;
+    put4(out, mo / 12);
     out[4] = '-';
-    put_digits(out + 5, m, 2);
+    put2(out + 5, mo % 12 + 1);
     out[7] = '\0';
 }
 
@@ -204,7 +333,7 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
         return false;
     if ((s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
         return false;
-    if (!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &ss))
+    if (!digits2(s + 11, &hh) || !digits2(s + 14, &mi) || !digits2(s + 17, &ss))
         return false;
     if (hh > 23 || mi > 59 || ss > 59)
         return false;
@@ -233,7 +362,7 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
         int32_t oh, om;
         if (len - i != 6 || s[i + 3] != ':')
             return false;
-        if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+        if (!digits2(s + i + 1, &oh) || !digits2(s + i + 4, &om) || oh > 23 || om > 59)
             return false;
         offset = oh * 60 + om;
         if (s[i] == '-')
@@ -255,7 +384,7 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
 bool loy_parse_hhmm(const char *s, size_t len, int32_t *minutes)
 {
     int32_t h, m;
-    if (len != 5 || s[2] != ':' || !digits(s, 2, &h) || !digits(s + 3, 2, &m) || h > 23 || m > 59)
+    if (len != 5 || s[2] != ':' || !digits2(s, &h) || !digits2(s + 3, &m) || h > 23 || m > 59)
         return false;
     *minutes = h * 60 + m;
     return true;

@@ -22,6 +22,9 @@ typedef struct loy_ymd { int32_t y; int32_t m; int32_t d; } loy_ymd;
 LOY_INTERNAL bool loy_ymd_valid(int32_t y, int32_t m, int32_t d);
 LOY_INTERNAL loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d);   /* inputs valid */
 LOY_INTERNAL loy_ymd loy_day_to_ymd(loy_day day);
+/* The plain conversions the fast ones above are checked against. */
+LOY_INTERNAL loy_day loy_day_from_ymd_ref(int32_t y, int32_t m, int32_t d);
+LOY_INTERNAL loy_ymd loy_day_to_ymd_ref(loy_day day);
 LOY_INTERNAL loy_day loy_day_max(void);            /* 9999-12-31 */
 LOY_INTERNAL loy_day loy_day_min(void);            /* 0000-01-01 */
 LOY_INTERNAL int loy_days_in_month(int32_t y, int32_t m);
@@ -42,6 +45,9 @@ LOY_INTERNAL loy_day loy_month_last_day(loy_month month);
  * result is past 9999-12-31 or before 0000-01-01.
  */
 LOY_INTERNAL bool loy_add_months(loy_day day, int64_t n, loy_day *out);
+/* loy_add_months(day, 12 * n, out) for the day whose date is v: the
+ * conversion back from the day number is saved when the date is at hand. */
+LOY_INTERNAL bool loy_add_years_ymd(loy_ymd v, int64_t n, loy_day *out);
 /* day + n days, false when out of 0000-01-01..9999-12-31. */
 LOY_INTERNAL bool loy_add_days(loy_day day, int64_t n, loy_day *out);
 

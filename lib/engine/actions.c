@@ -64,22 +64,43 @@ static loy_day period_last_day(loy_period per, loy_day start)
     return start;
 }
 
-/* Does counter k count uses of `index` under `limit` in the period of `day`? */
-static bool counter_matches(const loy_counter *k, int32_t index, const loy_limit *limit, loy_day day)
+/* The start of the period of `day` a counter under `limit` must carry to
+ * match: worked out once per scan, not per counter. */
+static loy_day limit_start(const loy_limit *limit, loy_day day)
+{
+    /* counter_matches does not look at it for `once`. */
+    return limit->kind == LOY_LIMIT_ONCE ? LOY_DAY_NONE : loy_period_start(limit->per, day);
+}
+
+/* Does counter k count uses of `index` under `limit` in the period that
+ * starts on `start` (limit_start of the day)? */
+static bool counter_matches(const loy_counter *k, int32_t index, const loy_limit *limit, loy_day start)
 {
     if (k->index != index || k->kind != limit->kind)
         return false;
     if (limit->kind == LOY_LIMIT_ONCE)
         return true;
-    return k->per == limit->per && k->period_start == loy_period_start(limit->per, day);
+    return k->per == limit->per && k->period_start == start;
 }
 
 int64_t loy_limit_uses(const loy_counter *cs, size_t n, int32_t index, const loy_limit *limit,
                        loy_day day)
 {
-    for (size_t i = 0; i < n; i++)
-        if (counter_matches(&cs[i], index, limit, day))
-            return cs[i].count;
+    /* Most scans find no counter of this entry: the period is worked out
+     * only for one that could match. */
+    bool have_start = false;
+    loy_day start = LOY_DAY_NONE;
+    for (size_t i = 0; i < n; i++) {
+        const loy_counter *k = &cs[i];
+        if (k->index != index || k->kind != limit->kind)
+            continue;
+        if (!have_start) {
+            start = limit_start(limit, day);
+            have_start = true;
+        }
+        if (counter_matches(k, index, limit, start))
+            return k->count;
+    }
     return 0;
 }
 
@@ -99,17 +120,18 @@ bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size_t *cap, int3
     if (limit->kind == LOY_LIMIT_NONE)
         return true;
     loy_day day = c->day, earliest = earliest_reachable_day(&c->at);
+    loy_day start = limit_start(limit, day);
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++) {
         const loy_counter *k = &(*cs)[i];
-        if (k->index == index && !counter_matches(k, index, limit, day) &&
+        if (k->index == index && !counter_matches(k, index, limit, start) &&
             counter_stale(k, limit, earliest))
             continue;
         (*cs)[kept++] = *k;
     }
     *n = kept;
     for (size_t i = 0; i < *n; i++) {
-        if (counter_matches(&(*cs)[i], index, limit, day)) {
+        if (counter_matches(&(*cs)[i], index, limit, start)) {
             /* Below its limit when counted, so this never passes int64. */
             (*cs)[i].count++;
             return true;
@@ -122,7 +144,7 @@ bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size_t *cap, int3
     k->index = index;
     k->kind = limit->kind;
     k->per = limit->kind == LOY_LIMIT_PER ? limit->per : LOY_PER_DAY;
-    k->period_start = limit->kind == LOY_LIMIT_PER ? loy_period_start(limit->per, day) : LOY_DAY_NONE;
+    k->period_start = limit->kind == LOY_LIMIT_PER ? start : LOY_DAY_NONE;
     k->count = 1;
     return true;
 }
@@ -166,7 +188,7 @@ bool loy_step_action(loy_ctx *c)
         return true;
 
     loy_day expires;
-    if (!loy_lot_expiry(p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (!loy_lots_credit(c, action->points, expires))
         return false;

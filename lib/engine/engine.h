@@ -57,7 +57,60 @@ typedef struct loy_ctx {
     int code;                       /* refusal */
     const char *message;            /* in r's arena */
     loy_node *reasons;              /* refused benefit use: the reasons list */
+
+    /* per-event date cache (perf-dates) */
+    /* What the steps keep working out from the event's day, filled on first
+     * use and keyed by what it was made from, so a ctx set up anywhere
+     * (zeroed) is served correctly: see loy_ctx_dates(). */
+    loy_day dc_day;                 /* the day dc_* is for; valid when dc_valid */
+    bool dc_valid;
+    int8_t dc_expiry_state;         /* 0: not yet, 1: dc_expiry, 2: past 9999-12-31 */
+    bool dc_bday_valid;             /* dc_bday_of, dc_bday_month */
+    bool dc_bday_day_valid;         /* dc_bday_this_year */
+    loy_ymd dc_ymd;                 /* of dc_day */
+    loy_month dc_month;             /* of dc_day */
+    loy_day dc_expiry;              /* loy_lot_expiry of dc_day */
+    size_t dc_bucket;               /* where dc_month's bucket was last seen in m->months */
+    loy_day dc_bday_of;             /* the birthday dc_bday_this_year is for */
+    loy_day dc_bday_this_year;      /* loy_birthday_in_year(dc_bday_of, dc_ymd.y) */
+    loy_month dc_bday_month;        /* its month */
+    loy_ymd dc_bday_ymd;            /* dc_bday_of as a date */
 } loy_ctx;
+
+/* per-event date cache (perf-dates) */
+/* loy_trace without the call and its varargs set-up when not tracing: the
+ * steps pass it only plain values, so nothing is skipped but the entry. */
+#define LOY_TRACE(c, ...)                        \
+    do {                                         \
+        if ((c)->trace)                          \
+            loy_trace((c), __VA_ARGS__);         \
+    } while (0)
+LOY_INTERNAL void loy_ctx_dates_fill(loy_ctx *c);
+/* Makes the date cache hold c->day. Every accessor calls it, so the cache
+ * fills on first use and follows c->day wherever a ctx is set up. */
+static inline void loy_ctx_dates(loy_ctx *c)
+{
+    if (!c->dc_valid || c->dc_day != c->day)
+        loy_ctx_dates_fill(c);
+}
+static inline loy_ymd loy_ctx_ymd(loy_ctx *c)
+{
+    loy_ctx_dates(c);
+    return c->dc_ymd;
+}
+static inline loy_month loy_ctx_month(loy_ctx *c)
+{
+    loy_ctx_dates(c);
+    return c->dc_month;
+}
+/* loy_tier_metric(c->p, c->m, c->day, out) from the cached month. */
+LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
+/* loy_lot_expiry(c->p, c->day, out), worked out once an event. */
+LOY_INTERNAL bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out);
+/* loy_birthday_in_year(c->p, birthday, year of c->day), worked out once per birthday. */
+LOY_INTERNAL loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday);
+/* loy_month_of(loy_ctx_birthday_this_year(c, birthday)), without the day. */
+LOY_INTERNAL loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday);
 
 /* Refuse the event: sets ctx->code and a formatted message. Returns false. */
 LOY_INTERNAL bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)

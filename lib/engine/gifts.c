@@ -47,7 +47,7 @@ static bool credit_reward_points(loy_ctx *c, const loy_reward *reward, const cha
     if (!reward->has_points || reward->points <= 0)
         return true;
     loy_day expires;
-    if (!loy_lot_expiry(c->p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", source);
     if (!loy_lots_credit(c, reward->points, expires))
         return false;
@@ -80,17 +80,17 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
     const char *tier = c->p->tiers.levels[level].id;
     const loy_reward *reward = g->upgrade[level];
     if (!reward) {
-        loy_trace(c, "gift:upgrade", false, "%s: the tier has no upgrade gift", tier);
+        LOY_TRACE(c, "gift:upgrade", false, "%s: the tier has no upgrade gift", tier);
         return true;
     }
     if (!g->upgrade_every_time && c->m->upgrade_given[level]) {
-        loy_trace(c, "gift:upgrade", false, "%s: already given once (once: lifetime)", tier);
+        LOY_TRACE(c, "gift:upgrade", false, "%s: already given once (once: lifetime)", tier);
         return true;
     }
     c->m->upgrade_given[level] = 1;
     loy_node *e = gift_effect(c, "upgrade", reward);
     rn_put_str(c->r, e, "tier", tier);
-    loy_trace(c, "gift:upgrade", true, "%s: reached", tier);
+    LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     return credit_reward_points(c, reward, "upgrade");
 }
 
@@ -111,14 +111,18 @@ bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 
 /* ----------------------------------------------------------------- birthday */
 
-loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year)
+static loy_day birthday_in_year_ymd(const loy_policy *p, loy_ymd b, int32_t year)
 {
-    loy_ymd b = loy_day_to_ymd(birthday);
     if (b.m == 2 && b.d == 29 && !loy_is_leap(year)) {
         bool mar1 = p->gifts.has_birthday && p->gifts.feb29 == LOY_FEB29_MAR1;
         return mar1 ? loy_day_from_ymd(year, 3, 1) : loy_day_from_ymd(year, 2, 28);
     }
     return loy_day_from_ymd(year, b.m, b.d);
+}
+
+loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year)
+{
+    return birthday_in_year_ymd(p, loy_day_to_ymd(birthday), year);
 }
 
 bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day, int32_t *year)
@@ -145,6 +149,54 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
         }
     }
     return false;
+}
+
+/* per-event date cache (perf-dates) */
+loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
+{
+    loy_ctx_dates(c);
+    if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
+        const loy_policy *p = c->p;
+        int32_t year = c->dc_ymd.y;
+        loy_ymd b = loy_day_to_ymd(birthday);
+        /* loy_birthday_in_year's month: the birthday's own, but a Feb 29
+         * moved to Mar 1 in a year without one. */
+        int32_t month = b.m;
+        if (b.m == 2 && b.d == 29 && !loy_is_leap(year) && p->gifts.has_birthday &&
+            p->gifts.feb29 == LOY_FEB29_MAR1)
+            month = 3;
+        c->dc_bday_of = birthday;
+        c->dc_bday_ymd = b;
+        c->dc_bday_month = year * 12 + (month - 1);
+        c->dc_bday_valid = true;
+        c->dc_bday_day_valid = false;
+    }
+    return c->dc_bday_month;
+}
+
+loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday)
+{
+    loy_ctx_birthday_month(c, birthday);
+    if (!c->dc_bday_day_valid) {
+        c->dc_bday_this_year = birthday_in_year_ymd(c->p, c->dc_bday_ymd, c->dc_ymd.y);
+        c->dc_bday_day_valid = true;
+    }
+    return c->dc_bday_this_year;
+}
+
+/* loy_birthday_occurrence for the event's day, from the cache for the
+ * windows that only look at this year's birthday. */
+static bool birthday_occurrence_today(loy_ctx *c, loy_day birthday, int32_t *year)
+{
+    const loy_gifts *g = &c->p->gifts;
+    loy_bday_window window = g->has_birthday ? g->bday_window : LOY_BW_MONTH;
+    if (window != LOY_BW_MONTH && window != LOY_BW_DAY)
+        return loy_birthday_occurrence(c->p, birthday, c->day, year);
+    bool in = window == LOY_BW_DAY ? loy_ctx_birthday_this_year(c, birthday) == c->day
+                                   : loy_ctx_birthday_month(c, birthday) == loy_ctx_month(c);
+    if (in)
+        *year = c->dc_ymd.y;
+    return in;
 }
 
 static bool birthday_given(const loy_member *m, int32_t year)
@@ -178,26 +230,26 @@ static bool birthday_gift(loy_ctx *c)
     if (!g->has_birthday)
         return true;
     if (m->birthday == LOY_DAY_NONE) {
-        loy_trace(c, "gift:birthday", false, "the member has no birthday");
+        LOY_TRACE(c, "gift:birthday", false, "the member has no birthday");
         return true;
     }
     int32_t year;
-    if (!loy_birthday_occurrence(p, m->birthday, c->day, &year)) {
+    if (!birthday_occurrence_today(c, m->birthday, &year)) {
         /* The date is for the trace only: not worked out when it is off. */
         if (c->trace) {
             char bday[11];
-            loy_format_date(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(c->day).y), bday);
-            loy_trace(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
+            loy_format_date(loy_ctx_birthday_this_year(c, m->birthday), bday);
+            LOY_TRACE(c, "gift:birthday", false, "not in the birthday window (birthday %s this year)", bday);
         }
         return true;
     }
     if (birthday_given(m, year)) {
-        loy_trace(c, "gift:birthday", false, "already given for %d", (int)year);
+        LOY_TRACE(c, "gift:birthday", false, "already given for %d", (int)year);
         return true;
     }
     int64_t days = (int64_t)c->day - m->joined;
     if (days < g->bday_min_member_days) {
-        loy_trace(c, "gift:birthday", false, "joined too recently: %lld days < %d",
+        LOY_TRACE(c, "gift:birthday", false, "joined too recently: %lld days < %d",
                   (long long)days, (int)g->bday_min_member_days);
         return true;
     }
@@ -205,7 +257,7 @@ static bool birthday_gift(loy_ctx *c)
     while (tier >= 0 && !g->birthday[tier])
         tier--;
     if (tier < 0) {
-        loy_trace(c, "gift:birthday", false, "no tier at or below %s has a birthday gift",
+        LOY_TRACE(c, "gift:birthday", false, "no tier at or below %s has a birthday gift",
                   p->tiers.levels[m->tier].id);
         return true;
     }
@@ -215,7 +267,7 @@ static bool birthday_gift(loy_ctx *c)
     loy_node *e = gift_effect(c, "birthday", reward);
     rn_put_str(c->r, e, "tier", p->tiers.levels[tier].id);
     rn_put_int(c->r, e, "year", year);
-    loy_trace(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
+    LOY_TRACE(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
     return credit_reward_points(c, reward, "birthday");
 }
 
@@ -259,17 +311,17 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
         loy_trace_cond(c, "gift:surprise", s->when, s->id);
         return true;
     }
-    int32_t period = s->per_year ? loy_day_to_ymd(c->day).y : 0;
+    int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
     if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
         if (s->per_year)
-            loy_trace(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
+            LOY_TRACE(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
         else
-            loy_trace(c, "gift:surprise", false, "%s: already given (once: lifetime)", s->id);
+            LOY_TRACE(c, "gift:surprise", false, "%s: already given (once: lifetime)", s->id);
         return true;
     }
     int32_t draw = sample_draw(m->id, s->id);
     if (draw >= s->sample) {
-        loy_trace(c, "gift:surprise", false, "%s: not sampled (draw %d, sample below %d)",
+        LOY_TRACE(c, "gift:surprise", false, "%s: not sampled (draw %d, sample below %d)",
                   s->id, (int)draw, (int)s->sample);
         return true;
     }
@@ -277,17 +329,28 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
         return false;
     loy_node *e = gift_effect(c, "surprise", &s->reward);
     rn_put_str(c->r, e, "id", s->id);
-    loy_trace(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
+    LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
 }
 
 /* -------------------------------------------------------------------- spend */
 
+/* The period's name, for the trace and the gift: written only when one of
+ * them needs it. */
+static void spend_label(const loy_spend_gift *g, int32_t period, char label[16])
+{
+    if (g->period == LOY_SP_ORDER)
+        memcpy(label, "this order", sizeof "this order");
+    else if (g->period == LOY_SP_MONTH)
+        loy_format_month(period, label);
+    else
+        snprintf(label, 16, "%04d", (int)period);
+}
+
 static bool spend_gift(loy_ctx *c, int32_t index)
 {
     const loy_spend_gift *g = &c->p->gifts.spend[index];
     loy_member *m = c->m;
-    loy_ymd d = loy_day_to_ymd(c->day);
     int64_t spend = 0;
     int32_t period = 0;
     char label[16];
@@ -295,40 +358,46 @@ static bool spend_gift(loy_ctx *c, int32_t index)
         /* Each order is its own period: an order event is applied once,
          * but an imported entry may already name this order (§11.2). */
         spend = c->order_qualifying;
-        snprintf(label, sizeof label, "this order");
         if (m->spend_order_count && c->ev) {
             uint64_t order = XXH3_64bits(c->ev->id.s, c->ev->id.len);
             for (size_t i = 0; i < m->spend_order_count; i++)
                 if (m->spend_orders[i].index == index && m->spend_orders[i].order == order) {
-                    loy_trace(c, "gift:spend", false, "%s: already given for this order (imported)", g->id);
+                    LOY_TRACE(c, "gift:spend", false, "%s: already given for this order (imported)", g->id);
                     return true;
                 }
         }
     } else {
+        loy_ymd d = loy_ctx_ymd(c);
         loy_month from, to;
         if (g->period == LOY_SP_MONTH) {
             period = loy_month_of_ymd(d);
             from = to = period;
-            loy_format_month(period, label);
         } else {
             period = d.y;
             from = d.y * 12;
             to = from + 11;
-            snprintf(label, sizeof label, "%04d", (int)d.y);
+        }
+        /* The spend is not part of this trace: not summed for it. */
+        if (has_mark(m->spend_given, m->spend_given_count, index, period)) {
+            if (c->trace) {
+                spend_label(g, period, label);
+                loy_trace(c, "gift:spend", false, "%s: already given for %s", g->id, label);
+            }
+            return true;
         }
         /* A sum past int64 is above any threshold. */
         if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
             spend = INT64_MAX;
-        if (has_mark(m->spend_given, m->spend_given_count, index, period)) {
-            loy_trace(c, "gift:spend", false, "%s: already given for %s", g->id, label);
-            return true;
-        }
     }
     if (spend < g->at_least) {
-        loy_trace(c, "gift:spend", false, "%s: spend %lld for %s < %lld", g->id, (long long)spend, label,
-                  (long long)g->at_least);
+        if (c->trace) {
+            spend_label(g, period, label);
+            loy_trace(c, "gift:spend", false, "%s: spend %lld for %s < %lld", g->id, (long long)spend,
+                      label, (long long)g->at_least);
+        }
         return true;
     }
+    spend_label(g, period, label);
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
@@ -336,7 +405,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     rn_put_str(c->r, e, "id", g->id);
     if (g->period != LOY_SP_ORDER)
         rn_put(e, "period", rn_strdup(c->r, label, strlen(label)));
-    loy_trace(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
+    LOY_TRACE(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
               (long long)g->at_least);
     return credit_reward_points(c, &g->reward, "spend");
 }

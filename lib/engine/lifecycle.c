@@ -12,13 +12,13 @@ int32_t loy_stage_for(loy_ctx *c)
     for (uint32_t i = 0; i + 1 < p->stage_count; i++) {
         const loy_stage *stage = &p->stages[i];
         if (loy_cond_holds(c, stage->when)) {
-            loy_trace(c, "stage", true, "%s: condition holds", stage->id);
+            LOY_TRACE(c, "stage", true, "%s: condition holds", stage->id);
             return (int32_t)i;
         }
         loy_trace_cond(c, "stage", stage->when, stage->id);
     }
     /* The last stage has no condition: it catches everyone else. */
-    loy_trace(c, "stage", true, "%s: no earlier stage holds", p->stages[p->stage_count - 1].id);
+    LOY_TRACE(c, "stage", true, "%s: no earlier stage holds", p->stages[p->stage_count - 1].id);
     return (int32_t)p->stage_count - 1;
 }
 

@@ -91,17 +91,36 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
     return true;
 }
 
-/* Add available points to the lot of that last day, or a new lot. */
-static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
+/* per-event date cache (perf-dates) */
+bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+{
+    loy_ctx_dates(c);
+    if (c->dc_expiry_state == 0)
+        c->dc_expiry_state = loy_lot_expiry(c->p, c->day, &c->dc_expiry) ? 1 : 2;
+    if (c->dc_expiry_state == 2)
+        return false;
+    *out = c->dc_expiry;
+    return true;
+}
+
+/* The available lot of that last day (SIZE_MAX: none). */
+static size_t available_lot(const loy_member *m, loy_day expires)
+{
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (!lot_pending(&m->lots[i]) && m->lots[i].expires == expires)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Add available points to lot `at` (available_lot's answer), or a new lot. */
+static bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t at)
 {
     loy_member *m = c->m;
-    for (size_t i = 0; i < m->lot_count; i++) {
-        loy_lot *lot = &m->lots[i];
-        if (!lot_pending(lot) && lot->expires == expires) {
-            if (!loy_add(lot->points, points, &lot->points))
-                return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-            return true;
-        }
+    if (at != SIZE_MAX) {
+        loy_lot *lot = &m->lots[at];
+        if (!loy_add(lot->points, points, &lot->points))
+            return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+        return true;
     }
     loy_lot lot = {0};
     lot.points = points;
@@ -114,6 +133,12 @@ static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
     return true;
 }
 
+/* Add available points to the lot of that last day, or a new lot. */
+static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
+{
+    return add_available_at(c, points, expires, available_lot(c->m, expires));
+}
+
 /* Points becoming available repay the debt first; returns what is left. */
 static int64_t repay_debt(loy_ctx *c, int64_t points)
 {
@@ -123,7 +148,7 @@ static int64_t repay_debt(loy_ctx *c, int64_t points)
     int64_t repay = points < m->debt ? points : m->debt;
     m->debt -= repay;
     if (c->trace)
-        loy_trace(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
+        LOY_TRACE(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
                   (long long)m->debt);
     return points - repay;
 }
@@ -132,13 +157,24 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
 {
     if (points <= 0)
         return true;
-    int64_t total;
-    if (!lots_total(c->m, &total) || !loy_add(total, points, &total))
+    /* lots_total and available_lot in one pass: repaying debt below does
+     * not touch the lots. */
+    const loy_member *m = c->m;
+    int64_t total = 0;
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i < m->lot_count; i++) {
+        const loy_lot *lot = &m->lots[i];
+        if (!loy_add(total, lot->points, &total))
+            return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+        if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
+            at = i;
+    }
+    if (!loy_add(total, points, &total))
         return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
     points = repay_debt(c, points);
     if (points == 0)
         return true;
-    return add_available(c, points, expires);
+    return add_available_at(c, points, expires, at);
 }
 
 bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,
@@ -191,7 +227,7 @@ bool loy_lots_release(loy_ctx *c)
         if (c->trace) {
             char until[11];
             loy_format_date(lot->pending_until, until);
-            loy_trace(c, "release", true, "%lld points of order '%s' pending until %s",
+            LOY_TRACE(c, "release", true, "%lld points of order '%s' pending until %s",
                       (long long)points, order, until);
         }
         lot_remove(m, found);
@@ -205,16 +241,17 @@ bool loy_lots_expire(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
-        loy_day first = LOY_DAY_NONE;
-        for (size_t i = 0; i < m->lot_count; i++) {
-            loy_day e = m->lots[i].expires;
-            if (e != LOY_DAY_NONE && e < c->day && (first == LOY_DAY_NONE || e < first))
-                first = e;
-        }
-        if (first == LOY_DAY_NONE)
+        /* Lots are sorted by last day, "never" last (state load refuses any
+         * other order): the earliest last day is the first lot's, and the
+         * lots that share it are the ones before the first other. */
+        loy_day first = m->lot_count > 0 ? m->lots[0].expires : LOY_DAY_NONE;
+        if (first == LOY_DAY_NONE || first >= c->day)
             return true;
+        size_t same = 1;
+        while (same < m->lot_count && m->lots[same].expires == first)
+            same++;
         int64_t expired = 0;
-        for (size_t i = m->lot_count; i-- > 0;) {
+        for (size_t i = same; i-- > 0;) {
             if (m->lots[i].expires == first) {
                 /* The sum of lots never overflows: every credit checks it. */
                 expired += m->lots[i].points;
@@ -228,7 +265,7 @@ bool loy_lots_expire(loy_ctx *c)
         if (c->trace) {
             char day[11];
             loy_format_date(first, day);
-            loy_trace(c, "expiry", true, "%lld points whose last day was %s", (long long)expired,
+            LOY_TRACE(c, "expiry", true, "%lld points whose last day was %s", (long long)expired,
                       day);
         }
     }

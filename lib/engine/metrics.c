@@ -27,6 +27,16 @@ static int64_t bucket_value(const loy_month_bucket *b, int metric)
     }
 }
 
+static size_t bucket_offset(int metric)
+{
+    switch (metric) {
+    case LOY_METRIC_SPEND: return offsetof(loy_month_bucket, spend);
+    case LOY_METRIC_ORDERS: return offsetof(loy_month_bucket, orders);
+    case LOY_METRIC_GROWTH: return offsetof(loy_month_bucket, growth);
+    default: return offsetof(loy_month_bucket, points_earned);
+    }
+}
+
 static size_t bucket_pos(const loy_member *m, loy_month month)
 {
     size_t lo = 0, hi = m->month_count;
@@ -48,7 +58,12 @@ static loy_month_bucket *bucket_find(loy_member *m, loy_month month)
 
 loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 {
-    size_t pos = bucket_pos(m, month);
+    /* Events come in date order, so the month asked for is nearly always
+     * the newest bucket or one past it: no search for those. */
+    size_t n = m->month_count;
+    if (n > 0 && m->months[n - 1].month == month)
+        return &m->months[n - 1];
+    size_t pos = n == 0 || m->months[n - 1].month < month ? n : bucket_pos(m, month);
     if (pos < m->month_count && m->months[pos].month == month)
         return &m->months[pos];
     if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
@@ -63,10 +78,15 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 
 bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
 {
+    /* Every rule with a window sums here: the field is picked once, not per month. */
+    const size_t field = bucket_offset(metric);
     int64_t sum = 0;
-    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++)
-        if (!loy_add(sum, bucket_value(&m->months[i], metric), &sum))
+    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
+        if (!loy_add(sum, v, &sum))
             return false;
+    }
     *out = sum;
     return true;
 }
@@ -112,6 +132,26 @@ static bool window_metric(const loy_policy *p, const loy_member *m, int metric, 
     return true;
 }
 
+/* per-event date cache (perf-dates) */
+bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
+{
+    const loy_policy *p = c->p;
+    const loy_member *m = c->m;
+    int metric = qualify_metric(p->tiers.qualify_on);
+    loy_month now = loy_ctx_month(c);
+    switch (p->tiers.window) {
+    case LOY_W_MONTHS:
+        return loy_metric_sum(m, metric, now - (p->tiers.window_months - 1), now, out);
+    case LOY_W_CALENDAR_YEAR:
+        return loy_metric_sum(m, metric, now - now % 12, now, out);
+    case LOY_W_LIFETIME:
+        break;
+    }
+    /* As window_metric: lifetime orders include the imported count. */
+    *out = metric == LOY_METRIC_ORDERS ? m->orders : m->lifetime[metric];
+    return true;
+}
+
 bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out)
 {
     return window_metric(p, m, qualify_metric(p->tiers.qualify_on), as_of, out);
@@ -126,6 +166,9 @@ void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
 {
     int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
     loy_month oldest = now - (kept - 1);
+    /* Nearly always nothing to drop: no search for that. */
+    if (m->month_count == 0 || m->months[0].month >= oldest)
+        return;
     size_t drop = bucket_pos(m, oldest);
     if (drop == 0)
         return;
@@ -133,12 +176,41 @@ void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
     m->month_count -= drop;
 }
 
+/* per-event date cache (perf-dates) */
+void loy_ctx_dates_fill(loy_ctx *c)
+{
+    c->dc_day = c->day;
+    c->dc_valid = true;
+    c->dc_ymd = loy_day_to_ymd(c->day);
+    c->dc_month = loy_month_of_ymd(c->dc_ymd);
+    c->dc_expiry_state = 0;
+    c->dc_bday_valid = false;
+    c->dc_bday_day_valid = false;
+}
+
+/* An order adds to three or four metrics of the same month: the bucket's
+ * place is remembered, and checked, instead of searched each time. */
+static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
+{
+    loy_member *m = c->m;
+    if (day != c->day)
+        return loy_bucket(m, loy_month_of(day));
+    loy_month month = loy_ctx_month(c);
+    size_t i = c->dc_bucket;
+    if (i < m->month_count && m->months[i].month == month)
+        return &m->months[i];
+    loy_month_bucket *b = loy_bucket(m, month);
+    if (b)
+        c->dc_bucket = (size_t)(b - m->months);
+    return b;
+}
+
 bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
 {
     if (value == 0)
         return true;
     loy_member *m = c->m;
-    loy_month_bucket *b = loy_bucket(m, loy_month_of(day));
+    loy_month_bucket *b = bucket_of_day(c, day);
     if (!b)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     int64_t *field = bucket_field(b, metric);

@@ -36,20 +36,38 @@ static bool next_review(const loy_policy *p, const loy_member *m, loy_day *out)
     }
     /* Anniversaries count from tier_since itself, so a Feb 29 start keeps
      * coming back to Feb 29 in leap years. */
-    loy_ymd since = loy_day_to_ymd(m->tier_since), last = loy_day_to_ymd(after);
+    loy_ymd since = loy_day_to_ymd(m->tier_since);
+    loy_ymd last = after == m->tier_since ? since : loy_day_to_ymd(after);
     /* An anniversary after `after` lies in after's year or later. */
     int64_t k = (int64_t)last.y - since.y - 1;
     if (k < 1)
         k = 1;
     for (;; k++) {
         loy_day r;
-        if (!loy_add_months(m->tier_since, 12 * k, &r))
+        if (!loy_add_years_ymd(since, k, &r))
             return false;
         if (r > after) {
             *out = r;
             return true;
         }
     }
+}
+
+/*
+ * Is next_review's answer surely after `day`? Every event asks, and the
+ * answer is nearly always yes: a review date is after `after`, and an
+ * anniversary (12 k months, k >= 1, clamped at most from Feb 29 to Feb 28)
+ * at least 365 days after tier_since. Day numbers settle that without
+ * working out a date.
+ */
+static bool review_surely_later(const loy_policy *p, const loy_member *m, loy_day day)
+{
+    loy_day after = m->tier_since;
+    if (m->last_review != LOY_DAY_NONE && m->last_review > after)
+        after = m->last_review;
+    if (day <= after)
+        return true;
+    return p->tiers.review != LOY_R_CALENDAR_YEAR && (int64_t)day < (int64_t)m->tier_since + 365;
 }
 
 bool loy_run_reviews(loy_ctx *c)
@@ -60,7 +78,7 @@ bool loy_run_reviews(loy_ctx *c)
         return true;
     while (m->tier > 0) {
         loy_day review;
-        if (!next_review(p, m, &review) || review > c->day)
+        if (review_surely_later(p, m, c->day) || !next_review(p, m, &review) || review > c->day)
             return true;
         char rdate[11];
         if (c->trace)
@@ -72,7 +90,7 @@ bool loy_run_reviews(loy_ctx *c)
             (!loy_add_months(m->tier_since, p->tiers.min_hold_months, &hold_end) ||
              review < hold_end)) {
             if (c->trace)
-                loy_trace(c, "review", false, "%s skipped: within min_hold_months %d of tier_since",
+                LOY_TRACE(c, "review", false, "%s skipped: within min_hold_months %d of tier_since",
                           rdate, (int)p->tiers.min_hold_months);
             continue;
         }
@@ -83,7 +101,7 @@ bool loy_run_reviews(loy_ctx *c)
         const loy_tier *level = &p->tiers.levels[m->tier];
         if (metric >= level->keep) {
             if (c->trace)
-                loy_trace(c, "review", false, "%s: metric %lld keeps '%s' (keep %lld)", rdate,
+                LOY_TRACE(c, "review", false, "%s: metric %lld keeps '%s' (keep %lld)", rdate,
                           (long long)metric, level->id, (long long)level->keep);
             continue;
         }
@@ -95,7 +113,7 @@ bool loy_run_reviews(loy_ctx *c)
         m->tier = to;
         m->tier_since = review;
         if (c->trace)
-            loy_trace(c, "review", true, "%s: metric %lld below keep %lld of '%s': now '%s'", rdate,
+            LOY_TRACE(c, "review", true, "%s: metric %lld below keep %lld of '%s': now '%s'", rdate,
                       (long long)metric, (long long)level->keep, level->id, tier_id(p, to));
         loy_node *e = loy_effect(c, "tier_changed");
         rn_put_str(c->r, e, "from", tier_id(p, from));
@@ -111,12 +129,12 @@ bool loy_step_upgrade(loy_ctx *c)
     const loy_policy *p = c->p;
     loy_member *m = c->m;
     int64_t metric;
-    if (!loy_tier_metric(p, m, c->day, &metric))
+    if (!loy_tier_metric_today(c, &metric))
         return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
     int32_t target = qualified_level(p, metric);
     if (target <= m->tier) {
         if (c->trace && (uint32_t)m->tier + 1 < p->tiers.count)
-            loy_trace(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
+            LOY_TRACE(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
                       (long long)p->tiers.levels[m->tier + 1].at, tier_id(p, m->tier + 1));
         return true;
     }
@@ -124,7 +142,7 @@ bool loy_step_upgrade(loy_ctx *c)
     m->tier = target;
     m->tier_since = c->day;
     if (c->trace)
-        loy_trace(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
+        LOY_TRACE(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
                   (long long)p->tiers.levels[target].at, tier_id(p, target));
     loy_node *e = loy_effect(c, "tier_changed");
     rn_put_str(c->r, e, "from", tier_id(p, from));
