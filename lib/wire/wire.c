@@ -283,8 +283,8 @@ static const loy_json *parse_line(loy_wire *w, const char *json, size_t len, loy
     return root;
 }
 
-int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
-                        loy_result *result)
+static int apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                           loy_result *result, bool fast)
 {
     if (!result)
         return LOY_E_INVALID_ARG;
@@ -295,6 +295,8 @@ int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char
         return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
     w->last_was_query = false;
     int rc = LOY_OK;
+    if (fast && json && loy_wire_fast_event(w, policy, member, json, len, result, &rc))
+        return rc;
     const loy_json *root = parse_line(w, json ? json : "", len, result, &rc);
     if (!root)
         return rc;
@@ -303,6 +305,24 @@ int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char
         return apply_query(policy, member, root, result);
     }
     return loy_wire_apply_event(w, policy, member, root, result);
+}
+
+int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                        loy_result *result)
+{
+    return apply_json_line(policy, member, json, len, result, true);
+}
+
+int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                            loy_result *result)
+{
+    return apply_json_line(policy, member, json, len, result, false);
+}
+
+bool loy_wire_was_query(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->last_was_query;
 }
 
 /* r->state = bytes (which may be r->state itself). */

@@ -68,5 +68,17 @@ LOY_INTERNAL int loy_wire_error(loy_result *r, const char *event_id, int code, c
 /* Read an event line's object and apply it (event_json.c). */
 LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const loy_json *root, loy_result *r);
+/* The same for a common event line read straight from its bytes, without
+ * the DOM (event_json.c). False, having answered nothing, for any line it
+ * does not take to loy_apply: the caller then runs the DOM path. */
+LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member,
+                                      const char *json, size_t len, loy_result *r, int *rc);
+/* loy_apply_json_line always through the DOM: the reference the fast path
+ * is tested against. */
+LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json,
+                                         size_t len, loy_result *result);
+/* The last line given to r was a query (its answer has a "query" key);
+ * false after an event line, whatever its answer. */
+LOY_INTERNAL bool loy_wire_was_query(const loy_result *r);
 
 #endif
