@@ -402,8 +402,28 @@ static inline uchar *f_string(uchar *p, uchar *end, fval *v)
 {
     uchar *start = ++p;
     for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Eight bytes a step: the first byte that is '"', '\\', below
+         * 0x20 or above 0x7F. A borrow can only mark bytes after the first
+         * such byte, never before it. */
+        const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, sizeof x);
+            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
+            if (m) {
+                p += __builtin_ctzll(m) >> 3;
+                goto stop;
+            }
+            p += 8;
+        }
+#endif
         while (p < end && loy_json_plain[*p])
             p++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    stop:
+#endif
         if (p >= end)
             return NULL;
         if (*p == '"')

@@ -4,6 +4,8 @@
  */
 #include "wire.h"
 
+#include "event.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -317,6 +319,12 @@ int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const 
                             loy_result *result)
 {
     return apply_json_line(policy, member, json, len, result, false);
+}
+
+const char *loy_wire_event_at(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->event && w->event->at.set ? w->event->at.s : NULL;
 }
 
 bool loy_wire_was_query(const loy_result *r)

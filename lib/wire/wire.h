@@ -80,5 +80,8 @@ LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *m
 /* The last line given to r was a query (its answer has a "query" key);
  * false after an event line, whatever its answer. */
 LOY_INTERNAL bool loy_wire_was_query(const loy_result *r);
+/* The "at" of the event line last applied through r (as loy_apply saw it),
+ * or NULL. */
+LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r);
 
 #endif
