@@ -30,6 +30,7 @@ void loy_wire_free(loy_result *r)
         return;
     loy_wire *w = r->wire;
     loy_event_free(w->event);
+    loy_member_free(w->import_scratch);
     loy_arena_release(&w->arena);
     loy_free(w->alloc, w);
     r->wire = NULL;

@@ -24,6 +24,7 @@ typedef struct loy_wire {
     const loy_policy *event_policy;     /* the policy `event` was made under */
     const loy_policy *member_policy;    /* the policy r->json_member was made under */
     bool last_was_query;                /* loy_apply_json: keep the input bytes */
+    loy_member *import_scratch;         /* loy_member_init_json's scratch handle, kept (or NULL) */
 } loy_wire;
 
 /* The result's wire context, created on first use (NULL on NOMEM). */
