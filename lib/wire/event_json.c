@@ -323,67 +323,109 @@ typedef const unsigned char uchar;
 
 enum { CTX_LINE, CTX_ORIGINAL };
 
-#define KEY_IS(lit) (n == sizeof lit - 1 && memcmp(k, lit, sizeof lit - 1) == 0)
+/* Keys are matched on the raw text just after the opening quote, closing
+ * quote included: a key the event knows is plain ASCII, so it matches here
+ * exactly when the reader would decode it to that key. Sets *adv to the
+ * bytes to skip; -1 for any other key (scanned as a string then). */
+#define KEY(lit, slot)                                                          \
+    do {                                                                        \
+        if (avail >= sizeof lit && memcmp(k, lit "\"", sizeof lit) == 0) {     \
+            *adv = sizeof lit;                                                  \
+            return (slot);                                                      \
+        }                                                                       \
+    } while (0)
 
-static inline int top_key(const char *k, size_t n)
+static inline int top_key(const unsigned char *k, size_t avail, size_t *adv)
 {
+    if (!avail)
+        return -1;
     switch (k[0]) {
     case 't':
-        return KEY_IS("type") ? K_TYPE : KEY_IS("tags") ? K_TAGS : -1;
+        KEY("type", K_TYPE);
+        KEY("tags", K_TAGS);
+        break;
     case 'i':
-        return KEY_IS("id") ? K_ID : -1;
+        KEY("id", K_ID);
+        break;
     case 'a':
-        return KEY_IS("at") ? K_AT : KEY_IS("amount") ? K_AMOUNT : -1;
+        KEY("at", K_AT);
+        KEY("amount", K_AMOUNT);
+        break;
     case 'c':
-        return KEY_IS("channel") ? K_CHANNEL : -1;
+        KEY("channel", K_CHANNEL);
+        break;
     case 's':
-        return KEY_IS("store") ? K_STORE : KEY_IS("savings") ? K_SAVINGS : -1;
+        KEY("store", K_STORE);
+        KEY("savings", K_SAVINGS);
+        break;
     case 'q':
-        return KEY_IS("query") ? K_QUERY : -1;
+        KEY("query", K_QUERY);
+        break;
     case 'l':
-        return KEY_IS("lines") ? K_LINES : -1;
+        KEY("lines", K_LINES);
+        break;
     case 'o':
-        return KEY_IS("original") ? K_ORIGINAL : KEY_IS("order_amount") ? K_ORDER_AMOUNT : -1;
+        KEY("original", K_ORIGINAL);
+        KEY("order_amount", K_ORDER_AMOUNT);
+        break;
     case 'k':
-        return KEY_IS("kind") ? K_KIND : -1;
+        KEY("kind", K_KIND);
+        break;
     case 'b':
-        return KEY_IS("benefit") ? K_BENEFIT : KEY_IS("birthday") ? K_BIRTHDAY : -1;
+        KEY("benefit", K_BENEFIT);
+        KEY("birthday", K_BIRTHDAY);
+        break;
     case 'p':
-        return KEY_IS("plan") ? K_PLAN : KEY_IS("points") ? K_POINTS : -1;
+        KEY("plan", K_PLAN);
+        KEY("points", K_POINTS);
+        break;
     default:
-        return -1;
+        break;
     }
+    return -1;
 }
 
-static inline int sub_key(int ctx, const char *k, size_t n)
+static inline int sub_key(int ctx, const unsigned char *k, size_t avail, size_t *adv)
 {
+    if (!avail)
+        return -1;
     if (ctx == CTX_LINE) {
         switch (k[0]) {
         case 's':
-            return KEY_IS("sku") ? L_SKU : -1;
+            KEY("sku", L_SKU);
+            break;
         case 'c':
-            return KEY_IS("category") ? L_CATEGORY : -1;
+            KEY("category", L_CATEGORY);
+            break;
         case 'a':
-            return KEY_IS("amount") ? L_AMOUNT : -1;
+            KEY("amount", L_AMOUNT);
+            break;
         case 'q':
-            return KEY_IS("qty") ? L_QTY : -1;
+            KEY("qty", L_QTY);
+            break;
         default:
-            return -1;
+            break;
         }
+        return -1;
     }
     switch (k[0]) {
     case 'i':
-        return KEY_IS("id") ? O_ID : -1;
+        KEY("id", O_ID);
+        break;
     case 'a':
-        return KEY_IS("at") ? O_AT : KEY_IS("amount") ? O_AMOUNT : -1;
+        KEY("at", O_AT);
+        KEY("amount", O_AMOUNT);
+        break;
     case 'p':
-        return KEY_IS("points") ? O_POINTS : -1;
+        KEY("points", O_POINTS);
+        break;
     default:
-        return -1;
+        break;
     }
+    return -1;
 }
 
-#undef KEY_IS
+#undef KEY
 
 static inline bool ws_byte(unsigned c)
 {
@@ -574,6 +616,14 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v)
     }
 }
 
+/* A value; strings, the most common, without a call. */
+static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
+{
+    if (p < end && *p == '"')
+        return f_string(p, end, v);
+    return f_value(p, end, depth, v);
+}
+
 /* A line or the original order: an object whose keys go into slots (the
  * first of a repeated key kept, as loy_json_get does). p on the '{'. */
 static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
@@ -586,12 +636,19 @@ static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
         return p + 1;
     for (bool more = true; more;) {
         fval k, scratch;
+        size_t adv = 0;
         SKIP_WS(p, end);
-        if (p >= end || *p != '"' || !(p = f_string(p, end, &k)) || !(p = f_colon(p, end)))
+        if (p >= end || *p != '"')
             return NULL;
-        int slot = k.len ? sub_key(ctx, k.s, k.len) : -1;
+        int slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
+        if (slot >= 0)
+            p += 1 + adv;
+        else if (!(p = f_string(p, end, &k)))
+            return NULL;
+        if (!(p = f_colon(p, end)))
+            return NULL;
         fval *dst = slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch;
-        if (!(p = f_value(p, end, depth, dst)) || !(p = f_next(p, end, '}', &more)))
+        if (!(p = f_any(p, end, depth, dst)) || !(p = f_next(p, end, '}', &more)))
             return NULL;
     }
     return p;
@@ -633,12 +690,19 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
         return p + 1;
     for (bool more = true; more;) {
         fval k, scratch;
+        size_t adv = 0;
         SKIP_WS(p, end);
-        if (p >= end || *p != '"' || !(p = f_string(p, end, &k)) || !(p = f_colon(p, end)))
+        if (p >= end || *p != '"')
             return NULL;
-        int slot = k.len ? top_key(k.s, k.len) : -1;
+        int slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
+        if (slot >= 0)
+            p += 1 + adv;
+        else if (!(p = f_string(p, end, &k)))
+            return NULL;
+        if (!(p = f_colon(p, end)))
+            return NULL;
         if (slot < 0 || d->top[slot].kind) {
-            p = f_value(p, end, depth, &scratch);
+            p = f_any(p, end, depth, &scratch);
         } else if (slot == K_LINES && p < end && *p == '[') {
             uchar *start = p;
             if ((p = f_lines_scan(p, end, depth, d))) {
@@ -654,7 +718,7 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
                 d->top[slot].len = (uint32_t)(p - start);
             }
         } else {
-            p = f_value(p, end, depth, &d->top[slot]);
+            p = f_any(p, end, depth, &d->top[slot]);
         }
         if (!p || !(p = f_next(p, end, '}', &more)))
             return NULL;
