@@ -272,16 +272,25 @@ static void count_effects(sim_run *s, const loy_node *root)
         if (same(f.type, "points")) {
             int64_t delta = loy_node_int(f.delta);
             const char *source = f.source ? f.source : "";
-            if (same(source, "return")) {
-                add(s, &s->returned, -delta);
-            } else if (same(source, "redeem")) {
-                add(s, &s->redeemed, -delta);
-            } else if (same(source, "expiry")) {
-                add(s, &s->expired, -delta);
-            } else {
+            switch (source[0]) {
+            case 'r':
+                if (same(source, "return"))
+                    add(s, &s->returned, -delta);
+                else if (same(source, "redeem"))
+                    add(s, &s->redeemed, -delta);
+                break;
+            case 'e':
+                if (same(source, "expiry"))
+                    add(s, &s->expired, -delta);
+                break;
+            default:
+                /* One compare, not one per name: the names differ in
+                 * their first two letters. */
                 for (int k = 0; k < SRC_COUNT; k++)
-                    if (same(source, source_names[k]))
+                    if (source[0] == source_names[k][0] && source[0] && source[1] == source_names[k][1]
+                        && same(source, source_names[k]))
                         add(s, &s->issued[k], delta);
+                break;
             }
         } else if (same(f.type, "gift")) {
             int k = 0;

@@ -305,6 +305,8 @@ typedef struct fval {
     const char *s;
     uint32_t len;
     uint8_t kind;
+    bool count_ok;                  /* NUMBER: plain digits, at most 18: num is its value */
+    int64_t num;
 } fval;
 
 /* Lines are noted as they are read (the type may come after them); an
@@ -492,18 +494,22 @@ static inline bool f_digit(unsigned c)
 static uchar *f_number(uchar *p, uchar *end, fval *v)
 {
     uchar *s = p;
-    if (*p == '-')
+    bool neg = *p == '-';
+    if (neg)
         p++;
     if (p >= end || !f_digit(*p))
         return NULL;
+    uchar *digits = p;
+    uint64_t acc = 0;
     if (*p == '0') {
         p++;
         if (p < end && f_digit(*p))
             return NULL;
     } else {
         while (p < end && f_digit(*p))
-            p++;
+            acc = acc * 10u + (uint64_t)(*p++ - '0');   /* wraps past 19 digits: unused then */
     }
+    uchar *int_end = p;
     if (p < end && *p == '.') {
         p++;
         if (p >= end || !f_digit(*p))
@@ -523,6 +529,8 @@ static uchar *f_number(uchar *p, uchar *end, fval *v)
     v->kind = FV_NUM;
     v->s = (const char *)s;
     v->len = (uint32_t)(p - s);
+    v->count_ok = !neg && p == int_end && int_end - digits <= 18;
+    v->num = (int64_t)acc;
     return p;
 }
 
@@ -730,16 +738,9 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
  * fit int64; anything else is left to the DOM path and its messages. */
 static inline bool f_count(const fval *v, int64_t *out)
 {
-    if (v->kind != FV_NUM || v->len > 18)
+    if (v->kind != FV_NUM || !v->count_ok)
         return false;
-    int64_t x = 0;
-    for (size_t i = 0; i < v->len; i++) {
-        unsigned dg = (unsigned char)v->s[i] - (unsigned)'0';
-        if (dg >= 10u)
-            return false;
-        x = x * 10 + (int64_t)dg;
-    }
-    *out = x;
+    *out = v->num;
     return true;
 }
 
@@ -754,8 +755,16 @@ static inline bool f_req_text(const fval *v)
     return v->kind == FV_STR && v->len > 0;
 }
 
+/* loy_sbuf_set, without the call when the buffer is already big enough. */
 static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
 {
+    if (v->kind == FV_STR && v->len < b->cap) {
+        memcpy(b->s, v->s, v->len);
+        b->s[v->len] = '\0';
+        b->len = v->len;
+        b->set = true;
+        return true;
+    }
     return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
 }
 
