@@ -329,6 +329,8 @@ static void count_effects(sim_run *s, const loy_node *root)
 
 /* One event or query line of the current member. Returns LOY_E_JSON when
  * the line is not JSON (the caller stops), else LOY_OK. */
+static int tally(sim_run *s, int rc);
+
 static int apply_line(sim_run *s, const char *line, size_t len)
 {
     if (!s->member_ok)
@@ -336,6 +338,12 @@ static int apply_line(sim_run *s, const char *line, size_t len)
     int rc = loy_apply_json_line(s->p, s->m, line, len, s->r);
     if (rc == LOY_E_JSON)
         return rc;
+    return tally(s, rc);
+}
+
+/* What the answer to a line applied to the current member counts for. */
+static int tally(sim_run *s, int rc)
+{
     /* Only a query's answer has "query" at its root: after an event line
      * the lookup is skipped. */
     if (loy_wire_was_query(s->r) && loy_node_get(loy_result_root(s->r), "query")) {
@@ -411,6 +419,25 @@ static int feed_line(sim *sm, const char *line, size_t len)
     sm->lines++;
     if (blank(line, len))
         return 0;
+    /* The common line first: an event line the wire's fast path takes and
+     * that has neither a "member" nor a "member_id" key, so the checks
+     * below could not find anything in it. It is applied to the first run
+     * straight away; the other run reads it as usual. */
+    sim_run *first = &sm->runs[0];
+    if (sm->have_member && first->member_ok) {
+        bool handled;
+        int rc = loy_wire_try_event_line(first->p, first->m, line, len, first->r, &handled);
+        if (handled) {
+            rc = tally(first, rc);
+            for (int i = 1; rc == LOY_OK && i < sm->run_count; i++)
+                rc = apply_line(&sm->runs[i], line, len);
+            if (rc == LOY_E_NOMEM) {
+                fputs("loyalty simulate: out of memory\n", stderr);
+                return 2;
+            }
+            return 0;
+        }
+    }
     /* Only a line that mentions "member" (or escapes a key) can be a member
      * line or carry member_id: the others go to the wire unparsed, so each
      * event line is read once. */

@@ -292,7 +292,8 @@ int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *memb
 
 enum {
     K_TYPE, K_ID, K_AT, K_CHANNEL, K_STORE, K_QUERY, K_SAVINGS, K_LINES, K_AMOUNT, K_ORIGINAL,
-    K_KIND, K_BENEFIT, K_PLAN, K_POINTS, K_ORDER_AMOUNT, K_BIRTHDAY, K_TAGS, K_COUNT
+    K_KIND, K_BENEFIT, K_PLAN, K_POINTS, K_ORDER_AMOUNT, K_BIRTHDAY, K_TAGS, K_MEMBER, K_MEMBER_ID,
+    K_COUNT
 };
 enum { L_SKU, L_CATEGORY, L_AMOUNT, L_QTY, L_COUNT };
 enum { O_ID, O_AT, O_AMOUNT, O_POINTS, O_COUNT };
@@ -380,6 +381,10 @@ static inline int top_key(const unsigned char *k, size_t avail, size_t *adv)
     case 'p':
         KEY("plan", K_PLAN);
         KEY("points", K_POINTS);
+        break;
+    case 'm':
+        KEY("member", K_MEMBER);
+        KEY("member_id", K_MEMBER_ID);
         break;
     default:
         break;
@@ -846,7 +851,7 @@ static bool f_type(const fval *v, loy_event_type *type)
 }
 
 bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,
-                         size_t len, loy_result *r, int *rc)
+                         size_t len, bool no_member_keys, loy_result *r, int *rc)
 {
     if (len > UINT32_MAX)
         return false;
@@ -859,6 +864,8 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     SKIP_WS(p, end);
     loy_event_type type;
     const fval *top = d.top;
+    if (no_member_keys && (top[K_MEMBER].kind || top[K_MEMBER_ID].kind))
+        return false;
     if (p != end || top[K_QUERY].kind || !f_type(&top[K_TYPE], &type) || !f_req_text(&top[K_ID])
         || top[K_AT].kind != FV_STR || !f_opt_text(&top[K_CHANNEL]) || !f_opt_text(&top[K_STORE]))
         return false;

@@ -298,7 +298,7 @@ static int apply_json_line(const loy_policy *policy, loy_member *member, const c
         return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
     w->last_was_query = false;
     int rc = LOY_OK;
-    if (fast && json && loy_wire_fast_event(w, policy, member, json, len, result, &rc))
+    if (fast && json && loy_wire_fast_event(w, policy, member, json, len, false, result, &rc))
         return rc;
     const loy_json *root = parse_line(w, json ? json : "", len, result, &rc);
     if (!root)
@@ -320,6 +320,21 @@ int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const 
                             loy_result *result)
 {
     return apply_json_line(policy, member, json, len, result, false);
+}
+
+int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                            loy_result *result, bool *handled)
+{
+    *handled = false;
+    loy_wire *w = result && policy && member && json ? loy_wire_get(result) : NULL;
+    if (!w)
+        return LOY_OK;
+    int rc = LOY_OK;
+    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
+        return LOY_OK;
+    w->last_was_query = false;
+    *handled = true;
+    return rc;
 }
 
 const char *loy_wire_event_at(const loy_result *r)

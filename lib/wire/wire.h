@@ -71,9 +71,18 @@ LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy
                                       const loy_json *root, loy_result *r);
 /* The same for a common event line read straight from its bytes, without
  * the DOM (event_json.c). False, having answered nothing, for any line it
- * does not take to loy_apply: the caller then runs the DOM path. */
+ * does not take to loy_apply: the caller then runs the DOM path. With
+ * no_member_keys, a line with a top-level "member" or "member_id" key is
+ * one of those. */
 LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member,
-                                      const char *json, size_t len, loy_result *r, int *rc);
+                                      const char *json, size_t len, bool no_member_keys, loy_result *r,
+                                      int *rc);
+/* For `loyalty simulate`: loy_apply_json_line when the line is an event
+ * line the fast path takes and has neither a "member" nor a "member_id"
+ * key (so it is neither a member line nor a line that names its member).
+ * *handled false: nothing was done or answered. */
+LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
+                                         size_t len, loy_result *result, bool *handled);
 /* loy_apply_json_line always through the DOM: the reference the fast path
  * is tested against. */
 LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json,
