@@ -194,10 +194,13 @@ typedef struct effect {
     bool extended;
 } effect;
 
-static void read_effect(const loy_node *e, effect *f)
+static void read_effect(const loy_node *e, effect *f, bool points)
 {
     memset(f, 0, sizeof *f);
     for (const loy_node *c = loy_node_first(e); c; c = loy_node_next(c)) {
+        /* A points effect is counted by its delta and source alone. */
+        if (points && f->delta && f->source)
+            break;
         const char *k = loy_node_key(c);
         switch (k[0]) {
         case 't':
@@ -264,9 +267,10 @@ static void count_effects(sim_run *s, const loy_node *root)
          * count ("points_released", "stage_changed", ...) is not read. */
         const loy_node *first = loy_node_first(e);
         const char *first_key = first ? loy_node_key(first) : NULL;
-        if (first_key && same(first_key, "type") && !counted_type(node_text(first)))
+        const char *first_type = first_key && same(first_key, "type") ? node_text(first) : NULL;
+        if (first_type && !counted_type(first_type))
             continue;
-        read_effect(e, &f);
+        read_effect(e, &f, first_type && same(first_type, "points"));
         if (!f.type)
             continue;
         if (same(f.type, "points")) {
