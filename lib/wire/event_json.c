@@ -303,11 +303,13 @@ enum { FV_NONE = 0, FV_STR, FV_NUM, FV_NULL, FV_BOOL, FV_ARRAY, FV_OBJECT };
 /* A value seen: a string's text (no quotes), a number's text, or an array's
  * or object's whole span (brackets included). */
 typedef struct fval {
-    const char *s;
+    union {
+        const char *s;              /* STR, ARRAY, OBJECT */
+        int64_t num;                /* NUMBER with count_ok: its value */
+    };
     uint32_t len;
     uint8_t kind;
-    bool count_ok;                  /* NUMBER: plain digits, at most 18: num is its value */
-    int64_t num;
+    bool count_ok;                  /* NUMBER: plain digits, at most 18 */
 } fval;
 
 /* Lines are noted as they are read (the type may come after them); an
@@ -532,7 +534,6 @@ static uchar *f_number(uchar *p, uchar *end, fval *v)
             p++;
     }
     v->kind = FV_NUM;
-    v->s = (const char *)s;
     v->len = (uint32_t)(p - s);
     v->count_ok = !neg && p == int_end && int_end - digits <= 18;
     v->num = (int64_t)acc;
@@ -836,18 +837,44 @@ static bool f_profile(loy_event *ev, const fdoc *d)
     return true;
 }
 
+/* The names of event_types[], matched on the raw text. */
 static bool f_type(const fval *v, loy_event_type *type)
 {
-    if (v->kind != FV_STR)
+#define TYPE_IS(lit, t)                                                         \
+    if (v->len == sizeof lit - 1 && memcmp(v->s, lit, sizeof lit - 1) == 0) {  \
+        *type = (t);                                                            \
+        return true;                                                            \
+    }
+    if (v->kind != FV_STR || !v->len)
         return false;
-    for (size_t i = 0; i < LOY_ARRAY_LEN(event_types); i++) {
-        const char *name = event_types[i].name;
-        if (strncmp(name, v->s, v->len) == 0 && name[v->len] == '\0') {
-            *type = event_types[i].type;
-            return true;
-        }
+    switch (v->s[0]) {
+    case 'o':
+        TYPE_IS("order", LOY_EVENT_ORDER);
+        break;
+    case 'r':
+        TYPE_IS("return", LOY_EVENT_RETURN);
+        TYPE_IS("redeem", LOY_EVENT_REDEEM);
+        break;
+    case 'a':
+        TYPE_IS("action", LOY_EVENT_ACTION);
+        break;
+    case 'u':
+        TYPE_IS("use_benefit", LOY_EVENT_USE_BENEFIT);
+        break;
+    case 'j':
+        TYPE_IS("join_paid", LOY_EVENT_JOIN_PAID);
+        break;
+    case 'p':
+        TYPE_IS("profile", LOY_EVENT_PROFILE);
+        break;
+    case 't':
+        TYPE_IS("tick", LOY_EVENT_TICK);
+        break;
+    default:
+        break;
     }
     return false;
+#undef TYPE_IS
 }
 
 bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,
