@@ -2,8 +2,10 @@
  * The wire layer (POLICY.md §11): JSON lines in, calls of the public API,
  * JSON lines out. It is a user of include/loyalty.h like any caller; the
  * only internals it touches are the result's own buffers (lib/result.h) to
- * keep what loy_result_json/loy_result_state return and the rn_* builders
- * for the error objects it produces itself.
+ * keep what loy_result_json/loy_result_state return, the rn_* builders
+ * for the error objects it produces itself, and the event's string buffers
+ * (lib/event.h), which the fast path of event_json.c fills straight from
+ * the line's bytes.
  *
  * Files: json.c (reader), write.c (writer), wire.c (entry points, queries,
  * error objects), event_json.c (event lines), member_json.c (member lines).
