@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "wire/json.h"
+#include "wire/wire.h"
 
 enum { SRC_ORDER, SRC_ACTION, SRC_UPGRADE, SRC_BIRTHDAY, SRC_SURPRISE, SRC_SPEND, SRC_COUNT };
 static const char *const source_names[SRC_COUNT] = {"order", "action", "upgrade", "birthday", "surprise", "spend"};
@@ -44,8 +45,9 @@ typedef struct sim_run {
     size_t tiers, stages, benefits;
 
     bool member_ok;                 /* the current member line was accepted */
-    char *last_line;                /* the member's last accepted event line (for its "at") */
-    size_t last_len, last_cap;
+    char *last_at;                  /* the "at" of the member's last accepted event */
+    size_t last_cap;
+    bool has_last;
 
     uint64_t members, members_refused, events, events_refused, queries;
     uint64_t refusals[CODE_SLOTS];
@@ -84,10 +86,15 @@ static void add(sim_run *s, int64_t *total, int64_t v)
     }
 }
 
+static inline bool same(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0;
+}
+
 static size_t tier_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->tiers; i++)
-        if (strcmp(loy_policy_id(s->p, LOY_KIND_TIER, i), id) == 0)
+        if (same(loy_policy_id(s->p, LOY_KIND_TIER, i), id))
             return i;
     return s->tiers;
 }
@@ -95,7 +102,7 @@ static size_t tier_index(const sim_run *s, const char *id)
 static size_t stage_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->stages; i++)
-        if (strcmp(loy_policy_id(s->p, LOY_KIND_STAGE, i), id) == 0)
+        if (same(loy_policy_id(s->p, LOY_KIND_STAGE, i), id))
             return i;
     return s->stages;
 }
@@ -139,12 +146,12 @@ static void run_close(sim_run *s)
     free(s->stage_count);
     free(s->gift_count);
     free(s->benefit_open);
-    free(s->last_line);
+    free(s->last_at);
 }
 
 /* The member's end: where it stands, and the benefits open to it at its
  * last event's instant (a member without an accepted event is not asked). */
-static void finish_member(sim_run *s, loy_arena *arena)
+static void finish_member(sim_run *s)
 {
     if (!s->member_ok)
         return;
@@ -153,15 +160,10 @@ static void finish_member(sim_run *s, loy_arena *arena)
     s->stage_count[stage_index(s, loy_member_stage(s->m))]++;
     add(s, &s->available, loy_member_points_available(s->m));
     add(s, &s->pending, loy_member_points_pending(s->m));
-    if (!s->last_len)
+    if (!s->has_last)
         return;
-    loy_arena_reset(arena);
-    const loy_json *ev = loy_json_parse(arena, s->last_line, s->last_len, 1, NULL);
-    const loy_json *at = loy_json_get(ev, "at");
-    s->last_len = 0;
-    if (!at || at->type != LOY_JSON_STRING)
-        return;
-    if (loy_query_benefits(s->p, s->m, at->str, NULL, NULL, s->r) != LOY_OK)
+    s->has_last = false;
+    if (loy_query_benefits(s->p, s->m, s->last_at, NULL, NULL, s->r) != LOY_OK)
         return;
     s->benefits_queried++;
     const loy_node *list = loy_node_get(loy_result_root(s->r), "benefits");
@@ -174,7 +176,7 @@ static void finish_member(sim_run *s, loy_arena *arena)
 static void start_member(sim_run *s, const char *line, size_t len)
 {
     int rc = loy_member_init_json(s->m, line, len, s->r);
-    s->last_len = 0;
+    s->has_last = false;
     if (rc != LOY_OK) {
         s->members_refused++;
         s->member_ok = false;
@@ -192,49 +194,66 @@ typedef struct effect {
     bool extended;
 } effect;
 
-static void read_effect(const loy_node *e, effect *f)
+static void read_effect(const loy_node *e, effect *f, bool points)
 {
     memset(f, 0, sizeof *f);
     for (const loy_node *c = loy_node_first(e); c; c = loy_node_next(c)) {
+        /* A points effect is counted by its delta and source alone. */
+        if (points && f->delta && f->source)
+            break;
         const char *k = loy_node_key(c);
         switch (k[0]) {
         case 't':
-            if (strcmp(k, "type") == 0)
+            if (same(k, "type"))
                 f->type = node_text(c);
-            else if (strcmp(k, "tier") == 0)
+            else if (same(k, "tier"))
                 f->tier = node_text(c);
-            else if (strcmp(k, "to") == 0)
+            else if (same(k, "to"))
                 f->to = node_text(c);
             break;
         case 'd':
-            if (strcmp(k, "delta") == 0)
+            if (same(k, "delta"))
                 f->delta = c;
             break;
         case 's':
-            if (strcmp(k, "source") == 0)
+            if (same(k, "source"))
                 f->source = node_text(c);
             break;
         case 'g':
-            if (strcmp(k, "gift") == 0)
+            if (same(k, "gift"))
                 f->gift = node_text(c);
             break;
         case 'f':
-            if (strcmp(k, "from") == 0)
+            if (same(k, "from"))
                 f->from = node_text(c);
             break;
         case 'r':
-            if (strcmp(k, "reward") == 0)
+            if (same(k, "reward"))
                 f->reward = c;
-            else if (strcmp(k, "refund") == 0)
+            else if (same(k, "refund"))
                 f->refund = c;
             break;
         case 'e':
-            if (strcmp(k, "extended") == 0)
+            if (same(k, "extended"))
                 f->extended = loy_node_bool(c);
             break;
         default:
             break;
         }
+    }
+}
+
+static bool counted_type(const char *type)
+{
+    switch (type[0]) {
+    case 'p':
+        return same(type, "points") || same(type, "paid_started") || same(type, "paid_ended");
+    case 'g':
+        return same(type, "gift");
+    case 't':
+        return same(type, "tier_changed");
+    default:
+        return false;
     }
 }
 
@@ -244,26 +263,42 @@ static void count_effects(sim_run *s, const loy_node *root)
     const char *member_tier = NULL;
     effect f;
     for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
-        read_effect(e, &f);
+        /* The engine writes "type" first: an effect the report does not
+         * count ("points_released", "stage_changed", ...) is not read. */
+        const loy_node *first = loy_node_first(e);
+        const char *first_key = first ? loy_node_key(first) : NULL;
+        const char *first_type = first_key && same(first_key, "type") ? node_text(first) : NULL;
+        if (first_type && !counted_type(first_type))
+            continue;
+        read_effect(e, &f, first_type && same(first_type, "points"));
         if (!f.type)
             continue;
-        if (strcmp(f.type, "points") == 0) {
+        if (same(f.type, "points")) {
             int64_t delta = loy_node_int(f.delta);
             const char *source = f.source ? f.source : "";
-            if (strcmp(source, "return") == 0) {
-                add(s, &s->returned, -delta);
-            } else if (strcmp(source, "redeem") == 0) {
-                add(s, &s->redeemed, -delta);
-            } else if (strcmp(source, "expiry") == 0) {
-                add(s, &s->expired, -delta);
-            } else {
+            switch (source[0]) {
+            case 'r':
+                if (same(source, "return"))
+                    add(s, &s->returned, -delta);
+                else if (same(source, "redeem"))
+                    add(s, &s->redeemed, -delta);
+                break;
+            case 'e':
+                if (same(source, "expiry"))
+                    add(s, &s->expired, -delta);
+                break;
+            default:
+                /* One compare, not one per name: the names differ in
+                 * their first two letters. */
                 for (int k = 0; k < SRC_COUNT; k++)
-                    if (strcmp(source, source_names[k]) == 0)
+                    if (source[0] == source_names[k][0] && source[0] && source[1] == source_names[k][1]
+                        && same(source, source_names[k]))
                         add(s, &s->issued[k], delta);
+                break;
             }
-        } else if (strcmp(f.type, "gift") == 0) {
+        } else if (same(f.type, "gift")) {
             int k = 0;
-            while (k < GIFT_COUNT && (!f.gift || strcmp(f.gift, gift_names[k]) != 0))
+            while (k < GIFT_COUNT && (!f.gift || !same(f.gift, gift_names[k])))
                 k++;
             if (k == GIFT_COUNT)
                 continue;
@@ -279,17 +314,17 @@ static void count_effects(sim_run *s, const loy_node *root)
             const loy_node *credit = loy_node_get(f.reward, "credit");
             if (credit)
                 add(s, &s->gift_credit, loy_node_int(credit));
-        } else if (strcmp(f.type, "tier_changed") == 0) {
+        } else if (same(f.type, "tier_changed")) {
             if (tier_index(s, f.to) > tier_index(s, f.from))
                 s->upgrades++;
             else
                 s->downgrades++;
-        } else if (strcmp(f.type, "paid_started") == 0) {
+        } else if (same(f.type, "paid_started")) {
             if (f.extended)
                 s->paid_extended++;
             else
                 s->paid_started++;
-        } else if (strcmp(f.type, "paid_ended") == 0) {
+        } else if (same(f.type, "paid_ended")) {
             s->paid_ended++;
             add(s, &s->paid_refunds, loy_node_int(f.refund));
         }
@@ -298,6 +333,8 @@ static void count_effects(sim_run *s, const loy_node *root)
 
 /* One event or query line of the current member. Returns LOY_E_JSON when
  * the line is not JSON (the caller stops), else LOY_OK. */
+static int tally(sim_run *s, int rc);
+
 static int apply_line(sim_run *s, const char *line, size_t len)
 {
     if (!s->member_ok)
@@ -305,8 +342,15 @@ static int apply_line(sim_run *s, const char *line, size_t len)
     int rc = loy_apply_json_line(s->p, s->m, line, len, s->r);
     if (rc == LOY_E_JSON)
         return rc;
-    const loy_node *root = loy_result_root(s->r);
-    if (loy_node_get(root, "query")) {
+    return tally(s, rc);
+}
+
+/* What the answer to a line applied to the current member counts for. */
+static int tally(sim_run *s, int rc)
+{
+    /* Only a query's answer has "query" at its root: after an event line
+     * the lookup is skipped. */
+    if (loy_wire_was_query(s->r) && loy_node_get(loy_result_root(s->r), "query")) {
         s->queries++;
         return LOY_OK;
     }
@@ -317,16 +361,20 @@ static int apply_line(sim_run *s, const char *line, size_t len)
             s->refusals[-rc]++;
         return LOY_OK;
     }
-    count_effects(s, root);
-    if (len > s->last_cap) {
-        char *grown = realloc(s->last_line, len);
+    count_effects(s, loy_result_root(s->r));
+    /* The instant the event was applied at, kept for the member's final
+     * benefits query (the line itself need not be read again). */
+    const char *at = loy_wire_event_at(s->r);
+    size_t at_len = at ? strlen(at) : 0;
+    if (at_len + 1 > s->last_cap) {
+        char *grown = realloc(s->last_at, at_len + 1);
         if (!grown)
             return LOY_E_NOMEM;
-        s->last_line = grown;
-        s->last_cap = len;
+        s->last_at = grown;
+        s->last_cap = at_len + 1;
     }
-    memcpy(s->last_line, line, len);
-    s->last_len = len;
+    memcpy(s->last_at, at ? at : "", at_len + 1);
+    s->has_last = at != NULL;
     return LOY_OK;
 }
 
@@ -375,6 +423,25 @@ static int feed_line(sim *sm, const char *line, size_t len)
     sm->lines++;
     if (blank(line, len))
         return 0;
+    /* The common line first: an event line the wire's fast path takes and
+     * that has neither a "member" nor a "member_id" key, so the checks
+     * below could not find anything in it. It is applied to the first run
+     * straight away; the other run reads it as usual. */
+    sim_run *first = &sm->runs[0];
+    if (sm->have_member && first->member_ok) {
+        bool handled;
+        int rc = loy_wire_try_event_line(first->p, first->m, line, len, first->r, &handled);
+        if (handled) {
+            rc = tally(first, rc);
+            for (int i = 1; rc == LOY_OK && i < sm->run_count; i++)
+                rc = apply_line(&sm->runs[i], line, len);
+            if (rc == LOY_E_NOMEM) {
+                fputs("loyalty simulate: out of memory\n", stderr);
+                return 2;
+            }
+            return 0;
+        }
+    }
     /* Only a line that mentions "member" (or escapes a key) can be a member
      * line or carry member_id: the others go to the wire unparsed, so each
      * event line is read once. */
@@ -408,7 +475,7 @@ static int feed_line(sim *sm, const char *line, size_t len)
         sm->member_lines++;
         sm->have_member = true;
         for (int i = 0; i < sm->run_count; i++) {
-            finish_member(&sm->runs[i], &sm->arena);
+            finish_member(&sm->runs[i]);
             start_member(&sm->runs[i], line, len);
         }
         return 0;
@@ -1038,7 +1105,7 @@ int loy_cli_simulate(int argc, char **argv)
     if (status)
         goto done;
     for (int i = 0; i < sm->run_count; i++)
-        finish_member(&sm->runs[i], &sm->arena);
+        finish_member(&sm->runs[i]);
     if (sm->json) {
         status = print_json(sm);
     } else {

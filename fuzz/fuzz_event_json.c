@@ -18,6 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* lib/wire/wire.h (internal): loy_apply_json_line without its fast path,
+ * which must answer every line exactly as this does. */
+int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                            loy_result *result);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
@@ -29,10 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text = nl ? nl + 1 : end;
     }
 
-    loy_member *m = NULL;
-    loy_result *r = NULL, *twin = NULL;
+    loy_member *m = NULL, *dom_m = NULL;
+    loy_result *r = NULL, *twin = NULL, *dom_r = NULL;
     FUZZ_CHECK(loy_member_create(&m, p) == LOY_OK && loy_result_new(&r, p) == LOY_OK &&
-                   loy_result_new(&twin, p) == LOY_OK,
+                   loy_result_new(&twin, p) == LOY_OK && loy_member_create(&dom_m, p) == LOY_OK &&
+                   loy_result_new(&dom_r, p) == LOY_OK,
                "create");
     const char *nl = memchr(text, '\n', (size_t)(end - text));
     const char *first_end = nl ? nl : end;
@@ -54,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines++;
 
         fz_bytes before = fz_state(m);
+        FUZZ_CHECK(loy_member_load(dom_m, before.data, before.len) == LOY_OK, "load the DOM twin");
+        int dom_rc = loy_wire_apply_line_dom(p, dom_m, text, len, dom_r);
         int rc = loy_apply_json_line(p, m, text, len, r);
         FUZZ_CHECK(fz_is_known_code(rc) && rc != LOY_E_NOMEM, "line %d: code %d", lines, rc);
         FUZZ_CHECK(loy_result_code(r) == rc, "result code %d != returned %d", loy_result_code(r), rc);
@@ -63,6 +71,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
             fz_check_member(p, m);
 
+        {
+            FUZZ_CHECK(dom_rc == rc, "line %d: the DOM path says %s, the fast path %s", lines,
+                       loy_error_name(dom_rc), loy_error_name(rc));
+            char *a = fz_result_text(r), *b = fz_result_text(dom_r);
+            FUZZ_CHECK(strcmp(a, b) == 0, "line %d: the fast and DOM paths answer differently:\n  %s\n  %s",
+                       lines, a, b);
+            free(a);
+            free(b);
+            fz_bytes x = fz_state(m), y = fz_state(dom_m);
+            FUZZ_CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0,
+                       "line %d: the fast and DOM paths leave different states", lines);
+            free(x.data);
+            free(y.data);
+        }
         int twin_rc = loy_apply_json(p, before.data, before.len, text, len, twin);
         FUZZ_CHECK(twin_rc == rc, "line %d: loy_apply_json says %s, loy_apply_json_line %s", lines,
                    loy_error_name(twin_rc), loy_error_name(rc));
@@ -83,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     loy_result_free(twin);
     loy_result_free(r);
+    loy_result_free(dom_r);
     loy_member_free(m);
+    loy_member_free(dom_m);
     return 0;
 }

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "event.h"
+
 static const struct {
     const char *name;
     loy_event_type type;
@@ -268,4 +270,687 @@ int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     if (!ok)
         return fail(r, id, &d);
     return loy_apply(policy, member, ev, r);
+}
+
+/* ------------------------------------------------------------- fast path */
+
+/*
+ * The common event line decoded straight from its bytes into the event,
+ * without the DOM: one pass that checks the line as strictly as the reader
+ * does and notes where the fields the event needs are.
+ *
+ * It only ever says "done" for a line the DOM path would take to loy_apply
+ * with the same event: a well-formed object, strings without escapes,
+ * counts that are plain digits, every field of the right type. Anything
+ * else — any error, an escape, "-0", a long number, a query, even an
+ * allocation failure — makes it give up before loy_apply, and the caller
+ * runs the DOM path on the line, which gives every answer and message as
+ * before (a fault injected here then meets the DOM path's own allocations,
+ * so the call still ends in LOY_E_NOMEM or in the right answer). The event
+ * it half filled is reset there.
+ */
+
+enum {
+    K_TYPE, K_ID, K_AT, K_CHANNEL, K_STORE, K_QUERY, K_SAVINGS, K_LINES, K_AMOUNT, K_ORIGINAL,
+    K_KIND, K_BENEFIT, K_PLAN, K_POINTS, K_ORDER_AMOUNT, K_BIRTHDAY, K_TAGS, K_MEMBER, K_MEMBER_ID,
+    K_COUNT
+};
+enum { L_SKU, L_CATEGORY, L_AMOUNT, L_QTY, L_COUNT };
+enum { O_ID, O_AT, O_AMOUNT, O_POINTS, O_COUNT };
+
+enum { FV_NONE = 0, FV_STR, FV_NUM, FV_NULL, FV_BOOL, FV_ARRAY, FV_OBJECT };
+
+/* A value seen: a string's text (no quotes), a number's text, or an array's
+ * or object's whole span (brackets included). */
+typedef struct fval {
+    union {
+        const char *s;              /* STR, ARRAY, OBJECT */
+        int64_t num;                /* NUMBER with count_ok: its value */
+    };
+    uint32_t len;
+    uint8_t kind;
+    bool count_ok;                  /* NUMBER: plain digits, at most 18 */
+} fval;
+
+/* Lines are noted as they are read (the type may come after them); an
+ * order with more lines than this goes the DOM way. */
+#define FAST_LINES 64
+
+typedef struct fdoc {
+    fval top[K_COUNT];
+    fval orig[O_COUNT];
+    size_t line_count;
+    bool lines_bad;                 /* an element that is not an object, or too many */
+    fval lines[FAST_LINES][L_COUNT];
+} fdoc;
+
+typedef const unsigned char uchar;
+
+enum { CTX_LINE, CTX_ORIGINAL };
+
+/* Keys are matched on the raw text just after the opening quote, closing
+ * quote included: a key the event knows is plain ASCII, so it matches here
+ * exactly when the reader would decode it to that key. Sets *adv to the
+ * bytes to skip; -1 for any other key (scanned as a string then). */
+#define KEY(lit, slot)                                                          \
+    do {                                                                        \
+        if (avail >= sizeof lit && memcmp(k, lit "\"", sizeof lit) == 0) {     \
+            *adv = sizeof lit;                                                  \
+            return (slot);                                                      \
+        }                                                                       \
+    } while (0)
+
+static inline int top_key(const unsigned char *k, size_t avail, size_t *adv)
+{
+    if (!avail)
+        return -1;
+    switch (k[0]) {
+    case 't':
+        KEY("type", K_TYPE);
+        KEY("tags", K_TAGS);
+        break;
+    case 'i':
+        KEY("id", K_ID);
+        break;
+    case 'a':
+        KEY("at", K_AT);
+        KEY("amount", K_AMOUNT);
+        break;
+    case 'c':
+        KEY("channel", K_CHANNEL);
+        break;
+    case 's':
+        KEY("store", K_STORE);
+        KEY("savings", K_SAVINGS);
+        break;
+    case 'q':
+        KEY("query", K_QUERY);
+        break;
+    case 'l':
+        KEY("lines", K_LINES);
+        break;
+    case 'o':
+        KEY("original", K_ORIGINAL);
+        KEY("order_amount", K_ORDER_AMOUNT);
+        break;
+    case 'k':
+        KEY("kind", K_KIND);
+        break;
+    case 'b':
+        KEY("benefit", K_BENEFIT);
+        KEY("birthday", K_BIRTHDAY);
+        break;
+    case 'p':
+        KEY("plan", K_PLAN);
+        KEY("points", K_POINTS);
+        break;
+    case 'm':
+        KEY("member", K_MEMBER);
+        KEY("member_id", K_MEMBER_ID);
+        break;
+    default:
+        break;
+    }
+    return -1;
+}
+
+static inline int sub_key(int ctx, const unsigned char *k, size_t avail, size_t *adv)
+{
+    if (!avail)
+        return -1;
+    if (ctx == CTX_LINE) {
+        switch (k[0]) {
+        case 's':
+            KEY("sku", L_SKU);
+            break;
+        case 'c':
+            KEY("category", L_CATEGORY);
+            break;
+        case 'a':
+            KEY("amount", L_AMOUNT);
+            break;
+        case 'q':
+            KEY("qty", L_QTY);
+            break;
+        default:
+            break;
+        }
+        return -1;
+    }
+    switch (k[0]) {
+    case 'i':
+        KEY("id", O_ID);
+        break;
+    case 'a':
+        KEY("at", O_AT);
+        KEY("amount", O_AMOUNT);
+        break;
+    case 'p':
+        KEY("points", O_POINTS);
+        break;
+    default:
+        break;
+    }
+    return -1;
+}
+
+#undef KEY
+
+static inline bool ws_byte(unsigned c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Compact lines have no whitespace: one test then. */
+#define SKIP_WS(p, end)                                         \
+    while ((p) < (end) && *(p) <= ' ' && ws_byte(*(p)))         \
+        (p)++
+
+/* At the opening quote; returns the byte after the closing one, or NULL. A
+ * backslash or a control character gives up (the reader decodes or refuses
+ * them); other bytes must be valid UTF-8. */
+static inline uchar *f_string(uchar *p, uchar *end, fval *v)
+{
+    uchar *start = ++p;
+    for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Eight bytes a step: the first byte that is '"', '\\', below
+         * 0x20 or above 0x7F. A borrow can only mark bytes after the first
+         * such byte, never before it. */
+        const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, sizeof x);
+            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
+            if (m) {
+                p += __builtin_ctzll(m) >> 3;
+                goto stop;
+            }
+            p += 8;
+        }
+#endif
+        while (p < end && loy_json_plain[*p])
+            p++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    stop:
+#endif
+        if (p >= end)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (*p < 0x80)
+            return NULL;
+        size_t n = loy_json_utf8_seq(p, end);
+        if (!n)
+            return NULL;
+        p += n;
+    }
+    v->kind = FV_STR;
+    v->s = (const char *)start;
+    v->len = (uint32_t)(p - start);
+    return p + 1;
+}
+
+static inline bool f_digit(unsigned c)
+{
+    return c - '0' < 10u;
+}
+
+/* The RFC grammar, as the reader checks it. */
+static uchar *f_number(uchar *p, uchar *end, fval *v)
+{
+    uchar *s = p;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    if (p >= end || !f_digit(*p))
+        return NULL;
+    uchar *digits = p;
+    uint64_t acc = 0;
+    if (*p == '0') {
+        p++;
+        if (p < end && f_digit(*p))
+            return NULL;
+    } else {
+        while (p < end && f_digit(*p))
+            acc = acc * 10u + (uint64_t)(*p++ - '0');   /* wraps past 19 digits: unused then */
+    }
+    uchar *int_end = p;
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || !f_digit(*p))
+            return NULL;
+        while (p < end && f_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !f_digit(*p))
+            return NULL;
+        while (p < end && f_digit(*p))
+            p++;
+    }
+    v->kind = FV_NUM;
+    v->len = (uint32_t)(p - s);
+    v->count_ok = !neg && p == int_end && int_end - digits <= 18;
+    v->num = (int64_t)acc;
+    return p;
+}
+
+static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
+
+/* After a key: the ':' and the whitespace around it. */
+static inline uchar *f_colon(uchar *p, uchar *end)
+{
+    SKIP_WS(p, end);
+    if (p >= end || *p != ':')
+        return NULL;
+    p++;
+    SKIP_WS(p, end);
+    return p;
+}
+
+/* After a member or an element: ',' (*more) or the closing bracket. */
+static inline uchar *f_next(uchar *p, uchar *end, unsigned char close, bool *more)
+{
+    SKIP_WS(p, end);
+    if (p < end && *p == ',') {
+        *more = true;
+        return p + 1;
+    }
+    *more = false;
+    return p < end && *p == close ? p + 1 : NULL;
+}
+
+/* Any array or object, checked and skipped (p on its bracket). */
+static uchar *f_skip(uchar *p, uchar *end, int depth)
+{
+    if (++depth > LOY_JSON_MAX_DEPTH)
+        return NULL;
+    bool obj = *p == '{';
+    unsigned char close = obj ? '}' : ']';
+    p++;
+    SKIP_WS(p, end);
+    if (p < end && *p == close)
+        return p + 1;
+    for (bool more = true; more;) {
+        fval v;
+        SKIP_WS(p, end);
+        if (obj) {
+            if (p >= end || *p != '"' || !(p = f_string(p, end, &v)) || !(p = f_colon(p, end)))
+                return NULL;
+        }
+        if (!(p = f_value(p, end, depth, &v)) || !(p = f_next(p, end, close, &more)))
+            return NULL;
+    }
+    return p;
+}
+
+static bool f_literal(uchar **pp, uchar *end, const char *word, size_t n)
+{
+    if ((size_t)(end - *pp) < n || memcmp(*pp, word, n) != 0)
+        return false;
+    *pp += n;
+    return true;
+}
+
+static uchar *f_value(uchar *p, uchar *end, int depth, fval *v)
+{
+    if (p >= end)
+        return NULL;
+    uchar *start = p;
+    switch (*p) {
+    case '"':
+        return f_string(p, end, v);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return f_number(p, end, v);
+    case 't':
+        v->kind = FV_BOOL;
+        return f_literal(&p, end, "true", 4) ? p : NULL;
+    case 'f':
+        v->kind = FV_BOOL;
+        return f_literal(&p, end, "false", 5) ? p : NULL;
+    case 'n':
+        v->kind = FV_NULL;
+        return f_literal(&p, end, "null", 4) ? p : NULL;
+    case '[':
+    case '{':
+        if (!(p = f_skip(p, end, depth)))
+            return NULL;
+        v->kind = *start == '[' ? FV_ARRAY : FV_OBJECT;
+        v->s = (const char *)start;
+        v->len = (uint32_t)(p - start);
+        return p;
+    default:
+        return NULL;
+    }
+}
+
+/* A value; strings, the most common, without a call. */
+static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
+{
+    if (p < end && *p == '"')
+        return f_string(p, end, v);
+    return f_value(p, end, depth, v);
+}
+
+/* A line or the original order: an object whose keys go into slots (the
+ * first of a repeated key kept, as loy_json_get does). p on the '{'. */
+static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
+{
+    if (++depth > LOY_JSON_MAX_DEPTH)
+        return NULL;
+    p++;
+    SKIP_WS(p, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (bool more = true; more;) {
+        fval k, scratch;
+        size_t adv = 0;
+        SKIP_WS(p, end);
+        if (p >= end || *p != '"')
+            return NULL;
+        int slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
+        if (slot >= 0)
+            p += 1 + adv;
+        else if (!(p = f_string(p, end, &k)))
+            return NULL;
+        if (!(p = f_colon(p, end)))
+            return NULL;
+        fval *dst = slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch;
+        if (!(p = f_any(p, end, depth, dst)) || !(p = f_next(p, end, '}', &more)))
+            return NULL;
+    }
+    return p;
+}
+
+/* The first "lines" array, each object element noted (p on the '['). */
+static uchar *f_lines_scan(uchar *p, uchar *end, int depth, fdoc *d)
+{
+    if (++depth > LOY_JSON_MAX_DEPTH)
+        return NULL;
+    p++;
+    SKIP_WS(p, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    for (bool more = true; more;) {
+        SKIP_WS(p, end);
+        if (p < end && *p == '{' && d->line_count < FAST_LINES) {
+            fval *slots = d->lines[d->line_count++];
+            memset(slots, 0, L_COUNT * sizeof *slots);
+            p = f_object(p, end, depth, CTX_LINE, slots);
+        } else {
+            fval scratch;
+            d->lines_bad = true;
+            p = f_value(p, end, depth, &scratch);
+        }
+        if (!p || !(p = f_next(p, end, ']', &more)))
+            return NULL;
+    }
+    return p;
+}
+
+/* The event object (p on the '{'). */
+static uchar *f_top(uchar *p, uchar *end, fdoc *d)
+{
+    const int depth = 1;
+    p++;
+    SKIP_WS(p, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (bool more = true; more;) {
+        fval k, scratch;
+        size_t adv = 0;
+        SKIP_WS(p, end);
+        if (p >= end || *p != '"')
+            return NULL;
+        int slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
+        if (slot >= 0)
+            p += 1 + adv;
+        else if (!(p = f_string(p, end, &k)))
+            return NULL;
+        if (!(p = f_colon(p, end)))
+            return NULL;
+        if (slot < 0 || d->top[slot].kind) {
+            p = f_any(p, end, depth, &scratch);
+        } else if (slot == K_LINES && p < end && *p == '[') {
+            uchar *start = p;
+            if ((p = f_lines_scan(p, end, depth, d))) {
+                d->top[slot].kind = FV_ARRAY;
+                d->top[slot].s = (const char *)start;
+                d->top[slot].len = (uint32_t)(p - start);
+            }
+        } else if (slot == K_ORIGINAL && p < end && *p == '{') {
+            uchar *start = p;
+            if ((p = f_object(p, end, depth, CTX_ORIGINAL, d->orig))) {
+                d->top[slot].kind = FV_OBJECT;
+                d->top[slot].s = (const char *)start;
+                d->top[slot].len = (uint32_t)(p - start);
+            }
+        } else {
+            p = f_any(p, end, depth, &d->top[slot]);
+        }
+        if (!p || !(p = f_next(p, end, '}', &more)))
+            return NULL;
+    }
+    return p;
+}
+
+/* A count as loy_rd_count accepts it, when it is plain digits that surely
+ * fit int64; anything else is left to the DOM path and its messages. */
+static inline bool f_count(const fval *v, int64_t *out)
+{
+    if (v->kind != FV_NUM || !v->count_ok)
+        return false;
+    *out = v->num;
+    return true;
+}
+
+/* An optional string that, when present, must be a non-empty string. */
+static inline bool f_opt_text(const fval *v)
+{
+    return v->kind == FV_NONE || (v->kind == FV_STR && v->len > 0);
+}
+
+static inline bool f_req_text(const fval *v)
+{
+    return v->kind == FV_STR && v->len > 0;
+}
+
+/* loy_sbuf_set, without the call when the buffer is already big enough. */
+static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
+{
+    if (v->kind == FV_STR && v->len < b->cap) {
+        memcpy(b->s, v->s, v->len);
+        b->s[v->len] = '\0';
+        b->len = v->len;
+        b->set = true;
+        return true;
+    }
+    return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
+}
+
+static bool f_lines(loy_event *ev, const fdoc *d)
+{
+    if (d->top[K_LINES].kind == FV_NONE)
+        return true;
+    if (d->top[K_LINES].kind != FV_ARRAY || d->lines_bad)
+        return false;
+    for (size_t i = 0; i < d->line_count; i++) {
+        const fval *l = d->lines[i];
+        int64_t amount, qty = 1;
+        if (!f_opt_text(&l[L_SKU]) || !f_opt_text(&l[L_CATEGORY]) || !f_count(&l[L_AMOUNT], &amount)
+            || (l[L_QTY].kind && !f_count(&l[L_QTY], &qty)))
+            return false;
+        if (loy_event_add_line(ev, NULL, NULL, amount, qty) != LOY_OK)
+            return false;
+        loy_line *dst = &ev->lines[ev->line_count - 1];
+        if ((l[L_SKU].kind && !f_put(ev, &dst->sku, &l[L_SKU]))
+            || (l[L_CATEGORY].kind && !f_put(ev, &dst->category, &l[L_CATEGORY])))
+            return false;
+    }
+    return true;
+}
+
+/* The elements of a "tags" array already checked: each must be a
+ * non-empty string (with fill, they are added). */
+static bool f_tags(loy_event *ev, const fval *tags, bool fill)
+{
+    uchar *p = (uchar *)tags->s + 1, *end = (uchar *)tags->s + tags->len;
+    SKIP_WS(p, end);
+    if (p < end && *p == ']')
+        return true;
+    for (bool more = true; more;) {
+        fval t;
+        SKIP_WS(p, end);
+        if (p >= end || *p != '"' || !(p = f_string(p, end, &t)) || !t.len)
+            return false;
+        if (fill && (loy_event_add_tag(ev, "") != LOY_OK || !f_put(ev, &ev->tags[ev->tag_count - 1], &t)))
+            return false;
+        if (!(p = f_next(p, end, ']', &more)))
+            return false;
+    }
+    return true;
+}
+
+static bool f_profile(loy_event *ev, const fdoc *d)
+{
+    const fval *birthday = &d->top[K_BIRTHDAY], *tags = &d->top[K_TAGS];
+    if (!birthday->kind && !tags->kind)
+        return false;
+    if (birthday->kind) {
+        if (birthday->kind != FV_NULL && birthday->kind != FV_STR)
+            return false;
+        if (loy_event_set_birthday(ev, NULL) != LOY_OK
+            || (birthday->kind == FV_STR && !f_put(ev, &ev->birthday, birthday)))
+            return false;
+    }
+    if (tags->kind) {
+        if (tags->kind != FV_ARRAY || !f_tags(ev, tags, false) || loy_event_clear_tags(ev) != LOY_OK
+            || !f_tags(ev, tags, true))
+            return false;
+    }
+    return true;
+}
+
+/* The names of event_types[], matched on the raw text. */
+static bool f_type(const fval *v, loy_event_type *type)
+{
+#define TYPE_IS(lit, t)                                                         \
+    if (v->len == sizeof lit - 1 && memcmp(v->s, lit, sizeof lit - 1) == 0) {  \
+        *type = (t);                                                            \
+        return true;                                                            \
+    }
+    if (v->kind != FV_STR || !v->len)
+        return false;
+    switch (v->s[0]) {
+    case 'o':
+        TYPE_IS("order", LOY_EVENT_ORDER);
+        break;
+    case 'r':
+        TYPE_IS("return", LOY_EVENT_RETURN);
+        TYPE_IS("redeem", LOY_EVENT_REDEEM);
+        break;
+    case 'a':
+        TYPE_IS("action", LOY_EVENT_ACTION);
+        break;
+    case 'u':
+        TYPE_IS("use_benefit", LOY_EVENT_USE_BENEFIT);
+        break;
+    case 'j':
+        TYPE_IS("join_paid", LOY_EVENT_JOIN_PAID);
+        break;
+    case 'p':
+        TYPE_IS("profile", LOY_EVENT_PROFILE);
+        break;
+    case 't':
+        TYPE_IS("tick", LOY_EVENT_TICK);
+        break;
+    default:
+        break;
+    }
+    return false;
+#undef TYPE_IS
+}
+
+bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,
+                         size_t len, bool no_member_keys, loy_result *r, int *rc)
+{
+    if (len > UINT32_MAX)
+        return false;
+    fdoc d;
+    memset(&d, 0, offsetof(fdoc, lines));
+    uchar *p = (uchar *)json, *end = p + len;
+    SKIP_WS(p, end);
+    if (p >= end || *p != '{' || !(p = f_top(p, end, &d)))
+        return false;
+    SKIP_WS(p, end);
+    loy_event_type type;
+    const fval *top = d.top;
+    if (no_member_keys && (top[K_MEMBER].kind || top[K_MEMBER_ID].kind))
+        return false;
+    if (p != end || top[K_QUERY].kind || !f_type(&top[K_TYPE], &type) || !f_req_text(&top[K_ID])
+        || top[K_AT].kind != FV_STR || !f_opt_text(&top[K_CHANNEL]) || !f_opt_text(&top[K_STORE]))
+        return false;
+
+    if (w->event && w->event_policy != policy) {
+        loy_event_free(w->event);
+        w->event = NULL;
+    }
+    if (!w->event) {
+        if (loy_event_new(&w->event, policy) != LOY_OK)
+            return false;
+        w->event_policy = policy;
+    }
+    loy_event *ev = w->event;
+    if (loy_event_reset(ev, type, NULL, NULL) != LOY_OK || !f_put(ev, &ev->id, &top[K_ID])
+        || !f_put(ev, &ev->at, &top[K_AT]) || !f_put(ev, &ev->channel, &top[K_CHANNEL])
+        || !f_put(ev, &ev->store, &top[K_STORE]))
+        return false;
+
+    int64_t a, b;
+    bool ok = false;
+    switch (type) {
+    case LOY_EVENT_ORDER:
+        ok = (!top[K_SAVINGS].kind || (f_count(&top[K_SAVINGS], &a) && loy_event_set_savings(ev, a) == LOY_OK))
+             && f_lines(ev, &d);
+        break;
+    case LOY_EVENT_RETURN: {
+        const fval *o = d.orig;
+        int64_t oa, op;
+        ok = f_count(&top[K_AMOUNT], &a) && top[K_ORIGINAL].kind == FV_OBJECT && f_req_text(&o[O_ID])
+             && o[O_AT].kind == FV_STR && f_count(&o[O_AMOUNT], &oa) && f_count(&o[O_POINTS], &op)
+             && loy_event_set_amount(ev, a) == LOY_OK
+             && loy_event_set_original(ev, NULL, NULL, oa, op) == LOY_OK && f_put(ev, &ev->orig_id, &o[O_ID])
+             && f_put(ev, &ev->orig_at, &o[O_AT]) && f_lines(ev, &d);
+        break;
+    }
+    case LOY_EVENT_ACTION:
+        ok = f_req_text(&top[K_KIND]) && f_put(ev, &ev->kind, &top[K_KIND]);
+        break;
+    case LOY_EVENT_REDEEM:
+        ok = f_count(&top[K_POINTS], &a) && f_count(&top[K_ORDER_AMOUNT], &b)
+             && loy_event_set_points(ev, a) == LOY_OK && loy_event_set_order_amount(ev, b) == LOY_OK;
+        break;
+    case LOY_EVENT_USE_BENEFIT:
+        ok = f_req_text(&top[K_BENEFIT]) && f_put(ev, &ev->benefit, &top[K_BENEFIT]);
+        break;
+    case LOY_EVENT_JOIN_PAID:
+        ok = f_req_text(&top[K_PLAN]) && f_put(ev, &ev->plan, &top[K_PLAN]);
+        break;
+    case LOY_EVENT_PROFILE:
+        ok = f_profile(ev, &d);
+        break;
+    case LOY_EVENT_TICK:
+        ok = true;
+        break;
+    }
+    if (!ok)
+        return false;
+    *rc = loy_apply(policy, member, ev, r);
+    return true;
 }

@@ -198,7 +198,7 @@ size_t loy_json_utf8_seq(const unsigned char *p, const unsigned char *end)
  */
 /* Bytes a string can hold as they are: printable ASCII but '"' and '\\'.
  * A table, because the scan over every string byte is the reader's hot loop. */
-static const unsigned char plain_table[256] = {
+const unsigned char loy_json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
@@ -211,7 +211,7 @@ static const unsigned char plain_table[256] = {
 
 static inline bool plain_byte(unsigned c)
 {
-    return plain_table[c & 0xFFu];
+    return loy_json_plain[c & 0xFFu];
 }
 
 static bool parse_string(parser *ps, const char **out, size_t *out_len, bool *has_nul)

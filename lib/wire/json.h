@@ -96,6 +96,8 @@ LOY_INTERNAL bool loy_json_negative(const loy_json *v);
 /* Length of the valid UTF-8 sequence at p (a byte >= 0x80, p < end), or 0
  * when it is not one (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 LOY_INTERNAL size_t loy_json_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* 1 for the bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
+LOY_INTERNAL extern const unsigned char loy_json_plain[256];
 /* "a string", "a number", ... for messages. */
 LOY_INTERNAL const char *loy_json_type_word(const loy_json *v);
 

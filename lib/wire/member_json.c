@@ -346,9 +346,19 @@ int loy_member_init_json(loy_member *member, const char *json, size_t len, loy_r
     loy_rd d = {.where = "member"};
     if (!check_shape(&d, m))
         return loy_wire_error(result, NULL, d.code, d.message);
-    loy_member *scratch = NULL;
-    if (loy_member_create(&scratch, member->policy) != LOY_OK)
-        return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
+    /* The scratch handle is kept for the next member line (`loyalty
+     * simulate` reads one per member): import() starts with loy_member_init,
+     * which makes any handle a new member, whatever it held. */
+    loy_member *scratch = w->import_scratch;
+    if (scratch && scratch->policy != member->policy) {
+        loy_member_free(scratch);
+        scratch = w->import_scratch = NULL;
+    }
+    if (!scratch) {
+        if (loy_member_create(&scratch, member->policy) != LOY_OK)
+            return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
+        w->import_scratch = scratch;
+    }
     int rc;
     if (!import(&d, scratch, m)) {
         loy_member_fail(member, d.code, "%s", d.message);
@@ -358,6 +368,5 @@ int loy_member_init_json(loy_member *member, const char *json, size_t len, loy_r
         if (rc == LOY_OK)
             loy_member_swap(member, scratch);
     }
-    loy_member_free(scratch);
     return rc;
 }

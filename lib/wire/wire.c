@@ -4,6 +4,8 @@
  */
 #include "wire.h"
 
+#include "event.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -28,6 +30,7 @@ void loy_wire_free(loy_result *r)
         return;
     loy_wire *w = r->wire;
     loy_event_free(w->event);
+    loy_member_free(w->import_scratch);
     loy_arena_release(&w->arena);
     loy_free(w->alloc, w);
     r->wire = NULL;
@@ -283,8 +286,8 @@ static const loy_json *parse_line(loy_wire *w, const char *json, size_t len, loy
     return root;
 }
 
-int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
-                        loy_result *result)
+static int apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                           loy_result *result, bool fast)
 {
     if (!result)
         return LOY_E_INVALID_ARG;
@@ -295,6 +298,8 @@ int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char
         return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
     w->last_was_query = false;
     int rc = LOY_OK;
+    if (fast && json && loy_wire_fast_event(w, policy, member, json, len, false, result, &rc))
+        return rc;
     const loy_json *root = parse_line(w, json ? json : "", len, result, &rc);
     if (!root)
         return rc;
@@ -303,6 +308,45 @@ int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char
         return apply_query(policy, member, root, result);
     }
     return loy_wire_apply_event(w, policy, member, root, result);
+}
+
+int loy_apply_json_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                        loy_result *result)
+{
+    return apply_json_line(policy, member, json, len, result, true);
+}
+
+int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                            loy_result *result)
+{
+    return apply_json_line(policy, member, json, len, result, false);
+}
+
+int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
+                            loy_result *result, bool *handled)
+{
+    *handled = false;
+    loy_wire *w = result && policy && member && json ? loy_wire_get(result) : NULL;
+    if (!w)
+        return LOY_OK;
+    int rc = LOY_OK;
+    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
+        return LOY_OK;
+    w->last_was_query = false;
+    *handled = true;
+    return rc;
+}
+
+const char *loy_wire_event_at(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->event && w->event->at.set ? w->event->at.s : NULL;
+}
+
+bool loy_wire_was_query(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->last_was_query;
 }
 
 /* r->state = bytes (which may be r->state itself). */

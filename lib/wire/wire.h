@@ -2,8 +2,10 @@
  * The wire layer (POLICY.md §11): JSON lines in, calls of the public API,
  * JSON lines out. It is a user of include/loyalty.h like any caller; the
  * only internals it touches are the result's own buffers (lib/result.h) to
- * keep what loy_result_json/loy_result_state return and the rn_* builders
- * for the error objects it produces itself.
+ * keep what loy_result_json/loy_result_state return, the rn_* builders
+ * for the error objects it produces itself, and the event's string buffers
+ * (lib/event.h), which the fast path of event_json.c fills straight from
+ * the line's bytes.
  *
  * Files: json.c (reader), write.c (writer), wire.c (entry points, queries,
  * error objects), event_json.c (event lines), member_json.c (member lines).
@@ -24,6 +26,7 @@ typedef struct loy_wire {
     const loy_policy *event_policy;     /* the policy `event` was made under */
     const loy_policy *member_policy;    /* the policy r->json_member was made under */
     bool last_was_query;                /* loy_apply_json: keep the input bytes */
+    loy_member *import_scratch;         /* loy_member_init_json's scratch handle, kept (or NULL) */
 } loy_wire;
 
 /* The result's wire context, created on first use (NULL on NOMEM). */
@@ -68,5 +71,29 @@ LOY_INTERNAL int loy_wire_error(loy_result *r, const char *event_id, int code, c
 /* Read an event line's object and apply it (event_json.c). */
 LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const loy_json *root, loy_result *r);
+/* The same for a common event line read straight from its bytes, without
+ * the DOM (event_json.c). False, having answered nothing, for any line it
+ * does not take to loy_apply: the caller then runs the DOM path. With
+ * no_member_keys, a line with a top-level "member" or "member_id" key is
+ * one of those. */
+LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member,
+                                      const char *json, size_t len, bool no_member_keys, loy_result *r,
+                                      int *rc);
+/* For `loyalty simulate`: loy_apply_json_line when the line is an event
+ * line the fast path takes and has neither a "member" nor a "member_id"
+ * key (so it is neither a member line nor a line that names its member).
+ * *handled false: nothing was done or answered. */
+LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
+                                         size_t len, loy_result *result, bool *handled);
+/* loy_apply_json_line always through the DOM: the reference the fast path
+ * is tested against. */
+LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json,
+                                         size_t len, loy_result *result);
+/* The last line given to r was a query (its answer has a "query" key);
+ * false after an event line, whatever its answer. */
+LOY_INTERNAL bool loy_wire_was_query(const loy_result *r);
+/* The "at" of the event line last applied through r (as loy_apply saw it),
+ * or NULL. */
+LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r);
 
 #endif
