@@ -386,10 +386,8 @@ loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char *key, const 
     return map;
 }
 
-loy_node *rn_block(loy_result *r, size_t count)
+loy_node *rn_block_slow(loy_result *r, size_t count)
 {
-    if (room(r, count))
-        return take(r, count);
     return take_slow(r, count);
 }
 

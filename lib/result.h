@@ -120,8 +120,8 @@ LOY_INTERNAL loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char
 /* `count` fresh nodes side by side, for a builder that knows its shape
  * (the member summary); NULL, with nomem set, when the arena cannot grow.
  * Each node must be set with one rn_init_* before use; rn_link joins two
- * of them (never the nomem node). */
-LOY_INTERNAL loy_node *rn_block(loy_result *r, size_t count);
+ * of them (never the nomem node). Inline, below. */
+LOY_INTERNAL loy_node *rn_block_slow(loy_result *r, size_t count);
 
 static inline loy_node *rn_init(loy_node *n, uint8_t kind, const char *key)
 {
@@ -206,6 +206,53 @@ static inline loy_node *rn_take(loy_result *r, size_t count)
     loy_node *n = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
     r->arena.used += count * sizeof(loy_node);   /* a multiple of 8 */
     return n;
+}
+
+static inline loy_node *rn_block(loy_result *r, size_t count)
+{
+    if (!rn_room(r, count))
+        return rn_block_slow(r, count);
+    return rn_take(r, count);
+}
+
+/* An effect {"type": type, ...} and `extra` more nodes in one block,
+ * appended to `list` (unless NULL or the nomem node): block[0] is the map,
+ * block[1] its type, block[2..] are the caller's to set with rn_init_* and
+ * rn_link. NULL, with nomem set, when the arena cannot grow: the answer is
+ * dropped then, so the caller may simply stop building it. */
+static inline loy_node *rn_effect_block(loy_result *r, loy_node *list, const char *type,
+                                        size_t extra)
+{
+    loy_node *b = rn_block(r, 2 + extra);
+    if (!b)
+        return NULL;
+    loy_node *e = rn_init_map(b, NULL);
+    loy_node *t = rn_init_str(b + 1, "type", type);
+    e->count = 1;
+    e->first = e->last = t;
+    if (list && list != &loy_nomem_node)
+        rn_link(list, e);
+    return b;
+}
+
+/* {"type": "points", "delta", "source", "expires" (unless LOY_DAY_NONE)},
+ * appended to `list`: the points effect of a credit or an expiry, in one
+ * block. */
+static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t delta,
+                                         const char *source, loy_day expires)
+{
+    bool dated = expires != LOY_DAY_NONE;
+    loy_node *b = rn_effect_block(r, list, "points", dated ? 3 : 2);
+    if (!b)
+        return;
+    rn_link(b, rn_init_int(b + 2, "delta", delta));
+    rn_link(b, rn_init_str(b + 3, "source", source));
+    if (dated) {
+        loy_node *n = rn_init(b + 4, LOY_NODE_STRING, "expires");
+        n->lazy = LOY_LAZY_DATE;
+        n->i = expires;
+        rn_link(b, n);
+    }
 }
 
 static inline loy_node *rn_map(loy_result *r)

@@ -79,8 +79,10 @@ loy_node *loy_member_summary(loy_result *r, const loy_member *m)
     rn_link(s, rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id));
     loy_node *points = rn_init_map(b + 2, "points");
     rn_link(s, points);
-    rn_link(points, rn_init_int(b + 3, "available", loy_points_available(m)));
-    rn_link(points, rn_init_int(b + 4, "pending", loy_points_pending(m)));
+    int64_t available, pending;
+    loy_points_totals(m, &available, &pending);
+    rn_link(points, rn_init_int(b + 3, "available", available));
+    rn_link(points, rn_init_int(b + 4, "pending", pending));
     if (m->stage >= 0 && (uint32_t)m->stage < p->stage_count)
         rn_link(s, rn_init_str(b + 5, "stage", p->stages[m->stage].id));
     else

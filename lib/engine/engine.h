@@ -143,6 +143,8 @@ LOY_INTERNAL int64_t loy_lots_take(loy_member *m, int64_t points);
 LOY_INTERNAL int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t points);
 LOY_INTERNAL int64_t loy_points_available(const loy_member *m);   /* lots - debt */
 LOY_INTERNAL int64_t loy_points_pending(const loy_member *m);
+/* Both of the above in one pass over the lots. */
+LOY_INTERNAL void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending);
 
 /* ------------------------------------------------------------- metrics.c */
 /* The bucket of a month, created when missing (NULL on NOMEM). */

@@ -10,33 +10,53 @@
 
 /* ------------------------------------------------------------------ rewards */
 
-static loy_node *reward_node(loy_ctx *c, const loy_reward *reward)
+static size_t reward_nodes(const loy_reward *reward)
 {
-    loy_result *r = c->r;
-    loy_node *map = rn_map(r);
-    if (reward->has_points)
-        rn_put_int(r, map, "points", reward->points);
-    if (reward->has_coupons) {
-        loy_node *list = rn_put(map, "coupons", rn_list(r));
-        for (uint32_t i = 0; i < reward->coupons.count; i++)
-            rn_push(list, rn_str(r, reward->coupons.items[i]));
-    }
-    if (reward->has_items) {
-        loy_node *list = rn_put(map, "items", rn_list(r));
-        for (uint32_t i = 0; i < reward->items.count; i++)
-            rn_push(list, rn_str(r, reward->items.items[i]));
-    }
-    if (reward->has_credit)
-        rn_put_int(r, map, "credit", reward->credit);
-    return map;
+    size_t n = 1 + (size_t)reward->has_points + (size_t)reward->has_credit;
+    if (reward->has_coupons)
+        n += 1 + (size_t)reward->coupons.count;
+    if (reward->has_items)
+        n += 1 + (size_t)reward->items.count;
+    return n;
 }
 
-/* The gift effect of one kind; the caller adds the kind's own fields. */
-static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward)
+/* A list of borrowed strings from nodes side by side; returns the node
+ * after them. */
+static loy_node *str_list(loy_node *map, loy_node *n, const char *key, const loy_strs *strs)
 {
-    loy_node *e = loy_effect(c, "gift");
-    rn_put_str(c->r, e, "gift", kind);
-    rn_put(e, "reward", reward_node(c, reward));
+    loy_node *list = rn_init_list(n++, key);
+    rn_link(map, list);
+    for (uint32_t i = 0; i < strs->count; i++)
+        rn_link(list, rn_init_str(n++, NULL, strs->items[i]));
+    return n;
+}
+
+/* The gift effect of one kind, {"type": "gift", "gift": kind, "reward":
+ * {...}}, with `extra` more nodes in the same block for the kind's own
+ * fields: *extra points at them, or is NULL when the arena could not grow
+ * (the answer is dropped then). One take for the whole effect. */
+static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward,
+                             size_t extra_count, loy_node **extra)
+{
+    size_t rewards = reward_nodes(reward);
+    loy_node *e = rn_effect_block(c->r, c->effects, "gift", 1 + rewards + extra_count);
+    if (!e) {
+        *extra = NULL;
+        return &loy_nomem_node;
+    }
+    rn_link(e, rn_init_str(e + 2, "gift", kind));
+    loy_node *map = rn_init_map(e + 3, "reward");
+    rn_link(e, map);
+    loy_node *n = e + 4;
+    if (reward->has_points)
+        rn_link(map, rn_init_int(n++, "points", reward->points));
+    if (reward->has_coupons)
+        n = str_list(map, n, "coupons", &reward->coupons);
+    if (reward->has_items)
+        n = str_list(map, n, "items", &reward->items);
+    if (reward->has_credit)
+        rn_link(map, rn_init_int(n++, "credit", reward->credit));
+    *extra = n;
     return e;
 }
 
@@ -51,11 +71,7 @@ static bool credit_reward_points(loy_ctx *c, const loy_reward *reward, const cha
         return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", source);
     if (!loy_lots_credit(c, reward->points, expires))
         return false;
-    loy_node *e = loy_effect(c, "points");
-    rn_put_int(c->r, e, "delta", reward->points);
-    rn_put_str(c->r, e, "source", source);
-    if (expires != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "expires", expires);
+    rn_push_points_effect(c->r, c->effects, reward->points, source, expires);
     return true;
 }
 
@@ -88,8 +104,10 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
         return true;
     }
     c->m->upgrade_given[level] = 1;
-    loy_node *e = gift_effect(c, "upgrade", reward);
-    rn_put_str(c->r, e, "tier", tier);
+    loy_node *x;
+    loy_node *e = gift_effect(c, "upgrade", reward, 1, &x);
+    if (x)
+        rn_link(e, rn_init_str(x, "tier", tier));
     LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     return credit_reward_points(c, reward, "upgrade");
 }
@@ -264,9 +282,12 @@ static bool birthday_gift(loy_ctx *c)
     if (!record_birthday(c, year))
         return false;
     const loy_reward *reward = g->birthday[tier];
-    loy_node *e = gift_effect(c, "birthday", reward);
-    rn_put_str(c->r, e, "tier", p->tiers.levels[tier].id);
-    rn_put_int(c->r, e, "year", year);
+    loy_node *x;
+    loy_node *e = gift_effect(c, "birthday", reward, 2, &x);
+    if (x) {
+        rn_link(e, rn_init_str(x, "tier", p->tiers.levels[tier].id));
+        rn_link(e, rn_init_int(x + 1, "year", year));
+    }
     LOY_TRACE(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
     return credit_reward_points(c, reward, "birthday");
 }
@@ -327,8 +348,10 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
     }
     if (!add_mark(c, &m->surprise_given, &m->surprise_given_count, &m->surprise_given_cap, index, period))
         return false;
-    loy_node *e = gift_effect(c, "surprise", &s->reward);
-    rn_put_str(c->r, e, "id", s->id);
+    loy_node *x;
+    loy_node *e = gift_effect(c, "surprise", &s->reward, 1, &x);
+    if (x)
+        rn_link(e, rn_init_str(x, "id", s->id));
     LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
 }
@@ -401,8 +424,10 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
-    loy_node *e = gift_effect(c, "spend", &g->reward);
-    rn_put_str(c->r, e, "id", g->id);
+    loy_node *x;
+    loy_node *e = gift_effect(c, "spend", &g->reward, 1, &x);
+    if (x)
+        rn_link(e, rn_init_str(x, "id", g->id));
     if (g->period != LOY_SP_ORDER)
         rn_put(e, "period", rn_strdup(c->r, label, strlen(label)));
     LOY_TRACE(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,

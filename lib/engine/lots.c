@@ -41,6 +41,17 @@ static void lot_remove(loy_member *m, size_t i)
  * slot, NULL on NOMEM. */
 static loy_lot *lot_insert(loy_member *m, const loy_lot *lot)
 {
+    size_t n = m->lot_count;
+    /* The common case, a lot after every other (a new pending lot usually
+     * expires last) with room for it: no grow call, no memmove. */
+    if (n < m->lot_cap && (n == 0 || !lot_before(lot, &m->lots[n - 1]))) {
+        loy_lot *slot = &m->lots[n];
+        *slot = *lot;
+        slot->order_id = NULL;
+        slot->order_id_cap = 0;
+        m->lot_count = n + 1;
+        return slot;
+    }
     if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
         return NULL;
     size_t pos = m->lot_count;
@@ -66,21 +77,22 @@ static bool lots_total(const loy_member *m, int64_t *out)
     return true;
 }
 
-bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
+/* loy_lot_expiry for a day of that month and year. */
+static bool lot_expiry_in(const loy_policy *p, loy_month day_month, int32_t day_year, loy_day *out)
 {
     switch (p->points.expiry) {
     case LOY_EXPIRY_NONE:
         *out = LOY_DAY_NONE;
         return true;
     case LOY_EXPIRY_AFTER_MONTHS: {
-        int64_t month = (int64_t)loy_month_of(day) + p->points.expiry_n;
+        int64_t month = (int64_t)day_month + p->points.expiry_n;
         if (month > 9999LL * 12 + 11)
             return false;
         *out = loy_month_last_day((loy_month)month);
         return true;
     }
     case LOY_EXPIRY_END_OF_YEAR_PLUS: {
-        int64_t year = (int64_t)loy_day_to_ymd(day).y + p->points.expiry_n;
+        int64_t year = (int64_t)day_year + p->points.expiry_n;
         if (year > 9999)
             return false;
         *out = loy_day_from_ymd((int32_t)year, 12, 31);
@@ -91,12 +103,24 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
     return true;
 }
 
+bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
+{
+    switch (p->points.expiry) {
+    case LOY_EXPIRY_AFTER_MONTHS:
+        return lot_expiry_in(p, loy_month_of(day), 0, out);
+    case LOY_EXPIRY_END_OF_YEAR_PLUS:
+        return lot_expiry_in(p, 0, loy_day_to_ymd(day).y, out);
+    default:
+        return lot_expiry_in(p, 0, 0, out);
+    }
+}
+
 /* per-event date cache (perf-dates) */
 bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
     if (c->dc_expiry_state == 0)
-        c->dc_expiry_state = loy_lot_expiry(c->p, c->day, &c->dc_expiry) ? 1 : 2;
+        c->dc_expiry_state = lot_expiry_in(c->p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
     if (c->dc_expiry_state == 2)
         return false;
     *out = c->dc_expiry;
@@ -258,10 +282,7 @@ bool loy_lots_expire(loy_ctx *c)
                 lot_remove(m, i);
             }
         }
-        loy_node *e = loy_effect(c, "points");
-        rn_put_int(c->r, e, "delta", -expired);
-        rn_put_str(c->r, e, "source", "expiry");
-        rn_put_date(c->r, e, "expires", first);
+        rn_push_points_effect(c->r, c->effects, -expired, "expiry", first);
         if (c->trace) {
             char day[11];
             loy_format_date(first, day);
@@ -333,6 +354,20 @@ int64_t loy_points_available(const loy_member *m)
     if (sum < INT64_MIN)
         return INT64_MIN;
     return (int64_t)sum;
+}
+
+void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
+{
+    __int128 avail = 0, pend = 0;
+    for (size_t i = 0; i < m->lot_count; i++) {
+        if (lot_pending(&m->lots[i]))
+            pend += m->lots[i].points;
+        else
+            avail += m->lots[i].points;
+    }
+    avail -= m->debt;
+    *available = avail > INT64_MAX ? INT64_MAX : avail < INT64_MIN ? INT64_MIN : (int64_t)avail;
+    *pending = pend > INT64_MAX ? INT64_MAX : (int64_t)pend;
 }
 
 int64_t loy_points_pending(const loy_member *m)
