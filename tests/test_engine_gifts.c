@@ -554,6 +554,43 @@ static void test_step5_order_and_state(void **state)
     rig_close(&t);
 }
 
+/* A gift effect is built as one node block (gifts.c): every reward field,
+ * lists of several strings, and the kind's own fields, in their order. */
+static const char *const FULL_REWARD_POLICY =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels: [{id: member}]\n"
+    "gifts:\n"
+    "  surprise:\n"
+    "    - {id: all, reward: {points: 3, coupons: [C1, C2], items: [I1, I2, I3], credit: 2}}\n"
+    "    - {id: empty-lists, reward: {coupons: [], items: []}}\n";
+
+static void test_full_reward_effect(void **state)
+{
+    LOY_UNUSED(state);
+    rig t;
+    rig_open(&t, load_policy_text(FULL_REWARD_POLICY), "M-R1", "2026-01-01");
+    order(&t, "O-1", "2026-04-01T10:00:00+08:00", 1);
+    expect_effects(&t,
+        "[{\"type\": \"gift\", \"gift\": \"surprise\", \"id\": \"all\", \"reward\":"
+        " {\"points\": 3, \"coupons\": [\"C1\", \"C2\"], \"items\": [\"I1\", \"I2\", \"I3\"], \"credit\": 200}},"
+        " {\"type\": \"points\", \"delta\": 3, \"source\": \"surprise\"},"
+        " {\"type\": \"gift\", \"gift\": \"surprise\", \"id\": \"empty-lists\", \"reward\":"
+        " {\"coupons\": [], \"items\": []}}]");
+    /* the bytes keep the builder's order: fields as built, reward keys as written */
+    size_t len = 0;
+    const char *json = loy_result_json(t.r, &len);
+    assert_non_null(json);
+    assert_non_null(strstr(json,
+        "[{\"type\": \"gift\", \"gift\": \"surprise\", \"reward\": {\"points\": 3,"
+        " \"coupons\": [\"C1\", \"C2\"], \"items\": [\"I1\", \"I2\", \"I3\"], \"credit\": 200}, \"id\": \"all\"},"
+        " {\"type\": \"points\", \"delta\": 3, \"source\": \"surprise\"},"
+        " {\"type\": \"gift\", \"gift\": \"surprise\", \"reward\": {\"coupons\": [], \"items\": []},"
+        " \"id\": \"empty-lists\"}]"));
+    rig_close(&t);
+}
+
 /* ----------------------------------------------------------- out of memory */
 
 static void prepare_birthday(rig *t)
@@ -590,6 +627,7 @@ static void test_nomem_leaves_member_unchanged(void **state)
     nomem_sweep(STEP5_POLICY, prepare_birthday, build_step5_order);
     nomem_sweep(SPEND_POLICY, prepare_spend_months, build_big_order);
     nomem_sweep(upgrade_yaml("lifetime", "each"), prepare_nothing, build_big_order);
+    nomem_sweep(FULL_REWARD_POLICY, prepare_nothing, build_step5_order);
 }
 
 int main(void)
@@ -612,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_spend_gifts),
         cmocka_unit_test(test_spend_gift_imported_entry),
         cmocka_unit_test(test_step5_order_and_state),
+        cmocka_unit_test(test_full_reward_effect),
         cmocka_unit_test(test_nomem_leaves_member_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
