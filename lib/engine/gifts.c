@@ -420,15 +420,26 @@ static bool spend_gift(loy_ctx *c, int32_t index)
         }
         return true;
     }
-    spend_label(g, period, label);
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
+    /* A month's period is a lazy month node, formatted on read; a year's is
+     * the label, copied. */
+    bool monthly = g->period == LOY_SP_MONTH;
     loy_node *x;
-    loy_node *e = gift_effect(c, "spend", &g->reward, 1, &x);
-    if (x)
+    loy_node *e = gift_effect(c, "spend", &g->reward, monthly ? 2 : 1, &x);
+    if (x) {
         rn_link(e, rn_init_str(x, "id", g->id));
-    if (g->period != LOY_SP_ORDER)
+        if (monthly) {
+            loy_node *n = rn_init(x + 1, LOY_NODE_STRING, "period");
+            n->lazy = LOY_LAZY_MONTH;
+            n->i = period;
+            rn_link(e, n);
+        }
+    }
+    if (g->period == LOY_SP_YEAR || c->trace)
+        spend_label(g, period, label);
+    if (g->period == LOY_SP_YEAR)
         rn_put(e, "period", rn_strdup(c->r, label, strlen(label)));
     LOY_TRACE(c, "gift:spend", true, "%s: spend %lld for %s >= %lld", g->id, (long long)spend, label,
               (long long)g->at_least);

@@ -81,7 +81,10 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     /* Every rule with a window sums here: the field is picked once, not per month. */
     const size_t field = bucket_offset(metric);
     int64_t sum = 0;
-    for (size_t i = bucket_pos(m, from); i < m->month_count && m->months[i].month <= to; i++) {
+    /* Buckets are pruned to the months rules reach, so a window nearly
+     * always starts at or before the oldest: no search for that. */
+    size_t start = m->month_count == 0 || m->months[0].month >= from ? 0 : bucket_pos(m, from);
+    for (size_t i = start; i < m->month_count && m->months[i].month <= to; i++) {
         int64_t v;
         memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
         if (!loy_add(sum, v, &sum))
