@@ -20,21 +20,30 @@ static size_t reward_nodes(const loy_reward *reward)
     return n;
 }
 
-/* A list of borrowed strings from nodes side by side; returns the node
- * after them. */
-static loy_node *str_list(loy_node *map, loy_node *n, const char *key, const loy_strs *strs)
+/* A list of borrowed strings in the nodes from `n` on, chained directly
+ * (the nodes are fresh and side by side); returns the node after them. */
+static loy_node *str_list(loy_node *n, const char *key, const loy_strs *strs)
 {
-    loy_node *list = rn_init_list(n++, key);
-    rn_link(map, list);
-    for (uint32_t i = 0; i < strs->count; i++)
-        rn_link(list, rn_init_str(n++, NULL, strs->items[i]));
-    return n;
+    loy_node *list = rn_init_list(n, key);
+    uint32_t count = strs->count;
+    for (uint32_t i = 0; i < count; i++) {
+        loy_node *item = rn_init_str(n + 1 + i, NULL, strs->items[i]);
+        if (i > 0)
+            item[-1].next = item;
+    }
+    if (count) {
+        list->first = n + 1;
+        list->last = n + count;
+        list->count = count;
+    }
+    return n + 1 + count;
 }
 
 /* The gift effect of one kind, {"type": "gift", "gift": kind, "reward":
  * {...}}, with `extra` more nodes in the same block for the kind's own
  * fields: *extra points at them, or is NULL when the arena could not grow
- * (the answer is dropped then). One take for the whole effect. */
+ * (the answer is dropped then). One take for the whole effect, its nodes
+ * chained as they are made. */
 static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward,
                              size_t extra_count, loy_node **extra)
 {
@@ -44,18 +53,31 @@ static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *rew
         *extra = NULL;
         return &loy_nomem_node;
     }
-    rn_link(e, rn_init_str(e + 2, "gift", kind));
+    loy_node *gift = rn_init_str(e + 2, "gift", kind);
     loy_node *map = rn_init_map(e + 3, "reward");
-    rn_link(e, map);
-    loy_node *n = e + 4;
+    e[1].next = gift;
+    gift->next = map;
+    e->last = map;
+    e->count = 3;
+    /* The reward's fields in their order; each is linked to the one before. */
+    loy_node *n = e + 4, *prev = NULL;
+    uint32_t fields = 0;
+#define REWARD_FIELD(node)                          do {                                                loy_node *f_ = (node);                          if (prev)                                           prev->next = f_;                            else                                                map->first = f_;                            prev = f_;                                      fields++;                                   } while (0)
     if (reward->has_points)
-        rn_link(map, rn_init_int(n++, "points", reward->points));
-    if (reward->has_coupons)
-        n = str_list(map, n, "coupons", &reward->coupons);
-    if (reward->has_items)
-        n = str_list(map, n, "items", &reward->items);
+        REWARD_FIELD(rn_init_int(n++, "points", reward->points));
+    if (reward->has_coupons) {
+        REWARD_FIELD(n);
+        n = str_list(n, "coupons", &reward->coupons);
+    }
+    if (reward->has_items) {
+        REWARD_FIELD(n);
+        n = str_list(n, "items", &reward->items);
+    }
     if (reward->has_credit)
-        rn_link(map, rn_init_int(n++, "credit", reward->credit));
+        REWARD_FIELD(rn_init_int(n++, "credit", reward->credit));
+#undef REWARD_FIELD
+    map->last = prev;
+    map->count = fields;
     *extra = n;
     return e;
 }
