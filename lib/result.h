@@ -169,6 +169,15 @@ static inline loy_node *rn_init_int(loy_node *n, const char *key, int64_t v)
     return n;
 }
 
+/* A date, formatted "YYYY-MM-DD" on first read. */
+static inline loy_node *rn_init_date(loy_node *n, const char *key, loy_day day)
+{
+    rn_init(n, LOY_NODE_STRING, key);
+    n->lazy = LOY_LAZY_DATE;
+    n->i = day;
+    return n;
+}
+
 static inline void rn_link(loy_node *parent, loy_node *child)
 {
     if (parent->last)
@@ -247,12 +256,8 @@ static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t 
         return;
     rn_link(b, rn_init_int(b + 2, "delta", delta));
     rn_link(b, rn_init_str(b + 3, "source", source));
-    if (dated) {
-        loy_node *n = rn_init(b + 4, LOY_NODE_STRING, "expires");
-        n->lazy = LOY_LAZY_DATE;
-        n->i = expires;
-        rn_link(b, n);
-    }
+    if (dated)
+        rn_link(b, rn_init_date(b + 4, "expires", expires));
 }
 
 static inline loy_node *rn_map(loy_result *r)
@@ -324,9 +329,7 @@ static inline void rn_put_date(loy_result *r, loy_node *map, const char *key, lo
         rn_put_date_slow(r, map, key, day);
         return;
     }
-    loy_node *n = rn_init(rn_take(r, 1), LOY_NODE_STRING, key);
-    n->lazy = LOY_LAZY_DATE;
-    n->i = day;
+    loy_node *n = rn_init_date(rn_take(r, 1), key, day);
     if (map != &loy_nomem_node)
         rn_link(map, n);
 }

@@ -192,11 +192,13 @@ bool loy_step_action(loy_ctx *c)
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (!loy_lots_credit(c, action->points, expires))
         return false;
-    loy_node *e = loy_effect(c, "points");
-    rn_put_int(c->r, e, "delta", action->points);
-    rn_put_str(c->r, e, "source", "action");
-    rn_put_str(c->r, e, "kind", action->kind);
-    if (expires != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "expires", expires);
+    loy_node *e = rn_effect_block(c->r, c->effects, "points", expires != LOY_DAY_NONE ? 4 : 3);
+    if (e) {
+        rn_link(e, rn_init_int(e + 2, "delta", action->points));
+        rn_link(e, rn_init_str(e + 3, "source", "action"));
+        rn_link(e, rn_init_str(e + 4, "kind", action->kind));
+        if (expires != LOY_DAY_NONE)
+            rn_link(e, rn_init_date(e + 5, "expires", expires));
+    }
     return loy_metric_add(c, c->day, LOY_METRIC_POINTS_EARNED, action->points);
 }

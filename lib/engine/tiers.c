@@ -144,9 +144,11 @@ bool loy_step_upgrade(loy_ctx *c)
     if (c->trace)
         LOY_TRACE(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
                   (long long)p->tiers.levels[target].at, tier_id(p, target));
-    loy_node *e = loy_effect(c, "tier_changed");
-    rn_put_str(c->r, e, "from", tier_id(p, from));
-    rn_put_str(c->r, e, "to", tier_id(p, target));
-    rn_put_str(c->r, e, "reason", "upgrade");
+    loy_node *e = rn_effect_block(c->r, c->effects, "tier_changed", 3);
+    if (e) {
+        rn_link(e, rn_init_str(e + 2, "from", tier_id(p, from)));
+        rn_link(e, rn_init_str(e + 3, "to", tier_id(p, target)));
+        rn_link(e, rn_init_str(e + 4, "reason", "upgrade"));
+    }
     return loy_gifts_upgrade(c, from, target);
 }
