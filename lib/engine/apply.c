@@ -68,25 +68,33 @@ loy_node *loy_effect(loy_ctx *c, const char *type)
 }
 
 /* {"tier", "points": {"available", "pending"}, "stage"}: six nodes in one
- * block, since every answer carries it. */
+ * block, since every answer carries it, chained directly (the shape is
+ * fixed). */
 loy_node *loy_member_summary(loy_result *r, const loy_member *m)
 {
     const loy_policy *p = m->policy;
     loy_node *b = rn_block(r, 6);
     if (!b)
         return rn_map(r);   /* the nomem node: the answer is rebuilt */
-    loy_node *s = rn_init_map(b, NULL);
-    rn_link(s, rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id));
-    loy_node *points = rn_init_map(b + 2, "points");
-    rn_link(s, points);
     int64_t available, pending;
     loy_points_totals(m, &available, &pending);
-    rn_link(points, rn_init_int(b + 3, "available", available));
-    rn_link(points, rn_init_int(b + 4, "pending", pending));
-    if (m->stage >= 0 && (uint32_t)m->stage < p->stage_count)
-        rn_link(s, rn_init_str(b + 5, "stage", p->stages[m->stage].id));
-    else
-        rn_link(s, rn_init(b + 5, LOY_NODE_NULL, "stage"));
+    loy_node *s = rn_init_map(b, NULL);
+    loy_node *tier = rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id);
+    loy_node *points = rn_init_map(b + 2, "points");
+    loy_node *avail = rn_init_int(b + 3, "available", available);
+    loy_node *pend = rn_init_int(b + 4, "pending", pending);
+    loy_node *stage = m->stage >= 0 && (uint32_t)m->stage < p->stage_count
+                          ? rn_init_str(b + 5, "stage", p->stages[m->stage].id)
+                          : rn_init(b + 5, LOY_NODE_NULL, "stage");
+    s->first = tier;
+    tier->next = points;
+    points->next = stage;
+    s->last = stage;
+    s->count = 3;
+    points->first = avail;
+    avail->next = pend;
+    points->last = pend;
+    points->count = 2;
     return s;
 }
 
