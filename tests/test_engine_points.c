@@ -357,6 +357,44 @@ static void test_pending_release_on_pending_until(void **state)
     rig_close(&t);
 }
 
+/* A new lot goes after the last one without a search when it sorts there
+ * (lots.c); before other lots, or into a full array, it takes the general
+ * road. Both keep the lots sorted by last day, then credit order. */
+static void test_lot_insert_append_and_middle(void **state)
+{
+    (void)state;
+    static const char *const policy = HEAD "points:\n  earn:\n    rate: {amount: 1, points: 1}\n"
+                                           "  pending_days: 60\n  expiry: {after_months: 12}\n";
+    rig t;
+    /* appended: the first lot, then one of the same last day */
+    rig_open(&t, load_policy_text(policy), "M-A", "2026-01-01");
+    ev_order1(&t, "O-1", "2026-05-01T10:00:00+08:00", "x", 100000);
+    assert_int_equal(apply(&t), LOY_OK);
+    ev_order1(&t, "O-2", "2026-05-01T11:00:00+08:00", "x", 20000);
+    assert_int_equal(apply(&t), LOY_OK);
+    ev_order1(&t, "O-3", "2026-06-01T11:00:00+08:00", "x", 3000);
+    assert_int_equal(apply(&t), LOY_OK);
+    expect_lots(t.m, "1000@2027-05-31/2026-06-30 200@2027-05-31/2026-06-30 30@2027-06-30/2026-07-31");
+    rig_close(&t);
+
+    /* in the middle: before lots that expire later or never */
+    rig_open(&t, load_policy_text(policy), "M-B", "2026-01-01");
+    assert_int_equal(loy_member_import_lot(t.m, 100, NULL), LOY_OK);
+    assert_int_equal(loy_member_import_lot(t.m, 40, "2027-12-31"), LOY_OK);
+    ev_order1(&t, "O-1", "2026-05-01T10:00:00+08:00", "x", 100000);
+    assert_int_equal(apply(&t), LOY_OK);
+    ev_order1(&t, "O-2", "2026-05-01T11:00:00+08:00", "x", 20000);
+    assert_int_equal(apply(&t), LOY_OK);
+    expect_lots(t.m, "1000@2027-05-31/2026-06-30 200@2027-05-31/2026-06-30 40@2027-12-31 100@never");
+    /* released in credit order into one available lot, still before the later ones */
+    expect_tick(&t, "T-1", "2026-06-30T00:00:00+08:00",
+                "[{\"type\": \"points_released\", \"points\": 1000, \"order\": \"O-1\"},"
+                " {\"type\": \"points_released\", \"points\": 200, \"order\": \"O-2\"}]");
+    expect_lots(t.m, "1200@2027-05-31 40@2027-12-31 100@never");
+    expect_member(&t, "{\"tier\": \"member\", \"points\": {\"available\": 1340, \"pending\": 0}, \"stage\": null}");
+    rig_close(&t);
+}
+
 static void test_expiry_last_day_and_day_after(void **state)
 {
     (void)state;
@@ -655,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_min_order_on_eligible_spend),
         cmocka_unit_test(test_caps_per_order_and_per_day),
         cmocka_unit_test(test_pending_release_on_pending_until),
+        cmocka_unit_test(test_lot_insert_append_and_middle),
         cmocka_unit_test(test_expiry_last_day_and_day_after),
         cmocka_unit_test(test_expiry_kinds_and_pending_expiring_unreleased),
         cmocka_unit_test(test_return_larger_than_pending_shortfall),
