@@ -351,7 +351,8 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
     if (!loy_cond_holds(c, s->when)) {
-        loy_trace_cond(c, "gift:surprise", s->when, s->id);
+        if (c->trace)
+            loy_trace_cond(c, "gift:surprise", s->when, s->id);
         return true;
     }
     int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;

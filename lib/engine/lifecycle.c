@@ -15,7 +15,8 @@ int32_t loy_stage_for(loy_ctx *c)
             LOY_TRACE(c, "stage", true, "%s: condition holds", stage->id);
             return (int32_t)i;
         }
-        loy_trace_cond(c, "stage", stage->when, stage->id);
+        if (c->trace)
+            loy_trace_cond(c, "stage", stage->when, stage->id);
     }
     /* The last stage has no condition: it catches everyone else. */
     LOY_TRACE(c, "stage", true, "%s: no earlier stage holds", p->stages[p->stage_count - 1].id);
