@@ -43,9 +43,11 @@ static loy_node *str_list(loy_node *n, const char *key, const loy_strs *strs)
  * {...}}, with `extra` more nodes in the same block for the kind's own
  * fields: *extra points at them, or is NULL when the arena could not grow
  * (the answer is dropped then). One take for the whole effect, its nodes
- * chained as they are made. */
-static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward,
-                             size_t extra_count, loy_node **extra)
+ * chained as they are made. Inlined into each kind's caller, where the
+ * kind and the extra count are constants. */
+static inline __attribute__((always_inline)) loy_node *
+gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward, size_t extra_count,
+            loy_node **extra)
 {
     size_t rewards = reward_nodes(reward);
     loy_node *e = rn_effect_block(c->r, c->effects, "gift", 1 + rewards + extra_count);
@@ -84,7 +86,8 @@ static loy_node *gift_effect(loy_ctx *c, const char *kind, const loy_reward *rew
 
 /* Reward points: available at once, expiring like any credit of the day,
  * reported right after their gift effect. */
-static bool credit_reward_points(loy_ctx *c, const loy_reward *reward, const char *source)
+static inline __attribute__((always_inline)) bool
+credit_reward_points(loy_ctx *c, const loy_reward *reward, const char *source)
 {
     if (!reward->has_points || reward->points <= 0)
         return true;
