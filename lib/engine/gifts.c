@@ -39,6 +39,18 @@ static loy_node *str_list(loy_node *n, const char *key, const loy_strs *strs)
     return n + 1 + count;
 }
 
+/* Chains `field` after `prev` (NULL: it is the map's first); returns it.
+ * The caller sets map->last once at the end. */
+static inline loy_node *reward_field(loy_node *map, loy_node *prev, loy_node *field)
+{
+    if (prev)
+        prev->next = field;
+    else
+        map->first = field;
+    map->count++;
+    return field;
+}
+
 /* The gift effect of one kind, {"type": "gift", "gift": kind, "reward":
  * {...}}, with `extra` more nodes in the same block for the kind's own
  * fields: *extra points at them, or is NULL when the arena could not grow
@@ -63,23 +75,19 @@ gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward, size_t extra
     e->count = 3;
     /* The reward's fields in their order; each is linked to the one before. */
     loy_node *n = e + 4, *prev = NULL;
-    uint32_t fields = 0;
-#define REWARD_FIELD(node)                          do {                                                loy_node *f_ = (node);                          if (prev)                                           prev->next = f_;                            else                                                map->first = f_;                            prev = f_;                                      fields++;                                   } while (0)
     if (reward->has_points)
-        REWARD_FIELD(rn_init_int(n++, "points", reward->points));
+        prev = reward_field(map, prev, rn_init_int(n++, "points", reward->points));
     if (reward->has_coupons) {
-        REWARD_FIELD(n);
+        prev = reward_field(map, prev, n);
         n = str_list(n, "coupons", &reward->coupons);
     }
     if (reward->has_items) {
-        REWARD_FIELD(n);
+        prev = reward_field(map, prev, n);
         n = str_list(n, "items", &reward->items);
     }
     if (reward->has_credit)
-        REWARD_FIELD(rn_init_int(n++, "credit", reward->credit));
-#undef REWARD_FIELD
+        prev = reward_field(map, prev, rn_init_int(n++, "credit", reward->credit));
     map->last = prev;
-    map->count = fields;
     *extra = n;
     return e;
 }
