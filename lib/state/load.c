@@ -83,6 +83,26 @@ static uint8_t get_byte(loader *l, const char *what)
 static uint64_t get_uvar_long(loader *l, const char *what) __attribute__((noinline));
 static uint64_t get_uvar_long(loader *l, const char *what)
 {
+    if (l->end - l->at >= 10) {
+        /* room for the longest varint: no end checks byte by byte */
+        const uint8_t *p = l->at;
+        uint64_t v = 0;
+        for (unsigned shift = 0; shift < 63; shift += 7) {
+            uint8_t b = *p++;
+            v |= (uint64_t)(b & 0x7F) << shift;
+            if (!(b & 0x80)) {
+                l->at = p;
+                return v;
+            }
+        }
+        uint8_t b = *p++;
+        if (b & 0xFE) {
+            malformed(l, "%s: a varint longer than 64 bits", what);
+            return 0;
+        }
+        l->at = p;
+        return v | (uint64_t)b << 63;
+    }
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (l->at >= l->end) {
@@ -111,13 +131,13 @@ static inline uint64_t get_uvar(loader *l, const char *what)
     return get_uvar_long(l, what);
 }
 
-static int64_t get_svar(loader *l, const char *what)
+static inline int64_t get_svar(loader *l, const char *what)
 {
     return st_unzigzag(get_uvar(l, what));
 }
 
 /* A non-negative int64 (amounts, counts, points). */
-static int64_t get_nonneg(loader *l, const char *what)
+static inline int64_t get_nonneg(loader *l, const char *what)
 {
     uint64_t v = get_uvar(l, what);
     if (v > INT64_MAX) {
@@ -128,7 +148,7 @@ static int64_t get_nonneg(loader *l, const char *what)
 }
 
 /* A count of entries each at least `min_bytes` long: never more than the bytes left allow. */
-static size_t get_count(loader *l, size_t min_bytes, const char *what)
+static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 {
     uint64_t n = get_uvar(l, what);
     if (l->bad)
