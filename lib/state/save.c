@@ -37,13 +37,28 @@ typedef struct saver {
     const loy_policy *p;
     const loy_alloc *a;
     bool nomem;
+    loy_member *out;                /* m, whose buffer takes the bytes */
     uint8_t *w;                     /* the next byte to write; room reserved */
+    size_t promised;                /* bytes of the buffer the writes may reach (checksum not counted) */
     table_entry *table;             /* ids, in order of first use: table_small or allocated */
     size_t table_count, table_cap;
     table_entry *table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
     uint64_t *ranks;                /* lots: credit rank per position */
 } saver;
+
+/* A buffer of `need` bytes; it may move. */
+static bool more_room(saver *s, size_t need)
+{
+    loy_member *m = s->out;
+    size_t at = (size_t)(s->w - m->bytes);
+    if (!LOY_GROW(s->a, m->bytes, m->bytes_cap, need)) {
+        s->nomem = true;
+        return false;
+    }
+    s->w = m->bytes + at;
+    return true;
+}
 
 static inline void put_raw(saver *s, const void *data, size_t n)
 {
@@ -82,9 +97,14 @@ static inline void put_u64le(saver *s, uint64_t v)
     s->w += 8;
 }
 
+/* Strings are not in the room reserved up front: each adds its own. */
 static void put_str(saver *s, const char *str)
 {
-    size_t n = strlen(str);
+    size_t n = strlen(str), want;
+    if (s->nomem || __builtin_add_overflow(s->promised, n + VAR_MAX, &want) ||
+        (want > s->out->bytes_cap - ST_CHECKSUM_LEN && !more_room(s, want + ST_CHECKSUM_LEN)))
+        return;     /* not written; the bytes are dropped */
+    s->promised = want;
     put_uvar(s, n);
     put_raw(s, str, n);
 }
@@ -529,26 +549,19 @@ static bool add_room(size_t *room, size_t n, size_t each)
     return !__builtin_mul_overflow(n, each, &more) && !__builtin_add_overflow(*room, more, room);
 }
 
-/* The most bytes the body can take: every varint at its longest. */
+/* The most bytes the body can take but for its strings (put_str makes
+ * room for those): every varint at its longest. The most an entry of any
+ * list takes is a month's: its byte, gap and four figures. */
 static bool body_room(const loy_member *m, size_t *out)
 {
-    size_t room = 64 * VAR_MAX;     /* the scalars and counts, fewer than 64 */
-    bool ok = add_room(&room, 1, strlen(m->id));
-    for (size_t i = 0; i < m->tag_count && ok; i++)
-        ok = add_room(&room, 1, VAR_MAX + strlen(m->tags[i]));
-    for (size_t i = 0; i < m->lot_count && ok; i++)
-        if (m->lots[i].order_id)
-            ok = add_room(&room, 1, VAR_MAX + strlen(m->lots[i].order_id));
-    ok = ok && add_room(&room, m->lot_count, 1 + 5 * VAR_MAX) &&
-         add_room(&room, m->month_count, 1 + 6 * VAR_MAX) &&
-         add_room(&room, m->action_count, 1 + 3 * VAR_MAX) &&
-         add_room(&room, m->benefit_use_count, 1 + 3 * VAR_MAX) &&
-         add_room(&room, m->policy->tiers.count, VAR_MAX) &&
-         add_room(&room, m->birthday_year_count, VAR_MAX) &&
-         add_room(&room, m->surprise_given_count, 2 * VAR_MAX) &&
-         add_room(&room, m->spend_given_count, 1 + 2 * VAR_MAX) &&
-         add_room(&room, m->spend_order_count, VAR_MAX + 8) &&
-         add_room(&room, m->recent_count, 8);
+    size_t entries = 0, room = 0;
+    bool ok = !__builtin_add_overflow(m->lot_count, m->month_count, &entries) &&
+              !__builtin_add_overflow(entries, m->action_count + m->benefit_use_count, &entries) &&
+              !__builtin_add_overflow(entries, m->policy->tiers.count + m->birthday_year_count, &entries) &&
+              !__builtin_add_overflow(entries, m->surprise_given_count + m->spend_given_count, &entries) &&
+              !__builtin_add_overflow(entries, m->spend_order_count + m->recent_count, &entries) &&
+              !__builtin_mul_overflow(entries, 1 + 6 * VAR_MAX, &room) &&
+              !__builtin_add_overflow(room, 64 * VAR_MAX, &room);   /* the scalars and counts, fewer than 64 */
     *out = room;
     return ok;
 }
@@ -564,7 +577,7 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         return loy_member_fail(m, LOY_E_INVALID_ARG, "the state cannot be written: %s", why);
 
     saver s;
-    s.m = m;
+    s.m = s.out = m;
     s.p = m->policy;
     s.a = m->alloc;
     s.nomem = false;
@@ -594,6 +607,7 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     s.ranks = s.keys + scratch;
 
     s.w = m->bytes + HEAD_ROOM;
+    s.promised = room - ST_CHECKSUM_LEN;
     put_body(&s);
     size_t body_len = (size_t)(s.w - (m->bytes + HEAD_ROOM));
     if (s.keys != keys_small)
