@@ -358,6 +358,33 @@ void loy_member_swap_working(loy_member *a, loy_member *b)
     swap_state(a, b, false);
 }
 
+/* The buffers' pointers and capacities (member.h's layout rule). */
+#define STATE_BUFFERS offsetof(loy_member, id)
+
+void loy_member_take_working(loy_member *dst, loy_member *src)
+{
+    if (dst == src)
+        return;
+    /* What dst's old buffers hold, for whoever reuses or frees them. */
+    size_t lots = dst->lot_count, tags = dst->tag_count;
+    unsigned char t[STATE_FIELDS - STATE_BUFFERS];
+    memcpy(t, (char *)dst + STATE_BUFFERS, sizeof t);
+    memcpy((char *)dst + STATE_BUFFERS, (char *)src + STATE_BUFFERS, sizeof t);
+    memcpy((char *)src + STATE_BUFFERS, t, sizeof t);
+    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    /* src's other counts may exceed the buffers it now has: none is read */
+    src->initialised = false;
+    src->lot_count = lots;
+    src->tag_count = tags;
+    src->month_count = src->action_count = src->benefit_use_count = 0;
+    src->birthday_year_count = src->surprise_given_count = src->spend_given_count = src->spend_order_count = 0;
+    src->recent_count = src->recent_pos = 0;
+    loy_spare_str *spare = dst->spare;
+    size_t spare_count = dst->spare_count, spare_cap = dst->spare_cap;
+    dst->spare = src->spare; dst->spare_count = src->spare_count; dst->spare_cap = src->spare_cap;
+    src->spare = spare; src->spare_count = spare_count; src->spare_cap = spare_cap;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int loy_member_create(loy_member **out, const loy_policy *policy)

@@ -197,6 +197,14 @@ LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
  */
 LOY_INTERNAL bool loy_member_copy_working(loy_member *dst, const loy_member *src);
 LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
+/*
+ * dst takes src's state as loy_member_swap_working would, ring entries
+ * excepted, but src gets back only dst's old buffers (with the lot and tag
+ * counts that say which strings they own) and the spares: it is no member
+ * any more, only capacity to copy into, clear or free. Cheaper than the
+ * swap, for a working copy or a scratch that is cleared next.
+ */
+LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);

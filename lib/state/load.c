@@ -962,7 +962,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
         rc = loy_member_fail(m, l.policy_code, "%s", l.policy_why);
     if (rc == LOY_OK) {
         /* the ring's entries are not swapped: they come from the bytes */
-        loy_member_swap_working(m, t);
+        loy_member_take_working(m, t);
         for (size_t i = 0; i < l.recent_count; i++)
             m->recent[i] = st_get_u64le(l.recent + 8 * i);
         m->error[0] = '\0';
