@@ -161,7 +161,9 @@ static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 }
 
 /* Bytes all in 1..0x7F (ids nearly always are): UTF-8 without NUL. false
- * says only "look closer". */
+ * says only "look closer". The payload is followed by its 8-byte checksum
+ * in the caller's buffer, so a string's last word may be read whole and
+ * the bytes past it masked off. */
 static inline bool plain_ascii(const uint8_t *s, size_t n)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
@@ -173,10 +175,21 @@ static inline bool plain_ascii(const uint8_t *s, size_t n)
         if (((w - ones) | w) & highs)
             return false;
     }
+    if (i == n)
+        return true;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, s + i, sizeof w);
+    uint64_t keep = (UINT64_C(1) << (8 * (n - i))) - 1;
+    /* the bytes past the string become 0x01: plain */
+    w = (w & keep) | (ones & ~keep);
+    return !(((w - ones) | w) & highs);
+#else
     for (; i < n; i++)
         if ((unsigned)s[i] - 1u >= 0x7Fu)
             return false;
     return true;
+#endif
 }
 
 /* A length-prefixed id or text: non-empty UTF-8 without NUL. */
