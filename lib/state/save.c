@@ -262,24 +262,23 @@ static void put_lots(saver *s)
 static void put_months(saver *s)
 {
     const loy_member *m = s->m;
+    /* figures are never negative (unwritable), so an OR says "any" */
     size_t n = 0;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        if (b->spend || b->orders || b->growth || b->points_earned)
-            n++;
+        n += (b->spend | b->orders | b->growth | b->points_earned) != 0;
     }
     put_uvar(s, n);
+    if (!n)
+        return;
     loy_month prev = loy_month_of(m->joined);
     bool first = true;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        int64_t v[4] = {b->spend, b->orders, b->growth, b->points_earned};
-        if (!(v[0] || v[1] || v[2] || v[3]))
+        unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
+                        (unsigned)(b->growth != 0) << 2 | (unsigned)(b->points_earned != 0) << 3;
+        if (!mask)
             continue;       /* an empty month says nothing */
-        unsigned mask = 0;
-        for (unsigned k = 0; k < 4; k++)
-            if (v[k])
-                mask |= 1u << k;
         /* The first month is placed from the joining month; each later one
          * by its gap in months to the one before, minus one, which shares a
          * byte with the figure mask while it is below 15. */
@@ -294,9 +293,14 @@ static void put_months(saver *s)
         }
         first = false;
         prev = b->month;
-        for (unsigned k = 0; k < 4; k++)
-            if (v[k])
-                put_uvar(s, (uint64_t)v[k]);
+        if (mask & 1u)
+            put_uvar(s, (uint64_t)b->spend);
+        if (mask & 2u)
+            put_uvar(s, (uint64_t)b->orders);
+        if (mask & 4u)
+            put_uvar(s, (uint64_t)b->growth);
+        if (mask & 8u)
+            put_uvar(s, (uint64_t)b->points_earned);
     }
 }
 
