@@ -311,7 +311,14 @@ static void test_sizes(void **state)
 
 /* --------------------------------------------------------- the layout pinned */
 
+static craft minimal_payload_debt(uint64_t debt);
+
 static craft minimal_payload(void)
+{
+    return minimal_payload_debt(0);
+}
+
+static craft minimal_payload_debt(uint64_t debt)
 {
     craft c = {.len = 0};
     cr_u(&c, 1);                          /* flags: fresh */
@@ -324,7 +331,7 @@ static craft minimal_payload(void)
     cr_u(&c, 0);                          /* tier: string 0 */
     cr_s(&c, 0);                          /* tier_since = joined */
     cr_u(&c, 0);                          /* last review: none */
-    cr_u(&c, 0);                          /* debt */
+    cr_u(&c, debt);                       /* debt */
     cr_u(&c, 0);                          /* lots */
     cr_u(&c, 0);                          /* months */
     for (int i = 0; i < 4; i++)
@@ -357,6 +364,55 @@ static void test_layout_pinned(void **state)
     assert_int_equal(want.len, 12 + 39 + 8);
     loy_member_free(m);
     free(want.data);
+    loy_policy_free(p);
+}
+
+/* Varints of every length, read whole or cut short: values up to
+ * INT64_MAX load and write back the same bytes; one past is malformed; a
+ * varint the payload's end cuts is malformed. */
+static void test_varint_lengths(void **state)
+{
+    LOY_UNUSED(state);
+    loy_policy *p = load_policy_file("minimal.yaml");
+    for (unsigned bits = 0; bits <= 64; bits++) {
+        uint64_t v = bits == 64 ? (uint64_t)INT64_MAX : bits ? (UINT64_C(1) << (bits - 1)) : 0;
+        for (int delta = -1; delta <= 1; delta++) {
+            uint64_t debt = v + (uint64_t)(int64_t)delta;
+            if ((delta < 0 && v == 0) || (delta > 0 && v == (uint64_t)INT64_MAX && bits < 64))
+                continue;
+            craft c = minimal_payload_debt(debt);
+            blob b = cr_seal(&c);
+            loy_member *m = NULL;
+            assert_int_equal(loy_member_create(&m, p), LOY_OK);
+            int rc = loy_member_load(m, b.data, b.len);
+            if (debt > (uint64_t)INT64_MAX) {
+                assert_int_equal(rc, LOY_E_STATE_CHECKSUM);
+                assert_non_null(strstr(loy_member_error(m), "exceeds the int64 range"));
+            } else {
+                assert_int_equal(rc, LOY_OK);
+                assert_true(m->debt == (int64_t)debt);
+                assert_state_is(m, &b);
+            }
+            loy_member_free(m);
+            free(b.data);
+        }
+    }
+    /* a varint the payload ends inside, at every length: the recent-id
+     * count is the last field, so its continuation bytes meet the end */
+    for (size_t extra = 1; extra <= 10; extra++) {
+        craft c = minimal_payload();
+        c.len--;                                    /* drop the count of recent ids */
+        for (size_t i = 0; i < extra; i++)
+            cr_byte(&c, 0x80);
+        blob b = cr_seal(&c);
+        loy_member *m = NULL;
+        assert_int_equal(loy_member_create(&m, p), LOY_OK);
+        assert_int_equal(loy_member_load(m, b.data, b.len), LOY_E_STATE_CHECKSUM);
+        const char *why = loy_member_error(m);
+        assert_true(strstr(why, "ends inside") || strstr(why, "longer than 64 bits"));
+        loy_member_free(m);
+        free(b.data);
+    }
     loy_policy_free(p);
 }
 
@@ -1103,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_events),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_layout_pinned),
+        cmocka_unit_test(test_varint_lengths),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_every_bit_flip),
         cmocka_unit_test(test_foreign_bytes),

@@ -84,24 +84,34 @@ static uint64_t get_uvar_long(loader *l, const char *what) __attribute__((noinli
 static uint64_t get_uvar_long(loader *l, const char *what)
 {
     if (l->end - l->at >= 10) {
-        /* room for the longest varint: no end checks byte by byte */
+        /* room for the longest varint: no end checks, unrolled (the
+         * first byte, if it had no continuation, was read inline) */
         const uint8_t *p = l->at;
-        uint64_t v = 0;
-        for (unsigned shift = 0; shift < 63; shift += 7) {
-            uint8_t b = *p++;
-            v |= (uint64_t)(b & 0x7F) << shift;
-            if (!(b & 0x80)) {
-                l->at = p;
-                return v;
-            }
+        uint64_t v = 0, b;
+#define ST_VAR_BYTE(k)                          \
+        b = p[k];                               \
+        v |= (b & 0x7F) << (7 * (k));           \
+        if (b < 0x80) {                         \
+            l->at = p + (k) + 1;                \
+            return v;                           \
         }
-        uint8_t b = *p++;
+        ST_VAR_BYTE(0)
+        ST_VAR_BYTE(1)
+        ST_VAR_BYTE(2)
+        ST_VAR_BYTE(3)
+        ST_VAR_BYTE(4)
+        ST_VAR_BYTE(5)
+        ST_VAR_BYTE(6)
+        ST_VAR_BYTE(7)
+        ST_VAR_BYTE(8)
+#undef ST_VAR_BYTE
+        b = p[9];
         if (b & 0xFE) {
             malformed(l, "%s: a varint longer than 64 bits", what);
             return 0;
         }
-        l->at = p;
-        return v | (uint64_t)b << 63;
+        l->at = p + 10;
+        return v | b << 63;
     }
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
