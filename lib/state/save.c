@@ -554,17 +554,20 @@ static bool add_room(size_t *room, size_t n, size_t each)
 }
 
 /* The most bytes the body can take but for its strings (put_str makes
- * room for those): every varint at its longest. The most an entry of any
- * list takes is a month's: its byte, gap and four figures. */
+ * room for those): every varint at its longest. A list entry takes at most
+ * a month's room (its byte, gap and four figures); upgrade gifts and
+ * birthday years a varint; recent ids 8 bytes. */
 static bool body_room(const loy_member *m, size_t *out)
 {
-    size_t entries = 0, room = 0;
+    size_t entries = 0, small = 0, room = 0, more = 0;
     bool ok = !__builtin_add_overflow(m->lot_count, m->month_count, &entries) &&
               !__builtin_add_overflow(entries, m->action_count + m->benefit_use_count, &entries) &&
-              !__builtin_add_overflow(entries, m->policy->tiers.count + m->birthday_year_count, &entries) &&
               !__builtin_add_overflow(entries, m->surprise_given_count + m->spend_given_count, &entries) &&
-              !__builtin_add_overflow(entries, m->spend_order_count + m->recent_count, &entries) &&
+              !__builtin_add_overflow(entries, m->spend_order_count, &entries) &&
+              !__builtin_add_overflow(m->policy->tiers.count, m->birthday_year_count, &small) &&
               !__builtin_mul_overflow(entries, 1 + 6 * VAR_MAX, &room) &&
+              !__builtin_mul_overflow(small, VAR_MAX, &more) && !__builtin_add_overflow(room, more, &room) &&
+              !__builtin_add_overflow(room, (size_t)m->recent_count * 8, &room) &&
               !__builtin_add_overflow(room, 64 * VAR_MAX, &room);   /* the scalars and counts, fewer than 64 */
     *out = room;
     return ok;
