@@ -106,6 +106,61 @@ LOY_INTERNAL bool loy_round_q(__int128 num, __int128 den, loy_round mode, int64_
 
 static inline bool loy_streq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
+/*
+ * A 64-bit hash of s[0..len) for the policy's interned strings, read eight
+ * bytes at a time. The same pass tells whether the string is plain: *odd is
+ * 0 when every byte is ASCII and none is NUL (then it is valid UTF-8 and
+ * equal to its C string), so an event's strings are checked and resolved in
+ * one read.
+ */
+static inline uint64_t loy_hash_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t loy_str_hash(const char *str, size_t len, uint64_t *odd)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t h = (uint64_t)len * UINT64_C(0xC2B2AE3D27D4EB4F), bad = 0, w;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        /* a high bit, or a zero byte ((w - 1) & ~w sets the high bit of the lowest zero byte) */
+        bad |= w | ((w - ones) & ~w);
+        h = loy_hash_mix(h, w);
+    }
+    size_t r = len - i;
+    if (r) {
+        const unsigned char *p = s + i;
+        unsigned sh = 0;
+        w = 0;
+        if (r & 4) {
+            uint32_t x;
+            memcpy(&x, p, 4);
+            w = x;
+            p += 4;
+            sh = 32;
+        }
+        if (r & 2) {
+            uint16_t x;
+            memcpy(&x, p, 2);
+            w |= (uint64_t)x << sh;
+            p += 2;
+            sh += 16;
+        }
+        if (r & 1)
+            w |= (uint64_t)*p << sh;
+        /* the r bytes are the low ones: pad the rest with 0x01, neither zero nor high */
+        uint64_t padded = w | (ones << (8 * r));
+        bad |= padded | ((padded - ones) & ~padded);
+        h = loy_hash_mix(h, w);
+    }
+    *odd = bad & highs;
+    return h;
+}
+
 /* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
 

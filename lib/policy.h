@@ -74,9 +74,73 @@ struct loy_cond {
     loy_cond *kids;      /* groups */
     int32_t *ints;
     const char **strs;
+    int32_t *ids;        /* CATEGORY, SKU, CHANNEL, STORE: the interned id of each of strs */
     int64_t n;
     int64_t n2;
 };
+
+/* ------------------------------------------------------- interned strings */
+
+/*
+ * Every category, sku, channel and store the policy names (in conditions and
+ * exclusion lists) gets a small id at load (lib/policy/intern.c), so the
+ * engine resolves an event's strings once and then compares integers. A
+ * string the policy does not name resolves to -1, which no list holds:
+ * exactly how it compared before. Keys are C strings (up to the first NUL),
+ * as strcmp saw them.
+ */
+enum {
+    LOY_IN_PTS_CAT = 1u << 0,   /* in points.earn.exclude.categories */
+    LOY_IN_PTS_SKU = 1u << 1,   /* in points.earn.exclude.skus */
+    LOY_IN_TIER_CAT = 1u << 2,  /* in tiers.exclude.categories */
+    LOY_IN_TIER_SKU = 1u << 3   /* in tiers.exclude.skus */
+};
+
+typedef struct loy_intern_slot {
+    uint64_t hash;
+    const char *s;                  /* NULL: empty slot */
+    uint32_t len;
+    int32_t id;
+} loy_intern_slot;
+
+typedef struct loy_interned {
+    loy_intern_slot *slots;         /* open addressing, mask + 1 slots (a power of 2) */
+    uint32_t mask;
+    uint32_t count;                 /* ids 0..count-1 */
+    uint8_t *flags;                 /* per id: LOY_IN_* */
+    bool any_sku;                   /* some sku is named: lines' skus are worth a lookup */
+} loy_interned;
+
+/* The id of s[0..len) (-1: not named by the policy), given h = loy_str_hash(s, len). */
+static inline int32_t loy_intern_find_h(const loy_interned *t, const char *s, size_t len, uint64_t h)
+{
+    if (t->count == 0)
+        return -1;
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        const loy_intern_slot *sl = &t->slots[i];
+        if (!sl->s)
+            return -1;
+        if (sl->hash == h && sl->len == len && memcmp(sl->s, s, len) == 0)
+            return sl->id;
+    }
+}
+
+/* The id of an event's string s[0..len) (s[len] == 0), keyed like strcmp;
+ * *plain: the bytes are ASCII without NUL (so valid UTF-8). */
+static inline int32_t loy_intern_lookup(const loy_interned *t, const char *s, size_t len, bool *plain)
+{
+    uint64_t odd;
+    uint64_t h = loy_str_hash(s, len, &odd);
+    *plain = odd == 0;
+    if (odd) {
+        size_t n = strlen(s);       /* strcmp stops at a NUL */
+        if (n != len) {
+            len = n;
+            h = loy_str_hash(s, len, &odd);
+        }
+    }
+    return loy_intern_find_h(t, s, len, h);
+}
 
 /* ----------------------------------------------------------------- limits */
 
@@ -297,7 +361,12 @@ struct loy_policy {
     int32_t months_kept;            /* how many calendar months a state keeps (see docs/state.md) */
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
+    loy_interned interned;          /* category/sku/channel/store ids (above) */
+    uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
 };
+
+/* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
 
 /* Index lookups by id; -1 when absent. */
 LOY_INTERNAL int loy_policy_tier_index(const loy_policy *p, const char *id);

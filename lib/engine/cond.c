@@ -18,6 +18,53 @@ static bool str_in(const char *const *list, uint32_t count, const char *s)
     return false;
 }
 
+/* Is interned id `id` in the cond's list? -1 (absent, or a string the
+ * policy does not name) is in none, as strcmp found no match for it. */
+static bool id_in(const loy_cond *cond, int32_t id)
+{
+    for (uint32_t i = 0; i < cond->count; i++)
+        if (cond->ids[i] == id)
+            return true;
+    return false;
+}
+
+static int32_t id_of(const loy_ctx *c, const char *s)
+{
+    bool plain;
+    return s ? loy_intern_lookup(&c->p->interned, s, strlen(s), &plain) : -1;
+}
+
+loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line)
+{
+    if (c->line_ids && c->ev) {
+        uintptr_t at = (uintptr_t)line, first = (uintptr_t)c->ev->lines;
+        if (at >= first && at < first + c->ev->line_count * sizeof *line)
+            return c->line_ids[(at - first) / sizeof *line];
+    }
+    loy_line_ids ids = {line->category.set ? id_of(c, line->category.s) : -1,
+                        line->sku.set ? id_of(c, line->sku.s) : -1};
+    return ids;
+}
+
+/* The ids of the event's channel and store, resolved once per string. */
+static int32_t channel_id(loy_ctx *c)
+{
+    if (c->channel_src != c->channel) {
+        c->channel_id = id_of(c, c->channel);
+        c->channel_src = c->channel;
+    }
+    return c->channel ? c->channel_id : -1;
+}
+
+static int32_t store_id(loy_ctx *c)
+{
+    if (c->store_src != c->store) {
+        c->store_id = id_of(c, c->store);
+        c->store_src = c->store;
+    }
+    return c->store ? c->store_id : -1;
+}
+
 static bool int_in(const int32_t *list, uint32_t count, int64_t v)
 {
     for (uint32_t i = 0; i < count; i++)
@@ -136,15 +183,15 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_BIRTHDAY:
         return has_event && birthday_holds(c, cond);
     case LOY_C_CHANNEL:
-        return has_event && str_in(cond->strs, cond->count, c->channel);
+        return has_event && id_in(cond, channel_id(c));
     case LOY_C_STORE:
-        return has_event && str_in(cond->strs, cond->count, c->store);
+        return has_event && id_in(cond, store_id(c));
     case LOY_C_ORDER_AT_LEAST:
         return has_event && c->is_order && c->order_spend >= cond->n;
     case LOY_C_CATEGORY:
-        return c->line && c->line->category.set && str_in(cond->strs, cond->count, c->line->category.s);
+        return c->line && id_in(cond, loy_line_ids_of(c, c->line).category);
     case LOY_C_SKU:
-        return c->line && c->line->sku.set && str_in(cond->strs, cond->count, c->line->sku.s);
+        return c->line && id_in(cond, loy_line_ids_of(c, c->line).sku);
     default:
         return false;
     }
@@ -174,6 +221,21 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
     return when == NULL || holds(c, when);
+}
+
+bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
+{
+    if (!when)
+        return true;
+    if (when->op == LOY_C_MAP || when->op == LOY_C_ALL) {
+        /* Entries are pure tests, so splitting the conjunction changes
+         * nothing but the order they are looked at in. */
+        for (uint32_t i = 0; i < when->count; i++)
+            if (when->kids[i].has_line_pred == line && !holds(c, &when->kids[i]))
+                return false;
+        return true;
+    }
+    return when->has_line_pred == line ? holds(c, when) : true;
 }
 
 /* ------------------------------------------------------ as the policy wrote it */

@@ -29,7 +29,20 @@ static bool check_nonneg(loy_ctx *c, const char *where, const char *field, int64
     return true;
 }
 
-/* check_str's test without its message. */
+/* check_str's test without its message, resolving the string's interned id
+ * in the same read (-1 when unset). */
+static bool str_ok_id(const loy_interned *t, const loy_sbuf *b, int32_t *id)
+{
+    *id = -1;
+    if (!b->set)
+        return true;
+    if (b->len == 0)
+        return false;
+    bool plain;
+    *id = loy_intern_lookup(t, b->s, b->len, &plain);
+    return plain || loy_utf8_valid(b->s, b->len);
+}
+
 static bool str_ok(const loy_sbuf *b)
 {
     return !b->set || (b->len > 0 && loy_utf8_valid(b->s, b->len));
@@ -37,12 +50,23 @@ static bool str_ok(const loy_sbuf *b)
 
 static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
 {
+    const loy_interned *t = &c->p->interned;
+    /* The lines' ids, for every later look at a category or sku. Without
+     * room for them the engine looks strings up instead: same answers. */
+    loy_line_ids *ids = NULL;
+    if (ev->line_count && ev->line_count <= SIZE_MAX / sizeof *ids)
+        ids = loy_arena_take(&c->r->arena, ev->line_count * sizeof *ids);
     for (size_t i = 0; i < ev->line_count; i++) {
         const loy_line *l = &ev->lines[i];
+        loy_line_ids id = {-1, -1};
+        bool sku_ok = t->any_sku ? str_ok_id(t, &l->sku, &id.sku) : str_ok(&l->sku);
         /* The message names the line, so it is written only for a bad one:
          * formatting it for every line cost an eighth of a checkout. */
-        if (l->amount >= 0 && l->qty >= 0 && str_ok(&l->sku) && str_ok(&l->category))
+        if (l->amount >= 0 && l->qty >= 0 && sku_ok && str_ok_id(t, &l->category, &id.category)) {
+            if (ids)
+                ids[i] = id;
             continue;
+        }
         char where[64];
         snprintf(where, sizeof where, "%s.lines[%zu]", type, i);
         if (!check_nonneg(c, where, "amount", l->amount) || !check_nonneg(c, where, "qty", l->qty) ||
@@ -50,7 +74,17 @@ static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
             !check_str(c, where, "category", &l->category, false))
             return false;
     }
+    c->line_ids = ids;
     return true;
+}
+
+/* check_str for channel and store, keeping the interned id. */
+static bool check_str_id(loy_ctx *c, const char *type, const char *field, const loy_sbuf *b,
+                         int32_t *id)
+{
+    if (str_ok_id(&c->p->interned, b, id))
+        return true;
+    return check_str(c, type, field, b, false);
 }
 
 static bool check_return(loy_ctx *c, const loy_event *ev)
@@ -116,11 +150,13 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
     c->day = c->at.date;
-    if (!check_str(c, type, "channel", &ev->channel, false) ||
-        !check_str(c, type, "store", &ev->store, false))
+    if (!check_str_id(c, type, "channel", &ev->channel, &c->channel_id) ||
+        !check_str_id(c, type, "store", &ev->store, &c->store_id))
         return false;
     c->channel = ev->channel.set ? ev->channel.s : NULL;
     c->store = ev->store.set ? ev->store.s : NULL;
+    c->channel_src = c->channel;
+    c->store_src = c->store;
 
     switch (ev->type) {
     case LOY_EVENT_ORDER:
