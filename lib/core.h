@@ -107,58 +107,78 @@ LOY_INTERNAL bool loy_round_q(__int128 num, __int128 den, loy_round mode, int64_
 static inline bool loy_streq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
 /*
- * A 64-bit hash of s[0..len) for the policy's interned strings, read eight
- * bytes at a time. The same pass tells whether the string is plain: *odd is
- * 0 when every byte is ASCII and none is NUL (then it is valid UTF-8 and
- * equal to its C string), so an event's strings are checked and resolved in
- * one read.
+ * The key of a string for the policy's interned strings (lib/policy.h): its
+ * length and first 16 bytes, zero padded. The same read tells whether the
+ * string is plain: every byte ASCII and none NUL (then it is valid UTF-8
+ * and equal to its C string), so an event's string is checked and resolved
+ * in one pass.
  */
-static inline uint64_t loy_hash_mix(uint64_t h, uint64_t w)
+typedef struct loy_str_key {
+    uint64_t w0, w1;
+    uint64_t len;
+} loy_str_key;
+
+/* r < 8 bytes at p, as the low bytes of a word. */
+static inline uint64_t loy_load_low(const unsigned char *p, size_t r)
 {
-    h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
-    return h ^ (h >> 29);
+    uint64_t w = 0;
+    unsigned sh = 0;
+    if (r & 4) {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        w = x;
+        p += 4;
+        sh = 32;
+    }
+    if (r & 2) {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        w |= (uint64_t)x << sh;
+        p += 2;
+        sh += 16;
+    }
+    if (r & 1)
+        w |= (uint64_t)*p << sh;
+    return w;
 }
 
-static inline uint64_t loy_str_hash(const char *str, size_t len, uint64_t *odd)
+/* A high bit or a zero byte among the r low bytes of w (r <= 8):
+ * (v - 1..1) & ~v sets the high bit of the lowest zero byte. */
+static inline uint64_t loy_odd_bytes(uint64_t w, size_t r)
 {
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    uint64_t v = r < 8 ? w | (ones << (8 * r)) : w;   /* pad with 0x01: neither zero nor high */
+    return (v | ((v - ones) & ~v)) & UINT64_C(0x8080808080808080);
+}
+
+/* Fills *k; returns whether the string is plain. */
+static inline bool loy_str_key_of(const char *str, size_t len, loy_str_key *k)
+{
     const unsigned char *s = (const unsigned char *)str;
-    uint64_t h = (uint64_t)len * UINT64_C(0xC2B2AE3D27D4EB4F), bad = 0, w;
-    size_t i = 0;
+    uint64_t odd;
+    k->len = len;
+    if (len <= 8) {
+        k->w0 = len == 8 ? (memcpy(&k->w0, s, 8), k->w0) : loy_load_low(s, len);
+        k->w1 = 0;
+        return loy_odd_bytes(k->w0, len) == 0;
+    }
+    memcpy(&k->w0, s, 8);
+    odd = loy_odd_bytes(k->w0, 8);
+    if (len <= 16) {
+        k->w1 = len == 16 ? (memcpy(&k->w1, s + 8, 8), k->w1) : loy_load_low(s + 8, len - 8);
+        return (odd | loy_odd_bytes(k->w1, len - 8)) == 0;
+    }
+    memcpy(&k->w1, s + 8, 8);
+    odd |= loy_odd_bytes(k->w1, 8);
+    size_t i = 16;
     for (; len - i >= 8; i += 8) {
-        memcpy(&w, s + i, sizeof w);
-        /* a high bit, or a zero byte ((w - 1) & ~w sets the high bit of the lowest zero byte) */
-        bad |= w | ((w - ones) & ~w);
-        h = loy_hash_mix(h, w);
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        odd |= loy_odd_bytes(w, 8);
     }
-    size_t r = len - i;
-    if (r) {
-        const unsigned char *p = s + i;
-        unsigned sh = 0;
-        w = 0;
-        if (r & 4) {
-            uint32_t x;
-            memcpy(&x, p, 4);
-            w = x;
-            p += 4;
-            sh = 32;
-        }
-        if (r & 2) {
-            uint16_t x;
-            memcpy(&x, p, 2);
-            w |= (uint64_t)x << sh;
-            p += 2;
-            sh += 16;
-        }
-        if (r & 1)
-            w |= (uint64_t)*p << sh;
-        /* the r bytes are the low ones: pad the rest with 0x01, neither zero nor high */
-        uint64_t padded = w | (ones << (8 * r));
-        bad |= padded | ((padded - ones) & ~padded);
-        h = loy_hash_mix(h, w);
-    }
-    *odd = bad & highs;
-    return h;
+    if (len > i)
+        odd |= loy_odd_bytes(loy_load_low(s + i, len - i), len - i);
+    return odd == 0;
 }
 
 /* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */

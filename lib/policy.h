@@ -97,7 +97,7 @@ enum {
 };
 
 typedef struct loy_intern_slot {
-    uint64_t hash;
+    uint64_t w0, w1;                /* the first 16 bytes, zero padded (loy_str_key) */
     const char *s;                  /* NULL: empty slot */
     uint32_t len;
     int32_t id;
@@ -108,19 +108,27 @@ typedef struct loy_interned {
     uint32_t mask;
     uint32_t count;                 /* ids 0..count-1 */
     uint8_t *flags;                 /* per id: LOY_IN_* */
-    bool any_sku;                   /* some sku is named: lines' skus are worth a lookup */
+    bool any_category;              /* some category is named: lines' categories are worth a lookup */
+    bool any_sku;                   /* likewise skus */
 } loy_interned;
 
-/* The id of s[0..len) (-1: not named by the policy), given h = loy_str_hash(s, len). */
-static inline int32_t loy_intern_find_h(const loy_interned *t, const char *s, size_t len, uint64_t h)
+static inline uint32_t loy_intern_slot_of(const loy_interned *t, const loy_str_key *k)
+{
+    uint64_t h = (k->w0 ^ (k->w1 * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ k->len) * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(h >> 32) & t->mask;
+}
+
+/* The id of the string of key k (-1: not named by the policy). */
+static inline int32_t loy_intern_find(const loy_interned *t, const char *s, const loy_str_key *k)
 {
     if (t->count == 0)
         return -1;
-    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+    for (uint32_t i = loy_intern_slot_of(t, k);; i = (i + 1) & t->mask) {
         const loy_intern_slot *sl = &t->slots[i];
         if (!sl->s)
             return -1;
-        if (sl->hash == h && sl->len == len && memcmp(sl->s, s, len) == 0)
+        if (sl->w0 == k->w0 && sl->w1 == k->w1 && sl->len == k->len &&
+            (k->len <= 16 || memcmp(sl->s + 16, s + 16, k->len - 16) == 0))
             return sl->id;
     }
 }
@@ -129,17 +137,14 @@ static inline int32_t loy_intern_find_h(const loy_interned *t, const char *s, si
  * *plain: the bytes are ASCII without NUL (so valid UTF-8). */
 static inline int32_t loy_intern_lookup(const loy_interned *t, const char *s, size_t len, bool *plain)
 {
-    uint64_t odd;
-    uint64_t h = loy_str_hash(s, len, &odd);
-    *plain = odd == 0;
-    if (odd) {
+    loy_str_key k;
+    *plain = loy_str_key_of(s, len, &k);
+    if (!*plain) {
         size_t n = strlen(s);       /* strcmp stops at a NUL */
-        if (n != len) {
-            len = n;
-            h = loy_str_hash(s, len, &odd);
-        }
+        if (n != len)
+            loy_str_key_of(s, n, &k);
     }
-    return loy_intern_find_h(t, s, len, h);
+    return loy_intern_find(t, s, &k);
 }
 
 /* ----------------------------------------------------------------- limits */

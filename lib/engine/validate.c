@@ -31,7 +31,7 @@ static bool check_nonneg(loy_ctx *c, const char *where, const char *field, int64
 
 /* check_str's test without its message, resolving the string's interned id
  * in the same read (-1 when unset). */
-static bool str_ok_id(const loy_interned *t, const loy_sbuf *b, int32_t *id)
+static inline __attribute__((always_inline)) bool str_ok_id(const loy_interned *t, const loy_sbuf *b, int32_t *id)
 {
     *id = -1;
     if (!b->set)
@@ -60,9 +60,10 @@ static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
         const loy_line *l = &ev->lines[i];
         loy_line_ids id = {-1, -1};
         bool sku_ok = t->any_sku ? str_ok_id(t, &l->sku, &id.sku) : str_ok(&l->sku);
+        bool cat_ok = t->any_category ? str_ok_id(t, &l->category, &id.category) : str_ok(&l->category);
         /* The message names the line, so it is written only for a bad one:
          * formatting it for every line cost an eighth of a checkout. */
-        if (l->amount >= 0 && l->qty >= 0 && sku_ok && str_ok_id(t, &l->category, &id.category)) {
+        if (l->amount >= 0 && l->qty >= 0 && sku_ok && cat_ok) {
             if (ids)
                 ids[i] = id;
             continue;
@@ -76,15 +77,6 @@ static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
     }
     c->line_ids = ids;
     return true;
-}
-
-/* check_str for channel and store, keeping the interned id. */
-static bool check_str_id(loy_ctx *c, const char *type, const char *field, const loy_sbuf *b,
-                         int32_t *id)
-{
-    if (str_ok_id(&c->p->interned, b, id))
-        return true;
-    return check_str(c, type, field, b, false);
 }
 
 static bool check_return(loy_ctx *c, const loy_event *ev)
@@ -150,13 +142,13 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
     c->day = c->at.date;
-    if (!check_str_id(c, type, "channel", &ev->channel, &c->channel_id) ||
-        !check_str_id(c, type, "store", &ev->store, &c->store_id))
+    /* Their ids are looked up by cond.c if a condition asks (most events'
+     * conditions never name a channel or store). */
+    if (!check_str(c, type, "channel", &ev->channel, false) ||
+        !check_str(c, type, "store", &ev->store, false))
         return false;
     c->channel = ev->channel.set ? ev->channel.s : NULL;
     c->store = ev->store.set ? ev->store.s : NULL;
-    c->channel_src = c->channel;
-    c->store_src = c->store;
 
     switch (ev->type) {
     case LOY_EVENT_ORDER:

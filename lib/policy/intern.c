@@ -20,16 +20,15 @@ static int32_t intern_one(interner *in, const char *s, unsigned flag)
         return -1;
     }
     loy_interned *t = &in->p->interned;
-    size_t len = strlen(s);
-    uint64_t odd;
-    uint64_t h = loy_str_hash(s, len, &odd);
-    int32_t id = loy_intern_find_h(t, s, len, h);
+    loy_str_key k;
+    loy_str_key_of(s, strlen(s), &k);
+    int32_t id = loy_intern_find(t, s, &k);
     if (id < 0) {
-        uint32_t i = (uint32_t)h & t->mask;
+        uint32_t i = loy_intern_slot_of(t, &k);
         while (t->slots[i].s)
             i = (i + 1) & t->mask;
         id = (int32_t)t->count++;
-        t->slots[i] = (loy_intern_slot){h, s, (uint32_t)len, id};
+        t->slots[i] = (loy_intern_slot){k.w0, k.w1, s, (uint32_t)k.len, id};
     }
     t->flags[id] |= (uint8_t)flag;
     return id;
@@ -39,8 +38,12 @@ static void intern_list(interner *in, const loy_strs *set, unsigned flag, bool s
 {
     for (uint32_t i = 0; i < set->count; i++)
         intern_one(in, set->items[i], flag);
-    if (sku && set->count)
-        in->p->interned.any_sku = true;
+    if (set->count) {
+        if (sku)
+            in->p->interned.any_sku = true;
+        else
+            in->p->interned.any_category = true;
+    }
 }
 
 static void intern_cond(interner *in, const loy_cond *cc)
@@ -66,6 +69,8 @@ static void intern_cond(interner *in, const loy_cond *cc)
     }
     if (c->op == LOY_C_SKU && c->count)
         in->p->interned.any_sku = true;
+    if (c->op == LOY_C_CATEGORY && c->count)
+        in->p->interned.any_category = true;
     if (!in->count_only) {
         c->ids = loy_arena_alloc(in->p->arena, (c->count ? c->count : 1) * sizeof *c->ids);
         if (!c->ids) {
