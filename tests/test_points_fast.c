@@ -18,7 +18,9 @@
 #include <cmocka.h>
 
 #include "loyalty.h"
+#include "engine/engine.h"
 #include "event.h"
+#include "member.h"
 
 typedef struct rng {
     uint64_t s;
@@ -265,10 +267,60 @@ static void fast_and_general_agree(void **state)
     assert_true(points > compared / 3);
 }
 
+/* lib/engine/cond.c settles `birthday: month` from the birthday's month
+ * (Feb 29 moved to Feb 28 or Mar 1 in a year without one); the general
+ * form moves the birthday into the year and compares months. */
+static void birthday_month_as_general(void **state)
+{
+    (void)state;
+    static const char *const yaml[] = {
+        "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+        "benefits:\n  - {id: b, kind: service, when: {birthday: month}}\n",
+        "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+        "gifts: {birthday: {window: month, feb29: mar1, by_tier: {t0: {points: 1}}}}\n"
+        "benefits:\n  - {id: b, kind: service, when: {birthday: month}}\n",
+        "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+        "gifts: {birthday: {window: month, feb29: feb28, by_tier: {t0: {points: 1}}}}\n"
+        "benefits:\n  - {id: b, kind: service, when: {birthday: month}}\n"};
+    long agree = 0;
+    for (size_t k = 0; k < sizeof yaml / sizeof yaml[0]; k++) {
+        loy_policy *p = NULL;
+        assert_int_equal(loy_policy_load_buffer(&p, yaml[k], strlen(yaml[k]), "b.yaml", NULL), LOY_OK);
+        loy_member *m = NULL;
+        assert_int_equal(loy_member_new(&m, p, "M-1", "1990-01-01"), LOY_OK);
+        const loy_cond *when = p->benefits[0].when;
+        loy_ctx c;
+        memset(&c, 0, sizeof c);
+        c.p = p;
+        c.m = m;
+        /* birthdays around Feb 29 in leap and other years; days of 2026 to 2028 */
+        loy_day first = loy_day_from_ymd(1999, 12, 1), last = loy_day_from_ymd(2001, 4, 1);
+        for (loy_day b = first; b <= last; b += 3) {
+            m->birthday = b;
+            for (loy_day d = loy_day_from_ymd(2026, 1, 1); d <= loy_day_from_ymd(2028, 12, 31); d += 5) {
+                c.day = d;
+                bool general = loy_month_of(loy_birthday_in_year(p, b, loy_day_to_ymd(d).y)) == loy_month_of(d);
+                assert_int_equal(loy_cond_holds(&c, when), general);
+                agree += general;
+            }
+        }
+        m->birthday = loy_day_from_ymd(2000, 2, 29);
+        for (loy_day d = loy_day_from_ymd(2026, 1, 1); d <= loy_day_from_ymd(2028, 12, 31); d++) {
+            c.day = d;
+            bool general = loy_month_of(loy_birthday_in_year(p, m->birthday, loy_day_to_ymd(d).y)) == loy_month_of(d);
+            assert_int_equal(loy_cond_holds(&c, when), general);
+        }
+        loy_member_free(m);
+        loy_policy_free(p);
+    }
+    assert_true(agree > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_and_general_agree),
+        cmocka_unit_test(birthday_month_as_general),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,18 +111,41 @@ static bool time_between(const loy_ctx *c, const loy_cond *cond)
     return false;
 }
 
-static bool birthday_holds(const loy_ctx *c, const loy_cond *cond)
+/* c->day as y/m/d: several predicates of one event ask for it. */
+static loy_ymd day_ymd(loy_ctx *c)
+{
+    if (!c->ymd_ok || c->ymd_day != c->day) {
+        c->ymd = loy_day_to_ymd(c->day);
+        c->ymd_day = c->day;
+        c->ymd_ok = true;
+    }
+    return c->ymd;
+}
+
+static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
 {
     const loy_member *m = c->m;
     if (m->birthday == LOY_DAY_NONE)
         return false;
-    int32_t year = loy_day_to_ymd(c->day).y;
+    loy_ymd today = day_ymd(c);
+    if (cond->word == LOY_BDAY_MONTH) {
+        /* The birthday moved into this year (loy_birthday_in_year) keeps its
+         * month, but for Feb 29 in a year without one: Feb 28 or Mar 1. */
+        if (!c->bday_ok || c->bday_day != m->birthday) {
+            c->bday_ymd = loy_day_to_ymd(m->birthday);
+            c->bday_day = m->birthday;
+            c->bday_ok = true;
+        }
+        int32_t month = c->bday_ymd.m;
+        if (month == 2 && c->bday_ymd.d == 29 && !loy_is_leap(today.y))
+            month = c->p->gifts.has_birthday && c->p->gifts.feb29 == LOY_FEB29_MAR1 ? 3 : 2;
+        return month == today.m;
+    }
+    int32_t year = today.y;
     loy_day this_year = loy_birthday_in_year(c->p, m->birthday, year);
     switch (cond->word) {
     case LOY_BDAY_DAY:
         return this_year == c->day;
-    case LOY_BDAY_MONTH:
-        return loy_month_of(this_year) == loy_month_of(c->day);
     default: {
         int32_t occurrence;
         return loy_birthday_occurrence(c->p, m->birthday, c->day, &occurrence);
@@ -173,9 +196,9 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_WEEKDAY:
         return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
     case LOY_C_DAY_OF_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).d);
+        return has_event && int_in(cond->ints, cond->count, day_ymd(c).d);
     case LOY_C_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).m);
+        return has_event && int_in(cond->ints, cond->count, day_ymd(c).m);
     case LOY_C_DATE_BETWEEN:
         return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
     case LOY_C_TIME_BETWEEN:
@@ -197,22 +220,31 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     }
 }
 
+static bool holds(loy_ctx *c, const loy_cond *cond);
+
+/* A group's entry: leaves go straight to their test, which keeps the
+ * recursion (and its frame) to nested groups. */
+static inline bool kid_holds(loy_ctx *c, const loy_cond *kid)
+{
+    return kid->op <= LOY_C_NOT ? holds(c, kid) : predicate_holds(c, kid);
+}
+
 static bool holds(loy_ctx *c, const loy_cond *cond)
 {
     switch (cond->op) {
     case LOY_C_MAP:
     case LOY_C_ALL:
         for (uint32_t i = 0; i < cond->count; i++)
-            if (!holds(c, &cond->kids[i]))
+            if (!kid_holds(c, &cond->kids[i]))
                 return false;
         return true;
     case LOY_C_ANY:
         for (uint32_t i = 0; i < cond->count; i++)
-            if (holds(c, &cond->kids[i]))
+            if (kid_holds(c, &cond->kids[i]))
                 return true;
         return false;
     case LOY_C_NOT:
-        return cond->count == 0 || !holds(c, &cond->kids[0]);
+        return cond->count == 0 || !kid_holds(c, &cond->kids[0]);
     default:
         return predicate_holds(c, cond);
     }

@@ -56,6 +56,11 @@ typedef struct loy_ctx {
     const char *channel_src;        /* channel_id is the id of this string (NULL: none resolved) */
     const char *store_src;          /* store_id is the id of this string */
     int32_t channel_id, store_id;
+    /* conditions' date cache (perf-cond): the y/m/d of ymd_day and of the
+     * birthday bday_day, each valid while its key matches */
+    bool ymd_ok, bday_ok;
+    loy_day ymd_day, bday_day;
+    loy_ymd ymd, bday_ymd;
     int64_t order_spend;            /* order: points-eligible spend (order_at_least) */
     int64_t order_qualifying;       /* order: qualifying spend (§3.1), set in step 3 */
     bool is_order;
