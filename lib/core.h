@@ -184,4 +184,20 @@ static inline bool loy_str_key_of(const char *str, size_t len, loy_str_key *k)
 /* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
 
+/* loy_utf8_valid with the all-ASCII case inline: an event's ids, SKUs and
+ * categories nearly always are. */
+static inline bool loy_utf8_ok(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        acc |= w;
+    }
+    if (len > i)
+        acc |= loy_load_low(s + i, len - i);
+    return !(acc & UINT64_C(0x8080808080808080)) || loy_utf8_valid(str, len);
+}
+
 #endif

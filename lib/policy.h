@@ -74,7 +74,7 @@ struct loy_cond {
     loy_cond *kids;      /* groups */
     int32_t *ints;
     const char **strs;
-    int32_t *ids;        /* CATEGORY, SKU, CHANNEL, STORE: the interned id of each of strs */
+    int32_t *ids;        /* CATEGORY, SKU: the interned id of each of strs */
     int64_t n;
     int64_t n2;
 };
@@ -82,8 +82,8 @@ struct loy_cond {
 /* ------------------------------------------------------- interned strings */
 
 /*
- * Every category, sku, channel and store the policy names (in conditions and
- * exclusion lists) gets a small id at load (lib/policy/intern.c), so the
+ * Every category and sku the policy names (in conditions and exclusion
+ * lists) gets a small id at load (lib/policy/intern.c), so the
  * engine resolves an event's strings once and then compares integers. A
  * string the policy does not name resolves to -1, which no list holds:
  * exactly how it compared before. Keys are C strings (up to the first NUL),
@@ -366,7 +366,7 @@ struct loy_policy {
     int32_t months_kept;            /* how many calendar months a state keeps (see docs/state.md) */
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
-    loy_interned interned;          /* category/sku/channel/store ids (above) */
+    loy_interned interned;          /* category and sku ids (above) */
     uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
 };
 

@@ -12,8 +12,9 @@ static bool str_in(const char *const *list, uint32_t count, const char *s)
 {
     if (!s)
         return false;
+    /* The first byte settles most mismatches without a call. */
     for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i], s) == 0)
+        if (list[i][0] == s[0] && strcmp(list[i], s) == 0)
             return true;
     return false;
 }
@@ -44,25 +45,6 @@ loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line)
     loy_line_ids ids = {line->category.set ? id_of(c, line->category.s) : -1,
                         line->sku.set ? id_of(c, line->sku.s) : -1};
     return ids;
-}
-
-/* The ids of the event's channel and store, resolved once per string. */
-static int32_t channel_id(loy_ctx *c)
-{
-    if (c->channel_src != c->channel) {
-        c->channel_id = id_of(c, c->channel);
-        c->channel_src = c->channel;
-    }
-    return c->channel ? c->channel_id : -1;
-}
-
-static int32_t store_id(loy_ctx *c)
-{
-    if (c->store_src != c->store) {
-        c->store_id = id_of(c, c->store);
-        c->store_src = c->store;
-    }
-    return c->store ? c->store_id : -1;
 }
 
 static bool int_in(const int32_t *list, uint32_t count, int64_t v)
@@ -206,9 +188,9 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_BIRTHDAY:
         return has_event && birthday_holds(c, cond);
     case LOY_C_CHANNEL:
-        return has_event && id_in(cond, channel_id(c));
+        return has_event && str_in(cond->strs, cond->count, c->channel);
     case LOY_C_STORE:
-        return has_event && id_in(cond, store_id(c));
+        return has_event && str_in(cond->strs, cond->count, c->store);
     case LOY_C_ORDER_AT_LEAST:
         return has_event && c->is_order && c->order_spend >= cond->n;
     case LOY_C_CATEGORY:

@@ -50,12 +50,9 @@ typedef struct loy_ctx {
     const char *store;              /* NULL: none */
     int32_t stage_at_start;         /* for the `lifecycle` predicate */
     const loy_line *line;           /* the line under evaluation (multipliers), else NULL */
-    /* interned ids (perf-cond): the event's strings resolved once, in step 1;
-     * cond.c falls back to a lookup by string for anything not resolved. */
+    /* interned ids (perf-cond): the lines' categories and skus resolved once,
+     * in step 1; cond.c looks a line up by string when they were not. */
     const loy_line_ids *line_ids;   /* per line of ev, or NULL */
-    const char *channel_src;        /* channel_id is the id of this string (NULL: none resolved) */
-    const char *store_src;          /* store_id is the id of this string */
-    int32_t channel_id, store_id;
     /* conditions' date cache (perf-cond): the y/m/d of ymd_day and of the
      * birthday bday_day, each valid while its key matches */
     bool ymd_ok, bday_ok;

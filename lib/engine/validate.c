@@ -16,7 +16,7 @@ static bool check_str(loy_ctx *c, const char *where, const char *field, const lo
             return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing '%s'", where, field);
         return true;
     }
-    if (b->len == 0 || !loy_utf8_valid(b->s, b->len))
+    if (b->len == 0 || !loy_utf8_ok(b->s, b->len))
         return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a non-empty string", where,
                           field);
     return true;
@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) bool str_ok_id(const loy_interned *
 
 static bool str_ok(const loy_sbuf *b)
 {
-    return !b->set || (b->len > 0 && loy_utf8_valid(b->s, b->len));
+    return !b->set || (b->len > 0 && loy_utf8_ok(b->s, b->len));
 }
 
 static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
@@ -142,8 +142,6 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
     c->day = c->at.date;
-    /* Their ids are looked up by cond.c if a condition asks (most events'
-     * conditions never name a channel or store). */
     if (!check_str(c, type, "channel", &ev->channel, false) ||
         !check_str(c, type, "store", &ev->store, false))
         return false;

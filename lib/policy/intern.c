@@ -1,6 +1,6 @@
 /*
- * Interned strings (lib/policy.h, loy_interned): every category, sku,
- * channel and store the policy names gets an id, and each condition list of
+ * Interned strings (lib/policy.h, loy_interned): every category and sku
+ * the policy names gets an id, and each condition list of
  * those kinds gets the ids of its strings. Built once at load, after the
  * rest of the policy.
  */
@@ -61,8 +61,6 @@ static void intern_cond(interner *in, const loy_cond *cc)
         return;
     case LOY_C_CATEGORY:
     case LOY_C_SKU:
-    case LOY_C_CHANNEL:
-    case LOY_C_STORE:
         break;
     default:
         return;
