@@ -119,7 +119,7 @@ typedef struct loy_str_key {
 } loy_str_key;
 
 /* r < 8 bytes at p, as the low bytes of a word. */
-static inline uint64_t loy_load_low(const unsigned char *p, size_t r)
+static inline __attribute__((always_inline)) uint64_t loy_load_low(const unsigned char *p, size_t r)
 {
     uint64_t w = 0;
     unsigned sh = 0;
@@ -152,7 +152,7 @@ static inline uint64_t loy_odd_bytes(uint64_t w, size_t r)
 }
 
 /* Fills *k; returns whether the string is plain. */
-static inline bool loy_str_key_of(const char *str, size_t len, loy_str_key *k)
+static inline __attribute__((always_inline)) bool loy_str_key_of(const char *str, size_t len, loy_str_key *k)
 {
     const unsigned char *s = (const unsigned char *)str;
     uint64_t odd;

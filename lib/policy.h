@@ -135,7 +135,7 @@ static inline int32_t loy_intern_find(const loy_interned *t, const char *s, cons
 
 /* The id of an event's string s[0..len) (s[len] == 0), keyed like strcmp;
  * *plain: the bytes are ASCII without NUL (so valid UTF-8). */
-static inline int32_t loy_intern_lookup(const loy_interned *t, const char *s, size_t len, bool *plain)
+static inline __attribute__((always_inline)) int32_t loy_intern_lookup(const loy_interned *t, const char *s, size_t len, bool *plain)
 {
     loy_str_key k;
     *plain = loy_str_key_of(s, len, &k);
@@ -368,6 +368,8 @@ struct loy_policy {
     uint32_t gift_id_count;
     loy_interned interned;          /* category and sku ids (above) */
     uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
+    unsigned __int128 points_den;   /* rate.amount x 10^(4 x scale) (scale: the multiplier count
+                                       under multiply stacking, else 1) when below 2^126, else 0 */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */

@@ -75,9 +75,11 @@ static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
     return !ok || sum >= threshold;
 }
 
-static bool orders_in_months(const loy_ctx *c, const loy_cond *cond)
+static loy_ymd day_ymd(loy_ctx *c);
+
+static bool orders_in_months(loy_ctx *c, const loy_cond *cond)
 {
-    loy_month to = loy_month_of(c->day);
+    loy_month to = loy_month_of_ymd(day_ymd(c));
     int64_t sum = 0;
     bool ok = loy_metric_sum(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, &sum);
     return sum_at_least(ok, sum, cond->n2);
@@ -245,7 +247,7 @@ bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
         /* Entries are pure tests, so splitting the conjunction changes
          * nothing but the order they are looked at in. */
         for (uint32_t i = 0; i < when->count; i++)
-            if (when->kids[i].has_line_pred == line && !holds(c, &when->kids[i]))
+            if (when->kids[i].has_line_pred == line && !kid_holds(c, &when->kids[i]))
                 return false;
         return true;
     }

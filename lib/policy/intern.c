@@ -100,6 +100,20 @@ static void intern_all(interner *in)
         intern_cond(in, p->stages[i].when);
 }
 
+/* The common denominator of the order's points when the 128-bit path can
+ * hold it (lib/engine/earn.c). */
+static unsigned __int128 points_den(const loy_points *pts)
+{
+    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? pts->multiplier_count : 1;
+    if (pts->rate_amount <= 0 || scale > 9)
+        return 0;
+    unsigned __int128 d = (unsigned __int128)pts->rate_amount;
+    for (uint32_t k = 0; k < scale; k++)
+        if (__builtin_mul_overflow(d, (unsigned __int128)LOY_FIX_ONE, &d))
+            return 0;
+    return d < ((unsigned __int128)1 << 126) ? d : 0;
+}
+
 bool loy_policy_intern(loy_policy *p)
 {
     interner in = {p, true, 0, false};
@@ -121,6 +135,7 @@ bool loy_policy_intern(loy_policy *p)
     if (in.nomem)
         return false;
 
+    p->points_den = points_den(&p->points);
     p->line_free_multipliers = 0;
     for (uint32_t j = 0; j < p->points.multiplier_count && j < 64; j++) {
         const loy_cond *w = p->points.multipliers[j].when;
