@@ -6,7 +6,9 @@
  * of a member, one traced and one not, and everything but the trace must
  * agree: codes, messages, the points effect and the state bytes. A third copy
  * gets the same orders with every string cut at its first NUL, which is how
- * the policy's strings compare against them (strcmp).
+ * the policy's strings compare against them (strcmp). The interned lookup
+ * itself is checked against strcmp on strings of every length around its
+ * 8- and 16-byte words, and `birthday: month` against its general form.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,11 +318,65 @@ static void birthday_month_as_general(void **state)
     assert_true(agree > 0);
 }
 
+/* loy_intern_lookup (lib/policy.h) finds exactly the policy's strings that
+ * strcmp finds, and calls a string plain exactly when it is ASCII without NUL. */
+static void interned_lookup_as_strcmp(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi",
+        "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwxyz0123",
+        "\xe5\xa4\x96\xe5\xa5\x97", "coats", "coats2", "gift_card", "x-very-long-category-name-0001",
+        "x-very-long-category-name-0002"};
+    enum { N = sizeof names / sizeof names[0] };
+    char yaml[4096] = "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+                      "points:\n  earn:\n    rate: {amount: 1, points: 1}\n    exclude: {categories: [";
+    for (int i = 0; i < N; i++)
+        add(yaml, sizeof yaml, "%s\"%s\"", i ? ", " : "", names[i]);
+    add(yaml, sizeof yaml, "]}\n");
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, yaml, strlen(yaml), "i.yaml", NULL), LOY_OK);
+    const loy_interned *t = &p->interned;
+    assert_int_equal(t->count, N);
+    rng r = {77};
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        /* a name, maybe cut, extended, mutated, or with a NUL inside */
+        const char *base = names[pick(&r, N)];
+        size_t len = strlen(base);
+        memcpy(buf, base, len + 1);
+        switch (pick(&r, 6)) {
+        case 0: len = (size_t)pick(&r, (int)len + 1); break;
+        case 1: if (len < 40) { buf[len] = (char)('a' + pick(&r, 26)); len++; } break;
+        case 2: if (len) buf[pick(&r, (int)len)] ^= (char)(1 << pick(&r, 8)); break;
+        case 3: if (len) buf[pick(&r, (int)len)] = '\0'; break;
+        default: break;
+        }
+        buf[len] = '\0';
+        bool plain;
+        int32_t id = loy_intern_lookup(t, buf, len, &plain);
+        int want = -1;
+        for (int i = 0; i < N; i++)
+            if (strcmp(names[i], buf) == 0)
+                want = i;
+        bool ascii = true;
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] == '\0' || (unsigned char)buf[i] >= 0x80)
+                ascii = false;
+        assert_int_equal(plain, ascii);
+        assert_int_equal(id >= 0, want >= 0);
+        if (id >= 0)
+            assert_int_equal(t->flags[id], LOY_IN_PTS_CAT);
+    }
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_and_general_agree),
         cmocka_unit_test(birthday_month_as_general),
+        cmocka_unit_test(interned_lookup_as_strcmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
