@@ -7,19 +7,22 @@
 
 #include <stdio.h>
 
-/* A required or optional string: present, non-empty, valid UTF-8. */
-static bool check_str(loy_ctx *c, const char *where, const char *field, const loy_sbuf *b,
-                      bool required)
+static __attribute__((noinline)) bool refuse_str(loy_ctx *c, const char *where, const char *field,
+                                                  const loy_sbuf *b)
 {
-    if (!b->set) {
-        if (required)
-            return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing '%s'", where, field);
+    if (!b->set)
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing '%s'", where, field);
+    return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a non-empty string", where, field);
+}
+
+/* A required or optional string: present, non-empty, valid UTF-8. The test
+ * is inline (every event checks a few); the refusal is not. */
+static inline bool check_str(loy_ctx *c, const char *where, const char *field, const loy_sbuf *b,
+                             bool required)
+{
+    if (!b->set ? !required : b->len > 0 && loy_utf8_ok(b->s, b->len))
         return true;
-    }
-    if (b->len == 0 || !loy_utf8_ok(b->s, b->len))
-        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a non-empty string", where,
-                          field);
-    return true;
+    return refuse_str(c, where, field, b);
 }
 
 static bool check_nonneg(loy_ctx *c, const char *where, const char *field, int64_t v)
