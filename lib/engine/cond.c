@@ -382,7 +382,7 @@ static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
         return ok;
     }
     default:
-        if (holds(c, cond))
+        if (kid_holds(c, cond))
             return true;
         push_reason(c, reasons, cond);
         return false;
