@@ -801,15 +801,18 @@ bool loy_step_order(loy_ctx *c)
     c->order_qualifying = qualifying;
 
     if (pts->has_earn) {
-        bool *applied = NULL;
-        if (pts->multiplier_count) {
+        bool *applied = NULL, few[64];
+        if (pts->multiplier_count <= 64) {
+            applied = few;      /* the common case, without an allocation */
+        } else {
             applied = loy_arena_alloc(&c->r->arena, pts->multiplier_count * sizeof *applied);
             if (!applied) {
                 c->r->nomem = true;
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
-            memset(applied, 0, pts->multiplier_count * sizeof *applied);
         }
+        for (uint32_t j = 0; j < pts->multiplier_count; j++)
+            applied[j] = false;
         int64_t points;
         if (!order_points(c, eligible, &points, applied))
             return false;
