@@ -371,12 +371,47 @@ static void interned_lookup_as_strcmp(void **state)
     loy_policy_free(p);
 }
 
+/* Eligible and qualifying spend are summed in one pass; an eligible overflow
+ * anywhere is still the one reported, even after a qualifying one. */
+static void spend_overflow_reported_in_order(void **state)
+{
+    (void)state;
+    const char *yaml = "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+                       "points:\n  earn:\n    rate: {amount: 1, points: 1}\n    exclude: {categories: [gc]}\n";
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, yaml, strlen(yaml), "o.yaml", NULL), LOY_OK);
+    loy_member *m = NULL;
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    /* qualifying overflows on the second line, eligible on the third */
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_ORDER, "O-1", "2026-03-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_add_line(e, NULL, "gc", INT64_MAX, 1), LOY_OK);
+    assert_int_equal(loy_event_add_line(e, NULL, "x", INT64_MAX, 1), LOY_OK);
+    assert_int_equal(loy_event_add_line(e, NULL, "x", 1, 1), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
+    assert_string_equal(loy_result_message(r), "eligible spend overflows int64");
+    /* only qualifying overflows */
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_ORDER, "O-2", "2026-03-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_add_line(e, NULL, "gc", INT64_MAX, 1), LOY_OK);
+    assert_int_equal(loy_event_add_line(e, NULL, "x", 1, 1), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
+    assert_string_equal(loy_result_message(r), "qualifying spend overflows int64");
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_and_general_agree),
         cmocka_unit_test(birthday_month_as_general),
         cmocka_unit_test(interned_lookup_as_strcmp),
+        cmocka_unit_test(spend_overflow_reported_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -781,21 +781,26 @@ bool loy_step_order(loy_ctx *c)
 
     int64_t eligible = 0, qualifying = 0;
     const loy_interned *t = &p->interned;
+    /* One pass for both sums; an eligible overflow on any line is reported
+     * before a qualifying one, as when they were two passes. */
+    bool qualifying_overflow = false;
     for (size_t i = 0; i < ev->line_count; i++) {
         const loy_line *line = &ev->lines[i];
-        bool counts = !pts->has_earn ||
-                      !(c->line_ids ? line_excluded(t, c->line_ids[i], LOY_IN_PTS_CAT, LOY_IN_PTS_SKU)
-                                    : loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line));
+        bool counts, excluded;
+        if (c->line_ids) {
+            counts = !pts->has_earn || !line_excluded(t, c->line_ids[i], LOY_IN_PTS_CAT, LOY_IN_PTS_SKU);
+            excluded = line_excluded(t, c->line_ids[i], LOY_IN_TIER_CAT, LOY_IN_TIER_SKU);
+        } else {
+            counts = !pts->has_earn || !loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line);
+            excluded = loy_line_in(&p->tiers.exclude_categories, &p->tiers.exclude_skus, line);
+        }
         if (counts && !loy_add(eligible, line->amount, &eligible))
             return loy_refuse(c, LOY_E_OVERFLOW, "eligible spend overflows int64");
+        if (!excluded && !qualifying_overflow && !loy_add(qualifying, line->amount, &qualifying))
+            qualifying_overflow = true;
     }
-    for (size_t i = 0; i < ev->line_count; i++) {
-        const loy_line *line = &ev->lines[i];
-        bool excluded = c->line_ids ? line_excluded(t, c->line_ids[i], LOY_IN_TIER_CAT, LOY_IN_TIER_SKU)
-                                    : loy_line_in(&p->tiers.exclude_categories, &p->tiers.exclude_skus, line);
-        if (!excluded && !loy_add(qualifying, line->amount, &qualifying))
-            return loy_refuse(c, LOY_E_OVERFLOW, "qualifying spend overflows int64");
-    }
+    if (qualifying_overflow)
+        return loy_refuse(c, LOY_E_OVERFLOW, "qualifying spend overflows int64");
     c->is_order = true;
     c->order_spend = eligible;
     c->order_qualifying = qualifying;
