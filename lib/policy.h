@@ -368,8 +368,10 @@ struct loy_policy {
     uint32_t gift_id_count;
     loy_interned interned;          /* category and sku ids (above) */
     uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
-    unsigned __int128 points_den;   /* rate.amount x 10^(4 x scale) (scale: the multiplier count
-                                       under multiply stacking, else 1) when below 2^126, else 0 */
+    /* rate.amount x 10^(4 x scale) (scale: the multiplier count under
+     * multiply stacking, else 1) when below 2^126, else 0; two halves, so
+     * the struct needs no 16-byte alignment from a caller's allocator */
+    uint64_t points_den_lo, points_den_hi;
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */

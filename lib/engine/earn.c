@@ -501,7 +501,8 @@ static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
     if (c->trace || mc > 64 || !c->line_ids)
         return 0;
     uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
-    u128 den = c->p->points_den;    /* den128(rate_amount, scale), made at load */
+    /* den128(rate_amount, scale), made at load */
+    u128 den = (u128)c->p->points_den_hi << 64 | c->p->points_den_lo;
     if (den == 0)
         return 0;
 

@@ -135,7 +135,9 @@ bool loy_policy_intern(loy_policy *p)
     if (in.nomem)
         return false;
 
-    p->points_den = points_den(&p->points);
+    unsigned __int128 den = points_den(&p->points);
+    p->points_den_lo = (uint64_t)den;
+    p->points_den_hi = (uint64_t)(den >> 64);
     p->line_free_multipliers = 0;
     for (uint32_t j = 0; j < p->points.multiplier_count && j < 64; j++) {
         const loy_cond *w = p->points.multipliers[j].when;
