@@ -330,7 +330,7 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     m->last_event = c.at;
     m->has_last_event = true;
     m->fresh = false;
-    loy_buckets_prune(policy, m, loy_month_of(c.day));
+    loy_buckets_prune(policy, m, loy_ctx_month(&c));
 
     /* The answer is built before the swap, so running out of memory for it
      * still leaves the member as it was. */

@@ -75,11 +75,9 @@ static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
     return !ok || sum >= threshold;
 }
 
-static loy_ymd day_ymd(loy_ctx *c);
-
 static bool orders_in_months(loy_ctx *c, const loy_cond *cond)
 {
-    loy_month to = loy_month_of_ymd(day_ymd(c));
+    loy_month to = loy_ctx_month(c);
     int64_t sum = 0;
     bool ok = loy_metric_sum(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, &sum);
     return sum_at_least(ok, sum, cond->n2);
@@ -95,41 +93,18 @@ static bool time_between(const loy_ctx *c, const loy_cond *cond)
     return false;
 }
 
-/* c->day as y/m/d: several predicates of one event ask for it. */
-static loy_ymd day_ymd(loy_ctx *c)
-{
-    if (!c->ymd_ok || c->ymd_day != c->day) {
-        c->ymd = loy_day_to_ymd(c->day);
-        c->ymd_day = c->day;
-        c->ymd_ok = true;
-    }
-    return c->ymd;
-}
-
 static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
 {
     const loy_member *m = c->m;
     if (m->birthday == LOY_DAY_NONE)
         return false;
-    loy_ymd today = day_ymd(c);
-    if (cond->word == LOY_BDAY_MONTH) {
-        /* The birthday moved into this year (loy_birthday_in_year) keeps its
-         * month, but for Feb 29 in a year without one: Feb 28 or Mar 1. */
-        if (!c->bday_ok || c->bday_day != m->birthday) {
-            c->bday_ymd = loy_day_to_ymd(m->birthday);
-            c->bday_day = m->birthday;
-            c->bday_ok = true;
-        }
-        int32_t month = c->bday_ymd.m;
-        if (month == 2 && c->bday_ymd.d == 29 && !loy_is_leap(today.y))
-            month = c->p->gifts.has_birthday && c->p->gifts.feb29 == LOY_FEB29_MAR1 ? 3 : 2;
-        return month == today.m;
-    }
-    int32_t year = today.y;
-    loy_day this_year = loy_birthday_in_year(c->p, m->birthday, year);
+    /* The per-event date cache (engine.h) holds this year's birthday: the
+     * birthday moved into the event's year, Feb 29 to Feb 28 or Mar 1. */
+    if (cond->word == LOY_BDAY_MONTH)
+        return loy_ctx_birthday_month(c, m->birthday) == loy_ctx_month(c);
     switch (cond->word) {
     case LOY_BDAY_DAY:
-        return this_year == c->day;
+        return loy_ctx_birthday_this_year(c, m->birthday) == c->day;
     default: {
         int32_t occurrence;
         return loy_birthday_occurrence(c->p, m->birthday, c->day, &occurrence);
@@ -180,9 +155,9 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_WEEKDAY:
         return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
     case LOY_C_DAY_OF_MONTH:
-        return has_event && int_in(cond->ints, cond->count, day_ymd(c).d);
+        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
     case LOY_C_MONTH:
-        return has_event && int_in(cond->ints, cond->count, day_ymd(c).m);
+        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
     case LOY_C_DATE_BETWEEN:
         return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
     case LOY_C_TIME_BETWEEN:

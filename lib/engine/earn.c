@@ -749,7 +749,7 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
-    if (!loy_lot_expiry(c->p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (pts->pending_days > 0) {
         if (!loy_add_days(c->day, pts->pending_days, &pending_until))
