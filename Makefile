@@ -119,7 +119,7 @@ $(BUILD)/libloyalty.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/loyalty: $(CLI_OBJ) $(BUILD)/libloyalty.a
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libloyalty.a $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libloyalty.a $(PKG_LIBS) -pthread $(LDFLAGS)
 
 $(BUILD)/loyalty.pc: loyalty.pc.in Makefile
 	@mkdir -p $(BUILD)
@@ -136,7 +136,7 @@ $(BUILD)/san/libloyalty.a: $(SAN_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/san/loyalty: $(CLI_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/libloyalty.a
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/san/libloyalty.a $(SAN_SUPPORT) $(BUILD)/san/loyalty
 	@mkdir -p $(dir $@)
@@ -391,7 +391,7 @@ $(BENCH_OUT)/libloyalty.a: $(BENCH_LIB_OBJ)
 	ar rcs $@ $^
 
 $(BENCH_OUT)/loyalty: $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a
-	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS) -pthread
 
 $(BENCH_OUT)/loyalty-bench: $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a
 	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)
