@@ -351,11 +351,24 @@ $(TSAN_DIR)/test_threads: tests/test_threads.c $(TSAN_DIR)/libloyalty.a
 # TSan's shadow memory sits at fixed addresses; kernels with high mmap
 # randomisation can put a mapping there ("unexpected memory mapping"), so
 # the test runs without address randomisation where setarch allows it.
-tsan: $(TSAN_DIR)/test_threads
+# `loyalty simulate --jobs` under TSan too: a generated history, the report
+# of four workers the same bytes as one thread's.
+$(TSAN_DIR)/loyalty: $(CLI_SRC:%.c=$(TSAN_DIR)/obj/%.o) $(TSAN_DIR)/libloyalty.a
+	$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
+TSAN_SIM := $(TSAN_DIR)/loyalty simulate $(SPEC_DIR)/policies/apparel.yaml $(TSAN_DIR)/history.jsonl \
+            --compare $(SPEC_DIR)/policies/grocery.yaml
+
+tsan: $(TSAN_DIR)/test_threads $(TSAN_DIR)/loyalty
 	@run=""; if command -v setarch >/dev/null 2>&1 && setarch "$$(uname -m)" -R true 2>/dev/null; then \
 	    run="setarch $$(uname -m) -R"; fi; \
 	echo "== $(TSAN_DIR)/test_threads (ThreadSanitizer)"; \
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$run $(TSAN_DIR)/test_threads
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$run $(TSAN_DIR)/test_threads && \
+	echo "== $(TSAN_DIR)/loyalty simulate --jobs 4 (ThreadSanitizer)" && \
+	python3 scripts/gen-history.py --members 1500 --events 24 --seed 3 > $(TSAN_DIR)/history.jsonl && \
+	TSAN_OPTIONS=halt_on_error=1 $$run $(TSAN_SIM) > $(TSAN_DIR)/simulate.1 && \
+	TSAN_OPTIONS=halt_on_error=1 $$run $(TSAN_SIM) --jobs 4 > $(TSAN_DIR)/simulate.4 && \
+	cmp $(TSAN_DIR)/simulate.1 $(TSAN_DIR)/simulate.4 && echo "simulate --jobs 4: same report, no race"
 
 abi-check: $(BUILD)/$(SHLIB)
 	sh scripts/abi-check.sh $(BUILD)
