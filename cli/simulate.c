@@ -96,6 +96,8 @@ typedef struct sim {
     char current_id[256];           /* the current member's id, for "member_id" */
     bool have_member;
     loy_arena arena;                /* for the lines the simulator itself reads */
+    uint64_t replayed;              /* with --jobs: event and query lines of the batches folded */
+    bool progress_after;            /* with --jobs: the last progress line waits for the workers */
     char *error;                    /* a worker's: the message it would have printed */
     bool capture;                   /* keep the message in error instead of printing it */
 } sim;
@@ -566,7 +568,7 @@ static void progress(const sim *sm, bool done)
     const sim_run *s = &sm->runs[0];
     fprintf(stderr, "\rloyalty simulate: %llu lines, %llu members, %llu events%s",
             (unsigned long long)sm->lines, (unsigned long long)sm->member_lines,
-            (unsigned long long)(s->events + s->queries), done ? "\n" : "");
+            (unsigned long long)(s->events + s->queries + sm->replayed), done ? "\n" : "");
 }
 
 typedef int line_fn(void *ctx, const char *line, size_t len);
@@ -637,7 +639,7 @@ static int feed_file(sim *sm, FILE *f, line_fn *fn, void *ctx)
             break;
     }
     free(buf);
-    if (tty)
+    if (tty && !sm->progress_after)
         progress(sm, true);
     return status;
 }
@@ -661,6 +663,7 @@ typedef struct batch {
     uint64_t first_line;            /* the number of the line before its first */
     bool continues;                 /* its last member goes on in the next batch */
     bool done, failed, skipped;
+    uint64_t replayed;              /* the first run's event and query lines */
     add_log log[2];                 /* each run's additions, in the order of the lines */
     char *error;                    /* the message of its first bad line (NULL: out of memory) */
 } batch;
@@ -703,6 +706,7 @@ static void run_batch(sim *sm, batch *b)
     free(b->error);
     b->error = NULL;
     sm->lines = b->first_line;
+    uint64_t before = sm->runs[0].events + sm->runs[0].queries;
     int status = 0;
     const char *p = b->text, *end = b->text + b->len;
     while (p < end) {
@@ -721,6 +725,7 @@ static void run_batch(sim *sm, batch *b)
             fail(sm, "loyalty simulate: out of memory\n");
             status = 2;
         }
+    b->replayed = sm->runs[0].events + sm->runs[0].queries - before;
     b->failed = status != 0;
     b->error = sm->error;
     sm->error = NULL;
@@ -770,6 +775,7 @@ static void fold(reader *rd, batch *b)
         b->error = NULL;
         return;
     }
+    rd->sm->replayed += b->replayed;
     for (int r = 0; r < rd->sm->run_count; r++) {
         sim_run *s = &rd->sm->runs[r];
         const add_log *l = &b->log[r];
@@ -926,6 +932,7 @@ static int feed_jobs(sim *sm, FILE *f, int jobs)
         /* The reader's own failures (reading, memory) come after every
          * line it handed out: they are kept until those are replayed. */
         sm->capture = true;
+        sm->progress_after = true;
         int read_status = feed_file(sm, f, dispatch_line, &rd);
         sm->capture = false;
         pthread_mutex_lock(&pl.mu);
@@ -950,6 +957,9 @@ static int feed_jobs(sim *sm, FILE *f, int jobs)
         } else {
             status = 0;
         }
+        /* On a terminal, after the message as with one thread. */
+        if (isatty(STDERR_FILENO))
+            progress(sm, true);
     }
     /* Stop the workers (after a failure, batches may be left untaken). */
     pthread_mutex_lock(&pl.mu);
@@ -960,6 +970,7 @@ static int feed_jobs(sim *sm, FILE *f, int jobs)
     pthread_mutex_unlock(&pl.mu);
     for (int i = 0; i < started; i++)
         pthread_join(w[i].thread, NULL);
+    sm->replayed = 0;
     for (int i = 0; i < jobs; i++) {
         for (int r = 0; r < sm->run_count; r++) {
             if (status == 0)

@@ -535,9 +535,10 @@ static char *generate_many(size_t *len)
 
 /* Runs simulate with each --jobs and checks that status, stdout and stderr
  * are the same bytes as without it. */
-static void same_for_all_jobs(const char *path, const char *extra1, const char *extra2, int status)
+static void same_for_all_jobs(const char *policy, const char *path, const char *extra1, const char *extra2,
+                              int status)
 {
-    const char *base[] = {LOY_CLI, "simulate", GROCERY, path, extra1, extra2, NULL};
+    const char *base[] = {LOY_CLI, "simulate", policy, path, extra1, extra2, NULL};
     if (!extra1)
         base[5] = NULL;
     loy_test_run one;
@@ -545,7 +546,7 @@ static void same_for_all_jobs(const char *path, const char *extra1, const char *
     assert_int_equal(one.status, status);
     static const char *const jobs[] = {"1", "2", "4", "7"};
     for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
-        const char *argv[] = {LOY_CLI, "simulate", GROCERY, path, "--jobs", jobs[j], extra1, extra2, NULL};
+        const char *argv[] = {LOY_CLI, "simulate", policy, path, "--jobs", jobs[j], extra1, extra2, NULL};
         if (!extra1)
             argv[7] = NULL;
         loy_test_run run;
@@ -566,9 +567,9 @@ static void jobs_same_bytes(void **state)
     char *history = generate_many(&len);
     const char *path = tmp_path("many.jsonl");
     assert_true(loy_test_write_file(path, history, len));
-    same_for_all_jobs(path, NULL, NULL, 0);
-    same_for_all_jobs(path, "--json", NULL, 0);
-    same_for_all_jobs(path, "--compare", APPAREL, 0);
+    same_for_all_jobs(GROCERY, path, NULL, NULL, 0);
+    same_for_all_jobs(GROCERY, path, "--json", NULL, 0);
+    same_for_all_jobs(GROCERY, path, "--compare", APPAREL, 0);
 
     /* A bad line at the start, in the first batches, inside the long
      * member, near the end, and two bad lines: the first one is reported. */
@@ -604,10 +605,39 @@ static void jobs_same_bytes(void **state)
         }
         const char *bad_path = tmp_path("many-bad.jsonl");
         assert_true(loy_test_write_file(bad_path, text, n));
-        same_for_all_jobs(bad_path, c % 2 ? "--json" : NULL, NULL, 2);
-        same_for_all_jobs(bad_path, "--compare", APPAREL, 2);
+        same_for_all_jobs(GROCERY, bad_path, c % 2 ? "--json" : NULL, NULL, 2);
+        same_for_all_jobs(GROCERY, bad_path, "--compare", APPAREL, 2);
         free(text);
     }
+
+    /* Totals that leave int64 saturate, and warn, the same way: members
+     * importing 4e18 points each, in batches of their own. */
+    size_t cap = 1 << 20, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    for (int m = 0; m < 8; m++) {
+        char line[256];
+        int w = snprintf(line, sizeof line,
+                         "{\"member\": {\"id\": \"V%d\", \"joined\": \"2025-01-01\", \"points\": [{\"points\": %s}]}}\n",
+                         m, m % 2 ? "5" : "4000000000000000000");
+        put(&big, &n, &cap, line, w);
+        for (int k = 0; k < 700; k++) {
+            w = snprintf(line, sizeof line,
+                         "{\"type\": \"order\", \"id\": \"O%d\", \"at\": \"2026-01-%02dT10:00:00Z\", "
+                         "\"lines\": [{\"amount\": 100}]}\n", k, 1 + k % 28);
+            put(&big, &n, &cap, line, w);
+        }
+    }
+    const char *big_path = tmp_path("saturated.jsonl");
+    assert_true(loy_test_write_file(big_path, big, n));
+    free(big);
+    loy_arena arena;
+    loy_arena_init(&arena, &loy_default_alloc);
+    const loy_json *overflow = loy_json_get(run_at(report(&arena, MINIMAL, big_path, NULL), 0), "overflow");
+    assert_true(overflow && overflow->type == LOY_JSON_BOOL && overflow->b);
+    loy_arena_release(&arena);
+    same_for_all_jobs(MINIMAL, big_path, "--json", NULL, 0);
+    same_for_all_jobs(MINIMAL, big_path, NULL, NULL, 0);
 
     static const char *const wrong[] = {"-1", "x", "257", "", "2x"};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
