@@ -802,6 +802,8 @@ static bool hand_out(reader *rd)
         fold(rd, b);
     b->len = 0;
     b->done = b->failed = b->skipped = b->continues = false;
+    free(b->error);
+    b->error = NULL;
     rd->cur = b;
     return !failed && !rd->failed;
 }
