@@ -119,7 +119,7 @@ $(BUILD)/libloyalty.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/loyalty: $(CLI_OBJ) $(BUILD)/libloyalty.a
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libloyalty.a $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libloyalty.a $(PKG_LIBS) -pthread $(LDFLAGS)
 
 $(BUILD)/loyalty.pc: loyalty.pc.in Makefile
 	@mkdir -p $(BUILD)
@@ -136,7 +136,7 @@ $(BUILD)/san/libloyalty.a: $(SAN_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/san/loyalty: $(CLI_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/libloyalty.a
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -pthread
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/san/libloyalty.a $(SAN_SUPPORT) $(BUILD)/san/loyalty
 	@mkdir -p $(dir $@)
@@ -351,11 +351,24 @@ $(TSAN_DIR)/test_threads: tests/test_threads.c $(TSAN_DIR)/libloyalty.a
 # TSan's shadow memory sits at fixed addresses; kernels with high mmap
 # randomisation can put a mapping there ("unexpected memory mapping"), so
 # the test runs without address randomisation where setarch allows it.
-tsan: $(TSAN_DIR)/test_threads
+# `loyalty simulate --jobs` under TSan too: a generated history, the report
+# of four workers the same bytes as one thread's.
+$(TSAN_DIR)/loyalty: $(CLI_SRC:%.c=$(TSAN_DIR)/obj/%.o) $(TSAN_DIR)/libloyalty.a
+	$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(PKG_LIBS) -pthread
+
+TSAN_SIM := $(TSAN_DIR)/loyalty simulate $(SPEC_DIR)/policies/apparel.yaml $(TSAN_DIR)/history.jsonl \
+            --compare $(SPEC_DIR)/policies/grocery.yaml
+
+tsan: $(TSAN_DIR)/test_threads $(TSAN_DIR)/loyalty
 	@run=""; if command -v setarch >/dev/null 2>&1 && setarch "$$(uname -m)" -R true 2>/dev/null; then \
 	    run="setarch $$(uname -m) -R"; fi; \
 	echo "== $(TSAN_DIR)/test_threads (ThreadSanitizer)"; \
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$run $(TSAN_DIR)/test_threads
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$run $(TSAN_DIR)/test_threads && \
+	echo "== $(TSAN_DIR)/loyalty simulate --jobs 4 (ThreadSanitizer)" && \
+	python3 scripts/gen-history.py --members 1500 --events 24 --seed 3 > $(TSAN_DIR)/history.jsonl && \
+	TSAN_OPTIONS=halt_on_error=1 $$run $(TSAN_SIM) > $(TSAN_DIR)/simulate.1 && \
+	TSAN_OPTIONS=halt_on_error=1 $$run $(TSAN_SIM) --jobs 4 > $(TSAN_DIR)/simulate.4 && \
+	cmp $(TSAN_DIR)/simulate.1 $(TSAN_DIR)/simulate.4 && echo "simulate --jobs 4: same report, no race"
 
 abi-check: $(BUILD)/$(SHLIB)
 	sh scripts/abi-check.sh $(BUILD)
@@ -391,7 +404,7 @@ $(BENCH_OUT)/libloyalty.a: $(BENCH_LIB_OBJ)
 	ar rcs $@ $^
 
 $(BENCH_OUT)/loyalty: $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a
-	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_CLI_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS) -pthread
 
 $(BENCH_OUT)/loyalty-bench: $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a
 	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJ) $(BENCH_OUT)/libloyalty.a $(PKG_LIBS)

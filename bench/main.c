@@ -533,12 +533,54 @@ typedef struct sim_figure {
     bool ok;
     char note[200];
     size_t members, events;
-    double seconds, events_per_s;
+    double seconds, events_per_s;   /* --jobs 1: CPU time */
+    bool wall_ok;
+    char wall_note[200];
+    int jobs;                       /* online CPUs */
+    double wall_seconds, wall_events_per_s;
 } sim_figure;
 
+/* One `loyalty simulate` of the history, its report in out. Returns the
+ * exit status; *cpu and *wall are its user + system and elapsed seconds. */
+static int simulate_once(const char *loyalty, const char *policy_path, const char *history, int jobs,
+                         const char *out, double *cpu, double *wall)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' simulate '%s' '%s' --jobs %d >'%s' 2>/tmp/loyalty-bench-sim.err", loyalty,
+             policy_path, history, jobs, out);
+    /* A whole process: its user + system time (the children's rusage, as
+     * for the loops, so neighbours on the machine do not count). */
+    struct rusage r0, r1;
+    getrusage(RUSAGE_CHILDREN, &r0);
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    int status = system(cmd);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    *wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
+    getrusage(RUSAGE_CHILDREN, &r1);
+    *cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+           (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    return status;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    size_t alen = 0, blen = 0;
+    char *x = read_file(a, &alen), *y = read_file(b, &blen);
+    bool same = x && y && alen == blen && memcmp(x, y, alen) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* The history simulated twice: on one thread, timed in CPU seconds (the
+ * figure with the target: what the code costs), and with --jobs set to the
+ * online CPUs, timed by the wall clock (what an operator waits), whose
+ * report must be the same bytes. */
 static void run_simulate(const char *loyalty, const char *policy_path, size_t members, sim_figure *s)
 {
     memset(s, 0, sizeof *s);
+    snprintf(s->wall_note, sizeof s->wall_note, "n/a");
     struct stat st;
     if (!loyalty || stat(loyalty, &st) != 0) {
         snprintf(s->note, sizeof s->note, "n/a (simulate not built)");
@@ -562,17 +604,27 @@ static void run_simulate(const char *loyalty, const char *policy_path, size_t me
     }
     fclose(f);
     s->members = members;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' simulate '%s' '%s' >/dev/null 2>/tmp/loyalty-bench-sim.err", loyalty,
-             policy_path, path);
-    /* A whole process: its user + system time (the children's rusage, as
-     * for the loops, so neighbours on the machine do not count). */
-    struct rusage r0, r1;
-    getrusage(RUSAGE_CHILDREN, &r0);
-    int status = system(cmd);
-    getrusage(RUSAGE_CHILDREN, &r1);
-    double t = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
-               (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    const char *out1 = "/tmp/loyalty-bench-sim.1", *outn = "/tmp/loyalty-bench-sim.n";
+    double t, wall;
+    int status = simulate_once(loyalty, policy_path, path, 1, out1, &t, &wall);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s->jobs = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+    /* The wall clock counts the neighbours on the machine too: the median
+     * of three runs. */
+    double tn[3] = {0}, walln[3] = {0};
+    int status_n = -1;
+    for (int i = 0; i < 3 && status == 0; i++) {
+        status_n = simulate_once(loyalty, policy_path, path, s->jobs, outn, &tn[i], &walln[i]);
+        if (status_n != 0)
+            break;
+        for (int j = i; j > 0 && walln[j] < walln[j - 1]; j--) {
+            double x = walln[j], y = tn[j];
+            walln[j] = walln[j - 1];
+            tn[j] = tn[j - 1];
+            walln[j - 1] = x;
+            tn[j - 1] = y;
+        }
+    }
     unlink(path);
     if (status != 0) {
         size_t elen = 0;
@@ -583,14 +635,30 @@ static void run_simulate(const char *loyalty, const char *policy_path, size_t me
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, err && *err ? ": " : "", err ? err : "");
         free(err);
         unlink("/tmp/loyalty-bench-sim.err");
+        unlink(out1);
         return;
     }
-    unlink("/tmp/loyalty-bench-sim.err");
     s->ok = true;
     s->seconds = t;
     s->events_per_s = (double)s->events / t;
-    snprintf(s->note, sizeof s->note, "%zu members, %zu events, whole process, CPU time %.2f s", members,
-             s->events, t);
+    snprintf(s->note, sizeof s->note, "%zu members, %zu events, whole process, --jobs 1, CPU time %.2f s",
+             members, s->events, t);
+    if (status_n != 0)
+        snprintf(s->wall_note, sizeof s->wall_note, "n/a (`loyalty simulate --jobs %d` exits %d)", s->jobs,
+                 WIFEXITED(status_n) ? WEXITSTATUS(status_n) : -1);
+    else if (!same_file(out1, outn))
+        snprintf(s->wall_note, sizeof s->wall_note, "n/a (the report of --jobs %d differs from --jobs 1)", s->jobs);
+    else {
+        s->wall_ok = true;
+        s->wall_seconds = walln[1];
+        s->wall_events_per_s = (double)s->events / walln[1];
+        snprintf(s->wall_note, sizeof s->wall_note,
+                 "same history and report, --jobs %d (online CPUs), wall clock %.2f s (median of 3), CPU time %.2f s",
+                 s->jobs, walln[1], tn[1]);
+    }
+    unlink("/tmp/loyalty-bench-sim.err");
+    unlink(out1);
+    unlink(outn);
 }
 
 /* ------------------------------------------------- a decision, large policy */
@@ -878,10 +946,19 @@ static void print_table(const options *o, const figures *f)
     ROW(name, v, "<= 512 B", met(f->sizes.year_median <= 512));
     if (f->sim.ok) {
         snprintf(v, sizeof v, "%.0f/s", f->sim.events_per_s);
-        ROW("simulate events/s", v, ">= 1,000,000/s", met(f->sim.events_per_s >= 1e6));
+        ROW("simulate events per CPU second, 1 thread", v, ">= 1,000,000/s", met(f->sim.events_per_s >= 1e6));
         printf("    (%s)\n", f->sim.note);
+        snprintf(name, sizeof name, "simulate events per wall second, --jobs %d", f->sim.jobs);
+        if (f->sim.wall_ok) {
+            snprintf(v, sizeof v, "%.0f/s", f->sim.wall_events_per_s);
+            ROW(name, v, "", "");
+            printf("    (%s)\n", f->sim.wall_note);
+        } else {
+            ROW(name, "n/a", "", "");
+            printf("    %s\n", f->sim.wall_note);
+        }
     } else {
-        ROW("simulate events/s", "n/a", ">= 1,000,000/s", "");
+        ROW("simulate events per CPU second, 1 thread", "n/a", ">= 1,000,000/s", "");
         printf("    %s\n", f->sim.note);
     }
     if (f->failures)
@@ -930,9 +1007,14 @@ static void print_json(const options *o, const figures *f)
            f->sizes.year_median, f->sizes.year_p90, f->sizes.year_max, f->sizes.year_events_median,
            f->sizes.year_events_max);
     if (f->sim.ok)
-        printf(" \"simulate_events_per_s\": %.0f}\n", f->sim.events_per_s);
+        printf(" \"simulate_events_per_s\": %.0f,\n", f->sim.events_per_s);
     else
-        printf(" \"simulate_events_per_s\": null}\n");
+        printf(" \"simulate_events_per_s\": null,\n");
+    if (f->sim.wall_ok)
+        printf(" \"simulate_jobs\": %d, \"simulate_wall_events_per_s\": %.0f}\n", f->sim.jobs,
+               f->sim.wall_events_per_s);
+    else
+        printf(" \"simulate_jobs\": %d, \"simulate_wall_events_per_s\": null}\n", f->sim.jobs);
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,7 @@ void loy_cli_usage(FILE *out)
           "      check policy files; print a summary or every error as FILE:LINE:COL: message\n"
           "  loyalty replay POLICY EVENTS.jsonl [--state-in FILE] [--state-out FILE] [--trace]\n"
           "      replay one member's events; one JSON result per line on stdout\n"
-          "  loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json]\n"
+          "  loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json] [--jobs N]\n"
           "      replay many members' histories and report tiers, points, gifts and benefits\n"
           "  loyalty version\n"
           "      print the library's version\n"

@@ -1,5 +1,5 @@
 /*
- * `loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json]`
+ * `loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json] [--jobs N]`
  * (POLICY.md §12): replays many members' histories and reports what the
  * program does with them — members per tier and stage, points issued,
  * returned, redeemed, expired and outstanding (the liability, also in
@@ -16,10 +16,14 @@
  *
  * A member line a policy refuses is counted, with its events skipped, under
  * that policy; a line that is not JSON stops the run (exit 2, no report).
+ *
+ * --jobs N replays members on N threads (feed_jobs); the report and the
+ * error of a bad line are the same bytes whatever N is.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,20 @@ enum { GIFT_UPGRADE, GIFT_BIRTHDAY, GIFT_SURPRISE, GIFT_SPEND, GIFT_COUNT };
 static const char *const gift_names[GIFT_COUNT] = {"upgrade", "birthday", "surprise", "spend"};
 
 #define CODE_SLOTS 64   /* refusals by -code; LOY_E_* are small negatives */
+
+/* With --jobs, a worker does not add into its int64 totals: saturation
+ * makes the order of the additions matter, so it writes them down, and the
+ * reader replays them into the run's totals in the order of the file. */
+typedef struct add_entry {
+    size_t offset;                  /* of the int64 total in sim_run */
+    int64_t v;
+} add_entry;
+
+typedef struct add_log {
+    add_entry *e;
+    size_t n, cap;
+    bool nomem;
+} add_log;
 
 /* One policy's run over the history and what it counted. */
 typedef struct sim_run {
@@ -65,6 +83,8 @@ typedef struct sim_run {
     uint64_t paid_started, paid_extended, paid_ended;
     int64_t paid_refunds;
     bool overflow;                  /* a total left int64 (saturated) */
+    add_log *log;                   /* with --jobs: where a worker's additions go */
+    bool shared_policy;             /* a worker's: the policy is the reader's */
 } sim_run;
 
 typedef struct sim {
@@ -76,19 +96,42 @@ typedef struct sim {
     char current_id[256];           /* the current member's id, for "member_id" */
     bool have_member;
     loy_arena arena;                /* for the lines the simulator itself reads */
+    uint64_t replayed;              /* with --jobs: event and query lines of the batches folded */
+    bool progress_after;            /* with --jobs: the last progress line waits for the workers */
+    char *error;                    /* a worker's: the message it would have printed */
+    bool capture;                   /* keep the message in error instead of printing it */
 } sim;
 
 static void add(sim_run *s, int64_t *total, int64_t v)
 {
+    if (s->log) {
+        add_log *l = s->log;
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 1024;
+            add_entry *grown = realloc(l->e, cap * sizeof *grown);
+            if (!grown) {
+                l->nomem = true;
+                return;
+            }
+            l->e = grown;
+            l->cap = cap;
+        }
+        l->e[l->n++] = (add_entry){(size_t)((char *)total - (char *)s), v};
+        return;
+    }
     if (__builtin_add_overflow(*total, v, total)) {
         *total = v > 0 ? INT64_MAX : INT64_MIN;
         s->overflow = true;
     }
 }
 
+/* The result's keys and most of its names are the engine's string
+ * literals, which the static link merges with the same literals here: the
+ * pointer test settles most compares without strcmp (about 140
+ * instructions an event); strcmp remains the answer. */
 static inline bool same(const char *a, const char *b)
 {
-    return strcmp(a, b) == 0;
+    return a == b || strcmp(a, b) == 0;
 }
 
 static size_t tier_index(const sim_run *s, const char *id)
@@ -115,11 +158,14 @@ static const char *node_text(const loy_node *n)
 
 /* ------------------------------------------------------------- one run */
 
-static bool run_open(sim_run *s, const char *path)
+/* A run under the policy at path; with shared, a worker's run under the
+ * reader's policy (a policy is immutable and shared by threads). */
+static bool run_open(sim_run *s, const char *path, loy_policy *shared)
 {
     memset(s, 0, sizeof *s);
     s->path = path;
-    s->p = loy_cli_load_policy(path);
+    s->shared_policy = shared != NULL;
+    s->p = shared ? shared : loy_cli_load_policy(path);
     if (!s->p)
         return false;
     s->tiers = loy_policy_count(s->p, LOY_KIND_TIER);
@@ -141,7 +187,8 @@ static void run_close(sim_run *s)
 {
     loy_result_free(s->r);
     loy_member_free(s->m);
-    loy_policy_free(s->p);
+    if (!s->shared_policy)
+        loy_policy_free(s->p);
     free(s->tier_count);
     free(s->stage_count);
     free(s->gift_count);
@@ -380,17 +427,33 @@ static int tally(sim_run *s, int rc)
 
 /* ------------------------------------------------------------ the input */
 
-static int input_error(const sim *sm, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A message that stops the run: printed, or kept for the reader when a
+ * worker meets it (only the first bad line of the file is reported). */
+static void fail(sim *sm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int input_error(const sim *sm, uint64_t line, const char *fmt, ...)
+static void fail(sim *sm, const char *fmt, ...)
 {
-    fprintf(stderr, "%s:%llu: ", sm->history, (unsigned long long)line);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (!sm->capture) {
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        return;
+    }
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    free(sm->error);
+    sm->error = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (sm->error)
+        vsnprintf(sm->error, (size_t)n + 1, fmt, again);
+    va_end(again);
+}
+
+static int input_error(sim *sm, uint64_t line, const char *what)
+{
+    fail(sm, "%s:%llu: %s\n", sm->history, (unsigned long long)line, what);
     return 2;
 }
 
@@ -436,7 +499,7 @@ static int feed_line(sim *sm, const char *line, size_t len)
             for (int i = 1; rc == LOY_OK && i < sm->run_count; i++)
                 rc = apply_line(&sm->runs[i], line, len);
             if (rc == LOY_E_NOMEM) {
-                fputs("loyalty simulate: out of memory\n", stderr);
+                fail(sm, "loyalty simulate: out of memory\n");
                 return 2;
             }
             return 0;
@@ -451,8 +514,7 @@ static int feed_line(sim *sm, const char *line, size_t len)
         loy_json_error err;
         const loy_json *root = loy_json_parse(&sm->arena, line, len, 1, &err);
         if (!root) {
-            fprintf(stderr, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column,
-                    err.message);
+            fail(sm, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column, err.message);
             return 2;
         }
         is_member = root->type == LOY_JSON_OBJECT && loy_json_get(root, "member")
@@ -464,11 +526,13 @@ static int feed_line(sim *sm, const char *line, size_t len)
                      id && id->type == LOY_JSON_STRING ? id->str : "");
         } else {
             const loy_json *mid = loy_json_get(root, "member_id");
-            if (mid && (mid->type != LOY_JSON_STRING || strcmp(mid->str, sm->current_id) != 0))
-                return input_error(sm, sm->lines,
-                                   "'member_id' is not the current member's ('%s'): the history must be "
-                                   "grouped by member, each member line followed by its events",
-                                   sm->current_id);
+            if (mid && (mid->type != LOY_JSON_STRING || strcmp(mid->str, sm->current_id) != 0)) {
+                fail(sm,
+                     "%s:%llu: 'member_id' is not the current member's ('%s'): the history must be "
+                     "grouped by member, each member line followed by its events\n",
+                     sm->history, (unsigned long long)sm->lines, sm->current_id);
+                return 2;
+            }
         }
     }
     if (is_member) {
@@ -488,12 +552,11 @@ static int feed_line(sim *sm, const char *line, size_t len)
             loy_arena_reset(&sm->arena);
             loy_json_error err;
             loy_json_parse(&sm->arena, line, len, 1, &err);
-            fprintf(stderr, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column,
-                    err.message);
+            fail(sm, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column, err.message);
             return 2;
         }
         if (rc == LOY_E_NOMEM) {
-            fputs("loyalty simulate: out of memory\n", stderr);
+            fail(sm, "loyalty simulate: out of memory\n");
             return 2;
         }
     }
@@ -505,11 +568,19 @@ static void progress(const sim *sm, bool done)
     const sim_run *s = &sm->runs[0];
     fprintf(stderr, "\rloyalty simulate: %llu lines, %llu members, %llu events%s",
             (unsigned long long)sm->lines, (unsigned long long)sm->member_lines,
-            (unsigned long long)(s->events + s->queries), done ? "\n" : "");
+            (unsigned long long)(s->events + s->queries + sm->replayed), done ? "\n" : "");
 }
 
-/* Stream the file in large blocks; only the current line is held. */
-static int feed_file(sim *sm, FILE *f)
+typedef int line_fn(void *ctx, const char *line, size_t len);
+
+static int serial_line(void *ctx, const char *line, size_t len)
+{
+    return feed_line(ctx, line, len);
+}
+
+/* Stream the file in large blocks, handing each line to fn; only the
+ * current line is held. */
+static int feed_file(sim *sm, FILE *f, line_fn *fn, void *ctx)
 {
     size_t cap = 1 << 20, len = 0;
     char *buf = malloc(cap);
@@ -523,7 +594,7 @@ static int feed_file(sim *sm, FILE *f)
         if (len == cap) {
             char *grown = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (!grown) {
-                fputs("loyalty simulate: out of memory (a line is too long)\n", stderr);
+                fail(sm, "loyalty simulate: out of memory (a line is too long)\n");
                 status = 2;
                 break;
             }
@@ -532,7 +603,7 @@ static int feed_file(sim *sm, FILE *f)
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         if (got == 0 && ferror(f)) {
-            fprintf(stderr, "loyalty simulate: %s: %s\n", sm->history, strerror(errno));
+            fail(sm, "loyalty simulate: %s: %s\n", sm->history, strerror(errno));
             status = 2;
             break;
         }
@@ -546,12 +617,12 @@ static int feed_file(sim *sm, FILE *f)
             char *nl = memchr(buf + start, '\n', len - start);
             if (!nl) {
                 if (eof && start < len) {
-                    status = feed_line(sm, buf + start, len - start);
+                    status = fn(ctx, buf + start, len - start);
                     start = len;
                 }
                 break;
             }
-            status = feed_line(sm, buf + start, (size_t)(nl - (buf + start)));
+            status = fn(ctx, buf + start, (size_t)(nl - (buf + start)));
             start = (size_t)(nl - buf) + 1;
             if (status)
                 break;
@@ -568,8 +639,363 @@ static int feed_file(sim *sm, FILE *f)
             break;
     }
     free(buf);
-    if (tty)
+    if (tty && !sm->progress_after)
         progress(sm, true);
+    return status;
+}
+
+/* ------------------------------------------------------------- --jobs */
+
+/* With --jobs N the reader (this thread) cuts the history into batches of
+ * whole lines, each starting at a member line, and N workers replay them,
+ * each with its own member and result handles and its own totals under
+ * the shared policies. A member whose lines outgrow BATCH_HARD goes on in
+ * the next batch, which the same worker takes. Batches live in a ring of
+ * slots, so memory stays bounded; the reader reuses a slot only after
+ * folding in that batch's additions, so they are replayed in the order of
+ * the file and saturate exactly as one thread would. */
+
+enum { BATCH_TARGET = 64 << 10, BATCH_HARD = 1 << 20, SLOTS_PER_JOB = 4 };
+
+typedef struct batch {
+    char *text;                     /* whole lines, each ending in '\n' */
+    size_t len, cap;
+    uint64_t first_line;            /* the number of the line before its first */
+    bool continues;                 /* its last member goes on in the next batch */
+    bool done, failed, skipped;
+    uint64_t replayed;              /* the first run's event and query lines */
+    add_log log[2];                 /* each run's additions, in the order of the lines */
+    char *error;                    /* the message of its first bad line (NULL: out of memory) */
+} batch;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t ready, done;
+    batch *slot;
+    size_t slots;
+    uint64_t filled;                /* batches handed out */
+    uint64_t next;                  /* the next batch a worker takes */
+    bool held;                      /* the next batch goes on a member a worker has begun */
+    bool end;                       /* no more batches */
+    bool failed;                    /* a batch met a bad line: no later one matters */
+} pool;
+
+typedef struct worker {
+    pool *pool;
+    sim sm;
+    pthread_t thread;
+} worker;
+
+typedef struct reader {
+    sim *sm;
+    pool *pool;
+    batch *cur;
+    uint64_t merged;                /* batches folded into the reader's totals */
+    bool failed;                    /* a folded batch met a bad line */
+    char *error;                    /* its message */
+} reader;
+
+/* A worker's batch: the lines as one thread would feed them. */
+static void run_batch(sim *sm, batch *b)
+{
+    for (int i = 0; i < sm->run_count; i++) {
+        b->log[i].n = 0;
+        b->log[i].nomem = false;
+        sm->runs[i].log = &b->log[i];
+    }
+    free(b->error);
+    b->error = NULL;
+    sm->lines = b->first_line;
+    uint64_t before = sm->runs[0].events + sm->runs[0].queries;
+    int status = 0;
+    const char *p = b->text, *end = b->text + b->len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        status = feed_line(sm, p, (size_t)(nl - p));
+        if (status)
+            break;
+        p = nl + 1;
+    }
+    /* The next batch starts with a member line, or there is none. */
+    if (!status && !b->continues)
+        for (int i = 0; i < sm->run_count; i++)
+            finish_member(&sm->runs[i]);
+    for (int i = 0; !status && i < sm->run_count; i++)
+        if (b->log[i].nomem) {
+            fail(sm, "loyalty simulate: out of memory\n");
+            status = 2;
+        }
+    b->replayed = sm->runs[0].events + sm->runs[0].queries - before;
+    b->failed = status != 0;
+    b->error = sm->error;
+    sm->error = NULL;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    pool *pl = w->pool;
+    bool mine = false;              /* this worker holds the next batch */
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        while (!(pl->next < pl->filled && (!pl->held || mine)) && !(pl->next >= pl->filled && pl->end))
+            pthread_cond_wait(&pl->ready, &pl->mu);
+        if (pl->next >= pl->filled)
+            break;
+        batch *b = &pl->slot[pl->next++ % pl->slots];
+        bool was_held = pl->held;
+        mine = pl->held = b->continues;
+        if (was_held && !mine)
+            pthread_cond_broadcast(&pl->ready);
+        /* Batches are taken in order: a failure seen now is in an earlier
+         * batch, and the report stops there. */
+        b->skipped = pl->failed;
+        pthread_mutex_unlock(&pl->mu);
+        if (!b->skipped)
+            run_batch(&w->sm, b);
+        pthread_mutex_lock(&pl->mu);
+        b->done = true;
+        if (b->failed && !b->skipped)
+            pl->failed = true;
+        pthread_cond_broadcast(&pl->done);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
+}
+
+/* Fold a finished batch into the reader's totals, in the order of the file. */
+static void fold(reader *rd, batch *b)
+{
+    rd->merged++;
+    if (rd->failed)
+        return;
+    if (b->skipped || b->failed) {
+        rd->failed = true;
+        rd->error = b->error;
+        b->error = NULL;
+        return;
+    }
+    rd->sm->replayed += b->replayed;
+    for (int r = 0; r < rd->sm->run_count; r++) {
+        sim_run *s = &rd->sm->runs[r];
+        const add_log *l = &b->log[r];
+        for (size_t i = 0; i < l->n; i++)
+            add(s, (int64_t *)(void *)((char *)s + l->e[i].offset), l->e[i].v);
+    }
+}
+
+/* Hand the current batch to the workers and take the next slot (folding
+ * the batch it held). False when a worker has met a bad line. */
+static bool hand_out(reader *rd)
+{
+    pool *pl = rd->pool;
+    pthread_mutex_lock(&pl->mu);
+    pl->filled++;
+    pthread_cond_broadcast(&pl->ready);
+    batch *b = &pl->slot[pl->filled % pl->slots];
+    bool reuse = pl->filled >= pl->slots;
+    while (reuse && !b->done)
+        pthread_cond_wait(&pl->done, &pl->mu);
+    bool failed = pl->failed;
+    pthread_mutex_unlock(&pl->mu);
+    if (reuse)
+        fold(rd, b);
+    b->len = 0;
+    b->done = b->failed = b->skipped = b->continues = false;
+    free(b->error);
+    b->error = NULL;
+    rd->cur = b;
+    return !failed && !rd->failed;
+}
+
+/* A line the single-thread run takes for a member line: the same test on
+ * the same parse (feed_line parses every line that could be one). */
+static bool member_line(sim *sm, const char *line, size_t len)
+{
+    bool maybe = memchr(line, '\\', len) != NULL;
+    for (const char *p = line, *end = line + len; !maybe && p < end;) {
+        const char *m = memchr(p, 'm', (size_t)(end - p));
+        if (!m)
+            break;
+        maybe = m > line && m[-1] == '"' && (size_t)(end - m) >= 7 && memcmp(m, "member\"", 7) == 0;
+        p = m + 1;
+    }
+    if (!maybe)
+        return false;
+    loy_arena_reset(&sm->arena);
+    loy_json_error err;
+    const loy_json *root = loy_json_parse(&sm->arena, line, len, 1, &err);
+    return root && root->type == LOY_JSON_OBJECT && loy_json_get(root, "member") && !loy_json_get(root, "type")
+           && !loy_json_get(root, "query");
+}
+
+static int dispatch_line(void *ctx, const char *line, size_t len)
+{
+    reader *rd = ctx;
+    sim *sm = rd->sm;
+    sm->lines++;
+    bool member = !blank(line, len) && member_line(sm, line, len);
+    if (member)
+        sm->member_lines++;
+    batch *b = rd->cur;
+    if (member ? b->len >= BATCH_TARGET : b->len >= BATCH_HARD) {
+        b->continues = !member;
+        if (!hand_out(rd))
+            return 2;
+        b = rd->cur;
+        b->first_line = sm->lines - 1;
+    }
+    if (b->cap - b->len < len + 1) {
+        size_t cap = b->cap ? b->cap : BATCH_TARGET * 2;
+        while (cap - b->len < len + 1 && cap <= SIZE_MAX / 2)
+            cap *= 2;
+        char *grown = cap - b->len >= len + 1 ? realloc(b->text, cap) : NULL;
+        if (!grown) {
+            fail(sm, "loyalty simulate: out of memory (a line is too long)\n");
+            return 2;
+        }
+        b->text = grown;
+        b->cap = cap;
+    }
+    memcpy(b->text + b->len, line, len);
+    b->text[b->len + len] = '\n';
+    b->len += len + 1;
+    return 0;
+}
+
+static void sum_run(sim_run *t, const sim_run *w)
+{
+    t->members += w->members;
+    t->members_refused += w->members_refused;
+    t->events += w->events;
+    t->events_refused += w->events_refused;
+    t->queries += w->queries;
+    for (int c = 0; c < CODE_SLOTS; c++)
+        t->refusals[c] += w->refusals[c];
+    for (size_t i = 0; i <= t->tiers; i++)
+        t->tier_count[i] += w->tier_count[i];
+    for (size_t i = 0; i <= t->stages; i++)
+        t->stage_count[i] += w->stage_count[i];
+    for (size_t i = 0; i < GIFT_COUNT * (t->tiers + 1); i++)
+        t->gift_count[i] += w->gift_count[i];
+    for (size_t i = 0; i <= t->benefits; i++)
+        t->benefit_open[i] += w->benefit_open[i];
+    t->benefits_queried += w->benefits_queried;
+    t->upgrades += w->upgrades;
+    t->downgrades += w->downgrades;
+    t->paid_started += w->paid_started;
+    t->paid_extended += w->paid_extended;
+    t->paid_ended += w->paid_ended;
+}
+
+/* feed_file with `jobs` workers; the totals end in sm->runs as if one
+ * thread had fed every line (finish_member included). */
+static int feed_jobs(sim *sm, FILE *f, int jobs)
+{
+    pool pl;
+    memset(&pl, 0, sizeof pl);
+    reader rd = {.sm = sm, .pool = &pl};
+    worker *w = calloc((size_t)jobs, sizeof *w);
+    pl.slots = (size_t)jobs * SLOTS_PER_JOB;
+    pl.slot = calloc(pl.slots, sizeof *pl.slot);
+    int started = 0, status = 2;
+    if (!w || !pl.slot) {
+        fputs("loyalty simulate: out of memory\n", stderr);
+        free(w);
+        free(pl.slot);
+        return 2;
+    }
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.ready, NULL);
+    pthread_cond_init(&pl.done, NULL);
+    for (int i = 0; i < jobs; i++) {
+        sim *ws = &w[i].sm;
+        w[i].pool = &pl;
+        ws->history = sm->history;
+        ws->run_count = sm->run_count;
+        ws->capture = true;
+        loy_arena_init(&ws->arena, &loy_default_alloc);
+    }
+    bool ok = true;
+    for (int i = 0; ok && i < jobs; i++) {
+        sim *ws = &w[i].sm;
+        for (int r = 0; ok && r < sm->run_count; r++)
+            ok = run_open(&ws->runs[r], sm->runs[r].path, sm->runs[r].p);
+    }
+    for (int i = 0; ok && i < jobs; i++)
+        if (pthread_create(&w[i].thread, NULL, work, &w[i]) == 0)
+            started++;
+    if (ok && started == 0) {
+        fputs("loyalty simulate: cannot start a thread\n", stderr);
+        ok = false;
+    }
+    if (ok) {
+        rd.cur = &pl.slot[0];
+        /* The reader's own failures (reading, memory) come after every
+         * line it handed out: they are kept until those are replayed. */
+        sm->capture = true;
+        sm->progress_after = true;
+        int read_status = feed_file(sm, f, dispatch_line, &rd);
+        sm->capture = false;
+        pthread_mutex_lock(&pl.mu);
+        if (!rd.failed && rd.cur->len)
+            pl.filled++;
+        pl.end = true;
+        pthread_cond_broadcast(&pl.ready);
+        while (rd.merged < pl.filled && !rd.failed) {
+            batch *b = &pl.slot[rd.merged % pl.slots];
+            while (!b->done)
+                pthread_cond_wait(&pl.done, &pl.mu);
+            pthread_mutex_unlock(&pl.mu);
+            fold(&rd, b);
+            pthread_mutex_lock(&pl.mu);
+        }
+        pthread_mutex_unlock(&pl.mu);
+        if (rd.failed) {
+            fputs(rd.error ? rd.error : "loyalty simulate: out of memory\n", stderr);
+        } else if (read_status) {
+            if (sm->error)
+                fputs(sm->error, stderr);
+        } else {
+            status = 0;
+        }
+        /* On a terminal, after the message as with one thread. */
+        if (isatty(STDERR_FILENO))
+            progress(sm, true);
+    }
+    /* Stop the workers (after a failure, batches may be left untaken). */
+    pthread_mutex_lock(&pl.mu);
+    pl.end = true;
+    pl.next = pl.filled;
+    pl.held = false;
+    pthread_cond_broadcast(&pl.ready);
+    pthread_mutex_unlock(&pl.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(w[i].thread, NULL);
+    sm->replayed = 0;
+    for (int i = 0; i < jobs; i++) {
+        for (int r = 0; r < sm->run_count; r++) {
+            if (status == 0)
+                sum_run(&sm->runs[r], &w[i].sm.runs[r]);
+            run_close(&w[i].sm.runs[r]);
+        }
+        free(w[i].sm.error);
+        loy_arena_release(&w[i].sm.arena);
+    }
+    for (size_t i = 0; i < pl.slots; i++) {
+        free(pl.slot[i].text);
+        free(pl.slot[i].error);
+        for (int r = 0; r < 2; r++)
+            free(pl.slot[i].log[r].e);
+    }
+    free(rd.error);
+    free(sm->error);
+    sm->error = NULL;
+    free(pl.slot);
+    free(w);
+    pthread_cond_destroy(&pl.ready);
+    pthread_cond_destroy(&pl.done);
+    pthread_mutex_destroy(&pl.mu);
     return status;
 }
 
@@ -1049,18 +1475,42 @@ static int usage(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nusage: loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json]\n", stderr);
+    fputs("\nusage: loyalty simulate POLICY HISTORY.jsonl [--compare OTHER_POLICY] [--json] [--jobs N]\n", stderr);
     return 2;
+}
+
+enum { MAX_JOBS = 256 };
+
+/* --jobs N: 1 to MAX_JOBS, or 0 for the number of online CPUs. */
+static bool parse_jobs(const char *text, int *jobs)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 0 || n > MAX_JOBS || text[0] == '-' || text[0] == '+')
+        return false;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : cpus;
+    }
+    *jobs = (int)n;
+    return true;
 }
 
 int loy_cli_simulate(int argc, char **argv)
 {
     const char *policy_path = NULL, *history = NULL, *other = NULL;
     bool json = false;
+    int jobs = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
             json = true;
+        } else if (strcmp(a, "--jobs") == 0) {
+            if (i + 1 >= argc)
+                return usage("--jobs needs a number");
+            if (!parse_jobs(argv[++i], &jobs))
+                return usage("--jobs takes a number from 0 (one per online CPU) to %d, not '%s'", MAX_JOBS, argv[i]);
         } else if (strcmp(a, "--compare") == 0) {
             if (i + 1 >= argc)
                 return usage("--compare needs an OTHER_POLICY");
@@ -1089,11 +1539,11 @@ int loy_cli_simulate(int argc, char **argv)
     int status = 2;
     FILE *f = NULL;
     sm->run_count = 1;
-    if (!run_open(&sm->runs[0], policy_path))
+    if (!run_open(&sm->runs[0], policy_path, NULL))
         goto done;
     if (other) {
         sm->run_count = 2;
-        if (!run_open(&sm->runs[1], other))
+        if (!run_open(&sm->runs[1], other, NULL))
             goto done;
     }
     f = fopen(history, "rb");
@@ -1101,7 +1551,7 @@ int loy_cli_simulate(int argc, char **argv)
         fprintf(stderr, "loyalty simulate: %s: %s\n", history, strerror(errno));
         goto done;
     }
-    status = feed_file(sm, f);
+    status = jobs > 1 ? feed_jobs(sm, f, jobs) : feed_file(sm, f, serial_line, sm);
     if (status)
         goto done;
     for (int i = 0; i < sm->run_count; i++)

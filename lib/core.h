@@ -106,7 +106,98 @@ LOY_INTERNAL bool loy_round_q(__int128 num, __int128 den, loy_round mode, int64_
 
 static inline bool loy_streq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
+/*
+ * The key of a string for the policy's interned strings (lib/policy.h): its
+ * length and first 16 bytes, zero padded. The same read tells whether the
+ * string is plain: every byte ASCII and none NUL (then it is valid UTF-8
+ * and equal to its C string), so an event's string is checked and resolved
+ * in one pass.
+ */
+typedef struct loy_str_key {
+    uint64_t w0, w1;
+    uint64_t len;
+} loy_str_key;
+
+/* r < 8 bytes at p, as the low bytes of a word. */
+static inline __attribute__((always_inline)) uint64_t loy_load_low(const unsigned char *p, size_t r)
+{
+    uint64_t w = 0;
+    unsigned sh = 0;
+    if (r & 4) {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        w = x;
+        p += 4;
+        sh = 32;
+    }
+    if (r & 2) {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        w |= (uint64_t)x << sh;
+        p += 2;
+        sh += 16;
+    }
+    if (r & 1)
+        w |= (uint64_t)*p << sh;
+    return w;
+}
+
+/* A high bit or a zero byte among the r low bytes of w (r <= 8):
+ * (v - 1..1) & ~v sets the high bit of the lowest zero byte. */
+static inline uint64_t loy_odd_bytes(uint64_t w, size_t r)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    uint64_t v = r < 8 ? w | (ones << (8 * r)) : w;   /* pad with 0x01: neither zero nor high */
+    return (v | ((v - ones) & ~v)) & UINT64_C(0x8080808080808080);
+}
+
+/* Fills *k; returns whether the string is plain. */
+static inline __attribute__((always_inline)) bool loy_str_key_of(const char *str, size_t len, loy_str_key *k)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t odd;
+    k->len = len;
+    if (len <= 8) {
+        k->w0 = len == 8 ? (memcpy(&k->w0, s, 8), k->w0) : loy_load_low(s, len);
+        k->w1 = 0;
+        return loy_odd_bytes(k->w0, len) == 0;
+    }
+    memcpy(&k->w0, s, 8);
+    odd = loy_odd_bytes(k->w0, 8);
+    if (len <= 16) {
+        k->w1 = len == 16 ? (memcpy(&k->w1, s + 8, 8), k->w1) : loy_load_low(s + 8, len - 8);
+        return (odd | loy_odd_bytes(k->w1, len - 8)) == 0;
+    }
+    memcpy(&k->w1, s + 8, 8);
+    odd |= loy_odd_bytes(k->w1, 8);
+    size_t i = 16;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        odd |= loy_odd_bytes(w, 8);
+    }
+    if (len > i)
+        odd |= loy_odd_bytes(loy_load_low(s + i, len - i), len - i);
+    return odd == 0;
+}
+
 /* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
+
+/* loy_utf8_valid with the all-ASCII case inline: an event's ids, SKUs and
+ * categories nearly always are. */
+static inline bool loy_utf8_ok(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        acc |= w;
+    }
+    if (len > i)
+        acc |= loy_load_low(s + i, len - i);
+    return !(acc & UINT64_C(0x8080808080808080)) || loy_utf8_valid(str, len);
+}
 
 #endif

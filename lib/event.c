@@ -29,9 +29,22 @@ void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
     b->set = false;
 }
 
-static bool sset(loy_event *e, loy_sbuf *b, const char *s)
+/* loy_sbuf_set of a C string; a reused buffer that has room takes the
+ * bytes and their NUL in one copy, without a call to grow it. */
+static inline bool sset(loy_event *e, loy_sbuf *b, const char *s)
 {
-    return loy_sbuf_set(e->alloc, b, s, s ? strlen(s) : 0);
+    if (!s) {
+        b->set = false;
+        b->len = 0;
+        return true;
+    }
+    size_t len = strlen(s);
+    if (len >= b->cap)
+        return loy_sbuf_set(e->alloc, b, s, len);
+    memcpy(b->s, s, len + 1);
+    b->len = len;
+    b->set = true;
+    return true;
 }
 
 const char *loy_event_type_name(loy_event_type type)
@@ -140,10 +153,11 @@ int loy_event_add_line(loy_event *e, const char *sku, const char *category, int6
     if (rc != LOY_OK)
         return rc;
     size_t old_cap = e->line_cap;
-    if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
-        return LOY_E_NOMEM;
-    if (e->line_cap > old_cap)
+    if (e->line_count >= old_cap) {
+        if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
+            return LOY_E_NOMEM;
         memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
+    }
     loy_line *l = &e->lines[e->line_count];
     if (!sset(e, &l->sku, sku) || !sset(e, &l->category, category))
         return LOY_E_NOMEM;

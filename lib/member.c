@@ -39,7 +39,7 @@ static size_t tier_count(const loy_member *m)
 /* Copy s (len bytes) into an owned, reusable buffer. */
 static bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
 {
-    if (len == SIZE_MAX || !LOY_GROW(a, *buf, *cap, len + 1))
+    if (len >= *cap && (len == SIZE_MAX || !LOY_GROW(a, *buf, *cap, len + 1)))
         return false;
     if (len)
         memcpy(*buf, s, len);
@@ -52,6 +52,8 @@ static bool ensure_upgrade_ledger(loy_member *m)
 {
     size_t old = m->upgrade_given_cap;
     size_t need = tier_count(m);
+    if (need <= old && m->upgrade_given)
+        return true;
     if (!LOY_GROW(m->alloc, m->upgrade_given, m->upgrade_given_cap, need))
         return false;
     if (m->upgrade_given_cap > old)
@@ -187,63 +189,6 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/*
- * What belongs to a handle rather than to the state it holds: the buffers
- * (whose contents a copy overwrites) and the scratch (error, bytes).
- */
-typedef struct handle_owned {
-    char *id; size_t id_cap;
-    char **tags; size_t tag_cap; size_t *tag_caps;
-    loy_lot *lots; size_t lot_cap;
-    loy_month_bucket *months; size_t month_cap;
-    loy_counter *actions; size_t action_cap;
-    loy_counter *benefit_uses; size_t benefit_use_cap;
-    uint8_t *upgrade_given; size_t upgrade_given_cap;
-    int32_t *birthday_years; size_t birthday_year_cap;
-    loy_gift_mark *surprise_given; size_t surprise_given_cap;
-    loy_gift_mark *spend_given; size_t spend_given_cap;
-    loy_order_mark *spend_orders; size_t spend_order_cap;
-    uint8_t *bytes; size_t bytes_cap;
-    loy_spare_str *spare; size_t spare_count, spare_cap;
-    loy_member *load_scratch;
-} handle_owned;
-
-static void take_owned(handle_owned *o, const loy_member *m)
-{
-    o->id = m->id; o->id_cap = m->id_cap;
-    o->tags = m->tags; o->tag_cap = m->tag_cap; o->tag_caps = m->tag_caps;
-    o->lots = m->lots; o->lot_cap = m->lot_cap;
-    o->months = m->months; o->month_cap = m->month_cap;
-    o->actions = m->actions; o->action_cap = m->action_cap;
-    o->benefit_uses = m->benefit_uses; o->benefit_use_cap = m->benefit_use_cap;
-    o->upgrade_given = m->upgrade_given; o->upgrade_given_cap = m->upgrade_given_cap;
-    o->birthday_years = m->birthday_years; o->birthday_year_cap = m->birthday_year_cap;
-    o->surprise_given = m->surprise_given; o->surprise_given_cap = m->surprise_given_cap;
-    o->spend_given = m->spend_given; o->spend_given_cap = m->spend_given_cap;
-    o->spend_orders = m->spend_orders; o->spend_order_cap = m->spend_order_cap;
-    o->bytes = m->bytes; o->bytes_cap = m->bytes_cap;
-    o->spare = m->spare; o->spare_count = m->spare_count; o->spare_cap = m->spare_cap;
-    o->load_scratch = m->load_scratch;
-}
-
-static void put_owned(loy_member *m, const handle_owned *o)
-{
-    m->id = o->id; m->id_cap = o->id_cap;
-    m->tags = o->tags; m->tag_cap = o->tag_cap; m->tag_caps = o->tag_caps;
-    m->lots = o->lots; m->lot_cap = o->lot_cap;
-    m->months = o->months; m->month_cap = o->month_cap;
-    m->actions = o->actions; m->action_cap = o->action_cap;
-    m->benefit_uses = o->benefit_uses; m->benefit_use_cap = o->benefit_use_cap;
-    m->upgrade_given = o->upgrade_given; m->upgrade_given_cap = o->upgrade_given_cap;
-    m->birthday_years = o->birthday_years; m->birthday_year_cap = o->birthday_year_cap;
-    m->surprise_given = o->surprise_given; m->surprise_given_cap = o->surprise_given_cap;
-    m->spend_given = o->spend_given; m->spend_given_cap = o->spend_given_cap;
-    m->spend_orders = o->spend_orders; m->spend_order_cap = o->spend_order_cap;
-    m->bytes = o->bytes; m->bytes_cap = o->bytes_cap;
-    m->spare = o->spare; m->spare_count = o->spare_count; m->spare_cap = o->spare_cap;
-    m->load_scratch = o->load_scratch;
-}
-
 /* The grow call only when dst is short: a working copy usually has room. */
 #define COPY_ARRAY(dst, src, arr, count, capf)                                   \
     do {                                                                         \
@@ -317,6 +262,8 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
 
 /* The fields copied and swapped whole (member.h's layout rule). */
 #define STATE_PREFIX offsetof(loy_member, recent)
+/* The state's fields not held in buffers: from here to STATE_PREFIX. */
+#define STATE_FIELDS offsetof(loy_member, initialised)
 
 /* Entries of the ring that are state: the ring fills from slot 0. */
 static size_t ring_used(const loy_member *m)
@@ -351,16 +298,13 @@ static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
             memset(dst->upgrade_given + have, 0, n - have);
     }
 
-    /* Every scalar comes from src by one copy of the fields before the ring
-     * (member.h's layout rule), so a field added there later is copied
-     * without touching this function; the buffers (already filled above)
-     * are put back, and the handle's scratch after the ring is not touched.
-     * Only the live part of the ring is copied: most members hold far fewer
-     * than 256 ids. */
-    handle_owned own;
-    take_owned(&own, dst);
-    memcpy(dst, src, STATE_PREFIX);
-    put_owned(dst, &own);
+    /* Every other field comes from src by one copy of the block from
+     * `initialised` to the ring (member.h's layout rule), so a field added
+     * there later is copied without touching this function; the buffers
+     * (filled above) lie before the block, the handle's scratch after the
+     * ring. Only the live part of the ring is copied: most members hold
+     * far fewer than 256 ids. */
+    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
     if (ring && src->recent_count)
         memcpy(dst->recent, src->recent, ring_used(src) * sizeof src->recent[0]);
     return true;
@@ -412,6 +356,33 @@ void loy_member_swap(loy_member *a, loy_member *b)
 void loy_member_swap_working(loy_member *a, loy_member *b)
 {
     swap_state(a, b, false);
+}
+
+/* The buffers' pointers and capacities (member.h's layout rule). */
+#define STATE_BUFFERS offsetof(loy_member, id)
+
+void loy_member_take_working(loy_member *dst, loy_member *src)
+{
+    if (dst == src)
+        return;
+    /* What dst's old buffers hold, for whoever reuses or frees them. */
+    size_t lots = dst->lot_count, tags = dst->tag_count;
+    unsigned char t[STATE_FIELDS - STATE_BUFFERS];
+    memcpy(t, (char *)dst + STATE_BUFFERS, sizeof t);
+    memcpy((char *)dst + STATE_BUFFERS, (char *)src + STATE_BUFFERS, sizeof t);
+    memcpy((char *)src + STATE_BUFFERS, t, sizeof t);
+    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    /* src's other counts may exceed the buffers it now has: none is read */
+    src->initialised = false;
+    src->lot_count = lots;
+    src->tag_count = tags;
+    src->month_count = src->action_count = src->benefit_use_count = 0;
+    src->birthday_year_count = src->surprise_given_count = src->spend_given_count = src->spend_order_count = 0;
+    src->recent_count = src->recent_pos = 0;
+    loy_spare_str *spare = dst->spare;
+    size_t spare_count = dst->spare_count, spare_cap = dst->spare_cap;
+    dst->spare = src->spare; dst->spare_count = src->spare_count; dst->spare_cap = src->spare_cap;
+    src->spare = spare; src->spare_count = spare_count; src->spare_cap = spare_cap;
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -75,48 +75,64 @@ typedef struct loy_order_mark {
 struct loy_member {
     const loy_policy *policy;
     const loy_alloc *alloc;         /* the policy's */
+
+    /* The state's buffers, owned by the handle: a copy fills dst's own
+     * (capacity kept), a swap exchanges them with the state. Layout rule
+     * (lib/member.c copies by it): every buffer pointer and capacity of
+     * the state lies here, before `initialised`; every other state field
+     * lies from `initialised` up to `recent`. */
+    char *id;
+    size_t id_cap;
+    char **tags;
+    size_t tag_cap;
+    size_t *tag_caps;
+    loy_lot *lots;                  /* available and pending, sorted: expires ascending, never last, then seq */
+    size_t lot_cap;
+    loy_month_bucket *months;       /* ascending by month; only months kept (policy->months_kept) */
+    size_t month_cap;
+    loy_counter *actions;           /* action limit counters */
+    size_t action_cap;
+    loy_counter *benefit_uses;      /* benefit limit counters */
+    size_t benefit_use_cap;
+    uint8_t *upgrade_given;         /* per tier index: 1 when that tier's upgrade gift was given */
+    size_t upgrade_given_cap;
+    int32_t *birthday_years;        /* occurrence years whose birthday gift was given, ascending */
+    size_t birthday_year_cap;
+    loy_gift_mark *surprise_given;
+    size_t surprise_given_cap;
+    loy_gift_mark *spend_given;     /* calendar month / year periods only */
+    size_t spend_given_cap;
+    loy_order_mark *spend_orders;   /* period order: imported entries, ascending (index, order) */
+    size_t spend_order_cap;
+
     bool initialised;               /* has an id and a joining date */
     bool fresh;                     /* no event accepted yet: import calls allowed */
 
-    char *id;
-    size_t id_cap;
     loy_day joined;
     loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
-    char **tags;
-    size_t tag_count, tag_cap;
-    size_t *tag_caps;
+    size_t tag_count;
 
     int32_t tier;                   /* tier index */
     loy_day tier_since;
     loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
 
-    loy_lot *lots;                  /* available and pending, sorted: expires ascending, never last, then seq */
-    size_t lot_count, lot_cap;
+    size_t lot_count;
     int64_t debt;                   /* >= 0; only with negative_balance */
     uint32_t next_seq;
 
-    loy_month_bucket *months;       /* ascending by month; only months kept (policy->months_kept) */
-    size_t month_count, month_cap;
+    size_t month_count;
     int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
     int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
     bool orders_imported;           /* import: `orders` was given, so it no longer follows the buckets' sum */
     loy_day last_order;             /* LOY_DAY_NONE: none */
 
-    loy_counter *actions;           /* action limit counters */
-    size_t action_count, action_cap;
-    loy_counter *benefit_uses;      /* benefit limit counters */
-    size_t benefit_use_count, benefit_use_cap;
+    size_t action_count;
+    size_t benefit_use_count;
 
-    uint8_t *upgrade_given;         /* per tier index: 1 when that tier's upgrade gift was given */
-    size_t upgrade_given_cap;
-    int32_t *birthday_years;        /* occurrence years whose birthday gift was given, ascending */
-    size_t birthday_year_count, birthday_year_cap;
-    loy_gift_mark *surprise_given;
-    size_t surprise_given_count, surprise_given_cap;
-    loy_gift_mark *spend_given;     /* calendar month / year periods only */
-    size_t spend_given_count, spend_given_cap;
-    loy_order_mark *spend_orders;   /* period order: imported entries, ascending (index, order) */
-    size_t spend_order_count, spend_order_cap;
+    size_t birthday_year_count;
+    size_t surprise_given_count;
+    size_t spend_given_count;
+    size_t spend_order_count;
 
     int32_t plan;                   /* running plan index, -1: none */
     loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
@@ -138,10 +154,10 @@ struct loy_member {
 
     uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
     uint32_t recent_pos;            /* next slot to write */
-    /* Layout rule (lib/member.c copies and swaps by it): every state field
-     * not held in an owned buffer lies before `recent`; only the first
-     * recent_count entries of the ring are state; what follows the ring is
-     * the handle's own. */
+    /* Layout rule (lib/member.c copies and swaps by it): the state's
+     * fields lie before `recent` (its buffers before `initialised`, the
+     * rest from it); only the first recent_count entries of the ring are
+     * state; what follows the ring is the handle's own. */
     uint64_t recent[LOY_RECENT_IDS]; /* XXH3-64 of accepted event ids, a ring */
 
     /* handle-owned scratch, not state */
@@ -181,6 +197,14 @@ LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
  */
 LOY_INTERNAL bool loy_member_copy_working(loy_member *dst, const loy_member *src);
 LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
+/*
+ * dst takes src's state as loy_member_swap_working would, ring entries
+ * excepted, but src gets back only dst's old buffers (with the lot and tag
+ * counts that say which strings they own) and the spares: it is no member
+ * any more, only capacity to copy into, clear or free. Cheaper than the
+ * swap, for a working copy or a scratch that is cleared next.
+ */
+LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);

@@ -74,9 +74,78 @@ struct loy_cond {
     loy_cond *kids;      /* groups */
     int32_t *ints;
     const char **strs;
+    int32_t *ids;        /* CATEGORY, SKU: the interned id of each of strs */
     int64_t n;
     int64_t n2;
 };
+
+/* ------------------------------------------------------- interned strings */
+
+/*
+ * Every category and sku the policy names (in conditions and exclusion
+ * lists) gets a small id at load (lib/policy/intern.c), so the
+ * engine resolves an event's strings once and then compares integers. A
+ * string the policy does not name resolves to -1, which no list holds:
+ * exactly how it compared before. Keys are C strings (up to the first NUL),
+ * as strcmp saw them.
+ */
+enum {
+    LOY_IN_PTS_CAT = 1u << 0,   /* in points.earn.exclude.categories */
+    LOY_IN_PTS_SKU = 1u << 1,   /* in points.earn.exclude.skus */
+    LOY_IN_TIER_CAT = 1u << 2,  /* in tiers.exclude.categories */
+    LOY_IN_TIER_SKU = 1u << 3   /* in tiers.exclude.skus */
+};
+
+typedef struct loy_intern_slot {
+    uint64_t w0, w1;                /* the first 16 bytes, zero padded (loy_str_key) */
+    const char *s;                  /* NULL: empty slot */
+    uint32_t len;
+    int32_t id;
+} loy_intern_slot;
+
+typedef struct loy_interned {
+    loy_intern_slot *slots;         /* open addressing, mask + 1 slots (a power of 2) */
+    uint32_t mask;
+    uint32_t count;                 /* ids 0..count-1 */
+    uint8_t *flags;                 /* per id: LOY_IN_* */
+    bool any_category;              /* some category is named: lines' categories are worth a lookup */
+    bool any_sku;                   /* likewise skus */
+} loy_interned;
+
+static inline uint32_t loy_intern_slot_of(const loy_interned *t, const loy_str_key *k)
+{
+    uint64_t h = (k->w0 ^ (k->w1 * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ k->len) * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(h >> 32) & t->mask;
+}
+
+/* The id of the string of key k (-1: not named by the policy). */
+static inline int32_t loy_intern_find(const loy_interned *t, const char *s, const loy_str_key *k)
+{
+    if (t->count == 0)
+        return -1;
+    for (uint32_t i = loy_intern_slot_of(t, k);; i = (i + 1) & t->mask) {
+        const loy_intern_slot *sl = &t->slots[i];
+        if (!sl->s)
+            return -1;
+        if (sl->w0 == k->w0 && sl->w1 == k->w1 && sl->len == k->len &&
+            (k->len <= 16 || memcmp(sl->s + 16, s + 16, k->len - 16) == 0))
+            return sl->id;
+    }
+}
+
+/* The id of an event's string s[0..len) (s[len] == 0), keyed like strcmp;
+ * *plain: the bytes are ASCII without NUL (so valid UTF-8). */
+static inline __attribute__((always_inline)) int32_t loy_intern_lookup(const loy_interned *t, const char *s, size_t len, bool *plain)
+{
+    loy_str_key k;
+    *plain = loy_str_key_of(s, len, &k);
+    if (!*plain) {
+        size_t n = strlen(s);       /* strcmp stops at a NUL */
+        if (n != len)
+            loy_str_key_of(s, n, &k);
+    }
+    return loy_intern_find(t, s, &k);
+}
 
 /* ----------------------------------------------------------------- limits */
 
@@ -297,7 +366,16 @@ struct loy_policy {
     int32_t months_kept;            /* how many calendar months a state keeps (see docs/state.md) */
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
+    loy_interned interned;          /* category and sku ids (above) */
+    uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
+    /* rate.amount x 10^(4 x scale) (scale: the multiplier count under
+     * multiply stacking, else 1) when below 2^126, else 0; two halves, so
+     * the struct needs no 16-byte alignment from a caller's allocator */
+    uint64_t points_den_lo, points_den_hi;
 };
+
+/* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
 
 /* Index lookups by id; -1 when absent. */
 LOY_INTERNAL int loy_policy_tier_index(const loy_policy *p, const char *id);

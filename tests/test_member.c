@@ -553,6 +553,53 @@ static void test_copy_and_swap(void **state)
     rig_close(&t);
 }
 
+/* take_working: the member gets the state, the other handle keeps only
+ * buffers, which copy, clear and free still handle (ASan checks that no
+ * string leaks or is freed twice). */
+static void test_take_working(void **state)
+{
+    LOY_UNUSED(state);
+    loy_policy *p = load_policy_file("apparel.yaml");
+    loy_member *owner = NULL, *work = NULL, *src = NULL;
+    assert_int_equal(loy_member_new(&owner, p, "OWNER", "2020-01-01"), LOY_OK);
+    assert_int_equal(loy_member_new(&src, p, "SOURCE", "2021-01-01"), LOY_OK);
+    assert_int_equal(loy_member_create(&work, p), LOY_OK);
+    for (int i = 0; i < 4; i++) {
+        char tag[8];
+        snprintf(tag, sizeof tag, "o%d", i);
+        expect_ok(owner, loy_member_add_tag(owner, tag));
+        expect_ok(owner, loy_member_import_lot(owner, 10 + i, i ? "2030-01-31" : NULL));
+    }
+    expect_ok(src, loy_member_add_tag(src, "s"));
+    expect_ok(src, loy_member_import_lot(src, 77, "2031-05-31"));
+    expect_ok(src, loy_member_import_month(src, LOY_METRIC_SPEND, "2025-11", 4200));
+    blob src_state = state_of(src);
+
+    loy_member_fail(owner, LOY_E_INVALID_ARG, "owner's own message");
+    assert_true(loy_member_copy_working(work, src));
+    loy_member_take_working(owner, work);
+    assert_string_equal(loy_member_error(owner), "owner's own message");  /* the handle's own */
+    assert_state_is(owner, &src_state);
+    assert_false(work->initialised);
+
+    /* the scratch is copied into again (reusing the owner's old strings) */
+    assert_true(loy_member_copy_working(work, src));
+    assert_state_is(work, &src_state);
+    loy_member_take_working(owner, work);
+    assert_state_is(owner, &src_state);
+    loy_member_clear(work);
+    assert_true(loy_member_copy_working(work, owner));
+    assert_state_is(work, &src_state);
+    loy_member_take_working(src, work);
+    assert_state_is(src, &src_state);
+
+    free(src_state.data);
+    loy_member_free(owner);
+    loy_member_free(work);
+    loy_member_free(src);
+    loy_policy_free(p);
+}
+
 /* Steady-state copies reuse the destination's buffers. */
 typedef struct counting_alloc {
     size_t allocations;
@@ -618,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_profile_import),
         cmocka_unit_test(test_import_after_first_event),
         cmocka_unit_test(test_copy_and_swap),
+        cmocka_unit_test(test_take_working),
         cmocka_unit_test(test_copy_does_not_allocate_when_warm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * `loyalty simulate` (cli/simulate.c) as a process: totals checked against
  * a hand-verified history (the golden apparel member, tests/golden/README.md,
  * plus one small member), against a replay of a generated history through
- * the C API, and against the points identity; --compare; input errors.
+ * the C API, and against the points identity; --compare; input errors;
+ * --jobs N gives the same bytes as one thread, bad lines included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -498,6 +499,158 @@ static void compare_is_both_runs(void **state)
     free(history);
 }
 
+/* ----------------------------------------------------------- --jobs N */
+
+/* generate()'s members twenty times over (about 1.7 MB, many batches), with
+ * one member in the middle whose lines outgrow a batch (1 MiB), so that a
+ * batch goes on in the next one. */
+static char *generate_many(size_t *len)
+{
+    size_t one_len;
+    char *one = generate(&one_len);
+    size_t cap = 1 << 22, n = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (int copy = 0; copy < 20; copy++) {
+        put(&out, &n, &cap, one, (int)one_len);
+        if (copy == 9) {
+            const char *member = "{\"member\": {\"id\": \"BIG\", \"joined\": \"2025-12-01\"}}\n";
+            put(&out, &n, &cap, member, (int)strlen(member));
+            for (int k = 0; k < 12000; k++) {
+                char line[256];
+                int day = k / 20;
+                int w = snprintf(line, sizeof line,
+                                 "{\"type\": \"order\", \"id\": \"B-%d\", \"at\": \"%04d-%02d-%02dT10:%02d:00+08:00\", "
+                                 "\"lines\": [{\"sku\": \"F\", \"category\": \"fruit\", \"amount\": %d}]}\n",
+                                 k, 2026 + day / 336, 1 + (day / 28) % 12, 1 + day % 28, k % 20, 100 + k % 900);
+                put(&out, &n, &cap, line, w);
+            }
+        }
+    }
+    free(one);
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
+
+/* Runs simulate with each --jobs and checks that status, stdout and stderr
+ * are the same bytes as without it. */
+static void same_for_all_jobs(const char *policy, const char *path, const char *extra1, const char *extra2,
+                              int status)
+{
+    const char *base[] = {LOY_CLI, "simulate", policy, path, extra1, extra2, NULL};
+    if (!extra1)
+        base[5] = NULL;
+    loy_test_run one;
+    assert_true(loy_test_spawn(base, &one));
+    assert_int_equal(one.status, status);
+    static const char *const jobs[] = {"1", "2", "4", "7"};
+    for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
+        const char *argv[] = {LOY_CLI, "simulate", policy, path, "--jobs", jobs[j], extra1, extra2, NULL};
+        if (!extra1)
+            argv[7] = NULL;
+        loy_test_run run;
+        assert_true(loy_test_spawn(argv, &run));
+        if (run.status != one.status || run.out_len != one.out_len || memcmp(run.out, one.out, one.out_len) != 0
+            || run.err_len != one.err_len || memcmp(run.err, one.err, one.err_len) != 0)
+            fail_msg("--jobs %s %s differs: status %d/%d, stderr '%s' / '%s'", jobs[j], extra1 ? extra1 : "",
+                     run.status, one.status, run.err, one.err);
+        loy_test_run_free(&run);
+    }
+    loy_test_run_free(&one);
+}
+
+static void jobs_same_bytes(void **state)
+{
+    (void)state;
+    size_t len;
+    char *history = generate_many(&len);
+    const char *path = tmp_path("many.jsonl");
+    assert_true(loy_test_write_file(path, history, len));
+    same_for_all_jobs(GROCERY, path, NULL, NULL, 0);
+    same_for_all_jobs(GROCERY, path, "--json", NULL, 0);
+    same_for_all_jobs(GROCERY, path, "--compare", APPAREL, 0);
+
+    /* A bad line at the start, in the first batches, inside the long
+     * member, near the end, and two bad lines: the first one is reported. */
+    static const char *const bad[] = {
+        "{nope}\n",
+        "{\"type\": \"tick\" \"id\": 1}\n",
+        "{\"type\": \"tick\", \"id\": \"T\", \"at\": \"2026-01-01T00:00:00Z\", \"member_id\": \"nobody\"}\n",
+        "{\"member\": {\"id\": \"X\"},}\n",
+    };
+    const double where[][2] = {{0, -1}, {0.01, -1}, {0.3, 0.9}, {0.52, -1}, {0.999, -1}, {0.7, 0.2}};
+    for (size_t c = 0; c < sizeof where / sizeof where[0]; c++) {
+        char *text = malloc(len + 256);
+        assert_non_null(text);
+        size_t n = 0, at[2];
+        for (int k = 0; k < 2; k++) {
+            at[k] = SIZE_MAX;
+            if (where[c][k] < 0)
+                continue;
+            size_t off = (size_t)(where[c][k] * (double)len);
+            while (off > 0 && history[off - 1] != '\n')
+                off--;
+            at[k] = off;
+        }
+        for (size_t i = 0; i <= len; i++) {
+            for (int k = 0; k < 2; k++)
+                if (at[k] == i) {
+                    const char *line = bad[(c + (size_t)k) % 4];
+                    memcpy(text + n, line, strlen(line));
+                    n += strlen(line);
+                }
+            if (i < len)
+                text[n++] = history[i];
+        }
+        const char *bad_path = tmp_path("many-bad.jsonl");
+        assert_true(loy_test_write_file(bad_path, text, n));
+        same_for_all_jobs(GROCERY, bad_path, c % 2 ? "--json" : NULL, NULL, 2);
+        same_for_all_jobs(GROCERY, bad_path, "--compare", APPAREL, 2);
+        free(text);
+    }
+
+    /* Totals that leave int64 saturate, and warn, the same way: members
+     * importing 4e18 points each, in batches of their own. */
+    size_t cap = 1 << 20, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    for (int m = 0; m < 8; m++) {
+        char line[256];
+        int w = snprintf(line, sizeof line,
+                         "{\"member\": {\"id\": \"V%d\", \"joined\": \"2025-01-01\", \"points\": [{\"points\": %s}]}}\n",
+                         m, m % 2 ? "5" : "4000000000000000000");
+        put(&big, &n, &cap, line, w);
+        for (int k = 0; k < 700; k++) {
+            w = snprintf(line, sizeof line,
+                         "{\"type\": \"order\", \"id\": \"O%d\", \"at\": \"2026-01-%02dT10:00:00Z\", "
+                         "\"lines\": [{\"amount\": 100}]}\n", k, 1 + k % 28);
+            put(&big, &n, &cap, line, w);
+        }
+    }
+    const char *big_path = tmp_path("saturated.jsonl");
+    assert_true(loy_test_write_file(big_path, big, n));
+    free(big);
+    loy_arena arena;
+    loy_arena_init(&arena, &loy_default_alloc);
+    const loy_json *overflow = loy_json_get(run_at(report(&arena, MINIMAL, big_path, NULL), 0), "overflow");
+    assert_true(overflow && overflow->type == LOY_JSON_BOOL && overflow->b);
+    loy_arena_release(&arena);
+    same_for_all_jobs(MINIMAL, big_path, "--json", NULL, 0);
+    same_for_all_jobs(MINIMAL, big_path, NULL, NULL, 0);
+
+    static const char *const wrong[] = {"-1", "x", "257", "", "2x"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        const char *argv[] = {LOY_CLI, "simulate", GROCERY, path, "--jobs", wrong[i], NULL};
+        loy_test_run run;
+        assert_true(loy_test_spawn(argv, &run));
+        assert_int_equal(run.status, 2);
+        assert_int_equal(run.out_len, 0);
+        loy_test_run_free(&run);
+    }
+    free(history);
+}
+
 static void input_errors(void **state)
 {
     (void)state;
@@ -567,6 +720,7 @@ int main(void)
         cmocka_unit_test(generated_history_matches_replay),
         cmocka_unit_test(compare_is_both_runs),
         cmocka_unit_test(input_errors),
+        cmocka_unit_test(jobs_same_bytes),
     };
     return cmocka_run_group_tests_name("simulate_cli", tests, NULL, NULL);
 }

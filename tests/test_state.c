@@ -311,7 +311,14 @@ static void test_sizes(void **state)
 
 /* --------------------------------------------------------- the layout pinned */
 
+static craft minimal_payload_debt(uint64_t debt);
+
 static craft minimal_payload(void)
+{
+    return minimal_payload_debt(0);
+}
+
+static craft minimal_payload_debt(uint64_t debt)
 {
     craft c = {.len = 0};
     cr_u(&c, 1);                          /* flags: fresh */
@@ -324,7 +331,7 @@ static craft minimal_payload(void)
     cr_u(&c, 0);                          /* tier: string 0 */
     cr_s(&c, 0);                          /* tier_since = joined */
     cr_u(&c, 0);                          /* last review: none */
-    cr_u(&c, 0);                          /* debt */
+    cr_u(&c, debt);                       /* debt */
     cr_u(&c, 0);                          /* lots */
     cr_u(&c, 0);                          /* months */
     for (int i = 0; i < 4; i++)
@@ -357,6 +364,55 @@ static void test_layout_pinned(void **state)
     assert_int_equal(want.len, 12 + 39 + 8);
     loy_member_free(m);
     free(want.data);
+    loy_policy_free(p);
+}
+
+/* Varints of every length, read whole or cut short: values up to
+ * INT64_MAX load and write back the same bytes; one past is malformed; a
+ * varint the payload's end cuts is malformed. */
+static void test_varint_lengths(void **state)
+{
+    LOY_UNUSED(state);
+    loy_policy *p = load_policy_file("minimal.yaml");
+    for (unsigned bits = 0; bits <= 64; bits++) {
+        uint64_t v = bits == 64 ? (uint64_t)INT64_MAX : bits ? (UINT64_C(1) << (bits - 1)) : 0;
+        for (int delta = -1; delta <= 1; delta++) {
+            uint64_t debt = v + (uint64_t)(int64_t)delta;
+            if ((delta < 0 && v == 0) || (delta > 0 && v == (uint64_t)INT64_MAX && bits < 64))
+                continue;
+            craft c = minimal_payload_debt(debt);
+            blob b = cr_seal(&c);
+            loy_member *m = NULL;
+            assert_int_equal(loy_member_create(&m, p), LOY_OK);
+            int rc = loy_member_load(m, b.data, b.len);
+            if (debt > (uint64_t)INT64_MAX) {
+                assert_int_equal(rc, LOY_E_STATE_CHECKSUM);
+                assert_non_null(strstr(loy_member_error(m), "exceeds the int64 range"));
+            } else {
+                assert_int_equal(rc, LOY_OK);
+                assert_true(m->debt == (int64_t)debt);
+                assert_state_is(m, &b);
+            }
+            loy_member_free(m);
+            free(b.data);
+        }
+    }
+    /* a varint the payload ends inside, at every length: the recent-id
+     * count is the last field, so its continuation bytes meet the end */
+    for (size_t extra = 1; extra <= 10; extra++) {
+        craft c = minimal_payload();
+        c.len--;                                    /* drop the count of recent ids */
+        for (size_t i = 0; i < extra; i++)
+            cr_byte(&c, 0x80);
+        blob b = cr_seal(&c);
+        loy_member *m = NULL;
+        assert_int_equal(loy_member_create(&m, p), LOY_OK);
+        assert_int_equal(loy_member_load(m, b.data, b.len), LOY_E_STATE_CHECKSUM);
+        const char *why = loy_member_error(m);
+        assert_true(strstr(why, "ends inside") || strstr(why, "longer than 64 bits"));
+        loy_member_free(m);
+        free(b.data);
+    }
     loy_policy_free(p);
 }
 
@@ -894,6 +950,121 @@ static void test_out_of_memory(void **state)
     loy_policy_free(p);
 }
 
+/* Long ids and tags: the writer reserves room for the fixed fields up
+ * front, makes room for each string as it comes, and moves the body once
+ * when the string table outgrows the room left before it. The bytes are
+ * still exactly the layout, and writing them when every allocation fails
+ * in turn reports the failure and then succeeds. */
+static void long_id(char *out, size_t n, char c)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(c + (char)(i % 7));
+    out[n] = '\0';
+}
+
+static void test_layout_long_strings(void **state)
+{
+    LOY_UNUSED(state);
+    char tier_a[301], tier_b[301], gift[301], id[301], tag[3][901];
+    long_id(tier_a, 300, 'a');
+    long_id(tier_b, 300, 'k');
+    long_id(gift, 300, 'p');
+    long_id(id, 300, 'A');
+    for (int i = 0; i < 3; i++)
+        long_id(tag[i], 900, (char)('H' + i));
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "loyalty_policy: 1\n"
+             "tiers:\n"
+             "  qualify_on: spend\n"
+             "  window: 12_months\n"
+             "  levels:\n"
+             "    - {id: %s}\n"
+             "    - {id: %s, at: 1000}\n"
+             "points:\n"
+             "  earn:\n"
+             "    rate: {amount: 1, points: 1}\n"
+             "gifts:\n"
+             "  upgrade: {by_tier: {%s: {points: 200}}}\n"
+             "  surprise:\n"
+             "    - {id: %s, reward: {coupons: [S1]}}\n",
+             tier_a, tier_b, tier_b, gift);
+    oom_budget f = {-1};
+    loy_allocator a = {fail_malloc, fail_realloc, fail_free, &f};
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer_ex(&p, yaml, strlen(yaml), NULL, NULL, &a), LOY_OK);
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, id, "2026-01-01"), LOY_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(loy_member_add_tag(m, tag[i]), LOY_OK);
+    assert_int_equal(loy_member_import_tier(m, tier_b, "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(m, "upgrade", tier_b), LOY_OK);
+    assert_int_equal(loy_member_import_gift(m, "surprise", gift), LOY_OK);
+
+    craft *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    cr_u(c, 1);                           /* flags: fresh */
+    cr_u(c, 2);                           /* string table: the tier, the gift */
+    cr_str(c, tier_b);
+    cr_str(c, gift);
+    cr_str(c, id);
+    cr_s(c, day_of("2026-01-01"));
+    cr_u(c, 0);                           /* birthday: none */
+    cr_u(c, 3);
+    for (int i = 0; i < 3; i++)
+        cr_str(c, tag[i]);
+    cr_u(c, 0);                           /* tier: string 0 */
+    cr_s(c, 0);                           /* tier_since = joined */
+    cr_u(c, 0);                           /* last review */
+    cr_u(c, 0);                           /* debt */
+    cr_u(c, 0);                           /* lots */
+    cr_u(c, 0);                           /* months */
+    for (int i = 0; i < 4; i++)
+        cr_s(c, 0);
+    cr_u(c, 0);                           /* orders */
+    cr_u(c, 0);                           /* last order */
+    cr_u(c, 0);                           /* action counters */
+    cr_u(c, 0);                           /* benefit counters */
+    cr_u(c, 1);                           /* upgrade gifts: the tier */
+    cr_u(c, 0);
+    cr_u(c, 0);                           /* birthday gifts */
+    cr_u(c, 1);                           /* surprise gifts: the gift, once in a lifetime */
+    cr_u(c, 1);
+    cr_u(c, 0);
+    cr_u(c, 0);                           /* spend gifts */
+    cr_u(c, 0);                           /* cap day */
+    cr_u(c, 0);                           /* day's points */
+    cr_u(c, 0);                           /* recent ids */
+    blob want = cr_seal(c);
+    free(c);
+    assert_state_is(m, &want);
+    assert_round_trip(p, &want);
+
+    /* a handle with no buffer yet: every allocation failing in turn */
+    int failures = 0;
+    for (long budget = 0;; budget++) {
+        loy_free(&p->alloc, m->bytes);
+        m->bytes = NULL;
+        m->bytes_cap = 0;
+        const void *data;
+        size_t len;
+        f.budget = budget;
+        int rc = loy_member_to_bytes(m, &data, &len);
+        f.budget = -1;
+        if (rc == LOY_OK) {
+            assert_int_equal(len, want.len);
+            assert_memory_equal(data, want.data, len);
+            break;
+        }
+        assert_int_equal(rc, LOY_E_NOMEM);
+        failures++;
+    }
+    assert_true(failures >= 2);
+    loy_member_free(m);
+    free(want.data);
+    loy_policy_free(p);
+}
+
 /* --------------------------------------------------- what the bytes remember */
 
 static void test_recent_ids_survive(void **state)
@@ -988,12 +1159,14 @@ int main(void)
         cmocka_unit_test(test_round_trip_events),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_layout_pinned),
+        cmocka_unit_test(test_varint_lengths),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_every_bit_flip),
         cmocka_unit_test(test_foreign_bytes),
         cmocka_unit_test(test_crafted_payloads),
         cmocka_unit_test(test_random_damage),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_layout_long_strings),
         cmocka_unit_test(test_recent_ids_survive),
         cmocka_unit_test(test_last_instant_survives),
         cmocka_unit_test(test_load_replaces_state),

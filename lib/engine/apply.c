@@ -340,7 +340,7 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     m->last_event = c.at;
     m->has_last_event = true;
     m->fresh = false;
-    loy_buckets_prune(policy, m, loy_month_of(c.day));
+    loy_buckets_prune(policy, m, loy_ctx_month(&c));
 
     /* The answer is built before the swap, so running out of memory for it
      * still leaves the member as it was. */
@@ -351,9 +351,10 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     put_extras(&c, root);
     if (result->nomem)
         return answer_nomem(result, "event", event->id.s, event->id.len);
-    /* The ring is written on the member itself, after the swap (which
-     * cannot fail): the working copy never holds its entries. */
-    loy_member_swap_working(member, m);
+    /* The member takes the working copy's state (this cannot fail; the
+     * scratch keeps only buffers). The ring is written on the member
+     * itself: the working copy never holds its entries. */
+    loy_member_take_working(member, m);
     remember_id(member, hash);
     result->root = root;
     return loy_result_set_code(result, LOY_OK, NULL);

@@ -12,10 +12,39 @@ static bool str_in(const char *const *list, uint32_t count, const char *s)
 {
     if (!s)
         return false;
+    /* The first byte settles most mismatches without a call. */
     for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i], s) == 0)
+        if (list[i][0] == s[0] && strcmp(list[i], s) == 0)
             return true;
     return false;
+}
+
+/* Is interned id `id` in the cond's list? -1 (absent, or a string the
+ * policy does not name) is in none, as strcmp found no match for it. */
+static bool id_in(const loy_cond *cond, int32_t id)
+{
+    for (uint32_t i = 0; i < cond->count; i++)
+        if (cond->ids[i] == id)
+            return true;
+    return false;
+}
+
+static int32_t id_of(const loy_ctx *c, const char *s)
+{
+    bool plain;
+    return s ? loy_intern_lookup(&c->p->interned, s, strlen(s), &plain) : -1;
+}
+
+loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line)
+{
+    if (c->line_ids && c->ev) {
+        uintptr_t at = (uintptr_t)line, first = (uintptr_t)c->ev->lines;
+        if (at >= first && at < first + c->ev->line_count * sizeof *line)
+            return c->line_ids[(at - first) / sizeof *line];
+    }
+    loy_line_ids ids = {line->category.set ? id_of(c, line->category.s) : -1,
+                        line->sku.set ? id_of(c, line->sku.s) : -1};
+    return ids;
 }
 
 static bool int_in(const int32_t *list, uint32_t count, int64_t v)
@@ -46,9 +75,9 @@ static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
     return !ok || sum >= threshold;
 }
 
-static bool orders_in_months(const loy_ctx *c, const loy_cond *cond)
+static bool orders_in_months(loy_ctx *c, const loy_cond *cond)
 {
-    loy_month to = loy_month_of(c->day);
+    loy_month to = loy_ctx_month(c);
     int64_t sum = 0;
     bool ok = loy_metric_sum(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, &sum);
     return sum_at_least(ok, sum, cond->n2);
@@ -64,18 +93,18 @@ static bool time_between(const loy_ctx *c, const loy_cond *cond)
     return false;
 }
 
-static bool birthday_holds(const loy_ctx *c, const loy_cond *cond)
+static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
 {
     const loy_member *m = c->m;
     if (m->birthday == LOY_DAY_NONE)
         return false;
-    int32_t year = loy_day_to_ymd(c->day).y;
-    loy_day this_year = loy_birthday_in_year(c->p, m->birthday, year);
+    /* The per-event date cache (engine.h) holds this year's birthday: the
+     * birthday moved into the event's year, Feb 29 to Feb 28 or Mar 1. */
+    if (cond->word == LOY_BDAY_MONTH)
+        return loy_ctx_birthday_month(c, m->birthday) == loy_ctx_month(c);
     switch (cond->word) {
     case LOY_BDAY_DAY:
-        return this_year == c->day;
-    case LOY_BDAY_MONTH:
-        return loy_month_of(this_year) == loy_month_of(c->day);
+        return loy_ctx_birthday_this_year(c, m->birthday) == c->day;
     default: {
         int32_t occurrence;
         return loy_birthday_occurrence(c->p, m->birthday, c->day, &occurrence);
@@ -126,9 +155,9 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_WEEKDAY:
         return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
     case LOY_C_DAY_OF_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).d);
+        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
     case LOY_C_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_day_to_ymd(c->day).m);
+        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
     case LOY_C_DATE_BETWEEN:
         return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
     case LOY_C_TIME_BETWEEN:
@@ -142,12 +171,21 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_ORDER_AT_LEAST:
         return has_event && c->is_order && c->order_spend >= cond->n;
     case LOY_C_CATEGORY:
-        return c->line && c->line->category.set && str_in(cond->strs, cond->count, c->line->category.s);
+        return c->line && id_in(cond, loy_line_ids_of(c, c->line).category);
     case LOY_C_SKU:
-        return c->line && c->line->sku.set && str_in(cond->strs, cond->count, c->line->sku.s);
+        return c->line && id_in(cond, loy_line_ids_of(c, c->line).sku);
     default:
         return false;
     }
+}
+
+static bool holds(loy_ctx *c, const loy_cond *cond);
+
+/* A group's entry: leaves go straight to their test, which keeps the
+ * recursion (and its frame) to nested groups. */
+static inline bool kid_holds(loy_ctx *c, const loy_cond *kid)
+{
+    return kid->op <= LOY_C_NOT ? holds(c, kid) : predicate_holds(c, kid);
 }
 
 static bool holds(loy_ctx *c, const loy_cond *cond)
@@ -156,16 +194,16 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_MAP:
     case LOY_C_ALL:
         for (uint32_t i = 0; i < cond->count; i++)
-            if (!holds(c, &cond->kids[i]))
+            if (!kid_holds(c, &cond->kids[i]))
                 return false;
         return true;
     case LOY_C_ANY:
         for (uint32_t i = 0; i < cond->count; i++)
-            if (holds(c, &cond->kids[i]))
+            if (kid_holds(c, &cond->kids[i]))
                 return true;
         return false;
     case LOY_C_NOT:
-        return cond->count == 0 || !holds(c, &cond->kids[0]);
+        return cond->count == 0 || !kid_holds(c, &cond->kids[0]);
     default:
         return predicate_holds(c, cond);
     }
@@ -174,6 +212,21 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
     return when == NULL || holds(c, when);
+}
+
+bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
+{
+    if (!when)
+        return true;
+    if (when->op == LOY_C_MAP || when->op == LOY_C_ALL) {
+        /* Entries are pure tests, so splitting the conjunction changes
+         * nothing but the order they are looked at in. */
+        for (uint32_t i = 0; i < when->count; i++)
+            if (when->kids[i].has_line_pred == line && !kid_holds(c, &when->kids[i]))
+                return false;
+        return true;
+    }
+    return when->has_line_pred == line ? holds(c, when) : true;
 }
 
 /* ------------------------------------------------------ as the policy wrote it */
@@ -304,7 +357,7 @@ static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
         return ok;
     }
     default:
-        if (holds(c, cond))
+        if (kid_holds(c, cond))
             return true;
         push_reason(c, reasons, cond);
         return false;

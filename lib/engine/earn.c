@@ -435,6 +435,162 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
     return true;
 }
 
+/* ------------------------------------------------- the order's fast path */
+
+/*
+ * raw_points for the common case, with the same exact arithmetic: no trace
+ * (which reports every line), at most 64 multipliers, a denominator below
+ * 2^126 and the lines' ids resolved in step 1. Each multiplier's factor and
+ * its line-free part are settled once per order; its line part (category,
+ * sku) once per distinct pair of line ids, since strings the policy does not
+ * name all resolve to -1 and compare alike. A line's factor is then one
+ * 128-bit number G, with term = amount x rate.points x G over the common
+ * denominator. Anything that leaves 128 bits returns 0 and the general path
+ * starts over; a differential test (tests/test_points_fast.c) drives both.
+ */
+
+/* A line's factor G for the multipliers in `mask`, or false when it leaves 128 bits. */
+static bool line_factor(const loy_points *pts, const loy_fix *f, uint64_t mask, uint32_t scale, u128 *g)
+{
+    switch (pts->stacking) {
+    case LOY_STACK_MULTIPLY: {
+        u128 v = 1;
+        uint32_t used = 0;
+        for (uint64_t m = mask; m; m &= m - 1) {
+            if (__builtin_mul_overflow(v, (u128)(uint64_t)f[__builtin_ctzll(m)], &v))
+                return false;
+            used++;
+        }
+        return !__builtin_mul_overflow(v, fix_pow128(scale - used), g);
+    }
+    case LOY_STACK_ADD: {
+        __int128 sum = LOY_FIX_ONE;
+        for (uint64_t m = mask; m; m &= m - 1)
+            sum += (__int128)f[__builtin_ctzll(m)] - LOY_FIX_ONE;
+        *g = sum < 0 ? 0 : (u128)sum;
+        return true;
+    }
+    case LOY_STACK_MAX: {
+        loy_fix best = 0;
+        for (uint64_t m = mask; m; m &= m - 1)
+            if (f[__builtin_ctzll(m)] > best)
+                best = f[__builtin_ctzll(m)];
+        *g = (u128)(uint64_t)(mask ? best : LOY_FIX_ONE);
+        return true;
+    }
+    }
+    return false;
+}
+
+static bool line_excluded(const loy_interned *t, loy_line_ids id, unsigned cat_flag, unsigned sku_flag)
+{
+    return (id.category >= 0 && (t->flags[id.category] & cat_flag)) ||
+           (id.sku >= 0 && (t->flags[id.sku] & sku_flag));
+}
+
+enum { FAST_CACHE = 8 };
+
+/* 1: *out holds the order's raw points, rounded; 0: use the general path
+ * (nothing written); -1: refused. */
+static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
+{
+    const loy_points *pts = &c->p->points;
+    const loy_event *ev = c->ev;
+    const loy_interned *t = &c->p->interned;
+    uint32_t mc = pts->multiplier_count;
+    if (c->trace || mc > 64 || !c->line_ids)
+        return 0;
+    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
+    /* den128(rate_amount, scale), made at load */
+    u128 den = (u128)c->p->points_den_hi << 64 | c->p->points_den_lo;
+    if (den == 0)
+        return 0;
+
+    /* base: multipliers that apply to every line; line_dep: those whose
+     * line-free part holds and whose line part is yet to be seen per line. */
+    loy_fix f[64];
+    uint64_t base = 0, line_dep = 0;
+    for (uint32_t j = 0; j < mc; j++) {
+        const loy_multiplier *mu = &pts->multipliers[j];
+        uint64_t bit = (uint64_t)1 << j;
+        loy_fix fj = mu->factor;
+        if (mu->by_tier) {
+            fj = mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
+            if (fj <= 0)
+                continue;
+        }
+        f[j] = fj;
+        if (!mu->when || (c->p->line_free_multipliers & bit)) {
+            if (loy_cond_holds(c, mu->when))
+                base |= bit;
+        } else if (loy_cond_part_holds(c, mu->when, false)) {
+            line_dep |= bit;
+        }
+    }
+    if (c->code)
+        return -1;
+
+    u128 g_base = 0;
+    if (!line_factor(pts, f, base, scale, &g_base))
+        return 0;
+    struct {
+        loy_line_ids key;
+        uint64_t mask;
+        u128 g;
+    } seen[FAST_CACHE];
+    unsigned seen_count = 0;
+
+    uint64_t used = 0;
+    u128 acc = 0;
+    for (size_t li = 0; li < ev->line_count; li++) {
+        const loy_line *line = &ev->lines[li];
+        loy_line_ids id = c->line_ids[li];
+        if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
+            continue;
+        uint64_t mask = base;
+        u128 g = g_base;
+        if (line_dep) {
+            unsigned k = 0;
+            while (k < seen_count && (seen[k].key.category != id.category || seen[k].key.sku != id.sku))
+                k++;
+            if (k < seen_count) {
+                mask = seen[k].mask;
+                g = seen[k].g;
+            } else {
+                c->line = line;
+                for (uint64_t m = line_dep; m; m &= m - 1) {
+                    uint32_t j = (uint32_t)__builtin_ctzll(m);
+                    if (loy_cond_part_holds(c, pts->multipliers[j].when, true))
+                        mask |= (uint64_t)1 << j;
+                }
+                c->line = NULL;
+                if (c->code)
+                    return -1;
+                if (mask != base && !line_factor(pts, f, mask, scale, &g))
+                    return 0;
+                if (seen_count < FAST_CACHE) {
+                    seen[seen_count].key = id;
+                    seen[seen_count].mask = mask;
+                    seen[seen_count].g = g;
+                    seen_count++;
+                }
+            }
+        }
+        used |= mask;
+        u128 term = (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points;
+        if (__builtin_mul_overflow(term, g, &term))
+            return 0;
+        if (pts->round_per_line)
+            term = round128(term, den, pts->rounding);
+        if (__builtin_add_overflow(acc, term, &acc))
+            return 0;
+    }
+    *out = pts->round_per_line ? acc : round128(acc, den, pts->rounding);
+    for (uint64_t m = used; m; m &= m - 1)
+        applied[__builtin_ctzll(m)] = true;
+    return 1;
+}
+
 /*
  * cap.per_day counts each local date on its own (§4.1 step 5, §1). With
  * mixed offsets a later event may carry an earlier local date, so the
@@ -536,11 +692,22 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
         loy_trace(c, "min_order", false, "eligible spend %lld reaches min_order %lld",
                   (long long)eligible, (long long)pts->min_order);
 
-    big raw;
-    if (!raw_points(c, applied, &raw))
-        return false;
     int64_t earned;
-    if (!big_to_i64(&raw, &earned)) {
+    bool fits;
+    u128 quick;
+    int fast = raw_points_fast(c, applied, &quick);
+    if (fast < 0)
+        return false;
+    if (fast > 0) {
+        fits = quick <= (u128)INT64_MAX;
+        earned = fits ? (int64_t)quick : 0;
+    } else {
+        big raw;
+        if (!raw_points(c, applied, &raw))
+            return false;
+        fits = big_to_i64(&raw, &earned);
+    }
+    if (!fits) {
         /* Beyond int64 only a per-order cap can bring it back. */
         if (pts->cap_per_order < 0)
             return loy_refuse(c, LOY_E_OVERFLOW, "order points overflow int64");
@@ -582,7 +749,7 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
-    if (!loy_lot_expiry(c->p, c->day, &expires))
+    if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (pts->pending_days > 0) {
         if (!loy_add_days(c->day, pts->pending_days, &pending_until))
@@ -614,33 +781,44 @@ bool loy_step_order(loy_ctx *c)
     loy_member *m = c->m;
 
     int64_t eligible = 0, qualifying = 0;
+    const loy_interned *t = &p->interned;
+    /* One pass for both sums; an eligible overflow on any line is reported
+     * before a qualifying one, as when they were two passes. */
+    bool qualifying_overflow = false;
     for (size_t i = 0; i < ev->line_count; i++) {
         const loy_line *line = &ev->lines[i];
-        bool counts = !pts->has_earn ||
-                      !loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line);
+        bool counts, excluded;
+        if (c->line_ids) {
+            counts = !pts->has_earn || !line_excluded(t, c->line_ids[i], LOY_IN_PTS_CAT, LOY_IN_PTS_SKU);
+            excluded = line_excluded(t, c->line_ids[i], LOY_IN_TIER_CAT, LOY_IN_TIER_SKU);
+        } else {
+            counts = !pts->has_earn || !loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line);
+            excluded = loy_line_in(&p->tiers.exclude_categories, &p->tiers.exclude_skus, line);
+        }
         if (counts && !loy_add(eligible, line->amount, &eligible))
             return loy_refuse(c, LOY_E_OVERFLOW, "eligible spend overflows int64");
+        if (!excluded && !qualifying_overflow && !loy_add(qualifying, line->amount, &qualifying))
+            qualifying_overflow = true;
     }
-    for (size_t i = 0; i < ev->line_count; i++) {
-        const loy_line *line = &ev->lines[i];
-        if (!loy_line_in(&p->tiers.exclude_categories, &p->tiers.exclude_skus, line) &&
-            !loy_add(qualifying, line->amount, &qualifying))
-            return loy_refuse(c, LOY_E_OVERFLOW, "qualifying spend overflows int64");
-    }
+    if (qualifying_overflow)
+        return loy_refuse(c, LOY_E_OVERFLOW, "qualifying spend overflows int64");
     c->is_order = true;
     c->order_spend = eligible;
     c->order_qualifying = qualifying;
 
     if (pts->has_earn) {
-        bool *applied = NULL;
-        if (pts->multiplier_count) {
+        bool *applied = NULL, few[64];
+        if (pts->multiplier_count <= 64) {
+            applied = few;      /* the common case, without an allocation */
+        } else {
             applied = loy_arena_alloc(&c->r->arena, pts->multiplier_count * sizeof *applied);
             if (!applied) {
                 c->r->nomem = true;
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
-            memset(applied, 0, pts->multiplier_count * sizeof *applied);
         }
+        for (uint32_t j = 0; j < pts->multiplier_count; j++)
+            applied[j] = false;
         int64_t points;
         if (!order_points(c, eligible, &points, applied))
             return false;

@@ -32,6 +32,13 @@
 #include "../policy.h"
 #include "../result.h"
 
+/* interned ids */
+/* A line's category and sku as policy ids (lib/policy.h, loy_interned; -1:
+ * absent or not named by the policy). */
+typedef struct loy_line_ids {
+    int32_t category, sku;
+} loy_line_ids;
+
 typedef struct loy_ctx {
     const loy_policy *p;
     loy_member *m;                  /* the working copy */
@@ -43,6 +50,9 @@ typedef struct loy_ctx {
     const char *store;              /* NULL: none */
     int32_t stage_at_start;         /* for the `lifecycle` predicate */
     const loy_line *line;           /* the line under evaluation (multipliers), else NULL */
+    /* interned ids: the lines' categories and skus resolved once,
+     * in step 1; cond.c looks a line up by string when they were not. */
+    const loy_line_ids *line_ids;   /* per line of ev, or NULL */
     int64_t order_spend;            /* order: points-eligible spend (order_at_least) */
     int64_t order_qualifying;       /* order: qualifying spend (§3.1), set in step 3 */
     bool is_order;
@@ -58,7 +68,7 @@ typedef struct loy_ctx {
     const char *message;            /* in r's arena */
     loy_node *reasons;              /* refused benefit use: the reasons list */
 
-    /* per-event date cache (perf-dates) */
+    /* per-event date cache */
     /* What the steps keep working out from the event's day, filled on first
      * use and keyed by what it was made from, so a ctx set up anywhere
      * (zeroed) is served correctly: see loy_ctx_dates(). */
@@ -77,7 +87,6 @@ typedef struct loy_ctx {
     loy_ymd dc_bday_ymd;            /* dc_bday_of as a date */
 } loy_ctx;
 
-/* per-event date cache (perf-dates) */
 /* loy_trace without the call and its varargs set-up when not tracing: the
  * steps pass it only plain values, so nothing is skipped but the entry. */
 #define LOY_TRACE(c, ...)                        \
@@ -193,8 +202,15 @@ LOY_INTERNAL bool loy_run_reviews(loy_ctx *c);       /* step 2 */
 LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_upgrade) */
 
 /* --------------------------------------------------------------- cond.c */
+/* interned ids: the ids of a line of c->ev (by string when step 1
+ * did not resolve them). */
+LOY_INTERNAL loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line);
 /* Does `when` hold (NULL holds)? Line predicates look at c->line. */
 LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
+/* interned ids: loy_cond_holds(when) is part(false) && part(true),
+ * where part(line) tests only the entries of `when` that use (line) or do not
+ * use (!line) a line predicate. */
+LOY_INTERNAL bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
 /* A trace entry "WHAT: condition failed" for `rule`, with the failed

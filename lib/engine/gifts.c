@@ -202,7 +202,7 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
     return false;
 }
 
-/* per-event date cache (perf-dates) */
+/* per-event date cache */
 loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
 {
     loy_ctx_dates(c);

@@ -115,7 +115,7 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
     }
 }
 
-/* per-event date cache (perf-dates) */
+/* per-event date cache */
 bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);

@@ -135,7 +135,7 @@ static bool window_metric(const loy_policy *p, const loy_member *m, int metric, 
     return true;
 }
 
-/* per-event date cache (perf-dates) */
+/* per-event date cache */
 bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
 {
     const loy_policy *p = c->p;
@@ -179,7 +179,7 @@ void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
     m->month_count -= drop;
 }
 
-/* per-event date cache (perf-dates) */
+/* per-event date cache */
 void loy_ctx_dates_fill(loy_ctx *c)
 {
     c->dc_day = c->day;

@@ -14,6 +14,8 @@
 #ifndef LOY_STATE_CODEC_H
 #define LOY_STATE_CODEC_H
 
+#include <string.h>
+
 #include "../member.h"
 
 #define ST_MAGIC "LOY"
@@ -79,18 +81,30 @@ static inline uint32_t st_get_u32le(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The recent ids are most of a large state's bytes: on a little-endian
+ * machine they move as whole words. */
 static inline void st_put_u64le(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, sizeof v);
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static inline uint64_t st_get_u64le(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
+#endif
 }
 
 #endif

@@ -33,7 +33,13 @@ typedef struct loader {
     size_t table_count;
     id_ref *table_small;    /* the caller's, TABLE_SMALL entries: most states need no allocation */
     loy_day joined;
+    loy_day day_min, day_max;   /* 0000-01-01, 9999-12-31 */
+    const uint8_t *recent;      /* the recent ids, read once the state is good */
+    size_t recent_count;
 } loader;
+
+/* The grow call only when short: a reused handle has the room. */
+#define ROOM(t, arr, capf, n) ((n) <= (t)->capf || LOY_GROW((t)->alloc, (t)->arr, (t)->capf, (n)))
 
 #define TABLE_SMALL 32
 #define LOTS_SMALL 64
@@ -74,11 +80,39 @@ static uint8_t get_byte(loader *l, const char *what)
     return *l->at++;
 }
 
-static uint64_t get_uvar(loader *l, const char *what)
+static uint64_t get_uvar_long(loader *l, const char *what) __attribute__((noinline));
+static uint64_t get_uvar_long(loader *l, const char *what)
 {
-    /* most varints of a state are one byte */
-    if (l->at < l->end && *l->at < 0x80)
-        return *l->at++;
+    if (l->end - l->at >= 10) {
+        /* room for the longest varint: no end checks, unrolled (the
+         * first byte, if it had no continuation, was read inline) */
+        const uint8_t *p = l->at;
+        uint64_t v = 0, b;
+#define ST_VAR_BYTE(k)                          \
+        b = p[k];                               \
+        v |= (b & 0x7F) << (7 * (k));           \
+        if (b < 0x80) {                         \
+            l->at = p + (k) + 1;                \
+            return v;                           \
+        }
+        ST_VAR_BYTE(0)
+        ST_VAR_BYTE(1)
+        ST_VAR_BYTE(2)
+        ST_VAR_BYTE(3)
+        ST_VAR_BYTE(4)
+        ST_VAR_BYTE(5)
+        ST_VAR_BYTE(6)
+        ST_VAR_BYTE(7)
+        ST_VAR_BYTE(8)
+#undef ST_VAR_BYTE
+        b = p[9];
+        if (b & 0xFE) {
+            malformed(l, "%s: a varint longer than 64 bits", what);
+            return 0;
+        }
+        l->at = p + 10;
+        return v | b << 63;
+    }
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (l->at >= l->end) {
@@ -98,13 +132,22 @@ static uint64_t get_uvar(loader *l, const char *what)
     return 0;
 }
 
-static int64_t get_svar(loader *l, const char *what)
+/* Most varints of a state are one byte: those inline, the rest (and the
+ * end of the payload) through the call. */
+static inline uint64_t get_uvar(loader *l, const char *what)
+{
+    if (__builtin_expect(l->at < l->end && *l->at < 0x80, 1))
+        return *l->at++;
+    return get_uvar_long(l, what);
+}
+
+static inline int64_t get_svar(loader *l, const char *what)
 {
     return st_unzigzag(get_uvar(l, what));
 }
 
 /* A non-negative int64 (amounts, counts, points). */
-static int64_t get_nonneg(loader *l, const char *what)
+static inline int64_t get_nonneg(loader *l, const char *what)
 {
     uint64_t v = get_uvar(l, what);
     if (v > INT64_MAX) {
@@ -115,7 +158,7 @@ static int64_t get_nonneg(loader *l, const char *what)
 }
 
 /* A count of entries each at least `min_bytes` long: never more than the bytes left allow. */
-static size_t get_count(loader *l, size_t min_bytes, const char *what)
+static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 {
     uint64_t n = get_uvar(l, what);
     if (l->bad)
@@ -125,6 +168,38 @@ static size_t get_count(loader *l, size_t min_bytes, const char *what)
         return 0;
     }
     return (size_t)n;
+}
+
+/* Bytes all in 1..0x7F (ids nearly always are): UTF-8 without NUL. false
+ * says only "look closer". The payload is followed by its 8-byte checksum
+ * in the caller's buffer, so a string's last word may be read whole and
+ * the bytes past it masked off. */
+static inline bool plain_ascii(const uint8_t *s, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        /* a 0 byte borrows into a high bit; a byte >= 0x80 has one */
+        if (((w - ones) | w) & highs)
+            return false;
+    }
+    if (i == n)
+        return true;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, s + i, sizeof w);
+    uint64_t keep = (UINT64_C(1) << (8 * (n - i))) - 1;
+    /* the bytes past the string become 0x01: plain */
+    w = (w & keep) | (ones & ~keep);
+    return !(((w - ones) | w) & highs);
+#else
+    for (; i < n; i++)
+        if ((unsigned)s[i] - 1u >= 0x7Fu)
+            return false;
+    return true;
+#endif
 }
 
 /* A length-prefixed id or text: non-empty UTF-8 without NUL. */
@@ -139,7 +214,8 @@ static id_ref get_str(loader *l, const char *what)
         return r;
     }
     const char *s = (const char *)l->at;
-    if (n == 0 || memchr(s, '\0', (size_t)n) || !loy_utf8_valid(s, (size_t)n)) {
+    if (n == 0 || (!plain_ascii(l->at, (size_t)n) &&
+                   (memchr(s, '\0', (size_t)n) || !loy_utf8_valid(s, (size_t)n)))) {
         malformed(l, "%s is not a non-empty UTF-8 string", what);
         return r;
     }
@@ -167,9 +243,9 @@ static id_ref get_ref(loader *l, const char *what)
     return l->table[i];
 }
 
-static bool day_in_range(int64_t d)
+static inline bool day_in_range(const loader *l, int64_t d)
 {
-    return d >= loy_day_min() && d <= loy_day_max();
+    return d >= l->day_min && d <= l->day_max;
 }
 
 /* base + a decoded delta; a sum past int64 (only damaged bytes have one)
@@ -185,7 +261,7 @@ static loy_day get_date(loader *l, const char *what)
     int64_t d = plus_delta(l->joined, get_svar(l, what));
     if (l->bad)
         return l->joined;
-    if (!day_in_range(d)) {
+    if (!day_in_range(l, d)) {
         malformed(l, "%s is not a date of 0000..9999", what);
         return l->joined;
     }
@@ -198,7 +274,7 @@ static loy_day get_opt_date(loader *l, const char *what)
     if (l->bad || v == 0)
         return LOY_DAY_NONE;
     int64_t d = plus_delta(l->joined, st_unzigzag(v - 1));
-    if (!day_in_range(d)) {
+    if (!day_in_range(l, d)) {
         malformed(l, "%s is not a date of 0000..9999", what);
         return LOY_DAY_NONE;
     }
@@ -207,9 +283,15 @@ static loy_day get_opt_date(loader *l, const char *what)
 
 /* ------------------------------------------------------ ids in the policy */
 
-static bool id_is(const char *id, id_ref r)
+/* r holds no NUL, so a shorter id stops at its terminator */
+static inline bool id_is(const char *id, id_ref r)
 {
-    return id && strlen(id) == r.len && memcmp(id, r.s, r.len) == 0;
+    if (!id)
+        return false;
+    for (size_t k = 0; k < r.len; k++)
+        if (id[k] != r.s[k])
+            return false;
+    return id[r.len] == '\0';
 }
 
 static int tier_of(const loy_policy *p, id_ref r)
@@ -300,8 +382,9 @@ static void read_tags(loader *l)
         return;
     /* tags and tag_caps share tag_cap (a reused handle has both already) */
     size_t caps_cap = t->tag_cap;
-    if (!loy_grow(t->alloc, (void **)&t->tag_caps, &caps_cap, n, sizeof(size_t)) ||
-        !LOY_GROW(t->alloc, t->tags, t->tag_cap, n)) {
+    if ((n > t->tag_cap || !t->tag_caps) &&
+        (!loy_grow(t->alloc, (void **)&t->tag_caps, &caps_cap, n, sizeof(size_t)) ||
+         !ROOM(t, tags, tag_cap, n))) {
         nomem(l);
         return;
     }
@@ -337,7 +420,7 @@ static void read_lots(loader *l)
     size_t n = get_count(l, 3, "the number of lots");
     if (l->bad || n == 0)
         return;
-    if (!LOY_GROW(t->alloc, t->lots, t->lot_cap, n)) {
+    if (!ROOM(t, lots, lot_cap, n)) {
         nomem(l);
         return;
     }
@@ -373,14 +456,14 @@ static void read_lots(loader *l)
         if (!l->bad && !loy_add(total, lot->points, &total))
             malformed(l, "the lots add up beyond the int64 range");
         int64_t credited = plus_delta(prev_credit, get_svar(l, "a lot's credit date"));
-        if (!l->bad && credited != LOY_DAY_NONE && !day_in_range(credited))
+        if (!l->bad && credited != LOY_DAY_NONE && !day_in_range(l, credited))
             malformed(l, "a lot's credit date is not a date of 0000..9999");
         lot->credited = (loy_day)credited;
         prev_credit = lot->credited;
         lot->expires = LOY_DAY_NONE;
         if (hdr & ST_LOT_EXPIRES) {
             int64_t d = plus_delta(prev_expires, get_svar(l, "a lot's last day"));
-            if (!l->bad && !day_in_range(d))
+            if (!l->bad && !day_in_range(l, d))
                 malformed(l, "a lot's last day is not a date of 0000..9999");
             lot->expires = (loy_day)d;
             prev_expires = lot->expires;
@@ -388,7 +471,7 @@ static void read_lots(loader *l)
         lot->pending_until = LOY_DAY_NONE;
         if (hdr & ST_LOT_PENDING) {
             int64_t d = plus_delta(lot->credited, get_svar(l, "a lot's release date"));
-            if (!l->bad && !day_in_range(d))
+            if (!l->bad && !day_in_range(l, d))
                 malformed(l, "a lot's release date is not a date of 0000..9999");
             lot->pending_until = (loy_day)d;
             if (!(hdr & ST_LOT_ORDER_ID))
@@ -415,7 +498,7 @@ static void read_months(loader *l)
     size_t n = get_count(l, 3, "the number of months");
     if (l->bad || n == 0)
         return;
-    if (!LOY_GROW(t->alloc, t->months, t->month_cap, n)) {
+    if (!ROOM(t, months, month_cap, n)) {
         nomem(l);
         return;
     }
@@ -476,7 +559,7 @@ static void read_counters(loader *l, bool benefits)
     loy_counter **arr = benefits ? &t->benefit_uses : &t->actions;
     size_t *count = benefits ? &t->benefit_use_count : &t->action_count;
     size_t *cap = benefits ? &t->benefit_use_cap : &t->action_cap;
-    if (!loy_grow(t->alloc, (void **)arr, cap, n, sizeof **arr)) {
+    if (n > *cap && !loy_grow(t->alloc, (void **)arr, cap, n, sizeof **arr)) {
         nomem(l);
         return;
     }
@@ -531,7 +614,7 @@ static void read_gifts(loader *l)
 
     n = get_count(l, 1, "the number of birthday gifts");
     if (n && !l->bad) {
-        if (!LOY_GROW(t->alloc, t->birthday_years, t->birthday_year_cap, n)) {
+        if (!ROOM(t, birthday_years, birthday_year_cap, n)) {
             nomem(l);
             return;
         }
@@ -549,7 +632,7 @@ static void read_gifts(loader *l)
 
     n = get_count(l, 2, "the number of surprise gifts");
     if (n && !l->bad &&
-        !LOY_GROW(t->alloc, t->surprise_given, t->surprise_given_cap, n)) {
+        !ROOM(t, surprise_given, surprise_given_cap, n)) {
         nomem(l);
         return;
     }
@@ -573,7 +656,7 @@ static void read_gifts(loader *l)
     }
 
     n = get_count(l, 3, "the number of spend gifts");
-    if (n && !l->bad && !LOY_GROW(t->alloc, t->spend_given, t->spend_given_cap, n)) {
+    if (n && !l->bad && !ROOM(t, spend_given, spend_given_cap, n)) {
         nomem(l);
         return;
     }
@@ -630,7 +713,7 @@ static void read_cap_earlier(loader *l)
     for (size_t i = n; i-- > 0;) {
         int64_t day = back[i] >= (uint64_t)(next - loy_day_min()) ? INT64_MIN
                                                                     : next - (int64_t)back[i] - 1;
-        if (!day_in_range(day)) {
+        if (!day_in_range(l, day)) {
             malformed(l, "an earlier day of the points cap is not a date of 0000..9999");
             return;
         }
@@ -652,7 +735,7 @@ static void read_spend_orders(loader *l)
         malformed(l, "an empty section of order spend gifts");
     if (l->bad)
         return;
-    if (!LOY_GROW(t->alloc, t->spend_orders, t->spend_order_cap, n)) {
+    if (!ROOM(t, spend_orders, spend_order_cap, n)) {
         nomem(l);
         return;
     }
@@ -697,7 +780,7 @@ static void read_state(loader *l, unsigned flags)
         return;
     }
     int64_t joined = get_svar(l, "the joining date");
-    if (!l->bad && !day_in_range(joined))
+    if (!l->bad && !day_in_range(l, joined))
         malformed(l, "the joining date is not a date of 0000..9999");
     if (l->bad)
         return;
@@ -725,19 +808,22 @@ static void read_state(loader *l, unsigned flags)
     /* What the engine's updates keep and lib/engine/metrics.c relies on:
      * each lifetime total holds at least the months kept (so their sum
      * fits int64). Damaged bytes that break it are refused here. */
-    for (int k = 0; k < 4 && !l->bad; k++) {
-        int64_t in_months = 0;
+    if (!l->bad) {
+        int64_t in_months[4] = {0, 0, 0, 0};
         for (size_t i = 0; i < t->month_count; i++) {
             const loy_month_bucket *b = &t->months[i];
-            int64_t v = k == LOY_METRIC_SPEND ? b->spend : k == LOY_METRIC_ORDERS ? b->orders
-                      : k == LOY_METRIC_GROWTH ? b->growth : b->points_earned;
-            if (!loy_add(in_months, v, &in_months)) {
+            if (!loy_add(in_months[LOY_METRIC_SPEND], b->spend, &in_months[LOY_METRIC_SPEND]) ||
+                !loy_add(in_months[LOY_METRIC_ORDERS], b->orders, &in_months[LOY_METRIC_ORDERS]) ||
+                !loy_add(in_months[LOY_METRIC_GROWTH], b->growth, &in_months[LOY_METRIC_GROWTH]) ||
+                !loy_add(in_months[LOY_METRIC_POINTS_EARNED], b->points_earned,
+                         &in_months[LOY_METRIC_POINTS_EARNED])) {
                 malformed(l, "the monthly figures add up beyond the int64 range");
                 break;
             }
         }
-        if (!l->bad && t->lifetime[k] < in_months)
-            malformed(l, "a lifetime total is below the months it includes");
+        for (int k = 0; k < 4 && !l->bad; k++)
+            if (t->lifetime[k] < in_months[k])
+                malformed(l, "a lifetime total is below the months it includes");
     }
     t->orders = get_nonneg(l, "the lifetime orders");
     t->last_order = get_opt_date(l, "the last order");
@@ -796,10 +882,10 @@ static void read_state(loader *l, unsigned flags)
         malformed(l, "%zu recent event ids, more than %d", recent, LOY_RECENT_IDS);
     if (l->bad)
         return;
-    for (size_t i = 0; i < recent; i++) {
-        t->recent[i] = st_get_u64le(l->at);
-        l->at += 8;
-    }
+    /* the ids go straight into the caller's ring once the state is good */
+    l->recent = l->at;
+    l->recent_count = recent;
+    l->at += 8 * recent;
     t->recent_count = (uint32_t)recent;
     t->recent_pos = (uint32_t)(recent % LOY_RECENT_IDS);
 
@@ -853,11 +939,21 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
      * capacities, so a handle reused for many members stops allocating. */
     if (!m->load_scratch && loy_member_create(&m->load_scratch, m->policy) != LOY_OK)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    /* a load always leaves its scratch cleared, and a new one is */
     loy_member *t = m->load_scratch;
-    loy_member_clear(t);
     id_ref table_small[TABLE_SMALL];
     loader l;
-    memset(&l, 0, sizeof l);
+    l.bad = l.oom = false;
+    l.why[0] = '\0';
+    l.policy_code = 0;
+    l.policy_why[0] = '\0';
+    l.table = NULL;
+    l.table_count = 0;
+    l.joined = 0;
+    l.day_min = loy_day_min();
+    l.day_max = loy_day_max();
+    l.recent = NULL;
+    l.recent_count = 0;
     l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
     l.end = b + total - ST_CHECKSUM_LEN;
@@ -865,9 +961,11 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     l.p = m->policy;
 
     size_t tiers = l.p->tiers.count;
-    if (!LOY_GROW(t->alloc, t->upgrade_given, t->upgrade_given_cap, tiers ? tiers : 1))
+    size_t had = t->upgrade_given_cap;
+    if (!ROOM(t, upgrade_given, upgrade_given_cap, tiers ? tiers : 1))
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
-    memset(t->upgrade_given, 0, t->upgrade_given_cap);
+    if (t->upgrade_given_cap > had)     /* the clear zeroed the rest */
+        memset(t->upgrade_given + had, 0, t->upgrade_given_cap - had);
 
     uint64_t flags = get_uvar(&l, "the flags");
     if (!l.bad && (flags & ~(uint64_t)ST_F_ALL))
@@ -875,7 +973,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     read_table(&l);
     if (!l.bad)
         read_state(&l, (unsigned)flags);
-    if (l.table != l.table_small)
+    if (l.table && l.table != l.table_small)
         loy_free(t->alloc, l.table);
 
     int rc = LOY_OK;
@@ -886,7 +984,10 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     else if (l.policy_code)
         rc = loy_member_fail(m, l.policy_code, "%s", l.policy_why);
     if (rc == LOY_OK) {
-        loy_member_swap(m, t);
+        /* the ring's entries are not swapped: they come from the bytes */
+        loy_member_take_working(m, t);
+        for (size_t i = 0; i < l.recent_count; i++)
+            m->recent[i] = st_get_u64le(l.recent + 8 * i);
         m->error[0] = '\0';
     }
     /* t now holds the old state or the half-read one: kept only as capacity */

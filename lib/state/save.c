@@ -6,6 +6,12 @@
  * rank rather than the raw sequence number, the recent ids run oldest
  * first. So bytes -> load -> bytes gives the same bytes, and two handles
  * that hold the same state write the same bytes.
+ *
+ * One pass: the room the state can take is reserved up front (every
+ * varint at its longest), so the writers below store without checks. The
+ * body goes after some head room; the string table, known only once the
+ * body has named its ids, is then written just before it, with the header
+ * before that, and the bytes start wherever the header landed.
  */
 #include <stdlib.h>
 #include <xxhash.h>
@@ -16,94 +22,101 @@
  * beyond the handle's kept output buffer. */
 #define SMALL_TABLE 32
 #define SMALL_KEYS 128
+/* Room before the body for the header, flags and string table: most
+ * tables fit, and a larger one moves the body once. */
+#define HEAD_ROOM 256
+#define VAR_MAX 10      /* bytes of the longest varint */
+
+typedef struct table_entry {
+    const char *s;
+    size_t len;
+} table_entry;
 
 typedef struct saver {
     const loy_member *m;
     const loy_policy *p;
     const loy_alloc *a;
-    bool collect;                   /* first pass: only gather the string table */
     bool nomem;
-    uint8_t *buf;
-    size_t len, cap;
-    const char **table;             /* ids, in order of first use: table_small or allocated */
+    loy_member *out;                /* m, whose buffer takes the bytes */
+    uint8_t *w;                     /* the next byte to write; room reserved */
+    size_t promised;                /* bytes of the buffer the writes may reach (checksum not counted) */
+    table_entry *table;             /* ids, in order of first use: table_small or allocated */
     size_t table_count, table_cap;
-    const char **table_small;       /* the caller's, SMALL_TABLE entries */
+    table_entry *table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
     uint64_t *ranks;                /* lots: credit rank per position */
 } saver;
 
-static void put_raw(saver *s, const void *data, size_t n)
+/* A buffer of `need` bytes; it may move. */
+static bool more_room(saver *s, size_t need)
 {
-    if (s->collect || s->nomem)
-        return;
-    /* Writes are a byte or a few into a buffer kept from the last call, so
-     * the grow call is made only when the room is short (cap >= len). */
-    if (n > s->cap - s->len &&
-        (n > SIZE_MAX - s->len || !LOY_GROW(s->a, s->buf, s->cap, s->len + n))) {
+    loy_member *m = s->out;
+    size_t at = (size_t)(s->w - m->bytes);
+    if (!LOY_GROW(s->a, m->bytes, m->bytes_cap, need)) {
         s->nomem = true;
-        return;
+        return false;
     }
-    /* Writes are mostly 1-8 bytes: a loop, not a call to memcpy. */
-    uint8_t *out = s->buf + s->len;
-    const uint8_t *in = data;
-    if (n <= 16) {
-        for (size_t i = 0; i < n; i++)
-            out[i] = in[i];
-    } else {
-        memcpy(out, in, n);
-    }
-    s->len += n;
+    s->w = m->bytes + at;
+    return true;
 }
 
-static void put_byte(saver *s, uint8_t b)
+static inline void put_raw(saver *s, const void *data, size_t n)
 {
-    put_raw(s, &b, 1);
+    memcpy(s->w, data, n);
+    s->w += n;
 }
 
-static void put_uvar(saver *s, uint64_t v)
+static inline void put_byte(saver *s, uint8_t b)
 {
-    if (!s->collect && !s->nomem && s->cap - s->len >= 10) {
-        /* room for the longest varint: straight into the buffer */
-        uint8_t *out = s->buf + s->len;
-        size_t n = 0;
-        do {
-            uint8_t b = (uint8_t)(v & 0x7F);
-            v >>= 7;
-            out[n++] = (uint8_t)(b | (v ? 0x80 : 0));
-        } while (v);
-        s->len += n;
-        return;
-    }
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        uint8_t b = (uint8_t)(v & 0x7F);
+    *s->w++ = b;
+}
+
+static inline uint8_t *write_uvar(uint8_t *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        *w++ = (uint8_t)(v | 0x80);
         v >>= 7;
-        tmp[n++] = (uint8_t)(b | (v ? 0x80 : 0));
-    } while (v);
-    put_raw(s, tmp, n);
+    }
+    *w++ = (uint8_t)v;
+    return w;
 }
 
-static void put_svar(saver *s, int64_t v)
+static inline void put_uvar(saver *s, uint64_t v)
+{
+    s->w = write_uvar(s->w, v);
+}
+
+static inline void put_svar(saver *s, int64_t v)
 {
     put_uvar(s, st_zigzag(v));
 }
 
+static inline void put_u64le(saver *s, uint64_t v)
+{
+    st_put_u64le(s->w, v);
+    s->w += 8;
+}
+
+/* Strings are not in the room reserved up front: each adds its own. */
 static void put_str(saver *s, const char *str)
 {
-    size_t n = strlen(str);
+    size_t n = strlen(str), want;
+    if (s->nomem || __builtin_add_overflow(s->promised, n + VAR_MAX, &want) ||
+        (want > s->out->bytes_cap - ST_CHECKSUM_LEN && !more_room(s, want + ST_CHECKSUM_LEN)))
+        return;     /* not written; the bytes are dropped */
+    s->promised = want;
     put_uvar(s, n);
     put_raw(s, str, n);
 }
 
 /* A date relative to the joining date: small numbers, few bytes. */
-static void put_date(saver *s, loy_day d)
+static inline void put_date(saver *s, loy_day d)
 {
     put_svar(s, (int64_t)d - s->m->joined);
 }
 
 /* An optional date: 0 for none, else the relative date + 1. */
-static void put_opt_date(saver *s, loy_day d)
+static inline void put_opt_date(saver *s, loy_day d)
 {
     if (d == LOY_DAY_NONE)
         put_uvar(s, 0);
@@ -111,34 +124,39 @@ static void put_opt_date(saver *s, loy_day d)
         put_uvar(s, st_zigzag((int64_t)d - s->m->joined) + 1);
 }
 
-/* An id, through the string table. */
+/* An id, through the string table, which it joins on first use. The same
+ * policy string is usually the same pointer; two equal ids of different
+ * kinds (a tier and a benefit both "gold") share an entry. */
 static void put_ref(saver *s, const char *id)
 {
-    for (size_t i = 0; i < s->table_count; i++)
-        if (strcmp(s->table[i], id) == 0) {
+    for (size_t i = 0; i < s->table_count; i++) {
+        const char *t = s->table[i].s;
+        if (t == id || (t[0] == id[0] && strcmp(t, id) == 0)) {
             put_uvar(s, i);
             return;
         }
-    if (!s->collect) {
-        s->nomem = true;    /* cannot happen: the first pass saw every id */
-        return;
     }
-    if (s->table_count == s->table_cap && s->table == s->table_small) {
-        /* past the caller's small table: move to the heap */
-        const char **big = loy_malloc(s->a, 2 * s->table_cap * sizeof *big);
-        if (!big) {
+    if (s->table_count == s->table_cap) {
+        if (s->table == s->table_small) {
+            /* past the caller's small table: move to the heap */
+            table_entry *big = loy_malloc(s->a, 2 * s->table_cap * sizeof *big);
+            if (!big) {
+                s->nomem = true;
+                put_uvar(s, 0);     /* keeps the reserved room honest; the bytes are dropped */
+                return;
+            }
+            memcpy(big, s->table, s->table_count * sizeof *big);
+            s->table = big;
+            s->table_cap *= 2;
+        } else if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
             s->nomem = true;
+            put_uvar(s, 0);
             return;
         }
-        memcpy(big, s->table, s->table_count * sizeof *big);
-        s->table = big;
-        s->table_cap *= 2;
     }
-    if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
-        s->nomem = true;
-        return;
-    }
-    s->table[s->table_count++] = id;
+    s->table[s->table_count].s = id;
+    s->table[s->table_count].len = strlen(id);
+    put_uvar(s, s->table_count++);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -147,12 +165,24 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Equal keys are equal entries, so any sort gives the same bytes. */
 static void sort_keys(saver *s, size_t n)
 {
-    if (n > 1)
-        qsort(s->keys, n, sizeof *s->keys, cmp_u64);
+    uint64_t *k = s->keys;
+    if (n > 32) {
+        qsort(k, n, sizeof *k, cmp_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = k[i];
+        size_t j = i;
+        while (j > 0 && k[j - 1] > v) {
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = v;
+    }
 }
-
 static uint64_t key2(uint32_t hi, uint32_t lo)
 {
     return (uint64_t)hi << 32 | lo;
@@ -183,12 +213,21 @@ static void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefit
 static void put_lots(saver *s)
 {
     const loy_member *m = s->m;
-    /* credit rank of each lot: its place in seq order */
-    for (size_t i = 0; i < m->lot_count; i++)
-        s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
-    sort_keys(s, m->lot_count);
-    for (size_t r = 0; r < m->lot_count; r++)
-        s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
+    /* credit rank of each lot: its place in seq order; lots that all
+     * expire alike sit in seq order already, so their rank is their place */
+    bool in_seq = true;
+    for (size_t i = 1; i < m->lot_count && in_seq; i++)
+        in_seq = m->lots[i - 1].seq < m->lots[i].seq;
+    if (in_seq) {
+        for (size_t i = 0; i < m->lot_count; i++)
+            s->ranks[i] = i;
+    } else {
+        for (size_t i = 0; i < m->lot_count; i++)
+            s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
+        sort_keys(s, m->lot_count);
+        for (size_t r = 0; r < m->lot_count; r++)
+            s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
+    }
 
     put_uvar(s, m->lot_count);
     loy_day prev_credit = m->joined, prev_expires = m->joined;
@@ -223,24 +262,23 @@ static void put_lots(saver *s)
 static void put_months(saver *s)
 {
     const loy_member *m = s->m;
+    /* figures are never negative (unwritable), so an OR says "any" */
     size_t n = 0;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        if (b->spend || b->orders || b->growth || b->points_earned)
-            n++;
+        n += (b->spend | b->orders | b->growth | b->points_earned) != 0;
     }
     put_uvar(s, n);
+    if (!n)
+        return;
     loy_month prev = loy_month_of(m->joined);
     bool first = true;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        int64_t v[4] = {b->spend, b->orders, b->growth, b->points_earned};
-        if (!(v[0] || v[1] || v[2] || v[3]))
+        unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
+                        (unsigned)(b->growth != 0) << 2 | (unsigned)(b->points_earned != 0) << 3;
+        if (!mask)
             continue;       /* an empty month says nothing */
-        unsigned mask = 0;
-        for (unsigned k = 0; k < 4; k++)
-            if (v[k])
-                mask |= 1u << k;
         /* The first month is placed from the joining month; each later one
          * by its gap in months to the one before, minus one, which shares a
          * byte with the figure mask while it is below 15. */
@@ -255,9 +293,14 @@ static void put_months(saver *s)
         }
         first = false;
         prev = b->month;
-        for (unsigned k = 0; k < 4; k++)
-            if (v[k])
-                put_uvar(s, (uint64_t)v[k]);
+        if (mask & 1u)
+            put_uvar(s, (uint64_t)b->spend);
+        if (mask & 2u)
+            put_uvar(s, (uint64_t)b->orders);
+        if (mask & 4u)
+            put_uvar(s, (uint64_t)b->growth);
+        if (mask & 8u)
+            put_uvar(s, (uint64_t)b->points_earned);
     }
 }
 
@@ -354,7 +397,7 @@ static unsigned state_flags(const loy_member *m)
     return f;
 }
 
-/* Everything after the string table; run once to collect ids, once to write. */
+/* Everything after the string table. */
 static void put_body(saver *s)
 {
     const loy_member *m = s->m;
@@ -424,19 +467,14 @@ static void put_body(saver *s)
             if (!spend_order_written(m, o))
                 continue;
             put_ref(s, p->gifts.spend[o->index].id);
-            uint8_t h[8];
-            st_put_u64le(h, o->order);
-            put_raw(s, h, sizeof h);
+            put_u64le(s, o->order);
         }
     }
 
     put_uvar(s, m->recent_count);
     uint32_t oldest = (m->recent_pos + LOY_RECENT_IDS - m->recent_count) % LOY_RECENT_IDS;
-    for (uint32_t i = 0; i < m->recent_count; i++) {
-        uint8_t h[8];
-        st_put_u64le(h, m->recent[(oldest + i) % LOY_RECENT_IDS]);
-        put_raw(s, h, sizeof h);
-    }
+    for (uint32_t i = 0; i < m->recent_count; i++)
+        put_u64le(s, m->recent[(oldest + i) % LOY_RECENT_IDS]);
 }
 
 /* Values the format stores unsigned, and indices it dereferences. */
@@ -493,9 +531,46 @@ static const char *unwritable(const loy_member *m)
     return NULL;
 }
 
+static size_t uvar_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 static size_t max_size(size_t a, size_t b)
 {
     return a > b ? a : b;
+}
+
+/* *room += n * each, false past SIZE_MAX */
+static bool add_room(size_t *room, size_t n, size_t each)
+{
+    size_t more;
+    return !__builtin_mul_overflow(n, each, &more) && !__builtin_add_overflow(*room, more, room);
+}
+
+/* The most bytes the body can take but for its strings (put_str makes
+ * room for those): every varint at its longest. A list entry takes at most
+ * a month's room (its byte, gap and four figures); upgrade gifts and
+ * birthday years a varint; recent ids 8 bytes. */
+static bool body_room(const loy_member *m, size_t *out)
+{
+    size_t entries = 0, small = 0, room = 0, more = 0;
+    bool ok = !__builtin_add_overflow(m->lot_count, m->month_count, &entries) &&
+              !__builtin_add_overflow(entries, m->action_count + m->benefit_use_count, &entries) &&
+              !__builtin_add_overflow(entries, m->surprise_given_count + m->spend_given_count, &entries) &&
+              !__builtin_add_overflow(entries, m->spend_order_count, &entries) &&
+              !__builtin_add_overflow(m->policy->tiers.count, m->birthday_year_count, &small) &&
+              !__builtin_mul_overflow(entries, 1 + 6 * VAR_MAX, &room) &&
+              !__builtin_mul_overflow(small, VAR_MAX, &more) && !__builtin_add_overflow(room, more, &room) &&
+              !__builtin_add_overflow(room, (size_t)m->recent_count * 8, &room) &&
+              !__builtin_add_overflow(room, 64 * VAR_MAX, &room);   /* the scalars and counts, fewer than 64 */
+    *out = room;
+    return ok;
 }
 
 int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
@@ -509,12 +584,11 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         return loy_member_fail(m, LOY_E_INVALID_ARG, "the state cannot be written: %s", why);
 
     saver s;
-    memset(&s, 0, sizeof s);
-    s.m = m;
+    s.m = s.out = m;
     s.p = m->policy;
     s.a = m->alloc;
-    s.buf = m->bytes;
-    s.cap = m->bytes_cap;
+    s.nomem = false;
+    s.table_count = 0;
 
     size_t scratch = max_size(m->lot_count, m->action_count);
     scratch = max_size(scratch, m->benefit_use_count);
@@ -524,8 +598,13 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     /* lot_count <= scratch, so the sum below cannot wrap */
     if (scratch >= SIZE_MAX / sizeof(uint64_t) / 4)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    size_t room;
+    if (!body_room(m, &room) || !add_room(&room, 1, HEAD_ROOM + ST_CHECKSUM_LEN) ||
+        (room > m->bytes_cap && !LOY_GROW(m->alloc, m->bytes, m->bytes_cap, room)))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+
     uint64_t keys_small[SMALL_KEYS];
-    const char *table_small[SMALL_TABLE];
+    table_entry table_small[SMALL_TABLE];
     s.table = s.table_small = table_small;
     s.table_cap = SMALL_TABLE;
     size_t nkeys = scratch + m->lot_count + 1;
@@ -534,44 +613,64 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
     s.ranks = s.keys + scratch;
 
-    s.collect = true;
+    s.w = m->bytes + HEAD_ROOM;
+    s.promised = room - ST_CHECKSUM_LEN;
     put_body(&s);
-    s.collect = false;
-
-    uint8_t header[ST_HEADER_LEN] = {0};
-    memcpy(header, ST_MAGIC, ST_MAGIC_LEN);
-    header[ST_MAGIC_LEN] = ST_VERSION;
-    put_raw(&s, header, sizeof header);
-    put_uvar(&s, state_flags(m));
-    put_uvar(&s, s.table_count);
-    for (size_t i = 0; i < s.table_count; i++)
-        put_str(&s, s.table[i]);
-    put_body(&s);
-
+    size_t body_len = (size_t)(s.w - (m->bytes + HEAD_ROOM));
     if (s.keys != keys_small)
         loy_free(s.a, s.keys);
+
+    /* header, flags and the string table go just before the body */
+    size_t head = ST_HEADER_LEN + VAR_MAX + VAR_MAX;
+    for (size_t i = 0; i < s.table_count && !s.nomem; i++)
+        if (!add_room(&head, 1, VAR_MAX + s.table[i].len))
+            s.nomem = true;
+    size_t start = HEAD_ROOM, end = 0;
+    if (!s.nomem && head > HEAD_ROOM) {
+        /* a long table: make room for it and move the body once */
+        size_t need;
+        if (__builtin_add_overflow(head, body_len + ST_CHECKSUM_LEN, &need) ||
+            (need > m->bytes_cap && !LOY_GROW(m->alloc, m->bytes, m->bytes_cap, need))) {
+            s.nomem = true;
+        } else {
+            memmove(m->bytes + head, m->bytes + HEAD_ROOM, body_len);
+            start = head;
+        }
+    }
+    if (!s.nomem) {
+        size_t body_at = start;
+        uint8_t pre[ST_HEADER_LEN + 2 * VAR_MAX];
+        memcpy(pre, ST_MAGIC, ST_MAGIC_LEN);
+        pre[ST_MAGIC_LEN] = ST_VERSION;
+        uint8_t *w = write_uvar(pre + ST_HEADER_LEN, state_flags(m));
+        w = write_uvar(w, s.table_count);
+        size_t pre_len = (size_t)(w - pre);
+        for (size_t i = 0; i < s.table_count; i++)
+            start -= uvar_len(s.table[i].len) + s.table[i].len;
+        uint8_t *t = m->bytes + start;
+        for (size_t i = 0; i < s.table_count; i++) {
+            t = write_uvar(t, s.table[i].len);
+            memcpy(t, s.table[i].s, s.table[i].len);
+            t += s.table[i].len;
+        }
+        start -= pre_len;
+        memcpy(m->bytes + start, pre, pre_len);
+        end = body_at + body_len;
+    }
     if (s.table != table_small)
         loy_free(s.a, s.table);
-    /* the buffer may have moved even when a later step failed */
-    m->bytes = s.buf;
-    m->bytes_cap = s.cap;
     if (s.nomem)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
 
-    size_t total = s.len + ST_CHECKSUM_LEN;
+    uint8_t *out = m->bytes + start;
+    size_t total = end - start + ST_CHECKSUM_LEN;
     if (total > UINT32_MAX)
         return loy_member_fail(m, LOY_E_OVERFLOW, "the state exceeds 4 GiB");
-    st_put_u32le(s.buf + 4, (uint32_t)total);
-    st_put_u32le(s.buf + 8, ~(uint32_t)total);
-    uint8_t sum[ST_CHECKSUM_LEN];
-    st_put_u64le(sum, XXH3_64bits(s.buf, s.len));
-    put_raw(&s, sum, sizeof sum);
-    m->bytes = s.buf;
-    m->bytes_cap = s.cap;
-    if (s.nomem)
-        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    st_put_u32le(out + 4, (uint32_t)total);
+    st_put_u32le(out + 8, ~(uint32_t)total);
+    st_put_u64le(m->bytes + end, XXH3_64bits(out, end - start));
     m->error[0] = '\0';
-    *data = m->bytes;
-    *len = s.len;
+    *data = out;
+    *len = total;
     return LOY_OK;
 }
