@@ -112,12 +112,81 @@ static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
     }
 }
 
+/*
+ * A predicate's test. Every event looks at a dozen or so (multipliers,
+ * gifts, the lifecycle stages), most of them a compare or two; the ones that
+ * call out are kept in functions of their own, so the dispatch saves no
+ * registers and a cheap test costs about what it says.
+ */
+#define LOY_COLD static __attribute__((noinline)) bool
+
+LOY_COLD points_at_least(const loy_ctx *c, const loy_cond *cond)
+{
+    return loy_points_available(c->m) >= cond->n;
+}
+
+LOY_COLD spend_in_window(const loy_ctx *c, const loy_cond *cond)
+{
+    int64_t spend = 0;
+    bool ok = loy_window_spend(c->p, c->m, c->day, &spend);
+    return sum_at_least(ok, spend, cond->n);
+}
+
+LOY_COLD weekday_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_weekday(c->day));
+}
+
+LOY_COLD day_of_month_in(loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
+}
+
+LOY_COLD month_in(loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
+}
+
+LOY_COLD tags_hold(const loy_ctx *c, const loy_cond *cond)
+{
+    return member_has_tag(c->m, cond);
+}
+
+LOY_COLD line_category_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return id_in(cond, loy_line_ids_of(c, c->line).category);
+}
+
+LOY_COLD line_sku_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return id_in(cond, loy_line_ids_of(c, c->line).sku);
+}
+
+LOY_COLD orders_in_months_cold(loy_ctx *c, const loy_cond *cond)
+{
+    return orders_in_months(c, cond);
+}
+
+LOY_COLD birthday_cold(loy_ctx *c, const loy_cond *cond)
+{
+    return birthday_holds(c, cond);
+}
+
+LOY_COLD channel_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return str_in(cond->strs, cond->count, c->channel);
+}
+
+LOY_COLD store_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return str_in(cond->strs, cond->count, c->store);
+}
+
 static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
 {
     const loy_member *m = c->m;
     /* A new or imported member's first stage has no event (§8): nothing
      * about one can hold. */
-    bool has_event = !c->no_event;
     switch (cond->op) {
     case LOY_C_TIER:
         return int_in(cond->ints, cond->count, m->tier);
@@ -126,7 +195,7 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_TIER_BELOW:
         return m->tier < cond->n;
     case LOY_C_POINTS_AT_LEAST:
-        return loy_points_available(m) >= cond->n;
+        return points_at_least(c, cond);
     case LOY_C_PAID:
         if (cond->word == LOY_PAID_ACTIVE)
             return plan_runs(c);
@@ -138,42 +207,39 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_ORDERS_AT_LEAST:
         return m->orders >= cond->n;
     case LOY_C_ORDERS_IN_MONTHS:
-        return orders_in_months(c, cond);
-    case LOY_C_SPEND_IN_WINDOW_AT_LEAST: {
-        int64_t spend = 0;
-        bool ok = loy_window_spend(c->p, m, c->day, &spend);
-        return sum_at_least(ok, spend, cond->n);
-    }
+        return orders_in_months_cold(c, cond);
+    case LOY_C_SPEND_IN_WINDOW_AT_LEAST:
+        return spend_in_window(c, cond);
     case LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST: {
         loy_day since = m->last_order != LOY_DAY_NONE ? m->last_order : m->joined;
         return (int64_t)c->day - since >= cond->n;
     }
     case LOY_C_LIFECYCLE:
-        return has_event && int_in(cond->ints, cond->count, c->stage_at_start);
+        return !c->no_event && int_in(cond->ints, cond->count, c->stage_at_start);
     case LOY_C_TAGS:
-        return member_has_tag(m, cond);
+        return tags_hold(c, cond);
     case LOY_C_WEEKDAY:
-        return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
+        return !c->no_event && weekday_in(c, cond);
     case LOY_C_DAY_OF_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
+        return !c->no_event && day_of_month_in(c, cond);
     case LOY_C_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
+        return !c->no_event && month_in(c, cond);
     case LOY_C_DATE_BETWEEN:
-        return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
+        return !c->no_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
     case LOY_C_TIME_BETWEEN:
-        return has_event && time_between(c, cond);
+        return !c->no_event && time_between(c, cond);
     case LOY_C_BIRTHDAY:
-        return has_event && birthday_holds(c, cond);
+        return !c->no_event && birthday_cold(c, cond);
     case LOY_C_CHANNEL:
-        return has_event && str_in(cond->strs, cond->count, c->channel);
+        return !c->no_event && channel_in(c, cond);
     case LOY_C_STORE:
-        return has_event && str_in(cond->strs, cond->count, c->store);
+        return !c->no_event && store_in(c, cond);
     case LOY_C_ORDER_AT_LEAST:
-        return has_event && c->is_order && c->order_spend >= cond->n;
+        return !c->no_event && c->is_order && c->order_spend >= cond->n;
     case LOY_C_CATEGORY:
-        return c->line && id_in(cond, loy_line_ids_of(c, c->line).category);
+        return c->line && line_category_in(c, cond);
     case LOY_C_SKU:
-        return c->line && id_in(cond, loy_line_ids_of(c, c->line).sku);
+        return c->line && line_sku_in(c, cond);
     default:
         return false;
     }
@@ -211,7 +277,12 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
 
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
-    return when == NULL || holds(c, when);
+    if (when == NULL)
+        return true;
+    /* Nearly every `when` is a map of one entry: its test, without a group. */
+    if (when->op == LOY_C_MAP && when->count == 1)
+        return kid_holds(c, &when->kids[0]);
+    return holds(c, when);
 }
 
 bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
