@@ -407,37 +407,41 @@ static loy_node *render_map(loy_ctx *c, const loy_cond *map)
     return out;
 }
 
-static void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
 {
     loy_node *reason = rn_map(c->r);
     rn_put(reason, cond->key, render_value(c, cond));
     rn_push(reasons, reason);
 }
 
+static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons);
+
+/* A query explains every closed benefit: an entry that is no map or `all`
+ * is tested in the loop, and only nested maps recurse. */
+static inline bool explain_entry(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
+{
+    if (cond->op == LOY_C_MAP || cond->op == LOY_C_ALL)
+        return explain(c, cond, reasons);
+    if (kid_holds(c, cond))
+        return true;
+    push_reason(c, reasons, cond);
+    return false;
+}
+
 static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
 {
-    switch (cond->op) {
-    case LOY_C_MAP:
-    case LOY_C_ALL: {
-        /* Every failed entry is wanted, so no short cut; a failed `all`
-         * gives its maps' reasons in place. */
-        bool ok = true;
-        for (uint32_t i = 0; i < cond->count; i++)
-            if (!explain(c, &cond->kids[i], reasons))
-                ok = false;
-        return ok;
-    }
-    default:
-        if (kid_holds(c, cond))
-            return true;
-        push_reason(c, reasons, cond);
-        return false;
-    }
+    /* A map or `all`: every failed entry is wanted, so no short cut; a
+     * failed `all` gives its maps' reasons in place. */
+    bool ok = true;
+    for (uint32_t i = 0; i < cond->count; i++)
+        if (!explain_entry(c, &cond->kids[i], reasons))
+            ok = false;
+    return ok;
 }
 
 bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons)
 {
-    return when == NULL || explain(c, when, reasons);
+    return when == NULL || explain_entry(c, when, reasons);
 }
 
 void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what)
