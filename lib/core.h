@@ -185,14 +185,14 @@ static inline bool loy_utf8_ok(const char *str, size_t len)
     if (len < 8) {
         acc = loy_load_low(s, len);
     } else {
-        /* whole words, then the last eight bytes (overlapping the words) */
-        acc = 0;
-        for (size_t i = 0; len - i > 8; i += 8) {
+        /* the first and last eight bytes (overlapping), and any words between */
+        memcpy(&acc, s, sizeof acc);
+        memcpy(&w, s + len - 8, sizeof w);
+        acc |= w;
+        for (size_t i = 8; len - i > 8; i += 8) {
             memcpy(&w, s + i, sizeof w);
             acc |= w;
         }
-        memcpy(&w, s + len - 8, sizeof w);
-        acc |= w;
     }
     return !(acc & UINT64_C(0x8080808080808080)) || loy_utf8_valid(str, len);
 }
