@@ -118,66 +118,66 @@ static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
  * call out are kept in functions of their own, so the dispatch saves no
  * registers and a cheap test costs about what it says.
  */
-#define LOY_COLD static __attribute__((noinline)) bool
+#define OUT_OF_LINE __attribute__((noinline))
 
-LOY_COLD points_at_least(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool points_at_least(const loy_ctx *c, const loy_cond *cond)
 {
     return loy_points_available(c->m) >= cond->n;
 }
 
-LOY_COLD spend_in_window(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool spend_in_window(const loy_ctx *c, const loy_cond *cond)
 {
     int64_t spend = 0;
     bool ok = loy_window_spend(c->p, c->m, c->day, &spend);
     return sum_at_least(ok, spend, cond->n);
 }
 
-LOY_COLD weekday_in(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool weekday_in(const loy_ctx *c, const loy_cond *cond)
 {
     return int_in(cond->ints, cond->count, loy_weekday(c->day));
 }
 
-LOY_COLD day_of_month_in(loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool day_of_month_in(loy_ctx *c, const loy_cond *cond)
 {
     return int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
 }
 
-LOY_COLD month_in(loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool month_in(loy_ctx *c, const loy_cond *cond)
 {
     return int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
 }
 
-LOY_COLD tags_hold(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool tags_hold(const loy_ctx *c, const loy_cond *cond)
 {
     return member_has_tag(c->m, cond);
 }
 
-LOY_COLD line_category_in(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool line_category_in(const loy_ctx *c, const loy_cond *cond)
 {
     return id_in(cond, loy_line_ids_of(c, c->line).category);
 }
 
-LOY_COLD line_sku_in(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool line_sku_in(const loy_ctx *c, const loy_cond *cond)
 {
     return id_in(cond, loy_line_ids_of(c, c->line).sku);
 }
 
-LOY_COLD orders_in_months_cold(loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool orders_in_months_cold(loy_ctx *c, const loy_cond *cond)
 {
     return orders_in_months(c, cond);
 }
 
-LOY_COLD birthday_cold(loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool birthday_cold(loy_ctx *c, const loy_cond *cond)
 {
     return birthday_holds(c, cond);
 }
 
-LOY_COLD channel_in(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool channel_in(const loy_ctx *c, const loy_cond *cond)
 {
     return str_in(cond->strs, cond->count, c->channel);
 }
 
-LOY_COLD store_in(const loy_ctx *c, const loy_cond *cond)
+static OUT_OF_LINE bool store_in(const loy_ctx *c, const loy_cond *cond)
 {
     return str_in(cond->strs, cond->count, c->store);
 }
