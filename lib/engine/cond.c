@@ -441,7 +441,12 @@ static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
 
 bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons)
 {
-    return when == NULL || explain_entry(c, when, reasons);
+    if (when == NULL)
+        return true;
+    /* A map of one entry explains as that entry (most benefits' `when`). */
+    if (when->op == LOY_C_MAP && when->count == 1)
+        return explain_entry(c, &when->kids[0], reasons);
+    return explain_entry(c, when, reasons);
 }
 
 void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what)
