@@ -373,7 +373,7 @@ static void parse_instant_like_before(void **state)
             check_instant_text(s);
         }
     }
-    /* Two or three bytes changed at once, anywhere in the fixed part. */
+    /* Two or three bytes changed at once, anywhere. */
     uint64_t seed = 0x9e3779b97f4a7c15u;
     for (int round = 0; round < 200000; round++) {
         const char *base = bases[round % (int)(sizeof bases / sizeof *bases)];
@@ -381,7 +381,7 @@ static void parse_instant_like_before(void **state)
         memcpy(s, base, n + 1);
         for (int k = 0; k < 2 + round % 2; k++) {
             seed = seed * 6364136223846793005u + 1442695040888963407u;
-            size_t pos = (size_t)(seed >> 33) % 20;
+            size_t pos = (size_t)(seed >> 33) % n;
             s[pos] = (seed >> 16) & 1 ? odd[(seed >> 20) % sizeof odd] : (char)(seed >> 24);
             if (s[pos] == '\0')
                 s[pos] = '0';
