@@ -118,28 +118,20 @@ typedef struct loy_str_key {
     uint64_t len;
 } loy_str_key;
 
-/* r < 8 bytes at p, as the low bytes of a word. */
+/* r < 8 bytes at p, as the low bytes of a word. Overlapping loads instead
+ * of one per power of two: the bytes they share are the same bytes, so OR
+ * joins them, and the common lengths take one branch. */
 static inline __attribute__((always_inline)) uint64_t loy_load_low(const unsigned char *p, size_t r)
 {
-    uint64_t w = 0;
-    unsigned sh = 0;
-    if (r & 4) {
-        uint32_t x;
-        memcpy(&x, p, 4);
-        w = x;
-        p += 4;
-        sh = 32;
+    if (r >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + r - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << (8 * (r - 4));
     }
-    if (r & 2) {
-        uint16_t x;
-        memcpy(&x, p, 2);
-        w |= (uint64_t)x << sh;
-        p += 2;
-        sh += 16;
-    }
-    if (r & 1)
-        w |= (uint64_t)*p << sh;
-    return w;
+    if (r == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[r >> 1] << (8 * (r >> 1)) | (uint64_t)p[r - 1] << (8 * (r - 1));
 }
 
 /* A high bit or a zero byte among the r low bytes of w (r <= 8):
@@ -189,14 +181,19 @@ LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
 static inline bool loy_utf8_ok(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
-    uint64_t acc = 0, w;
-    size_t i = 0;
-    for (; len - i >= 8; i += 8) {
-        memcpy(&w, s + i, sizeof w);
+    uint64_t acc, w;
+    if (len < 8) {
+        acc = loy_load_low(s, len);
+    } else {
+        /* the first and last eight bytes (overlapping), and any words between */
+        memcpy(&acc, s, sizeof acc);
+        memcpy(&w, s + len - 8, sizeof w);
         acc |= w;
+        for (size_t i = 8; len - i > 8; i += 8) {
+            memcpy(&w, s + i, sizeof w);
+            acc |= w;
+        }
     }
-    if (len > i)
-        acc |= loy_load_low(s + i, len - i);
     return !(acc & UINT64_C(0x8080808080808080)) || loy_utf8_valid(str, len);
 }
 

@@ -323,23 +323,35 @@ void loy_format_month(loy_month month, char out[8])
     out[7] = '\0';
 }
 
-bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
+/*
+ * Every event parses its instant, so the fixed part "YYYY-MM-DDTHH:MM:SS" is
+ * read as words: a byte xor '0' is 0..9 exactly when it was a digit, and
+ * v | (v + 0x76) has its high bit clear exactly when v <= 9 (a carry out of
+ * a byte needs v >= 0x8a, whose own high bit already refuses). Pairs of
+ * digits combine in place: 10 x byte i + byte i+1 fits the byte.
+ */
+#define LOY_W8(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
+
+static inline uint64_t load8(const char *s)
 {
-    int32_t hh, mi, ss;
-    loy_day date;
-    if (len < 20)
-        return false;
-    if (!loy_parse_date(s, 10, &date))
-        return false;
-    if ((s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-        return false;
-    if (!digits2(s + 11, &hh) || !digits2(s + 14, &mi) || !digits2(s + 17, &ss))
-        return false;
-    if (hh > 23 || mi > 59 || ss > 59)
-        return false;
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+static inline bool digits_ok(uint64_t x, uint64_t digit_bytes)
+{
+    uint64_t d = x & digit_bytes;
+    return ((d | (d + (LOY_W8(0x76) & digit_bytes))) & LOY_W8(0x80) & digit_bytes) == 0;
+}
+
+/* What follows the seconds, from s[19]: [.fraction](Z|±HH:MM), in general. */
+static __attribute__((noinline)) bool instant_tail(const char *s, size_t len, int32_t *offset_out,
+                                                   int64_t *micros_out)
+{
     size_t i = 19;
     int64_t micros = 0;
-    if (i < len && s[i] == '.') {
+    if (s[i] == '.') {
         i++;
         size_t start = i, nd = 0;
         while (i < len && s[i] >= '0' && s[i] <= '9') {
@@ -373,6 +385,61 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
     }
     if (i != len)
         return false;
+    *offset_out = offset;
+    *micros_out = micros;
+    return true;
+}
+
+bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
+{
+    if (len < 20)
+        return false;
+    /* bytes 0..7 "YYYY-MM-", 8..15 "DDTHH:MM" (DD and T used), 11..18 "HH:MM:SS" */
+    const uint64_t xa = load8(s) ^ LOY_W8('0');
+    const uint64_t xb = load8(s + 8) ^ LOY_W8('0');
+    const uint64_t xc = load8(s + 11) ^ LOY_W8('0');
+    const uint64_t a_digits = UINT64_C(0x00ffff00ffffffff), b_digits = UINT64_C(0xffff);
+    const uint64_t c_digits = UINT64_C(0xffff00ffff00ffff);
+    const uint64_t dash = '-' ^ '0', colon = ':' ^ '0';
+    if ((xa & ~a_digits) != (dash << 56 | dash << 32) || (xc & ~c_digits) != (colon << 40 | colon << 16))
+        return false;
+    /* 'T' or 't': xor '0' gives 0x64 or 0x44, both 0x64 with bit 5 set */
+    if ((((xb >> 16) & 0xff) | 0x20) != ('T' ^ '0'))
+        return false;
+    if (!digits_ok(xa, a_digits) || !digits_ok(xb, b_digits) || !digits_ok(xc, c_digits))
+        return false;
+    const uint64_t pa = (xa & a_digits) * 10 + ((xa & a_digits) >> 8);
+    const uint64_t pc = (xc & c_digits) * 10 + ((xc & c_digits) >> 8);
+    const int32_t y = (int32_t)(pa & 0xff) * 100 + (int32_t)((pa >> 16) & 0xff);
+    const int32_t m = (int32_t)((pa >> 40) & 0xff);
+    const int32_t d = (int32_t)(xb & 0xff) * 10 + (int32_t)((xb >> 8) & 0xff);
+    const int32_t hh = (int32_t)(pc & 0xff), mi = (int32_t)((pc >> 24) & 0xff), ss = (int32_t)((pc >> 48) & 0xff);
+    /* Four digits: y is 0..9999 already. */
+    if (m < 1 || m > 12 || d < 1 || d > loy_days_in_month(y, m))
+        return false;
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    /* The two common endings, "Z" and "±HH:MM", read here; a fraction, or
+     * anything else, in instant_tail. */
+    int32_t offset = 0;
+    int64_t micros = 0;
+    if (len == 20 && (s[19] | 0x20) == 'z') {
+        offset = 0;
+    } else if (len == 25 && (s[19] == '+' || s[19] == '-')) {
+        /* "±HH:MM" as bytes 2..7 of the word ending the string */
+        const uint64_t xo = load8(s + 17) ^ LOY_W8('0');
+        const uint64_t o_digits = UINT64_C(0xffff00ffff000000);
+        if ((xo & UINT64_C(0x0000ff0000000000)) != colon << 40 || !digits_ok(xo, o_digits))
+            return false;
+        const uint64_t po = (xo & o_digits) * 10 + ((xo & o_digits) >> 8);
+        const int32_t oh = (int32_t)((po >> 24) & 0xff), om = (int32_t)((po >> 48) & 0xff);
+        if (oh > 23 || om > 59)
+            return false;
+        offset = s[19] == '-' ? -(oh * 60 + om) : oh * 60 + om;
+    } else if (!instant_tail(s, len, &offset, &micros)) {
+        return false;
+    }
+    const loy_day date = ns_from_ymd(y, m, d);
     out->date = date;
     out->seconds = hh * 3600 + mi * 60 + ss;
     out->offset_min = offset;

@@ -47,21 +47,6 @@ static inline bool sset(loy_event *e, loy_sbuf *b, const char *s)
     return true;
 }
 
-const char *loy_event_type_name(loy_event_type type)
-{
-    switch (type) {
-    case LOY_EVENT_ORDER: return "order";
-    case LOY_EVENT_RETURN: return "return";
-    case LOY_EVENT_ACTION: return "action";
-    case LOY_EVENT_REDEEM: return "redeem";
-    case LOY_EVENT_USE_BENEFIT: return "use_benefit";
-    case LOY_EVENT_JOIN_PAID: return "join_paid";
-    case LOY_EVENT_PROFILE: return "profile";
-    case LOY_EVENT_TICK: return "tick";
-    }
-    return "event";
-}
-
 int loy_event_new(loy_event **out, const loy_policy *policy)
 {
     if (!out || !policy)
@@ -159,10 +144,12 @@ int loy_event_add_line(loy_event *e, const char *sku, const char *category, int6
         memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
     }
     loy_line *l = &e->lines[e->line_count];
-    if (!sset(e, &l->sku, sku) || !sset(e, &l->category, category))
-        return LOY_E_NOMEM;
+    /* The numbers first: they need not live across the copies' calls, and
+     * a slot past line_count is not read. */
     l->amount = amount;
     l->qty = qty;
+    if (!sset(e, &l->sku, sku) || !sset(e, &l->category, category))
+        return LOY_E_NOMEM;
     e->line_count++;
     e->fields |= LOY_F_LINES;
     return LOY_OK;

@@ -65,6 +65,13 @@ struct loy_event {
 
 LOY_INTERNAL bool loy_sbuf_set(const loy_alloc *a, loy_sbuf *b, const char *s, size_t len);
 LOY_INTERNAL void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b);
-LOY_INTERNAL const char *loy_event_type_name(loy_event_type type);
+/* The type as the wire writes it ("event" for none). Inline: every event's
+ * validation names its type. */
+static inline const char *loy_event_type_name(loy_event_type type)
+{
+    static const char *const names[] = {"event", "order", "return", "action", "redeem",
+                                        "use_benefit", "join_paid", "profile", "tick"};
+    return type >= LOY_EVENT_ORDER && type <= LOY_EVENT_TICK ? names[type] : names[0];
+}
 
 #endif

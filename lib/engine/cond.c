@@ -112,12 +112,81 @@ static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
     }
 }
 
+/*
+ * A predicate's test. Every event looks at a dozen or so (multipliers,
+ * gifts, the lifecycle stages), most of them a compare or two; the ones that
+ * call out are kept in functions of their own, so the dispatch saves no
+ * registers and a cheap test costs about what it says.
+ */
+#define OUT_OF_LINE __attribute__((noinline))
+
+static OUT_OF_LINE bool points_at_least(const loy_ctx *c, const loy_cond *cond)
+{
+    return loy_points_available(c->m) >= cond->n;
+}
+
+static OUT_OF_LINE bool spend_in_window(const loy_ctx *c, const loy_cond *cond)
+{
+    int64_t spend = 0;
+    bool ok = loy_window_spend(c->p, c->m, c->day, &spend);
+    return sum_at_least(ok, spend, cond->n);
+}
+
+static OUT_OF_LINE bool weekday_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_weekday(c->day));
+}
+
+static OUT_OF_LINE bool day_of_month_in(loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
+}
+
+static OUT_OF_LINE bool month_in(loy_ctx *c, const loy_cond *cond)
+{
+    return int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
+}
+
+static OUT_OF_LINE bool tags_hold(const loy_ctx *c, const loy_cond *cond)
+{
+    return member_has_tag(c->m, cond);
+}
+
+static OUT_OF_LINE bool line_category_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return id_in(cond, loy_line_ids_of(c, c->line).category);
+}
+
+static OUT_OF_LINE bool line_sku_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return id_in(cond, loy_line_ids_of(c, c->line).sku);
+}
+
+static OUT_OF_LINE bool orders_in_months_cold(loy_ctx *c, const loy_cond *cond)
+{
+    return orders_in_months(c, cond);
+}
+
+static OUT_OF_LINE bool birthday_cold(loy_ctx *c, const loy_cond *cond)
+{
+    return birthday_holds(c, cond);
+}
+
+static OUT_OF_LINE bool channel_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return str_in(cond->strs, cond->count, c->channel);
+}
+
+static OUT_OF_LINE bool store_in(const loy_ctx *c, const loy_cond *cond)
+{
+    return str_in(cond->strs, cond->count, c->store);
+}
+
 static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
 {
     const loy_member *m = c->m;
     /* A new or imported member's first stage has no event (§8): nothing
      * about one can hold. */
-    bool has_event = !c->no_event;
     switch (cond->op) {
     case LOY_C_TIER:
         return int_in(cond->ints, cond->count, m->tier);
@@ -126,7 +195,7 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_TIER_BELOW:
         return m->tier < cond->n;
     case LOY_C_POINTS_AT_LEAST:
-        return loy_points_available(m) >= cond->n;
+        return points_at_least(c, cond);
     case LOY_C_PAID:
         if (cond->word == LOY_PAID_ACTIVE)
             return plan_runs(c);
@@ -138,42 +207,39 @@ static bool predicate_holds(loy_ctx *c, const loy_cond *cond)
     case LOY_C_ORDERS_AT_LEAST:
         return m->orders >= cond->n;
     case LOY_C_ORDERS_IN_MONTHS:
-        return orders_in_months(c, cond);
-    case LOY_C_SPEND_IN_WINDOW_AT_LEAST: {
-        int64_t spend = 0;
-        bool ok = loy_window_spend(c->p, m, c->day, &spend);
-        return sum_at_least(ok, spend, cond->n);
-    }
+        return orders_in_months_cold(c, cond);
+    case LOY_C_SPEND_IN_WINDOW_AT_LEAST:
+        return spend_in_window(c, cond);
     case LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST: {
         loy_day since = m->last_order != LOY_DAY_NONE ? m->last_order : m->joined;
         return (int64_t)c->day - since >= cond->n;
     }
     case LOY_C_LIFECYCLE:
-        return has_event && int_in(cond->ints, cond->count, c->stage_at_start);
+        return !c->no_event && int_in(cond->ints, cond->count, c->stage_at_start);
     case LOY_C_TAGS:
-        return member_has_tag(m, cond);
+        return tags_hold(c, cond);
     case LOY_C_WEEKDAY:
-        return has_event && int_in(cond->ints, cond->count, loy_weekday(c->day));
+        return !c->no_event && weekday_in(c, cond);
     case LOY_C_DAY_OF_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).d);
+        return !c->no_event && day_of_month_in(c, cond);
     case LOY_C_MONTH:
-        return has_event && int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
+        return !c->no_event && month_in(c, cond);
     case LOY_C_DATE_BETWEEN:
-        return has_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
+        return !c->no_event && c->day >= cond->ints[0] && c->day <= cond->ints[1];
     case LOY_C_TIME_BETWEEN:
-        return has_event && time_between(c, cond);
+        return !c->no_event && time_between(c, cond);
     case LOY_C_BIRTHDAY:
-        return has_event && birthday_holds(c, cond);
+        return !c->no_event && birthday_cold(c, cond);
     case LOY_C_CHANNEL:
-        return has_event && str_in(cond->strs, cond->count, c->channel);
+        return !c->no_event && channel_in(c, cond);
     case LOY_C_STORE:
-        return has_event && str_in(cond->strs, cond->count, c->store);
+        return !c->no_event && store_in(c, cond);
     case LOY_C_ORDER_AT_LEAST:
-        return has_event && c->is_order && c->order_spend >= cond->n;
+        return !c->no_event && c->is_order && c->order_spend >= cond->n;
     case LOY_C_CATEGORY:
-        return c->line && id_in(cond, loy_line_ids_of(c, c->line).category);
+        return c->line && line_category_in(c, cond);
     case LOY_C_SKU:
-        return c->line && id_in(cond, loy_line_ids_of(c, c->line).sku);
+        return c->line && line_sku_in(c, cond);
     default:
         return false;
     }
@@ -211,7 +277,12 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
 
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
-    return when == NULL || holds(c, when);
+    if (when == NULL)
+        return true;
+    /* Nearly every `when` is a map of one entry: its test, without a group. */
+    if (when->op == LOY_C_MAP && when->count == 1)
+        return kid_holds(c, &when->kids[0]);
+    return holds(c, when);
 }
 
 bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
@@ -336,37 +407,46 @@ static loy_node *render_map(loy_ctx *c, const loy_cond *map)
     return out;
 }
 
-static void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
 {
     loy_node *reason = rn_map(c->r);
     rn_put(reason, cond->key, render_value(c, cond));
     rn_push(reasons, reason);
 }
 
+static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons);
+
+/* A query explains every closed benefit: an entry that is no map or `all`
+ * is tested in the loop, and only nested maps recurse. */
+static inline bool explain_entry(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
+{
+    if (cond->op == LOY_C_MAP || cond->op == LOY_C_ALL)
+        return explain(c, cond, reasons);
+    if (kid_holds(c, cond))
+        return true;
+    push_reason(c, reasons, cond);
+    return false;
+}
+
 static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons)
 {
-    switch (cond->op) {
-    case LOY_C_MAP:
-    case LOY_C_ALL: {
-        /* Every failed entry is wanted, so no short cut; a failed `all`
-         * gives its maps' reasons in place. */
-        bool ok = true;
-        for (uint32_t i = 0; i < cond->count; i++)
-            if (!explain(c, &cond->kids[i], reasons))
-                ok = false;
-        return ok;
-    }
-    default:
-        if (kid_holds(c, cond))
-            return true;
-        push_reason(c, reasons, cond);
-        return false;
-    }
+    /* A map or `all`: every failed entry is wanted, so no short cut; a
+     * failed `all` gives its maps' reasons in place. */
+    bool ok = true;
+    for (uint32_t i = 0; i < cond->count; i++)
+        if (!explain_entry(c, &cond->kids[i], reasons))
+            ok = false;
+    return ok;
 }
 
 bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons)
 {
-    return when == NULL || explain(c, when, reasons);
+    if (when == NULL)
+        return true;
+    /* A map of one entry explains as that entry (most benefits' `when`). */
+    if (when->op == LOY_C_MAP && when->count == 1)
+        return explain_entry(c, &when->kids[0], reasons);
+    return explain_entry(c, when, reasons);
 }
 
 void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what)
