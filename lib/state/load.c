@@ -36,6 +36,10 @@ typedef struct loader {
     loy_day day_min, day_max;   /* 0000-01-01, 9999-12-31 */
     const uint8_t *recent;      /* the recent ids, read once the state is good */
     size_t recent_count;
+    /* The member's tier and its upgrade gifts name the same few tiers:
+     * each of the first 32 table entries is looked up as a tier once. */
+    uint32_t tier_known;        /* bit i: tier_idx[i] holds entry i's tier */
+    int32_t tier_idx[32];
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -136,8 +140,18 @@ static uint64_t get_uvar_long(loader *l, const char *what)
  * end of the payload) through the call. */
 static inline uint64_t get_uvar(loader *l, const char *what)
 {
-    if (__builtin_expect(l->at < l->end && *l->at < 0x80, 1))
-        return *l->at++;
+    const uint8_t *p = l->at;
+    if (__builtin_expect(l->end - p >= 2, 1)) {
+        if (__builtin_expect(p[0] < 0x80, 1)) {
+            l->at = p + 1;
+            return p[0];
+        }
+        /* amounts and dates in days are often two bytes */
+        if (p[1] < 0x80) {
+            l->at = p + 2;
+            return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+        }
+    }
     return get_uvar_long(l, what);
 }
 
@@ -231,8 +245,10 @@ static bool dup_ref(loader *l, id_ref r, char **buf, size_t *cap)
     return loy_member_set_str(l->t, buf, cap, r.s, r.len);
 }
 
-static id_ref get_ref(loader *l, const char *what)
+/* *at: the entry's index in the table (SIZE_MAX when bad). */
+static id_ref get_ref_at(loader *l, const char *what, size_t *at)
 {
+    *at = SIZE_MAX;
     uint64_t i = get_uvar(l, what);
     if (l->bad)
         return (id_ref){"", 0};
@@ -240,7 +256,14 @@ static id_ref get_ref(loader *l, const char *what)
         malformed(l, "%s refers to string %llu of %zu", what, (unsigned long long)i, l->table_count);
         return (id_ref){"", 0};
     }
+    *at = (size_t)i;
     return l->table[i];
+}
+
+static id_ref get_ref(loader *l, const char *what)
+{
+    size_t at;
+    return get_ref_at(l, what, &at);
 }
 
 static inline bool day_in_range(const loader *l, int64_t d)
@@ -256,7 +279,7 @@ static int64_t plus_delta(int64_t base, int64_t delta)
     return loy_add(base, delta, &sum) ? sum : INT64_MAX;
 }
 
-static loy_day get_date(loader *l, const char *what)
+static inline loy_day get_date(loader *l, const char *what)
 {
     int64_t d = plus_delta(l->joined, get_svar(l, what));
     if (l->bad)
@@ -268,7 +291,7 @@ static loy_day get_date(loader *l, const char *what)
     return (loy_day)d;
 }
 
-static loy_day get_opt_date(loader *l, const char *what)
+static inline loy_day get_opt_date(loader *l, const char *what)
 {
     uint64_t v = get_uvar(l, what);
     if (l->bad || v == 0)
@@ -300,6 +323,22 @@ static int tier_of(const loy_policy *p, id_ref r)
         if (id_is(p->tiers.levels[i].id, r))
             return (int)i;
     return -1;
+}
+
+/* A reference read as a tier: its index, or -1 (bad, or a tier the policy lacks). */
+static int tier_ref(loader *l, const char *what, id_ref *r)
+{
+    size_t at;
+    *r = get_ref_at(l, what, &at);
+    if (l->bad)
+        return -1;
+    if (at >= 32)
+        return tier_of(l->p, *r);
+    if (!(l->tier_known >> at & 1u)) {
+        l->tier_idx[at] = tier_of(l->p, *r);
+        l->tier_known |= 1u << at;
+    }
+    return l->tier_idx[at];
 }
 
 static int plan_of(const loy_policy *p, id_ref r)
@@ -526,12 +565,13 @@ static void read_months(loader *l)
         if (!l->bad && mask == 0)
             malformed(l, "a month has no figure");
         int64_t v[4] = {0, 0, 0, 0};
-        for (unsigned k = 0; k < 4 && !l->bad; k++)
-            if (mask & (1u << k)) {
-                v[k] = get_nonneg(l, "a monthly figure");
-                if (!l->bad && v[k] == 0)
-                    malformed(l, "a month lists a figure of 0");
-            }
+        /* only the figures the mask lists; once bad, the reads are quiet */
+        for (unsigned bits = l->bad ? 0 : mask; bits; bits &= bits - 1) {
+            unsigned k = (unsigned)__builtin_ctz(bits);
+            v[k] = get_nonneg(l, "a monthly figure");
+            if (!l->bad && v[k] == 0)
+                malformed(l, "a month lists a figure of 0");
+        }
         if (l->bad)
             return;
         loy_month_bucket *b = &t->months[i];
@@ -606,8 +646,8 @@ static void read_gifts(loader *l)
 
     size_t n = get_count(l, 1, "the number of upgrade gifts");
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "an upgrade gift's tier");
-        int idx = l->bad ? -1 : tier_of(p, id);
+        id_ref id;
+        int idx = tier_ref(l, "an upgrade gift's tier", &id);
         if (idx >= 0)
             t->upgrade_given[idx] = 1;
     }
@@ -788,9 +828,10 @@ static void read_state(loader *l, unsigned flags)
     t->birthday = get_opt_date(l, "the birthday");
     read_tags(l);
 
-    id_ref tier = get_ref(l, "the tier");
+    id_ref tier;
+    int tier_idx = tier_ref(l, "the tier", &tier);
     if (!l->bad) {
-        t->tier = tier_of(p, tier);
+        t->tier = tier_idx;
         if (t->tier < 0) {
             lacks(l, "tier", tier);
             t->tier = 0;
@@ -954,6 +995,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     l.day_max = loy_day_max();
     l.recent = NULL;
     l.recent_count = 0;
+    l.tier_known = 0;
     l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
     l.end = b + total - ST_CHECKSUM_LEN;
