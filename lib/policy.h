@@ -336,6 +336,24 @@ typedef struct loy_stage {
     const loy_cond *when;           /* NULL only for the last stage */
 } loy_stage;
 
+/* ------------------------------------------------ state ids (lib/policy/ids.c)
+ * Added for the state writer (lib/state/save.c). Every id the state bytes
+ * can name, numbered by string: equal ids of two kinds (a tier and a
+ * benefit both "gold") share a number, so the writer finds an id's entry
+ * in its string table by number, without comparing strings. */
+enum {
+    LOY_SID_TIER, LOY_SID_PLAN, LOY_SID_STAGE, LOY_SID_ACTION, LOY_SID_BENEFIT,
+    LOY_SID_SURPRISE, LOY_SID_SPEND, LOY_SID_KINDS
+};
+
+typedef struct loy_state_ids {
+    uint32_t count;                 /* distinct strings; 0 (names NULL): not built */
+    const char **names;             /* per number: the id */
+    uint32_t *lens;                 /* and its length */
+    uint32_t *of[LOY_SID_KINDS];    /* per kind, per index in the policy: the number */
+} loy_state_ids;
+/* ------------------------------------------------------ end of state ids */
+
 /* ----------------------------------------------------------------- policy */
 
 typedef struct loy_arena loy_arena;
@@ -372,10 +390,13 @@ struct loy_policy {
      * multiply stacking, else 1) when below 2^126, else 0; two halves, so
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
+    loy_state_ids state_ids;        /* for the state writer (below) */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
+/* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 
 /* Index lookups by id; -1 when absent. */
 LOY_INTERNAL int loy_policy_tier_index(const loy_policy *p, const char *id);
