@@ -351,7 +351,26 @@ typedef struct loy_state_ids {
     const char **names;             /* per number: the id */
     uint32_t *lens;                 /* and its length */
     uint32_t *of[LOY_SID_KINDS];    /* per kind, per index in the policy: the number */
+    /* For the reader (lib/state/load.c): a string's number by one probe. */
+    uint64_t *head;                 /* per number: its first 8 bytes, zero-padded */
+    int32_t *index_of;              /* [number * LOY_SID_KINDS + kind]: the index, -1: none */
+    uint32_t *slots;                /* open addressing on loy_state_id_hash: number + 1, 0: empty */
+    uint32_t mask;                  /* slots - 1 */
 } loy_state_ids;
+
+/* The first 8 bytes of s (len bytes), zero-padded, little-endian order. */
+static inline uint64_t loy_state_id_head(const char *s, size_t len)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < len && i < 8; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return w;
+}
+
+static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
+{
+    return (uint32_t)(((head ^ (uint64_t)len * UINT64_C(0xff51afd7ed558ccd)) * UINT64_C(0x9e3779b97f4a7c15)) >> 32);
+}
 /* ------------------------------------------------------ end of state ids */
 
 /* ----------------------------------------------------------------- policy */

@@ -274,9 +274,10 @@ static void test_round_trip_events(void **state)
     rig_close(&t);
 }
 
-/* The writer finds ids by the policy's string numbers (lib/policy/ids.c):
- * one id shared by a tier, an action and a stage still takes one table
- * entry, and the bytes are those of the string-comparing fallback. */
+/* The writer and the reader find ids by the policy's string numbers
+ * (lib/policy/ids.c): one id shared by a tier, an action and a stage still
+ * takes one table entry, and bytes and state are those of the fallbacks
+ * that compare strings. */
 static void test_shared_ids_one_entry(void **state)
 {
     LOY_UNUSED(state);
@@ -309,11 +310,25 @@ static void test_shared_ids_one_entry(void **state)
     for (size_t i = 0; i + 4 <= b.len; i++)
         found += memcmp(b.data + i, "gold", 4) == 0;
     assert_int_equal(found, 1);
-    /* without the numbers, the writer compares strings: the same bytes */
+    /* without the numbers, the writer compares strings and the reader
+     * scans the policy's ids: the same bytes, the same state */
     loy_state_ids keep = t.p->state_ids;
     t.p->state_ids.names = NULL;
     assert_state_is(t.m, &b);
+    assert_round_trip(t.p, &b);
+    loy_member *m = loaded(t.p, &b);
+    assert_string_equal(loy_member_tier(m), "gold");
+    assert_string_equal(loy_member_stage(m), "gold");
+    assert_int_equal(m->action_count, 1);
+    assert_int_equal(m->upgrade_given[1], 1);
+    loy_member_free(m);
     t.p->state_ids = keep;
+    m = loaded(t.p, &b);
+    assert_string_equal(loy_member_tier(m), "gold");
+    assert_string_equal(loy_member_stage(m), "gold");
+    assert_int_equal(m->action_count, 1);
+    assert_int_equal(m->upgrade_given[1], 1);
+    loy_member_free(m);
     free(b.data);
     rig_close(&t);
 }

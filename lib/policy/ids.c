@@ -44,7 +44,7 @@ bool loy_policy_state_ids(loy_policy *p)
         total += counts[k];
     /* nothing to number, or more than a number holds: the writer then
      * compares strings as before */
-    if (total == 0 || total > UINT32_MAX / 2)
+    if (total == 0 || total > (1u << 28))
         return true;
     for (unsigned k = 0; k < LOY_SID_KINDS; k++)
         for (uint32_t i = 0; i < counts[k]; i++)
@@ -76,6 +76,34 @@ bool loy_policy_state_ids(loy_policy *p)
         ids->of[refs[i].kind][refs[i].index] = distinct - 1;
     }
     loy_free(&p->alloc, refs);
+
+    /* the reader's side: each number's kinds and a hash of the strings */
+    uint32_t slots = 4;
+    while (slots < 2 * (size_t)distinct)
+        slots *= 2;
+    uint64_t *head = loy_arena_alloc(p->arena, distinct * sizeof *head);
+    int32_t *index_of = loy_arena_alloc(p->arena, (size_t)distinct * LOY_SID_KINDS * sizeof *index_of);
+    uint32_t *slot = loy_arena_alloc(p->arena, slots * sizeof *slot);
+    if (!head || !index_of || !slot)
+        return false;
+    memset(slot, 0, slots * sizeof *slot);
+    for (size_t i = 0; i < (size_t)distinct * LOY_SID_KINDS; i++)
+        index_of[i] = -1;
+    /* the first index of a string within a kind, as a scan finds it */
+    for (unsigned k = LOY_SID_KINDS; k-- > 0;)
+        for (uint32_t i = counts[k]; i-- > 0;)
+            index_of[(size_t)ids->of[k][i] * LOY_SID_KINDS + k] = (int32_t)i;
+    for (uint32_t e = 0; e < distinct; e++) {
+        head[e] = loy_state_id_head(names[e], lens[e]);
+        uint32_t h = loy_state_id_hash(head[e], lens[e]) & (slots - 1);
+        while (slot[h])
+            h = (h + 1) & (slots - 1);
+        slot[h] = e + 1;
+    }
+    ids->head = head;
+    ids->index_of = index_of;
+    ids->slots = slot;
+    ids->mask = slots - 1;
     ids->names = names;
     ids->lens = lens;
     ids->count = distinct;
