@@ -333,6 +333,31 @@ static void test_shared_ids_one_entry(void **state)
     rig_close(&t);
 }
 
+/* The count of months is written after them (a byte kept for it): past
+ * 127 months the entries move up for a longer count, and read back whole. */
+static void test_many_months(void **state)
+{
+    LOY_UNUSED(state);
+    rig t;
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-MONTHS", "2000-01-01");
+    for (int n = 127; n <= 131; n += 4) {
+        for (int i = 0; i < n; i++) {
+            char month[8];
+            snprintf(month, sizeof month, "%04d-%02d", 2000 + i / 12, 1 + i % 12);
+            assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_SPEND, month, 100 + i), LOY_OK);
+        }
+        blob b = state_of(t.m);
+        assert_round_trip(t.p, &b);
+        loy_member *m = loaded(t.p, &b);
+        assert_int_equal(m->month_count, (size_t)n);
+        assert_int_equal(m->months[n - 1].spend, 100 + n - 1);
+        assert_int_equal(m->lifetime[LOY_METRIC_SPEND], t.m->lifetime[LOY_METRIC_SPEND]);
+        loy_member_free(m);
+        free(b.data);
+    }
+    rig_close(&t);
+}
+
 static void test_sizes(void **state)
 {
     LOY_UNUSED(state);
@@ -1217,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_imported),
         cmocka_unit_test(test_round_trip_events),
         cmocka_unit_test(test_shared_ids_one_entry),
+        cmocka_unit_test(test_many_months),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_layout_pinned),
         cmocka_unit_test(test_varint_lengths),

@@ -561,7 +561,8 @@ static void read_lots(loader *l)
 static void read_months(loader *l)
 {
     loy_member *t = l->t;
-    size_t n = get_count(l, 3, "the number of months");
+    /* a later month takes as little as 2 bytes: its byte and one figure */
+    size_t n = get_count(l, 2, "the number of months");
     if (l->bad || n == 0)
         return;
     if (!ROOM(t, months, month_cap, n)) {

@@ -287,20 +287,17 @@ static void put_lots(saver *s)
     }
 }
 
+static size_t uvar_len(uint64_t v);
+
 static void put_months(saver *s)
 {
     const loy_member *m = s->m;
-    /* figures are never negative (unwritable), so an OR says "any" */
+    /* The count of months written goes first; it is known only after the
+     * loop (empty months are skipped), so a byte is kept for it, enough
+     * below 128 months; past that the entries move up to make room. */
+    uint8_t *count_at = s->w++;
     size_t n = 0;
-    for (size_t i = 0; i < m->month_count; i++) {
-        const loy_month_bucket *b = &m->months[i];
-        n += (b->spend | b->orders | b->growth | b->points_earned) != 0;
-    }
-    put_uvar(s, n);
-    if (!n)
-        return;
-    loy_month prev = loy_month_of(m->joined);
-    bool first = true;
+    loy_month prev = 0;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
         unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
@@ -310,8 +307,8 @@ static void put_months(saver *s)
         /* The first month is placed from the joining month; each later one
          * by its gap in months to the one before, minus one, which shares a
          * byte with the figure mask while it is below 15. */
-        if (first) {
-            put_svar(s, (int64_t)b->month - prev);
+        if (n == 0) {
+            put_svar(s, (int64_t)b->month - loy_month_of(m->joined));
             put_byte(s, (uint8_t)mask);
         } else {
             uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
@@ -319,7 +316,7 @@ static void put_months(saver *s)
             if (gap >= ST_MONTH_GAP_MORE)
                 put_uvar(s, gap - ST_MONTH_GAP_MORE);
         }
-        first = false;
+        n++;
         prev = b->month;
         if (mask & 1u)
             put_uvar(s, (uint64_t)b->spend);
@@ -330,6 +327,15 @@ static void put_months(saver *s)
         if (mask & 8u)
             put_uvar(s, (uint64_t)b->points_earned);
     }
+    if (n < 0x80) {
+        *count_at = (uint8_t)n;
+        return;
+    }
+    /* the count's longer varint is within the room reserved for counts */
+    size_t extra = uvar_len(n) - 1;
+    memmove(count_at + 1 + extra, count_at + 1, (size_t)(s->w - (count_at + 1)));
+    s->w += extra;
+    write_uvar(count_at, n);
 }
 
 static void put_gifts(saver *s)
