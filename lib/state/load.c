@@ -147,10 +147,14 @@ static inline uint64_t get_uvar(loader *l, const char *what)
             l->at = p + 1;
             return p[0];
         }
-        /* amounts and dates in days are often two bytes */
+        /* amounts and dates in days are often two bytes, money three */
         if (p[1] < 0x80) {
             l->at = p + 2;
             return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+        }
+        if (l->end - p >= 3 && p[2] < 0x80) {
+            l->at = p + 3;
+            return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
         }
     }
     return get_uvar_long(l, what);
@@ -218,7 +222,7 @@ static inline bool plain_ascii(const uint8_t *s, size_t n)
 }
 
 /* A length-prefixed id or text: non-empty UTF-8 without NUL. */
-static id_ref get_str(loader *l, const char *what)
+static inline id_ref get_str(loader *l, const char *what)
 {
     id_ref r = {"", 0};
     uint64_t n = get_uvar(l, what);
