@@ -213,6 +213,8 @@ static bool grow_tags(loy_member *m, size_t need)
 
 static bool copy_tags(loy_member *dst, const loy_member *src)
 {
+    if (!src->tag_count && !dst->tag_count)
+        return true;    /* most members: nothing to copy, nothing to drop */
     if (!grow_tags(dst, src->tag_count))
         return false;
     drop_tags(dst, src->tag_count);
@@ -287,15 +289,16 @@ static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
     COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
     COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
     COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
-    if (!ensure_upgrade_ledger(dst))
-        goto nomem;
     {
         size_t n = tier_count(dst);
+        if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
+            goto nomem;
         size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
-        if (have)
-            memcpy(dst->upgrade_given, src->upgrade_given, have);
-        if (n > have)
-            memset(dst->upgrade_given + have, 0, n - have);
+        /* a byte per tier: a handful, not worth the library calls */
+        for (size_t i = 0; i < have; i++)
+            dst->upgrade_given[i] = src->upgrade_given[i];
+        for (size_t i = have; i < n; i++)
+            dst->upgrade_given[i] = 0;
     }
 
     /* Every other field comes from src by one copy of the block from

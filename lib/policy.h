@@ -336,6 +336,43 @@ typedef struct loy_stage {
     const loy_cond *when;           /* NULL only for the last stage */
 } loy_stage;
 
+/* ------------------------------------------------ state ids (lib/policy/ids.c)
+ * Added for the state writer (lib/state/save.c). Every id the state bytes
+ * can name, numbered by string: equal ids of two kinds (a tier and a
+ * benefit both "gold") share a number, so the writer finds an id's entry
+ * in its string table by number, without comparing strings. */
+enum {
+    LOY_SID_TIER, LOY_SID_PLAN, LOY_SID_STAGE, LOY_SID_ACTION, LOY_SID_BENEFIT,
+    LOY_SID_SURPRISE, LOY_SID_SPEND, LOY_SID_KINDS
+};
+
+typedef struct loy_state_ids {
+    uint32_t count;                 /* distinct strings; 0 (names NULL): not built */
+    const char **names;             /* per number: the id */
+    uint32_t *lens;                 /* and its length */
+    uint32_t *of[LOY_SID_KINDS];    /* per kind, per index in the policy: the number */
+    /* For the reader (lib/state/load.c): a string's number by one probe. */
+    uint64_t *head;                 /* per number: its first 8 bytes, zero-padded */
+    int32_t *index_of;              /* [number * LOY_SID_KINDS + kind]: the index, -1: none */
+    uint32_t *slots;                /* open addressing on loy_state_id_hash: number + 1, 0: empty */
+    uint32_t mask;                  /* slots - 1 */
+} loy_state_ids;
+
+/* The first 8 bytes of s (len bytes), zero-padded, little-endian order. */
+static inline uint64_t loy_state_id_head(const char *s, size_t len)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < len && i < 8; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return w;
+}
+
+static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
+{
+    return (uint32_t)(((head ^ (uint64_t)len * UINT64_C(0xff51afd7ed558ccd)) * UINT64_C(0x9e3779b97f4a7c15)) >> 32);
+}
+/* ------------------------------------------------------ end of state ids */
+
 /* ----------------------------------------------------------------- policy */
 
 typedef struct loy_arena loy_arena;
@@ -372,10 +409,13 @@ struct loy_policy {
      * multiply stacking, else 1) when below 2^126, else 0; two halves, so
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
+    loy_state_ids state_ids;        /* for the state writer (below) */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
+/* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 
 /* Index lookups by id; -1 when absent. */
 LOY_INTERNAL int loy_policy_tier_index(const loy_policy *p, const char *id);

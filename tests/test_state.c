@@ -274,6 +274,90 @@ static void test_round_trip_events(void **state)
     rig_close(&t);
 }
 
+/* The writer and the reader find ids by the policy's string numbers
+ * (lib/policy/ids.c): one id shared by a tier, an action and a stage still
+ * takes one table entry, and bytes and state are those of the fallbacks
+ * that compare strings. */
+static void test_shared_ids_one_entry(void **state)
+{
+    LOY_UNUSED(state);
+    static const char SHARED[] =
+        "loyalty_policy: 1\n"
+        "tiers:\n"
+        "  qualify_on: spend\n"
+        "  levels:\n"
+        "    - {id: base}\n"
+        "    - {id: gold, at: 3000}\n"
+        "points:\n"
+        "  earn:\n"
+        "    rate: {amount: 1, points: 1}\n"
+        "  actions:\n"
+        "    gold: {points: 1, limit: once}\n"
+        "gifts:\n"
+        "  upgrade: {by_tier: {gold: {points: 5}}}\n"
+        "lifecycle:\n"
+        "  - {id: gold}\n";
+    rig t;
+    rig_open(&t, load_policy_text(SHARED), "M-SHARED", "2026-01-01");
+    assert_non_null(t.p->state_ids.names);
+    assert_int_equal(loy_member_import_tier(t.m, "gold", "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(t.m, "upgrade", "gold"), LOY_OK);
+    action_at(&t, "A-1", "2026-02-01T10:00:00+08:00", "gold");
+    blob b = state_of(t.m);
+    assert_round_trip(t.p, &b);
+    /* "gold" appears once in the bytes: one table entry */
+    size_t found = 0;
+    for (size_t i = 0; i + 4 <= b.len; i++)
+        found += memcmp(b.data + i, "gold", 4) == 0;
+    assert_int_equal(found, 1);
+    /* without the numbers, the writer compares strings and the reader
+     * scans the policy's ids: the same bytes, the same state */
+    loy_state_ids keep = t.p->state_ids;
+    t.p->state_ids.names = NULL;
+    assert_state_is(t.m, &b);
+    assert_round_trip(t.p, &b);
+    loy_member *m = loaded(t.p, &b);
+    assert_string_equal(loy_member_tier(m), "gold");
+    assert_string_equal(loy_member_stage(m), "gold");
+    assert_int_equal(m->action_count, 1);
+    assert_int_equal(m->upgrade_given[1], 1);
+    loy_member_free(m);
+    t.p->state_ids = keep;
+    m = loaded(t.p, &b);
+    assert_string_equal(loy_member_tier(m), "gold");
+    assert_string_equal(loy_member_stage(m), "gold");
+    assert_int_equal(m->action_count, 1);
+    assert_int_equal(m->upgrade_given[1], 1);
+    loy_member_free(m);
+    free(b.data);
+    rig_close(&t);
+}
+
+/* The count of months is written after them (a byte kept for it): past
+ * 127 months the entries move up for a longer count, and read back whole. */
+static void test_many_months(void **state)
+{
+    LOY_UNUSED(state);
+    rig t;
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-MONTHS", "2000-01-01");
+    for (int n = 127; n <= 131; n += 4) {
+        for (int i = 0; i < n; i++) {
+            char month[8];
+            snprintf(month, sizeof month, "%04d-%02d", 2000 + i / 12, 1 + i % 12);
+            assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_SPEND, month, 100 + i), LOY_OK);
+        }
+        blob b = state_of(t.m);
+        assert_round_trip(t.p, &b);
+        loy_member *m = loaded(t.p, &b);
+        assert_int_equal(m->month_count, (size_t)n);
+        assert_int_equal(m->months[n - 1].spend, 100 + n - 1);
+        assert_int_equal(m->lifetime[LOY_METRIC_SPEND], t.m->lifetime[LOY_METRIC_SPEND]);
+        loy_member_free(m);
+        free(b.data);
+    }
+    rig_close(&t);
+}
+
 static void test_sizes(void **state)
 {
     LOY_UNUSED(state);
@@ -1157,6 +1241,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_new_member),
         cmocka_unit_test(test_round_trip_imported),
         cmocka_unit_test(test_round_trip_events),
+        cmocka_unit_test(test_shared_ids_one_entry),
+        cmocka_unit_test(test_many_months),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_layout_pinned),
         cmocka_unit_test(test_varint_lengths),

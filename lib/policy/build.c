@@ -1166,7 +1166,7 @@ int loy_policy_build(loy_policy *p, const loy_yn *root, loy_arena *tmp, loy_diag
     if (!b.nomem && d->count == 0) {
         derive_months_kept(&b);
         derive_gift_ids(&b);
-        if (!b.nomem && !loy_policy_intern(p))
+        if (!b.nomem && (!loy_policy_intern(p) || !loy_policy_state_ids(p)))
             b.nomem = true;
     }
     if (b.nomem)

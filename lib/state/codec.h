@@ -72,8 +72,12 @@ static inline int64_t st_unzigzag(uint64_t v)
 
 static inline void st_put_u32le(uint8_t *p, uint32_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, sizeof v);
+#else
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static inline uint32_t st_get_u32le(const uint8_t *p)

@@ -36,6 +36,11 @@ typedef struct loader {
     loy_day day_min, day_max;   /* 0000-01-01, 9999-12-31 */
     const uint8_t *recent;      /* the recent ids, read once the state is good */
     size_t recent_count;
+    /* With the policy's string numbers (lib/policy/ids.c) and a table of
+     * up to TABLE_SMALL entries, each entry's number is found once, by
+     * one probe, and every reference resolves by it; else by scans. */
+    bool by_number;
+    int32_t number[32];         /* per table entry: the policy's number, -1: none */
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -136,8 +141,22 @@ static uint64_t get_uvar_long(loader *l, const char *what)
  * end of the payload) through the call. */
 static inline uint64_t get_uvar(loader *l, const char *what)
 {
-    if (__builtin_expect(l->at < l->end && *l->at < 0x80, 1))
-        return *l->at++;
+    const uint8_t *p = l->at;
+    if (__builtin_expect(l->end - p >= 2, 1)) {
+        if (__builtin_expect(p[0] < 0x80, 1)) {
+            l->at = p + 1;
+            return p[0];
+        }
+        /* amounts and dates in days are often two bytes, money three */
+        if (p[1] < 0x80) {
+            l->at = p + 2;
+            return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+        }
+        if (l->end - p >= 3 && p[2] < 0x80) {
+            l->at = p + 3;
+            return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
+        }
+    }
     return get_uvar_long(l, what);
 }
 
@@ -203,7 +222,7 @@ static inline bool plain_ascii(const uint8_t *s, size_t n)
 }
 
 /* A length-prefixed id or text: non-empty UTF-8 without NUL. */
-static id_ref get_str(loader *l, const char *what)
+static inline id_ref get_str(loader *l, const char *what)
 {
     id_ref r = {"", 0};
     uint64_t n = get_uvar(l, what);
@@ -231,8 +250,10 @@ static bool dup_ref(loader *l, id_ref r, char **buf, size_t *cap)
     return loy_member_set_str(l->t, buf, cap, r.s, r.len);
 }
 
-static id_ref get_ref(loader *l, const char *what)
+/* *at: the entry's index in the table (SIZE_MAX when bad). */
+static inline id_ref get_ref_at(loader *l, const char *what, size_t *at)
 {
+    *at = SIZE_MAX;
     uint64_t i = get_uvar(l, what);
     if (l->bad)
         return (id_ref){"", 0};
@@ -240,8 +261,10 @@ static id_ref get_ref(loader *l, const char *what)
         malformed(l, "%s refers to string %llu of %zu", what, (unsigned long long)i, l->table_count);
         return (id_ref){"", 0};
     }
+    *at = (size_t)i;
     return l->table[i];
 }
+
 
 static inline bool day_in_range(const loader *l, int64_t d)
 {
@@ -256,7 +279,7 @@ static int64_t plus_delta(int64_t base, int64_t delta)
     return loy_add(base, delta, &sum) ? sum : INT64_MAX;
 }
 
-static loy_day get_date(loader *l, const char *what)
+static inline loy_day get_date(loader *l, const char *what)
 {
     int64_t d = plus_delta(l->joined, get_svar(l, what));
     if (l->bad)
@@ -268,7 +291,7 @@ static loy_day get_date(loader *l, const char *what)
     return (loy_day)d;
 }
 
-static loy_day get_opt_date(loader *l, const char *what)
+static inline loy_day get_opt_date(loader *l, const char *what)
 {
     uint64_t v = get_uvar(l, what);
     if (l->bad || v == 0)
@@ -350,6 +373,49 @@ static int spend_of(const loy_policy *p, id_ref r)
     return -1;
 }
 
+/* The policy's number of a string of the table, -1: no id of the policy.
+ * r lies in the input, which the checksum follows, so its first 8 bytes
+ * may be read whole. */
+static inline int32_t number_of(const loy_state_ids *ids, id_ref r)
+{
+    uint64_t head = st_get_u64le((const uint8_t *)r.s);
+    if (r.len < 8)
+        head &= (UINT64_C(1) << (8 * r.len)) - 1;
+    for (uint32_t h = loy_state_id_hash(head, r.len) & ids->mask;; h = (h + 1) & ids->mask) {
+        uint32_t e = ids->slots[h];
+        if (!e)
+            return -1;
+        e--;
+        if (ids->head[e] == head && ids->lens[e] == r.len &&
+            (r.len <= 8 || memcmp(ids->names[e] + 8, r.s + 8, r.len - 8) == 0))
+            return (int32_t)e;
+    }
+}
+
+static int lookup_scan(const loader *l, unsigned kind, id_ref r) __attribute__((noinline));
+static int lookup_scan(const loader *l, unsigned kind, id_ref r)
+{
+    switch (kind) {
+    case LOY_SID_TIER: return tier_of(l->p, r);
+    case LOY_SID_PLAN: return plan_of(l->p, r);
+    case LOY_SID_STAGE: return stage_of(l->p, r);
+    case LOY_SID_ACTION: return action_of(l->p, r);
+    case LOY_SID_BENEFIT: return benefit_of(l->p, r);
+    case LOY_SID_SURPRISE: return surprise_of(l->p, r);
+    default: return spend_of(l->p, r);
+    }
+}
+
+/* Table entry `at` (string r) as an id of `kind`: its index, -1: none. */
+static inline int lookup(const loader *l, unsigned kind, size_t at, id_ref r)
+{
+    if (__builtin_expect(l->by_number, 1)) {
+        int32_t n = l->number[at];
+        return n < 0 ? -1 : l->p->state_ids.index_of[(size_t)n * LOY_SID_KINDS + kind];
+    }
+    return lookup_scan(l, kind, r);
+}
+
 /* ---------------------------------------------------------------- parts */
 
 static void nomem(loader *l)
@@ -368,9 +434,13 @@ static void read_table(loader *l)
         nomem(l);
         return;
     }
+    const loy_state_ids *ids = &l->p->state_ids;
+    l->by_number = ids->names && n <= TABLE_SMALL;
     for (size_t i = 0; i < n && !l->bad; i++) {
         l->table[i] = get_str(l, "a string of the table");
         l->table_count = i + 1;
+        if (l->by_number && !l->bad)
+            l->number[i] = number_of(ids, l->table[i]);
     }
 }
 
@@ -495,7 +565,8 @@ static void read_lots(loader *l)
 static void read_months(loader *l)
 {
     loy_member *t = l->t;
-    size_t n = get_count(l, 3, "the number of months");
+    /* a later month takes as little as 2 bytes: its byte and one figure */
+    size_t n = get_count(l, 2, "the number of months");
     if (l->bad || n == 0)
         return;
     if (!ROOM(t, months, month_cap, n)) {
@@ -526,12 +597,13 @@ static void read_months(loader *l)
         if (!l->bad && mask == 0)
             malformed(l, "a month has no figure");
         int64_t v[4] = {0, 0, 0, 0};
-        for (unsigned k = 0; k < 4 && !l->bad; k++)
-            if (mask & (1u << k)) {
-                v[k] = get_nonneg(l, "a monthly figure");
-                if (!l->bad && v[k] == 0)
-                    malformed(l, "a month lists a figure of 0");
-            }
+        /* only the figures the mask lists; once bad, the reads are quiet */
+        for (unsigned bits = l->bad ? 0 : mask; bits; bits &= bits - 1) {
+            unsigned k = (unsigned)__builtin_ctz(bits);
+            v[k] = get_nonneg(l, "a monthly figure");
+            if (!l->bad && v[k] == 0)
+                malformed(l, "a month lists a figure of 0");
+        }
         if (l->bad)
             return;
         loy_month_bucket *b = &t->months[i];
@@ -564,7 +636,8 @@ static void read_counters(loader *l, bool benefits)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "a counter's id");
+        size_t at;
+        id_ref id = get_ref_at(l, "a counter's id", &at);
         unsigned lim = get_byte(l, "a counter's limit");
         if (!l->bad && ((lim & 3u) == 3u || (lim & ~0x1Fu)))
             malformed(l, "a counter has the limit byte 0x%02x", lim);
@@ -576,7 +649,7 @@ static void read_counters(loader *l, bool benefits)
             return;
         loy_limit_kind kind = (loy_limit_kind)(lim & 3u);
         loy_period per = (loy_period)((lim >> 2) & 3u);
-        int idx = benefits ? benefit_of(l->p, id) : action_of(l->p, id);
+        int idx = lookup(l, benefits ? LOY_SID_BENEFIT : LOY_SID_ACTION, at, id);
         if (idx < 0 || kind == LOY_LIMIT_NONE)
             continue;
         const loy_limit *now = benefits ? &l->p->benefits[idx].limit : &l->p->points.actions[idx].limit;
@@ -606,8 +679,9 @@ static void read_gifts(loader *l)
 
     size_t n = get_count(l, 1, "the number of upgrade gifts");
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "an upgrade gift's tier");
-        int idx = l->bad ? -1 : tier_of(p, id);
+        size_t at;
+        id_ref id = get_ref_at(l, "an upgrade gift's tier", &at);
+        int idx = l->bad ? -1 : lookup(l, LOY_SID_TIER, at, id);
         if (idx >= 0)
             t->upgrade_given[idx] = 1;
     }
@@ -637,13 +711,14 @@ static void read_gifts(loader *l)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "a surprise gift's id");
+        size_t at;
+        id_ref id = get_ref_at(l, "a surprise gift's id", &at);
         uint64_t year = get_uvar(l, "a surprise gift's year");
         if (!l->bad && year > 9999)
             malformed(l, "a surprise gift's year is past 9999");
         if (l->bad)
             return;
-        int idx = surprise_of(p, id);
+        int idx = lookup(l, LOY_SID_SURPRISE, at, id);
         if (idx < 0)
             continue;
         /* A gift now once in a lifetime counts as given whatever year it was. */
@@ -661,7 +736,8 @@ static void read_gifts(loader *l)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "a spend gift's id");
+        size_t at;
+        id_ref id = get_ref_at(l, "a spend gift's id", &at);
         unsigned kind = get_byte(l, "a spend gift's period kind");
         uint64_t v = get_uvar(l, "a spend gift's period");
         if (!l->bad && kind != ST_SPEND_MONTH && kind != ST_SPEND_YEAR)
@@ -670,7 +746,7 @@ static void read_gifts(loader *l)
             malformed(l, "a spend gift's period is past 9999");
         if (l->bad)
             return;
-        int idx = spend_of(p, id);
+        int idx = lookup(l, LOY_SID_SPEND, at, id);
         if (idx < 0)
             continue;
         /* a ledger of months says nothing about years, nor the other way round */
@@ -740,14 +816,15 @@ static void read_spend_orders(loader *l)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref id = get_ref(l, "an order spend gift's id");
+        size_t entry;
+        id_ref id = get_ref_at(l, "an order spend gift's id", &entry);
         if (!l->bad && left(l) < 8)
             malformed(l, "the payload ends inside an order spend gift's order");
         if (l->bad)
             return;
         uint64_t order = st_get_u64le(l->at);
         l->at += 8;
-        int idx = spend_of(l->p, id);
+        int idx = lookup(l, LOY_SID_SPEND, entry, id);
         if (idx < 0 || l->p->gifts.spend[idx].period != LOY_SP_ORDER)
             continue;
         size_t at = 0;
@@ -788,9 +865,10 @@ static void read_state(loader *l, unsigned flags)
     t->birthday = get_opt_date(l, "the birthday");
     read_tags(l);
 
-    id_ref tier = get_ref(l, "the tier");
+    size_t entry;
+    id_ref tier = get_ref_at(l, "the tier", &entry);
     if (!l->bad) {
-        t->tier = tier_of(p, tier);
+        t->tier = lookup(l, LOY_SID_TIER, entry, tier);
         if (t->tier < 0) {
             lacks(l, "tier", tier);
             t->tier = 0;
@@ -834,23 +912,23 @@ static void read_state(loader *l, unsigned flags)
 
     t->plan = -1;
     if (flags & ST_F_PLAN) {
-        id_ref plan = get_ref(l, "the running plan");
+        id_ref plan = get_ref_at(l, "the running plan", &entry);
         t->plan_from = get_opt_date(l, "the plan's start");
         t->plan_until = get_date(l, "the plan's last day");
         t->plan_fees = get_nonneg(l, "the plan's fees");
         t->plan_savings = get_nonneg(l, "the plan's savings");
         if (!l->bad) {
-            t->plan = plan_of(p, plan);
+            t->plan = lookup(l, LOY_SID_PLAN, entry, plan);
             if (t->plan < 0)
                 lacks(l, "running plan", plan);
         }
     }
     t->stage = -1;
     if (flags & ST_F_STAGE) {
-        id_ref stage = get_ref(l, "the stage");
+        id_ref stage = get_ref_at(l, "the stage", &entry);
         /* without lifecycle the stage is null (§10.2) */
         if (!l->bad && p->has_lifecycle) {
-            t->stage = stage_of(p, stage);
+            t->stage = lookup(l, LOY_SID_STAGE, entry, stage);
             if (t->stage < 0)
                 lacks(l, "stage", stage);
         }
@@ -954,6 +1032,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     l.day_max = loy_day_max();
     l.recent = NULL;
     l.recent_count = 0;
+    l.by_number = false;
     l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
     l.end = b + total - ST_CHECKSUM_LEN;

@@ -45,6 +45,7 @@ typedef struct saver {
     table_entry *table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
     uint64_t *ranks;                /* lots: credit rank per position */
+    uint16_t *entry_of;             /* per policy string number: table index + 1, 0: not yet; NULL: put_ref */
 } saver;
 
 /* A buffer of `need` bytes; it may move. */
@@ -124,6 +125,34 @@ static inline void put_opt_date(saver *s, loy_day d)
         put_uvar(s, st_zigzag((int64_t)d - s->m->joined) + 1);
 }
 
+/* A new table entry, written as its index; false when out of memory (the
+ * bytes are then dropped). */
+static bool add_entry(saver *s, const char *id, size_t len)
+{
+    if (s->table_count == s->table_cap) {
+        if (s->table == s->table_small) {
+            /* past the caller's small table: move to the heap */
+            table_entry *big = loy_malloc(s->a, 2 * s->table_cap * sizeof *big);
+            if (!big) {
+                s->nomem = true;
+                put_uvar(s, 0);     /* keeps the reserved room honest; the bytes are dropped */
+                return false;
+            }
+            memcpy(big, s->table, s->table_count * sizeof *big);
+            s->table = big;
+            s->table_cap *= 2;
+        } else if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
+            s->nomem = true;
+            put_uvar(s, 0);
+            return false;
+        }
+    }
+    s->table[s->table_count].s = id;
+    s->table[s->table_count].len = len;
+    put_uvar(s, s->table_count++);
+    return true;
+}
+
 /* An id, through the string table, which it joins on first use. The same
  * policy string is usually the same pointer; two equal ids of different
  * kinds (a tier and a benefit both "gold") share an entry. */
@@ -136,27 +165,25 @@ static void put_ref(saver *s, const char *id)
             return;
         }
     }
-    if (s->table_count == s->table_cap) {
-        if (s->table == s->table_small) {
-            /* past the caller's small table: move to the heap */
-            table_entry *big = loy_malloc(s->a, 2 * s->table_cap * sizeof *big);
-            if (!big) {
-                s->nomem = true;
-                put_uvar(s, 0);     /* keeps the reserved room honest; the bytes are dropped */
-                return;
-            }
-            memcpy(big, s->table, s->table_count * sizeof *big);
-            s->table = big;
-            s->table_cap *= 2;
-        } else if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
-            s->nomem = true;
-            put_uvar(s, 0);
-            return;
-        }
+    add_entry(s, id, strlen(id));
+}
+
+/* The id of `kind` at `index` in the policy (id itself): by the policy's
+ * string number when it has them (lib/policy/ids.c), which names equal
+ * strings alike, so the table comes out as put_ref would make it. */
+static inline void put_id(saver *s, unsigned kind, uint32_t index, const char *id)
+{
+    if (!s->entry_of) {
+        put_ref(s, id);
+        return;
     }
-    s->table[s->table_count].s = id;
-    s->table[s->table_count].len = strlen(id);
-    put_uvar(s, s->table_count++);
+    uint32_t sn = s->p->state_ids.of[kind][index];
+    if (s->entry_of[sn]) {
+        put_uvar(s, s->entry_of[sn] - 1u);
+        return;
+    }
+    if (add_entry(s, s->p->state_ids.names[sn], s->p->state_ids.lens[sn]))
+        s->entry_of[sn] = (uint16_t)s->table_count;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -200,7 +227,8 @@ static void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefit
     put_uvar(s, k);
     for (size_t j = 0; j < k; j++) {
         const loy_counter *c = &cs[s->keys[j] & 0xFFFFFFFFu];
-        put_ref(s, benefits ? s->p->benefits[c->index].id : s->p->points.actions[c->index].kind);
+        put_id(s, benefits ? LOY_SID_BENEFIT : LOY_SID_ACTION, (uint32_t)c->index,
+               benefits ? s->p->benefits[c->index].id : s->p->points.actions[c->index].kind);
         bool has_start = c->period_start != LOY_DAY_NONE;
         put_byte(s, (uint8_t)(((unsigned)c->kind & 3u) | ((unsigned)c->per & 3u) << 2 |
                               (has_start ? ST_COUNTER_START : 0u)));
@@ -259,20 +287,17 @@ static void put_lots(saver *s)
     }
 }
 
+static size_t uvar_len(uint64_t v);
+
 static void put_months(saver *s)
 {
     const loy_member *m = s->m;
-    /* figures are never negative (unwritable), so an OR says "any" */
+    /* The count of months written goes first; it is known only after the
+     * loop (empty months are skipped), so a byte is kept for it, enough
+     * below 128 months; past that the entries move up to make room. */
+    uint8_t *count_at = s->w++;
     size_t n = 0;
-    for (size_t i = 0; i < m->month_count; i++) {
-        const loy_month_bucket *b = &m->months[i];
-        n += (b->spend | b->orders | b->growth | b->points_earned) != 0;
-    }
-    put_uvar(s, n);
-    if (!n)
-        return;
-    loy_month prev = loy_month_of(m->joined);
-    bool first = true;
+    loy_month prev = 0;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
         unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
@@ -282,8 +307,8 @@ static void put_months(saver *s)
         /* The first month is placed from the joining month; each later one
          * by its gap in months to the one before, minus one, which shares a
          * byte with the figure mask while it is below 15. */
-        if (first) {
-            put_svar(s, (int64_t)b->month - prev);
+        if (n == 0) {
+            put_svar(s, (int64_t)b->month - loy_month_of(m->joined));
             put_byte(s, (uint8_t)mask);
         } else {
             uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
@@ -291,7 +316,7 @@ static void put_months(saver *s)
             if (gap >= ST_MONTH_GAP_MORE)
                 put_uvar(s, gap - ST_MONTH_GAP_MORE);
         }
-        first = false;
+        n++;
         prev = b->month;
         if (mask & 1u)
             put_uvar(s, (uint64_t)b->spend);
@@ -302,6 +327,15 @@ static void put_months(saver *s)
         if (mask & 8u)
             put_uvar(s, (uint64_t)b->points_earned);
     }
+    if (n < 0x80) {
+        *count_at = (uint8_t)n;
+        return;
+    }
+    /* the count's longer varint is within the room reserved for counts */
+    size_t extra = uvar_len(n) - 1;
+    memmove(count_at + 1 + extra, count_at + 1, (size_t)(s->w - (count_at + 1)));
+    s->w += extra;
+    write_uvar(count_at, n);
 }
 
 static void put_gifts(saver *s)
@@ -316,7 +350,7 @@ static void put_gifts(saver *s)
     put_uvar(s, n);
     for (size_t i = 0; i < tiers; i++)
         if (m->upgrade_given[i])
-            put_ref(s, p->tiers.levels[i].id);
+            put_id(s, LOY_SID_TIER, (uint32_t)i, p->tiers.levels[i].id);
 
     /* birthday years: ascending, each once */
     n = 0;
@@ -340,7 +374,7 @@ static void put_gifts(saver *s)
     sort_keys(s, n);
     put_uvar(s, n);
     for (size_t i = 0; i < n; i++) {
-        put_ref(s, p->gifts.surprise[s->keys[i] >> 32].id);
+        put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
         put_uvar(s, (uint32_t)s->keys[i]);
     }
 
@@ -355,7 +389,7 @@ static void put_gifts(saver *s)
     put_uvar(s, n);
     for (size_t i = 0; i < n; i++) {
         const loy_spend_gift *g = &p->gifts.spend[s->keys[i] >> 32];
-        put_ref(s, g->id);
+        put_id(s, LOY_SID_SPEND, (uint32_t)(s->keys[i] >> 32), g->id);
         put_byte(s, g->period == LOY_SP_MONTH ? ST_SPEND_MONTH : ST_SPEND_YEAR);
         put_uvar(s, (uint32_t)s->keys[i]);
     }
@@ -410,7 +444,7 @@ static void put_body(saver *s)
     for (size_t i = 0; i < m->tag_count; i++)
         put_str(s, m->tags[i]);
 
-    put_ref(s, p->tiers.levels[m->tier].id);
+    put_id(s, LOY_SID_TIER, (uint32_t)m->tier, p->tiers.levels[m->tier].id);
     put_date(s, m->tier_since);
     put_opt_date(s, m->last_review);
 
@@ -429,14 +463,14 @@ static void put_body(saver *s)
     put_gifts(s);
 
     if (m->plan >= 0) {
-        put_ref(s, p->plans[m->plan].id);
+        put_id(s, LOY_SID_PLAN, (uint32_t)m->plan, p->plans[m->plan].id);
         put_opt_date(s, m->plan_from);
         put_date(s, m->plan_until);
         put_uvar(s, (uint64_t)m->plan_fees);
         put_uvar(s, (uint64_t)m->plan_savings);
     }
     if (m->stage >= 0)
-        put_ref(s, p->stages[m->stage].id);
+        put_id(s, LOY_SID_STAGE, (uint32_t)m->stage, p->stages[m->stage].id);
     if (m->has_last_event) {
         const loy_instant *at = &m->last_event;
         put_date(s, at->date);
@@ -466,7 +500,7 @@ static void put_body(saver *s)
             const loy_order_mark *o = &m->spend_orders[i];
             if (!spend_order_written(m, o))
                 continue;
-            put_ref(s, p->gifts.spend[o->index].id);
+            put_id(s, LOY_SID_SPEND, (uint32_t)o->index, p->gifts.spend[o->index].id);
             put_u64le(s, o->order);
         }
     }
@@ -607,6 +641,14 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     table_entry table_small[SMALL_TABLE];
     s.table = s.table_small = table_small;
     s.table_cap = SMALL_TABLE;
+    /* ids by the policy's string numbers when it has few enough of them
+     * for this stack map (every policy seen so far) */
+    uint16_t entry_small[256];
+    s.entry_of = NULL;
+    if (s.p->state_ids.names && s.p->state_ids.count <= 256) {
+        memset(entry_small, 0, s.p->state_ids.count * sizeof entry_small[0]);
+        s.entry_of = entry_small;
+    }
     size_t nkeys = scratch + m->lot_count + 1;
     s.keys = nkeys <= SMALL_KEYS ? keys_small : loy_malloc(s.a, nkeys * sizeof(uint64_t));
     if (!s.keys)
