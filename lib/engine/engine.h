@@ -169,6 +169,12 @@ LOY_INTERNAL void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_mont
 /* Add to a metric (LOY_METRIC_*) of the month of `day` and to the lifetime
  * total; refuses with LOY_E_OVERFLOW. */
 LOY_INTERNAL bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value);
+/* An order's metric updates at once (§3.1): the points it earned (0: none),
+ * then, unless !growth_ok (refused: growth overflows), one order, its
+ * qualifying spend and its growth, all in the month of c->day. Refuses as
+ * loy_metric_add would, called for each in that order. */
+LOY_INTERNAL bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend,
+                                       int64_t growth);
 /* A return lowers a metric of the original order's month (never below 0). */
 LOY_INTERNAL bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value);
 /* floor(spend x per_spend.growth / per_spend.amount); 0 without per_spend. */

@@ -227,6 +227,52 @@ bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
     return true;
 }
 
+bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend, int64_t growth)
+{
+    /* As loy_metric_add for the points (when any), the growth check, then
+     * the order, spend and growth, in that order: the same refusal comes
+     * first, and nothing is written until all of them fit. */
+    static const char overflow[] = "a monthly figure overflows int64";
+    loy_member *m = c->m;
+    loy_month_bucket *b = NULL;
+    int64_t points_month = 0, points_life = 0;
+    if (points != 0) {
+        if (!(b = bucket_of_day(c, c->day)))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        if (!loy_add(b->points_earned, points, &points_month) ||
+            !loy_add(m->lifetime[LOY_METRIC_POINTS_EARNED], points, &points_life))
+            return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    }
+    if (!growth_ok)
+        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
+    if (!b && !(b = bucket_of_day(c, c->day)))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    int64_t orders_month, orders_life, orders;
+    if (!loy_add(b->orders, 1, &orders_month) ||
+        !loy_add(m->lifetime[LOY_METRIC_ORDERS], 1, &orders_life) || !loy_add(m->orders, 1, &orders))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t spend_month = b->spend, spend_life = m->lifetime[LOY_METRIC_SPEND];
+    if (spend != 0 && (!loy_add(b->spend, spend, &spend_month) ||
+                       !loy_add(m->lifetime[LOY_METRIC_SPEND], spend, &spend_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t growth_month = b->growth, growth_life = m->lifetime[LOY_METRIC_GROWTH];
+    if (growth != 0 && (!loy_add(b->growth, growth, &growth_month) ||
+                        !loy_add(m->lifetime[LOY_METRIC_GROWTH], growth, &growth_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    if (points != 0) {
+        b->points_earned = points_month;
+        m->lifetime[LOY_METRIC_POINTS_EARNED] = points_life;
+    }
+    b->orders = orders_month;
+    m->lifetime[LOY_METRIC_ORDERS] = orders_life;
+    m->orders = orders;
+    b->spend = spend_month;
+    m->lifetime[LOY_METRIC_SPEND] = spend_life;
+    b->growth = growth_month;
+    m->lifetime[LOY_METRIC_GROWTH] = growth_life;
+    return true;
+}
+
 bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value)
 {
     if (value <= 0)
