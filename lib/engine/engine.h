@@ -160,6 +160,10 @@ LOY_INTERNAL void loy_points_totals(const loy_member *m, int64_t *available, int
 LOY_INTERNAL loy_month_bucket *loy_bucket(loy_member *m, loy_month month);
 /* Sum of a metric over [from, to] months kept (LOY_METRIC_*). */
 LOY_INTERNAL bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out);
+/* Does the sum of a metric over [from, to] reach threshold? An int64
+ * overflow counts as reached (the true sum is above any threshold). */
+LOY_INTERNAL bool loy_metric_reaches(const loy_member *m, int metric, loy_month from, loy_month to,
+                                     int64_t threshold);
 /* The tier metric as of a date (§3.1 windows). */
 LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Qualifying spend in tiers.window as of a date (spend_in_window_at_least). */

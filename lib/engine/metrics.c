@@ -94,6 +94,24 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     return true;
 }
 
+bool loy_metric_reaches(const loy_member *m, int metric, loy_month from, loy_month to, int64_t threshold)
+{
+    /* Monthly figures are never negative (loading and importing refuse
+     * them; updates lower to 0 at most), so the running sum only grows:
+     * once it reaches the threshold, or leaves int64 (the true sum is then
+     * above any threshold), the later months cannot change the answer. */
+    const size_t field = bucket_offset(metric);
+    int64_t sum = 0;
+    size_t start = m->month_count == 0 || m->months[0].month >= from ? 0 : bucket_pos(m, from);
+    for (size_t i = start; i < m->month_count && m->months[i].month <= to; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
+        if (!loy_add(sum, v, &sum) || sum >= threshold)
+            return true;
+    }
+    return sum >= threshold;
+}
+
 /* The months [from, to] a window covers as of a date; false for lifetime. */
 static bool window_months(const loy_policy *p, loy_day as_of, loy_month *from, loy_month *to)
 {
