@@ -68,7 +68,9 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
         return &m->months[pos];
     if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
         return NULL;
-    memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
+    /* Nearly always a new newest month: nothing to move. */
+    if (pos < m->month_count)
+        memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
     m->month_count++;
     loy_month_bucket *b = &m->months[pos];
     memset(b, 0, sizeof *b);
