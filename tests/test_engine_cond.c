@@ -192,6 +192,26 @@ static void test_paid(void **state)
     assert_true(holds(t, &c, "paid-none"));
 }
 
+/* orders_in_months stops summing once the threshold is reached
+ * (loy_metric_reaches): months before and after the window still count
+ * for nothing. */
+static void test_orders_in_months_bounds(void **state)
+{
+    rig *t = *state;
+    assert_int_equal(loy_member_import_month(t->m, LOY_METRIC_ORDERS, "2026-02", 3), LOY_OK);
+    assert_int_equal(loy_member_import_month(t->m, LOY_METRIC_ORDERS, "2026-03", 5), LOY_OK);
+    loy_ctx c = ctx_at(t, "2026-03-15T10:00:00+08:00");   /* Feb + Mar = 8, 2 reached in Feb */
+    assert_true(holds(t, &c, "orders-in-months"));
+    c = ctx_at(t, "2026-04-15T10:00:00+08:00");           /* Mar + Apr = 5 */
+    assert_true(holds(t, &c, "orders-in-months"));
+    c = ctx_at(t, "2026-02-15T10:00:00+08:00");           /* Jan + Feb = 3; March is later */
+    assert_true(holds(t, &c, "orders-in-months"));
+    c = ctx_at(t, "2026-01-15T10:00:00+08:00");           /* Dec + Jan = 0 */
+    assert_false(holds(t, &c, "orders-in-months"));
+    c = ctx_at(t, "2026-05-15T10:00:00+08:00");           /* Apr + May = 0 */
+    assert_false(holds(t, &c, "orders-in-months"));
+}
+
 static void test_member_days(void **state)
 {
     rig *t = *state;
@@ -587,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasons_follow_policy_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_event_holds_nothing_of_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_in_months_bounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -280,6 +280,36 @@ static void test_earning_overflow(void **state)
     rig_close(&t);
 }
 
+/* An order's metric updates are made together (loy_metric_add_order): the
+ * refusal is the first of points earned, growth, orders, spend, growth in
+ * that order, and nothing moves. */
+static void check_order_metric_refusal(const char *growth, loy_metric metric, int64_t value, const char *want)
+{
+    loy_policy *p = load_fmt(HEAD "points:\n  earn:\n    rate: {amount: 1, points: 1}\n"
+                                  "growth:\n  per_spend: {amount: 1, growth: 1}\n  per_order: %s\n",
+                             growth);
+    rig t;
+    rig_open(&t, p, "M-O", "2026-01-01");
+    if (value > 0)
+        assert_int_equal(loy_member_import_month(t.m, metric, "2026-01", value), LOY_OK);
+    ev(&t, LOY_EVENT_ORDER, "O-1", "2026-01-02T10:00:00Z");
+    ev_line(&t, "A", "x", 500);
+    expect_refused_same(&t, LOY_E_OVERFLOW, want);
+    rig_close(&t);
+}
+
+static void test_order_metric_refusals_in_order(void **state)
+{
+    (void)state;
+    const char *big = "9223372036854775807", *monthly = "a monthly figure overflows int64";
+    check_order_metric_refusal(big, LOY_METRIC_POINTS_EARNED, INT64_MAX, monthly);
+    check_order_metric_refusal(big, LOY_METRIC_ORDERS, INT64_MAX, "growth overflows int64");
+    check_order_metric_refusal(big, LOY_METRIC_SPEND, 0, "growth overflows int64");
+    check_order_metric_refusal("1", LOY_METRIC_ORDERS, INT64_MAX, monthly);
+    check_order_metric_refusal("1", LOY_METRIC_SPEND, INT64_MAX - 1, monthly);
+    check_order_metric_refusal("1", LOY_METRIC_GROWTH, INT64_MAX - 1, monthly);
+}
+
 static void test_min_order_on_eligible_spend(void **state)
 {
     (void)state;
@@ -690,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_multiplier_sees_member_before_the_order),
         cmocka_unit_test(test_many_multipliers_exact),
         cmocka_unit_test(test_earning_overflow),
+        cmocka_unit_test(test_order_metric_refusals_in_order),
         cmocka_unit_test(test_min_order_on_eligible_spend),
         cmocka_unit_test(test_caps_per_order_and_per_day),
         cmocka_unit_test(test_pending_release_on_pending_until),

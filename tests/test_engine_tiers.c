@@ -266,6 +266,29 @@ static void test_windows(void **state)
     rig_close(&t);
 }
 
+/* An order in a month older than the newest bucket (here an imported
+ * later month) gets its bucket inserted before it, not appended. */
+static void test_order_bucket_before_newest(void **state)
+{
+    (void)state;
+    loy_policy *p = load_policy_text("loyalty_policy: 1\n"
+                                     "tiers:\n"
+                                     "  qualify_on: orders\n"
+                                     "  levels: [{id: regular}, {id: silver, at: 9}]\n");
+    rig t;
+    rig_open(&t, p, "M-B", "2026-01-01");
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_ORDERS, "2026-01", 2), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_ORDERS, "2026-04", 3), LOY_OK);
+    order(&t, "O-1", "2026-02-10T10:00:00Z", 100);
+    assert_int_equal(apply(&t), LOY_OK);
+    assert_int_equal(month_figure(&t, LOY_METRIC_ORDERS, "2026-01"), 2);
+    assert_int_equal(month_figure(&t, LOY_METRIC_ORDERS, "2026-02"), 1);
+    assert_int_equal(month_figure(&t, LOY_METRIC_SPEND, "2026-02"), 100);
+    assert_int_equal(month_figure(&t, LOY_METRIC_ORDERS, "2026-03"), 0);
+    assert_int_equal(month_figure(&t, LOY_METRIC_ORDERS, "2026-04"), 3);
+    rig_close(&t);
+}
+
 static void test_growth(void **state)
 {
     (void)state;
@@ -368,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_review_calendar_year_with_hold),
         cmocka_unit_test(test_feb29_anniversaries),
         cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_order_bucket_before_newest),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_returns_lower_the_original_month),
     };

@@ -78,9 +78,7 @@ static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
 static bool orders_in_months(loy_ctx *c, const loy_cond *cond)
 {
     loy_month to = loy_ctx_month(c);
-    int64_t sum = 0;
-    bool ok = loy_metric_sum(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, &sum);
-    return sum_at_least(ok, sum, cond->n2);
+    return loy_metric_reaches(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, cond->n2);
 }
 
 static bool time_between(const loy_ctx *c, const loy_cond *cond)

@@ -770,7 +770,7 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
     for (uint32_t j = 0; j < pts->multiplier_count; j++)
         if (applied[j])
             rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
-    return loy_metric_add(c, c->day, LOY_METRIC_POINTS_EARNED, points);
+    return true;    /* points_earned is counted with the order (loy_metric_add_order) */
 }
 
 bool loy_step_order(loy_ctx *c)
@@ -806,6 +806,7 @@ bool loy_step_order(loy_ctx *c)
     c->order_spend = eligible;
     c->order_qualifying = qualifying;
 
+    int64_t points = 0;
     if (pts->has_earn) {
         bool *applied = NULL, few[64];
         if (pts->multiplier_count <= 64) {
@@ -819,7 +820,6 @@ bool loy_step_order(loy_ctx *c)
         }
         for (uint32_t j = 0; j < pts->multiplier_count; j++)
             applied[j] = false;
-        int64_t points;
         if (!order_points(c, eligible, &points, applied))
             return false;
         if (points > 0 && !credit_order(c, points, applied))
@@ -827,13 +827,10 @@ bool loy_step_order(loy_ctx *c)
     }
 
     /* Count the order (§3.1) only now: the conditions above saw the member without it. */
-    int64_t growth;
-    if (!loy_growth_for_spend(p, qualifying, &growth) ||
-        (p->growth.present && !loy_add(growth, p->growth.per_order, &growth)))
-        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
-    if (!loy_metric_add(c, c->day, LOY_METRIC_ORDERS, 1) ||
-        !loy_metric_add(c, c->day, LOY_METRIC_SPEND, qualifying) ||
-        !loy_metric_add(c, c->day, LOY_METRIC_GROWTH, growth))
+    int64_t growth = 0;
+    bool growth_ok = loy_growth_for_spend(p, qualifying, &growth) &&
+                     (!p->growth.present || loy_add(growth, p->growth.per_order, &growth));
+    if (!loy_metric_add_order(c, points > 0 ? points : 0, growth_ok, qualifying, growth))
         return false;
     if (m->last_order == LOY_DAY_NONE || m->last_order < c->day)
         m->last_order = c->day;

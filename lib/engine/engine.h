@@ -160,6 +160,10 @@ LOY_INTERNAL void loy_points_totals(const loy_member *m, int64_t *available, int
 LOY_INTERNAL loy_month_bucket *loy_bucket(loy_member *m, loy_month month);
 /* Sum of a metric over [from, to] months kept (LOY_METRIC_*). */
 LOY_INTERNAL bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out);
+/* Does the sum of a metric over [from, to] reach threshold? An int64
+ * overflow counts as reached (the true sum is above any threshold). */
+LOY_INTERNAL bool loy_metric_reaches(const loy_member *m, int metric, loy_month from, loy_month to,
+                                     int64_t threshold);
 /* The tier metric as of a date (§3.1 windows). */
 LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Qualifying spend in tiers.window as of a date (spend_in_window_at_least). */
@@ -169,6 +173,12 @@ LOY_INTERNAL void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_mont
 /* Add to a metric (LOY_METRIC_*) of the month of `day` and to the lifetime
  * total; refuses with LOY_E_OVERFLOW. */
 LOY_INTERNAL bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value);
+/* An order's metric updates at once (§3.1): the points it earned (0: none),
+ * then, unless !growth_ok (refused: growth overflows), one order, its
+ * qualifying spend and its growth, all in the month of c->day. Refuses as
+ * loy_metric_add would, called for each in that order. */
+LOY_INTERNAL bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend,
+                                       int64_t growth);
 /* A return lowers a metric of the original order's month (never below 0). */
 LOY_INTERNAL bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value);
 /* floor(spend x per_spend.growth / per_spend.amount); 0 without per_spend. */

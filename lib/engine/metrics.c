@@ -68,7 +68,9 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
         return &m->months[pos];
     if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
         return NULL;
-    memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
+    /* Nearly always a new newest month: nothing to move. */
+    if (pos < m->month_count)
+        memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
     m->month_count++;
     loy_month_bucket *b = &m->months[pos];
     memset(b, 0, sizeof *b);
@@ -92,6 +94,24 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     }
     *out = sum;
     return true;
+}
+
+bool loy_metric_reaches(const loy_member *m, int metric, loy_month from, loy_month to, int64_t threshold)
+{
+    /* Monthly figures are never negative (loading and importing refuse
+     * them; updates lower to 0 at most), so the running sum only grows:
+     * once it reaches the threshold, or leaves int64 (the true sum is then
+     * above any threshold), the later months cannot change the answer. */
+    const size_t field = bucket_offset(metric);
+    int64_t sum = 0;
+    size_t start = m->month_count == 0 || m->months[0].month >= from ? 0 : bucket_pos(m, from);
+    for (size_t i = start; i < m->month_count && m->months[i].month <= to; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
+        if (!loy_add(sum, v, &sum) || sum >= threshold)
+            return true;
+    }
+    return sum >= threshold;
 }
 
 /* The months [from, to] a window covers as of a date; false for lifetime. */
@@ -224,6 +244,52 @@ bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
     *field = month_sum;
     m->lifetime[metric] = life_sum;
     m->orders = orders;
+    return true;
+}
+
+bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend, int64_t growth)
+{
+    /* As loy_metric_add for the points (when any), the growth check, then
+     * the order, spend and growth, in that order: the same refusal comes
+     * first, and nothing is written until all of them fit. */
+    static const char overflow[] = "a monthly figure overflows int64";
+    loy_member *m = c->m;
+    loy_month_bucket *b = NULL;
+    int64_t points_month = 0, points_life = 0;
+    if (points != 0) {
+        if (!(b = bucket_of_day(c, c->day)))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        if (!loy_add(b->points_earned, points, &points_month) ||
+            !loy_add(m->lifetime[LOY_METRIC_POINTS_EARNED], points, &points_life))
+            return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    }
+    if (!growth_ok)
+        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
+    if (!b && !(b = bucket_of_day(c, c->day)))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    int64_t orders_month, orders_life, orders;
+    if (!loy_add(b->orders, 1, &orders_month) ||
+        !loy_add(m->lifetime[LOY_METRIC_ORDERS], 1, &orders_life) || !loy_add(m->orders, 1, &orders))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t spend_month = b->spend, spend_life = m->lifetime[LOY_METRIC_SPEND];
+    if (spend != 0 && (!loy_add(b->spend, spend, &spend_month) ||
+                       !loy_add(m->lifetime[LOY_METRIC_SPEND], spend, &spend_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t growth_month = b->growth, growth_life = m->lifetime[LOY_METRIC_GROWTH];
+    if (growth != 0 && (!loy_add(b->growth, growth, &growth_month) ||
+                        !loy_add(m->lifetime[LOY_METRIC_GROWTH], growth, &growth_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    if (points != 0) {
+        b->points_earned = points_month;
+        m->lifetime[LOY_METRIC_POINTS_EARNED] = points_life;
+    }
+    b->orders = orders_month;
+    m->lifetime[LOY_METRIC_ORDERS] = orders_life;
+    m->orders = orders;
+    b->spend = spend_month;
+    m->lifetime[LOY_METRIC_SPEND] = spend_life;
+    b->growth = growth_month;
+    m->lifetime[LOY_METRIC_GROWTH] = growth_life;
     return true;
 }
 
