@@ -492,7 +492,7 @@ enum { FAST_CACHE = 8 };
 
 /* 1: *out holds the order's raw points, rounded; 0: use the general path
  * (nothing written); -1: refused. */
-static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
+static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
 {
     const loy_points *pts = &c->p->points;
     const loy_event *ev = c->ev;
@@ -586,8 +586,7 @@ static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
             return 0;
     }
     *out = pts->round_per_line ? acc : round128(acc, den, pts->rounding);
-    for (uint64_t m = used; m; m &= m - 1)
-        applied[__builtin_ctzll(m)] = true;
+    *applied = used;
     return 1;
 }
 
@@ -676,8 +675,9 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
     m->cap_earlier_count++;
 }
 
-/* The order's points after min_order and caps; fills the rules. */
-static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied)
+/* The order's points after min_order and caps; fills the rules: bit j of
+ * *mask when there are at most 64 multipliers, else applied[j]. */
+static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -695,17 +695,24 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int64_t earned;
     bool fits;
     u128 quick;
-    int fast = raw_points_fast(c, applied, &quick);
+    int fast = raw_points_fast(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
         fits = quick <= (u128)INT64_MAX;
         earned = fits ? (int64_t)quick : 0;
     } else {
+        uint32_t mc = pts->multiplier_count;
+        for (uint32_t j = 0; j < mc; j++)
+            applied[j] = false;
         big raw;
         if (!raw_points(c, applied, &raw))
             return false;
         fits = big_to_i64(&raw, &earned);
+        if (mc <= 64)
+            for (uint32_t j = 0; j < mc; j++)
+                if (applied[j])
+                    *mask |= (uint64_t)1 << j;
     }
     if (!fits) {
         /* Beyond int64 only a per-order cap can bring it back. */
@@ -745,7 +752,7 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     return true;
 }
 
-static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
+static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64_t mask)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
@@ -767,9 +774,14 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
     if (expires != LOY_DAY_NONE)
         rn_put_date(c->r, e, "expires", expires);
     loy_node *rules = rn_put(e, "rules", rn_list(c->r));
-    for (uint32_t j = 0; j < pts->multiplier_count; j++)
-        if (applied[j])
-            rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
+    if (pts->multiplier_count <= 64) {
+        for (uint64_t m = mask; m; m &= m - 1)
+            rn_push(rules, rn_str(c->r, pts->multipliers[__builtin_ctzll(m)].id));
+    } else {
+        for (uint32_t j = 0; j < pts->multiplier_count; j++)
+            if (applied[j])
+                rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
+    }
     return true;    /* points_earned is counted with the order (loy_metric_add_order) */
 }
 
@@ -818,11 +830,10 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        for (uint32_t j = 0; j < pts->multiplier_count; j++)
-            applied[j] = false;
-        if (!order_points(c, eligible, &points, applied))
+        uint64_t mask = 0;
+        if (!order_points(c, eligible, &points, applied, &mask))
             return false;
-        if (points > 0 && !credit_order(c, points, applied))
+        if (points > 0 && !credit_order(c, points, applied, mask))
             return false;
     }
 
