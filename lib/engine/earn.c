@@ -766,6 +766,26 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
     }
+    if (pts->multiplier_count <= 64) {
+        /* The effect, its rules list and each rule's name in one block. */
+        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE) +
+                       (size_t)__builtin_popcountll(mask);
+        loy_node *b = rn_effect_block(c->r, c->effects, "points", extra);
+        if (!b)
+            return true;    /* nomem is set: the answer is dropped */
+        loy_node *n = b + 2;
+        rn_link(b, rn_init_int(n++, "delta", points));
+        rn_link(b, rn_init_str(n++, "source", "order"));
+        if (pending_until != LOY_DAY_NONE)
+            rn_link(b, rn_init_date(n++, "pending_until", pending_until));
+        if (expires != LOY_DAY_NONE)
+            rn_link(b, rn_init_date(n++, "expires", expires));
+        loy_node *rules = rn_init_list(n++, "rules");
+        rn_link(b, rules);
+        for (uint64_t m = mask; m; m &= m - 1)
+            rn_link(rules, rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+        return true;    /* points_earned is counted with the order (loy_metric_add_order) */
+    }
     loy_node *e = loy_effect(c, "points");
     rn_put_int(c->r, e, "delta", points);
     rn_put_str(c->r, e, "source", "order");
@@ -774,14 +794,9 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (expires != LOY_DAY_NONE)
         rn_put_date(c->r, e, "expires", expires);
     loy_node *rules = rn_put(e, "rules", rn_list(c->r));
-    if (pts->multiplier_count <= 64) {
-        for (uint64_t m = mask; m; m &= m - 1)
-            rn_push(rules, rn_str(c->r, pts->multipliers[__builtin_ctzll(m)].id));
-    } else {
-        for (uint32_t j = 0; j < pts->multiplier_count; j++)
-            if (applied[j])
-                rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
-    }
+    for (uint32_t j = 0; j < pts->multiplier_count; j++)
+        if (applied[j])
+            rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
     return true;    /* points_earned is counted with the order (loy_metric_add_order) */
 }
 
