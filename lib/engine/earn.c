@@ -510,17 +510,21 @@ static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
      * line-free part holds and whose line part is yet to be seen per line. */
     loy_fix f[64];
     uint64_t base = 0, line_dep = 0;
+    /* kept in registers across the condition calls */
+    const uint64_t line_free = c->p->line_free_multipliers;
+    const int32_t tier = c->m->tier;
+    const loy_multiplier *mus = pts->multipliers;
     for (uint32_t j = 0; j < mc; j++) {
-        const loy_multiplier *mu = &pts->multipliers[j];
+        const loy_multiplier *mu = &mus[j];
         uint64_t bit = (uint64_t)1 << j;
         loy_fix fj = mu->factor;
         if (mu->by_tier) {
-            fj = mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
+            fj = mu->tier_factor ? mu->tier_factor[tier] : 0;
             if (fj <= 0)
                 continue;
         }
         f[j] = fj;
-        if (!mu->when || (c->p->line_free_multipliers & bit)) {
+        if (!mu->when || (line_free & bit)) {
             if (loy_cond_holds(c, mu->when))
                 base |= bit;
         } else if (loy_cond_part_holds(c, mu->when, false)) {
