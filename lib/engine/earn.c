@@ -524,7 +524,9 @@ static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
                 continue;
         }
         f[j] = fj;
-        if (!mu->when || (line_free & bit)) {
+        if (!mu->when) {
+            base |= bit;
+        } else if (line_free & bit) {
             if (loy_cond_holds(c, mu->when))
                 base |= bit;
         } else if (loy_cond_part_holds(c, mu->when, false)) {
@@ -772,8 +774,10 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     }
     if (pts->multiplier_count <= 64) {
         /* The effect, its rules list and each rule's name in one block. */
-        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE) +
-                       (size_t)__builtin_popcountll(mask);
+        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
+        /* a few bits: cheaper counted here than by libgcc's popcount */
+        for (uint64_t m = mask; m; m &= m - 1)
+            extra++;
         loy_node *b = rn_effect_block(c->r, c->effects, "points", extra);
         if (!b)
             return true;    /* nomem is set: the answer is dropped */
