@@ -255,6 +255,45 @@ static void test_many_multipliers_exact(void **state)
     }
 }
 
+/* The rules list comes from a bit mask up to 64 multipliers and from a flag
+ * array past that; both must name the multipliers that applied, in policy
+ * order, traced (the general path) or not (the fast one, up to 64). */
+static void check_rules_listed(int count, bool traced)
+{
+    char buf[16384];
+    int at = snprintf(buf, sizeof buf, "%s", HEAD "points:\n  earn:\n    rate: {amount: 1, points: 1}\n"
+                                             "    stacking: add\n    multipliers:\n");
+    char want[4096];
+    int w = snprintf(want, sizeof want, "[{\"type\": \"points\", \"delta\": %d, \"source\": \"order\", \"rules\": [",
+                     100 + 100 * ((count + 1) / 2));
+    for (int j = 1; j <= count; j++) {
+        /* odd ones hold on the 5th, even ones never on it */
+        at += snprintf(buf + at, sizeof buf - (size_t)at, "      - {id: m%d, when: {day_of_month: [%d]}, factor: 2}\n",
+                       j, j % 2 ? 5 : 6);
+        if (j % 2)
+            w += snprintf(want + w, sizeof want - (size_t)w, "%s\"m%d\"", j > 1 ? ", " : "", j);
+    }
+    snprintf(want + w, sizeof want - (size_t)w, "]}]");
+    loy_policy *p = load_policy_text(buf);
+    rig t;
+    rig_open(&t, p, "M-R", "2026-01-01");
+    if (!traced)
+        loy_result_set_options(t.r, 0);
+    ev_order1(&t, "O-1", "2026-01-05T10:00:00Z", "x", 10000);
+    expect_effects(&t, want);
+    rig_close(&t);
+}
+
+static void test_rules_listed_in_order(void **state)
+{
+    (void)state;
+    const int counts[] = {1, 3, 63, 64, 65, 70};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        check_rules_listed(counts[i], true);
+        check_rules_listed(counts[i], false);
+    }
+}
+
 static void test_earning_overflow(void **state)
 {
     (void)state;
@@ -719,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_stacking_add_below_zero_and_max_losers),
         cmocka_unit_test(test_multiplier_sees_member_before_the_order),
         cmocka_unit_test(test_many_multipliers_exact),
+        cmocka_unit_test(test_rules_listed_in_order),
         cmocka_unit_test(test_earning_overflow),
         cmocka_unit_test(test_order_metric_refusals_in_order),
         cmocka_unit_test(test_min_order_on_eligible_spend),

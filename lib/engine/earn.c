@@ -492,7 +492,7 @@ enum { FAST_CACHE = 8 };
 
 /* 1: *out holds the order's raw points, rounded; 0: use the general path
  * (nothing written); -1: refused. */
-static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
+static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
 {
     const loy_points *pts = &c->p->points;
     const loy_event *ev = c->ev;
@@ -510,17 +510,23 @@ static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
      * line-free part holds and whose line part is yet to be seen per line. */
     loy_fix f[64];
     uint64_t base = 0, line_dep = 0;
+    /* kept in registers across the condition calls */
+    const uint64_t line_free = c->p->line_free_multipliers;
+    const int32_t tier = c->m->tier;
+    const loy_multiplier *mus = pts->multipliers;
     for (uint32_t j = 0; j < mc; j++) {
-        const loy_multiplier *mu = &pts->multipliers[j];
+        const loy_multiplier *mu = &mus[j];
         uint64_t bit = (uint64_t)1 << j;
         loy_fix fj = mu->factor;
         if (mu->by_tier) {
-            fj = mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
+            fj = mu->tier_factor ? mu->tier_factor[tier] : 0;
             if (fj <= 0)
                 continue;
         }
         f[j] = fj;
-        if (!mu->when || (c->p->line_free_multipliers & bit)) {
+        if (!mu->when) {
+            base |= bit;
+        } else if (line_free & bit) {
             if (loy_cond_holds(c, mu->when))
                 base |= bit;
         } else if (loy_cond_part_holds(c, mu->when, false)) {
@@ -586,8 +592,7 @@ static int raw_points_fast(loy_ctx *c, bool *applied, u128 *out)
             return 0;
     }
     *out = pts->round_per_line ? acc : round128(acc, den, pts->rounding);
-    for (uint64_t m = used; m; m &= m - 1)
-        applied[__builtin_ctzll(m)] = true;
+    *applied = used;
     return 1;
 }
 
@@ -676,8 +681,9 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
     m->cap_earlier_count++;
 }
 
-/* The order's points after min_order and caps; fills the rules. */
-static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied)
+/* The order's points after min_order and caps; fills the rules: bit j of
+ * *mask when there are at most 64 multipliers, else applied[j]. */
+static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -695,17 +701,24 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int64_t earned;
     bool fits;
     u128 quick;
-    int fast = raw_points_fast(c, applied, &quick);
+    int fast = raw_points_fast(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
         fits = quick <= (u128)INT64_MAX;
         earned = fits ? (int64_t)quick : 0;
     } else {
+        uint32_t mc = pts->multiplier_count;
+        for (uint32_t j = 0; j < mc; j++)
+            applied[j] = false;
         big raw;
         if (!raw_points(c, applied, &raw))
             return false;
         fits = big_to_i64(&raw, &earned);
+        if (mc <= 64)
+            for (uint32_t j = 0; j < mc; j++)
+                if (applied[j])
+                    *mask |= (uint64_t)1 << j;
     }
     if (!fits) {
         /* Beyond int64 only a per-order cap can bring it back. */
@@ -745,7 +758,7 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     return true;
 }
 
-static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
+static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64_t mask)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
@@ -758,6 +771,28 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied)
             return false;
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
+    }
+    if (pts->multiplier_count <= 64) {
+        /* The effect, its rules list and each rule's name in one block. */
+        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
+        /* a few bits: cheaper counted here than by libgcc's popcount */
+        for (uint64_t m = mask; m; m &= m - 1)
+            extra++;
+        loy_node *b = rn_effect_block(c->r, c->effects, "points", extra);
+        if (!b)
+            return true;    /* nomem is set: the answer is dropped */
+        loy_node *n = b + 2;
+        rn_link(b, rn_init_int(n++, "delta", points));
+        rn_link(b, rn_init_str(n++, "source", "order"));
+        if (pending_until != LOY_DAY_NONE)
+            rn_link(b, rn_init_date(n++, "pending_until", pending_until));
+        if (expires != LOY_DAY_NONE)
+            rn_link(b, rn_init_date(n++, "expires", expires));
+        loy_node *rules = rn_init_list(n++, "rules");
+        rn_link(b, rules);
+        for (uint64_t m = mask; m; m &= m - 1)
+            rn_link(rules, rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+        return true;    /* points_earned is counted with the order (loy_metric_add_order) */
     }
     loy_node *e = loy_effect(c, "points");
     rn_put_int(c->r, e, "delta", points);
@@ -818,11 +853,10 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        for (uint32_t j = 0; j < pts->multiplier_count; j++)
-            applied[j] = false;
-        if (!order_points(c, eligible, &points, applied))
+        uint64_t mask = 0;
+        if (!order_points(c, eligible, &points, applied, &mask))
             return false;
-        if (points > 0 && !credit_order(c, points, applied))
+        if (points > 0 && !credit_order(c, points, applied, mask))
             return false;
     }
 

@@ -261,7 +261,8 @@ static bool birthday_given(const loy_member *m, int32_t year)
 static bool record_birthday(loy_ctx *c, int32_t year)
 {
     loy_member *m = c->m;
-    if (!LOY_GROW(m->alloc, m->birthday_years, m->birthday_year_cap, m->birthday_year_count + 1))
+    if (m->birthday_year_count >= m->birthday_year_cap &&
+        !LOY_GROW(m->alloc, m->birthday_years, m->birthday_year_cap, m->birthday_year_count + 1))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     size_t at = m->birthday_year_count;
     while (at > 0 && m->birthday_years[at - 1] > year)
@@ -338,7 +339,8 @@ static bool has_mark(const loy_gift_mark *marks, size_t count, int32_t index, in
 static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap,
                      int32_t index, int32_t period)
 {
-    if (!LOY_GROW(c->m->alloc, *marks, *cap, *count + 1))
+    /* nearly always room (the working copy keeps its capacity): no call */
+    if (*count >= *cap && !LOY_GROW(c->m->alloc, *marks, *cap, *count + 1))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     (*marks)[*count].index = index;
     (*marks)[*count].period = period;

@@ -9,6 +9,15 @@ int32_t loy_stage_for(loy_ctx *c)
     const loy_policy *p = c->p;
     if (!p->has_lifecycle || p->stage_count == 0)
         return -1;
+    if (!c->trace) {
+        /* The stages in locals: the condition calls would reload them. */
+        const loy_stage *stages = p->stages;
+        uint32_t last = p->stage_count - 1;
+        for (uint32_t i = 0; i < last; i++)
+            if (loy_cond_holds(c, stages[i].when))
+                return (int32_t)i;
+        return (int32_t)last;
+    }
     for (uint32_t i = 0; i + 1 < p->stage_count; i++) {
         const loy_stage *stage = &p->stages[i];
         if (loy_cond_holds(c, stage->when)) {

@@ -66,7 +66,8 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
     size_t pos = n == 0 || m->months[n - 1].month < month ? n : bucket_pos(m, month);
     if (pos < m->month_count && m->months[pos].month == month)
         return &m->months[pos];
-    if (!LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
+    /* The working copy keeps its capacity: nearly always room, no call. */
+    if (m->month_count >= m->month_cap && !LOY_GROW(m->alloc, m->months, m->month_cap, m->month_count + 1))
         return NULL;
     /* Nearly always a new newest month: nothing to move. */
     if (pos < m->month_count)
