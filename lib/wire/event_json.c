@@ -14,15 +14,18 @@
 
 #include "event.h"
 
+#define EVENT_TYPE(name, type) {name, sizeof name - 1, type}
 static const struct {
     const char *name;
+    size_t len;
     loy_event_type type;
 } event_types[] = {
-    {"order", LOY_EVENT_ORDER},       {"return", LOY_EVENT_RETURN},
-    {"action", LOY_EVENT_ACTION},     {"redeem", LOY_EVENT_REDEEM},
-    {"use_benefit", LOY_EVENT_USE_BENEFIT}, {"join_paid", LOY_EVENT_JOIN_PAID},
-    {"profile", LOY_EVENT_PROFILE},   {"tick", LOY_EVENT_TICK},
+    EVENT_TYPE("order", LOY_EVENT_ORDER),       EVENT_TYPE("return", LOY_EVENT_RETURN),
+    EVENT_TYPE("action", LOY_EVENT_ACTION),     EVENT_TYPE("redeem", LOY_EVENT_REDEEM),
+    EVENT_TYPE("use_benefit", LOY_EVENT_USE_BENEFIT), EVENT_TYPE("join_paid", LOY_EVENT_JOIN_PAID),
+    EVENT_TYPE("profile", LOY_EVENT_PROFILE),   EVENT_TYPE("tick", LOY_EVENT_TICK),
 };
+#undef EVENT_TYPE
 
 #define TYPE_LIST "order, return, action, redeem, use_benefit, join_paid, profile, tick"
 
@@ -840,41 +843,14 @@ static bool f_profile(loy_event *ev, const fdoc *d)
 /* The names of event_types[], matched on the raw text. */
 static bool f_type(const fval *v, loy_event_type *type)
 {
-#define TYPE_IS(lit, t)                                                         \
-    if (v->len == sizeof lit - 1 && memcmp(v->s, lit, sizeof lit - 1) == 0) {  \
-        *type = (t);                                                            \
-        return true;                                                            \
-    }
-    if (v->kind != FV_STR || !v->len)
+    if (v->kind != FV_STR)
         return false;
-    switch (v->s[0]) {
-    case 'o':
-        TYPE_IS("order", LOY_EVENT_ORDER);
-        break;
-    case 'r':
-        TYPE_IS("return", LOY_EVENT_RETURN);
-        TYPE_IS("redeem", LOY_EVENT_REDEEM);
-        break;
-    case 'a':
-        TYPE_IS("action", LOY_EVENT_ACTION);
-        break;
-    case 'u':
-        TYPE_IS("use_benefit", LOY_EVENT_USE_BENEFIT);
-        break;
-    case 'j':
-        TYPE_IS("join_paid", LOY_EVENT_JOIN_PAID);
-        break;
-    case 'p':
-        TYPE_IS("profile", LOY_EVENT_PROFILE);
-        break;
-    case 't':
-        TYPE_IS("tick", LOY_EVENT_TICK);
-        break;
-    default:
-        break;
-    }
+    for (size_t i = 0; i < LOY_ARRAY_LEN(event_types); i++)
+        if (v->len == event_types[i].len && memcmp(v->s, event_types[i].name, v->len) == 0) {
+            *type = event_types[i].type;
+            return true;
+        }
     return false;
-#undef TYPE_IS
 }
 
 bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,

@@ -55,18 +55,25 @@ void loy_buf_putc(loy_buf *b, char c)
     loy_buf_put(b, &c, 1);
 }
 
-void loy_buf_int(loy_buf *b, int64_t v)
+/* The decimal digits of v at the end of tmp; returns their count (at most 20). */
+static size_t int_digits(char tmp[24], int64_t v)
 {
-    char tmp[24];
     size_t n = 0;
     /* Work on the magnitude as unsigned so INT64_MIN needs no special case. */
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + mag % 10u);
+        tmp[24 - 1 - n++] = (char)('0' + mag % 10u);
         mag /= 10u;
     } while (mag);
     if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
+        tmp[24 - 1 - n++] = '-';
+    return n;
+}
+
+void loy_buf_int(loy_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = int_digits(tmp, v);
     loy_buf_put(b, tmp + sizeof tmp - n, n);
 }
 
@@ -211,15 +218,7 @@ static void put_int(loy_buf *b, int64_t v)
     if (!room(b, 20))
         return;
     char tmp[24];
-    size_t n = 0;
-    /* Work on the magnitude as unsigned so INT64_MIN needs no special case. */
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + mag % 10u);
-        mag /= 10u;
-    } while (mag);
-    if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
+    size_t n = int_digits(tmp, v);
     memcpy(b->data + b->len, tmp + sizeof tmp - n, n);
     b->len += n;
 }
