@@ -229,6 +229,20 @@ static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
     return b;
 }
 
+int64_t loy_metric_this_month(loy_ctx *c, int metric)
+{
+    const loy_member *m = c->m;
+    loy_month month = loy_ctx_month(c);
+    size_t i = c->dc_bucket;
+    if (i >= m->month_count || m->months[i].month != month) {
+        i = bucket_pos(m, month);
+        if (i >= m->month_count || m->months[i].month != month)
+            return 0;
+        c->dc_bucket = i;
+    }
+    return bucket_value(&m->months[i], metric);
+}
+
 bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
 {
     if (value == 0)
