@@ -228,7 +228,9 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return true;
 }
 
-bool loy_lots_release(loy_ctx *c)
+/* loy_lots_release once a lot is due: out of line, so the usual event,
+ * with nothing due, pays for no saved registers. */
+static __attribute__((noinline)) bool release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -261,7 +263,17 @@ bool loy_lots_release(loy_ctx *c)
     }
 }
 
-bool loy_lots_expire(loy_ctx *c)
+bool loy_lots_release(loy_ctx *c)
+{
+    const loy_member *m = c->m;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (lot_pending(&m->lots[i]) && m->lots[i].pending_until <= c->day)
+            return release_due(c);
+    return true;
+}
+
+/* loy_lots_expire once the first lot is past: out of line, as release_due. */
+static __attribute__((noinline)) bool expire_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -290,6 +302,16 @@ bool loy_lots_expire(loy_ctx *c)
                       day);
         }
     }
+}
+
+bool loy_lots_expire(loy_ctx *c)
+{
+    const loy_member *m = c->m;
+    /* expire_due's first test, which nearly every event stops at. */
+    loy_day first = m->lot_count > 0 ? m->lots[0].expires : LOY_DAY_NONE;
+    if (first == LOY_DAY_NONE || first >= c->day)
+        return true;
+    return expire_due(c);
 }
 
 int64_t loy_lots_take(loy_member *m, int64_t points)
