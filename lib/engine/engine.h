@@ -118,8 +118,18 @@ LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
  * one month, which cannot overflow. The order step has just written that
  * bucket, so its place is known and there is no search. */
 LOY_INTERNAL int64_t loy_metric_this_month(loy_ctx *c, int metric);
-/* loy_lot_expiry(c->p, c->day, out), worked out once an event. */
-LOY_INTERNAL bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out);
+/* loy_lot_expiry(c->p, c->day, out), worked out once an event: the filling
+ * call, then an inline read (an order with a gift credits two or three
+ * times). */
+LOY_INTERNAL bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out);
+static inline bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+{
+    if (c->dc_expiry_state == 1 && c->dc_valid && c->dc_day == c->day) {
+        *out = c->dc_expiry;
+        return true;
+    }
+    return loy_ctx_credit_expiry_fill(c, out);
+}
 /* loy_birthday_in_year(c->p, birthday, year of c->day), worked out once per birthday. */
 LOY_INTERNAL loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday);
 /* Fills the birthday part of the cache for `birthday` (and the dates for

@@ -116,7 +116,7 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
 }
 
 /* per-event date cache */
-bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
     if (c->dc_expiry_state == 0)
@@ -164,17 +164,23 @@ static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
 }
 
 /* Points becoming available repay the debt first; returns what is left. */
-static int64_t repay_debt(loy_ctx *c, int64_t points)
+static __attribute__((noinline)) int64_t repay_debt_cold(loy_ctx *c, int64_t points)
 {
     loy_member *m = c->m;
-    if (m->debt <= 0 || points <= 0)
-        return points;
     int64_t repay = points < m->debt ? points : m->debt;
     m->debt -= repay;
     if (c->trace)
         LOY_TRACE(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
                   (long long)m->debt);
     return points - repay;
+}
+
+/* Few members owe points: the test inline, the repayment out of line. */
+static inline int64_t repay_debt(loy_ctx *c, int64_t points)
+{
+    if (c->m->debt <= 0 || points <= 0)
+        return points;
+    return repay_debt_cold(c, points);
 }
 
 bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
