@@ -102,6 +102,12 @@ static inline void loy_ctx_dates(loy_ctx *c)
     if (!c->dc_valid || c->dc_day != c->day)
         loy_ctx_dates_fill(c);
 }
+/* Does the cache hold c->day already? For readers that keep the filling
+ * call off their usual path (a tail call there saves no registers). */
+static inline bool loy_ctx_dates_ready(const loy_ctx *c)
+{
+    return c->dc_valid && c->dc_day == c->day;
+}
 static inline loy_ymd loy_ctx_ymd(loy_ctx *c)
 {
     loy_ctx_dates(c);
