@@ -22,7 +22,8 @@ static size_t reward_nodes(const loy_reward *reward)
 
 /* A list of borrowed strings in the nodes from `n` on, chained directly
  * (the nodes are fresh and side by side); returns the node after them. */
-static loy_node *str_list(loy_node *n, const char *key, const loy_strs *strs)
+static inline __attribute__((always_inline)) loy_node *
+str_list(loy_node *n, const char *key, const loy_strs *strs)
 {
     loy_node *list = rn_init_list(n, key);
     uint32_t count = strs->count;
