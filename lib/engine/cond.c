@@ -421,6 +421,31 @@ static loy_node *render_map(loy_ctx *c, const loy_cond *map)
 
 static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
 {
+    /* Most reasons are a tier or a number (render_value's answer for these
+     * ops): the map and its value are one take, built in place. */
+    switch (cond->op) {
+    case LOY_C_TIER_AT_LEAST:
+    case LOY_C_TIER_BELOW:
+    case LOY_C_POINTS_AT_LEAST:
+    case LOY_C_MEMBER_DAYS_AT_LEAST:
+    case LOY_C_ORDERS_AT_LEAST:
+    case LOY_C_SPEND_IN_WINDOW_AT_LEAST:
+    case LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST:
+    case LOY_C_ORDER_AT_LEAST: {
+        loy_node *b = rn_block(c->r, 2);
+        if (!b)
+            return;   /* nomem is set: the answer is rebuilt */
+        loy_node *reason = rn_init_map(b, NULL);
+        if (cond->op == LOY_C_TIER_AT_LEAST || cond->op == LOY_C_TIER_BELOW)
+            rn_link(reason, rn_init_str(b + 1, cond->key, tier_name(c, cond->n)));
+        else
+            rn_link(reason, rn_init_int(b + 1, cond->key, cond->n));
+        rn_push(reasons, reason);
+        return;
+    }
+    default:
+        break;
+    }
     loy_node *reason = rn_map(c->r);
     rn_put(reason, cond->key, render_value(c, cond));
     rn_push(reasons, reason);
