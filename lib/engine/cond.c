@@ -77,7 +77,7 @@ static bool sum_at_least(bool ok, int64_t sum, int64_t threshold)
 
 static bool orders_in_months(loy_ctx *c, const loy_cond *cond)
 {
-    loy_month to = loy_ctx_month(c);
+    loy_month to = c->dc_month;   /* the callers made sure the cache is filled */
     return loy_metric_reaches(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (cond->n - 1)), to, cond->n2);
 }
 
@@ -118,6 +118,16 @@ static bool birthday_holds(loy_ctx *c, const loy_cond *cond)
  */
 #define OUT_OF_LINE __attribute__((noinline))
 
+static bool predicate_holds(loy_ctx *c, const loy_cond *cond);
+
+/* The date tests below read the cache directly and come here, once an
+ * event, to fill it first: their usual path then makes no call. */
+static OUT_OF_LINE bool fill_dates_then_holds(loy_ctx *c, const loy_cond *cond)
+{
+    loy_ctx_dates_fill(c);
+    return predicate_holds(c, cond);
+}
+
 static OUT_OF_LINE bool points_at_least(const loy_ctx *c, const loy_cond *cond)
 {
     return loy_points_available(c->m) >= cond->n;
@@ -142,7 +152,9 @@ static OUT_OF_LINE bool day_of_month_in(loy_ctx *c, const loy_cond *cond)
 
 static OUT_OF_LINE bool month_in(loy_ctx *c, const loy_cond *cond)
 {
-    return int_in(cond->ints, cond->count, loy_ctx_ymd(c).m);
+    if (!loy_ctx_dates_ready(c))
+        return fill_dates_then_holds(c, cond);
+    return int_in(cond->ints, cond->count, c->dc_ymd.m);
 }
 
 static OUT_OF_LINE bool tags_hold(const loy_ctx *c, const loy_cond *cond)
@@ -162,6 +174,8 @@ static OUT_OF_LINE bool line_sku_in(const loy_ctx *c, const loy_cond *cond)
 
 static OUT_OF_LINE bool orders_in_months_cold(loy_ctx *c, const loy_cond *cond)
 {
+    if (!loy_ctx_dates_ready(c))
+        return fill_dates_then_holds(c, cond);
     return orders_in_months(c, cond);
 }
 
@@ -407,6 +421,31 @@ static loy_node *render_map(loy_ctx *c, const loy_cond *map)
 
 static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
 {
+    /* Most reasons are a tier or a number (render_value's answer for these
+     * ops): the map and its value are one take, built in place. */
+    switch (cond->op) {
+    case LOY_C_TIER_AT_LEAST:
+    case LOY_C_TIER_BELOW:
+    case LOY_C_POINTS_AT_LEAST:
+    case LOY_C_MEMBER_DAYS_AT_LEAST:
+    case LOY_C_ORDERS_AT_LEAST:
+    case LOY_C_SPEND_IN_WINDOW_AT_LEAST:
+    case LOY_C_DAYS_SINCE_LAST_ORDER_AT_LEAST:
+    case LOY_C_ORDER_AT_LEAST: {
+        loy_node *b = rn_block(c->r, 2);
+        if (!b)
+            return;   /* nomem is set: the answer is rebuilt */
+        loy_node *reason = rn_init_map(b, NULL);
+        if (cond->op == LOY_C_TIER_AT_LEAST || cond->op == LOY_C_TIER_BELOW)
+            rn_link(reason, rn_init_str(b + 1, cond->key, tier_name(c, cond->n)));
+        else
+            rn_link(reason, rn_init_int(b + 1, cond->key, cond->n));
+        rn_push(reasons, reason);
+        return;
+    }
+    default:
+        break;
+    }
     loy_node *reason = rn_map(c->r);
     rn_put(reason, cond->key, render_value(c, cond));
     rn_push(reasons, reason);

@@ -102,6 +102,12 @@ static inline void loy_ctx_dates(loy_ctx *c)
     if (!c->dc_valid || c->dc_day != c->day)
         loy_ctx_dates_fill(c);
 }
+/* Does the cache hold c->day already? For readers that keep the filling
+ * call off their usual path (a tail call there saves no registers). */
+static inline bool loy_ctx_dates_ready(const loy_ctx *c)
+{
+    return c->dc_valid && c->dc_day == c->day;
+}
 static inline loy_ymd loy_ctx_ymd(loy_ctx *c)
 {
     loy_ctx_dates(c);
@@ -114,12 +120,36 @@ static inline loy_month loy_ctx_month(loy_ctx *c)
 }
 /* loy_tier_metric(c->p, c->m, c->day, out) from the cached month. */
 LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
-/* loy_lot_expiry(c->p, c->day, out), worked out once an event. */
-LOY_INTERNAL bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out);
+/* A metric (LOY_METRIC_*) of the month of c->day: loy_metric_sum over that
+ * one month, which cannot overflow. The order step has just written that
+ * bucket, so its place is known and there is no search. */
+LOY_INTERNAL int64_t loy_metric_this_month(loy_ctx *c, int metric);
+/* loy_lot_expiry(c->p, c->day, out), worked out once an event: the filling
+ * call, then an inline read (an order with a gift credits two or three
+ * times). */
+LOY_INTERNAL bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out);
+static inline bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+{
+    if (c->dc_expiry_state == 1 && c->dc_valid && c->dc_day == c->day) {
+        *out = c->dc_expiry;
+        return true;
+    }
+    return loy_ctx_credit_expiry_fill(c, out);
+}
 /* loy_birthday_in_year(c->p, birthday, year of c->day), worked out once per birthday. */
 LOY_INTERNAL loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday);
-/* loy_month_of(loy_ctx_birthday_this_year(c, birthday)), without the day. */
-LOY_INTERNAL loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday);
+/* Fills the birthday part of the cache for `birthday` (and the dates for
+ * c->day); returns its month. */
+LOY_INTERNAL loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday);
+/* loy_month_of(loy_ctx_birthday_this_year(c, birthday)), without the day.
+ * Inline: an order asks two or three times (the birthday multiplier, the
+ * birthday gift), and after the first the answer is a few compares. */
+static inline loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
+{
+    if (c->dc_bday_valid && c->dc_bday_of == birthday && c->dc_valid && c->dc_day == c->day)
+        return c->dc_bday_month;
+    return loy_ctx_birthday_fill(c, birthday);
+}
 
 /* Refuse the event: sets ctx->code and a formatted message. Returns false. */
 LOY_INTERNAL bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)

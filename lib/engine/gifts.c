@@ -22,7 +22,8 @@ static size_t reward_nodes(const loy_reward *reward)
 
 /* A list of borrowed strings in the nodes from `n` on, chained directly
  * (the nodes are fresh and side by side); returns the node after them. */
-static loy_node *str_list(loy_node *n, const char *key, const loy_strs *strs)
+static inline __attribute__((always_inline)) loy_node *
+str_list(loy_node *n, const char *key, const loy_strs *strs)
 {
     loy_node *list = rn_init_list(n, key);
     uint32_t count = strs->count;
@@ -203,7 +204,7 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
 }
 
 /* per-event date cache */
-loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
+loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
 {
     loy_ctx_dates(c);
     if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
@@ -445,7 +446,9 @@ static bool spend_gift(loy_ctx *c, int32_t index)
             return true;
         }
         /* A sum past int64 is above any threshold. */
-        if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
+        if (from == to)
+            spend = loy_metric_this_month(c, LOY_METRIC_SPEND);
+        else if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
             spend = INT64_MAX;
     }
     if (spend < g->at_least) {

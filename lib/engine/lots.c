@@ -116,7 +116,7 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
 }
 
 /* per-event date cache */
-bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
+bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
     if (c->dc_expiry_state == 0)
@@ -164,17 +164,23 @@ static bool add_available(loy_ctx *c, int64_t points, loy_day expires)
 }
 
 /* Points becoming available repay the debt first; returns what is left. */
-static int64_t repay_debt(loy_ctx *c, int64_t points)
+static __attribute__((noinline)) int64_t repay_debt_cold(loy_ctx *c, int64_t points)
 {
     loy_member *m = c->m;
-    if (m->debt <= 0 || points <= 0)
-        return points;
     int64_t repay = points < m->debt ? points : m->debt;
     m->debt -= repay;
     if (c->trace)
         LOY_TRACE(c, "debt", true, "%lld points repay debt, %lld debt left", (long long)repay,
                   (long long)m->debt);
     return points - repay;
+}
+
+/* Few members owe points: the test inline, the repayment out of line. */
+static inline int64_t repay_debt(loy_ctx *c, int64_t points)
+{
+    if (c->m->debt <= 0 || points <= 0)
+        return points;
+    return repay_debt_cold(c, points);
 }
 
 bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
@@ -228,7 +234,9 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return true;
 }
 
-bool loy_lots_release(loy_ctx *c)
+/* loy_lots_release once a lot is due: out of line, so the usual event,
+ * with nothing due, pays for no saved registers. */
+static __attribute__((noinline)) bool release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -261,7 +269,17 @@ bool loy_lots_release(loy_ctx *c)
     }
 }
 
-bool loy_lots_expire(loy_ctx *c)
+bool loy_lots_release(loy_ctx *c)
+{
+    const loy_member *m = c->m;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (lot_pending(&m->lots[i]) && m->lots[i].pending_until <= c->day)
+            return release_due(c);
+    return true;
+}
+
+/* loy_lots_expire once the first lot is past: out of line, as release_due. */
+static __attribute__((noinline)) bool expire_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -290,6 +308,16 @@ bool loy_lots_expire(loy_ctx *c)
                       day);
         }
     }
+}
+
+bool loy_lots_expire(loy_ctx *c)
+{
+    const loy_member *m = c->m;
+    /* expire_due's first test, which nearly every event stops at. */
+    loy_day first = m->lot_count > 0 ? m->lots[0].expires : LOY_DAY_NONE;
+    if (first == LOY_DAY_NONE || first >= c->day)
+        return true;
+    return expire_due(c);
 }
 
 int64_t loy_lots_take(loy_member *m, int64_t points)

@@ -156,13 +156,19 @@ static bool window_metric(const loy_policy *p, const loy_member *m, int metric, 
     return true;
 }
 
+static bool tier_metric_after_fill(loy_ctx *c, int64_t *out);
+
 /* per-event date cache */
 bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
 {
+    /* The cache is filled by then (the order step used it): with the fill
+     * as a tail call, the usual path saves no registers. */
+    if (!c->dc_valid || c->dc_day != c->day)
+        return tier_metric_after_fill(c, out);
     const loy_policy *p = c->p;
     const loy_member *m = c->m;
     int metric = qualify_metric(p->tiers.qualify_on);
-    loy_month now = loy_ctx_month(c);
+    loy_month now = c->dc_month;
     switch (p->tiers.window) {
     case LOY_W_MONTHS:
         return loy_metric_sum(m, metric, now - (p->tiers.window_months - 1), now, out);
@@ -174,6 +180,12 @@ bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
     /* As window_metric: lifetime orders include the imported count. */
     *out = metric == LOY_METRIC_ORDERS ? m->orders : m->lifetime[metric];
     return true;
+}
+
+static __attribute__((noinline)) bool tier_metric_after_fill(loy_ctx *c, int64_t *out)
+{
+    loy_ctx_dates_fill(c);
+    return loy_tier_metric_today(c, out);
 }
 
 bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out)
@@ -227,6 +239,29 @@ static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
     if (b)
         c->dc_bucket = (size_t)(b - m->months);
     return b;
+}
+
+static __attribute__((noinline)) int64_t month_metric_cold(loy_ctx *c, int metric)
+{
+    const loy_member *m = c->m;
+    loy_month month = loy_ctx_month(c);
+    size_t i = bucket_pos(m, month);
+    if (i >= m->month_count || m->months[i].month != month)
+        return 0;
+    c->dc_bucket = i;
+    return bucket_value(&m->months[i], metric);
+}
+
+int64_t loy_metric_this_month(loy_ctx *c, int metric)
+{
+    /* No call on the usual path (the order step filled the cache and left
+     * the bucket's place), so no saved registers either. */
+    const loy_member *m = c->m;
+    size_t i = c->dc_bucket;
+    if (!c->dc_valid || c->dc_day != c->day || i >= m->month_count ||
+        m->months[i].month != c->dc_month)
+        return month_metric_cold(c, metric);
+    return bucket_value(&m->months[i], metric);
 }
 
 bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)

@@ -70,12 +70,12 @@ static bool review_surely_later(const loy_policy *p, const loy_member *m, loy_da
     return p->tiers.review != LOY_R_CALENDAR_YEAR && (int64_t)day < (int64_t)m->tier_since + 365;
 }
 
-bool loy_run_reviews(loy_ctx *c)
+/* loy_run_reviews once a review may be due: out of line, so the usual
+ * event, with none due, pays for no saved registers. */
+static __attribute__((noinline)) bool run_reviews(loy_ctx *c)
 {
     const loy_policy *p = c->p;
     loy_member *m = c->m;
-    if (p->tiers.review == LOY_R_NEVER)
-        return true;
     while (m->tier > 0) {
         loy_day review;
         if (review_surely_later(p, m, c->day) || !next_review(p, m, &review) || review > c->day)
@@ -122,6 +122,16 @@ bool loy_run_reviews(loy_ctx *c)
         rn_put_date(c->r, e, "review_date", review);
     }
     return true;
+}
+
+bool loy_run_reviews(loy_ctx *c)
+{
+    const loy_policy *p = c->p;
+    const loy_member *m = c->m;
+    /* run_reviews' first test, which nearly every event stops at. */
+    if (p->tiers.review == LOY_R_NEVER || m->tier <= 0 || review_surely_later(p, m, c->day))
+        return true;
+    return run_reviews(c);
 }
 
 bool loy_step_upgrade(loy_ctx *c)
