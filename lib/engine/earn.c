@@ -596,6 +596,164 @@ static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
     return 1;
 }
 
+/* ------------------------------------------------- the compiled order path */
+
+/*
+ * raw_points_fast from the policy's order plan (lib/policy.h,
+ * loy_order_plan): the multipliers that hold for the order are a few masks
+ * ANDed by tier, day of month, month and weekday, with date ranges, the
+ * birthday and any leftover entries tested only for the multipliers still
+ * in; a line narrows them by its category and sku ids, and its factor G is
+ * read from the plan's table. Same answers, same fallbacks (0: the general
+ * path starts over), same arithmetic as raw_points_fast.
+ */
+/* round128, in 64 bits when both fit: the plan's reduced numbers mostly do. */
+static inline u128 round_plan(u128 x, u128 den, loy_round mode)
+{
+    if (((x | den) >> 64) != 0)
+        return round128(x, den, mode);
+    uint64_t x64 = (uint64_t)x, d64 = (uint64_t)den;
+    uint64_t q = x64 / d64, r = x64 % d64;
+    if (mode == LOY_ROUND_NEAREST)
+        return q + (r >= d64 - r);
+    if (mode == LOY_ROUND_CEIL)
+        return q + (r != 0);
+    return q;
+}
+
+static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+{
+    const loy_policy *p = c->p;
+    const loy_points *pts = &p->points;
+    const loy_event *ev = c->ev;
+    if (c->trace || !c->line_ids || c->no_event)
+        return 0;
+    const loy_member *m = c->m;
+    const int32_t tier = m->tier;
+    loy_ymd ymd = loy_ctx_ymd(c);
+    uint64_t holds = pl->tier_ok[tier] & pl->day_of_month[ymd.d] & pl->month[ymd.m];
+    if (pl->any_weekday)
+        holds &= pl->weekday[loy_weekday(c->day)];
+    for (uint64_t b = holds & pl->dated; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        if (c->day < pl->date_from[j] || c->day > pl->date_to[j])
+            holds &= ~((uint64_t)1 << j);
+    }
+    if (holds & (pl->birthday_month | pl->birthday_day)) {
+        /* as birthday_holds in cond.c */
+        bool month = false, day = false;
+        if (m->birthday != LOY_DAY_NONE) {
+            if (holds & pl->birthday_month)
+                month = loy_ctx_birthday_month(c, m->birthday) == loy_ctx_month(c);
+            if (holds & pl->birthday_day)
+                day = loy_ctx_birthday_this_year(c, m->birthday) == c->day;
+        }
+        if (!month)
+            holds &= ~pl->birthday_month;
+        if (!day)
+            holds &= ~pl->birthday_day;
+    }
+    for (uint64_t b = holds & pl->rest; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        for (uint32_t k = pl->first[j]; k < pl->first[j + 1]; k++) {
+            const loy_cond *cc = pl->conds[k];
+            if (!cc->has_line_pred && !loy_cond_holds(c, cc)) {
+                holds &= ~((uint64_t)1 << j);
+                break;
+            }
+        }
+    }
+    if (c->code)
+        return -1;
+
+    uint32_t mc = pl->count;
+    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
+    u128 den = (u128)pl->den_hi << 64 | pl->den_lo;
+    const uint64_t *g_row = pl->g ? pl->g + ((size_t)tier << mc) * 2 : NULL;
+    const loy_fix *f_row = pl->factor + (size_t)tier * mc;
+    const loy_interned *t = &p->interned;
+    const bool by_line = (holds & pl->line_dep) != 0;
+    const uint64_t line_rest = holds & pl->line_rest;
+    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
+    struct {
+        loy_line_ids key;
+        uint64_t fails;
+    } seen[FAST_CACHE];
+    unsigned seen_count = 0;
+    uint64_t last_mask = 0;
+    u128 last_g = 0;
+    bool have_last = false;
+
+    uint64_t used = 0;
+    u128 acc = 0;
+    for (size_t li = 0; li < ev->line_count; li++) {
+        loy_line_ids id = c->line_ids[li];
+        if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
+            continue;
+        uint64_t mask = holds;
+        if (by_line) {
+            mask &= pl->category_ok[id.category + 1] & pl->sku_ok[id.sku + 1];
+            if (mask & line_rest) {
+                unsigned k = 0;
+                while (k < seen_count && (seen[k].key.category != id.category || seen[k].key.sku != id.sku))
+                    k++;
+                uint64_t fails = 0;
+                if (k < seen_count) {
+                    fails = seen[k].fails;
+                } else {
+                    c->line = &ev->lines[li];
+                    for (uint64_t b = line_rest; b; b &= b - 1) {
+                        unsigned j = (unsigned)__builtin_ctzll(b);
+                        for (uint32_t q = pl->first[j]; q < pl->first[j + 1]; q++) {
+                            const loy_cond *cc = pl->conds[q];
+                            if (cc->has_line_pred && !loy_cond_holds(c, cc)) {
+                                fails |= (uint64_t)1 << j;
+                                break;
+                            }
+                        }
+                    }
+                    c->line = NULL;
+                    if (c->code)
+                        return -1;
+                    if (seen_count < FAST_CACHE) {
+                        seen[seen_count].key = id;
+                        seen[seen_count].fails = fails;
+                        seen_count++;
+                    }
+                }
+                mask &= ~fails;
+            }
+        }
+        u128 g;
+        if (g_row) {
+            g = (u128)g_row[2 * mask + 1] << 64 | g_row[2 * mask];
+            if (g == 0 && pts->stacking == LOY_STACK_MULTIPLY)
+                return 0;
+        } else if (have_last && mask == last_mask) {
+            g = last_g;
+        } else {
+            if (!line_factor(pts, f_row, mask, scale, &g))
+                return 0;
+            last_mask = mask;
+            last_g = g;
+            have_last = true;
+        }
+        used |= mask;
+        u128 term = (u128)(uint64_t)ev->lines[li].amount * (uint64_t)pts->rate_points;
+        if ((term >> 64) == 0 && (g >> 64) == 0)
+            term *= g;      /* two 64-bit numbers: the product fits */
+        else if (__builtin_mul_overflow(term, g, &term))
+            return 0;
+        if (pts->round_per_line)
+            term = round_plan(term, den, pts->rounding);
+        if (__builtin_add_overflow(acc, term, &acc))
+            return 0;
+    }
+    *out = pts->round_per_line ? acc : round_plan(acc, den, pts->rounding);
+    *applied = used;
+    return 1;
+}
+
 /*
  * cap.per_day counts each local date on its own (§4.1 step 5, §1). With
  * mixed offsets a later event may carry an earlier local date, so the
@@ -701,7 +859,8 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int64_t earned;
     bool fits;
     u128 quick;
-    int fast = raw_points_fast(c, mask, &quick);
+    int fast = c->p->order_plan ? raw_points_plan(c, c->p->order_plan, mask, &quick)
+                                : raw_points_fast(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
