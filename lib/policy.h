@@ -397,6 +397,7 @@ typedef struct loy_order_plan {
     uint64_t line_rest;             /* ... of those, entries that look at the line */
     const loy_cond **conds;         /* per multiplier j: conds[first[j]..first[j + 1]) */
     uint32_t *first;
+    bool reads_order;               /* a leftover entry reads the order's spend (order_at_least) */
     uint64_t line_dep;              /* multipliers that look at the line */
     uint64_t *category_ok;          /* [id + 1] for interned ids -1..count-1 */
     uint64_t *sku_ok;

@@ -607,6 +607,7 @@ static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
  * read from the plan's table. Same answers, same fallbacks (0: the general
  * path starts over), same arithmetic as raw_points_fast.
  */
+
 /* round128, in 64 bits when both fit: the plan's reduced numbers mostly do. */
 static inline u128 round_plan(u128 x, u128 den, loy_round mode)
 {
@@ -621,13 +622,31 @@ static inline u128 round_plan(u128 x, u128 den, loy_round mode)
     return q;
 }
 
-static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+typedef struct plan_run {
+    const loy_order_plan *pl;
+    uint64_t holds;             /* the multipliers whose line-free part holds */
+    uint64_t line_rest;         /* of those, the ones with line entries left to test */
+    bool by_line;               /* some of them look at the line */
+    const uint64_t *g_row;      /* the tier's G table, or NULL */
+    const loy_fix *f_row;       /* the tier's factors */
+    uint32_t scale;
+    u128 den;
+    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
+    struct {
+        loy_line_ids key;
+        uint64_t fails;
+    } seen[FAST_CACHE];
+    unsigned seen_count;
+    bool have_last;             /* without a table: the last mask's G */
+    uint64_t last_mask;
+    u128 last_g;
+    uint64_t used;              /* the union of the lines' masks */
+    u128 acc;
+} plan_run;
+
+/* The order's part: false when refused (c->code). */
+static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run)
 {
-    const loy_policy *p = c->p;
-    const loy_points *pts = &p->points;
-    const loy_event *ev = c->ev;
-    if (c->trace || !c->line_ids || c->no_event)
-        return 0;
     const loy_member *m = c->m;
     const int32_t tier = m->tier;
     loy_ymd ymd = loy_ctx_ymd(c);
@@ -663,94 +682,161 @@ static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *appli
             }
         }
     }
-    if (c->code)
-        return -1;
-
+    const loy_policy *p = c->p;
     uint32_t mc = pl->count;
-    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
-    u128 den = (u128)pl->den_hi << 64 | pl->den_lo;
-    const uint64_t *g_row = pl->g ? pl->g + ((size_t)tier << mc) * 2 : NULL;
-    const loy_fix *f_row = pl->factor + (size_t)tier * mc;
-    const loy_interned *t = &p->interned;
-    const bool by_line = (holds & pl->line_dep) != 0;
-    const uint64_t line_rest = holds & pl->line_rest;
-    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
-    struct {
-        loy_line_ids key;
-        uint64_t fails;
-    } seen[FAST_CACHE];
-    unsigned seen_count = 0;
-    uint64_t last_mask = 0;
-    u128 last_g = 0;
-    bool have_last = false;
+    run->pl = pl;
+    run->holds = holds;
+    run->line_rest = holds & pl->line_rest;
+    run->by_line = (holds & pl->line_dep) != 0;
+    run->g_row = pl->g ? pl->g + ((size_t)tier << mc) * 2 : NULL;
+    run->f_row = pl->factor + (size_t)tier * mc;
+    run->scale = p->points.stacking == LOY_STACK_MULTIPLY ? mc : 1;
+    run->den = (u128)pl->den_hi << 64 | pl->den_lo;
+    run->seen_count = 0;
+    run->have_last = false;
+    run->last_mask = 0;
+    run->last_g = 0;
+    run->used = 0;
+    run->acc = 0;
+    return !c->code;
+}
 
-    uint64_t used = 0;
-    u128 acc = 0;
+/* Adds the points-eligible line li: 1 done, 0 beyond 128 bits, -1 refused. */
+static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run *run, size_t li, loy_line_ids id, int64_t amount)
+{
+    const loy_order_plan *pl = run->pl;
+    const loy_points *pts = &c->p->points;
+    uint64_t mask = run->holds;
+    if (run->by_line) {
+        mask &= pl->category_ok[id.category + 1] & pl->sku_ok[id.sku + 1];
+        if (mask & run->line_rest) {
+            unsigned k = 0;
+            while (k < run->seen_count &&
+                   (run->seen[k].key.category != id.category || run->seen[k].key.sku != id.sku))
+                k++;
+            uint64_t fails = 0;
+            if (k < run->seen_count) {
+                fails = run->seen[k].fails;
+            } else {
+                c->line = &c->ev->lines[li];
+                for (uint64_t b = run->line_rest; b; b &= b - 1) {
+                    unsigned j = (unsigned)__builtin_ctzll(b);
+                    for (uint32_t q = pl->first[j]; q < pl->first[j + 1]; q++) {
+                        const loy_cond *cc = pl->conds[q];
+                        if (cc->has_line_pred && !loy_cond_holds(c, cc)) {
+                            fails |= (uint64_t)1 << j;
+                            break;
+                        }
+                    }
+                }
+                c->line = NULL;
+                if (c->code)
+                    return -1;
+                if (run->seen_count < FAST_CACHE) {
+                    run->seen[run->seen_count].key = id;
+                    run->seen[run->seen_count].fails = fails;
+                    run->seen_count++;
+                }
+            }
+            mask &= ~fails;
+        }
+    }
+    u128 g;
+    if (run->g_row) {
+        /* the plan keeps a table only when no entry an order meets overflows */
+        g = (u128)run->g_row[2 * mask + 1] << 64 | run->g_row[2 * mask];
+    } else if (run->have_last && mask == run->last_mask) {
+        g = run->last_g;
+    } else {
+        if (!line_factor(pts, run->f_row, mask, run->scale, &g))
+            return 0;
+        run->last_mask = mask;
+        run->last_g = g;
+        run->have_last = true;
+    }
+    run->used |= mask;
+    u128 term = (u128)(uint64_t)amount * (uint64_t)pts->rate_points;
+    if (((term | g) >> 64) == 0)
+        term = (u128)(uint64_t)term * (uint64_t)g;
+    else if (__builtin_mul_overflow(term, g, &term))
+        return 0;
+    if (pts->round_per_line)
+        term = round_plan(term, run->den, pts->rounding);
+    if (__builtin_add_overflow(run->acc, term, &run->acc))
+        return 0;
+    return 1;
+}
+
+static u128 plan_total(const loy_ctx *c, const plan_run *run)
+{
+    const loy_points *pts = &c->p->points;
+    return pts->round_per_line ? run->acc : round_plan(run->acc, run->den, pts->rounding);
+}
+
+/* Can the plan take this order? As raw_points_fast asks, and no tracing. */
+static bool plan_fits(const loy_ctx *c)
+{
+    return c->p->order_plan && !c->trace && c->line_ids && !c->no_event;
+}
+
+static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+{
+    if (!plan_fits(c))
+        return 0;
+    plan_run run;
+    if (!plan_start(c, pl, &run))
+        return -1;
+    const loy_event *ev = c->ev;
+    const loy_interned *t = &c->p->interned;
     for (size_t li = 0; li < ev->line_count; li++) {
         loy_line_ids id = c->line_ids[li];
         if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
             continue;
-        uint64_t mask = holds;
-        if (by_line) {
-            mask &= pl->category_ok[id.category + 1] & pl->sku_ok[id.sku + 1];
-            if (mask & line_rest) {
-                unsigned k = 0;
-                while (k < seen_count && (seen[k].key.category != id.category || seen[k].key.sku != id.sku))
-                    k++;
-                uint64_t fails = 0;
-                if (k < seen_count) {
-                    fails = seen[k].fails;
-                } else {
-                    c->line = &ev->lines[li];
-                    for (uint64_t b = line_rest; b; b &= b - 1) {
-                        unsigned j = (unsigned)__builtin_ctzll(b);
-                        for (uint32_t q = pl->first[j]; q < pl->first[j + 1]; q++) {
-                            const loy_cond *cc = pl->conds[q];
-                            if (cc->has_line_pred && !loy_cond_holds(c, cc)) {
-                                fails |= (uint64_t)1 << j;
-                                break;
-                            }
-                        }
-                    }
-                    c->line = NULL;
-                    if (c->code)
-                        return -1;
-                    if (seen_count < FAST_CACHE) {
-                        seen[seen_count].key = id;
-                        seen[seen_count].fails = fails;
-                        seen_count++;
-                    }
-                }
-                mask &= ~fails;
-            }
-        }
-        u128 g;
-        if (g_row) {
-            g = (u128)g_row[2 * mask + 1] << 64 | g_row[2 * mask];
-            if (g == 0 && pts->stacking == LOY_STACK_MULTIPLY)
+        int r = plan_line(c, &run, li, id, ev->lines[li].amount);
+        if (r <= 0)
+            return r;
+    }
+    *out = plan_total(c, &run);
+    *applied = run.used;
+    return 1;
+}
+
+/*
+ * The whole order in one pass over its lines: eligible and qualifying
+ * spend with the points, when the plan can take the order and none of the
+ * leftover conditions reads the order's spend (set only after the sums).
+ * Conditions are pure tests, so settling them before the sums changes
+ * nothing. 1: done; 0: the usual path from the start (an overflow of
+ * anything, which it reports in its own order); -1: refused.
+ */
+static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying, u128 *points, uint64_t *applied)
+{
+    const loy_order_plan *pl = c->p->order_plan;
+    if (!plan_fits(c) || pl->reads_order)
+        return 0;
+    plan_run run;
+    if (!plan_start(c, pl, &run))
+        return -1;
+    const loy_event *ev = c->ev;
+    const loy_interned *t = &c->p->interned;
+    int64_t el = 0, q = 0;
+    for (size_t li = 0; li < ev->line_count; li++) {
+        loy_line_ids id = c->line_ids[li];
+        int64_t amount = ev->lines[li].amount;
+        if (!line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU)) {
+            if (!loy_add(el, amount, &el))
                 return 0;
-        } else if (have_last && mask == last_mask) {
-            g = last_g;
-        } else {
-            if (!line_factor(pts, f_row, mask, scale, &g))
-                return 0;
-            last_mask = mask;
-            last_g = g;
-            have_last = true;
+            int r = plan_line(c, &run, li, id, amount);
+            if (r <= 0)
+                return r;
         }
-        used |= mask;
-        u128 term = (u128)(uint64_t)ev->lines[li].amount * (uint64_t)pts->rate_points;
-        if ((term >> 64) == 0 && (g >> 64) == 0)
-            term *= g;      /* two 64-bit numbers: the product fits */
-        else if (__builtin_mul_overflow(term, g, &term))
-            return 0;
-        if (pts->round_per_line)
-            term = round_plan(term, den, pts->rounding);
-        if (__builtin_add_overflow(acc, term, &acc))
+        if (!line_excluded(t, id, LOY_IN_TIER_CAT, LOY_IN_TIER_SKU) && !loy_add(q, amount, &q))
             return 0;
     }
-    *out = pts->round_per_line ? acc : round_plan(acc, den, pts->rounding);
-    *applied = used;
+    *eligible = el;
+    *qualifying = q;
+    *points = plan_total(c, &run);
+    *applied = run.used;
     return 1;
 }
 
@@ -841,7 +927,8 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
 
 /* The order's points after min_order and caps; fills the rules: bit j of
  * *mask when there are at most 64 multipliers, else applied[j]. */
-static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask)
+static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask,
+                         const u128 *settled)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -859,8 +946,13 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int64_t earned;
     bool fits;
     u128 quick;
-    int fast = c->p->order_plan ? raw_points_plan(c, c->p->order_plan, mask, &quick)
-                                : raw_points_fast(c, mask, &quick);
+    int fast = 1;
+    if (settled)
+        quick = *settled;   /* the one pass made it, and *mask */
+    else if (c->p->order_plan)
+        fast = raw_points_plan(c, c->p->order_plan, mask, &quick);
+    else
+        fast = raw_points_fast(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
@@ -975,11 +1067,16 @@ bool loy_step_order(loy_ctx *c)
     loy_member *m = c->m;
 
     int64_t eligible = 0, qualifying = 0;
+    u128 settled;
+    uint64_t mask = 0;
+    int one_pass = order_in_one_pass(c, &eligible, &qualifying, &settled, &mask);
+    if (one_pass < 0)
+        return false;
     const loy_interned *t = &p->interned;
     /* One pass for both sums; an eligible overflow on any line is reported
      * before a qualifying one, as when they were two passes. */
     bool qualifying_overflow = false;
-    for (size_t i = 0; i < ev->line_count; i++) {
+    for (size_t i = 0; !one_pass && i < ev->line_count; i++) {
         const loy_line *line = &ev->lines[i];
         bool counts, excluded;
         if (c->line_ids) {
@@ -1012,8 +1109,7 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        uint64_t mask = 0;
-        if (!order_points(c, eligible, &points, applied, &mask))
+        if (!order_points(c, eligible, &points, applied, &mask, one_pass ? &settled : NULL))
             return false;
         if (points > 0 && !credit_order(c, points, applied, mask))
             return false;

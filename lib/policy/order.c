@@ -54,6 +54,17 @@ static bool id_listed(const loy_cond *cc, int64_t id)
 static bool tier_at_least(const loy_cond *cc, int64_t t) { return t >= cc->n; }
 static bool tier_below(const loy_cond *cc, int64_t t) { return t < cc->n; }
 
+static bool reads_order(const loy_cond *cc)
+{
+    if (cc->op == LOY_C_ORDER_AT_LEAST)
+        return true;
+    if (cc->op <= LOY_C_NOT)
+        for (uint32_t i = 0; i < cc->count; i++)
+            if (reads_order(&cc->kids[i]))
+                return true;
+    return false;
+}
+
 /* Entries are pure tests, so a map or `all` holds when each of its entries
  * does, in whatever order they are looked at. */
 static void plan_cond(planner *pn, const loy_cond *cc, uint32_t j)
@@ -119,6 +130,8 @@ static void plan_cond(planner *pn, const loy_cond *cc, uint32_t j)
         break;
     }
     /* left to loy_cond_holds: per order, or per line when it looks at one */
+    if (reads_order(cc))
+        pl->reads_order = true;
     if (pn->conds)
         pn->conds[pn->count] = cc;
     pn->count++;
@@ -169,6 +182,14 @@ static u128 g_of(const loy_points *pts, const loy_fix *f, uint64_t mask, uint32_
     }
     }
     return 0;
+}
+
+static bool all_positive(const loy_fix *f, uint64_t mask)
+{
+    for (uint64_t m = mask; m; m &= m - 1)
+        if (f[__builtin_ctzll(m)] <= 0)
+            return false;
+    return true;
 }
 
 static u128 gcd(u128 a, u128 b)
@@ -263,13 +284,25 @@ bool loy_policy_order_plan(loy_policy *p)
         pl->g = zalloc(p, 2 * n, sizeof *pl->g);
         if (!pl->g)
             return false;
+        bool whole = true;
         for (uint32_t t = 0; t < pn.tiers; t++)
             for (uint64_t mask = 0; mask <= all; mask++) {
                 u128 g = g_of(pts, pl->factor + (size_t)t * mc, mask, scale);
+                /* a G past 128 bits that an order can meet (no factor 0 of
+                 * an unlisted tier in it) sends the table away, so the
+                 * engine need not test each entry: it then multiplies per
+                 * order and falls back where it overflows */
+                if (g == 0 && pts->stacking == LOY_STACK_MULTIPLY && all_positive(pl->factor + (size_t)t * mc, mask))
+                    whole = false;
                 size_t at = ((size_t)t << mc | mask) * 2;
                 pl->g[at] = (uint64_t)g;
                 pl->g[at + 1] = (uint64_t)(g >> 64);
             }
+        if (!whole)
+            pl->g = NULL;
+    }
+    if (pl->g) {
+        size_t n = (size_t)pn.tiers << mc;
         /* Every G and the denominator share factors (apparel: 10^3 per
          * factor, so 10^12 of the 10^16): dividing them all by their gcd
          * d leaves the quotients and the remainders' signs (ceil) and
