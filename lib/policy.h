@@ -409,6 +409,7 @@ typedef struct loy_order_plan {
      * with every G of the table (points_den without a table) */
     uint64_t den_lo, den_hi;
     uint32_t count;                 /* the policy's multiplier count */
+    uint32_t scale;                 /* count under multiply stacking, else 1 (earn.c) */
 } loy_order_plan;
 
 /* ----------------------------------------------------------------- policy */

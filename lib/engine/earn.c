@@ -628,8 +628,7 @@ typedef struct plan_run {
     uint64_t line_rest;         /* of those, the ones with line entries left to test */
     bool by_line;               /* some of them look at the line */
     const uint64_t *g_row;      /* the tier's G table, or NULL */
-    const loy_fix *f_row;       /* the tier's factors */
-    uint32_t scale;
+    const loy_fix *f_row;       /* without a table: the tier's factors */
     u128 den;
     /* line leftovers per distinct pair of line ids (as raw_points_fast) */
     struct {
@@ -682,15 +681,17 @@ static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const l
             }
         }
     }
-    const loy_policy *p = c->p;
-    uint32_t mc = pl->count;
     run->pl = pl;
     run->holds = holds;
     run->line_rest = holds & pl->line_rest;
     run->by_line = (holds & pl->line_dep) != 0;
-    run->g_row = pl->g ? pl->g + ((size_t)tier << mc) * 2 : NULL;
-    run->f_row = pl->factor + (size_t)tier * mc;
-    run->scale = p->points.stacking == LOY_STACK_MULTIPLY ? mc : 1;
+    if (pl->g) {
+        run->g_row = pl->g + ((size_t)tier << pl->count) * 2;
+        run->f_row = NULL;
+    } else {
+        run->g_row = NULL;
+        run->f_row = pl->factor + (size_t)tier * pl->count;
+    }
     run->den = (u128)pl->den_hi << 64 | pl->den_lo;
     run->seen_count = 0;
     run->have_last = false;
@@ -748,7 +749,7 @@ static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run 
     } else if (run->have_last && mask == run->last_mask) {
         g = run->last_g;
     } else {
-        if (!line_factor(pts, run->f_row, mask, run->scale, &g))
+        if (!line_factor(pts, run->f_row, mask, pl->scale, &g))
             return 0;
         run->last_mask = mask;
         run->last_g = g;
@@ -823,14 +824,17 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
     for (size_t li = 0; li < ev->line_count; li++) {
         loy_line_ids id = c->line_ids[li];
         int64_t amount = ev->lines[li].amount;
-        if (!line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU)) {
+        /* both exclusions from one read of each id's flags */
+        unsigned fc = id.category >= 0 ? t->flags[id.category] : 0;
+        unsigned fs = id.sku >= 0 ? t->flags[id.sku] : 0;
+        if (!((fc & LOY_IN_PTS_CAT) | (fs & LOY_IN_PTS_SKU))) {
             if (!loy_add(el, amount, &el))
                 return 0;
             int r = plan_line(c, &run, li, id, amount);
             if (r <= 0)
                 return r;
         }
-        if (!line_excluded(t, id, LOY_IN_TIER_CAT, LOY_IN_TIER_SKU) && !loy_add(q, amount, &q))
+        if (!((fc & LOY_IN_TIER_CAT) | (fs & LOY_IN_TIER_SKU)) && !loy_add(q, amount, &q))
             return 0;
     }
     *eligible = el;

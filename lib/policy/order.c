@@ -278,6 +278,7 @@ bool loy_policy_order_plan(loy_policy *p)
     pl->conds = pn.conds;
 
     uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
+    pl->scale = scale;
     u128 den = (u128)p->points_den_hi << 64 | p->points_den_lo;
     if (mc < 31 && ((uint64_t)pn.tiers << mc) <= G_TABLE_MAX) {
         size_t n = (size_t)pn.tiers << mc;
