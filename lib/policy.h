@@ -391,6 +391,10 @@ typedef struct loy_order_plan {
     bool any_weekday;               /* some multiplier tests the weekday */
     uint64_t dated;                 /* multipliers with date_between: date_from[j]..date_to[j] */
     loy_day date_from[64], date_to[64];
+    uint64_t timed;                 /* multipliers with time_between: time_from[j], time_to[j] (minutes) */
+    int32_t time_from[64], time_to[64];
+    uint64_t paid_active, paid_none; /* paid: active, paid: none */
+    uint64_t timed_or_paid;         /* timed | paid_active | paid_none */
     uint64_t birthday_month;        /* birthday: month */
     uint64_t birthday_day;          /* birthday: day */
     uint64_t rest;                  /* multipliers with entries left to loy_cond_holds */

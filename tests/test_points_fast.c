@@ -61,7 +61,7 @@ static const char *const MONTHS[] = {"01", "02", "03", "06", "10", "12"};
 static const char *random_when(rng *r, char *out, size_t cap, bool has_gift)
 {
     out[0] = '\0';
-    switch (pick(r, 36)) {
+    switch (pick(r, 40)) {
     case 0: snprintf(out, cap, "{category: [%s]}", CATS[pick(r, 6)]); break;
     case 1: snprintf(out, cap, "{category: [%s, %s]}", CATS[pick(r, 6)], CATS[pick(r, 6)]); break;
     case 2: snprintf(out, cap, "{sku: [%s]}", SKUS[pick(r, 4)]); break;
@@ -115,6 +115,12 @@ static const char *random_when(rng *r, char *out, size_t cap, bool has_gift)
         break;
     case 33: snprintf(out, cap, "{all: [{category: [%s]}, {category: [%s, %s]}]}", CATS[pick(r, 6)], CATS[pick(r, 6)], CATS[pick(r, 6)]); break;
     case 34: snprintf(out, cap, "{any: []}"); break;
+    case 35:
+        snprintf(out, cap, "{paid: %s, time_between: [\"%02d:00\", \"%02d:30\"]}", pick(r, 2) ? "active" : "none",
+                 pick(r, 24), pick(r, 24));
+        break;
+    case 36: snprintf(out, cap, "{all: [{time_between: [\"22:00\", \"06:00\"]}, {time_between: [\"05:00\", \"23:00\"]}]}"); break;
+    case 37: snprintf(out, cap, "{paid: [annual], channel: [%s]}", CHANNELS[pick(r, 3)]); break;
     default: return NULL;
     }
     return out;
@@ -131,6 +137,7 @@ static loy_policy *random_policy(rng *r)
     if (pick(r, 2))
         add(y, sizeof y, "  exclude: {categories: [%s], skus: [%s]}\n", CATS[pick(r, 6)], SKUS[pick(r, 4)]);
     add(y, sizeof y, "  levels:\n    - {id: t0}\n    - {id: t1, at: 1000}\n    - {id: t2, at: 5000}\n");
+    add(y, sizeof y, "paid:\n  plans:\n    - {id: annual, fee: 199, months: 12}\n");
     /* Feb 29 birthdays move to Feb 28 or Mar 1 (birthday predicates) */
     int gift = pick(r, 3);
     switch (gift) {
@@ -235,8 +242,10 @@ static void random_order(rng *r, order *o, int k, loy_day *day)
         *day = loy_day_from_ymd(2025, 12, 20);
     *day += pick(r, 4) == 0 ? 0 : pick(r, 71);
     loy_ymd d = loy_day_to_ymd(*day);
+    /* often on the hour or half past, where time_between ranges start and end */
+    int minute = pick(r, 3) == 0 ? 0 : pick(r, 2) ? 30 : pick(r, 60);
     snprintf(o->at, sizeof o->at, "%04d-%02d-%02dT%02d:%02d:00+08:00", (int)d.y, (int)d.m, (int)d.d, pick(r, 24),
-             pick(r, 60));
+             minute);
     o->lines = 1 + pick(r, 6);
     for (int i = 0; i < o->lines; i++) {
         pick_str(r, &o->cat[i], CATS, 6, 10);
@@ -321,6 +330,11 @@ static void fast_and_general_agree(void **state)
                 assert_int_equal(loy_member_add_tag(m[k], "vip"), LOY_OK);
             if (tags & 2)
                 assert_int_equal(loy_member_add_tag(m[k], "staff"), LOY_OK);
+            /* a plan that runs for the first orders, or for all of them */
+            if (tags == 1)
+                assert_int_equal(loy_member_import_paid(m[k], "annual", "2026-09-30"), LOY_OK);
+            else if (tags == 2)
+                assert_int_equal(loy_member_import_paid(m[k], "annual", "2030-01-31"), LOY_OK);
         }
         loy_result_set_options(res[1], LOY_RESULT_TRACE);
         assert_int_equal(loy_event_new(&e, p), LOY_OK);

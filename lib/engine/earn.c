@@ -643,6 +643,25 @@ typedef struct plan_run {
     u128 acc;
 } plan_run;
 
+/* time_between and paid (active, none) as in cond.c; out of line, as
+ * policies without them should not carry the code. */
+static __attribute__((noinline)) uint64_t time_and_plan(const loy_ctx *c, const loy_order_plan *pl, uint64_t holds)
+{
+    int32_t now = c->at.seconds / 60;
+    for (uint64_t b = holds & pl->timed; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        int32_t from = pl->time_from[j], to = pl->time_to[j];
+        bool in = from < to ? now >= from && now < to : from > to ? now >= from || now < to : false;
+        if (!in)
+            holds &= ~((uint64_t)1 << j);
+    }
+    if (holds & (pl->paid_active | pl->paid_none)) {
+        bool runs = c->m->plan >= 0 && c->day <= c->m->plan_until;
+        holds &= ~(runs ? pl->paid_none : pl->paid_active);
+    }
+    return holds;
+}
+
 /* The order's part: false when refused (c->code). */
 static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run)
 {
@@ -657,6 +676,8 @@ static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const l
         if (c->day < pl->date_from[j] || c->day > pl->date_to[j])
             holds &= ~((uint64_t)1 << j);
     }
+    if (holds & pl->timed_or_paid)
+        holds = time_and_plan(c, pl, holds);
     if (holds & (pl->birthday_month | pl->birthday_day)) {
         /* as birthday_holds in cond.c */
         bool month = false, day = false;

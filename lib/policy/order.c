@@ -108,6 +108,25 @@ static void plan_cond(planner *pn, const loy_cond *cc, uint32_t j)
                 pl->date_to[j] = cc->ints[1];
         }
         return;
+    case LOY_C_TIME_BETWEEN:
+        /* a second range (under `all`) is left as a condition: ranges that
+         * wrap past midnight do not intersect into one */
+        if (pl->timed & bit)
+            break;
+        pl->timed |= bit;
+        pl->time_from[j] = cc->ints[0];
+        pl->time_to[j] = cc->ints[1];
+        return;
+    case LOY_C_PAID:
+        if (cc->word == LOY_PAID_ACTIVE) {
+            pl->paid_active |= bit;
+            return;
+        }
+        if (cc->word == LOY_PAID_NONE) {
+            pl->paid_none |= bit;
+            return;
+        }
+        break;
     case LOY_C_BIRTHDAY:
         if (cc->word == LOY_BDAY_MONTH) {
             pl->birthday_month |= bit;
@@ -271,11 +290,15 @@ bool loy_policy_order_plan(loy_policy *p)
             pn.conds = zalloc(p, pn.count, sizeof *pn.conds);
             if (!pn.conds)
                 return false;
-            /* the second pass makes the same masks again: every step
-             * above clears, sets or intersects, so repeating it changes nothing */
+            /* The second pass makes the same masks again: every step
+             * above clears, sets or intersects, so repeating it changes
+             * nothing, but for the first time_between of a multiplier,
+             * which must be found first again. */
+            pl->timed = 0;
         }
     }
     pl->conds = pn.conds;
+    pl->timed_or_paid = pl->timed | pl->paid_active | pl->paid_none;
 
     uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
     pl->scale = scale;
