@@ -406,8 +406,9 @@ typedef struct loy_order_plan {
     uint64_t *category_ok;          /* [id + 1] for interned ids -1..count-1 */
     uint64_t *sku_ok;
     /* [tier << count | mask]: the line factor G (see earn.c) of those
-     * multipliers, as lo/hi halves; G = 0 under multiply: beyond 128 bits.
-     * NULL when tiers x 2^count is too many: G is then worked out per order. */
+     * multipliers, as lo/hi halves. NULL when tiers x 2^count is too many,
+     * or when a G an order can meet (every factor in it > 0) leaves 128
+     * bits: G is then worked out per order. */
     uint64_t *g;
     /* the denominator of G's terms: points_den divided by what it shares
      * with every G of the table (points_den without a table) */
