@@ -373,6 +373,50 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
 }
 /* ------------------------------------------------------ end of state ids */
 
+/* ------------------------------------------- the order's points, compiled
+ * What lib/engine/earn.c needs to settle an order's multipliers without
+ * walking their conditions: built at load (lib/policy/order.c) for a policy
+ * that earns with at most 64 multipliers and a 128-bit denominator. A
+ * multiplier's `when` is read as the conjunction of its entries (maps and
+ * `all` flattened); each entry the plan knows becomes a mask test, and any
+ * other entry is kept as a condition to evaluate (rest, line_rest). Bit j of
+ * every mask stands for multiplier j; a mask of a test a multiplier does not
+ * have holds its bit. */
+typedef struct loy_order_plan {
+    uint64_t *tier_ok;              /* per tier: the tier predicates hold and a by_tier factor is > 0 */
+    loy_fix *factor;                /* [tier * count + j]: multiplier j's factor in that tier */
+    uint64_t day_of_month[32];      /* [1..31] */
+    uint64_t month[13];             /* [1..12] */
+    uint64_t weekday[7];            /* [0 = mon .. 6] */
+    bool any_weekday;               /* some multiplier tests the weekday */
+    uint64_t dated;                 /* multipliers with date_between: date_from[j]..date_to[j] */
+    loy_day date_from[64], date_to[64];
+    uint64_t timed;                 /* multipliers with time_between: time_from[j], time_to[j] (minutes) */
+    int32_t time_from[64], time_to[64];
+    uint64_t paid_active, paid_none; /* paid: active, paid: none */
+    uint64_t timed_or_paid;         /* timed | paid_active | paid_none */
+    uint64_t birthday_month;        /* birthday: month */
+    uint64_t birthday_day;          /* birthday: day */
+    uint64_t rest;                  /* multipliers with entries left to loy_cond_holds */
+    uint64_t line_rest;             /* ... of those, entries that look at the line */
+    const loy_cond **conds;         /* per multiplier j: conds[first[j]..first[j + 1]) */
+    uint32_t *first;
+    bool reads_order;               /* a leftover entry reads the order's spend (order_at_least) */
+    uint64_t line_dep;              /* multipliers that look at the line */
+    uint64_t *category_ok;          /* [id + 1] for interned ids -1..count-1 */
+    uint64_t *sku_ok;
+    /* [tier << count | mask]: the line factor G (see earn.c) of those
+     * multipliers, as lo/hi halves. NULL when tiers x 2^count is too many,
+     * or when a G an order can meet (every factor in it > 0) leaves 128
+     * bits: G is then worked out per order. */
+    uint64_t *g;
+    /* the denominator of G's terms: points_den divided by what it shares
+     * with every G of the table (points_den without a table) */
+    uint64_t den_lo, den_hi;
+    uint32_t count;                 /* the policy's multiplier count */
+    uint32_t scale;                 /* count under multiply stacking, else 1 (earn.c) */
+} loy_order_plan;
+
 /* ----------------------------------------------------------------- policy */
 
 typedef struct loy_arena loy_arena;
@@ -410,10 +454,13 @@ struct loy_policy {
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
     loy_state_ids state_ids;        /* for the state writer (below) */
+    const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
+/* Builds p->order_plan when the policy allows one (lib/policy/order.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_order_plan(loy_policy *p);
 /* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 

@@ -1,12 +1,15 @@
 /*
- * The order's points have two paths (lib/engine/earn.c): a fast one for the
- * common case (interned ids, factors settled once per order and per
- * distinct line, 128-bit arithmetic) and the general one, which a traced
- * result always takes. Random policies and orders are applied to two copies
- * of a member, one traced and one not, and everything but the trace must
- * agree: codes, messages, the points effect and the state bytes. A third copy
- * gets the same orders with every string cut at its first NUL, which is how
- * the policy's strings compare against them (strcmp). The interned lookup
+ * The order's points have three paths (lib/engine/earn.c): the one compiled
+ * at load (lib/policy/order.c: masks per tier, date, birthday and line id,
+ * a table of line factors), the fast one it replaces when the policy has a
+ * plan (interned ids, factors settled once per order and per distinct line,
+ * 128-bit arithmetic), and the general one, which a traced result always
+ * takes. Random policies and orders are applied to copies of a member: one
+ * traced, one untraced (the plan), one untraced with the plan taken away
+ * (the fast path), and everything but the trace must agree: codes, messages,
+ * the points effect and the state bytes. Another copy gets the same orders
+ * with every string cut at its first NUL, which is how the policy's strings
+ * compare against them (strcmp). The interned lookup
  * itself is checked against strcmp on strings of every length around its
  * 8- and 16-byte words, and `birthday: month` against its general form.
  */
@@ -52,10 +55,13 @@ static void add(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *random_when(rng *r, char *out, size_t cap)
+static const char *const MONTHS[] = {"01", "02", "03", "06", "10", "12"};
+
+/* `birthday: window` needs gifts.birthday (has_gift) */
+static const char *random_when(rng *r, char *out, size_t cap, bool has_gift)
 {
     out[0] = '\0';
-    switch (pick(r, 12)) {
+    switch (pick(r, 40)) {
     case 0: snprintf(out, cap, "{category: [%s]}", CATS[pick(r, 6)]); break;
     case 1: snprintf(out, cap, "{category: [%s, %s]}", CATS[pick(r, 6)], CATS[pick(r, 6)]); break;
     case 2: snprintf(out, cap, "{sku: [%s]}", SKUS[pick(r, 4)]); break;
@@ -67,6 +73,54 @@ static const char *random_when(rng *r, char *out, size_t cap)
     case 8: snprintf(out, cap, "{store: [ST1]}"); break;
     case 9: snprintf(out, cap, "{tier_at_least: t1, category: [%s]}", CATS[pick(r, 6)]); break;
     case 10: snprintf(out, cap, "{weekday: [mon, wed, fri], sku: [%s, %s]}", SKUS[pick(r, 4)], SKUS[pick(r, 4)]); break;
+    /* what the plan compiles, alone and together */
+    case 11: snprintf(out, cap, "{birthday: month}"); break;
+    case 12: snprintf(out, cap, "{birthday: day}"); break;
+    case 13: snprintf(out, cap, "{birthday: %s}", has_gift ? "window" : "day"); break;
+    case 14: snprintf(out, cap, "{month: [%d, %d]}", 1 + pick(r, 12), 1 + pick(r, 12)); break;
+    case 15: snprintf(out, cap, "{weekday: [%s]}", (const char *[]){"mon", "tue", "sat", "sun"}[pick(r, 4)]); break;
+    case 16: {
+        int from = 2025 + pick(r, 2);
+        snprintf(out, cap, "{date_between: [%d-%s-01, %d-%s-28]}", from, MONTHS[pick(r, 6)], from + pick(r, 2) + 1,
+                 MONTHS[pick(r, 6)]);
+        break;
+    }
+    case 17: snprintf(out, cap, "{tier: [t%d, t%d]}", pick(r, 3), pick(r, 3)); break;
+    case 18: snprintf(out, cap, "{tier_below: t%d}", pick(r, 3)); break;
+    case 19: snprintf(out, cap, "{tier_at_least: t%d}", pick(r, 3)); break;
+    case 20: snprintf(out, cap, "{tags: [%s]}", pick(r, 2) ? "vip" : "staff"); break;
+    case 21: snprintf(out, cap, "{channel: [%s, %s]}", CHANNELS[pick(r, 3)], CHANNELS[pick(r, 3)]); break;
+    case 22: snprintf(out, cap, "{day_of_month: [8, 18, 28]}"); break;
+    case 23:
+        snprintf(out, cap, "{category: [%s], date_between: [2025-10-01, 2027-12-31]}", CATS[pick(r, 6)]);
+        break;
+    case 24:
+        snprintf(out, cap, "{all: [{day_of_month: [%d, %d]}, {month: [%d]}], sku: [%s]}", 1 + pick(r, 31),
+                 1 + pick(r, 31), 1 + pick(r, 12), SKUS[pick(r, 4)]);
+        break;
+    case 25:
+        snprintf(out, cap, "{all: [{date_between: [2025-01-01, 2027-06-30]}, {date_between: [2026-03-01, 2028-01-31]}]}");
+        break;
+    case 26: snprintf(out, cap, "{time_between: [\"09:00\", \"12:00\"]}"); break;
+    case 27: snprintf(out, cap, "{order_at_least: %d}", pick(r, 3000)); break;
+    case 28: snprintf(out, cap, "{member_days_at_least: %d}", pick(r, 900)); break;
+    case 29: snprintf(out, cap, "{any: [{birthday: month}, {tier: [t2]}], category: [%s]}", CATS[pick(r, 6)]); break;
+    case 30: snprintf(out, cap, "{not: {tags: [vip]}, store: [ST1, ST2]}"); break;
+    case 31:
+        snprintf(out, cap, "{birthday: month, tier_at_least: t1, category: [%s, %s]}", CATS[pick(r, 6)], CATS[pick(r, 6)]);
+        break;
+    case 32:
+        snprintf(out, cap, "{any: [{category: [%s]}, {channel: [%s]}], day_of_month: [%d]}", CATS[pick(r, 6)],
+                 CHANNELS[pick(r, 3)], 1 + pick(r, 31));
+        break;
+    case 33: snprintf(out, cap, "{all: [{category: [%s]}, {category: [%s, %s]}]}", CATS[pick(r, 6)], CATS[pick(r, 6)], CATS[pick(r, 6)]); break;
+    case 34: snprintf(out, cap, "{any: []}"); break;
+    case 35:
+        snprintf(out, cap, "{paid: %s, time_between: [\"%02d:00\", \"%02d:30\"]}", pick(r, 2) ? "active" : "none",
+                 pick(r, 24), pick(r, 24));
+        break;
+    case 36: snprintf(out, cap, "{all: [{time_between: [\"22:00\", \"06:00\"]}, {time_between: [\"05:00\", \"23:00\"]}]}"); break;
+    case 37: snprintf(out, cap, "{paid: [annual], channel: [%s]}", CHANNELS[pick(r, 3)]); break;
     default: return NULL;
     }
     return out;
@@ -83,6 +137,14 @@ static loy_policy *random_policy(rng *r)
     if (pick(r, 2))
         add(y, sizeof y, "  exclude: {categories: [%s], skus: [%s]}\n", CATS[pick(r, 6)], SKUS[pick(r, 4)]);
     add(y, sizeof y, "  levels:\n    - {id: t0}\n    - {id: t1, at: 1000}\n    - {id: t2, at: 5000}\n");
+    add(y, sizeof y, "paid:\n  plans:\n    - {id: annual, fee: 199, months: 12}\n");
+    /* Feb 29 birthdays move to Feb 28 or Mar 1 (birthday predicates) */
+    int gift = pick(r, 3);
+    switch (gift) {
+    case 0: add(y, sizeof y, "gifts: {birthday: {window: month, feb29: mar1, by_tier: {t0: {points: 1}}}}\n"); break;
+    case 1: add(y, sizeof y, "gifts: {birthday: {window: day, feb29: feb28, by_tier: {t1: {points: 1}}}}\n"); break;
+    default: break;
+    }
     static const char *const rates[] = {"{amount: 1, points: 1}", "{amount: 3, points: 7}",
                                         "{amount: 100, points: 1}", "{amount: 0.07, points: 999983}"};
     static const char *const rounds[] = {"floor", "ceil", "nearest"};
@@ -99,15 +161,23 @@ static loy_policy *random_policy(rng *r)
         add(y, sizeof y, "    multipliers:\n");
         for (int j = 0; j < n; j++) {
             char when[256];
-            if (pick(r, 4) == 0)
+            if (pick(r, 8) == 0)
+                add(y, sizeof y, "      - {id: m%d, by_tier: {t0: %s, t2: %s}", j, FACTORS[pick(r, 9)], FACTORS[pick(r, 9)]);
+            else if (pick(r, 4) == 0)
                 add(y, sizeof y, "      - {id: m%d, by_tier: {t1: %s, t2: %s}", j, FACTORS[pick(r, 9)], FACTORS[pick(r, 9)]);
             else
                 add(y, sizeof y, "      - {id: m%d, factor: %s", j, FACTORS[pick(r, 9)]);
-            if (random_when(r, when, sizeof when))
+            if (random_when(r, when, sizeof when, gift < 2))
                 add(y, sizeof y, ", when: %s", when);
             add(y, sizeof y, "}\n");
         }
         add(y, sizeof y, "    stacking: %s\n", stacks[pick(r, 3)]);
+    }
+    switch (pick(r, 4)) {
+    case 0: add(y, sizeof y, "    cap: {per_order: %d}\n", pick(r, 5000)); break;
+    case 1: add(y, sizeof y, "    cap: {per_order: %d, per_day: %d}\n", pick(r, 5000), pick(r, 20000)); break;
+    case 2: add(y, sizeof y, "    min_order: %d\n", pick(r, 2000)); break;
+    default: break;
     }
     loy_policy *p = NULL;
     loy_diag *d = NULL;
@@ -163,10 +233,19 @@ typedef struct order {
     int64_t amount[6];
 } order;
 
-static void random_order(rng *r, order *o, int k)
+/* Orders move forward by 0..70 days from 2025-12-20, over leap and other
+ * years, every weekday, month and day of month, and hours of the day. */
+static void random_order(rng *r, order *o, int k, loy_day *day)
 {
     snprintf(o->id, sizeof o->id, "O-%d", k);
-    snprintf(o->at, sizeof o->at, "2026-03-%02dT%02d:00:00+08:00", 1 + k / 4 % 28, k % 4 * 5);
+    if (k == 0)
+        *day = loy_day_from_ymd(2025, 12, 20);
+    *day += pick(r, 4) == 0 ? 0 : pick(r, 71);
+    loy_ymd d = loy_day_to_ymd(*day);
+    /* often on the hour or half past, where time_between ranges start and end */
+    int minute = pick(r, 3) == 0 ? 0 : pick(r, 2) ? 30 : pick(r, 60);
+    snprintf(o->at, sizeof o->at, "%04d-%02d-%02dT%02d:%02d:00+08:00", (int)d.y, (int)d.m, (int)d.d, pick(r, 24),
+             minute);
     o->lines = 1 + pick(r, 6);
     for (int i = 0; i < o->lines; i++) {
         pick_str(r, &o->cat[i], CATS, 6, 10);
@@ -223,33 +302,57 @@ static void bytes_equal(loy_member *a, loy_member *b)
     free(copy);
 }
 
+static const char *const BIRTHDAYS[] = {NULL, "2000-02-29", "1996-02-29", "1990-03-01", "1988-02-28",
+                                         "1979-01-15", "1985-06-08", "1999-12-31", "2001-10-28"};
+
+enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (fast) */
+
 static void fast_and_general_agree(void **state)
 {
     (void)state;
     rng r = {20261124};
-    long compared = 0, points = 0;
+    long compared = 0, points = 0, planned = 0, tabled = 0;
     for (int pi = 0; pi < 300; pi++) {
         loy_policy *p = random_policy(&r);
-        loy_member *m[3];
-        loy_result *res[3];
+        const loy_order_plan *plan = p->order_plan;
+        planned += plan != NULL;
+        tabled += plan && plan->g;
+        loy_member *m[VARIANTS];
+        loy_result *res[VARIANTS];
         loy_event *e;
-        for (int k = 0; k < 3; k++) {
+        const char *birthday = BIRTHDAYS[pick(&r, 9)];
+        int tags = pick(&r, 4);
+        for (int k = 0; k < VARIANTS; k++) {
             assert_int_equal(loy_member_new(&m[k], p, "M-1", "2025-01-01"), LOY_OK);
             assert_int_equal(loy_result_new(&res[k], p), LOY_OK);
+            assert_int_equal(loy_member_set_birthday(m[k], birthday), LOY_OK);
+            if (tags & 1)
+                assert_int_equal(loy_member_add_tag(m[k], "vip"), LOY_OK);
+            if (tags & 2)
+                assert_int_equal(loy_member_add_tag(m[k], "staff"), LOY_OK);
+            /* a plan that runs for the first orders, or for all of them */
+            if (tags == 1)
+                assert_int_equal(loy_member_import_paid(m[k], "annual", "2026-09-30"), LOY_OK);
+            else if (tags == 2)
+                assert_int_equal(loy_member_import_paid(m[k], "annual", "2030-01-31"), LOY_OK);
         }
         loy_result_set_options(res[1], LOY_RESULT_TRACE);
         assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        loy_day day = 0;
         for (int k = 0; k < 30; k++) {
             order o;
-            random_order(&r, &o, k);
-            char text[3][512];
-            int rc[3];
-            for (int v = 0; v < 3; v++) {
+            random_order(&r, &o, k, &day);
+            char text[VARIANTS][512];
+            int rc[VARIANTS];
+            for (int v = 0; v < VARIANTS; v++) {
                 build(e, &o, v == 2);
+                if (v == 3)
+                    p->order_plan = NULL;
                 rc[v] = loy_apply(p, m[v], e, res[v]);
+                p->order_plan = plan;
                 points_text(res[v], text[v], sizeof text[v]);
             }
-            for (int v = 1; v < 3; v++) {
+            for (int v = 1; v < VARIANTS; v++) {
                 assert_int_equal(rc[0], rc[v]);
                 assert_string_equal(loy_result_message(res[0]), loy_result_message(res[v]));
                 assert_string_equal(text[0], text[v]);
@@ -259,14 +362,17 @@ static void fast_and_general_agree(void **state)
             points += text[0][0] != '\0';
         }
         loy_event_free(e);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < VARIANTS; k++) {
             loy_result_free(res[k]);
             loy_member_free(m[k]);
         }
         loy_policy_free(p);
     }
-    /* the comparison saw real points, not only refusals */
+    /* the comparison saw real points, not only refusals, and the plan both
+     * with its table of line factors and without */
     assert_true(points > compared / 3);
+    assert_true(planned > 200);
+    assert_true(tabled > 150 && tabled < planned);
 }
 
 /* lib/engine/cond.c settles `birthday: month` from the birthday's month

@@ -596,6 +596,275 @@ static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
     return 1;
 }
 
+/* ------------------------------------------------- the compiled order path */
+
+/*
+ * raw_points_fast from the policy's order plan (lib/policy.h,
+ * loy_order_plan): the multipliers that hold for the order are a few masks
+ * ANDed by tier, day of month, month and weekday, with date ranges, the
+ * birthday and any leftover entries tested only for the multipliers still
+ * in; a line narrows them by its category and sku ids, and its factor G is
+ * read from the plan's table. Same answers, same fallbacks (0: the general
+ * path starts over), same arithmetic as raw_points_fast.
+ */
+
+/* round128, in 64 bits when both fit: the plan's reduced numbers mostly do. */
+static inline u128 round_plan(u128 x, u128 den, loy_round mode)
+{
+    if (((x | den) >> 64) != 0)
+        return round128(x, den, mode);
+    uint64_t x64 = (uint64_t)x, d64 = (uint64_t)den;
+    uint64_t q = x64 / d64, r = x64 % d64;
+    if (mode == LOY_ROUND_NEAREST)
+        return q + (r >= d64 - r);
+    if (mode == LOY_ROUND_CEIL)
+        return q + (r != 0);
+    return q;
+}
+
+typedef struct plan_run {
+    const loy_order_plan *pl;
+    uint64_t holds;             /* the multipliers whose line-free part holds */
+    uint64_t line_rest;         /* of those, the ones with line entries left to test */
+    bool by_line;               /* some of them look at the line */
+    const uint64_t *g_row;      /* the tier's G table, or NULL */
+    const loy_fix *f_row;       /* without a table: the tier's factors */
+    u128 den;
+    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
+    struct {
+        loy_line_ids key;
+        uint64_t fails;
+    } seen[FAST_CACHE];
+    unsigned seen_count;
+    bool have_last;             /* without a table: the last mask's G */
+    uint64_t last_mask;
+    u128 last_g;
+    uint64_t used;              /* the union of the lines' masks */
+    u128 acc;
+} plan_run;
+
+/* time_between and paid (active, none) as in cond.c; out of line, as
+ * policies without them should not carry the code. */
+static __attribute__((noinline)) uint64_t time_and_plan(const loy_ctx *c, const loy_order_plan *pl, uint64_t holds)
+{
+    int32_t now = c->at.seconds / 60;
+    for (uint64_t b = holds & pl->timed; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        int32_t from = pl->time_from[j], to = pl->time_to[j];
+        bool in = from < to ? now >= from && now < to : from > to ? now >= from || now < to : false;
+        if (!in)
+            holds &= ~((uint64_t)1 << j);
+    }
+    if (holds & (pl->paid_active | pl->paid_none)) {
+        bool runs = c->m->plan >= 0 && c->day <= c->m->plan_until;
+        holds &= ~(runs ? pl->paid_none : pl->paid_active);
+    }
+    return holds;
+}
+
+/* The order's part: false when refused (c->code). */
+static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run)
+{
+    const loy_member *m = c->m;
+    const int32_t tier = m->tier;
+    loy_ymd ymd = loy_ctx_ymd(c);
+    uint64_t holds = pl->tier_ok[tier] & pl->day_of_month[ymd.d] & pl->month[ymd.m];
+    if (pl->any_weekday)
+        holds &= pl->weekday[loy_weekday(c->day)];
+    for (uint64_t b = holds & pl->dated; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        if (c->day < pl->date_from[j] || c->day > pl->date_to[j])
+            holds &= ~((uint64_t)1 << j);
+    }
+    if (holds & pl->timed_or_paid)
+        holds = time_and_plan(c, pl, holds);
+    if (holds & (pl->birthday_month | pl->birthday_day)) {
+        /* as birthday_holds in cond.c */
+        bool month = false, day = false;
+        if (m->birthday != LOY_DAY_NONE) {
+            if (holds & pl->birthday_month)
+                month = loy_ctx_birthday_month(c, m->birthday) == loy_ctx_month(c);
+            if (holds & pl->birthday_day)
+                day = loy_ctx_birthday_this_year(c, m->birthday) == c->day;
+        }
+        if (!month)
+            holds &= ~pl->birthday_month;
+        if (!day)
+            holds &= ~pl->birthday_day;
+    }
+    for (uint64_t b = holds & pl->rest; b; b &= b - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(b);
+        for (uint32_t k = pl->first[j]; k < pl->first[j + 1]; k++) {
+            const loy_cond *cc = pl->conds[k];
+            if (!cc->has_line_pred && !loy_cond_holds(c, cc)) {
+                holds &= ~((uint64_t)1 << j);
+                break;
+            }
+        }
+    }
+    run->pl = pl;
+    run->holds = holds;
+    run->line_rest = holds & pl->line_rest;
+    run->by_line = (holds & pl->line_dep) != 0;
+    if (pl->g) {
+        run->g_row = pl->g + ((size_t)tier << pl->count) * 2;
+        run->f_row = NULL;
+    } else {
+        run->g_row = NULL;
+        run->f_row = pl->factor + (size_t)tier * pl->count;
+    }
+    run->den = (u128)pl->den_hi << 64 | pl->den_lo;
+    run->seen_count = 0;
+    run->have_last = false;
+    run->last_mask = 0;
+    run->last_g = 0;
+    run->used = 0;
+    run->acc = 0;
+    return !c->code;
+}
+
+/* Adds the points-eligible line li: 1 done, 0 beyond 128 bits, -1 refused. */
+static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run *run, size_t li, loy_line_ids id, int64_t amount)
+{
+    const loy_order_plan *pl = run->pl;
+    const loy_points *pts = &c->p->points;
+    uint64_t mask = run->holds;
+    if (run->by_line) {
+        mask &= pl->category_ok[id.category + 1] & pl->sku_ok[id.sku + 1];
+        if (mask & run->line_rest) {
+            unsigned k = 0;
+            while (k < run->seen_count &&
+                   (run->seen[k].key.category != id.category || run->seen[k].key.sku != id.sku))
+                k++;
+            uint64_t fails = 0;
+            if (k < run->seen_count) {
+                fails = run->seen[k].fails;
+            } else {
+                c->line = &c->ev->lines[li];
+                for (uint64_t b = run->line_rest; b; b &= b - 1) {
+                    unsigned j = (unsigned)__builtin_ctzll(b);
+                    for (uint32_t q = pl->first[j]; q < pl->first[j + 1]; q++) {
+                        const loy_cond *cc = pl->conds[q];
+                        if (cc->has_line_pred && !loy_cond_holds(c, cc)) {
+                            fails |= (uint64_t)1 << j;
+                            break;
+                        }
+                    }
+                }
+                c->line = NULL;
+                if (c->code)
+                    return -1;
+                if (run->seen_count < FAST_CACHE) {
+                    run->seen[run->seen_count].key = id;
+                    run->seen[run->seen_count].fails = fails;
+                    run->seen_count++;
+                }
+            }
+            mask &= ~fails;
+        }
+    }
+    u128 g;
+    if (run->g_row) {
+        /* the plan keeps a table only when no entry an order meets overflows */
+        g = (u128)run->g_row[2 * mask + 1] << 64 | run->g_row[2 * mask];
+    } else if (run->have_last && mask == run->last_mask) {
+        g = run->last_g;
+    } else {
+        if (!line_factor(pts, run->f_row, mask, pl->scale, &g))
+            return 0;
+        run->last_mask = mask;
+        run->last_g = g;
+        run->have_last = true;
+    }
+    run->used |= mask;
+    u128 term = (u128)(uint64_t)amount * (uint64_t)pts->rate_points;
+    if (((term | g) >> 64) == 0)
+        term = (u128)(uint64_t)term * (uint64_t)g;
+    else if (__builtin_mul_overflow(term, g, &term))
+        return 0;
+    if (pts->round_per_line)
+        term = round_plan(term, run->den, pts->rounding);
+    if (__builtin_add_overflow(run->acc, term, &run->acc))
+        return 0;
+    return 1;
+}
+
+static u128 plan_total(const loy_ctx *c, const plan_run *run)
+{
+    const loy_points *pts = &c->p->points;
+    return pts->round_per_line ? run->acc : round_plan(run->acc, run->den, pts->rounding);
+}
+
+/* Can the plan take this order? As raw_points_fast asks, and no tracing. */
+static bool plan_fits(const loy_ctx *c)
+{
+    return c->p->order_plan && !c->trace && c->line_ids && !c->no_event;
+}
+
+static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+{
+    if (!plan_fits(c))
+        return 0;
+    plan_run run;
+    if (!plan_start(c, pl, &run))
+        return -1;
+    const loy_event *ev = c->ev;
+    const loy_interned *t = &c->p->interned;
+    for (size_t li = 0; li < ev->line_count; li++) {
+        loy_line_ids id = c->line_ids[li];
+        if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
+            continue;
+        int r = plan_line(c, &run, li, id, ev->lines[li].amount);
+        if (r <= 0)
+            return r;
+    }
+    *out = plan_total(c, &run);
+    *applied = run.used;
+    return 1;
+}
+
+/*
+ * The whole order in one pass over its lines: eligible and qualifying
+ * spend with the points, when the plan can take the order and none of the
+ * leftover conditions reads the order's spend (set only after the sums).
+ * Conditions are pure tests, so settling them before the sums changes
+ * nothing. 1: done; 0: the usual path from the start (an overflow of
+ * anything, which it reports in its own order); -1: refused.
+ */
+static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying, u128 *points, uint64_t *applied)
+{
+    const loy_order_plan *pl = c->p->order_plan;
+    if (!plan_fits(c) || pl->reads_order)
+        return 0;
+    plan_run run;
+    if (!plan_start(c, pl, &run))
+        return -1;
+    const loy_event *ev = c->ev;
+    const loy_interned *t = &c->p->interned;
+    int64_t el = 0, q = 0;
+    for (size_t li = 0; li < ev->line_count; li++) {
+        loy_line_ids id = c->line_ids[li];
+        int64_t amount = ev->lines[li].amount;
+        /* both exclusions from one read of each id's flags */
+        unsigned fc = id.category >= 0 ? t->flags[id.category] : 0;
+        unsigned fs = id.sku >= 0 ? t->flags[id.sku] : 0;
+        if (!((fc & LOY_IN_PTS_CAT) | (fs & LOY_IN_PTS_SKU))) {
+            if (!loy_add(el, amount, &el))
+                return 0;
+            int r = plan_line(c, &run, li, id, amount);
+            if (r <= 0)
+                return r;
+        }
+        if (!((fc & LOY_IN_TIER_CAT) | (fs & LOY_IN_TIER_SKU)) && !loy_add(q, amount, &q))
+            return 0;
+    }
+    *eligible = el;
+    *qualifying = q;
+    *points = plan_total(c, &run);
+    *applied = run.used;
+    return 1;
+}
+
 /*
  * cap.per_day counts each local date on its own (§4.1 step 5, §1). With
  * mixed offsets a later event may carry an earlier local date, so the
@@ -683,7 +952,8 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
 
 /* The order's points after min_order and caps; fills the rules: bit j of
  * *mask when there are at most 64 multipliers, else applied[j]. */
-static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask)
+static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask,
+                         const u128 *settled)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -701,7 +971,13 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int64_t earned;
     bool fits;
     u128 quick;
-    int fast = raw_points_fast(c, mask, &quick);
+    int fast = 1;
+    if (settled)
+        quick = *settled;   /* the one pass made it, and *mask */
+    else if (c->p->order_plan)
+        fast = raw_points_plan(c, c->p->order_plan, mask, &quick);
+    else
+        fast = raw_points_fast(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
@@ -816,11 +1092,16 @@ bool loy_step_order(loy_ctx *c)
     loy_member *m = c->m;
 
     int64_t eligible = 0, qualifying = 0;
+    u128 settled;
+    uint64_t mask = 0;
+    int one_pass = order_in_one_pass(c, &eligible, &qualifying, &settled, &mask);
+    if (one_pass < 0)
+        return false;
     const loy_interned *t = &p->interned;
     /* One pass for both sums; an eligible overflow on any line is reported
      * before a qualifying one, as when they were two passes. */
     bool qualifying_overflow = false;
-    for (size_t i = 0; i < ev->line_count; i++) {
+    for (size_t i = 0; !one_pass && i < ev->line_count; i++) {
         const loy_line *line = &ev->lines[i];
         bool counts, excluded;
         if (c->line_ids) {
@@ -853,8 +1134,7 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        uint64_t mask = 0;
-        if (!order_points(c, eligible, &points, applied, &mask))
+        if (!order_points(c, eligible, &points, applied, &mask, one_pass ? &settled : NULL))
             return false;
         if (points > 0 && !credit_order(c, points, applied, mask))
             return false;
