@@ -10,10 +10,17 @@ bool loy_sbuf_set(const loy_alloc *a, loy_sbuf *b, const char *s, size_t len)
         b->len = 0;
         return true;
     }
-    if (len == SIZE_MAX)
+    if (len > SIZE_MAX - 8)
         return false;
-    if (!LOY_GROW(a, b->s, b->cap, len + 1))
-        return false;
+    /* see LOY_SBUF_MIN */
+    size_t need = (len + 8) & ~(size_t)7, old = b->cap;
+    if (need < LOY_SBUF_MIN)
+        need = LOY_SBUF_MIN;
+    if (need > old) {
+        if (!LOY_GROW(a, b->s, b->cap, need))
+            return false;
+        memset(b->s + old, 0, b->cap - old);
+    }
     memcpy(b->s, s, len);
     b->s[len] = '\0';
     b->len = len;
