@@ -305,7 +305,9 @@ static void lines_without_lookups(void **state)
     run_policy(policy_plain, false);
 }
 
-/* The padding every set buffer has, whichever way it was set. */
+/* The padding every set buffer has, and the bytes the setters' short
+ * copies put in it, for every length across their 4-, 8- and 16-byte cases,
+ * into buffers that held longer and shorter strings before. */
 static void buffers_are_padded(void **state)
 {
     (void)state;
@@ -313,11 +315,17 @@ static void buffers_are_padded(void **state)
     loy_event *ev = NULL;
     assert_int_equal(loy_event_new(&ev, p), LOY_OK);
     char s[80];
-    memset(s, 'k', sizeof s);
-    for (size_t n = 0; n < sizeof s; n++) {
-        s[n] = '\0';
-        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, s, AT), LOY_OK);
-        assert_int_equal(loy_event_add_line(ev, s, s, 1, 1), LOY_OK);
+    for (size_t n = 0; n < sizeof s; n++)
+        s[n] = (char)('!' + n % 90);
+    for (size_t k = 0; k < 2 * sizeof s; k++) {
+        size_t n = k < sizeof s ? k : 2 * sizeof s - 1 - k;   /* up, then down */
+        /* the source exactly n + 1 bytes long, for ASan */
+        char *src = malloc(n + 1);
+        assert_non_null(src);
+        memcpy(src, s, n);
+        src[n] = '\0';
+        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, AT), LOY_OK);
+        assert_int_equal(loy_event_add_line(ev, src, src, 1, 1), LOY_OK);
         const loy_sbuf *bufs[] = {&ev->id, &ev->lines[0].sku, &ev->lines[0].category};
         for (size_t i = 0; i < 3; i++) {
             assert_true(bufs[i]->set);
@@ -325,9 +333,9 @@ static void buffers_are_padded(void **state)
             assert_true(bufs[i]->cap >= LOY_SBUF_MIN);
             assert_int_equal(bufs[i]->cap % 8, 0);
             assert_true(bufs[i]->cap >= ((n + 8) & ~(size_t)7));
-            assert_int_equal(bufs[i]->s[n], '\0');
+            assert_memory_equal(bufs[i]->s, src, n + 1);
         }
-        s[n] = 'k';
+        free(src);
     }
     loy_event_free(ev);
     loy_policy_free(p);
