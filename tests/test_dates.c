@@ -408,6 +408,14 @@ static void check_instant_bytes(const char *s, size_t len)
     bool ok = loy_parse_instant(copy, len, &a), want = ref_parse_instant(copy, len, &b);
     if (ok != want || memcmp(&a, &b, sizeof a) != 0)
         fail_msg("'%.*s' (%zu bytes): %d, reference %d", (int)len, s, len, ok, want);
+    /* the inline copy step 1 uses, and the general path on its own */
+    loy_instant c, g;
+    memset(&c, 0x5a, sizeof c);
+    memset(&g, 0x5a, sizeof g);
+    if (loy_parse_instant_inline(copy, len, &c) != want || memcmp(&c, &b, sizeof c) != 0)
+        fail_msg("inline '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
+    if (loy_parse_instant_general(copy, len, &g) != want || memcmp(&g, &b, sizeof g) != 0)
+        fail_msg("general '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
     free(copy);
 }
 

@@ -20,7 +20,7 @@ static __attribute__((noinline)) bool refuse_str(loy_ctx *c, const char *where, 
 typedef struct short_masks {
     uint64_t m0, m1, h0, h1;
 } short_masks;
-#define M8(n) ((n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * (n))) - 1)
+#define M8(n) ((n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * ((n) & 7))) - 1)
 #define MROW(n)                                                                               \
     {M8(n), M8((n) > 8 ? (n) - 8 : 0), M8(n) & UINT64_C(0x8080808080808080),                  \
      M8((n) > 8 ? (n) - 8 : 0) & UINT64_C(0x8080808080808080)}
@@ -241,7 +241,7 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
     *id_ok = true;
     if (!ev->at.set)
         return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing 'at'", type);
-    if (!loy_parse_instant(ev->at.s, ev->at.len, &c->at))
+    if (!loy_parse_instant_inline(ev->at.s, ev->at.len, &c->at))
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
     c->day = c->at.date;
