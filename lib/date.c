@@ -318,7 +318,6 @@ void loy_format_month(loy_month month, char out[8])
  * a byte needs v >= 0x8a, whose own high bit already refuses). Pairs of
  * digits combine in place: 10 x byte i + byte i+1 fits the byte.
  */
-
 static inline bool digits_ok(uint64_t x, uint64_t digit_bytes)
 {
     uint64_t d = x & digit_bytes;

@@ -23,8 +23,7 @@ typedef struct loy_sbuf {
  * it at least LOY_SBUF_MIN bytes and a multiple of 8, and zeroes every byte
  * it adds, so s[0..16) and s[0..(len + 8) & ~7) are initialised bytes of
  * the buffer. Validation reads the short strings of every event that way,
- * with a mask instead of a load per length (lib/engine/validate.c), and a
- * setter copies into it without checking for room under 16 bytes.
+ * with a mask instead of a load per length (lib/engine/validate.c).
  */
 #define LOY_SBUF_MIN 16
 

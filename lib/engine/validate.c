@@ -30,13 +30,13 @@ static const short_masks short_mask[17] = {
 #undef MROW
 #undef M8
 
-/* loy_utf8_ok of a set, non-empty buffer; up to 16 bytes as two masked
- * words of its padded buffer (LOY_SBUF_MIN). */
 static __attribute__((noinline)) bool sbuf_utf8_ok_long(const loy_sbuf *b)
 {
     return loy_utf8_ok(b->s, b->len);
 }
 
+/* loy_utf8_ok of a set, non-empty buffer; up to 16 bytes as two masked
+ * words of its padded buffer (LOY_SBUF_MIN), the rest out of line. */
 static inline __attribute__((always_inline)) bool sbuf_utf8_ok(const loy_sbuf *b)
 {
     if (b->len > 16)
