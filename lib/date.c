@@ -62,9 +62,9 @@ loy_ymd loy_day_to_ymd_ref(loy_day z)
  * tests/test_dates.c checks every day and every (y, m, d) against the
  * reference; anything else takes the reference.
  */
-#define NS_S 82u
-#define NS_K (719468u + 146097u * NS_S)
-#define NS_L (400u * NS_S)
+#define NS_S LOY_NS_S
+#define NS_K LOY_NS_K
+#define NS_L LOY_NS_L
 #define LOY_FAST_Y0 (-1000)
 #define LOY_FAST_Y1 12000
 #define LOY_FAST_D0 (-1084770)    /* loy_day_from_ymd_ref(-1000, 1, 1) */
@@ -92,24 +92,12 @@ static inline void ns_year_month(loy_day day, uint32_t *year, uint32_t *month, u
     *month = *n3 >> 16;
 }
 
-/* The fast conversion for y in LOY_FAST_Y0..LOY_FAST_Y1, m 1..12, d 1..31. */
-static inline loy_day ns_from_ymd(int32_t y, int32_t m, int32_t d)
-{
-    const uint32_t jan_feb = m <= 2;
-    const uint32_t year = (uint32_t)y + NS_L - jan_feb;
-    const uint32_t month = jan_feb ? (uint32_t)m + 12 : (uint32_t)m;
-    const uint32_t cent = year / 100;
-    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
-    const uint32_t m_star = (979 * month - 2919) / 32;
-    return (loy_day)(y_star + m_star + (uint32_t)d - 1 - NS_K);
-}
-
 loy_day loy_day_from_ymd(int32_t y, int32_t m, int32_t d)
 {
     if ((uint32_t)y - (uint32_t)LOY_FAST_Y0 > (uint32_t)(LOY_FAST_Y1 - LOY_FAST_Y0) ||
         (uint32_t)m - 1 >= 12 || (uint32_t)d - 1 >= 31)
         return loy_day_from_ymd_ref(y, m, d);
-    return ns_from_ymd(y, m, d);
+    return loy_ns_from_ymd(y, m, d);
 }
 
 loy_ymd loy_day_to_ymd(loy_day day)
@@ -251,7 +239,7 @@ bool loy_parse_date(const char *s, size_t len, loy_day *out)
     /* Four digits: y is 0..9999 already. */
     if (m < 1 || m > 12 || d < 1 || d > loy_days_in_month(y, m))
         return false;
-    *out = ns_from_ymd(y, m, d);
+    *out = loy_ns_from_ymd(y, m, d);
     return true;
 }
 
@@ -330,15 +318,6 @@ void loy_format_month(loy_month month, char out[8])
  * a byte needs v >= 0x8a, whose own high bit already refuses). Pairs of
  * digits combine in place: 10 x byte i + byte i+1 fits the byte.
  */
-#define LOY_W8(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
-
-static inline uint64_t load8(const char *s)
-{
-    uint64_t w;
-    memcpy(&w, s, sizeof w);
-    return w;
-}
-
 static inline bool digits_ok(uint64_t x, uint64_t digit_bytes)
 {
     uint64_t d = x & digit_bytes;
@@ -392,12 +371,18 @@ static __attribute__((noinline)) bool instant_tail(const char *s, size_t len, in
 
 bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
 {
+    return loy_parse_instant_inline(s, len, out);
+}
+
+/* Any instant of POLICY.md §1: the reference for loy_instant25. */
+bool loy_parse_instant_general(const char *s, size_t len, loy_instant *out)
+{
     if (len < 20)
         return false;
     /* bytes 0..7 "YYYY-MM-", 8..15 "DDTHH:MM" (DD and T used), 11..18 "HH:MM:SS" */
-    const uint64_t xa = load8(s) ^ LOY_W8('0');
-    const uint64_t xb = load8(s + 8) ^ LOY_W8('0');
-    const uint64_t xc = load8(s + 11) ^ LOY_W8('0');
+    const uint64_t xa = loy_load8(s) ^ LOY_W8('0');
+    const uint64_t xb = loy_load8(s + 8) ^ LOY_W8('0');
+    const uint64_t xc = loy_load8(s + 11) ^ LOY_W8('0');
     const uint64_t a_digits = UINT64_C(0x00ffff00ffffffff), b_digits = UINT64_C(0xffff);
     const uint64_t c_digits = UINT64_C(0xffff00ffff00ffff);
     const uint64_t dash = '-' ^ '0', colon = ':' ^ '0';
@@ -427,7 +412,7 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
         offset = 0;
     } else if (len == 25 && (s[19] == '+' || s[19] == '-')) {
         /* "±HH:MM" as bytes 2..7 of the word ending the string */
-        const uint64_t xo = load8(s + 17) ^ LOY_W8('0');
+        const uint64_t xo = loy_load8(s + 17) ^ LOY_W8('0');
         const uint64_t o_digits = UINT64_C(0xffff00ffff000000);
         if ((xo & UINT64_C(0x0000ff0000000000)) != colon << 40 || !digits_ok(xo, o_digits))
             return false;
@@ -439,7 +424,7 @@ bool loy_parse_instant(const char *s, size_t len, loy_instant *out)
     } else if (!instant_tail(s, len, &offset, &micros)) {
         return false;
     }
-    const loy_day date = ns_from_ymd(y, m, d);
+    const loy_day date = loy_ns_from_ymd(y, m, d);
     out->date = date;
     out->seconds = hh * 3600 + mi * 60 + ss;
     out->offset_min = offset;

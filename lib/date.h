@@ -73,6 +73,110 @@ typedef struct loy_instant {
 
 /* Parses YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM); T and Z may be lowercase. */
 LOY_INTERNAL bool loy_parse_instant(const char *s, size_t len, loy_instant *out);
+/* The same parser without the fast path: any shape of loy_parse_instant. */
+LOY_INTERNAL bool loy_parse_instant_general(const char *s, size_t len, loy_instant *out);
+
+/*
+ * Every event parses its instant in step 1, so the common shape is parsed
+ * inline there (loy_parse_instant_inline, lib/engine/validate.c): a call
+ * cost about a tenth of the parse. What that needs follows.
+ */
+
+/* Neri-Schneider's calendar (lib/date.c): LOY_NS_S 400-year eras back. */
+#define LOY_NS_S 82u
+#define LOY_NS_K (719468u + 146097u * LOY_NS_S)
+#define LOY_NS_L (400u * LOY_NS_S)
+
+/* Its day number of y-m-d for years -1000..12000 (LOY_FAST_Y0..LOY_FAST_Y1,
+ * lib/date.c), m 1..12, d 1..31. */
+static inline loy_day loy_ns_from_ymd(int32_t y, int32_t m, int32_t d)
+{
+    const uint32_t jan_feb = m <= 2;
+    const uint32_t year = (uint32_t)y + LOY_NS_L - jan_feb;
+    const uint32_t month = jan_feb ? (uint32_t)m + 12 : (uint32_t)m;
+    const uint32_t cent = year / 100;
+    const uint32_t y_star = 1461 * year / 4 - cent + cent / 4;
+    const uint32_t m_star = (979 * month - 2919) / 32;
+    return (loy_day)(y_star + m_star + (uint32_t)d - 1 - LOY_NS_K);
+}
+
+/* Fields are read as words (lib/date.c says how); LOY_W8 is b in every byte. */
+#define LOY_W8(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
+
+static inline uint64_t loy_load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+/*
+ * The shape events nearly always carry, "YYYY-MM-DDTHH:MM:SS±HH:MM" (25
+ * bytes), in three words: s[0..8) "YYYY-MM-", s[8..16) "DDTHH:MM" and
+ * s[17..25) "SS±HH:MM". Each word is xored with its template, which turns
+ * a digit into 0..9 and a right separator into 0; then one add per word
+ * bounds every byte at once, 9 for a digit and 0 for a separator: byte v
+ * plus 0x80 - (bound + 1) has its high bit set exactly when v > bound (a
+ * byte that carries out is >= 0x8a and fails by its own high bit). Digits
+ * then pair in place (10 x byte i + byte i+1, at most 99, so no byte
+ * carries), and the same trick bounds month, day, hours, minutes and
+ * seconds from above in one more add per word. false means "not this
+ * shape, or not valid": loy_parse_instant_general then answers, so this path
+ * only has to accept exactly what that one accepts, with the same fields.
+ */
+#define LOY_STR8(a, b, c, d, e, f, g, h)                                                          \
+    ((uint64_t)(uint8_t)(a) | (uint64_t)(uint8_t)(b) << 8 | (uint64_t)(uint8_t)(c) << 16 |        \
+     (uint64_t)(uint8_t)(d) << 24 | (uint64_t)(uint8_t)(e) << 32 | (uint64_t)(uint8_t)(f) << 40 | \
+     (uint64_t)(uint8_t)(g) << 48 | (uint64_t)(uint8_t)(h) << 56)
+
+static inline bool loy_instant25(const char *s, loy_instant *out)
+{
+    const char sign = s[19];
+    if ((sign != '+' && sign != '-') || s[16] != ':')
+        return false;
+    /* 'T' | 0x20 is 't', and no other byte ors to it; the sign byte xors
+     * to 0 or 6, allowed up to 6 (it was checked above) */
+    const uint64_t x0 = loy_load8(s) ^ LOY_STR8('0', '0', '0', '0', '-', '0', '0', '-');
+    const uint64_t x1 =
+        (loy_load8(s + 8) | UINT64_C(0x20) << 16) ^ LOY_STR8('0', '0', 't', '0', '0', ':', '0', '0');
+    const uint64_t x3 = loy_load8(s + 17) ^ LOY_STR8('0', '0', '+', '0', '0', ':', '0', '0');
+    const uint64_t lim0 = LOY_STR8(0x76, 0x76, 0x76, 0x76, 0x7f, 0x76, 0x76, 0x7f);
+    const uint64_t lim1 = LOY_STR8(0x76, 0x76, 0x7f, 0x76, 0x76, 0x7f, 0x76, 0x76);
+    const uint64_t lim3 = LOY_STR8(0x76, 0x76, 0x79, 0x76, 0x76, 0x7f, 0x76, 0x76);
+    if (((x0 | (x0 + lim0)) | (x1 | (x1 + lim1)) | (x3 | (x3 + lim3))) & LOY_W8(0x80))
+        return false;
+    /* month at byte 5 of p0; day, hour, minute at bytes 0, 3, 6 of p1;
+     * second, offset hour, offset minute at bytes 0, 3, 6 of p3 */
+    const uint64_t p0 = x0 * 10 + (x0 >> 8), p1 = x1 * 10 + (x1 >> 8), p3 = x3 * 10 + (x3 >> 8);
+    const uint64_t max0 = LOY_STR8(0, 0, 0, 0, 0, 0x80 - 13, 0, 0);
+    const uint64_t max1 = LOY_STR8(0x80 - 32, 0, 0, 0x80 - 24, 0, 0, 0x80 - 60, 0);
+    const uint64_t max3 = LOY_STR8(0x80 - 60, 0, 0, 0x80 - 24, 0, 0, 0x80 - 60, 0);
+    if (((p0 + max0) | (p1 + max1) | (p3 + max3)) & LOY_W8(0x80))
+        return false;
+    const int32_t y = (int32_t)(p0 & 0xff) * 100 + (int32_t)((p0 >> 16) & 0xff);
+    const int32_t m = (int32_t)((p0 >> 40) & 0xff);
+    const int32_t d = (int32_t)(p1 & 0xff);
+    /* Four digits: y is 0..9999 already; every month has 28 days. */
+    if (m == 0 || d == 0 || (d > 28 && d > loy_days_in_month(y, m)))
+        return false;
+    const int32_t seconds = (int32_t)((p1 >> 24) & 0xff) * 3600 + (int32_t)((p1 >> 48) & 0xff) * 60 +
+                            (int32_t)(p3 & 0xff);
+    const int32_t oabs = (int32_t)((p3 >> 24) & 0xff) * 60 + (int32_t)((p3 >> 48) & 0xff);
+    const int32_t offset = sign == '-' ? -oabs : oabs;
+    const loy_day date = loy_ns_from_ymd(y, m, d);
+    out->date = date;
+    out->seconds = seconds;
+    out->offset_min = offset;
+    out->utc_us = ((int64_t)date * 86400 + seconds - (int64_t)offset * 60) * 1000000;
+    return true;
+}
+
+static inline bool loy_parse_instant_inline(const char *s, size_t len, loy_instant *out)
+{
+    if (len == 25 && loy_instant25(s, out))
+        return true;
+    return loy_parse_instant_general(s, len, out);
+}
 
 /* "HH:MM" (two-digit hours 00..23 and minutes 00..59) to minutes since midnight. */
 LOY_INTERNAL bool loy_parse_hhmm(const char *s, size_t len, int32_t *minutes);

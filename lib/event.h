@@ -18,6 +18,22 @@ typedef struct loy_sbuf {
     bool set;
 } loy_sbuf;
 
+/*
+ * A set buffer is readable in whole words past its NUL: loy_sbuf_set gives
+ * it at least LOY_SBUF_MIN bytes and a multiple of 8, and zeroes every byte
+ * it adds, so s[0..16) and s[0..(len + 8) & ~7) are initialised bytes of
+ * the buffer. Validation reads the short strings of every event that way,
+ * with a mask instead of a load per length (lib/engine/validate.c).
+ */
+#define LOY_SBUF_MIN 16
+
+static inline uint64_t loy_sbuf_word(const loy_sbuf *b, size_t at)
+{
+    uint64_t w;
+    memcpy(&w, b->s + at, sizeof w);
+    return w;
+}
+
 typedef struct loy_line {
     loy_sbuf sku;                   /* optional */
     loy_sbuf category;              /* optional */

@@ -395,6 +395,115 @@ static void parse_instant_like_before(void **state)
         }
 }
 
+/* s[0..len) copied into a buffer of exactly len bytes, so ASan sees any
+ * read past the end; embedded NULs included. */
+static void check_instant_bytes(const char *s, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    loy_instant a, b;
+    memset(&a, 0x5a, sizeof a);
+    memset(&b, 0x5a, sizeof b);
+    bool ok = loy_parse_instant(copy, len, &a), want = ref_parse_instant(copy, len, &b);
+    if (ok != want || memcmp(&a, &b, sizeof a) != 0)
+        fail_msg("'%.*s' (%zu bytes): %d, reference %d", (int)len, s, len, ok, want);
+    /* the inline copy step 1 uses, and the general path on its own */
+    loy_instant c, g;
+    memset(&c, 0x5a, sizeof c);
+    memset(&g, 0x5a, sizeof g);
+    if (loy_parse_instant_inline(copy, len, &c) != want || memcmp(&c, &b, sizeof c) != 0)
+        fail_msg("inline '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
+    if (loy_parse_instant_general(copy, len, &g) != want || memcmp(&g, &b, sizeof g) != 0)
+        fail_msg("general '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
+    free(copy);
+}
+
+/* The 25-byte "YYYY-MM-DDTHH:MM:SS±HH:MM" fast path of loy_parse_instant
+ * against the loop-based reference: every day of 0000..9999, days 00..99 of
+ * every month in leap and common years, every value 00..99 of each time
+ * and offset field with both signs, every byte value at every position,
+ * and the neighbouring shapes (Z, fractions, trailing bytes, NULs) that
+ * must leave the fast path for the general one. */
+static void parse_instant_fast_shape(void **state)
+{
+    (void)state;
+    char s[64];
+    for (loy_day day = loy_day_min(); day <= loy_day_max(); day++) {
+        loy_ymd v = loy_day_to_ymd_ref(day);
+        snprintf(s, sizeof s, "%04d-%02d-%02d%c%02d:%02d:%02d%c%02d:%02d", (int)v.y, (int)v.m, (int)v.d,
+                 day & 1 ? 'T' : 't', (int)(day % 24), (int)(day % 60), (int)(day / 7 % 60),
+                 day & 2 ? '+' : '-', (int)(day / 3 % 24), (int)(day / 5 % 60));
+        check_instant_bytes(s, 25);
+    }
+    const int years[] = {0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 2100, 2400, 9996, 9999};
+    for (size_t k = 0; k < sizeof years / sizeof *years; k++)
+        for (int m = 0; m <= 99; m++)
+            for (int d = 0; d <= 99; d++) {
+                snprintf(s, sizeof s, "%04d-%02d-%02dT00:00:00+00:00", years[k], m, d);
+                check_instant_bytes(s, 25);
+            }
+    for (int a = 0; a <= 99; a++)
+        for (int b = 0; b <= 99; b++) {
+            snprintf(s, sizeof s, "2026-11-13T%02d:%02d:%02d+08:00", a, b, (a * 7 + b) % 100);
+            check_instant_bytes(s, 25);
+            snprintf(s, sizeof s, "2026-11-13T12:%02d:%02d-%02d:%02d", b, a, a, b);
+            check_instant_bytes(s, 25);
+            snprintf(s, sizeof s, "2026-11-13T12:00:00+%02d:%02d", a, b);
+            check_instant_bytes(s, 25);
+        }
+    const char *bases[] = {"2026-11-13T10:00:00+08:00", "2024-02-29t23:59:59-23:59",
+                           "0000-01-01T00:00:00-00:00", "9999-12-31T23:59:59+23:59"};
+    for (size_t k = 0; k < sizeof bases / sizeof *bases; k++)
+        for (size_t pos = 0; pos < 25; pos++)
+            for (int byte = 0; byte <= 255; byte++) {
+                memcpy(s, bases[k], 26);
+                s[pos] = (char)byte;
+                check_instant_bytes(s, 25);
+            }
+    const char *shapes[] = {"2026-11-13T10:00:00Z", "2026-11-13T10:00:00z", "2026-11-13t10:00:00+08:00",
+                            "2026-11-13T10:00:00.1+08:00", "2026-11-13T10:00:00.1234Z",
+                            "2026-11-13T10:00:00.12345Z", "2026-11-13T10:00:00.123456789012+08:00",
+                            "2026-11-13T10:00:00+08:00x", "2026-11-13T10:00:00+08:000",
+                            "2026-11-13T10:00:00+0800", "2026-11-13T10:00:00+08:0",
+                            "2026-11-13T10:00:00 08:00", "2026-11-13T10:00:60+08:00",
+                            "2026-11-13T23:59:60Z", "2023-02-29T10:00:00+08:00", "2024-02-29T10:00:00+08:00",
+                            "1900-02-29T10:00:00+08:00", "2000-02-29T10:00:00+08:00",
+                            "2026-12-31T23:59:59+23:59", "2026-01-01T00:00:00-23:59",
+                            "2026-04-31T10:00:00+08:00", "2026-13-01T10:00:00+08:00",
+                            "2026-00-10T10:00:00+08:00", "2026-11-00T10:00:00+08:00",
+                            "2026-11-13T24:00:00+08:00", "2026-11-13T10:60:00+08:00",
+                            "2026-11-13T10:00:00+24:00", "2026-11-13T10:00:00+08:60",
+                            "+2026-11-13T10:00:00+08:00", "2026-11-13T10:00:00+08:00\n"};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+        check_instant_bytes(shapes[k], strlen(shapes[k]));
+    /* a NUL anywhere, and bytes past a NUL that would otherwise parse */
+    for (size_t pos = 0; pos < 25; pos++) {
+        memcpy(s, bases[0], 26);
+        s[pos] = '\0';
+        check_instant_bytes(s, 25);
+    }
+    check_instant_bytes("2026-11-13T10:00:00+08:00\0", 26);
+    /* What the spec says, independent of the reference. */
+    loy_instant at;
+    assert_true(loy_parse_instant("2024-02-29T10:00:00+08:00", 25, &at));
+    assert_int_equal(at.date, loy_day_from_ymd_ref(2024, 2, 29));
+    assert_int_equal(at.seconds, 36000);
+    assert_int_equal(at.offset_min, 480);
+    assert_true(loy_parse_instant("2026-11-13T10:00:00-05:30", 25, &at));
+    assert_int_equal(at.offset_min, -330);
+    assert_true(loy_parse_instant("2026-11-13t10:00:00+08:00", 25, &at));
+    assert_false(loy_parse_instant("2023-02-29T10:00:00+08:00", 25, &at));
+    assert_false(loy_parse_instant("2100-02-29T10:00:00+08:00", 25, &at));
+    assert_false(loy_parse_instant("2026-11-13T23:59:60+08:00", 25, &at));
+    assert_false(loy_parse_instant("2026-11-13T10:00:00*08:00", 25, &at));
+    assert_false(loy_parse_instant("2026-11-13T10:00:00+08:00", 24, &at));
+    loy_instant east, west;
+    assert_true(loy_parse_instant("2026-11-13T10:00:00+08:00", 25, &east));
+    assert_true(loy_parse_instant("2026-11-13T02:00:00Z", 20, &west));
+    assert_true(east.utc_us == west.utc_us);
+}
+
 /* ------------------------------------------------ per-event date cache */
 
 static const char *cache_yaml(const char *expiry, const char *feb29, const char *window)
@@ -534,6 +643,7 @@ int main(void)
         cmocka_unit_test(is_leap_every_year),
         cmocka_unit_test(parse_date_like_before),
         cmocka_unit_test(parse_instant_like_before),
+        cmocka_unit_test(parse_instant_fast_shape),
         cmocka_unit_test(cache_months_feb28),
         cmocka_unit_test(cache_year_end_mar1),
         cmocka_unit_test(cache_no_expiry),

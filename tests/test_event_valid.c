@@ -63,6 +63,13 @@ static const spec specs[] = {
     {LOY_EVENT_ORDER, "O-15", AT, "\xc3\x28", NULL, 0, {{0}}},
     {LOY_EVENT_ORDER, "O-16", AT, "pos", NULL, 1, {{"\xe5\xa4\x96\xe5\xa5\x97", "\xed\xa0\x80", 100, 1}}},
     {LOY_EVENT_ORDER, "O-17", AT, "\xe5\xb0\x8f", "SH-001", 1, {{"\xe5\xa4\x96", "coats", 100, 1}}},
+    /* strings either side of the 8- and 16-byte words step 1 reads them as */
+    {LOY_EVENT_ORDER, "O-18-0123456789A", AT, "pos", "SH-000000000001", 2,
+     {{"SKU-0123456789AB", "gift_card", 100, 1}, {"SKU-0123456789ABC", "shipping", 100, 1}}},
+    {LOY_EVENT_ORDER, "O-19", AT, "p", "S", 3,
+     {{"S", "c", 1, 1}, {"SKU-0123", "accessories", 5, 2}, {"12345678", "abcdefgh", 1, 1}}},
+    {LOY_EVENT_ORDER, "O-20", AT, "pos", NULL, 2,
+     {{"SKU-\xc3\xa9", "\xe5\xa4\x96\xe5\xa5\x97\xe5\xa4\x96", 100, 1}, {"S", "gift_car", 100, 1}}},
     {LOY_EVENT_RETURN, "R-1", "2026-11-12T10:00:00+08:00", NULL, NULL, 0, {{0}}, 50000, "O-0",
      "2026-11-01T09:00:00+08:00", 100000, 1000},
     {LOY_EVENT_RETURN, "R-2", "2026-11-12T10:00:00+08:00", NULL, NULL, 0, {{0}}, 500, "O-0", "", 1000, 10},

@@ -15,12 +15,42 @@ static __attribute__((noinline)) bool refuse_str(loy_ctx *c, const char *where, 
     return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a non-empty string", where, field);
 }
 
+/* Per length 0..16: the masks of the string's bytes in its first two words,
+ * and of their high bits. */
+typedef struct short_masks {
+    uint64_t m0, m1, h0, h1;
+} short_masks;
+#define M8(n) ((n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * ((n) & 7))) - 1)
+#define MROW(n)                                                                               \
+    {M8(n), M8((n) > 8 ? (n) - 8 : 0), M8(n) & UINT64_C(0x8080808080808080),                  \
+     M8((n) > 8 ? (n) - 8 : 0) & UINT64_C(0x8080808080808080)}
+static const short_masks short_mask[17] = {
+    MROW(0), MROW(1), MROW(2), MROW(3), MROW(4), MROW(5), MROW(6), MROW(7), MROW(8),
+    MROW(9), MROW(10), MROW(11), MROW(12), MROW(13), MROW(14), MROW(15), MROW(16)};
+#undef MROW
+#undef M8
+
+static __attribute__((noinline)) bool sbuf_utf8_ok_long(const loy_sbuf *b)
+{
+    return loy_utf8_ok(b->s, b->len);
+}
+
+/* loy_utf8_ok of a set, non-empty buffer; up to 16 bytes as two masked
+ * words of its padded buffer (LOY_SBUF_MIN), the rest out of line. */
+static inline __attribute__((always_inline)) bool sbuf_utf8_ok(const loy_sbuf *b)
+{
+    if (b->len > 16)
+        return sbuf_utf8_ok_long(b);
+    const short_masks *m = &short_mask[b->len];
+    return !((loy_sbuf_word(b, 0) & m->h0) | (loy_sbuf_word(b, 8) & m->h1)) || sbuf_utf8_ok_long(b);
+}
+
 /* A required or optional string: present, non-empty, valid UTF-8. The test
  * is inline (every event checks a few); the refusal is not. */
-static inline bool check_str(loy_ctx *c, const char *where, const char *field, const loy_sbuf *b,
-                             bool required)
+static inline __attribute__((always_inline)) bool check_str(loy_ctx *c, const char *where, const char *field,
+                                                            const loy_sbuf *b, bool required)
 {
-    if (!b->set ? !required : b->len > 0 && loy_utf8_ok(b->s, b->len))
+    if (!b->set ? !required : b->len > 0 && sbuf_utf8_ok(b))
         return true;
     return refuse_str(c, where, field, b);
 }
@@ -65,6 +95,52 @@ static __attribute__((noinline)) bool refuse_line(loy_ctx *c, const loy_line *l,
     return true;
 }
 
+/* A line the fast test below leaves: the tests as they were, then the
+ * refusal of the first failed one. */
+static __attribute__((noinline)) bool line_general(loy_ctx *c, const loy_line *l, const char *type, size_t i,
+                                                   loy_line_ids *ids)
+{
+    const loy_interned *t = &c->p->interned;
+    loy_line_ids id = {-1, -1};
+    bool sku_ok = t->any_sku ? str_ok_id(t, &l->sku, &id.sku) : str_ok(&l->sku);
+    bool cat_ok = t->any_category ? str_ok_id(t, &l->category, &id.category) : str_ok(&l->category);
+    if (l->amount >= 0 && l->qty >= 0 && sku_ok && cat_ok) {
+        if (ids)
+            ids[i] = id;
+        return true;
+    }
+    return refuse_line(c, l, type, i);
+}
+
+/*
+ * A line string's test in the common case, read as two words of its padded
+ * buffer (LOY_SBUF_MIN): unset, or 1..16 bytes. Without a lookup the test
+ * is str_ok's, no high bit. With one it is "plain" as loy_str_key_of
+ * means it, no high bit and no NUL, and the key is the masked words. A
+ * zero byte is found by (w - 1..1) & ~w, exact for the lowest zero byte
+ * and wrong only above one; the byte after the string is its NUL, so
+ * within the mask that can only flag a string holding a NUL already.
+ * false: not that case, the caller looks again the general way.
+ */
+static inline __attribute__((always_inline)) bool line_str_fast(const loy_interned *t, const loy_sbuf *b,
+                                                                bool lookup, int32_t *id)
+{
+    if (!b->set)
+        return true;
+    if (b->len - 1 >= 16)
+        return false;
+    const short_masks *m = &short_mask[b->len];
+    const uint64_t w0 = loy_sbuf_word(b, 0), w1 = loy_sbuf_word(b, 8);
+    if (!lookup)
+        return !((w0 & m->h0) | (w1 & m->h1));
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    if (((((w0 - ones) & ~w0) | w0) & m->h0) | ((((w1 - ones) & ~w1) | w1) & m->h1))
+        return false;
+    loy_str_key k = {w0 & m->m0, w1 & m->m1, b->len};
+    *id = loy_intern_find(t, b->s, &k);
+    return true;
+}
+
 /* The lines' checks with the policy's two "worth a lookup" flags fixed, so
  * each of the four loops tests only what it needs. */
 static inline __attribute__((always_inline)) bool lines_ok(loy_ctx *c, const loy_event *ev, const char *type,
@@ -74,20 +150,21 @@ static inline __attribute__((always_inline)) bool lines_ok(loy_ctx *c, const loy
     for (size_t i = 0; i < ev->line_count; i++) {
         const loy_line *l = &ev->lines[i];
         loy_line_ids id = {-1, -1};
-        bool sku_ok = any_sku ? str_ok_id(t, &l->sku, &id.sku) : str_ok(&l->sku);
-        bool cat_ok = any_category ? str_ok_id(t, &l->category, &id.category) : str_ok(&l->category);
-        if (l->amount >= 0 && l->qty >= 0 && sku_ok && cat_ok) {
+        if ((l->amount | l->qty) >= 0 && line_str_fast(t, &l->sku, any_sku, &id.sku) &&
+            line_str_fast(t, &l->category, any_category, &id.category)) {
             if (ids)
                 ids[i] = id;
             continue;
         }
-        if (!refuse_line(c, l, type, i))
+        if (!line_general(c, l, type, i, ids))
             return false;
     }
     return true;
 }
 
-static bool check_lines(loy_ctx *c, const loy_event *ev, const char *type)
+/* Inline in its two callers: a call here cost a second prologue per order. */
+static inline __attribute__((always_inline)) bool check_lines(loy_ctx *c, const loy_event *ev,
+                                                              const char *type)
 {
     const loy_interned *t = &c->p->interned;
     /* The lines' ids, for every later look at a category or sku. Without
@@ -164,7 +241,7 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
     *id_ok = true;
     if (!ev->at.set)
         return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing 'at'", type);
-    if (!loy_parse_instant(ev->at.s, ev->at.len, &c->at))
+    if (!loy_parse_instant_inline(ev->at.s, ev->at.len, &c->at))
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
     c->day = c->at.date;

@@ -1,0 +1,352 @@
+/*
+ * Step 1 reads an event's short strings (up to 16 bytes) as two masked
+ * words of their padded buffers (lib/event.h, LOY_SBUF_MIN;
+ * lib/engine/validate.c): the line's sku and category, with their interned
+ * ids, and the event's id, channel and store. Every other string takes the
+ * general tests. Here loy_validate_event is compared with those tests as
+ * they were before (copied below, on the library's general functions) for
+ * strings of every length around 8 and 16 bytes, the policy's own names and
+ * their neighbours, NULs, high bytes and UTF-8 anywhere in them, in every
+ * line position, in buffers freshly made and in buffers that held longer
+ * strings first: same verdict, same message, same ids.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "loyalty.h"
+#include "engine/engine.h"
+#include "event.h"
+
+#define AT "2026-11-11T20:15:00+08:00"
+
+/* Names of 1..17 bytes around the word edges, and one that is not ASCII. */
+#define NAMES "[c, coats, gift_car, gift_card, abcdefghijklmno, abcdefghijklmnop, abcdefghijklmnopq, " \
+              "\"\\u5916\\u5957\"]"
+
+static const char policy_lookup[] =
+    "loyalty_policy: 1\n"
+    "program: Fast\n"
+    "currency: {code: CNY}\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "points:\n"
+    "  earn:\n"
+    "    rate: {amount: 1, points: 1}\n"
+    "    exclude: {categories: " NAMES ", skus: " NAMES "}\n";
+
+static const char policy_plain[] =
+    "loyalty_policy: 1\n"
+    "program: Fast\n"
+    "currency: {code: CNY}\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "points:\n"
+    "  earn:\n"
+    "    rate: {amount: 1, points: 1}\n";
+
+static loy_policy *load(const char *yaml)
+{
+    loy_policy *p = NULL;
+    loy_diag *diag = NULL;
+    int rc = loy_policy_load_buffer(&p, yaml, strlen(yaml), "fast.yaml", &diag);
+    if (rc != LOY_OK)
+        for (size_t i = 0; i < loy_diag_count(diag); i++)
+            fprintf(stderr, "fast.yaml:%u:%u: %s\n", loy_diag_line(diag, i), loy_diag_column(diag, i),
+                    loy_diag_message(diag, i));
+    loy_diag_free(diag);
+    assert_int_equal(rc, LOY_OK);
+    return p;
+}
+
+/* ------------------------------------------- the tests as they were */
+
+static bool ref_str_ok(const loy_sbuf *b)
+{
+    return !b->set || (b->len > 0 && loy_utf8_valid(b->s, b->len));
+}
+
+static bool ref_str_ok_id(const loy_interned *t, const loy_sbuf *b, int32_t *id)
+{
+    *id = -1;
+    if (!b->set)
+        return true;
+    if (b->len == 0)
+        return false;
+    bool plain;
+    *id = loy_intern_lookup(t, b->s, b->len, &plain);
+    return plain || loy_utf8_valid(b->s, b->len);
+}
+
+typedef struct verdict {
+    bool ok;
+    char message[160];
+    loy_line_ids ids[4];
+} verdict;
+
+static bool ref_check_str(verdict *v, const char *where, const char *field, const loy_sbuf *b, bool required)
+{
+    if (!b->set ? !required : ref_str_ok(b))
+        return true;
+    if (!b->set)
+        snprintf(v->message, sizeof v->message, "%s: missing '%s'", where, field);
+    else
+        snprintf(v->message, sizeof v->message, "%s: '%s' must be a non-empty string", where, field);
+    return false;
+}
+
+/* An order's step 1 as before, for the fields these tests change. */
+static verdict ref_validate(const loy_policy *p, const loy_event *ev)
+{
+    verdict v;
+    memset(&v, 0, sizeof v);
+    if (!ref_check_str(&v, "order", "id", &ev->id, true) ||
+        !ref_check_str(&v, "order", "channel", &ev->channel, false) ||
+        !ref_check_str(&v, "order", "store", &ev->store, false))
+        return v;
+    const loy_interned *t = &p->interned;
+    for (size_t i = 0; i < ev->line_count; i++) {
+        const loy_line *l = &ev->lines[i];
+        loy_line_ids id = {-1, -1};
+        bool sku_ok = t->any_sku ? ref_str_ok_id(t, &l->sku, &id.sku) : ref_str_ok(&l->sku);
+        bool cat_ok = t->any_category ? ref_str_ok_id(t, &l->category, &id.category) : ref_str_ok(&l->category);
+        if (l->amount >= 0 && l->qty >= 0 && sku_ok && cat_ok) {
+            v.ids[i] = id;
+            continue;
+        }
+        char where[64];
+        snprintf(where, sizeof where, "order.lines[%zu]", i);
+        if (l->amount < 0)
+            snprintf(v.message, sizeof v.message, "%s: 'amount' must be >= 0", where);
+        else if (l->qty < 0)
+            snprintf(v.message, sizeof v.message, "%s: 'qty' must be >= 0", where);
+        else if (ref_check_str(&v, where, "sku", &l->sku, false))
+            ref_check_str(&v, where, "category", &l->category, false);
+        return v;
+    }
+    v.ok = true;
+    return v;
+}
+
+/* ------------------------------------------------------- candidates */
+
+typedef struct cand {
+    char s[48];
+    size_t len;
+    bool set;
+} cand;
+
+static cand cands[8192];
+static size_t cand_count;
+
+static void add_cand(const char *s, size_t len, bool set)
+{
+    assert_true(cand_count < sizeof cands / sizeof *cands && len < sizeof cands[0].s);
+    cand *c = &cands[cand_count++];
+    memcpy(c->s, s, len);
+    c->s[len] = '\0';
+    c->len = len;
+    c->set = set;
+}
+
+static void make_cands(void)
+{
+    static const char *const names[] = {"c", "coats", "gift_car", "gift_card", "abcdefghijklmno",
+                                        "abcdefghijklmnop", "abcdefghijklmnopq", "\xe5\xa4\x96\xe5\xa5\x97",
+                                        "SKU-1", "pos", "SH-001"};
+    /* bytes that are not plain, or sit on the edges of the word tests */
+    static const unsigned char odd[] = {0x00, 0x01, 0x7f, 0x80, 0xbf, 0xc3, 0xed, 0xff, 'c' ^ 1, 'z'};
+    char s[48];
+    cand_count = 0;
+    add_cand("", 0, false);
+    add_cand("", 0, true);
+    for (size_t n = 1; n <= 40; n++) {
+        memset(s, 'a' + (int)(n % 26), n);
+        add_cand(s, n, true);
+        for (size_t k = 0; k < sizeof odd; k++)
+            for (size_t pos = 0; pos < n; pos += (n > 20 ? 7 : 1)) {
+                memset(s, 'a' + (int)(n % 26), n);
+                s[pos] = (char)odd[k];
+                add_cand(s, n, true);
+            }
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        add_cand(names[i], n, true);
+        add_cand(names[i], n - 1, true);               /* a prefix */
+        memcpy(s, names[i], n);
+        s[n] = 'x';
+        add_cand(s, n + 1, true);                       /* a longer one */
+        s[n] = '\0';
+        memcpy(s + n + 1, "zz", 2);
+        add_cand(s, n + 3, true);                       /* the name, a NUL and more: compares as the name */
+        add_cand(s, n + 1, true);                       /* the name and a trailing NUL */
+        for (size_t pos = 0; pos < n; pos++)
+            for (size_t k = 0; k < sizeof odd; k++) {
+                memcpy(s, names[i], n);
+                s[pos] = (char)odd[k];
+                add_cand(s, n, true);
+            }
+    }
+    /* UTF-8 valid and not, two and three bytes, around the word edges */
+    static const char *const utf8[] = {"\xc3\xa9", "\xc3\x28", "\xed\xa0\x80", "\xe5\xa4\x96", "\xf0\x9f\x98\x80",
+                                       "\xc0\xaf", "\xf4\x90\x80\x80"};
+    for (size_t u = 0; u < sizeof utf8 / sizeof *utf8; u++) {
+        size_t un = strlen(utf8[u]);
+        for (size_t pre = 0; pre <= 18; pre++) {
+            memset(s, 'q', pre);
+            memcpy(s + pre, utf8[u], un);
+            add_cand(s, pre + un, true);
+        }
+    }
+}
+
+/* A slot set to a candidate: in a fresh buffer, or in one that first held a
+ * longer string of high bytes, so what lies past the NUL is not zero. */
+static void put(const loy_event *ev, loy_sbuf *b, const cand *c, bool dirty)
+{
+    static const char junk[] = "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81"
+                               "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81"
+                               "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81";
+    if (dirty)
+        assert_true(loy_sbuf_set(ev->alloc, b, junk, sizeof junk - 1));
+    else
+        loy_sbuf_free(ev->alloc, b);
+    assert_true(loy_sbuf_set(ev->alloc, b, c->set ? c->s : NULL, c->len));
+}
+
+static void compare(const loy_policy *p, loy_result *r, const loy_event *ev, const char *what, const cand *cd)
+{
+    verdict want = ref_validate(p, ev);
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.r = r;
+    c.ev = ev;
+    bool id_ok;
+    bool ok = loy_validate_event(&c, ev, &id_ok);
+    const char *msg = ok ? "" : c.message;
+    if (ok != want.ok || strcmp(msg, want.message) != 0)
+        fail_msg("%s '%.*s' (%zu bytes, set %d): %d '%s', before %d '%s'", what, (int)cd->len, cd->s, cd->len,
+                 cd->set, ok, msg, want.ok, want.message);
+    if (ok)
+        for (size_t i = 0; i < ev->line_count; i++) {
+            assert_non_null(c.line_ids);
+            if (c.line_ids[i].category != want.ids[i].category || c.line_ids[i].sku != want.ids[i].sku)
+                fail_msg("%s '%.*s' (%zu bytes): line %zu ids %d/%d, before %d/%d", what, (int)cd->len, cd->s,
+                         cd->len, i, (int)c.line_ids[i].category, (int)c.line_ids[i].sku,
+                         (int)want.ids[i].category, (int)want.ids[i].sku);
+        }
+}
+
+static void run_policy(const char *yaml, bool lookups)
+{
+    loy_policy *p = load(yaml);
+    assert_int_equal(p->interned.any_category, lookups);
+    assert_int_equal(p->interned.any_sku, lookups);
+    loy_result *r = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    make_cands();
+    loy_event *ev = NULL;
+    assert_int_equal(loy_event_new(&ev, p), LOY_OK);
+    for (size_t k = 0; k < cand_count; k++) {
+        const cand *cd = &cands[k];
+        for (int dirty = 0; dirty <= 1; dirty++) {
+            /* in each of three lines, as sku and as category */
+            for (size_t at = 0; at < 3; at++)
+                for (int field = 0; field < 2; field++) {
+                    assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, "O-1", AT), LOY_OK);
+                    assert_int_equal(loy_event_add_line(ev, "SKU-1", "coats", 100, 1), LOY_OK);
+                    assert_int_equal(loy_event_add_line(ev, "abcdefghijklmnopq", "gift_card", 200, 2), LOY_OK);
+                    assert_int_equal(loy_event_add_line(ev, "c", NULL, 300, 3), LOY_OK);
+                    loy_line *l = &ev->lines[at];
+                    put(ev, field ? &l->category : &l->sku, cd, dirty);
+                    compare(p, r, ev, field ? "category" : "sku", cd);
+                    /* and after a line that is refused for its amount */
+                    ev->lines[(at + 1) % 3].amount = -1;
+                    compare(p, r, ev, field ? "category, amount refused" : "sku, amount refused", cd);
+                    loy_arena_reset(&r->arena);
+                }
+            /* as the event's id, channel and store */
+            for (int field = 0; field < 3; field++) {
+                assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, "O-1", AT), LOY_OK);
+                assert_int_equal(loy_event_set_channel(ev, "pos"), LOY_OK);
+                assert_int_equal(loy_event_set_store(ev, "SH-001"), LOY_OK);
+                assert_int_equal(loy_event_add_line(ev, "SKU-1", "coats", 100, 1), LOY_OK);
+                put(ev, field == 0 ? &ev->id : field == 1 ? &ev->channel : &ev->store, cd, dirty);
+                compare(p, r, ev, field == 0 ? "id" : field == 1 ? "channel" : "store", cd);
+                loy_arena_reset(&r->arena);
+            }
+        }
+    }
+    loy_event_free(ev);
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
+static void lines_with_lookups(void **state)
+{
+    (void)state;
+    run_policy(policy_lookup, true);
+}
+
+static void lines_without_lookups(void **state)
+{
+    (void)state;
+    run_policy(policy_plain, false);
+}
+
+/* The padding every set buffer has, and the bytes the setters' short
+ * copies put in it, for every length across their 4-, 8- and 16-byte cases,
+ * into buffers that held longer and shorter strings before. */
+static void buffers_are_padded(void **state)
+{
+    (void)state;
+    loy_policy *p = load(policy_plain);
+    loy_event *ev = NULL;
+    assert_int_equal(loy_event_new(&ev, p), LOY_OK);
+    char s[80];
+    for (size_t n = 0; n < sizeof s; n++)
+        s[n] = (char)('!' + n % 90);
+    for (size_t k = 0; k < 2 * sizeof s; k++) {
+        size_t n = k < sizeof s ? k : 2 * sizeof s - 1 - k;   /* up, then down */
+        /* the source exactly n + 1 bytes long, for ASan */
+        char *src = malloc(n + 1);
+        assert_non_null(src);
+        memcpy(src, s, n);
+        src[n] = '\0';
+        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, AT), LOY_OK);
+        assert_int_equal(loy_event_add_line(ev, src, src, 1, 1), LOY_OK);
+        const loy_sbuf *bufs[] = {&ev->id, &ev->lines[0].sku, &ev->lines[0].category};
+        for (size_t i = 0; i < 3; i++) {
+            assert_true(bufs[i]->set);
+            assert_int_equal(bufs[i]->len, n);
+            assert_true(bufs[i]->cap >= LOY_SBUF_MIN);
+            assert_int_equal(bufs[i]->cap % 8, 0);
+            assert_true(bufs[i]->cap >= ((n + 8) & ~(size_t)7));
+            assert_memory_equal(bufs[i]->s, src, n + 1);
+        }
+        free(src);
+    }
+    loy_event_free(ev);
+    loy_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lines_with_lookups),
+        cmocka_unit_test(lines_without_lookups),
+        cmocka_unit_test(buffers_are_padded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
