@@ -17,6 +17,8 @@
 
 /* ------------------------------------------------------------- helpers */
 
+static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
+
 int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -75,6 +77,11 @@ void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
 {
     if (!*buf)
         return;
+    if (m->undo && undo_hold(m->undo, *buf, *cap)) {
+        *buf = NULL;
+        *cap = 0;
+        return;
+    }
     if (LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + 1)) {
         m->spare[m->spare_count].s = *buf;
         m->spare[m->spare_count].cap = *cap;
@@ -388,6 +395,228 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
     src->spare = spare; src->spare_count = spare_count; src->spare_cap = spare_cap;
 }
 
+/* ---------------------------------------------------------- undo journal */
+
+/* What loy_member_undo_begin saves, kept by a result's scratch with its
+ * capacities so that a steady stream of events stops allocating. */
+typedef struct loy_undo {
+    const loy_alloc *alloc;
+    unsigned char scalars[STATE_PREFIX - STATE_FIELDS];
+    size_t lot_count;               /* the saved state's (also in scalars) */
+    size_t tag_count;
+    loy_lot *lots;                  /* their order ids are the member's */
+    size_t lot_cap;
+    loy_month_bucket *months;
+    size_t month_cap;
+    loy_counter *actions;
+    size_t action_cap;
+    loy_counter *benefit_uses;
+    size_t benefit_use_cap;
+    uint8_t *upgrade_given;         /* the policy's tier count of entries */
+    size_t upgrade_given_cap;
+    int32_t *birthday_years;
+    size_t birthday_year_cap;
+    loy_gift_mark *surprise_given;
+    size_t surprise_given_cap;
+    loy_gift_mark *spend_given;
+    size_t spend_given_cap;
+    loy_order_mark *spend_orders;
+    size_t spend_order_cap;
+    /* Order ids of saved lots dropped while open: the saved lots still
+     * name them, so they may not become spares before the commit. Room
+     * for every saved lot is made at the start, so a drop cannot fail. */
+    loy_spare_str *dropped;
+    size_t dropped_count, dropped_cap;
+    /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
+     * i < tag_owned, which may exceed tag_count. */
+    bool tags_saved;
+    char **tags;
+    size_t *tag_caps;
+    size_t tag_cap;
+    size_t tag_owned;
+} loy_undo;
+
+static void undo_free(loy_undo *u)
+{
+    if (!u)
+        return;
+    const loy_alloc *a = u->alloc;
+    for (size_t i = 0; i < u->tag_owned; i++)
+        loy_free(a, u->tags[i]);
+    loy_free(a, u->tags);
+    loy_free(a, u->tag_caps);
+    loy_free(a, u->lots);
+    loy_free(a, u->months);
+    loy_free(a, u->actions);
+    loy_free(a, u->benefit_uses);
+    loy_free(a, u->upgrade_given);
+    loy_free(a, u->birthday_years);
+    loy_free(a, u->surprise_given);
+    loy_free(a, u->spend_given);
+    loy_free(a, u->spend_orders);
+    loy_free(a, u->dropped);
+    loy_free(a, u);
+}
+
+/* Only what is state is saved: a member's arrays are mostly empty. */
+#define UNDO_SAVE(u, m, arr, count, capf)                                            \
+    do {                                                                             \
+        if ((m)->count) {                                                            \
+            if ((m)->count > (u)->capf && !LOY_GROW((u)->alloc, (u)->arr, (u)->capf, \
+                                                    (m)->count))                     \
+                return false;                                                        \
+            memcpy((u)->arr, (m)->arr, (m)->count * sizeof *(m)->arr);               \
+        }                                                                            \
+    } while (0)
+/* After the scalars are back: the counts are the saved ones, and the
+ * member's capacity only grew since. */
+#define UNDO_RESTORE(u, m, arr, count)                                \
+    do {                                                              \
+        if ((m)->count)                                               \
+            memcpy((m)->arr, (u)->arr, (m)->count * sizeof *(m)->arr); \
+    } while (0)
+
+bool loy_member_undo_begin(loy_member *m, loy_member *store)
+{
+    loy_undo *u = store->undo_store;
+    if (!u) {
+        u = loy_calloc(store->alloc, 1, sizeof *u);
+        if (!u)
+            return false;
+        u->alloc = store->alloc;
+        store->undo_store = u;
+    }
+    if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
+        return false;
+    UNDO_SAVE(u, m, lots, lot_count, lot_cap);
+    UNDO_SAVE(u, m, months, month_count, month_cap);
+    UNDO_SAVE(u, m, actions, action_count, action_cap);
+    UNDO_SAVE(u, m, benefit_uses, benefit_use_count, benefit_use_cap);
+    UNDO_SAVE(u, m, birthday_years, birthday_year_count, birthday_year_cap);
+    UNDO_SAVE(u, m, surprise_given, surprise_given_count, surprise_given_cap);
+    UNDO_SAVE(u, m, spend_given, spend_given_count, spend_given_cap);
+    UNDO_SAVE(u, m, spend_orders, spend_order_count, spend_order_cap);
+    size_t n = tier_count(m);
+    if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
+        return false;
+    /* a byte per tier: a handful, not worth the library calls; entries
+     * the ledger lacks read as 0, as loy_member_copy makes them */
+    size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
+    for (size_t i = 0; i < have; i++)
+        u->upgrade_given[i] = m->upgrade_given[i];
+    for (size_t i = have; i < n; i++)
+        u->upgrade_given[i] = 0;
+    memcpy(u->scalars, (const char *)m + STATE_FIELDS, sizeof u->scalars);
+    u->lot_count = m->lot_count;
+    u->tag_count = m->tag_count;
+    u->dropped_count = 0;
+    u->tags_saved = false;
+    m->undo = u;
+    return true;
+}
+
+bool loy_member_undo_save_tags(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    if (!u || u->tags_saved)
+        return true;
+    size_t n = m->tag_count;
+    if (n > u->tag_cap) {
+        /* tags and tag_caps share tag_cap, as in grow_tags */
+        size_t caps_cap = u->tag_cap;
+        if (!loy_grow(u->alloc, (void **)&u->tag_caps, &caps_cap, n, sizeof(size_t)) ||
+            !LOY_GROW(u->alloc, u->tags, u->tag_cap, n))
+            return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i >= u->tag_owned) {
+            u->tags[i] = NULL;
+            u->tag_caps[i] = 0;
+            u->tag_owned = i + 1;
+        }
+        if (!set_str(u->alloc, &u->tags[i], &u->tag_caps[i], m->tags[i], strlen(m->tags[i])))
+            return false;
+    }
+    u->tags_saved = true;
+    return true;
+}
+
+/* Is s the order id of a saved lot? */
+static bool undo_saved_id(const loy_undo *u, const char *s)
+{
+    for (size_t i = 0; i < u->lot_count; i++)
+        if (u->lots[i].order_id == s)
+            return true;
+    return false;
+}
+
+/* loy_member_drop_str while a journal is open: a saved lot's id is held. */
+static bool undo_hold(loy_undo *u, char *s, size_t cap)
+{
+    if (!undo_saved_id(u, s))
+        return false;
+    u->dropped[u->dropped_count].s = s;
+    u->dropped[u->dropped_count].cap = cap;
+    u->dropped_count++;
+    return true;
+}
+
+void loy_member_undo_commit(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    m->undo = NULL;
+    for (size_t i = 0; i < u->dropped_count; i++)
+        loy_member_drop_str(m, &u->dropped[i].s, &u->dropped[i].cap);
+    u->dropped_count = 0;
+}
+
+void loy_member_undo_rollback(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    m->undo = NULL;
+    /* Ids the event gave to new lots become spares; the saved lots own
+     * every other, held or not. */
+    for (size_t i = 0; i < m->lot_count; i++) {
+        const char *s = m->lots[i].order_id;
+        if (s && !undo_saved_id(u, s))
+            loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+    }
+    u->dropped_count = 0;
+    if (u->tags_saved) {
+        /* The copy goes back by exchanging the arrays; the journal then
+         * owns the tags the event left (the member's count before the
+         * scalars return). */
+        for (size_t i = u->tag_count; i < u->tag_owned; i++) {
+            loy_free(u->alloc, u->tags[i]);
+            u->tags[i] = NULL;
+        }
+        size_t left = m->tag_count;
+        char **tags = m->tags;
+        size_t *caps = m->tag_caps;
+        size_t cap = m->tag_cap;
+        m->tags = u->tags;
+        m->tag_caps = u->tag_caps;
+        m->tag_cap = u->tag_cap;
+        u->tags = tags;
+        u->tag_caps = caps;
+        u->tag_cap = cap;
+        u->tag_owned = left;
+        u->tags_saved = false;
+    }
+    memcpy((char *)m + STATE_FIELDS, u->scalars, sizeof u->scalars);
+    UNDO_RESTORE(u, m, lots, lot_count);
+    UNDO_RESTORE(u, m, months, month_count);
+    UNDO_RESTORE(u, m, actions, action_count);
+    UNDO_RESTORE(u, m, benefit_uses, benefit_use_count);
+    UNDO_RESTORE(u, m, birthday_years, birthday_year_count);
+    UNDO_RESTORE(u, m, surprise_given, surprise_given_count);
+    UNDO_RESTORE(u, m, spend_given, spend_given_count);
+    UNDO_RESTORE(u, m, spend_orders, spend_order_count);
+    size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
+    for (size_t i = 0; i < n; i++)
+        m->upgrade_given[i] = u->upgrade_given[i];
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int loy_member_create(loy_member **out, const loy_policy *policy)
@@ -426,6 +655,7 @@ void loy_member_free(loy_member *m)
         return;
     const loy_alloc *a = m->alloc;
     loy_member_free(m->load_scratch);
+    undo_free(m->undo_store);
     free_state_arrays(m);
     loy_free(a, m->bytes);
     loy_free(a, m);

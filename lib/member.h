@@ -171,6 +171,12 @@ struct loy_member {
     /* loy_member_load decodes here and swaps, so a reused handle keeps the
      * capacities of both (created on first load). */
     struct loy_member *load_scratch;
+    /* While loy_apply changes this member in place: the journal that puts
+     * it back on a refusal (see loy_member_undo_begin), else NULL. */
+    struct loy_undo *undo;
+    /* Owned: the journal a result's scratch lends to the members applied
+     * with it, kept with its capacities (created on first use). */
+    struct loy_undo *undo_store;
 };
 
 /*
@@ -205,6 +211,22 @@ LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
  * swap, for a working copy or a scratch that is cleared next.
  */
 LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
+/*
+ * Applying an event in place (lib/engine/apply.c). loy_member_undo_begin
+ * saves what the engine may change: the scalar block (member.h's layout
+ * rule) and the contents of every array, in a journal kept by `store` (a
+ * result's scratch), so that no array is copied whole into a second member.
+ * Lot order ids are not copied: while the journal is open, an id a lot
+ * drops is held by the journal instead of becoming a spare, so no new lot
+ * can write over it. Tags, which the engine rewrites in place, are copied
+ * by loy_member_undo_save_tags before a profile event replaces them.
+ * Rollback puts the state back byte for byte and cannot fail; commit keeps
+ * the changes. false on NOMEM (the member is then unchanged).
+ */
+LOY_INTERNAL bool loy_member_undo_begin(loy_member *m, loy_member *store);
+LOY_INTERNAL bool loy_member_undo_save_tags(loy_member *m);
+LOY_INTERNAL void loy_member_undo_commit(loy_member *m);
+LOY_INTERNAL void loy_member_undo_rollback(loy_member *m);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);
