@@ -1,0 +1,495 @@
+/*
+ * loy_apply changes the member in place under an undo journal
+ * (lib/member.c, loy_member_undo_*). A refusal at any step, after earlier
+ * steps already changed the state, must put it back byte for byte, and
+ * leave the handles fit for the next event: that event must give exactly
+ * the answer and state bytes of a member freshly loaded from the same
+ * bytes. The refusals are forced late on purpose:
+ *
+ *   - step 3: the order's points overflow the balance after housekeeping
+ *     released a pending lot (its order id dropped) and expired another;
+ *   - step 4: the upgrade gift's points overflow after the order's pending
+ *     lot was added;
+ *   - step 5: the birthday gift's points overflow after housekeeping;
+ *   - any step: out of memory at each allocation of an apply, on handles
+ *     that are then reused (step 6 has no refusal of its own).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loyalty.h"
+
+/* ------------------------------------------------------------ allocator */
+
+/* Fails the k-th allocation from arming on (and every later one when
+ * sticky); counts live blocks. */
+typedef struct fault_alloc {
+    long countdown;
+    bool sticky, failing;
+    long failures;
+    long live;
+} fault_alloc;
+
+static bool fault_now(fault_alloc *f)
+{
+    if (f->failing) {
+        f->failures++;
+        return true;
+    }
+    if (f->countdown == 0) {
+        f->failures++;
+        f->countdown = -1;
+        f->failing = f->sticky;
+        return true;
+    }
+    if (f->countdown > 0)
+        f->countdown--;
+    return false;
+}
+
+static void *fault_malloc(void *ctx, size_t n)
+{
+    fault_alloc *f = ctx;
+    if (fault_now(f))
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        f->live++;
+    return p;
+}
+
+static void *fault_realloc(void *ctx, void *old, size_t n)
+{
+    fault_alloc *f = ctx;
+    if (fault_now(f))
+        return NULL;
+    void *p = realloc(old, n);
+    if (p && !old)
+        f->live++;
+    return p;
+}
+
+static void fault_free(void *ctx, void *p)
+{
+    fault_alloc *f = ctx;
+    if (p) {
+        f->live--;
+        free(p);
+    }
+}
+
+static void arm(fault_alloc *f, long k, bool sticky)
+{
+    f->countdown = k;
+    f->sticky = sticky;
+    f->failing = false;
+    f->failures = 0;
+}
+
+static void disarm(fault_alloc *f)
+{
+    f->countdown = -1;
+    f->failing = false;
+}
+
+static fault_alloc fa = {.countdown = -1};
+
+static loy_policy *load_policy(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/policies/%s.yaml", LOY_SPEC_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size > 0);
+    rewind(f);
+    char *buf = malloc((size_t)size);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    loy_allocator a = {fault_malloc, fault_realloc, fault_free, &fa};
+    loy_policy *p = NULL;
+    disarm(&fa);
+    assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
+    free(buf);
+    return p;
+}
+
+/* ------------------------------------------------------------- snapshots */
+
+typedef struct bytes {
+    void *data;
+    size_t len;
+} bytes;
+
+static bytes state_of(loy_member *m)
+{
+    const void *data;
+    size_t len;
+    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
+    bytes b = {malloc(len ? len : 1), len};
+    assert_non_null(b.data);
+    memcpy(b.data, data, len);
+    return b;
+}
+
+static void assert_state(loy_member *m, const bytes *want)
+{
+    bytes now = state_of(m);
+    assert_int_equal(now.len, want->len);
+    assert_memory_equal(now.data, want->data, want->len);
+    free(now.data);
+}
+
+static char *json_of(loy_result *r)
+{
+    size_t len;
+    const char *json = loy_result_json(r, &len);
+    assert_non_null(json);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, json, len + 1);
+    return copy;
+}
+
+static loy_member *loaded(const loy_policy *p, const bytes *b)
+{
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_create(&m, p), LOY_OK);
+    assert_int_equal(loy_member_load(m, b->data, b->len), LOY_OK);
+    return m;
+}
+
+/* ---------------------------------------------------------------- members */
+
+/*
+ * Joined 2025-01-01, a lot of INT64_MAX - headroom points lasting to the
+ * end of 2027 and one of 10 expiring 2026-03-31, then an order on
+ * 2026-03-01 of 150.00 (150 points pending until 2026-03-08, order id
+ * "O-1"; 225 for gold). By 2026-04-10 housekeeping releases O-1's lot and
+ * expires the lot of 10, so the balance is then INT64_MAX - headroom + 150.
+ */
+static bytes member_near_max(const loy_policy *p, int64_t headroom, const char *tier, const char *birthday)
+{
+    loy_member *m = NULL;
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-UNDO", "2025-01-01"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, INT64_MAX - headroom, "2027-12-31"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, 10, "2026-03-31"), LOY_OK);
+    if (tier)
+        assert_int_equal(loy_member_import_tier(m, tier, "2026-02-01"), LOY_OK);
+    if (birthday)
+        assert_int_equal(loy_member_set_birthday(m, birthday), LOY_OK);
+    assert_int_equal(loy_member_add_tag(m, "employee"), LOY_OK);
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-1", "2026-03-01T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-1", "tees", 15000, 1);
+    if (loy_apply(p, m, e, r) != LOY_OK)
+        fail_msg("O-1 refused: %s", loy_result_json(r, NULL));
+    assert_true(loy_member_points_pending(m) >= 150);
+    bytes b = state_of(m);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+    return b;
+}
+
+/* ----------------------------------------------------------------- events */
+
+typedef void (*build_fn)(loy_event *e);
+
+/* 2,000.00 of coats: 2,000 points (times 1.5 in season), and silver. */
+static void build_big_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-2", "2026-04-10T12:00:00+08:00");
+    loy_event_set_channel(e, "pos");
+    loy_event_add_line(e, "TEE-2", "tees", 150000, 1);
+    loy_event_add_line(e, "GC-1", "gift_card", 5000, 1);
+    loy_event_add_line(e, "TEE-3", "tees", 50000, 1);
+}
+
+/* 1,000.00 of tees: 1,000 points pending, and silver (200 points). */
+static void build_upgrade_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-3", "2026-04-10T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-4", "tees", 100000, 1);
+}
+
+static void build_tick(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_TICK, "T-1", "2026-04-10T12:00:00+08:00");
+}
+
+/* An order small enough for any headroom used here. */
+static void build_small_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-9", "2026-04-11T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
+}
+
+static void build_profile(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_PROFILE, "F-1", "2026-04-10T12:00:00+08:00");
+    loy_event_set_birthday(e, "1990-04-02");
+    loy_event_clear_tags(e);
+    loy_event_add_tag(e, "vip-list");
+    loy_event_add_tag(e, "new-tag-with-a-longer-name");
+    loy_event_add_tag(e, "vip-list");
+}
+
+static void build_return(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_RETURN, "R-1", "2026-03-05T10:00:00+08:00");
+    loy_event_set_amount(e, 5000);
+    loy_event_set_original(e, "O-1", "2026-03-01T12:00:00+08:00", 15000, 150);
+    loy_event_add_line(e, "TEE-1", "tees", 5000, 1);
+}
+
+/* ------------------------------------------------------ late refusals */
+
+/*
+ * `refused` must be refused with `code` from `start`, after the trace shows
+ * the housekeeping that changed the state; the member's bytes are then
+ * unchanged, and `next` gives on the same handles what it gives on a
+ * freshly loaded member.
+ */
+static void refused_then_next(const loy_policy *p, const bytes *start, build_fn refused, int code,
+                              const char *const *in_trace, build_fn next)
+{
+    loy_member *m = loaded(p, start);
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_result_set_options(r, LOY_RESULT_TRACE);
+
+    refused(e);
+    int rc = loy_apply(p, m, e, r);
+    char *json = json_of(r);
+    if (getenv("UNDO_VERBOSE"))
+        fprintf(stderr, "%s\n", json);
+    if (rc != code)
+        fail_msg("got %s, want %s: %s", loy_error_name(rc), loy_error_name(code), json);
+    for (size_t i = 0; in_trace[i]; i++)
+        if (!strstr(json, in_trace[i]))
+            fail_msg("no %s in %s", in_trace[i], json);
+    free(json);
+    assert_state(m, start);
+
+    /* Twice: a refusal may not leave anything behind that the next one trips on. */
+    rc = loy_apply(p, m, e, r);
+    assert_int_equal(rc, code);
+    assert_state(m, start);
+
+    loy_member *fresh = loaded(p, start);
+    loy_result *fr = NULL;
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    next(e);
+    int want_rc = loy_apply(p, fresh, e, fr);
+    int got_rc = loy_apply(p, m, e, r);
+    assert_int_equal(got_rc, want_rc);
+    char *want = json_of(fr), *got = json_of(r);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    bytes want_state = state_of(fresh);
+    assert_state(m, &want_state);
+    free(want_state.data);
+
+    loy_result_free(fr);
+    loy_member_free(fresh);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+}
+
+static void test_step3_overflow_after_housekeeping(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* Room for the release (150) but not the order's points as well. */
+    bytes start = member_near_max(p, 1000, NULL, NULL);
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_tick);
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_small_order);
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_profile);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+static void test_step4_overflow_in_upgrade_gift(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* After housekeeping INT64_MAX - 1150: the order's 1,000 pending points
+     * fit, the silver gift's 200 do not. */
+    bytes start = member_near_max(p, 1300, NULL, NULL);
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 4", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_upgrade_order, LOY_E_OVERFLOW, trace, build_small_order);
+    refused_then_next(p, &start, build_upgrade_order, LOY_E_OVERFLOW, trace, build_profile);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+static void test_step5_overflow_in_birthday_gift(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* A gold member in her birthday month: the gift's 300 points do not fit. */
+    bytes start = member_near_max(p, 400, "gold", "1990-04-02");
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 5", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_tick, LOY_E_OVERFLOW, trace, build_profile);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+/* -------------------------------------------------------- out of memory */
+
+/*
+ * Fail the k-th allocation of an apply, for every k the apply reaches,
+ * once and from k on. A NOMEM refusal leaves the state bytes; then the
+ * same event, on the same handles with the allocator back, gives the
+ * answer and bytes of a run without faults; and nothing leaks.
+ */
+static void sweep(const loy_policy *p, const bytes *start, build_fn build, long min_hits)
+{
+    for (int sticky = 0; sticky < 2; sticky++) {
+        disarm(&fa);
+        long base_live = fa.live;
+        loy_member *m = loaded(p, start);
+        loy_result *r = NULL;
+        loy_event *e = NULL;
+        assert_int_equal(loy_result_new(&r, p), LOY_OK);
+        assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        loy_result_set_options(r, LOY_RESULT_TRACE);
+        build(e);
+        int want_rc = loy_apply(p, m, e, r);
+        char *want = json_of(r);
+        bytes want_state = state_of(m);
+        loy_event_free(e);
+        loy_result_free(r);
+        loy_member_free(m);
+
+        long hits = 0;
+        for (long k = 0; k < 100000; k++) {
+            m = loaded(p, start);
+            assert_int_equal(loy_result_new(&r, p), LOY_OK);
+            assert_int_equal(loy_event_new(&e, p), LOY_OK);
+            loy_result_set_options(r, LOY_RESULT_TRACE);
+            build(e);
+            arm(&fa, k, sticky);
+            int rc = loy_apply(p, m, e, r);
+            long failures = fa.failures;
+            disarm(&fa);
+            if (rc == LOY_E_NOMEM) {
+                assert_true(failures > 0);
+                assert_state(m, start);
+                rc = loy_apply(p, m, e, r);
+            }
+            if (rc != want_rc)
+                fail_msg("k=%ld: got %s, want %s", k, loy_error_name(rc), loy_error_name(want_rc));
+            char *got = json_of(r);
+            assert_string_equal(got, want);
+            free(got);
+            assert_state(m, &want_state);
+            loy_event_free(e);
+            loy_result_free(r);
+            loy_member_free(m);
+            if (fa.live != base_live)
+                fail_msg("k=%ld: %ld blocks leaked", k, fa.live - base_live);
+            if (failures == 0)
+                break;
+            hits++;
+        }
+        assert_true(hits >= min_hits);
+        free(want);
+        free(want_state.data);
+    }
+}
+
+static void test_nomem_at_every_allocation(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
+    sweep(p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
+    sweep(p, &start, build_upgrade_order, 5);
+    sweep(p, &start, build_profile, 3);         /* tags saved, then replaced */
+    sweep(p, &start, build_return, 2);
+    sweep(p, &start, build_tick, 2);
+    free(start.data);
+    loy_policy_free(p);
+    assert_int_equal(fa.live, 0);
+}
+
+/* A refused event on handles that keep being reused: the journal's held
+ * order ids and the spares stay consistent over many rounds. */
+static void test_refusals_interleaved(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000, NULL, NULL);
+    loy_member *m = loaded(p, &start);
+    loy_member *fresh = loaded(p, &start);
+    loy_result *r = NULL, *fr = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    char id[32], at[40];
+    for (int i = 0; i < 40; i++) {
+        /* a refused order (overflow, after a release on the first round) */
+        snprintf(id, sizeof id, "O-BIG-%d", i);
+        snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 4);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-2", "tees", 200000, 1);
+        bytes before = state_of(m);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
+        assert_state(m, &before);
+        free(before.data);
+        /* an accepted small order with its own pending lot, on both */
+        snprintf(id, sizeof id, "O-S-%d", i);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
+        char *got = json_of(r), *want = json_of(fr);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        bytes want_state = state_of(fresh);
+        assert_state(m, &want_state);
+        free(want_state.data);
+    }
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_result_free(fr);
+    loy_member_free(m);
+    loy_member_free(fresh);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_step3_overflow_after_housekeeping),
+        cmocka_unit_test(test_step4_overflow_in_upgrade_gift),
+        cmocka_unit_test(test_step5_overflow_in_birthday_gift),
+        cmocka_unit_test(test_nomem_at_every_allocation),
+        cmocka_unit_test(test_refusals_interleaved),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
