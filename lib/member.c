@@ -73,15 +73,12 @@ bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, s
     return set_str(m->alloc, buf, cap, s, len);
 }
 
-void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
+/* loy_member_drop_str on a handle with no journal open: the member's own
+ * copy, clear and free paths, which drop many strings at a time. */
+static void give_spare(loy_member *m, char **buf, size_t *cap)
 {
     if (!*buf)
         return;
-    if (m->undo && undo_hold(m->undo, *buf, *cap)) {
-        *buf = NULL;
-        *cap = 0;
-        return;
-    }
     if (LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + 1)) {
         m->spare[m->spare_count].s = *buf;
         m->spare[m->spare_count].cap = *cap;
@@ -93,17 +90,28 @@ void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
     *cap = 0;
 }
 
-/* Lots and tags from `from` on give their strings back as spares. */
+void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
+{
+    if (*buf && m->undo && undo_hold(m->undo, *buf, *cap)) {
+        *buf = NULL;
+        *cap = 0;
+        return;
+    }
+    give_spare(m, buf, cap);
+}
+
+/* Lots and tags from `from` on give their strings back as spares (never
+ * under a journal: see give_spare). */
 static void drop_lot_ids(loy_member *m, size_t from)
 {
     for (size_t i = from; i < m->lot_count; i++)
-        loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+        give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
 }
 
 static void drop_tags(loy_member *m, size_t from)
 {
     for (size_t i = from; i < m->tag_count; i++)
-        loy_member_drop_str(m, &m->tags[i], &m->tag_caps[i]);
+        give_spare(m, &m->tags[i], &m->tag_caps[i]);
 }
 
 static void free_lot_ids(loy_member *m)
@@ -263,7 +271,7 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
             if (!loy_member_set_str(dst, &d->order_id, &d->order_id_cap, s, strlen(s)))
                 return false;
         } else {
-            loy_member_drop_str(dst, &d->order_id, &d->order_id_cap);
+            give_spare(dst, &d->order_id, &d->order_id_cap);
         }
     }
     return true;
@@ -427,6 +435,15 @@ typedef struct loy_undo {
      * for every saved lot is made at the start, so a drop cannot fail. */
     loy_spare_str *dropped;
     size_t dropped_count, dropped_cap;
+    /* The lots whose order ids a drop must not give away: the saved lots
+     * (journal: held in `dropped`), or a borrowing copy's source's (only
+     * forgotten: the source still owns them). */
+    const loy_lot *ids;
+    size_t id_count;
+    bool hold;
+    /* loy_member_borrow: the borrowing handle's own id buffer */
+    char *own_id;
+    size_t own_id_cap;
     /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
      * i < tag_owned, which may exceed tag_count. */
     bool tags_saved;
@@ -476,16 +493,23 @@ static void undo_free(loy_undo *u)
             memcpy((m)->arr, (u)->arr, (m)->count * sizeof *(m)->arr); \
     } while (0)
 
-bool loy_member_undo_begin(loy_member *m, loy_member *store)
+static loy_undo *undo_store(loy_member *store)
 {
-    loy_undo *u = store->undo_store;
-    if (!u) {
-        u = loy_calloc(store->alloc, 1, sizeof *u);
+    if (!store->undo_store) {
+        loy_undo *u = loy_calloc(store->alloc, 1, sizeof *u);
         if (!u)
-            return false;
+            return NULL;
         u->alloc = store->alloc;
         store->undo_store = u;
     }
+    return store->undo_store;
+}
+
+bool loy_member_undo_begin(loy_member *m, loy_member *store)
+{
+    loy_undo *u = undo_store(store);
+    if (!u)
+        return false;
     if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
         return false;
     UNDO_SAVE(u, m, lots, lot_count, lot_cap);
@@ -511,6 +535,9 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     u->tag_count = m->tag_count;
     u->dropped_count = 0;
     u->tags_saved = false;
+    u->ids = u->lots;
+    u->id_count = m->lot_count;
+    u->hold = true;
     m->undo = u;
     return true;
 }
@@ -541,23 +568,26 @@ bool loy_member_undo_save_tags(loy_member *m)
     return true;
 }
 
-/* Is s the order id of a saved lot? */
+/* Is s the order id of a saved (or borrowed) lot? */
 static bool undo_saved_id(const loy_undo *u, const char *s)
 {
-    for (size_t i = 0; i < u->lot_count; i++)
-        if (u->lots[i].order_id == s)
+    for (size_t i = 0; i < u->id_count; i++)
+        if (u->ids[i].order_id == s)
             return true;
     return false;
 }
 
-/* loy_member_drop_str while a journal is open: a saved lot's id is held. */
+/* loy_member_drop_str while a journal is open: a saved lot's id is held,
+ * a borrowed one forgotten. */
 static bool undo_hold(loy_undo *u, char *s, size_t cap)
 {
     if (!undo_saved_id(u, s))
         return false;
-    u->dropped[u->dropped_count].s = s;
-    u->dropped[u->dropped_count].cap = cap;
-    u->dropped_count++;
+    if (u->hold) {
+        u->dropped[u->dropped_count].s = s;
+        u->dropped[u->dropped_count].cap = cap;
+        u->dropped_count++;
+    }
     return true;
 }
 
@@ -566,7 +596,7 @@ void loy_member_undo_commit(loy_member *m)
     loy_undo *u = m->undo;
     m->undo = NULL;
     for (size_t i = 0; i < u->dropped_count; i++)
-        loy_member_drop_str(m, &u->dropped[i].s, &u->dropped[i].cap);
+        give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
     u->dropped_count = 0;
 }
 
@@ -579,7 +609,7 @@ void loy_member_undo_rollback(loy_member *m)
     for (size_t i = 0; i < m->lot_count; i++) {
         const char *s = m->lots[i].order_id;
         if (s && !undo_saved_id(u, s))
-            loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+            give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
     }
     u->dropped_count = 0;
     if (u->tags_saved) {
@@ -615,6 +645,79 @@ void loy_member_undo_rollback(loy_member *m)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
     for (size_t i = 0; i < n; i++)
         m->upgrade_given[i] = u->upgrade_given[i];
+}
+
+/* ------------------------------------------------------------- borrowing */
+
+bool loy_member_borrow(loy_member *dst, const loy_member *src)
+{
+    loy_undo *u = undo_store(dst);
+    if (!u)
+        return false;
+    /* dst owns no string from here on, whatever fails below */
+    drop_lot_ids(dst, 0);
+    dst->lot_count = 0;
+    drop_tags(dst, 0);
+    dst->tag_count = 0;
+    if (src->lot_count > dst->lot_cap && !LOY_GROW(dst->alloc, dst->lots, dst->lot_cap, src->lot_count))
+        return false;
+    if (src->tag_count && !grow_tags(dst, src->tag_count))
+        return false;
+    COPY_ARRAY(dst, src, months, month_count, month_cap);
+    COPY_ARRAY(dst, src, actions, action_count, action_cap);
+    COPY_ARRAY(dst, src, benefit_uses, benefit_use_count, benefit_use_cap);
+    COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
+    COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
+    COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
+    COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
+    {
+        size_t n = tier_count(dst);
+        if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
+            return false;
+        size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
+        for (size_t i = 0; i < have; i++)
+            dst->upgrade_given[i] = src->upgrade_given[i];
+        for (size_t i = have; i < n; i++)
+            dst->upgrade_given[i] = 0;
+    }
+    /* The strings are src's: the lots' and tags' pointers, and the id. */
+    if (src->lot_count)
+        memcpy(dst->lots, src->lots, src->lot_count * sizeof *src->lots);
+    if (src->tag_count) {
+        memcpy(dst->tags, src->tags, src->tag_count * sizeof *src->tags);
+        memcpy(dst->tag_caps, src->tag_caps, src->tag_count * sizeof *src->tag_caps);
+    }
+    u->own_id = dst->id;
+    u->own_id_cap = dst->id_cap;
+    dst->id = src->id;
+    dst->id_cap = 0;
+    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    u->ids = src->lots;
+    u->id_count = src->lot_count;
+    u->hold = false;
+    dst->undo = u;
+    return true;
+nomem:
+    return false;
+}
+
+void loy_member_unborrow(loy_member *dst)
+{
+    loy_undo *u = dst->undo;
+    dst->undo = NULL;
+    /* An id made while borrowing is dst's own: a spare. */
+    for (size_t i = 0; i < dst->lot_count; i++) {
+        const char *s = dst->lots[i].order_id;
+        if (s && !undo_saved_id(u, s))
+            give_spare(dst, &dst->lots[i].order_id, &dst->lots[i].order_id_cap);
+    }
+    dst->lot_count = 0;
+    dst->tag_count = 0;
+    dst->initialised = false;
+    dst->id = u->own_id;
+    dst->id_cap = u->own_id_cap;
+    u->ids = NULL;
+    u->id_count = 0;
 }
 
 /* ------------------------------------------------------------ lifecycle */

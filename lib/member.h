@@ -227,6 +227,16 @@ LOY_INTERNAL bool loy_member_undo_begin(loy_member *m, loy_member *store);
 LOY_INTERNAL bool loy_member_undo_save_tags(loy_member *m);
 LOY_INTERNAL void loy_member_undo_commit(loy_member *m);
 LOY_INTERNAL void loy_member_undo_rollback(loy_member *m);
+/*
+ * The benefits query's working copy: dst (a result's scratch) becomes a
+ * copy of src whose strings (the id, tags, lot order ids) are src's own,
+ * read, never written: a lot dropping its id only forgets it. Cheaper
+ * than loy_member_copy_working, which copies every string. While
+ * borrowing, src must not change; loy_member_unborrow ends it (dst then
+ * holds no member, only capacity). false on NOMEM (nothing borrowed).
+ */
+LOY_INTERNAL bool loy_member_borrow(loy_member *dst, const loy_member *src);
+LOY_INTERNAL void loy_member_unborrow(loy_member *dst);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);

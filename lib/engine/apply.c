@@ -7,8 +7,8 @@
  * of events stops allocating). A refusal at any step, or running out of
  * memory for the answer, rolls the journal back, so the caller's state is
  * exactly as it was; only an accepted event commits. A benefits query gets
- * a const member, which other threads may be reading: it runs on a copy
- * in the scratch instead.
+ * a const member: it runs on a copy in the scratch that borrows the
+ * member's strings (loy_member_borrow).
  */
 #include "engine.h"
 
@@ -272,14 +272,6 @@ static bool scratch_ready(loy_result *r, const loy_policy *p)
     return r->scratch || loy_member_create(&r->scratch, p) == LOY_OK;
 }
 
-static bool scratch_copy(loy_result *r, const loy_policy *p, const loy_member *member)
-{
-    if (!scratch_ready(r, p))
-        return false;
-    /* without the recent ids: see loy_member_copy_working */
-    return loy_member_copy_working(r->scratch, member);
-}
-
 static bool id_remembered(const loy_member *m, uint64_t hash)
 {
     for (uint32_t i = 0; i < m->recent_count; i++)
@@ -371,6 +363,42 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     return loy_result_set_code(result, LOY_OK, NULL);
 }
 
+/* The query's steps on c->m, the scratch borrowing `member`; returns the
+ * answer's code. */
+static int query_on(loy_ctx *c, const loy_member *member, const char *at)
+{
+    loy_result *result = c->r;
+    c->stage_at_start = c->m->stage;
+    /* Housekeeping effects are what the query sees, not what it reports. */
+    c->effects = rn_list(result);
+
+    /* A query before the last event sees the state as it stands. */
+    bool before_last = member->has_last_event && c->at.utc_us < member->last_event.utc_us;
+    if ((!before_last && !loy_housekeeping(c)) || c->code) {
+        if (c->code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(c, "query", rn_str(result, "benefits"));
+    }
+    c->step = 3;
+    loy_node *list = rn_list(result);
+    if (!loy_benefits_list(c, list) || c->code) {
+        if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(c, "query", rn_str(result, "benefits"));
+    }
+
+    loy_node *root = rn_map(result);
+    rn_put_str(result, root, "query", "benefits");
+    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
+    rn_put(root, "benefits", list);
+    rn_put(root, "member", loy_member_summary(result, c->m));
+    put_extras(c, root);
+    result->root = root;
+    if (result->nomem)
+        return answer_nomem(result, "query", "benefits", 8);
+    return loy_result_set_code(result, LOY_OK, NULL);
+}
+
 int loy_query_benefits(const loy_policy *policy, const loy_member *member, const char *at,
                        const char *channel, const char *store, loy_result *result)
 {
@@ -400,36 +428,10 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
     }
     c.day = c.at.date;
 
-    if (!scratch_copy(result, policy, member))
+    if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
         return answer_nomem(result, "query", "benefits", 8);
     c.m = result->scratch;
-    c.stage_at_start = c.m->stage;
-    /* Housekeeping effects are what the query sees, not what it reports. */
-    c.effects = rn_list(result);
-
-    /* A query before the last event sees the state as it stands. */
-    bool before_last = member->has_last_event && c.at.utc_us < member->last_event.utc_us;
-    if ((!before_last && !loy_housekeeping(&c)) || c.code) {
-        if (c.code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(&c, "query", rn_str(result, "benefits"));
-    }
-    c.step = 3;
-    loy_node *list = rn_list(result);
-    if (!loy_benefits_list(&c, list) || c.code) {
-        if (!c.code || c.code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(&c, "query", rn_str(result, "benefits"));
-    }
-
-    loy_node *root = rn_map(result);
-    rn_put_str(result, root, "query", "benefits");
-    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
-    rn_put(root, "benefits", list);
-    rn_put(root, "member", loy_member_summary(result, c.m));
-    put_extras(&c, root);
-    result->root = root;
-    if (result->nomem)
-        return answer_nomem(result, "query", "benefits", 8);
-    return loy_result_set_code(result, LOY_OK, NULL);
+    int code = query_on(&c, member, at);
+    loy_member_unborrow(c.m);
+    return code;
 }
