@@ -482,6 +482,73 @@ static void test_refusals_interleaved(void **s)
     loy_policy_free(p);
 }
 
+/* The benefits query runs on a copy borrowing the member's strings: its
+ * housekeeping (a release dropping a lot's order id, an expiry) changes
+ * nothing of the member, and the result it used serves the next apply as
+ * a fresh one would. */
+static void test_query_borrows(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
+    loy_member *m = loaded(p, &start);
+    loy_member *fresh = loaded(p, &start);
+    loy_result *r = NULL, *fr = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_result_set_options(r, LOY_RESULT_TRACE);
+    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    char *first = NULL;
+    for (int i = 0; i < 20; i++) {
+        bytes before = state_of(m);
+        char at[40];
+        snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 2);
+        assert_int_equal(loy_query_benefits(p, m, at, "pos", NULL, r), LOY_OK);
+        char *got = json_of(r);
+        if (i == 0) {
+            /* the query's housekeeping released O-1's lot */
+            assert_non_null(strstr(got, "\"release\""));
+            assert_non_null(strstr(got, "O-1"));
+            first = got;
+        } else {
+            free(got);
+        }
+        assert_int_equal(loy_query_benefits(p, fresh, at, "pos", NULL, fr), LOY_OK);
+        char *want = json_of(fr);
+        got = json_of(r);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        assert_state(m, &before);
+        free(before.data);
+
+        char id[32];
+        snprintf(id, sizeof id, "O-Q-%d", i);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-9", "tees", 1000 + 100 * i, 1);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
+        got = json_of(r);
+        want = json_of(fr);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        bytes want_state = state_of(fresh);
+        assert_state(m, &want_state);
+        free(want_state.data);
+    }
+    free(first);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_result_free(fr);
+    loy_member_free(m);
+    loy_member_free(fresh);
+    free(start.data);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_step5_overflow_in_birthday_gift),
         cmocka_unit_test(test_nomem_at_every_allocation),
         cmocka_unit_test(test_refusals_interleaved),
+        cmocka_unit_test(test_query_borrows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
