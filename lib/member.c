@@ -523,11 +523,10 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     size_t n = tier_count(m);
     if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
         return false;
-    /* a byte per tier: a handful, not worth the library calls; entries
-     * the ledger lacks read as 0, as loy_member_copy makes them */
+    /* entries the ledger lacks read as 0, as loy_member_copy makes them */
     size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    for (size_t i = 0; i < have; i++)
-        u->upgrade_given[i] = m->upgrade_given[i];
+    if (have)
+        memcpy(u->upgrade_given, m->upgrade_given, have);
     for (size_t i = have; i < n; i++)
         u->upgrade_given[i] = 0;
     memcpy(u->scalars, (const char *)m + STATE_FIELDS, sizeof u->scalars);
@@ -591,13 +590,20 @@ static bool undo_hold(loy_undo *u, char *s, size_t cap)
     return true;
 }
 
+/* Out of line: most events drop no lot, and the commit is then two stores. */
+static __attribute__((noinline)) void undo_spare_dropped(loy_member *m, loy_undo *u)
+{
+    for (size_t i = 0; i < u->dropped_count; i++)
+        give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
+    u->dropped_count = 0;
+}
+
 void loy_member_undo_commit(loy_member *m)
 {
     loy_undo *u = m->undo;
     m->undo = NULL;
-    for (size_t i = 0; i < u->dropped_count; i++)
-        give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
-    u->dropped_count = 0;
+    if (u->dropped_count)
+        undo_spare_dropped(m, u);
 }
 
 void loy_member_undo_rollback(loy_member *m)
