@@ -351,6 +351,11 @@ static void test_step5_overflow_in_birthday_gift(void **s)
     bytes start = member_near_max(p, 400, "gold", "1990-04-02");
     static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 5", "points balance overflows", NULL};
     refused_then_next(p, &start, build_tick, LOY_E_OVERFLOW, trace, build_profile);
+    /* The same gift after a profile event replaced the tags in step 3:
+     * the tags come back from the journal's copy. */
+    static const char *const trace_profile[] = {"\"profile\"", "\"step\": 5", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_profile, LOY_E_OVERFLOW, trace_profile, build_small_order);
+    refused_then_next(p, &start, build_profile, LOY_E_OVERFLOW, trace_profile, build_tick);
     free(start.data);
     loy_policy_free(p);
 }
