@@ -554,6 +554,204 @@ static void test_query_borrows(void **s)
     loy_policy_free(p);
 }
 
+/* ------------------------------------------------- random histories */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint32_t rnd(rng *g, uint32_t n)
+{
+    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g->s >> 33) % n;
+}
+
+/* Days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian). */
+static void civil(long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void instant(long day, int hour, char out[40])
+{
+    int y, m, d;
+    civil(day, &y, &m, &d);
+    snprintf(out, 40, "%04d-%02d-%02dT%02d:00:00+08:00", y, m, d, hour);
+}
+
+typedef struct order_seen {
+    char id[24];
+    char at[40];
+    int64_t amount;
+} order_seen;
+
+/*
+ * A long-lived member handle and result, changed in place event after
+ * event (accepted or refused: overflows near INT64_MAX, too few points,
+ * limits, duplicates, out of order), against a member freshly loaded from
+ * the bytes before each event: the answers and bytes must be the same,
+ * and a refusal or a query must leave the bytes as they were.
+ */
+static void random_history(const char *policy, uint64_t seed, int members, int events)
+{
+    static const char *const cats[] = {"tees", "coats", "gift_card", "shipping", "fruit", "veg", "dairy", "other"};
+    static const char *const kinds[] = {"signup", "review", "share", "check_in", "unknown"};
+    static const char *const benefits[] = {"member-price", "alteration", "designer-salon", "staff-discount",
+                                           "free-veg", "tasting", "monthly-coupons", "nope"};
+    static const char *const tags[] = {"employee", "vip-list", "a-rather-longer-tag-name", "x"};
+    static const char *const channels[] = {"pos", "app", "tmall", "mini_program"};
+    loy_policy *p = load_policy(policy);
+    rng g = {seed};
+    for (int mi = 0; mi < members; mi++) {
+        loy_member *m = NULL;
+        char mid[32];
+        snprintf(mid, sizeof mid, "M-R%d", mi);
+        assert_int_equal(loy_member_new(&m, p, mid, "2025-01-01"), LOY_OK);
+        if (mi % 3 == 1)
+            assert_int_equal(loy_member_import_lot(m, INT64_MAX - 20000 - rnd(&g, 20000), "2027-06-30"), LOY_OK);
+        if (mi % 2 == 0)
+            assert_int_equal(loy_member_set_birthday(m, rnd(&g, 2) ? "1990-05-17" : "1988-02-29"), LOY_OK);
+        loy_result *r = NULL;
+        loy_event *e = NULL;
+        assert_int_equal(loy_result_new(&r, p), LOY_OK);
+        assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        if (mi % 2)
+            loy_result_set_options(r, LOY_RESULT_TRACE);
+        order_seen seen[64];
+        int nseen = 0;
+        long day = 20454;   /* 2026-01-01 */
+        for (int i = 0; i < events; i++) {
+            day += rnd(&g, 6);
+            char at[40], id[24];
+            long when = rnd(&g, 15) == 0 ? day - 3 : day;
+            instant(when, 8 + (int)rnd(&g, 12), at);
+            if (i > 0 && rnd(&g, 20) == 0)
+                snprintf(id, sizeof id, "E-%d-%u", mi, rnd(&g, (uint32_t)i));
+            else
+                snprintf(id, sizeof id, "E-%d-%d", mi, i);
+            switch (rnd(&g, 11)) {
+            case 0: case 1: case 2: case 3: {
+                loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+                loy_event_set_channel(e, channels[rnd(&g, 4)]);
+                int64_t total = 0;
+                for (uint32_t n = 1 + rnd(&g, 3); n > 0; n--) {
+                    int64_t amount = 100 + rnd(&g, 400000);
+                    total += amount;
+                    loy_event_add_line(e, "SKU", cats[rnd(&g, 8)], amount, 1 + rnd(&g, 2));
+                }
+                if (nseen < 64) {
+                    snprintf(seen[nseen].id, sizeof seen[nseen].id, "%s", id);
+                    snprintf(seen[nseen].at, sizeof seen[nseen].at, "%s", at);
+                    seen[nseen].amount = total;
+                    nseen++;
+                }
+                break;
+            }
+            case 4:
+                if (nseen) {
+                    const order_seen *o = &seen[rnd(&g, (uint32_t)nseen)];
+                    int64_t back = 1 + rnd(&g, (uint32_t)(o->amount > 0 ? o->amount : 1));
+                    loy_event_reset(e, LOY_EVENT_RETURN, id, at);
+                    loy_event_set_amount(e, back);
+                    loy_event_set_original(e, o->id, o->at, o->amount, rnd(&g, 3000));
+                    loy_event_add_line(e, "SKU", cats[rnd(&g, 8)], back, 1);
+                } else {
+                    loy_event_reset(e, LOY_EVENT_TICK, id, at);
+                }
+                break;
+            case 5:
+                loy_event_reset(e, LOY_EVENT_REDEEM, id, at);
+                loy_event_set_points(e, 100 * (1 + rnd(&g, 60)));
+                loy_event_set_order_amount(e, 1000 + rnd(&g, 300000));
+                break;
+            case 6:
+                loy_event_reset(e, LOY_EVENT_USE_BENEFIT, id, at);
+                loy_event_set_benefit(e, benefits[rnd(&g, 8)]);
+                break;
+            case 7:
+                loy_event_reset(e, LOY_EVENT_ACTION, id, at);
+                loy_event_set_kind(e, kinds[rnd(&g, 5)]);
+                break;
+            case 8:
+                loy_event_reset(e, LOY_EVENT_PROFILE, id, at);
+                if (rnd(&g, 2))
+                    loy_event_set_birthday(e, rnd(&g, 3) ? "1990-05-17" : NULL);
+                if (rnd(&g, 2)) {
+                    loy_event_clear_tags(e);
+                    for (uint32_t n = rnd(&g, 4); n > 0; n--)
+                        loy_event_add_tag(e, tags[rnd(&g, 4)]);
+                }
+                break;
+            case 9:
+                loy_event_reset(e, LOY_EVENT_JOIN_PAID, id, at);
+                loy_event_set_plan(e, rnd(&g, 2) ? "annual" : "monthly");
+                break;
+            default:
+                loy_event_reset(e, LOY_EVENT_TICK, id, at);
+                break;
+            }
+
+            bytes before = state_of(m);
+            loy_member *fresh = loaded(p, &before);
+            loy_result *fr = NULL;
+            assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+            if (mi % 2)
+                loy_result_set_options(fr, LOY_RESULT_TRACE);
+            int rc = loy_apply(p, m, e, r);
+            int want_rc = loy_apply(p, fresh, e, fr);
+            if (getenv("UNDO_VERBOSE"))
+                fprintf(stderr, "%s %s\n", policy, loy_error_name(rc));
+            assert_int_equal(rc, want_rc);
+            char *got = json_of(r), *want = json_of(fr);
+            assert_string_equal(got, want);
+            free(got);
+            free(want);
+            if (rc != LOY_OK)
+                assert_state(m, &before);
+            bytes want_state = state_of(fresh);
+            assert_state(m, &want_state);
+            free(before.data);
+
+            if (rnd(&g, 4) == 0) {
+                instant(day + rnd(&g, 40) - 2, 10, at);
+                const char *ch = channels[rnd(&g, 4)];
+                assert_int_equal(loy_query_benefits(p, m, at, ch, NULL, r),
+                                 loy_query_benefits(p, fresh, at, ch, NULL, fr));
+                got = json_of(r);
+                want = json_of(fr);
+                assert_string_equal(got, want);
+                free(got);
+                free(want);
+                assert_state(m, &want_state);
+            }
+            free(want_state.data);
+            loy_result_free(fr);
+            loy_member_free(fresh);
+        }
+        loy_event_free(e);
+        loy_result_free(r);
+        loy_member_free(m);
+    }
+    loy_policy_free(p);
+}
+
+static void test_random_histories(void **s)
+{
+    (void)s;
+    random_history("apparel", 1, 6, 250);
+    random_history("grocery", 2, 6, 250);
+    random_history("minimal", 3, 3, 150);
+    assert_int_equal(fa.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_nomem_at_every_allocation),
         cmocka_unit_test(test_refusals_interleaved),
         cmocka_unit_test(test_query_borrows),
+        cmocka_unit_test(test_random_histories),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
