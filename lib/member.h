@@ -194,12 +194,12 @@ LOY_INTERNAL bool loy_member_copy(loy_member *dst, const loy_member *src);
 /* Exchange the whole states of two handles of the same policy. */
 LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
 /*
- * The engine's working copy (lib/engine/apply.c): as loy_member_copy and
- * loy_member_swap, but the recent-id ring's entries stay where they are
- * (its count and position do travel). The engine reads the ring only on
- * the member and writes it only after its swap, so it need not copy up
- * to 2 KB of ids per event. A handle filled this way holds a stale ring:
- * it is only ever a working copy.
+ * A working copy: as loy_member_copy and loy_member_swap, but the
+ * recent-id ring's entries stay where they are (its count and position do
+ * travel), so up to 2 KB of ids are not copied. A handle filled this way
+ * holds a stale ring: it is only ever a working copy. (The engine no
+ * longer uses these: loy_apply journals, the query borrows, below;
+ * loy_member_load takes its decoded scratch with take_working.)
  */
 LOY_INTERNAL bool loy_member_copy_working(loy_member *dst, const loy_member *src);
 LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
