@@ -18,6 +18,7 @@
 /* ------------------------------------------------------------- helpers */
 
 static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
+static void undo_made_str(struct loy_undo *u);
 
 int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
 {
@@ -65,10 +66,14 @@ static bool ensure_upgrade_ledger(loy_member *m)
 
 bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len)
 {
-    if (!*buf && m->spare_count) {
-        loy_spare_str *sp = &m->spare[--m->spare_count];
-        *buf = sp->s;
-        *cap = sp->cap;
+    if (!*buf) {
+        if (m->undo)
+            undo_made_str(m->undo);
+        if (m->spare_count) {
+            loy_spare_str *sp = &m->spare[--m->spare_count];
+            *buf = sp->s;
+            *cap = sp->cap;
+        }
     }
     return set_str(m->alloc, buf, cap, s, len);
 }
@@ -441,9 +446,11 @@ typedef struct loy_undo {
     const loy_lot *ids;
     size_t id_count;
     bool hold;
-    /* loy_member_borrow: the borrowing handle's own id buffer */
+    /* loy_member_borrow: the borrowing handle's own id buffer, and whether
+     * it made a string of its own (a lot's id) while borrowing */
     char *own_id;
     size_t own_id_cap;
+    bool made_str;
     /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
      * i < tag_owned, which may exceed tag_count. */
     bool tags_saved;
@@ -567,6 +574,11 @@ bool loy_member_undo_save_tags(loy_member *m)
     return true;
 }
 
+static void undo_made_str(loy_undo *u)
+{
+    u->made_str = true;
+}
+
 /* Is s the order id of a saved (or borrowed) lot? */
 static bool undo_saved_id(const loy_undo *u, const char *s)
 {
@@ -681,8 +693,8 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
             return false;
         size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
-        for (size_t i = 0; i < have; i++)
-            dst->upgrade_given[i] = src->upgrade_given[i];
+        if (have)
+            memcpy(dst->upgrade_given, src->upgrade_given, have);
         for (size_t i = have; i < n; i++)
             dst->upgrade_given[i] = 0;
     }
@@ -701,6 +713,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
     u->ids = src->lots;
     u->id_count = src->lot_count;
     u->hold = false;
+    u->made_str = false;
     dst->undo = u;
     return true;
 nomem:
@@ -711,8 +724,9 @@ void loy_member_unborrow(loy_member *dst)
 {
     loy_undo *u = dst->undo;
     dst->undo = NULL;
-    /* An id made while borrowing is dst's own: a spare. */
-    for (size_t i = 0; i < dst->lot_count; i++) {
+    /* An id made while borrowing (no query path makes one today) is dst's
+     * own: a spare. */
+    for (size_t i = 0; u->made_str && i < dst->lot_count; i++) {
         const char *s = dst->lots[i].order_id;
         if (s && !undo_saved_id(u, s))
             give_spare(dst, &dst->lots[i].order_id, &dst->lots[i].order_id_cap);
