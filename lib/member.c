@@ -17,6 +17,9 @@
 
 /* ------------------------------------------------------------- helpers */
 
+static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
+static void undo_made_str(struct loy_undo *u);
+
 int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -63,15 +66,21 @@ static bool ensure_upgrade_ledger(loy_member *m)
 
 bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len)
 {
-    if (!*buf && m->spare_count) {
-        loy_spare_str *sp = &m->spare[--m->spare_count];
-        *buf = sp->s;
-        *cap = sp->cap;
+    if (!*buf) {
+        if (m->undo)
+            undo_made_str(m->undo);
+        if (m->spare_count) {
+            loy_spare_str *sp = &m->spare[--m->spare_count];
+            *buf = sp->s;
+            *cap = sp->cap;
+        }
     }
     return set_str(m->alloc, buf, cap, s, len);
 }
 
-void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
+/* loy_member_drop_str on a handle with no journal open: the member's own
+ * copy, clear and free paths, which drop many strings at a time. */
+static void give_spare(loy_member *m, char **buf, size_t *cap)
 {
     if (!*buf)
         return;
@@ -86,17 +95,28 @@ void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
     *cap = 0;
 }
 
-/* Lots and tags from `from` on give their strings back as spares. */
+void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
+{
+    if (*buf && m->undo && undo_hold(m->undo, *buf, *cap)) {
+        *buf = NULL;
+        *cap = 0;
+        return;
+    }
+    give_spare(m, buf, cap);
+}
+
+/* Lots and tags from `from` on give their strings back as spares (never
+ * under a journal: see give_spare). */
 static void drop_lot_ids(loy_member *m, size_t from)
 {
     for (size_t i = from; i < m->lot_count; i++)
-        loy_member_drop_str(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+        give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
 }
 
 static void drop_tags(loy_member *m, size_t from)
 {
     for (size_t i = from; i < m->tag_count; i++)
-        loy_member_drop_str(m, &m->tags[i], &m->tag_caps[i]);
+        give_spare(m, &m->tags[i], &m->tag_caps[i]);
 }
 
 static void free_lot_ids(loy_member *m)
@@ -256,7 +276,7 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
             if (!loy_member_set_str(dst, &d->order_id, &d->order_id_cap, s, strlen(s)))
                 return false;
         } else {
-            loy_member_drop_str(dst, &d->order_id, &d->order_id_cap);
+            give_spare(dst, &d->order_id, &d->order_id_cap);
         }
     }
     return true;
@@ -388,6 +408,338 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
     src->spare = spare; src->spare_count = spare_count; src->spare_cap = spare_cap;
 }
 
+/* ---------------------------------------------------------- undo journal */
+
+/* What loy_member_undo_begin saves, kept by a result's scratch with its
+ * capacities so that a steady stream of events stops allocating. */
+typedef struct loy_undo {
+    const loy_alloc *alloc;
+    unsigned char scalars[STATE_PREFIX - STATE_FIELDS];
+    size_t lot_count;               /* the saved state's (also in scalars) */
+    size_t tag_count;
+    loy_lot *lots;                  /* their order ids are the member's */
+    size_t lot_cap;
+    loy_month_bucket *months;
+    size_t month_cap;
+    loy_counter *actions;
+    size_t action_cap;
+    loy_counter *benefit_uses;
+    size_t benefit_use_cap;
+    uint8_t *upgrade_given;         /* the policy's tier count of entries */
+    size_t upgrade_given_cap;
+    int32_t *birthday_years;
+    size_t birthday_year_cap;
+    loy_gift_mark *surprise_given;
+    size_t surprise_given_cap;
+    loy_gift_mark *spend_given;
+    size_t spend_given_cap;
+    loy_order_mark *spend_orders;
+    size_t spend_order_cap;
+    /* Order ids of saved lots dropped while open: the saved lots still
+     * name them, so they may not become spares before the commit. Room
+     * for every saved lot is made at the start, so a drop cannot fail. */
+    loy_spare_str *dropped;
+    size_t dropped_count, dropped_cap;
+    /* The lots whose order ids a drop must not give away: the saved lots
+     * (journal: held in `dropped`), or a borrowing copy's source's (only
+     * forgotten: the source still owns them). */
+    const loy_lot *ids;
+    size_t id_count;
+    bool hold;
+    /* loy_member_borrow: the borrowing handle's own id buffer, and whether
+     * it made a string of its own (a lot's id) while borrowing */
+    char *own_id;
+    size_t own_id_cap;
+    bool made_str;
+    /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
+     * i < tag_owned, which may exceed tag_count. */
+    bool tags_saved;
+    char **tags;
+    size_t *tag_caps;
+    size_t tag_cap;
+    size_t tag_owned;
+} loy_undo;
+
+static void undo_free(loy_undo *u)
+{
+    if (!u)
+        return;
+    const loy_alloc *a = u->alloc;
+    for (size_t i = 0; i < u->tag_owned; i++)
+        loy_free(a, u->tags[i]);
+    loy_free(a, u->tags);
+    loy_free(a, u->tag_caps);
+    loy_free(a, u->lots);
+    loy_free(a, u->months);
+    loy_free(a, u->actions);
+    loy_free(a, u->benefit_uses);
+    loy_free(a, u->upgrade_given);
+    loy_free(a, u->birthday_years);
+    loy_free(a, u->surprise_given);
+    loy_free(a, u->spend_given);
+    loy_free(a, u->spend_orders);
+    loy_free(a, u->dropped);
+    loy_free(a, u);
+}
+
+/* Only what is state is saved: a member's arrays are mostly empty. */
+#define UNDO_SAVE(u, m, arr, count, capf)                                            \
+    do {                                                                             \
+        if ((m)->count) {                                                            \
+            if ((m)->count > (u)->capf && !LOY_GROW((u)->alloc, (u)->arr, (u)->capf, \
+                                                    (m)->count))                     \
+                return false;                                                        \
+            memcpy((u)->arr, (m)->arr, (m)->count * sizeof *(m)->arr);               \
+        }                                                                            \
+    } while (0)
+/* After the scalars are back: the counts are the saved ones, and the
+ * member's capacity only grew since. */
+#define UNDO_RESTORE(u, m, arr, count)                                \
+    do {                                                              \
+        if ((m)->count)                                               \
+            memcpy((m)->arr, (u)->arr, (m)->count * sizeof *(m)->arr); \
+    } while (0)
+
+static loy_undo *undo_store(loy_member *store)
+{
+    if (!store->undo_store) {
+        loy_undo *u = loy_calloc(store->alloc, 1, sizeof *u);
+        if (!u)
+            return NULL;
+        u->alloc = store->alloc;
+        store->undo_store = u;
+    }
+    return store->undo_store;
+}
+
+bool loy_member_undo_begin(loy_member *m, loy_member *store)
+{
+    loy_undo *u = undo_store(store);
+    if (!u)
+        return false;
+    if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
+        return false;
+    UNDO_SAVE(u, m, lots, lot_count, lot_cap);
+    UNDO_SAVE(u, m, months, month_count, month_cap);
+    UNDO_SAVE(u, m, actions, action_count, action_cap);
+    UNDO_SAVE(u, m, benefit_uses, benefit_use_count, benefit_use_cap);
+    UNDO_SAVE(u, m, birthday_years, birthday_year_count, birthday_year_cap);
+    UNDO_SAVE(u, m, surprise_given, surprise_given_count, surprise_given_cap);
+    UNDO_SAVE(u, m, spend_given, spend_given_count, spend_given_cap);
+    UNDO_SAVE(u, m, spend_orders, spend_order_count, spend_order_cap);
+    size_t n = tier_count(m);
+    if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
+        return false;
+    /* entries the ledger lacks read as 0, as loy_member_copy makes them */
+    size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
+    if (have)
+        memcpy(u->upgrade_given, m->upgrade_given, have);
+    for (size_t i = have; i < n; i++)
+        u->upgrade_given[i] = 0;
+    memcpy(u->scalars, (const char *)m + STATE_FIELDS, sizeof u->scalars);
+    u->lot_count = m->lot_count;
+    u->tag_count = m->tag_count;
+    u->dropped_count = 0;
+    u->tags_saved = false;
+    u->ids = u->lots;
+    u->id_count = m->lot_count;
+    u->hold = true;
+    m->undo = u;
+    return true;
+}
+
+bool loy_member_undo_save_tags(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    if (!u || u->tags_saved)
+        return true;
+    size_t n = m->tag_count;
+    if (n > u->tag_cap) {
+        /* tags and tag_caps share tag_cap, as in grow_tags */
+        size_t caps_cap = u->tag_cap;
+        if (!loy_grow(u->alloc, (void **)&u->tag_caps, &caps_cap, n, sizeof(size_t)) ||
+            !LOY_GROW(u->alloc, u->tags, u->tag_cap, n))
+            return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i >= u->tag_owned) {
+            u->tags[i] = NULL;
+            u->tag_caps[i] = 0;
+            u->tag_owned = i + 1;
+        }
+        if (!set_str(u->alloc, &u->tags[i], &u->tag_caps[i], m->tags[i], strlen(m->tags[i])))
+            return false;
+    }
+    u->tags_saved = true;
+    return true;
+}
+
+static void undo_made_str(loy_undo *u)
+{
+    u->made_str = true;
+}
+
+/* Is s the order id of a saved (or borrowed) lot? */
+static bool undo_saved_id(const loy_undo *u, const char *s)
+{
+    for (size_t i = 0; i < u->id_count; i++)
+        if (u->ids[i].order_id == s)
+            return true;
+    return false;
+}
+
+/* loy_member_drop_str while a journal is open: a saved lot's id is held,
+ * a borrowed one forgotten. */
+static bool undo_hold(loy_undo *u, char *s, size_t cap)
+{
+    if (!undo_saved_id(u, s))
+        return false;
+    if (u->hold) {
+        u->dropped[u->dropped_count].s = s;
+        u->dropped[u->dropped_count].cap = cap;
+        u->dropped_count++;
+    }
+    return true;
+}
+
+/* Out of line: most events drop no lot, and the commit is then two stores. */
+static __attribute__((noinline)) void undo_spare_dropped(loy_member *m, loy_undo *u)
+{
+    for (size_t i = 0; i < u->dropped_count; i++)
+        give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
+    u->dropped_count = 0;
+}
+
+void loy_member_undo_commit(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    m->undo = NULL;
+    if (u->dropped_count)
+        undo_spare_dropped(m, u);
+}
+
+void loy_member_undo_rollback(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    m->undo = NULL;
+    /* Ids the event gave to new lots become spares; the saved lots own
+     * every other, held or not. */
+    for (size_t i = 0; i < m->lot_count; i++) {
+        const char *s = m->lots[i].order_id;
+        if (s && !undo_saved_id(u, s))
+            give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+    }
+    u->dropped_count = 0;
+    if (u->tags_saved) {
+        /* The copy goes back by exchanging the arrays; the journal then
+         * owns the tags the event left (the member's count before the
+         * scalars return). */
+        for (size_t i = u->tag_count; i < u->tag_owned; i++) {
+            loy_free(u->alloc, u->tags[i]);
+            u->tags[i] = NULL;
+        }
+        size_t left = m->tag_count;
+        char **tags = m->tags;
+        size_t *caps = m->tag_caps;
+        size_t cap = m->tag_cap;
+        m->tags = u->tags;
+        m->tag_caps = u->tag_caps;
+        m->tag_cap = u->tag_cap;
+        u->tags = tags;
+        u->tag_caps = caps;
+        u->tag_cap = cap;
+        u->tag_owned = left;
+        u->tags_saved = false;
+    }
+    memcpy((char *)m + STATE_FIELDS, u->scalars, sizeof u->scalars);
+    UNDO_RESTORE(u, m, lots, lot_count);
+    UNDO_RESTORE(u, m, months, month_count);
+    UNDO_RESTORE(u, m, actions, action_count);
+    UNDO_RESTORE(u, m, benefit_uses, benefit_use_count);
+    UNDO_RESTORE(u, m, birthday_years, birthday_year_count);
+    UNDO_RESTORE(u, m, surprise_given, surprise_given_count);
+    UNDO_RESTORE(u, m, spend_given, spend_given_count);
+    UNDO_RESTORE(u, m, spend_orders, spend_order_count);
+    size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
+    for (size_t i = 0; i < n; i++)
+        m->upgrade_given[i] = u->upgrade_given[i];
+}
+
+/* ------------------------------------------------------------- borrowing */
+
+bool loy_member_borrow(loy_member *dst, const loy_member *src)
+{
+    loy_undo *u = undo_store(dst);
+    if (!u)
+        return false;
+    /* dst owns no string from here on, whatever fails below */
+    drop_lot_ids(dst, 0);
+    dst->lot_count = 0;
+    drop_tags(dst, 0);
+    dst->tag_count = 0;
+    if (src->lot_count > dst->lot_cap && !LOY_GROW(dst->alloc, dst->lots, dst->lot_cap, src->lot_count))
+        return false;
+    if (src->tag_count && !grow_tags(dst, src->tag_count))
+        return false;
+    COPY_ARRAY(dst, src, months, month_count, month_cap);
+    COPY_ARRAY(dst, src, actions, action_count, action_cap);
+    COPY_ARRAY(dst, src, benefit_uses, benefit_use_count, benefit_use_cap);
+    COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
+    COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
+    COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
+    COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
+    {
+        size_t n = tier_count(dst);
+        if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
+            return false;
+        size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
+        if (have)
+            memcpy(dst->upgrade_given, src->upgrade_given, have);
+        for (size_t i = have; i < n; i++)
+            dst->upgrade_given[i] = 0;
+    }
+    /* The strings are src's: the lots' and tags' pointers, and the id. */
+    if (src->lot_count)
+        memcpy(dst->lots, src->lots, src->lot_count * sizeof *src->lots);
+    if (src->tag_count) {
+        memcpy(dst->tags, src->tags, src->tag_count * sizeof *src->tags);
+        memcpy(dst->tag_caps, src->tag_caps, src->tag_count * sizeof *src->tag_caps);
+    }
+    u->own_id = dst->id;
+    u->own_id_cap = dst->id_cap;
+    dst->id = src->id;
+    dst->id_cap = 0;
+    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    u->ids = src->lots;
+    u->id_count = src->lot_count;
+    u->hold = false;
+    u->made_str = false;
+    dst->undo = u;
+    return true;
+nomem:
+    return false;
+}
+
+void loy_member_unborrow(loy_member *dst)
+{
+    loy_undo *u = dst->undo;
+    dst->undo = NULL;
+    /* An id made while borrowing (no query path makes one today) is dst's
+     * own: a spare. */
+    for (size_t i = 0; u->made_str && i < dst->lot_count; i++) {
+        const char *s = dst->lots[i].order_id;
+        if (s && !undo_saved_id(u, s))
+            give_spare(dst, &dst->lots[i].order_id, &dst->lots[i].order_id_cap);
+    }
+    dst->lot_count = 0;
+    dst->tag_count = 0;
+    dst->initialised = false;
+    dst->id = u->own_id;
+    dst->id_cap = u->own_id_cap;
+    u->ids = NULL;
+    u->id_count = 0;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int loy_member_create(loy_member **out, const loy_policy *policy)
@@ -426,6 +778,7 @@ void loy_member_free(loy_member *m)
         return;
     const loy_alloc *a = m->alloc;
     loy_member_free(m->load_scratch);
+    undo_free(m->undo_store);
     free_state_arrays(m);
     loy_free(a, m->bytes);
     loy_free(a, m);

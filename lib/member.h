@@ -171,6 +171,12 @@ struct loy_member {
     /* loy_member_load decodes here and swaps, so a reused handle keeps the
      * capacities of both (created on first load). */
     struct loy_member *load_scratch;
+    /* While loy_apply changes this member in place: the journal that puts
+     * it back on a refusal (see loy_member_undo_begin), else NULL. */
+    struct loy_undo *undo;
+    /* Owned: the journal a result's scratch lends to the members applied
+     * with it, kept with its capacities (created on first use). */
+    struct loy_undo *undo_store;
 };
 
 /*
@@ -188,12 +194,12 @@ LOY_INTERNAL bool loy_member_copy(loy_member *dst, const loy_member *src);
 /* Exchange the whole states of two handles of the same policy. */
 LOY_INTERNAL void loy_member_swap(loy_member *a, loy_member *b);
 /*
- * The engine's working copy (lib/engine/apply.c): as loy_member_copy and
- * loy_member_swap, but the recent-id ring's entries stay where they are
- * (its count and position do travel). The engine reads the ring only on
- * the member and writes it only after its swap, so it need not copy up
- * to 2 KB of ids per event. A handle filled this way holds a stale ring:
- * it is only ever a working copy.
+ * A working copy: as loy_member_copy and loy_member_swap, but the
+ * recent-id ring's entries stay where they are (its count and position do
+ * travel), so up to 2 KB of ids are not copied. A handle filled this way
+ * holds a stale ring: it is only ever a working copy. (The engine no
+ * longer uses these: loy_apply journals, the query borrows, below;
+ * loy_member_load takes its decoded scratch with take_working.)
  */
 LOY_INTERNAL bool loy_member_copy_working(loy_member *dst, const loy_member *src);
 LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
@@ -205,6 +211,32 @@ LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
  * swap, for a working copy or a scratch that is cleared next.
  */
 LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
+/*
+ * Applying an event in place (lib/engine/apply.c). loy_member_undo_begin
+ * saves what the engine may change: the scalar block (member.h's layout
+ * rule) and the contents of every array, in a journal kept by `store` (a
+ * result's scratch), so that no array is copied whole into a second member.
+ * Lot order ids are not copied: while the journal is open, an id a lot
+ * drops is held by the journal instead of becoming a spare, so no new lot
+ * can write over it. Tags, which the engine rewrites in place, are copied
+ * by loy_member_undo_save_tags before a profile event replaces them.
+ * Rollback puts the state back byte for byte and cannot fail; commit keeps
+ * the changes. false on NOMEM (the member is then unchanged).
+ */
+LOY_INTERNAL bool loy_member_undo_begin(loy_member *m, loy_member *store);
+LOY_INTERNAL bool loy_member_undo_save_tags(loy_member *m);
+LOY_INTERNAL void loy_member_undo_commit(loy_member *m);
+LOY_INTERNAL void loy_member_undo_rollback(loy_member *m);
+/*
+ * The benefits query's working copy: dst (a result's scratch) becomes a
+ * copy of src whose strings (the id, tags, lot order ids) are src's own,
+ * read, never written: a lot dropping its id only forgets it. Cheaper
+ * than loy_member_copy_working, which copies every string. While
+ * borrowing, src must not change; loy_member_unborrow ends it (dst then
+ * holds no member, only capacity). false on NOMEM (nothing borrowed).
+ */
+LOY_INTERNAL bool loy_member_borrow(loy_member *dst, const loy_member *src);
+LOY_INTERNAL void loy_member_unborrow(loy_member *dst);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);

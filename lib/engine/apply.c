@@ -2,10 +2,13 @@
  * loy_apply: one event through the steps of POLICY.md §10.1, and the
  * benefits query of §11.4.
  *
- * The member is never changed in place. Steps 2-6 run on a working copy
- * kept in the result (r->scratch, reused so that a steady stream of events
- * stops allocating); only an accepted event swaps the copy in. A refusal at
- * any step therefore leaves the caller's state exactly as it was.
+ * Steps 2-6 change the member in place, under an undo journal kept by the
+ * result's scratch (loy_member_undo_begin: reused, so that a steady stream
+ * of events stops allocating). A refusal at any step, or running out of
+ * memory for the answer, rolls the journal back, so the caller's state is
+ * exactly as it was; only an accepted event commits. A benefits query gets
+ * a const member: it runs on a copy in the scratch that borrows the
+ * member's strings (loy_member_borrow).
  */
 #include "engine.h"
 
@@ -168,6 +171,9 @@ static bool step_profile(loy_ctx *c)
             loy_trace(c, "profile", true, "birthday %s", ev->birthday.set ? ev->birthday.s : "removed");
     }
     if (ev->fields & LOY_F_TAGS) {
+        /* tags are rewritten in place, so the journal copies them first */
+        if (!loy_member_undo_save_tags(c->m))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
         if (!replace_tags(c))
             return false;
         if (c->trace)
@@ -261,12 +267,9 @@ static int refuse_event(loy_ctx *c, bool id_ok)
     return code;
 }
 
-static bool scratch_copy(loy_result *r, const loy_policy *p, const loy_member *member)
+static bool scratch_ready(loy_result *r, const loy_policy *p)
 {
-    if (!r->scratch && loy_member_create(&r->scratch, p) != LOY_OK)
-        return false;
-    /* without the recent ids: see loy_member_copy_working */
-    return loy_member_copy_working(r->scratch, member);
+    return r->scratch || loy_member_create(&r->scratch, p) == LOY_OK;
 }
 
 static bool id_remembered(const loy_member *m, uint64_t hash)
@@ -323,40 +326,76 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
         return refuse_event(&c, true);
     }
 
-    if (!scratch_copy(result, policy, member)) {
+    if (!scratch_ready(result, policy) || !loy_member_undo_begin(member, result->scratch)) {
         loy_refuse(&c, LOY_E_NOMEM, "out of memory");
         return refuse_event(&c, true);
     }
-    loy_member *m = result->scratch;
+    loy_member *m = member;
     c.m = m;
     result->effects = c.effects = rn_list(result);
 
     if (!run_steps(&c)) {
+        loy_member_undo_rollback(m);
         if (!c.code)
             loy_refuse(&c, LOY_E_NOMEM, "out of memory");
         return refuse_event(&c, true);
     }
 
-    m->last_event = c.at;
-    m->has_last_event = true;
-    m->fresh = false;
-    loy_buckets_prune(policy, m, loy_ctx_month(&c));
-
-    /* The answer is built before the swap, so running out of memory for it
-     * still leaves the member as it was. */
+    /* The answer is built before the commit, so running out of memory for
+     * it still leaves the member as it was. What follows it (the last
+     * event, the pruned months) is not in the answer. */
     loy_node *root = rn_map(result);
     rn_put(root, "event", rn_strdup(result, event->id.s, event->id.len));
     rn_put(root, "effects", c.effects);
     rn_put(root, "member", loy_member_summary(result, m));
     put_extras(&c, root);
-    if (result->nomem)
+    if (result->nomem) {
+        loy_member_undo_rollback(m);
         return answer_nomem(result, "event", event->id.s, event->id.len);
-    /* The member takes the working copy's state (this cannot fail; the
-     * scratch keeps only buffers). The ring is written on the member
-     * itself: the working copy never holds its entries. */
-    loy_member_take_working(member, m);
-    remember_id(member, hash);
+    }
+    m->last_event = c.at;
+    m->has_last_event = true;
+    m->fresh = false;
+    loy_buckets_prune(policy, m, loy_ctx_month(&c));
+    loy_member_undo_commit(m);
+    remember_id(m, hash);
     result->root = root;
+    return loy_result_set_code(result, LOY_OK, NULL);
+}
+
+/* The query's steps on c->m, the scratch borrowing `member`; returns the
+ * answer's code. */
+static int query_on(loy_ctx *c, const loy_member *member, const char *at)
+{
+    loy_result *result = c->r;
+    c->stage_at_start = c->m->stage;
+    /* Housekeeping effects are what the query sees, not what it reports. */
+    c->effects = rn_list(result);
+
+    /* A query before the last event sees the state as it stands. */
+    bool before_last = member->has_last_event && c->at.utc_us < member->last_event.utc_us;
+    if ((!before_last && !loy_housekeeping(c)) || c->code) {
+        if (c->code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(c, "query", rn_str(result, "benefits"));
+    }
+    c->step = 3;
+    loy_node *list = rn_list(result);
+    if (!loy_benefits_list(c, list) || c->code) {
+        if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return answer_error(c, "query", rn_str(result, "benefits"));
+    }
+
+    loy_node *root = rn_map(result);
+    rn_put_str(result, root, "query", "benefits");
+    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
+    rn_put(root, "benefits", list);
+    rn_put(root, "member", loy_member_summary(result, c->m));
+    put_extras(c, root);
+    result->root = root;
+    if (result->nomem)
+        return answer_nomem(result, "query", "benefits", 8);
     return loy_result_set_code(result, LOY_OK, NULL);
 }
 
@@ -389,36 +428,10 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
     }
     c.day = c.at.date;
 
-    if (!scratch_copy(result, policy, member))
+    if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
         return answer_nomem(result, "query", "benefits", 8);
     c.m = result->scratch;
-    c.stage_at_start = c.m->stage;
-    /* Housekeeping effects are what the query sees, not what it reports. */
-    c.effects = rn_list(result);
-
-    /* A query before the last event sees the state as it stands. */
-    bool before_last = member->has_last_event && c.at.utc_us < member->last_event.utc_us;
-    if ((!before_last && !loy_housekeeping(&c)) || c.code) {
-        if (c.code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(&c, "query", rn_str(result, "benefits"));
-    }
-    c.step = 3;
-    loy_node *list = rn_list(result);
-    if (!loy_benefits_list(&c, list) || c.code) {
-        if (!c.code || c.code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(&c, "query", rn_str(result, "benefits"));
-    }
-
-    loy_node *root = rn_map(result);
-    rn_put_str(result, root, "query", "benefits");
-    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
-    rn_put(root, "benefits", list);
-    rn_put(root, "member", loy_member_summary(result, c.m));
-    put_extras(&c, root);
-    result->root = root;
-    if (result->nomem)
-        return answer_nomem(result, "query", "benefits", 8);
-    return loy_result_set_code(result, LOY_OK, NULL);
+    int code = query_on(&c, member, at);
+    loy_member_unborrow(c.m);
+    return code;
 }

@@ -1,0 +1,767 @@
+/*
+ * loy_apply changes the member in place under an undo journal
+ * (lib/member.c, loy_member_undo_*). A refusal at any step, after earlier
+ * steps already changed the state, must put it back byte for byte, and
+ * leave the handles fit for the next event: that event must give exactly
+ * the answer and state bytes of a member freshly loaded from the same
+ * bytes. The refusals are forced late on purpose:
+ *
+ *   - step 3: the order's points overflow the balance after housekeeping
+ *     released a pending lot (its order id dropped) and expired another;
+ *   - step 4: the upgrade gift's points overflow after the order's pending
+ *     lot was added;
+ *   - step 5: the birthday gift's points overflow after housekeeping;
+ *   - any step: out of memory at each allocation of an apply, on handles
+ *     that are then reused (step 6 has no refusal of its own).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loyalty.h"
+
+/* ------------------------------------------------------------ allocator */
+
+/* Fails the k-th allocation from arming on (and every later one when
+ * sticky); counts live blocks. */
+typedef struct fault_alloc {
+    long countdown;
+    bool sticky, failing;
+    long failures;
+    long live;
+} fault_alloc;
+
+static bool fault_now(fault_alloc *f)
+{
+    if (f->failing) {
+        f->failures++;
+        return true;
+    }
+    if (f->countdown == 0) {
+        f->failures++;
+        f->countdown = -1;
+        f->failing = f->sticky;
+        return true;
+    }
+    if (f->countdown > 0)
+        f->countdown--;
+    return false;
+}
+
+static void *fault_malloc(void *ctx, size_t n)
+{
+    fault_alloc *f = ctx;
+    if (fault_now(f))
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        f->live++;
+    return p;
+}
+
+static void *fault_realloc(void *ctx, void *old, size_t n)
+{
+    fault_alloc *f = ctx;
+    if (fault_now(f))
+        return NULL;
+    void *p = realloc(old, n);
+    if (p && !old)
+        f->live++;
+    return p;
+}
+
+static void fault_free(void *ctx, void *p)
+{
+    fault_alloc *f = ctx;
+    if (p) {
+        f->live--;
+        free(p);
+    }
+}
+
+static void arm(fault_alloc *f, long k, bool sticky)
+{
+    f->countdown = k;
+    f->sticky = sticky;
+    f->failing = false;
+    f->failures = 0;
+}
+
+static void disarm(fault_alloc *f)
+{
+    f->countdown = -1;
+    f->failing = false;
+}
+
+static fault_alloc fa = {.countdown = -1};
+
+static loy_policy *load_policy(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/policies/%s.yaml", LOY_SPEC_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size > 0);
+    rewind(f);
+    char *buf = malloc((size_t)size);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    loy_allocator a = {fault_malloc, fault_realloc, fault_free, &fa};
+    loy_policy *p = NULL;
+    disarm(&fa);
+    assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
+    free(buf);
+    return p;
+}
+
+/* ------------------------------------------------------------- snapshots */
+
+typedef struct bytes {
+    void *data;
+    size_t len;
+} bytes;
+
+static bytes state_of(loy_member *m)
+{
+    const void *data;
+    size_t len;
+    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
+    bytes b = {malloc(len ? len : 1), len};
+    assert_non_null(b.data);
+    memcpy(b.data, data, len);
+    return b;
+}
+
+static void assert_state(loy_member *m, const bytes *want)
+{
+    bytes now = state_of(m);
+    assert_int_equal(now.len, want->len);
+    assert_memory_equal(now.data, want->data, want->len);
+    free(now.data);
+}
+
+static char *json_of(loy_result *r)
+{
+    size_t len;
+    const char *json = loy_result_json(r, &len);
+    assert_non_null(json);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, json, len + 1);
+    return copy;
+}
+
+static loy_member *loaded(const loy_policy *p, const bytes *b)
+{
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_create(&m, p), LOY_OK);
+    assert_int_equal(loy_member_load(m, b->data, b->len), LOY_OK);
+    return m;
+}
+
+/* ---------------------------------------------------------------- members */
+
+/*
+ * Joined 2025-01-01, a lot of INT64_MAX - headroom points lasting to the
+ * end of 2027 and one of 10 expiring 2026-03-31, then an order on
+ * 2026-03-01 of 150.00 (150 points pending until 2026-03-08, order id
+ * "O-1"; 225 for gold). By 2026-04-10 housekeeping releases O-1's lot and
+ * expires the lot of 10, so the balance is then INT64_MAX - headroom + 150.
+ */
+static bytes member_near_max(const loy_policy *p, int64_t headroom, const char *tier, const char *birthday)
+{
+    loy_member *m = NULL;
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-UNDO", "2025-01-01"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, INT64_MAX - headroom, "2027-12-31"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, 10, "2026-03-31"), LOY_OK);
+    if (tier)
+        assert_int_equal(loy_member_import_tier(m, tier, "2026-02-01"), LOY_OK);
+    if (birthday)
+        assert_int_equal(loy_member_set_birthday(m, birthday), LOY_OK);
+    assert_int_equal(loy_member_add_tag(m, "employee"), LOY_OK);
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-1", "2026-03-01T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-1", "tees", 15000, 1);
+    if (loy_apply(p, m, e, r) != LOY_OK)
+        fail_msg("O-1 refused: %s", loy_result_json(r, NULL));
+    assert_true(loy_member_points_pending(m) >= 150);
+    bytes b = state_of(m);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+    return b;
+}
+
+/* ----------------------------------------------------------------- events */
+
+typedef void (*build_fn)(loy_event *e);
+
+/* 2,000.00 of coats: 2,000 points (times 1.5 in season), and silver. */
+static void build_big_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-2", "2026-04-10T12:00:00+08:00");
+    loy_event_set_channel(e, "pos");
+    loy_event_add_line(e, "TEE-2", "tees", 150000, 1);
+    loy_event_add_line(e, "GC-1", "gift_card", 5000, 1);
+    loy_event_add_line(e, "TEE-3", "tees", 50000, 1);
+}
+
+/* 1,000.00 of tees: 1,000 points pending, and silver (200 points). */
+static void build_upgrade_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-3", "2026-04-10T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-4", "tees", 100000, 1);
+}
+
+static void build_tick(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_TICK, "T-1", "2026-04-10T12:00:00+08:00");
+}
+
+/* An order small enough for any headroom used here. */
+static void build_small_order(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_ORDER, "O-9", "2026-04-11T12:00:00+08:00");
+    loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
+}
+
+static void build_profile(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_PROFILE, "F-1", "2026-04-10T12:00:00+08:00");
+    loy_event_set_birthday(e, "1990-04-02");
+    loy_event_clear_tags(e);
+    loy_event_add_tag(e, "vip-list");
+    loy_event_add_tag(e, "new-tag-with-a-longer-name");
+    loy_event_add_tag(e, "vip-list");
+}
+
+static void build_return(loy_event *e)
+{
+    loy_event_reset(e, LOY_EVENT_RETURN, "R-1", "2026-03-05T10:00:00+08:00");
+    loy_event_set_amount(e, 5000);
+    loy_event_set_original(e, "O-1", "2026-03-01T12:00:00+08:00", 15000, 150);
+    loy_event_add_line(e, "TEE-1", "tees", 5000, 1);
+}
+
+/* ------------------------------------------------------ late refusals */
+
+/*
+ * `refused` must be refused with `code` from `start`, after the trace shows
+ * the housekeeping that changed the state; the member's bytes are then
+ * unchanged, and `next` gives on the same handles what it gives on a
+ * freshly loaded member.
+ */
+static void refused_then_next(const loy_policy *p, const bytes *start, build_fn refused, int code,
+                              const char *const *in_trace, build_fn next)
+{
+    loy_member *m = loaded(p, start);
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_result_set_options(r, LOY_RESULT_TRACE);
+
+    refused(e);
+    int rc = loy_apply(p, m, e, r);
+    char *json = json_of(r);
+    if (getenv("UNDO_VERBOSE"))
+        fprintf(stderr, "%s\n", json);
+    if (rc != code)
+        fail_msg("got %s, want %s: %s", loy_error_name(rc), loy_error_name(code), json);
+    for (size_t i = 0; in_trace[i]; i++)
+        if (!strstr(json, in_trace[i]))
+            fail_msg("no %s in %s", in_trace[i], json);
+    free(json);
+    assert_state(m, start);
+
+    /* Twice: a refusal may not leave anything behind that the next one trips on. */
+    rc = loy_apply(p, m, e, r);
+    assert_int_equal(rc, code);
+    assert_state(m, start);
+
+    loy_member *fresh = loaded(p, start);
+    loy_result *fr = NULL;
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    next(e);
+    int want_rc = loy_apply(p, fresh, e, fr);
+    int got_rc = loy_apply(p, m, e, r);
+    assert_int_equal(got_rc, want_rc);
+    char *want = json_of(fr), *got = json_of(r);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    bytes want_state = state_of(fresh);
+    assert_state(m, &want_state);
+    free(want_state.data);
+
+    loy_result_free(fr);
+    loy_member_free(fresh);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+}
+
+static void test_step3_overflow_after_housekeeping(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* Room for the release (150) but not the order's points as well. */
+    bytes start = member_near_max(p, 1000, NULL, NULL);
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_tick);
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_small_order);
+    refused_then_next(p, &start, build_big_order, LOY_E_OVERFLOW, trace, build_profile);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+static void test_step4_overflow_in_upgrade_gift(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* After housekeeping INT64_MAX - 1150: the order's 1,000 pending points
+     * fit, the silver gift's 200 do not. */
+    bytes start = member_near_max(p, 1300, NULL, NULL);
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 4", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_upgrade_order, LOY_E_OVERFLOW, trace, build_small_order);
+    refused_then_next(p, &start, build_upgrade_order, LOY_E_OVERFLOW, trace, build_profile);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+static void test_step5_overflow_in_birthday_gift(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    /* A gold member in her birthday month: the gift's 300 points do not fit. */
+    bytes start = member_near_max(p, 400, "gold", "1990-04-02");
+    static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 5", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_tick, LOY_E_OVERFLOW, trace, build_profile);
+    /* The same gift after a profile event replaced the tags in step 3:
+     * the tags come back from the journal's copy. */
+    static const char *const trace_profile[] = {"\"profile\"", "\"step\": 5", "points balance overflows", NULL};
+    refused_then_next(p, &start, build_profile, LOY_E_OVERFLOW, trace_profile, build_small_order);
+    refused_then_next(p, &start, build_profile, LOY_E_OVERFLOW, trace_profile, build_tick);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+/* -------------------------------------------------------- out of memory */
+
+/*
+ * Fail the k-th allocation of an apply, for every k the apply reaches,
+ * once and from k on. A NOMEM refusal leaves the state bytes; then the
+ * same event, on the same handles with the allocator back, gives the
+ * answer and bytes of a run without faults; and nothing leaks.
+ */
+static void sweep(const loy_policy *p, const bytes *start, build_fn build, long min_hits)
+{
+    for (int sticky = 0; sticky < 2; sticky++) {
+        disarm(&fa);
+        long base_live = fa.live;
+        loy_member *m = loaded(p, start);
+        loy_result *r = NULL;
+        loy_event *e = NULL;
+        assert_int_equal(loy_result_new(&r, p), LOY_OK);
+        assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        loy_result_set_options(r, LOY_RESULT_TRACE);
+        build(e);
+        int want_rc = loy_apply(p, m, e, r);
+        char *want = json_of(r);
+        bytes want_state = state_of(m);
+        loy_event_free(e);
+        loy_result_free(r);
+        loy_member_free(m);
+
+        long hits = 0;
+        for (long k = 0; k < 100000; k++) {
+            m = loaded(p, start);
+            assert_int_equal(loy_result_new(&r, p), LOY_OK);
+            assert_int_equal(loy_event_new(&e, p), LOY_OK);
+            loy_result_set_options(r, LOY_RESULT_TRACE);
+            build(e);
+            arm(&fa, k, sticky);
+            int rc = loy_apply(p, m, e, r);
+            long failures = fa.failures;
+            disarm(&fa);
+            if (rc == LOY_E_NOMEM) {
+                assert_true(failures > 0);
+                assert_state(m, start);
+                rc = loy_apply(p, m, e, r);
+            }
+            if (rc != want_rc)
+                fail_msg("k=%ld: got %s, want %s", k, loy_error_name(rc), loy_error_name(want_rc));
+            char *got = json_of(r);
+            assert_string_equal(got, want);
+            free(got);
+            assert_state(m, &want_state);
+            loy_event_free(e);
+            loy_result_free(r);
+            loy_member_free(m);
+            if (fa.live != base_live)
+                fail_msg("k=%ld: %ld blocks leaked", k, fa.live - base_live);
+            if (failures == 0)
+                break;
+            hits++;
+        }
+        assert_true(hits >= min_hits);
+        free(want);
+        free(want_state.data);
+    }
+}
+
+static void test_nomem_at_every_allocation(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
+    sweep(p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
+    sweep(p, &start, build_upgrade_order, 5);
+    sweep(p, &start, build_profile, 3);         /* tags saved, then replaced */
+    sweep(p, &start, build_return, 2);
+    sweep(p, &start, build_tick, 2);
+    free(start.data);
+    loy_policy_free(p);
+    assert_int_equal(fa.live, 0);
+}
+
+/* A refused event on handles that keep being reused: the journal's held
+ * order ids and the spares stay consistent over many rounds. */
+static void test_refusals_interleaved(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000, NULL, NULL);
+    loy_member *m = loaded(p, &start);
+    loy_member *fresh = loaded(p, &start);
+    loy_result *r = NULL, *fr = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    char id[32], at[40];
+    for (int i = 0; i < 40; i++) {
+        /* a refused order (overflow, after a release on the first round) */
+        snprintf(id, sizeof id, "O-BIG-%d", i);
+        snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 4);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-2", "tees", 200000, 1);
+        bytes before = state_of(m);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
+        assert_state(m, &before);
+        free(before.data);
+        /* an accepted small order with its own pending lot, on both */
+        snprintf(id, sizeof id, "O-S-%d", i);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
+        char *got = json_of(r), *want = json_of(fr);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        bytes want_state = state_of(fresh);
+        assert_state(m, &want_state);
+        free(want_state.data);
+    }
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_result_free(fr);
+    loy_member_free(m);
+    loy_member_free(fresh);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+/* The benefits query runs on a copy borrowing the member's strings: its
+ * housekeeping (a release dropping a lot's order id, an expiry) changes
+ * nothing of the member, and the result it used serves the next apply as
+ * a fresh one would. */
+static void test_query_borrows(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("apparel");
+    bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
+    loy_member *m = loaded(p, &start);
+    loy_member *fresh = loaded(p, &start);
+    loy_result *r = NULL, *fr = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    loy_result_set_options(r, LOY_RESULT_TRACE);
+    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    char *first = NULL;
+    for (int i = 0; i < 20; i++) {
+        bytes before = state_of(m);
+        char at[40];
+        snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 2);
+        assert_int_equal(loy_query_benefits(p, m, at, "pos", NULL, r), LOY_OK);
+        char *got = json_of(r);
+        if (i == 0) {
+            /* the query's housekeeping released O-1's lot */
+            assert_non_null(strstr(got, "\"release\""));
+            assert_non_null(strstr(got, "O-1"));
+            first = got;
+        } else {
+            free(got);
+        }
+        assert_int_equal(loy_query_benefits(p, fresh, at, "pos", NULL, fr), LOY_OK);
+        char *want = json_of(fr);
+        got = json_of(r);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        assert_state(m, &before);
+        free(before.data);
+
+        char id[32];
+        snprintf(id, sizeof id, "O-Q-%d", i);
+        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(e, "TEE-9", "tees", 1000 + 100 * i, 1);
+        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
+        got = json_of(r);
+        want = json_of(fr);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        bytes want_state = state_of(fresh);
+        assert_state(m, &want_state);
+        free(want_state.data);
+    }
+    free(first);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_result_free(fr);
+    loy_member_free(m);
+    loy_member_free(fresh);
+    free(start.data);
+    loy_policy_free(p);
+}
+
+/* ------------------------------------------------- random histories */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint32_t rnd(rng *g, uint32_t n)
+{
+    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g->s >> 33) % n;
+}
+
+/* Days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian). */
+static void civil(long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void instant(long day, int hour, char out[40])
+{
+    int y, m, d;
+    civil(day, &y, &m, &d);
+    snprintf(out, 40, "%04d-%02d-%02dT%02d:00:00+08:00", y, m, d, hour);
+}
+
+typedef struct order_seen {
+    char id[24];
+    char at[40];
+    int64_t amount;
+} order_seen;
+
+/*
+ * A long-lived member handle and result, changed in place event after
+ * event (accepted or refused: overflows near INT64_MAX, too few points,
+ * limits, duplicates, out of order), against a member freshly loaded from
+ * the bytes before each event: the answers and bytes must be the same,
+ * and a refusal or a query must leave the bytes as they were.
+ */
+static void random_history(const char *policy, uint64_t seed, int members, int events)
+{
+    static const char *const cats[] = {"tees", "coats", "gift_card", "shipping", "fruit", "veg", "dairy", "other"};
+    static const char *const kinds[] = {"signup", "review", "share", "check_in", "unknown"};
+    static const char *const benefits[] = {"member-price", "alteration", "designer-salon", "staff-discount",
+                                           "free-veg", "tasting", "monthly-coupons", "nope"};
+    static const char *const tags[] = {"employee", "vip-list", "a-rather-longer-tag-name", "x"};
+    static const char *const channels[] = {"pos", "app", "tmall", "mini_program"};
+    loy_policy *p = load_policy(policy);
+    rng g = {seed};
+    for (int mi = 0; mi < members; mi++) {
+        loy_member *m = NULL;
+        char mid[32];
+        snprintf(mid, sizeof mid, "M-R%d", mi);
+        assert_int_equal(loy_member_new(&m, p, mid, "2025-01-01"), LOY_OK);
+        if (mi % 3 == 1)
+            assert_int_equal(loy_member_import_lot(m, INT64_MAX - 20000 - rnd(&g, 20000), "2027-06-30"), LOY_OK);
+        if (mi % 2 == 0)
+            assert_int_equal(loy_member_set_birthday(m, rnd(&g, 2) ? "1990-05-17" : "1988-02-29"), LOY_OK);
+        loy_result *r = NULL;
+        loy_event *e = NULL;
+        assert_int_equal(loy_result_new(&r, p), LOY_OK);
+        assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        if (mi % 2)
+            loy_result_set_options(r, LOY_RESULT_TRACE);
+        order_seen seen[64];
+        int nseen = 0;
+        long day = 20454;   /* 2026-01-01 */
+        for (int i = 0; i < events; i++) {
+            day += rnd(&g, 6);
+            char at[40], id[24];
+            long when = rnd(&g, 15) == 0 ? day - 3 : day;
+            instant(when, 8 + (int)rnd(&g, 12), at);
+            if (i > 0 && rnd(&g, 20) == 0)
+                snprintf(id, sizeof id, "E-%d-%u", mi, rnd(&g, (uint32_t)i));
+            else
+                snprintf(id, sizeof id, "E-%d-%d", mi, i);
+            switch (rnd(&g, 11)) {
+            case 0: case 1: case 2: case 3: {
+                loy_event_reset(e, LOY_EVENT_ORDER, id, at);
+                loy_event_set_channel(e, channels[rnd(&g, 4)]);
+                int64_t total = 0;
+                for (uint32_t n = 1 + rnd(&g, 3); n > 0; n--) {
+                    int64_t amount = 100 + rnd(&g, 400000);
+                    total += amount;
+                    loy_event_add_line(e, "SKU", cats[rnd(&g, 8)], amount, 1 + rnd(&g, 2));
+                }
+                if (nseen < 64) {
+                    snprintf(seen[nseen].id, sizeof seen[nseen].id, "%s", id);
+                    snprintf(seen[nseen].at, sizeof seen[nseen].at, "%s", at);
+                    seen[nseen].amount = total;
+                    nseen++;
+                }
+                break;
+            }
+            case 4:
+                if (nseen) {
+                    const order_seen *o = &seen[rnd(&g, (uint32_t)nseen)];
+                    int64_t back = 1 + rnd(&g, (uint32_t)(o->amount > 0 ? o->amount : 1));
+                    loy_event_reset(e, LOY_EVENT_RETURN, id, at);
+                    loy_event_set_amount(e, back);
+                    loy_event_set_original(e, o->id, o->at, o->amount, rnd(&g, 3000));
+                    loy_event_add_line(e, "SKU", cats[rnd(&g, 8)], back, 1);
+                } else {
+                    loy_event_reset(e, LOY_EVENT_TICK, id, at);
+                }
+                break;
+            case 5:
+                loy_event_reset(e, LOY_EVENT_REDEEM, id, at);
+                loy_event_set_points(e, 100 * (1 + rnd(&g, 60)));
+                loy_event_set_order_amount(e, 1000 + rnd(&g, 300000));
+                break;
+            case 6:
+                loy_event_reset(e, LOY_EVENT_USE_BENEFIT, id, at);
+                loy_event_set_benefit(e, benefits[rnd(&g, 8)]);
+                break;
+            case 7:
+                loy_event_reset(e, LOY_EVENT_ACTION, id, at);
+                loy_event_set_kind(e, kinds[rnd(&g, 5)]);
+                break;
+            case 8:
+                loy_event_reset(e, LOY_EVENT_PROFILE, id, at);
+                if (rnd(&g, 2))
+                    loy_event_set_birthday(e, rnd(&g, 3) ? "1990-05-17" : NULL);
+                if (rnd(&g, 2)) {
+                    loy_event_clear_tags(e);
+                    for (uint32_t n = rnd(&g, 4); n > 0; n--)
+                        loy_event_add_tag(e, tags[rnd(&g, 4)]);
+                }
+                break;
+            case 9:
+                loy_event_reset(e, LOY_EVENT_JOIN_PAID, id, at);
+                loy_event_set_plan(e, rnd(&g, 2) ? "annual" : "monthly");
+                break;
+            default:
+                loy_event_reset(e, LOY_EVENT_TICK, id, at);
+                break;
+            }
+
+            bytes before = state_of(m);
+            loy_member *fresh = loaded(p, &before);
+            loy_result *fr = NULL;
+            assert_int_equal(loy_result_new(&fr, p), LOY_OK);
+            if (mi % 2)
+                loy_result_set_options(fr, LOY_RESULT_TRACE);
+            int rc = loy_apply(p, m, e, r);
+            int want_rc = loy_apply(p, fresh, e, fr);
+            if (getenv("UNDO_VERBOSE"))
+                fprintf(stderr, "%s %s\n", policy, loy_error_name(rc));
+            assert_int_equal(rc, want_rc);
+            char *got = json_of(r), *want = json_of(fr);
+            assert_string_equal(got, want);
+            free(got);
+            free(want);
+            if (rc != LOY_OK)
+                assert_state(m, &before);
+            bytes want_state = state_of(fresh);
+            assert_state(m, &want_state);
+            free(before.data);
+
+            if (rnd(&g, 4) == 0) {
+                instant(day + rnd(&g, 40) - 2, 10, at);
+                const char *ch = channels[rnd(&g, 4)];
+                assert_int_equal(loy_query_benefits(p, m, at, ch, NULL, r),
+                                 loy_query_benefits(p, fresh, at, ch, NULL, fr));
+                got = json_of(r);
+                want = json_of(fr);
+                assert_string_equal(got, want);
+                free(got);
+                free(want);
+                assert_state(m, &want_state);
+            }
+            free(want_state.data);
+            loy_result_free(fr);
+            loy_member_free(fresh);
+        }
+        loy_event_free(e);
+        loy_result_free(r);
+        loy_member_free(m);
+    }
+    loy_policy_free(p);
+}
+
+static void test_random_histories(void **s)
+{
+    (void)s;
+    random_history("apparel", 1, 6, 250);
+    random_history("grocery", 2, 6, 250);
+    random_history("minimal", 3, 3, 150);
+    assert_int_equal(fa.live, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_step3_overflow_after_housekeeping),
+        cmocka_unit_test(test_step4_overflow_in_upgrade_gift),
+        cmocka_unit_test(test_step5_overflow_in_birthday_gift),
+        cmocka_unit_test(test_nomem_at_every_allocation),
+        cmocka_unit_test(test_refusals_interleaved),
+        cmocka_unit_test(test_query_borrows),
+        cmocka_unit_test(test_random_histories),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
