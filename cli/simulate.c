@@ -127,11 +127,11 @@ static void add(sim_run *s, int64_t *total, int64_t v)
 
 /* The result's keys and most of its names are the engine's string
  * literals, which the static link merges with the same literals here: the
- * pointer test settles most compares without strcmp (about 140
- * instructions an event); strcmp remains the answer. */
+ * pointer test settles most compares, the first two bytes most of the
+ * others ("event" and "effects"), and strcmp remains the answer. */
 static inline bool same(const char *a, const char *b)
 {
-    return a == b || strcmp(a, b) == 0;
+    return a == b || (a[0] == b[0] && (a[0] == '\0' || (a[1] == b[1] && strcmp(a, b) == 0)));
 }
 
 static size_t tier_index(const sim_run *s, const char *id)
@@ -150,10 +150,44 @@ static size_t stage_index(const sim_run *s, const char *id)
     return s->stages;
 }
 
-static const char *node_text(const loy_node *n)
+/* The answer is read through its nodes (lib/result.h) rather than the
+ * loy_node_* calls: a call for each step of the walk cost about 300
+ * instructions an event. Each reader answers as its loy_node_* twin. */
+static inline const loy_node *n_first(const loy_node *n)
 {
-    const char *s = loy_node_str(n, NULL);
-    return s ? s : "";
+    return n && (n->kind == LOY_NODE_LIST || n->kind == LOY_NODE_MAP) ? n->first : NULL;
+}
+
+static inline const loy_node *n_get(const loy_node *n, const char *key)
+{
+    if (!n || n->kind != LOY_NODE_MAP)
+        return NULL;
+    for (const loy_node *c = n->first; c; c = c->next)
+        if (c->key && same(c->key, key))
+            return c;
+    return NULL;
+}
+
+static inline int64_t n_int(const loy_node *n)
+{
+    return n && n->kind == LOY_NODE_INT ? n->i : 0;
+}
+
+static inline bool n_bool(const loy_node *n)
+{
+    return n && n->kind == LOY_NODE_BOOL && n->b;
+}
+
+/* loy_node_str's text, or "": a borrowed string is already text (its
+ * length, which the report does not need, stays for a later reader to
+ * measure); a date or a month is formatted on first read. */
+static inline const char *node_text(const loy_node *n)
+{
+    if (!n || (n->kind != LOY_NODE_STRING && n->kind != LOY_NODE_DECIMAL))
+        return "";
+    if (n->lazy != LOY_LAZY_NONE && n->lazy != LOY_LAZY_LEN)
+        rn_finish((loy_node *)n);
+    return n->str ? n->str : "";
 }
 
 /* ------------------------------------------------------------- one run */
@@ -213,10 +247,10 @@ static void finish_member(sim_run *s)
     if (loy_query_benefits(s->p, s->m, s->last_at, NULL, NULL, s->r) != LOY_OK)
         return;
     s->benefits_queried++;
-    const loy_node *list = loy_node_get(loy_result_root(s->r), "benefits");
+    const loy_node *list = n_get(s->r->root, "benefits");
     size_t i = 0;
-    for (const loy_node *b = loy_node_first(list); b && i < s->benefits; b = loy_node_next(b), i++)
-        if (loy_node_bool(loy_node_get(b, "open")))
+    for (const loy_node *b = n_first(list); b && i < s->benefits; b = b->next, i++)
+        if (n_bool(n_get(b, "open")))
             s->benefit_open[i]++;
 }
 
@@ -234,6 +268,52 @@ static void start_member(sim_run *s, const char *line, size_t len)
     add(s, &s->imported, loy_member_points_available(s->m));
 }
 
+/* The effects the report counts, by their "type". */
+enum { T_OTHER, T_POINTS, T_GIFT, T_TIER_CHANGED, T_PAID_STARTED, T_PAID_ENDED };
+
+/* Effects the report skips, as the engine names them: being the same
+ * literals, their pointers settle the most common skips without a compare
+ * ("points_released" would otherwise be compared with "points"). */
+static const char *const skipped_types[] = {"points_released", "stage_changed"};
+
+static int type_code(const char *type)
+{
+    if (type == skipped_types[0] || type == skipped_types[1])
+        return T_OTHER;
+    switch (type[0]) {
+    case 'p':
+        return same(type, "points") ? T_POINTS
+             : same(type, "paid_started") ? T_PAID_STARTED
+             : same(type, "paid_ended") ? T_PAID_ENDED : T_OTHER;
+    case 'g':
+        return same(type, "gift") ? T_GIFT : T_OTHER;
+    case 't':
+        return same(type, "tier_changed") ? T_TIER_CHANGED : T_OTHER;
+    default:
+        return T_OTHER;
+    }
+}
+
+/* The one of source_names[] that source may be (its first two letters
+ * match), or -1. */
+static int source_index(const char *source)
+{
+    switch (source[0]) {
+    case 'o':
+        return source[1] == 'r' ? SRC_ORDER : -1;
+    case 'a':
+        return source[1] == 'c' ? SRC_ACTION : -1;
+    case 'u':
+        return source[1] == 'p' ? SRC_UPGRADE : -1;
+    case 'b':
+        return source[1] == 'i' ? SRC_BIRTHDAY : -1;
+    case 's':
+        return source[1] == 'u' ? SRC_SURPRISE : source[1] == 'p' ? SRC_SPEND : -1;
+    default:
+        return -1;
+    }
+}
+
 /* The fields of one effect that the report reads, in one pass over it. */
 typedef struct effect {
     const char *type, *source, *gift, *tier, *from, *to;
@@ -244,11 +324,11 @@ typedef struct effect {
 static void read_effect(const loy_node *e, effect *f, bool points)
 {
     memset(f, 0, sizeof *f);
-    for (const loy_node *c = loy_node_first(e); c; c = loy_node_next(c)) {
+    for (const loy_node *c = n_first(e); c; c = c->next) {
         /* A points effect is counted by its delta and source alone. */
         if (points && f->delta && f->source)
             break;
-        const char *k = loy_node_key(c);
+        const char *k = c->key;
         switch (k[0]) {
         case 't':
             if (same(k, "type"))
@@ -282,7 +362,7 @@ static void read_effect(const loy_node *e, effect *f, bool points)
             break;
         case 'e':
             if (same(k, "extended"))
-                f->extended = loy_node_bool(c);
+                f->extended = n_bool(c);
             break;
         default:
             break;
@@ -290,38 +370,25 @@ static void read_effect(const loy_node *e, effect *f, bool points)
     }
 }
 
-static bool counted_type(const char *type)
-{
-    switch (type[0]) {
-    case 'p':
-        return same(type, "points") || same(type, "paid_started") || same(type, "paid_ended");
-    case 'g':
-        return same(type, "gift");
-    case 't':
-        return same(type, "tier_changed");
-    default:
-        return false;
-    }
-}
-
 static void count_effects(sim_run *s, const loy_node *root)
 {
-    const loy_node *effects = loy_node_get(root, "effects");
+    const loy_node *effects = n_get(root, "effects");
     const char *member_tier = NULL;
     effect f;
-    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
+    for (const loy_node *e = n_first(effects); e; e = e->next) {
         /* The engine writes "type" first: an effect the report does not
          * count ("points_released", "stage_changed", ...) is not read. */
-        const loy_node *first = loy_node_first(e);
-        const char *first_key = first ? loy_node_key(first) : NULL;
-        const char *first_type = first_key && same(first_key, "type") ? node_text(first) : NULL;
-        if (first_type && !counted_type(first_type))
+        const loy_node *first = n_first(e);
+        const char *first_type = first && first->key && same(first->key, "type") ? node_text(first) : NULL;
+        int first_code = first_type ? type_code(first_type) : T_OTHER;
+        if (first_type && first_code == T_OTHER)
             continue;
-        read_effect(e, &f, first_type && same(first_type, "points"));
+        read_effect(e, &f, first_code == T_POINTS);
         if (!f.type)
             continue;
-        if (same(f.type, "points")) {
-            int64_t delta = loy_node_int(f.delta);
+        switch (f.type == first_type ? first_code : type_code(f.type)) {
+        case T_POINTS: {
+            int64_t delta = n_int(f.delta);
             const char *source = f.source ? f.source : "";
             switch (source[0]) {
             case 'r':
@@ -334,16 +401,18 @@ static void count_effects(sim_run *s, const loy_node *root)
                 if (same(source, "expiry"))
                     add(s, &s->expired, -delta);
                 break;
-            default:
+            default: {
                 /* One compare, not one per name: the names differ in
                  * their first two letters. */
-                for (int k = 0; k < SRC_COUNT; k++)
-                    if (source[0] == source_names[k][0] && source[0] && source[1] == source_names[k][1]
-                        && same(source, source_names[k]))
-                        add(s, &s->issued[k], delta);
+                int k = source_index(source);
+                if (k >= 0 && same(source, source_names[k]))
+                    add(s, &s->issued[k], delta);
                 break;
             }
-        } else if (same(f.type, "gift")) {
+            }
+            break;
+        }
+        case T_GIFT: {
             int k = 0;
             while (k < GIFT_COUNT && (!f.gift || !same(f.gift, gift_names[k])))
                 k++;
@@ -354,26 +423,33 @@ static void count_effects(sim_run *s, const loy_node *root)
             const char *tier = f.tier;
             if (!tier) {
                 if (!member_tier)
-                    member_tier = node_text(loy_node_get(loy_node_get(root, "member"), "tier"));
+                    member_tier = node_text(n_get(n_get(root, "member"), "tier"));
                 tier = member_tier;
             }
             s->gift_count[(size_t)k * (s->tiers + 1) + tier_index(s, tier)]++;
-            const loy_node *credit = loy_node_get(f.reward, "credit");
+            const loy_node *credit = n_get(f.reward, "credit");
             if (credit)
-                add(s, &s->gift_credit, loy_node_int(credit));
-        } else if (same(f.type, "tier_changed")) {
+                add(s, &s->gift_credit, n_int(credit));
+            break;
+        }
+        case T_TIER_CHANGED:
             if (tier_index(s, f.to) > tier_index(s, f.from))
                 s->upgrades++;
             else
                 s->downgrades++;
-        } else if (same(f.type, "paid_started")) {
+            break;
+        case T_PAID_STARTED:
             if (f.extended)
                 s->paid_extended++;
             else
                 s->paid_started++;
-        } else if (same(f.type, "paid_ended")) {
+            break;
+        case T_PAID_ENDED:
             s->paid_ended++;
-            add(s, &s->paid_refunds, loy_node_int(f.refund));
+            add(s, &s->paid_refunds, n_int(f.refund));
+            break;
+        default:
+            break;
         }
     }
 }
@@ -397,7 +473,7 @@ static int tally(sim_run *s, int rc)
 {
     /* Only a query's answer has "query" at its root: after an event line
      * the lookup is skipped. */
-    if (loy_wire_was_query(s->r) && loy_node_get(loy_result_root(s->r), "query")) {
+    if (loy_wire_was_query(s->r) && n_get(s->r->root, "query")) {
         s->queries++;
         return LOY_OK;
     }
@@ -408,7 +484,7 @@ static int tally(sim_run *s, int rc)
             s->refusals[-rc]++;
         return LOY_OK;
     }
-    count_effects(s, loy_result_root(s->r));
+    count_effects(s, s->r->root);
     /* The instant the event was applied at, kept for the member's final
      * benefits query (the line itself need not be read again). */
     const char *at = loy_wire_event_at(s->r);
