@@ -320,12 +320,23 @@ typedef struct fval {
 #define FAST_LINES 64
 
 typedef struct fdoc {
-    fval top[K_COUNT];
-    fval orig[O_COUNT];
-    size_t line_count;
+    uint32_t seen;                  /* bit k: top[k] holds the first value of its key */
     bool lines_bad;                 /* an element that is not an object, or too many */
+    size_t line_count;
+    fval top[K_COUNT];              /* only the slots in seen are written */
+    fval orig[O_COUNT];             /* cleared when "original" is met */
     fval lines[FAST_LINES][L_COUNT];
 } fdoc;
+
+/* The value of a top-level key, or an empty one (FV_NONE) when the line
+ * does not have it: a slot is only written when its key is met, so the
+ * 400 bytes of slots need no clearing per line. */
+static const fval f_absent;
+
+static inline const fval *f_top_get(const fdoc *d, int k)
+{
+    return d->seen >> k & 1u ? &d->top[k] : &f_absent;
+}
 
 typedef const unsigned char uchar;
 
@@ -548,6 +559,9 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
 /* After a key: the ':' and the whitespace around it. */
 static inline uchar *f_colon(uchar *p, uchar *end)
 {
+    /* ": " before the value, as most writers put it: one test. */
+    if (end - p > 2 && p[0] == ':' && p[1] == ' ' && p[2] > ' ')
+        return p + 2;
     SKIP_WS(p, end);
     if (p >= end || *p != ':')
         return NULL;
@@ -559,6 +573,12 @@ static inline uchar *f_colon(uchar *p, uchar *end)
 /* After a member or an element: ',' (*more) or the closing bracket. */
 static inline uchar *f_next(uchar *p, uchar *end, unsigned char close, bool *more)
 {
+    /* ", " before the next one: the whitespace the caller skips next is
+     * skipped here too. */
+    if (end - p > 2 && p[0] == ',' && p[1] == ' ' && p[2] > ' ') {
+        *more = true;
+        return p + 2;
+    }
     SKIP_WS(p, end);
     if (p < end && *p == ',') {
         *more = true;
@@ -633,11 +653,27 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v)
     }
 }
 
-/* A value; strings, the most common, without a call. */
+/* A value; strings, the most common, and counts without a call. */
 static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
 {
     if (p < end && *p == '"')
         return f_string(p, end, v);
+    /* 1 to 18 digits, not led by 0 and not followed by a fraction or an
+     * exponent: what f_number makes of them, a count_ok number. Anything
+     * longer or more goes to f_number from the start. */
+    if (p < end && (unsigned)(*p - '1') < 9u) {
+        uchar *s = p;
+        uint64_t acc = 0;
+        while (p < end && f_digit(*p) && p - s < 18)
+            acc = acc * 10u + (uint64_t)(*p++ - '0');
+        if (p < end && (f_digit(*p) || *p == '.' || *p == 'e' || *p == 'E'))
+            return f_number(s, end, v);
+        v->kind = FV_NUM;
+        v->len = (uint32_t)(p - s);
+        v->count_ok = true;
+        v->num = (int64_t)acc;
+        return p;
+    }
     return f_value(p, end, depth, v);
 }
 
@@ -697,8 +733,9 @@ static uchar *f_lines_scan(uchar *p, uchar *end, int depth, fdoc *d)
     return p;
 }
 
-/* The event object (p on the '{'). */
-static uchar *f_top(uchar *p, uchar *end, fdoc *d)
+/* The event object (p on the '{'). A query, and with no_member_keys a
+ * "member" or "member_id" key, is given up on as soon as it is met. */
+static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
 {
     const int depth = 1;
     p++;
@@ -718,9 +755,16 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
             return NULL;
         if (!(p = f_colon(p, end)))
             return NULL;
-        if (slot < 0 || d->top[slot].kind) {
+        if (slot < 0 || d->seen >> slot & 1u) {
             p = f_any(p, end, depth, &scratch);
-        } else if (slot == K_LINES && p < end && *p == '[') {
+            if (!p || !(p = f_next(p, end, '}', &more)))
+                return NULL;
+            continue;
+        }
+        if (slot == K_QUERY || (no_member_keys && (slot == K_MEMBER || slot == K_MEMBER_ID)))
+            return NULL;
+        d->seen |= 1u << slot;
+        if (slot == K_LINES && p < end && *p == '[') {
             uchar *start = p;
             if ((p = f_lines_scan(p, end, depth, d))) {
                 d->top[slot].kind = FV_ARRAY;
@@ -729,6 +773,7 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
             }
         } else if (slot == K_ORIGINAL && p < end && *p == '{') {
             uchar *start = p;
+            memset(d->orig, 0, sizeof d->orig);
             if ((p = f_object(p, end, depth, CTX_ORIGINAL, d->orig))) {
                 d->top[slot].kind = FV_OBJECT;
                 d->top[slot].s = (const char *)start;
@@ -764,8 +809,14 @@ static inline bool f_req_text(const fval *v)
     return v->kind == FV_STR && v->len > 0;
 }
 
-/* loy_sbuf_set, without the call when the buffer is already big enough. */
-static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
+static bool f_put_slow(loy_event *ev, loy_sbuf *b, const fval *v)
+{
+    return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
+}
+
+/* loy_sbuf_set, without the call when the buffer is already big enough:
+ * inline, as it runs four times or more a line. */
+static inline __attribute__((always_inline)) bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
 {
     if (v->kind == FV_STR && v->len < b->cap) {
         memcpy(b->s, v->s, v->len);
@@ -774,14 +825,15 @@ static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
         b->set = true;
         return true;
     }
-    return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
+    return f_put_slow(ev, b, v);
 }
 
 static bool f_lines(loy_event *ev, const fdoc *d)
 {
-    if (d->top[K_LINES].kind == FV_NONE)
+    const fval *lines = f_top_get(d, K_LINES);
+    if (lines->kind == FV_NONE)
         return true;
-    if (d->top[K_LINES].kind != FV_ARRAY || d->lines_bad)
+    if (lines->kind != FV_ARRAY || d->lines_bad)
         return false;
     for (size_t i = 0; i < d->line_count; i++) {
         const fval *l = d->lines[i];
@@ -822,7 +874,7 @@ static bool f_tags(loy_event *ev, const fval *tags, bool fill)
 
 static bool f_profile(loy_event *ev, const fdoc *d)
 {
-    const fval *birthday = &d->top[K_BIRTHDAY], *tags = &d->top[K_TAGS];
+    const fval *birthday = f_top_get(d, K_BIRTHDAY), *tags = f_top_get(d, K_TAGS);
     if (!birthday->kind && !tags->kind)
         return false;
     if (birthday->kind) {
@@ -846,7 +898,8 @@ static bool f_type(const fval *v, loy_event_type *type)
     if (v->kind != FV_STR)
         return false;
     for (size_t i = 0; i < LOY_ARRAY_LEN(event_types); i++)
-        if (v->len == event_types[i].len && memcmp(v->s, event_types[i].name, v->len) == 0) {
+        if (v->len == event_types[i].len && v->s[0] == event_types[i].name[0]
+            && memcmp(v->s, event_types[i].name, v->len) == 0) {
             *type = event_types[i].type;
             return true;
         }
@@ -859,18 +912,18 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     if (len > UINT32_MAX)
         return false;
     fdoc d;
-    memset(&d, 0, offsetof(fdoc, lines));
+    d.seen = 0;
+    d.line_count = 0;
+    d.lines_bad = false;
     uchar *p = (uchar *)json, *end = p + len;
     SKIP_WS(p, end);
-    if (p >= end || *p != '{' || !(p = f_top(p, end, &d)))
+    if (p >= end || *p != '{' || !(p = f_top(p, end, &d, no_member_keys)))
         return false;
     SKIP_WS(p, end);
     loy_event_type type;
-    const fval *top = d.top;
-    if (no_member_keys && (top[K_MEMBER].kind || top[K_MEMBER_ID].kind))
-        return false;
-    if (p != end || top[K_QUERY].kind || !f_type(&top[K_TYPE], &type) || !f_req_text(&top[K_ID])
-        || top[K_AT].kind != FV_STR || !f_opt_text(&top[K_CHANNEL]) || !f_opt_text(&top[K_STORE]))
+#define TOP(k) f_top_get(&d, (k))
+    if (p != end || !f_type(TOP(K_TYPE), &type) || !f_req_text(TOP(K_ID)) || TOP(K_AT)->kind != FV_STR
+        || !f_opt_text(TOP(K_CHANNEL)) || !f_opt_text(TOP(K_STORE)))
         return false;
 
     if (w->event && w->event_policy != policy) {
@@ -883,22 +936,22 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         w->event_policy = policy;
     }
     loy_event *ev = w->event;
-    if (loy_event_reset(ev, type, NULL, NULL) != LOY_OK || !f_put(ev, &ev->id, &top[K_ID])
-        || !f_put(ev, &ev->at, &top[K_AT]) || !f_put(ev, &ev->channel, &top[K_CHANNEL])
-        || !f_put(ev, &ev->store, &top[K_STORE]))
+    if (loy_event_reset(ev, type, NULL, NULL) != LOY_OK || !f_put(ev, &ev->id, TOP(K_ID))
+        || !f_put(ev, &ev->at, TOP(K_AT)) || !f_put(ev, &ev->channel, TOP(K_CHANNEL))
+        || !f_put(ev, &ev->store, TOP(K_STORE)))
         return false;
 
     int64_t a, b;
     bool ok = false;
     switch (type) {
     case LOY_EVENT_ORDER:
-        ok = (!top[K_SAVINGS].kind || (f_count(&top[K_SAVINGS], &a) && loy_event_set_savings(ev, a) == LOY_OK))
+        ok = (!TOP(K_SAVINGS)->kind || (f_count(TOP(K_SAVINGS), &a) && loy_event_set_savings(ev, a) == LOY_OK))
              && f_lines(ev, &d);
         break;
     case LOY_EVENT_RETURN: {
         const fval *o = d.orig;
         int64_t oa, op;
-        ok = f_count(&top[K_AMOUNT], &a) && top[K_ORIGINAL].kind == FV_OBJECT && f_req_text(&o[O_ID])
+        ok = f_count(TOP(K_AMOUNT), &a) && TOP(K_ORIGINAL)->kind == FV_OBJECT && f_req_text(&o[O_ID])
              && o[O_AT].kind == FV_STR && f_count(&o[O_AMOUNT], &oa) && f_count(&o[O_POINTS], &op)
              && loy_event_set_amount(ev, a) == LOY_OK
              && loy_event_set_original(ev, NULL, NULL, oa, op) == LOY_OK && f_put(ev, &ev->orig_id, &o[O_ID])
@@ -906,17 +959,17 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         break;
     }
     case LOY_EVENT_ACTION:
-        ok = f_req_text(&top[K_KIND]) && f_put(ev, &ev->kind, &top[K_KIND]);
+        ok = f_req_text(TOP(K_KIND)) && f_put(ev, &ev->kind, TOP(K_KIND));
         break;
     case LOY_EVENT_REDEEM:
-        ok = f_count(&top[K_POINTS], &a) && f_count(&top[K_ORDER_AMOUNT], &b)
+        ok = f_count(TOP(K_POINTS), &a) && f_count(TOP(K_ORDER_AMOUNT), &b)
              && loy_event_set_points(ev, a) == LOY_OK && loy_event_set_order_amount(ev, b) == LOY_OK;
         break;
     case LOY_EVENT_USE_BENEFIT:
-        ok = f_req_text(&top[K_BENEFIT]) && f_put(ev, &ev->benefit, &top[K_BENEFIT]);
+        ok = f_req_text(TOP(K_BENEFIT)) && f_put(ev, &ev->benefit, TOP(K_BENEFIT));
         break;
     case LOY_EVENT_JOIN_PAID:
-        ok = f_req_text(&top[K_PLAN]) && f_put(ev, &ev->plan, &top[K_PLAN]);
+        ok = f_req_text(TOP(K_PLAN)) && f_put(ev, &ev->plan, TOP(K_PLAN));
         break;
     case LOY_EVENT_PROFILE:
         ok = f_profile(ev, &d);
@@ -925,6 +978,7 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         ok = true;
         break;
     }
+#undef TOP
     if (!ok)
         return false;
     *rc = loy_apply(policy, member, ev, r);
