@@ -254,9 +254,11 @@ static void finish_member(sim_run *s)
             s->benefit_open[i]++;
 }
 
-static void start_member(sim_run *s, const char *line, size_t len)
+/* The member line, already parsed by feed_line to know it is one:
+ * loy_member_init_json of the same bytes. */
+static void start_member(sim_run *s, const loy_json *root)
 {
-    int rc = loy_member_init_json(s->m, line, len, s->r);
+    int rc = loy_wire_member_init_parsed(s->m, root, s->r);
     s->has_last = false;
     if (rc != LOY_OK) {
         s->members_refused++;
@@ -487,8 +489,8 @@ static int tally(sim_run *s, int rc)
     count_effects(s, s->r->root);
     /* The instant the event was applied at, kept for the member's final
      * benefits query (the line itself need not be read again). */
-    const char *at = loy_wire_event_at(s->r);
-    size_t at_len = at ? strlen(at) : 0;
+    size_t at_len;
+    const char *at = loy_wire_event_at(s->r, &at_len);
     if (at_len + 1 > s->last_cap) {
         char *grown = realloc(s->last_at, at_len + 1);
         if (!grown)
@@ -585,10 +587,11 @@ static int feed_line(sim *sm, const char *line, size_t len)
      * line or carry member_id: the others go to the wire unparsed, so each
      * event line is read once. */
     bool is_member = false;
+    const loy_json *root = NULL;
     if (contains(line, len, "member") || contains(line, len, "\\u")) {
         loy_arena_reset(&sm->arena);
         loy_json_error err;
-        const loy_json *root = loy_json_parse(&sm->arena, line, len, 1, &err);
+        root = loy_json_parse(&sm->arena, line, len, 1, &err);
         if (!root) {
             fail(sm, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column, err.message);
             return 2;
@@ -598,8 +601,11 @@ static int feed_line(sim *sm, const char *line, size_t len)
         if (is_member) {
             const loy_json *m = loy_json_get(root, "member");
             const loy_json *id = loy_json_get(m, "id");
-            snprintf(sm->current_id, sizeof sm->current_id, "%s",
-                     id && id->type == LOY_JSON_STRING ? id->str : "");
+            /* snprintf "%s", without its cost: up to the first NUL, cut to fit. */
+            const char *text = id && id->type == LOY_JSON_STRING ? id->str : "";
+            size_t n = strnlen(text, sizeof sm->current_id - 1);
+            memcpy(sm->current_id, text, n);
+            sm->current_id[n] = '\0';
         } else {
             const loy_json *mid = loy_json_get(root, "member_id");
             if (mid && (mid->type != LOY_JSON_STRING || strcmp(mid->str, sm->current_id) != 0)) {
@@ -616,7 +622,7 @@ static int feed_line(sim *sm, const char *line, size_t len)
         sm->have_member = true;
         for (int i = 0; i < sm->run_count; i++) {
             finish_member(&sm->runs[i]);
-            start_member(&sm->runs[i], line, len);
+            start_member(&sm->runs[i], root);
         }
         return 0;
     }

@@ -85,15 +85,24 @@ LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy
  * *handled false: nothing was done or answered. */
 LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
                                          size_t len, loy_result *result, bool *handled);
+/* loy_member_init_json of a line already parsed (by loy_json_parse, into
+ * any arena that outlives the call): `loyalty simulate` parses a member
+ * line to know it is one, and need not have it parsed again. */
+LOY_INTERNAL int loy_wire_member_init_parsed(loy_member *member, const loy_json *root, loy_result *result);
 /* loy_apply_json_line always through the DOM: the reference the fast path
  * is tested against. */
 LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json,
                                          size_t len, loy_result *result);
 /* The last line given to r was a query (its answer has a "query" key);
- * false after an event line, whatever its answer. */
-LOY_INTERNAL bool loy_wire_was_query(const loy_result *r);
+ * false after an event line, whatever its answer. Inline: `loyalty
+ * simulate` asks after every line. */
+static inline bool loy_wire_was_query(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->last_was_query;
+}
 /* The "at" of the event line last applied through r (as loy_apply saw it),
- * or NULL. */
-LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r);
+ * or NULL; *len is its length (0 with NULL). */
+LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r, size_t *len);
 
 #endif
