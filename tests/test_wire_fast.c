@@ -89,8 +89,13 @@ static void both(twin *t, const char *line, size_t len, bool fresh)
         assert_int_equal(loy_member_load(t->fast, t->start, t->start_len), LOY_OK);
         assert_int_equal(loy_member_load(t->dom, t->start, t->start_len), LOY_OK);
     }
-    int rc_fast = loy_apply_json_line(t->p, t->fast, line, len, t->rf);
-    int rc_dom = loy_wire_apply_line_dom(t->p, t->dom, line, len, t->rd);
+    /* An exactly sized copy: a read past the line's end is ASan's to see. */
+    char *exact = malloc(len ? len : 1);
+    assert_non_null(exact);
+    memcpy(exact, line, len);
+    int rc_fast = loy_apply_json_line(t->p, t->fast, exact, len, t->rf);
+    int rc_dom = loy_wire_apply_line_dom(t->p, t->dom, exact, len, t->rd);
+    free(exact);
     size_t jf_len = 0, jd_len = 0;
     const char *jf = loy_result_json(t->rf, &jf_len);
     const char *jd = loy_result_json(t->rd, &jd_len);
@@ -205,6 +210,51 @@ static const char *const lines[] = {
     NULL,
 };
 
+/* Lines in the spelling most writers use (", " and ": "), whose keys the
+ * decoder expects in a usual order ("type", "id", "at", "channel",
+ * "lines"; a line's "sku", "category", "amount", "qty"), and the spellings
+ * and orders next to them that it must read the general way or give up on. */
+static const char *const spaced[] = {
+    "{\"type\": \"order\", \"id\": \"E-0\", \"at\": \"2026-01-06T02:44:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"GIFT_CARD-94\", \"category\": \"gift_card\", \"amount\": 10992, \"qty\": 3}, {\"sku\": \"DRESSES-20\", \"category\": \"dresses\", \"amount\": 64691, \"qty\": 3}], \"savings\": 1103}",
+    "{\"type\": \"order\", \"id\": \"E-18\", \"at\": \"2026-11-22T05:46:39+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"SHIPPING-70\", \"category\": \"shipping\", \"amount\": 1371, \"qty\": 3}], \"store\": \"S-034\", \"savings\": 808}",
+    "{\"type\": \"action\", \"id\": \"E-1\", \"at\": \"2026-02-28T11:50:48+08:00\", \"kind\": \"review\"}",
+    "{\"type\": \"tick\", \"id\": \"E-2\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"return\", \"id\": \"E-3\", \"at\": \"2026-04-01T01:40:11+08:00\", \"amount\": 500, \"original\": {\"id\": \"E-0\", \"at\": \"2026-01-06T02:44:04+08:00\", \"amount\": 10992, \"points\": 10}, \"lines\": [{\"sku\": \"GIFT_CARD-94\", \"category\": \"gift_card\", \"amount\": 500}]}",
+    "{\"type\": \"redeem\", \"id\": \"E-4\", \"at\": \"2026-04-02T00:07:22+08:00\", \"points\": 100, \"order_amount\": 20000}",
+    "{\"type\": \"order\", \"id\": \"E-5\", \"at\": \"2026-04-02T00:07:22+08:00\", \"channel\": \"app\", \"lines\": [{\"category\": \"coats\", \"sku\": \"C-1\", \"qty\": 2, \"amount\": 900}, {\"amount\": 100}, {\"sku\": \"S\", \"amount\": 7, \"category\": \"tees\"}]}",
+    /* the expected keys spelled or placed otherwise */
+    "{\"type\":  \"tick\", \"id\":  \"E-6\", \"at\":  \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\" : \"tick\" , \"id\" : \"E-6\" , \"at\" : \"2026-03-16T11:11:04+08:00\" }",
+    "{ \"type\": \"tick\", \"id\": \"E-6\",\"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\",  \"id\": \"E-6\", \"at\":\t\"2026-03-16T11:11:04+08:00\"}",
+    "{\"types\": \"tick\", \"type\": \"tick\", \"ids\": \"X\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\", \"type\": \"order\", \"id\": \"E-6\", \"id\": \"E-7\", \"at\": \"2026-03-16T11:11:04+08:00\", \"at\": \"x\"}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"channel\": \"app\", \"lines\": [], \"lines\": [{\"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"sku\": \"B\", \"category\": \"x\", \"category\": \"y\", \"amount\": 1, \"amount\": 2, \"qty\": 1, \"qty\": 2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"skus\": \"A\", \"sku\": \"B\", \"categorys\": 1, \"amounts\": 2, \"amount\": 3, \"qtys\": 4}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": 5, \"category\": \"x\", \"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"category\": \"x\", \"amount\": 1, \"qty\": 2.5}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"category\": \"x\", \"amount\": -1, \"qty\": 2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\\u0042\", \"category\": \"x\", \"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\":\"A\", \"category\":\"x\", \"amount\":1, \"qty\":2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": {}}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": 5}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [1]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"\", \"lines\": []}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": null, \"lines\": []}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": null}",
+    "{\"type\": \"tick\", \"id\": 6, \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": 1, \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"query\": \"benefits\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"member\": {}}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"member_id\": \"M-F\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}  ",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", }",
+    "{\"type\": ",
+    "{\"type\": \"tick\", \"id\": ",
+    NULL,
+};
+
 static void handcrafted(void **state)
 {
     (void)state;
@@ -217,6 +267,12 @@ static void handcrafted(void **state)
     both(&t, with_nul, sizeof with_nul - 1, true);
     for (size_t cut = 0; cut <= strlen(lines[0]); cut++)
         both(&t, lines[0], cut, true);
+    for (size_t i = 0; spaced[i]; i++)
+        both_str(&t, spaced[i]);
+    /* Cut short at every byte: the expected keys' bytes end anywhere. */
+    for (size_t i = 0; i < 5; i++)
+        for (size_t cut = 0; cut <= strlen(spaced[i]); cut++)
+            both(&t, spaced[i], cut, true);
     twin_close(&t);
 }
 
@@ -270,10 +326,12 @@ static void mutations(void **state)
     twin_open(&t, APPAREL);
     uint64_t seed = 0x9E3779B97F4A7C15u;
     char buf[1024];
-    for (size_t i = 0; lines[i] && i < 22; i++) {
-        size_t base = strlen(lines[i]);
+    /* The first 22 handcrafted lines, then the first 7 spaced ones. */
+    for (size_t i = 0; i < 22 + 7; i++) {
+        const char *line = i < 22 ? lines[i] : spaced[i - 22];
+        size_t base = strlen(line);
         for (int k = 0; k < 300; k++) {
-            memcpy(buf, lines[i], base);
+            memcpy(buf, line, base);
             size_t len = base;
             int edits = 1 + (int)(rng_next(&seed) % 3);
             for (int e = 0; e < edits && len > 0 && len < sizeof buf - 8; e++) {
@@ -311,9 +369,12 @@ static void runs(void **state)
         twin_open(&t, policies[p]);
         assert_int_equal(loy_member_load(t.fast, t.start, t.start_len), LOY_OK);
         assert_int_equal(loy_member_load(t.dom, t.start, t.start_len), LOY_OK);
-        for (int round = 0; round < 2; round++)
+        for (int round = 0; round < 2; round++) {
             for (size_t i = 0; lines[i]; i++)
                 both(&t, lines[i], strlen(lines[i]), false);
+            for (size_t i = 0; spaced[i]; i++)
+                both(&t, spaced[i], strlen(spaced[i]), false);
+        }
         twin_close(&t);
     }
 }

@@ -11,6 +11,9 @@
 #include "wire.h"
 
 #include <stdio.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "event.h"
 
@@ -467,6 +470,23 @@ static inline uchar *f_string(uchar *p, uchar *end, fval *v)
 {
     uchar *start = ++p;
     for (;;) {
+#if defined(__SSE2__)
+        /* Sixteen bytes a step, where the line has them: the first byte
+         * that is '"', '\\', or below 0x20 or above 0x7F (both below 0x20
+         * as signed bytes). Most strings of a line end in the first. */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                                       _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned m = (unsigned)_mm_movemask_epi8(hit);
+            if (m) {
+                p += __builtin_ctz(m);
+                goto stop;
+            }
+            p += 16;
+        }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* Eight bytes a step: the first byte that is '"', '\\', below
          * 0x20 or above 0x7F. A borrow can only mark bytes after the first
@@ -486,7 +506,7 @@ static inline uchar *f_string(uchar *p, uchar *end, fval *v)
 #endif
         while (p < end && loy_json_plain[*p])
             p++;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     stop:
 #endif
         if (p >= end)
@@ -555,6 +575,16 @@ static uchar *f_number(uchar *p, uchar *end, fval *v)
 }
 
 static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
+
+/* The key most lines have next, spelled as most writers spell it: lit is
+ * the bytes from the end of the last value (or just after the '{') to the
+ * next value, e.g. `, "id": `, and it is taken when they are all there and
+ * a value starts right after them. Those bytes are exactly what f_next,
+ * the key and f_colon would read, and to the same slot; any other spelling
+ * goes the general way. */
+#define F_EXPECT(p, end, lit)                                                                 \
+    ((size_t)((end) - (p)) > sizeof lit - 1 && memcmp((p), lit, sizeof lit - 1) == 0      \
+     && (p)[sizeof lit - 1] > ' ')
 
 /* After a key: the ':' and the whitespace around it. */
 static inline uchar *f_colon(uchar *p, uchar *end)
@@ -687,21 +717,47 @@ static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
     SKIP_WS(p, end);
     if (p < end && *p == '}')
         return p + 1;
+    fval k, scratch;
+    int slot;
+    /* An order line's keys, in the order lines are usually written. */
+    if (ctx == CTX_LINE && F_EXPECT(p, end, "\"sku\": ")) {
+        p += sizeof "\"sku\": " - 1;
+        slot = L_SKU;
+        goto value;
+    }
     for (bool more = true; more;) {
-        fval k, scratch;
         size_t adv = 0;
         SKIP_WS(p, end);
         if (p >= end || *p != '"')
             return NULL;
-        int slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
+        slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
         if (slot >= 0)
             p += 1 + adv;
         else if (!(p = f_string(p, end, &k)))
             return NULL;
         if (!(p = f_colon(p, end)))
             return NULL;
-        fval *dst = slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch;
-        if (!(p = f_any(p, end, depth, dst)) || !(p = f_next(p, end, '}', &more)))
+    value:
+        if (!(p = f_any(p, end, depth, slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch)))
+            return NULL;
+        if (ctx == CTX_LINE) {
+            if (slot == L_SKU && F_EXPECT(p, end, ", \"category\": ")) {
+                p += sizeof ", \"category\": " - 1;
+                slot = L_CATEGORY;
+                goto value;
+            }
+            if (slot == L_CATEGORY && F_EXPECT(p, end, ", \"amount\": ")) {
+                p += sizeof ", \"amount\": " - 1;
+                slot = L_AMOUNT;
+                goto value;
+            }
+            if (slot == L_AMOUNT && F_EXPECT(p, end, ", \"qty\": ")) {
+                p += sizeof ", \"qty\": " - 1;
+                slot = L_QTY;
+                goto value;
+            }
+        }
+        if (!(p = f_next(p, end, '}', &more)))
             return NULL;
     }
     return p;
@@ -738,33 +794,40 @@ static uchar *f_lines_scan(uchar *p, uchar *end, int depth, fdoc *d)
 static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
 {
     const int depth = 1;
+    /* The keys not simply noted: given up on, or read with their parts. */
+    const uint32_t special = 1u << K_QUERY | 1u << K_LINES | 1u << K_ORIGINAL
+                             | (no_member_keys ? 1u << K_MEMBER | 1u << K_MEMBER_ID : 0u);
     p++;
     SKIP_WS(p, end);
     if (p < end && *p == '}')
         return p + 1;
+    fval k, scratch;
+    int slot;
+    /* An event's keys, in the order events are usually written. */
+    if (F_EXPECT(p, end, "\"type\": ")) {
+        p += sizeof "\"type\": " - 1;
+        slot = K_TYPE;
+        goto value;
+    }
     for (bool more = true; more;) {
-        fval k, scratch;
         size_t adv = 0;
         SKIP_WS(p, end);
         if (p >= end || *p != '"')
             return NULL;
-        int slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
+        slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
         if (slot >= 0)
             p += 1 + adv;
         else if (!(p = f_string(p, end, &k)))
             return NULL;
         if (!(p = f_colon(p, end)))
             return NULL;
-        if (slot < 0 || d->seen >> slot & 1u) {
-            p = f_any(p, end, depth, &scratch);
-            if (!p || !(p = f_next(p, end, '}', &more)))
-                return NULL;
-            continue;
-        }
-        if (slot == K_QUERY || (no_member_keys && (slot == K_MEMBER || slot == K_MEMBER_ID)))
-            return NULL;
-        d->seen |= 1u << slot;
-        if (slot == K_LINES && p < end && *p == '[') {
+    value:;
+        /* Only the first value of a key counts (loy_json_get's). */
+        uint32_t first = slot >= 0 ? 1u << slot & ~d->seen : 0u;
+        d->seen |= first;
+        if (!(first & special)) {
+            p = f_any(p, end, depth, first ? &d->top[slot] : &scratch);
+        } else if (slot == K_LINES && p < end && *p == '[') {
             uchar *start = p;
             if ((p = f_lines_scan(p, end, depth, d))) {
                 d->top[slot].kind = FV_ARRAY;
@@ -779,10 +842,46 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
                 d->top[slot].s = (const char *)start;
                 d->top[slot].len = (uint32_t)(p - start);
             }
-        } else {
+        } else if (slot == K_LINES || slot == K_ORIGINAL) {
             p = f_any(p, end, depth, &d->top[slot]);
+        } else {
+            return NULL;
         }
-        if (!p || !(p = f_next(p, end, '}', &more)))
+        if (!p)
+            return NULL;
+        switch (slot) {
+        case K_TYPE:
+            if (F_EXPECT(p, end, ", \"id\": ")) {
+                p += sizeof ", \"id\": " - 1;
+                slot = K_ID;
+                goto value;
+            }
+            break;
+        case K_ID:
+            if (F_EXPECT(p, end, ", \"at\": ")) {
+                p += sizeof ", \"at\": " - 1;
+                slot = K_AT;
+                goto value;
+            }
+            break;
+        case K_AT:
+            if (F_EXPECT(p, end, ", \"channel\": ")) {
+                p += sizeof ", \"channel\": " - 1;
+                slot = K_CHANNEL;
+                goto value;
+            }
+            break;
+        case K_CHANNEL:
+            if (F_EXPECT(p, end, ", \"lines\": ")) {
+                p += sizeof ", \"lines\": " - 1;
+                slot = K_LINES;
+                goto value;
+            }
+            break;
+        default:
+            break;
+        }
+        if (!(p = f_next(p, end, '}', &more)))
             return NULL;
     }
     return p;
