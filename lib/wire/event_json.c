@@ -692,9 +692,9 @@ static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
      * exponent: what f_number makes of them, a count_ok number. Anything
      * longer or more goes to f_number from the start. */
     if (p < end && (unsigned)(*p - '1') < 9u) {
-        uchar *s = p;
+        uchar *s = p, *stop = end - p > 18 ? p + 18 : end;
         uint64_t acc = 0;
-        while (p < end && f_digit(*p) && p - s < 18)
+        while (p < stop && f_digit(*p))
             acc = acc * 10u + (uint64_t)(*p++ - '0');
         if (p < end && (f_digit(*p) || *p == '.' || *p == 'e' || *p == 'E'))
             return f_number(s, end, v);
