@@ -924,6 +924,12 @@ static inline __attribute__((always_inline)) bool f_put(loy_event *ev, loy_sbuf 
         b->set = true;
         return true;
     }
+    if (v->kind != FV_STR) {
+        /* loy_sbuf_set of NULL: absent (a line without "channel"). */
+        b->set = false;
+        b->len = 0;
+        return true;
+    }
     return f_put_slow(ev, b, v);
 }
 
