@@ -252,6 +252,30 @@ static const char *const spaced[] = {
     "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", }",
     "{\"type\": ",
     "{\"type\": \"tick\", \"id\": ",
+    /* benefits queries, which the fast decoder takes too */
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"douyin\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\":\"benefits\",\"at\":\"2026-08-02T21:41:05+08:00\",\"store\":\"S-1\",\"channel\":\"tmall\",\"x\":[1,{}]}",
+    "{\"at\": \"2026-08-02T21:41:05+08:00\", \"query\": \"benefits\", \"query\": 5, \"at\": 7}",
+    "{\"query\": \"benefits\", \"type\": \"tick\", \"id\": \"Q-1\", \"at\": \"2026-08-02T21:41:05+08:00\", \"member_id\": \"M-F\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"member\": {\"id\": \"M\"}}",
+    "{\"query\": \"benefit\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"benefitss\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"bene\\u0066its\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": 1, \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": null, \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"benefits\"}",
+    "{\"query\": \"benefits\", \"at\": null}",
+    "{\"query\": \"benefits\", \"at\": \"\"}",
+    "{\"query\": \"benefits\", \"at\": \"not a date\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-02-30T10:00:00+08:00\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": 5}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"store\": null}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"p\\u006fs\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"} x",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"",
     NULL,
 };
 
@@ -326,9 +350,13 @@ static void mutations(void **state)
     twin_open(&t, APPAREL);
     uint64_t seed = 0x9E3779B97F4A7C15u;
     char buf[1024];
-    /* The first 22 handcrafted lines, then the first 7 spaced ones. */
-    for (size_t i = 0; i < 22 + 7; i++) {
-        const char *line = i < 22 ? lines[i] : spaced[i - 22];
+    /* The first 22 handcrafted lines, the first 7 spaced ones, and the
+     * first 3 queries. */
+    size_t queries = 0;
+    while (strncmp(spaced[queries], "{\"query\"", 8) != 0)
+        queries++;
+    for (size_t i = 0; i < 22 + 7 + 3; i++) {
+        const char *line = i < 22 ? lines[i] : i < 22 + 7 ? spaced[i - 22] : spaced[queries + i - 29];
         size_t base = strlen(line);
         for (int k = 0; k < 300; k++) {
             memcpy(buf, line, base);
@@ -379,6 +407,34 @@ static void runs(void **state)
     }
 }
 
+/* A query the engine refuses without an answer tree (a member that was
+ * never made): the fast decoder gives it up, and the DOM path words it. */
+static void query_without_member(void **state)
+{
+    (void)state;
+    twin t;
+    twin_open(&t, APPAREL);
+    loy_member *fast = NULL, *dom = NULL;
+    assert_int_equal(loy_member_create(&fast, t.p), LOY_OK);
+    assert_int_equal(loy_member_create(&dom, t.p), LOY_OK);
+    static const char line[] = "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"}";
+    int rc_fast = loy_apply_json_line(t.p, fast, line, sizeof line - 1, t.rf);
+    int rc_dom = loy_wire_apply_line_dom(t.p, dom, line, sizeof line - 1, t.rd);
+    assert_int_equal(rc_fast, rc_dom);
+    assert_int_not_equal(rc_fast, LOY_OK);
+    size_t jf_len = 0, jd_len = 0;
+    const char *jf = loy_result_json(t.rf, &jf_len);
+    const char *jd = loy_result_json(t.rd, &jd_len);
+    assert_non_null(jf);
+    assert_non_null(jd);
+    assert_int_equal(jf_len, jd_len);
+    assert_memory_equal(jf, jd, jf_len);
+    assert_non_null(strstr(jf, "\"query\""));
+    loy_member_free(fast);
+    loy_member_free(dom);
+    twin_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +442,7 @@ int main(void)
         cmocka_unit_test(limits),
         cmocka_unit_test(mutations),
         cmocka_unit_test(runs),
+        cmocka_unit_test(query_without_member),
     };
     return cmocka_run_group_tests_name("wire_fast", tests, NULL, NULL);
 }

@@ -789,13 +789,13 @@ static uchar *f_lines_scan(uchar *p, uchar *end, int depth, fdoc *d)
     return p;
 }
 
-/* The event object (p on the '{'). A query, and with no_member_keys a
- * "member" or "member_id" key, is given up on as soon as it is met. */
+/* The event or query object (p on the '{'). With no_member_keys, a
+ * "member" or "member_id" key is given up on as soon as it is met. */
 static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
 {
     const int depth = 1;
     /* The keys not simply noted: given up on, or read with their parts. */
-    const uint32_t special = 1u << K_QUERY | 1u << K_LINES | 1u << K_ORIGINAL
+    const uint32_t special = 1u << K_LINES | 1u << K_ORIGINAL
                              | (no_member_keys ? 1u << K_MEMBER | 1u << K_MEMBER_ID : 0u);
     p++;
     SKIP_WS(p, end);
@@ -1011,6 +1011,34 @@ static bool f_type(const fval *v, loy_event_type *type)
     return false;
 }
 
+/* A benefits query (a line with "query"), as apply_query in wire.c reads
+ * it from the DOM: "query" is "benefits", "at" a string, "channel" and
+ * "store" absent or non-empty strings. Its strings are copied, with their
+ * NULs, into the wire arena, which holds the DOM of a line on the other
+ * path and lives as long. A query the engine refuses without an answer
+ * tree is given up on: the DOM path asks again and words the refusal. */
+static bool f_query(loy_wire *w, const loy_policy *policy, const loy_member *member, const fdoc *d,
+                    loy_result *r, int *rc)
+{
+    const fval *q = f_top_get(d, K_QUERY), *at = f_top_get(d, K_AT), *channel = f_top_get(d, K_CHANNEL),
+               *store = f_top_get(d, K_STORE);
+    if (q->kind != FV_STR || q->len != 8 || memcmp(q->s, "benefits", 8) != 0 || at->kind != FV_STR
+        || !f_opt_text(channel) || !f_opt_text(store))
+        return false;
+    loy_arena_reset(&w->arena);
+    const char *at_z = loy_arena_strndup(&w->arena, at->s, at->len);
+    const char *channel_z = channel->kind ? loy_arena_strndup(&w->arena, channel->s, channel->len) : NULL;
+    const char *store_z = store->kind ? loy_arena_strndup(&w->arena, store->s, store->len) : NULL;
+    if (!at_z || (channel->kind && !channel_z) || (store->kind && !store_z))
+        return false;
+    int answer = loy_query_benefits(policy, member, at_z, channel_z, store_z, r);
+    if (answer != LOY_OK && answer != LOY_E_NOMEM && !loy_result_root(r))
+        return false;
+    w->last_was_query = true;
+    *rc = answer;
+    return true;
+}
+
 bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,
                          size_t len, bool no_member_keys, loy_result *r, int *rc)
 {
@@ -1027,9 +1055,14 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     SKIP_WS(p, end);
     loy_event_type type;
 #define TOP(k) f_top_get(&d, (k))
-    if (p != end || !f_type(TOP(K_TYPE), &type) || !f_req_text(TOP(K_ID)) || TOP(K_AT)->kind != FV_STR
+    if (p != end)
+        return false;
+    if (TOP(K_QUERY)->kind != FV_NONE)
+        return f_query(w, policy, member, &d, r, rc);
+    if (!f_type(TOP(K_TYPE), &type) || !f_req_text(TOP(K_ID)) || TOP(K_AT)->kind != FV_STR
         || !f_opt_text(TOP(K_CHANNEL)) || !f_opt_text(TOP(K_STORE)))
         return false;
+    w->last_was_query = false;
 
     if (w->event && w->event_policy != policy) {
         loy_event_free(w->event);

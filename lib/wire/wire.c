@@ -332,7 +332,6 @@ int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const 
     int rc = LOY_OK;
     if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
         return LOY_OK;
-    w->last_was_query = false;
     *handled = true;
     return rc;
 }

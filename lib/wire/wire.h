@@ -72,17 +72,20 @@ LOY_INTERNAL int loy_wire_error(loy_result *r, const char *event_id, int code, c
 LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const loy_json *root, loy_result *r);
 /* The same for a common event line read straight from its bytes, without
- * the DOM (event_json.c). False, having answered nothing, for any line it
- * does not take to loy_apply: the caller then runs the DOM path. With
- * no_member_keys, a line with a top-level "member" or "member_id" key is
- * one of those. */
+ * the DOM (event_json.c), and for a benefits query line (then sets
+ * w->last_was_query). False for any line it does not take to loy_apply or
+ * loy_query_benefits: the caller then runs the DOM path, which answers
+ * anew (a query the engine refused without an answer tree is one of
+ * those, so r may hold that refusal). With no_member_keys, a line with a
+ * top-level "member" or "member_id" key is one of those. */
 LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const char *json, size_t len, bool no_member_keys, loy_result *r,
                                       int *rc);
 /* For `loyalty simulate`: loy_apply_json_line when the line is an event
- * line the fast path takes and has neither a "member" nor a "member_id"
- * key (so it is neither a member line nor a line that names its member).
- * *handled false: nothing was done or answered. */
+ * or query line the fast path takes and has neither a "member" nor a
+ * "member_id" key (so it is neither a member line nor a line that names
+ * its member). *handled false: nothing was done to the member, and the
+ * line is to be given to loy_apply_json_line. */
 LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
                                          size_t len, loy_result *result, bool *handled);
 /* loy_member_init_json of a line already parsed (by loy_json_parse, into
