@@ -586,12 +586,28 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
     ((size_t)((end) - (p)) > sizeof lit - 1 && memcmp((p), lit, sizeof lit - 1) == 0      \
      && (p)[sizeof lit - 1] > ' ')
 
+/* F_EXPECT of a key in the two spellings writers use, `, "key": ` and
+ * compact `,"key":` (without the comma for the first key), moving p past
+ * it when one is there. */
+#define F_KEY(p, end, key)                                                                    \
+    (F_EXPECT(p, end, ", \"" key "\": ")   ? ((p) += sizeof ", \"" key "\": " - 1, true)      \
+     : F_EXPECT(p, end, ",\"" key "\":") ? ((p) += sizeof ",\"" key "\":" - 1, true)          \
+                                          : false)
+#define F_FIRST_KEY(p, end, key)                                                              \
+    (F_EXPECT(p, end, "\"" key "\": ")   ? ((p) += sizeof "\"" key "\": " - 1, true)          \
+     : F_EXPECT(p, end, "\"" key "\":") ? ((p) += sizeof "\"" key "\":" - 1, true)            \
+                                         : false)
+
 /* After a key: the ':' and the whitespace around it. */
 static inline uchar *f_colon(uchar *p, uchar *end)
 {
-    /* ": " before the value, as most writers put it: one test. */
-    if (end - p > 2 && p[0] == ':' && p[1] == ' ' && p[2] > ' ')
-        return p + 2;
+    /* ":" or ": " before the value, as writers put it: one test each. */
+    if (end - p > 2 && p[0] == ':') {
+        if (p[1] > ' ')
+            return p + 1;
+        if (p[1] == ' ' && p[2] > ' ')
+            return p + 2;
+    }
     SKIP_WS(p, end);
     if (p >= end || *p != ':')
         return NULL;
@@ -603,11 +619,17 @@ static inline uchar *f_colon(uchar *p, uchar *end)
 /* After a member or an element: ',' (*more) or the closing bracket. */
 static inline uchar *f_next(uchar *p, uchar *end, unsigned char close, bool *more)
 {
-    /* ", " before the next one: the whitespace the caller skips next is
-     * skipped here too. */
-    if (end - p > 2 && p[0] == ',' && p[1] == ' ' && p[2] > ' ') {
-        *more = true;
-        return p + 2;
+    /* "," or ", " before the next one: the whitespace the caller skips
+     * next is skipped here too. */
+    if (end - p > 2 && p[0] == ',') {
+        if (p[1] > ' ') {
+            *more = true;
+            return p + 1;
+        }
+        if (p[1] == ' ' && p[2] > ' ') {
+            *more = true;
+            return p + 2;
+        }
     }
     SKIP_WS(p, end);
     if (p < end && *p == ',') {
@@ -720,8 +742,7 @@ static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
     fval k, scratch;
     int slot;
     /* An order line's keys, in the order lines are usually written. */
-    if (ctx == CTX_LINE && F_EXPECT(p, end, "\"sku\": ")) {
-        p += sizeof "\"sku\": " - 1;
+    if (ctx == CTX_LINE && F_FIRST_KEY(p, end, "sku")) {
         slot = L_SKU;
         goto value;
     }
@@ -741,18 +762,15 @@ static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
         if (!(p = f_any(p, end, depth, slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch)))
             return NULL;
         if (ctx == CTX_LINE) {
-            if (slot == L_SKU && F_EXPECT(p, end, ", \"category\": ")) {
-                p += sizeof ", \"category\": " - 1;
+            if (slot == L_SKU && F_KEY(p, end, "category")) {
                 slot = L_CATEGORY;
                 goto value;
             }
-            if (slot == L_CATEGORY && F_EXPECT(p, end, ", \"amount\": ")) {
-                p += sizeof ", \"amount\": " - 1;
+            if (slot == L_CATEGORY && F_KEY(p, end, "amount")) {
                 slot = L_AMOUNT;
                 goto value;
             }
-            if (slot == L_AMOUNT && F_EXPECT(p, end, ", \"qty\": ")) {
-                p += sizeof ", \"qty\": " - 1;
+            if (slot == L_AMOUNT && F_KEY(p, end, "qty")) {
                 slot = L_QTY;
                 goto value;
             }
@@ -804,8 +822,7 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
     fval k, scratch;
     int slot;
     /* An event's keys, in the order events are usually written. */
-    if (F_EXPECT(p, end, "\"type\": ")) {
-        p += sizeof "\"type\": " - 1;
+    if (F_FIRST_KEY(p, end, "type")) {
         slot = K_TYPE;
         goto value;
     }
@@ -851,29 +868,25 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
             return NULL;
         switch (slot) {
         case K_TYPE:
-            if (F_EXPECT(p, end, ", \"id\": ")) {
-                p += sizeof ", \"id\": " - 1;
+            if (F_KEY(p, end, "id")) {
                 slot = K_ID;
                 goto value;
             }
             break;
         case K_ID:
-            if (F_EXPECT(p, end, ", \"at\": ")) {
-                p += sizeof ", \"at\": " - 1;
+            if (F_KEY(p, end, "at")) {
                 slot = K_AT;
                 goto value;
             }
             break;
         case K_AT:
-            if (F_EXPECT(p, end, ", \"channel\": ")) {
-                p += sizeof ", \"channel\": " - 1;
+            if (F_KEY(p, end, "channel")) {
                 slot = K_CHANNEL;
                 goto value;
             }
             break;
         case K_CHANNEL:
-            if (F_EXPECT(p, end, ", \"lines\": ")) {
-                p += sizeof ", \"lines\": " - 1;
+            if (F_KEY(p, end, "lines")) {
                 slot = K_LINES;
                 goto value;
             }
