@@ -372,6 +372,9 @@ static void read_effect(const loy_node *e, effect *f, bool points)
     }
 }
 
+/* The engine's literals for a points effect's keys (merged with these). */
+static const char *const key_delta = "delta", *const key_source = "source";
+
 static void count_effects(sim_run *s, const loy_node *root)
 {
     const loy_node *effects = n_get(root, "effects");
@@ -385,7 +388,18 @@ static void count_effects(sim_run *s, const loy_node *root)
         int first_code = first_type ? type_code(first_type) : T_OTHER;
         if (first_type && first_code == T_OTHER)
             continue;
-        read_effect(e, &f, first_code == T_POINTS);
+        /* A points effect as the engine writes it, {"type", "delta",
+         * "source", ...}, its keys the engine's literals: what read_effect
+         * would note of it, without the walk. */
+        const loy_node *second = first_code == T_POINTS ? first->next : NULL;
+        if (second && second->key == key_delta && second->next && second->next->key == key_source) {
+            memset(&f, 0, sizeof f);
+            f.type = first_type;
+            f.delta = second;
+            f.source = node_text(second->next);
+        } else {
+            read_effect(e, &f, first_code == T_POINTS);
+        }
         if (!f.type)
             continue;
         switch (f.type == first_type ? first_code : type_code(f.type)) {
