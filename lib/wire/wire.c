@@ -336,13 +336,6 @@ int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const 
     return rc;
 }
 
-const char *loy_wire_event_at(const loy_result *r, size_t *len)
-{
-    const loy_wire *w = r ? r->wire : NULL;
-    bool set = w && w->event && w->event->at.set;
-    *len = set ? w->event->at.len : 0;
-    return set ? w->event->at.s : NULL;
-}
 
 /* r->state = bytes (which may be r->state itself). */
 static bool keep_state(loy_result *r, const void *bytes, size_t len)

@@ -14,6 +14,7 @@
 #define LOY_WIRE_WIRE_H
 
 #include "core.h"
+#include "event.h"
 #include "result.h"
 #include "json.h"
 
@@ -105,7 +106,13 @@ static inline bool loy_wire_was_query(const loy_result *r)
     return w && w->last_was_query;
 }
 /* The "at" of the event line last applied through r (as loy_apply saw it),
- * or NULL; *len is its length (0 with NULL). */
-LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r, size_t *len);
+ * or NULL; *len is its length (0 with NULL). Inline, as was_query. */
+static inline const char *loy_wire_event_at(const loy_result *r, size_t *len)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    bool set = w && w->event && w->event->at.set;
+    *len = set ? w->event->at.len : 0;
+    return set ? w->event->at.s : NULL;
+}
 
 #endif
