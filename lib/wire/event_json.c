@@ -586,17 +586,17 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
     ((size_t)((end) - (p)) > sizeof lit - 1 && memcmp((p), lit, sizeof lit - 1) == 0      \
      && (p)[sizeof lit - 1] > ' ')
 
-/* F_EXPECT of a key in the two spellings writers use, `, "key": ` and
- * compact `,"key":` (without the comma for the first key), moving p past
- * it when one is there. */
+/* F_EXPECT of a key in the two spellings writers use, compact `,"key":`
+ * (most libraries' default, and the bench's) and `, "key": `, without the
+ * comma for the first key, moving p past it when one is there. */
 #define F_KEY(p, end, key)                                                                    \
-    (F_EXPECT(p, end, ", \"" key "\": ")   ? ((p) += sizeof ", \"" key "\": " - 1, true)      \
-     : F_EXPECT(p, end, ",\"" key "\":") ? ((p) += sizeof ",\"" key "\":" - 1, true)          \
-                                          : false)
+    (F_EXPECT(p, end, ",\"" key "\":")   ? ((p) += sizeof ",\"" key "\":" - 1, true)          \
+     : F_EXPECT(p, end, ", \"" key "\": ") ? ((p) += sizeof ", \"" key "\": " - 1, true)      \
+                                            : false)
 #define F_FIRST_KEY(p, end, key)                                                              \
-    (F_EXPECT(p, end, "\"" key "\": ")   ? ((p) += sizeof "\"" key "\": " - 1, true)          \
-     : F_EXPECT(p, end, "\"" key "\":") ? ((p) += sizeof "\"" key "\":" - 1, true)            \
-                                         : false)
+    (F_EXPECT(p, end, "\"" key "\":")   ? ((p) += sizeof "\"" key "\":" - 1, true)            \
+     : F_EXPECT(p, end, "\"" key "\": ") ? ((p) += sizeof "\"" key "\": " - 1, true)          \
+                                          : false)
 
 /* After a key: the ':' and the whitespace around it. */
 static inline uchar *f_colon(uchar *p, uchar *end)
