@@ -278,7 +278,7 @@ enum { T_OTHER, T_POINTS, T_GIFT, T_TIER_CHANGED, T_PAID_STARTED, T_PAID_ENDED }
  * ("points_released" would otherwise be compared with "points"). */
 static const char *const skipped_types[] = {"points_released", "stage_changed"};
 
-static int type_code(const char *type)
+static inline int type_code(const char *type)
 {
     if (type == skipped_types[0] || type == skipped_types[1])
         return T_OTHER;
