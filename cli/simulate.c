@@ -61,6 +61,7 @@ typedef struct sim_run {
     loy_member *m;
     loy_result *r;
     size_t tiers, stages, benefits;
+    const char **tier_ids, **stage_ids; /* loy_policy_id of each, kept for tier_index */
 
     bool member_ok;                 /* the current member line was accepted */
     char *last_at;                  /* the "at" of the member's last accepted event */
@@ -102,7 +103,7 @@ typedef struct sim {
     bool capture;                   /* keep the message in error instead of printing it */
 } sim;
 
-static void add(sim_run *s, int64_t *total, int64_t v)
+static inline void add(sim_run *s, int64_t *total, int64_t v)
 {
     if (s->log) {
         add_log *l = s->log;
@@ -137,7 +138,7 @@ static inline bool same(const char *a, const char *b)
 static size_t tier_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->tiers; i++)
-        if (same(loy_policy_id(s->p, LOY_KIND_TIER, i), id))
+        if (same(s->tier_ids[i], id))
             return i;
     return s->tiers;
 }
@@ -145,7 +146,7 @@ static size_t tier_index(const sim_run *s, const char *id)
 static size_t stage_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->stages; i++)
-        if (same(loy_policy_id(s->p, LOY_KIND_STAGE, i), id))
+        if (same(s->stage_ids[i], id))
             return i;
     return s->stages;
 }
@@ -209,11 +210,17 @@ static bool run_open(sim_run *s, const char *path, loy_policy *shared)
     s->stage_count = calloc(s->stages + 1, sizeof *s->stage_count);
     s->gift_count = calloc(GIFT_COUNT * (s->tiers + 1), sizeof *s->gift_count);
     s->benefit_open = calloc(s->benefits + 1, sizeof *s->benefit_open);
-    if (!s->tier_count || !s->stage_count || !s->gift_count || !s->benefit_open
-        || loy_member_create(&s->m, s->p) != LOY_OK || loy_result_new(&s->r, s->p) != LOY_OK) {
+    s->tier_ids = calloc(s->tiers + 1, sizeof *s->tier_ids);
+    s->stage_ids = calloc(s->stages + 1, sizeof *s->stage_ids);
+    if (!s->tier_count || !s->stage_count || !s->gift_count || !s->benefit_open || !s->tier_ids
+        || !s->stage_ids || loy_member_create(&s->m, s->p) != LOY_OK || loy_result_new(&s->r, s->p) != LOY_OK) {
         fputs("loyalty simulate: out of memory\n", stderr);
         return false;
     }
+    for (size_t i = 0; i < s->tiers; i++)
+        s->tier_ids[i] = loy_policy_id(s->p, LOY_KIND_TIER, i);
+    for (size_t i = 0; i < s->stages; i++)
+        s->stage_ids[i] = loy_policy_id(s->p, LOY_KIND_STAGE, i);
     return true;
 }
 
@@ -227,6 +234,8 @@ static void run_close(sim_run *s)
     free(s->stage_count);
     free(s->gift_count);
     free(s->benefit_open);
+    free(s->tier_ids);
+    free(s->stage_ids);
     free(s->last_at);
 }
 
