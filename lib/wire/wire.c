@@ -322,19 +322,6 @@ int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const 
     return apply_json_line(policy, member, json, len, result, false);
 }
 
-int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
-                            loy_result *result, bool *handled)
-{
-    *handled = false;
-    loy_wire *w = result && policy && member && json ? loy_wire_get(result) : NULL;
-    if (!w)
-        return LOY_OK;
-    int rc = LOY_OK;
-    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
-        return LOY_OK;
-    *handled = true;
-    return rc;
-}
 
 
 /* r->state = bytes (which may be r->state itself). */

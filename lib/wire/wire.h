@@ -87,8 +87,23 @@ LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy
  * "member_id" key (so it is neither a member line nor a line that names
  * its member). *handled false: nothing was done to the member, and the
  * line is to be given to loy_apply_json_line. */
-LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
-                                         size_t len, loy_result *result, bool *handled);
+static inline int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
+                                          size_t len, loy_result *result, bool *handled)
+{
+    /* Inline: simulate calls it for every line, and its frame cost more
+     * than its work. */
+    *handled = false;
+    loy_wire *w = !result || !policy || !member || !json ? NULL
+                  : result->wire                        ? (loy_wire *)result->wire
+                                                        : loy_wire_get(result);
+    if (!w)
+        return LOY_OK;
+    int rc = LOY_OK;
+    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
+        return LOY_OK;
+    *handled = true;
+    return rc;
+}
 /* loy_member_init_json of a line already parsed (by loy_json_parse, into
  * any arena that outlives the call): `loyalty simulate` parses a member
  * line to know it is one, and need not have it parsed again. */
