@@ -61,6 +61,7 @@ typedef struct sim_run {
     loy_member *m;
     loy_result *r;
     size_t tiers, stages, benefits;
+    const char **tier_ids, **stage_ids; /* loy_policy_id of each, kept for tier_index */
 
     bool member_ok;                 /* the current member line was accepted */
     char *last_at;                  /* the "at" of the member's last accepted event */
@@ -102,7 +103,7 @@ typedef struct sim {
     bool capture;                   /* keep the message in error instead of printing it */
 } sim;
 
-static void add(sim_run *s, int64_t *total, int64_t v)
+static inline void add(sim_run *s, int64_t *total, int64_t v)
 {
     if (s->log) {
         add_log *l = s->log;
@@ -127,17 +128,17 @@ static void add(sim_run *s, int64_t *total, int64_t v)
 
 /* The result's keys and most of its names are the engine's string
  * literals, which the static link merges with the same literals here: the
- * pointer test settles most compares without strcmp (about 140
- * instructions an event); strcmp remains the answer. */
+ * pointer test settles most compares, the first two bytes most of the
+ * others ("event" and "effects"), and strcmp remains the answer. */
 static inline bool same(const char *a, const char *b)
 {
-    return a == b || strcmp(a, b) == 0;
+    return a == b || (a[0] == b[0] && (a[0] == '\0' || (a[1] == b[1] && strcmp(a, b) == 0)));
 }
 
 static size_t tier_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->tiers; i++)
-        if (same(loy_policy_id(s->p, LOY_KIND_TIER, i), id))
+        if (same(s->tier_ids[i], id))
             return i;
     return s->tiers;
 }
@@ -145,15 +146,49 @@ static size_t tier_index(const sim_run *s, const char *id)
 static size_t stage_index(const sim_run *s, const char *id)
 {
     for (size_t i = 0; id && i < s->stages; i++)
-        if (same(loy_policy_id(s->p, LOY_KIND_STAGE, i), id))
+        if (same(s->stage_ids[i], id))
             return i;
     return s->stages;
 }
 
-static const char *node_text(const loy_node *n)
+/* The answer is read through its nodes (lib/result.h) rather than the
+ * loy_node_* calls: a call for each step of the walk cost about 300
+ * instructions an event. Each reader answers as its loy_node_* twin. */
+static inline const loy_node *n_first(const loy_node *n)
 {
-    const char *s = loy_node_str(n, NULL);
-    return s ? s : "";
+    return n && (n->kind == LOY_NODE_LIST || n->kind == LOY_NODE_MAP) ? n->first : NULL;
+}
+
+static inline const loy_node *n_get(const loy_node *n, const char *key)
+{
+    if (!n || n->kind != LOY_NODE_MAP)
+        return NULL;
+    for (const loy_node *c = n->first; c; c = c->next)
+        if (c->key && same(c->key, key))
+            return c;
+    return NULL;
+}
+
+static inline int64_t n_int(const loy_node *n)
+{
+    return n && n->kind == LOY_NODE_INT ? n->i : 0;
+}
+
+static inline bool n_bool(const loy_node *n)
+{
+    return n && n->kind == LOY_NODE_BOOL && n->b;
+}
+
+/* loy_node_str's text, or "": a borrowed string is already text (its
+ * length, which the report does not need, stays for a later reader to
+ * measure); a date or a month is formatted on first read. */
+static inline const char *node_text(const loy_node *n)
+{
+    if (!n || (n->kind != LOY_NODE_STRING && n->kind != LOY_NODE_DECIMAL))
+        return "";
+    if (n->lazy != LOY_LAZY_NONE && n->lazy != LOY_LAZY_LEN)
+        rn_finish((loy_node *)n);
+    return n->str ? n->str : "";
 }
 
 /* ------------------------------------------------------------- one run */
@@ -175,11 +210,17 @@ static bool run_open(sim_run *s, const char *path, loy_policy *shared)
     s->stage_count = calloc(s->stages + 1, sizeof *s->stage_count);
     s->gift_count = calloc(GIFT_COUNT * (s->tiers + 1), sizeof *s->gift_count);
     s->benefit_open = calloc(s->benefits + 1, sizeof *s->benefit_open);
-    if (!s->tier_count || !s->stage_count || !s->gift_count || !s->benefit_open
-        || loy_member_create(&s->m, s->p) != LOY_OK || loy_result_new(&s->r, s->p) != LOY_OK) {
+    s->tier_ids = calloc(s->tiers + 1, sizeof *s->tier_ids);
+    s->stage_ids = calloc(s->stages + 1, sizeof *s->stage_ids);
+    if (!s->tier_count || !s->stage_count || !s->gift_count || !s->benefit_open || !s->tier_ids
+        || !s->stage_ids || loy_member_create(&s->m, s->p) != LOY_OK || loy_result_new(&s->r, s->p) != LOY_OK) {
         fputs("loyalty simulate: out of memory\n", stderr);
         return false;
     }
+    for (size_t i = 0; i < s->tiers; i++)
+        s->tier_ids[i] = loy_policy_id(s->p, LOY_KIND_TIER, i);
+    for (size_t i = 0; i < s->stages; i++)
+        s->stage_ids[i] = loy_policy_id(s->p, LOY_KIND_STAGE, i);
     return true;
 }
 
@@ -193,6 +234,8 @@ static void run_close(sim_run *s)
     free(s->stage_count);
     free(s->gift_count);
     free(s->benefit_open);
+    free(s->tier_ids);
+    free(s->stage_ids);
     free(s->last_at);
 }
 
@@ -213,16 +256,18 @@ static void finish_member(sim_run *s)
     if (loy_query_benefits(s->p, s->m, s->last_at, NULL, NULL, s->r) != LOY_OK)
         return;
     s->benefits_queried++;
-    const loy_node *list = loy_node_get(loy_result_root(s->r), "benefits");
+    const loy_node *list = n_get(s->r->root, "benefits");
     size_t i = 0;
-    for (const loy_node *b = loy_node_first(list); b && i < s->benefits; b = loy_node_next(b), i++)
-        if (loy_node_bool(loy_node_get(b, "open")))
+    for (const loy_node *b = n_first(list); b && i < s->benefits; b = b->next, i++)
+        if (n_bool(n_get(b, "open")))
             s->benefit_open[i]++;
 }
 
-static void start_member(sim_run *s, const char *line, size_t len)
+/* The member line, already parsed by feed_line to know it is one:
+ * loy_member_init_json of the same bytes. */
+static void start_member(sim_run *s, const loy_json *root)
 {
-    int rc = loy_member_init_json(s->m, line, len, s->r);
+    int rc = loy_wire_member_init_parsed(s->m, root, s->r);
     s->has_last = false;
     if (rc != LOY_OK) {
         s->members_refused++;
@@ -232,6 +277,52 @@ static void start_member(sim_run *s, const char *line, size_t len)
     s->members++;
     s->member_ok = true;
     add(s, &s->imported, loy_member_points_available(s->m));
+}
+
+/* The effects the report counts, by their "type". */
+enum { T_OTHER, T_POINTS, T_GIFT, T_TIER_CHANGED, T_PAID_STARTED, T_PAID_ENDED };
+
+/* Effects the report skips, as the engine names them: being the same
+ * literals, their pointers settle the most common skips without a compare
+ * ("points_released" would otherwise be compared with "points"). */
+static const char *const skipped_types[] = {"points_released", "stage_changed"};
+
+static inline int type_code(const char *type)
+{
+    if (type == skipped_types[0] || type == skipped_types[1])
+        return T_OTHER;
+    switch (type[0]) {
+    case 'p':
+        return same(type, "points") ? T_POINTS
+             : same(type, "paid_started") ? T_PAID_STARTED
+             : same(type, "paid_ended") ? T_PAID_ENDED : T_OTHER;
+    case 'g':
+        return same(type, "gift") ? T_GIFT : T_OTHER;
+    case 't':
+        return same(type, "tier_changed") ? T_TIER_CHANGED : T_OTHER;
+    default:
+        return T_OTHER;
+    }
+}
+
+/* The one of source_names[] that source may be (its first two letters
+ * match), or -1. */
+static int source_index(const char *source)
+{
+    switch (source[0]) {
+    case 'o':
+        return source[1] == 'r' ? SRC_ORDER : -1;
+    case 'a':
+        return source[1] == 'c' ? SRC_ACTION : -1;
+    case 'u':
+        return source[1] == 'p' ? SRC_UPGRADE : -1;
+    case 'b':
+        return source[1] == 'i' ? SRC_BIRTHDAY : -1;
+    case 's':
+        return source[1] == 'u' ? SRC_SURPRISE : source[1] == 'p' ? SRC_SPEND : -1;
+    default:
+        return -1;
+    }
 }
 
 /* The fields of one effect that the report reads, in one pass over it. */
@@ -244,11 +335,11 @@ typedef struct effect {
 static void read_effect(const loy_node *e, effect *f, bool points)
 {
     memset(f, 0, sizeof *f);
-    for (const loy_node *c = loy_node_first(e); c; c = loy_node_next(c)) {
+    for (const loy_node *c = n_first(e); c; c = c->next) {
         /* A points effect is counted by its delta and source alone. */
         if (points && f->delta && f->source)
             break;
-        const char *k = loy_node_key(c);
+        const char *k = c->key;
         switch (k[0]) {
         case 't':
             if (same(k, "type"))
@@ -282,7 +373,7 @@ static void read_effect(const loy_node *e, effect *f, bool points)
             break;
         case 'e':
             if (same(k, "extended"))
-                f->extended = loy_node_bool(c);
+                f->extended = n_bool(c);
             break;
         default:
             break;
@@ -290,38 +381,39 @@ static void read_effect(const loy_node *e, effect *f, bool points)
     }
 }
 
-static bool counted_type(const char *type)
-{
-    switch (type[0]) {
-    case 'p':
-        return same(type, "points") || same(type, "paid_started") || same(type, "paid_ended");
-    case 'g':
-        return same(type, "gift");
-    case 't':
-        return same(type, "tier_changed");
-    default:
-        return false;
-    }
-}
+/* The engine's literals for a points effect's keys (merged with these). */
+static const char *const key_delta = "delta", *const key_source = "source";
 
 static void count_effects(sim_run *s, const loy_node *root)
 {
-    const loy_node *effects = loy_node_get(root, "effects");
+    const loy_node *effects = n_get(root, "effects");
     const char *member_tier = NULL;
     effect f;
-    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
+    for (const loy_node *e = n_first(effects); e; e = e->next) {
         /* The engine writes "type" first: an effect the report does not
          * count ("points_released", "stage_changed", ...) is not read. */
-        const loy_node *first = loy_node_first(e);
-        const char *first_key = first ? loy_node_key(first) : NULL;
-        const char *first_type = first_key && same(first_key, "type") ? node_text(first) : NULL;
-        if (first_type && !counted_type(first_type))
+        const loy_node *first = n_first(e);
+        const char *first_type = first && first->key && same(first->key, "type") ? node_text(first) : NULL;
+        int first_code = first_type ? type_code(first_type) : T_OTHER;
+        if (first_type && first_code == T_OTHER)
             continue;
-        read_effect(e, &f, first_type && same(first_type, "points"));
+        /* A points effect as the engine writes it, {"type", "delta",
+         * "source", ...}, its keys the engine's literals: what read_effect
+         * would note of it, without the walk. */
+        const loy_node *second = first_code == T_POINTS ? first->next : NULL;
+        if (second && second->key == key_delta && second->next && second->next->key == key_source) {
+            memset(&f, 0, sizeof f);
+            f.type = first_type;
+            f.delta = second;
+            f.source = node_text(second->next);
+        } else {
+            read_effect(e, &f, first_code == T_POINTS);
+        }
         if (!f.type)
             continue;
-        if (same(f.type, "points")) {
-            int64_t delta = loy_node_int(f.delta);
+        switch (f.type == first_type ? first_code : type_code(f.type)) {
+        case T_POINTS: {
+            int64_t delta = n_int(f.delta);
             const char *source = f.source ? f.source : "";
             switch (source[0]) {
             case 'r':
@@ -334,16 +426,18 @@ static void count_effects(sim_run *s, const loy_node *root)
                 if (same(source, "expiry"))
                     add(s, &s->expired, -delta);
                 break;
-            default:
+            default: {
                 /* One compare, not one per name: the names differ in
                  * their first two letters. */
-                for (int k = 0; k < SRC_COUNT; k++)
-                    if (source[0] == source_names[k][0] && source[0] && source[1] == source_names[k][1]
-                        && same(source, source_names[k]))
-                        add(s, &s->issued[k], delta);
+                int k = source_index(source);
+                if (k >= 0 && same(source, source_names[k]))
+                    add(s, &s->issued[k], delta);
                 break;
             }
-        } else if (same(f.type, "gift")) {
+            }
+            break;
+        }
+        case T_GIFT: {
             int k = 0;
             while (k < GIFT_COUNT && (!f.gift || !same(f.gift, gift_names[k])))
                 k++;
@@ -354,26 +448,33 @@ static void count_effects(sim_run *s, const loy_node *root)
             const char *tier = f.tier;
             if (!tier) {
                 if (!member_tier)
-                    member_tier = node_text(loy_node_get(loy_node_get(root, "member"), "tier"));
+                    member_tier = node_text(n_get(n_get(root, "member"), "tier"));
                 tier = member_tier;
             }
             s->gift_count[(size_t)k * (s->tiers + 1) + tier_index(s, tier)]++;
-            const loy_node *credit = loy_node_get(f.reward, "credit");
+            const loy_node *credit = n_get(f.reward, "credit");
             if (credit)
-                add(s, &s->gift_credit, loy_node_int(credit));
-        } else if (same(f.type, "tier_changed")) {
+                add(s, &s->gift_credit, n_int(credit));
+            break;
+        }
+        case T_TIER_CHANGED:
             if (tier_index(s, f.to) > tier_index(s, f.from))
                 s->upgrades++;
             else
                 s->downgrades++;
-        } else if (same(f.type, "paid_started")) {
+            break;
+        case T_PAID_STARTED:
             if (f.extended)
                 s->paid_extended++;
             else
                 s->paid_started++;
-        } else if (same(f.type, "paid_ended")) {
+            break;
+        case T_PAID_ENDED:
             s->paid_ended++;
-            add(s, &s->paid_refunds, loy_node_int(f.refund));
+            add(s, &s->paid_refunds, n_int(f.refund));
+            break;
+        default:
+            break;
         }
     }
 }
@@ -397,7 +498,7 @@ static int tally(sim_run *s, int rc)
 {
     /* Only a query's answer has "query" at its root: after an event line
      * the lookup is skipped. */
-    if (loy_wire_was_query(s->r) && loy_node_get(loy_result_root(s->r), "query")) {
+    if (loy_wire_was_query(s->r) && n_get(s->r->root, "query")) {
         s->queries++;
         return LOY_OK;
     }
@@ -408,11 +509,11 @@ static int tally(sim_run *s, int rc)
             s->refusals[-rc]++;
         return LOY_OK;
     }
-    count_effects(s, loy_result_root(s->r));
+    count_effects(s, s->r->root);
     /* The instant the event was applied at, kept for the member's final
      * benefits query (the line itself need not be read again). */
-    const char *at = loy_wire_event_at(s->r);
-    size_t at_len = at ? strlen(at) : 0;
+    size_t at_len;
+    const char *at = loy_wire_event_at(s->r, &at_len);
     if (at_len + 1 > s->last_cap) {
         char *grown = realloc(s->last_at, at_len + 1);
         if (!grown)
@@ -509,10 +610,11 @@ static int feed_line(sim *sm, const char *line, size_t len)
      * line or carry member_id: the others go to the wire unparsed, so each
      * event line is read once. */
     bool is_member = false;
+    const loy_json *root = NULL;
     if (contains(line, len, "member") || contains(line, len, "\\u")) {
         loy_arena_reset(&sm->arena);
         loy_json_error err;
-        const loy_json *root = loy_json_parse(&sm->arena, line, len, 1, &err);
+        root = loy_json_parse(&sm->arena, line, len, 1, &err);
         if (!root) {
             fail(sm, "%s:%llu:%u: %s\n", sm->history, (unsigned long long)sm->lines, err.column, err.message);
             return 2;
@@ -522,8 +624,11 @@ static int feed_line(sim *sm, const char *line, size_t len)
         if (is_member) {
             const loy_json *m = loy_json_get(root, "member");
             const loy_json *id = loy_json_get(m, "id");
-            snprintf(sm->current_id, sizeof sm->current_id, "%s",
-                     id && id->type == LOY_JSON_STRING ? id->str : "");
+            /* snprintf "%s", without its cost: up to the first NUL, cut to fit. */
+            const char *text = id && id->type == LOY_JSON_STRING ? id->str : "";
+            size_t n = strnlen(text, sizeof sm->current_id - 1);
+            memcpy(sm->current_id, text, n);
+            sm->current_id[n] = '\0';
         } else {
             const loy_json *mid = loy_json_get(root, "member_id");
             if (mid && (mid->type != LOY_JSON_STRING || strcmp(mid->str, sm->current_id) != 0)) {
@@ -540,7 +645,7 @@ static int feed_line(sim *sm, const char *line, size_t len)
         sm->have_member = true;
         for (int i = 0; i < sm->run_count; i++) {
             finish_member(&sm->runs[i]);
-            start_member(&sm->runs[i], line, len);
+            start_member(&sm->runs[i], root);
         }
         return 0;
     }

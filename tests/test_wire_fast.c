@@ -89,8 +89,13 @@ static void both(twin *t, const char *line, size_t len, bool fresh)
         assert_int_equal(loy_member_load(t->fast, t->start, t->start_len), LOY_OK);
         assert_int_equal(loy_member_load(t->dom, t->start, t->start_len), LOY_OK);
     }
-    int rc_fast = loy_apply_json_line(t->p, t->fast, line, len, t->rf);
-    int rc_dom = loy_wire_apply_line_dom(t->p, t->dom, line, len, t->rd);
+    /* An exactly sized copy: a read past the line's end is ASan's to see. */
+    char *exact = malloc(len ? len : 1);
+    assert_non_null(exact);
+    memcpy(exact, line, len);
+    int rc_fast = loy_apply_json_line(t->p, t->fast, exact, len, t->rf);
+    int rc_dom = loy_wire_apply_line_dom(t->p, t->dom, exact, len, t->rd);
+    free(exact);
     size_t jf_len = 0, jd_len = 0;
     const char *jf = loy_result_json(t->rf, &jf_len);
     const char *jd = loy_result_json(t->rd, &jd_len);
@@ -205,6 +210,84 @@ static const char *const lines[] = {
     NULL,
 };
 
+/* Lines in the spelling most writers use (", " and ": "), whose keys the
+ * decoder expects in a usual order ("type", "id", "at", "channel",
+ * "lines"; a line's "sku", "category", "amount", "qty"), and the spellings
+ * and orders next to them that it must read the general way or give up on. */
+static const char *const spaced[] = {
+    "{\"type\": \"order\", \"id\": \"E-0\", \"at\": \"2026-01-06T02:44:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"GIFT_CARD-94\", \"category\": \"gift_card\", \"amount\": 10992, \"qty\": 3}, {\"sku\": \"DRESSES-20\", \"category\": \"dresses\", \"amount\": 64691, \"qty\": 3}], \"savings\": 1103}",
+    "{\"type\": \"order\", \"id\": \"E-18\", \"at\": \"2026-11-22T05:46:39+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"SHIPPING-70\", \"category\": \"shipping\", \"amount\": 1371, \"qty\": 3}], \"store\": \"S-034\", \"savings\": 808}",
+    "{\"type\": \"action\", \"id\": \"E-1\", \"at\": \"2026-02-28T11:50:48+08:00\", \"kind\": \"review\"}",
+    "{\"type\": \"tick\", \"id\": \"E-2\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"return\", \"id\": \"E-3\", \"at\": \"2026-04-01T01:40:11+08:00\", \"amount\": 500, \"original\": {\"id\": \"E-0\", \"at\": \"2026-01-06T02:44:04+08:00\", \"amount\": 10992, \"points\": 10}, \"lines\": [{\"sku\": \"GIFT_CARD-94\", \"category\": \"gift_card\", \"amount\": 500}]}",
+    "{\"type\": \"redeem\", \"id\": \"E-4\", \"at\": \"2026-04-02T00:07:22+08:00\", \"points\": 100, \"order_amount\": 20000}",
+    "{\"type\": \"order\", \"id\": \"E-5\", \"at\": \"2026-04-02T00:07:22+08:00\", \"channel\": \"app\", \"lines\": [{\"category\": \"coats\", \"sku\": \"C-1\", \"qty\": 2, \"amount\": 900}, {\"amount\": 100}, {\"sku\": \"S\", \"amount\": 7, \"category\": \"tees\"}]}",
+    /* the expected keys spelled or placed otherwise */
+    "{\"type\":  \"tick\", \"id\":  \"E-6\", \"at\":  \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\" : \"tick\" , \"id\" : \"E-6\" , \"at\" : \"2026-03-16T11:11:04+08:00\" }",
+    "{ \"type\": \"tick\", \"id\": \"E-6\",\"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\",  \"id\": \"E-6\", \"at\":\t\"2026-03-16T11:11:04+08:00\"}",
+    "{\"types\": \"tick\", \"type\": \"tick\", \"ids\": \"X\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\", \"type\": \"order\", \"id\": \"E-6\", \"id\": \"E-7\", \"at\": \"2026-03-16T11:11:04+08:00\", \"at\": \"x\"}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"channel\": \"app\", \"lines\": [], \"lines\": [{\"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"sku\": \"B\", \"category\": \"x\", \"category\": \"y\", \"amount\": 1, \"amount\": 2, \"qty\": 1, \"qty\": 2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"skus\": \"A\", \"sku\": \"B\", \"categorys\": 1, \"amounts\": 2, \"amount\": 3, \"qtys\": 4}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": 5, \"category\": \"x\", \"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"category\": \"x\", \"amount\": 1, \"qty\": 2.5}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\", \"category\": \"x\", \"amount\": -1, \"qty\": 2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\": \"A\\u0042\", \"category\": \"x\", \"amount\": 1}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [{\"sku\":\"A\", \"category\":\"x\", \"amount\":1, \"qty\":2}]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": {}}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": 5}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"pos\", \"lines\": [1]}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": \"\", \"lines\": []}",
+    "{\"type\": \"order\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"channel\": null, \"lines\": []}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": null}",
+    "{\"type\": \"tick\", \"id\": 6, \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": 1, \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"query\": \"benefits\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"member\": {}}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", \"member_id\": \"M-F\"}",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\"}  ",
+    "{\"type\": \"tick\", \"id\": \"E-6\", \"at\": \"2026-03-16T11:11:04+08:00\", }",
+    "{\"type\": ",
+    "{\"type\": \"tick\", \"id\": ",
+    /* the compact spelling, mixed spellings, and their near misses */
+    "{\"type\":\"order\",\"id\":\"H-O0\",\"at\":\"2026-12-22T17:30:00+08:00\",\"channel\":\"pos\",\"lines\":[{\"sku\":\"SKU-415\",\"category\":\"dresses\",\"amount\":5200,\"qty\":1},{\"sku\":\"SKU-231\",\"category\":\"tops\",\"amount\":13700,\"qty\":1}]}",
+    "{\"type\":\"tick\",\"id\": \"E-6\",\"at\" :\"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\": \"tick\",\"id\":\"E-6\", \"at\":\"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\":\"tick\" ,\"id\":\"E-6\",\"at\":  \"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\":\"tick\",\"ids\":\"X\",\"id\":\"E-6\",\"at\":\"2026-03-16T11:11:04+08:00\"}",
+    "{\"type\":\"order\",\"id\":\"E-6\",\"at\":\"2026-03-16T11:11:04+08:00\",\"channel\":\"pos\",\"lines\":[{\"sku\":\"A\",\"category\":\"x\",\"amount\":1,\"qty\":2,\"qty\":3},{\"category\":\"y\",\"sku\":\"B\",\"amount\":2}]}",
+    "{\"type\":\"order\",\"id\":\"E-6\",\"at\":\"2026-03-16T11:11:04+08:00\",\"channel\":\"pos\",\"lines\":[{\"sku\":\"A\",\"category\":\"x\",\"amount\":01,\"qty\":2}]}",
+    "{\"type\":\"order\",\"id\":\"E-6\",\"at\":\"2026-03-16T11:11:04+08:00\",\"channel\":\"pos\",\"lines\":[{\"sku\":\"A\",\"category\":\"x\",\"amount\":1,\"qty\":2}\n]}",
+    /* benefits queries, which the fast decoder takes too */
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"douyin\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\":\"benefits\",\"at\":\"2026-08-02T21:41:05+08:00\",\"store\":\"S-1\",\"channel\":\"tmall\",\"x\":[1,{}]}",
+    "{\"at\": \"2026-08-02T21:41:05+08:00\", \"query\": \"benefits\", \"query\": 5, \"at\": 7}",
+    "{\"query\": \"benefits\", \"type\": \"tick\", \"id\": \"Q-1\", \"at\": \"2026-08-02T21:41:05+08:00\", \"member_id\": \"M-F\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"member\": {\"id\": \"M\"}}",
+    "{\"query\": \"benefit\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"benefitss\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"bene\\u0066its\", \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": 1, \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": null, \"at\": \"2026-08-02T21:41:05+08:00\"}",
+    "{\"query\": \"benefits\"}",
+    "{\"query\": \"benefits\", \"at\": null}",
+    "{\"query\": \"benefits\", \"at\": \"\"}",
+    "{\"query\": \"benefits\", \"at\": \"not a date\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-02-30T10:00:00+08:00\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": 5}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"store\": null}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\", \"channel\": \"p\\u006fs\"}",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"} x",
+    "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"",
+    NULL,
+};
+
 static void handcrafted(void **state)
 {
     (void)state;
@@ -217,6 +300,13 @@ static void handcrafted(void **state)
     both(&t, with_nul, sizeof with_nul - 1, true);
     for (size_t cut = 0; cut <= strlen(lines[0]); cut++)
         both(&t, lines[0], cut, true);
+    for (size_t i = 0; spaced[i]; i++)
+        both_str(&t, spaced[i]);
+    /* Cut short at every byte: the expected keys' bytes end anywhere. */
+    for (size_t i = 0; spaced[i]; i++)
+        if (i < 5 || strncmp(spaced[i], "{\"type\":\"order\",\"id\":\"H-O0\"", 30) == 0)
+            for (size_t cut = 0; cut <= strlen(spaced[i]); cut++)
+                both(&t, spaced[i], cut, true);
     twin_close(&t);
 }
 
@@ -270,10 +360,16 @@ static void mutations(void **state)
     twin_open(&t, APPAREL);
     uint64_t seed = 0x9E3779B97F4A7C15u;
     char buf[1024];
-    for (size_t i = 0; lines[i] && i < 22; i++) {
-        size_t base = strlen(lines[i]);
+    /* The first 22 handcrafted lines, the first 7 spaced ones, and the
+     * first 3 queries. */
+    size_t queries = 0;
+    while (strncmp(spaced[queries], "{\"query\"", 8) != 0)
+        queries++;
+    for (size_t i = 0; i < 22 + 7 + 3; i++) {
+        const char *line = i < 22 ? lines[i] : i < 22 + 7 ? spaced[i - 22] : spaced[queries + i - 29];
+        size_t base = strlen(line);
         for (int k = 0; k < 300; k++) {
-            memcpy(buf, lines[i], base);
+            memcpy(buf, line, base);
             size_t len = base;
             int edits = 1 + (int)(rng_next(&seed) % 3);
             for (int e = 0; e < edits && len > 0 && len < sizeof buf - 8; e++) {
@@ -311,11 +407,42 @@ static void runs(void **state)
         twin_open(&t, policies[p]);
         assert_int_equal(loy_member_load(t.fast, t.start, t.start_len), LOY_OK);
         assert_int_equal(loy_member_load(t.dom, t.start, t.start_len), LOY_OK);
-        for (int round = 0; round < 2; round++)
+        for (int round = 0; round < 2; round++) {
             for (size_t i = 0; lines[i]; i++)
                 both(&t, lines[i], strlen(lines[i]), false);
+            for (size_t i = 0; spaced[i]; i++)
+                both(&t, spaced[i], strlen(spaced[i]), false);
+        }
         twin_close(&t);
     }
+}
+
+/* A query the engine refuses without an answer tree (a member that was
+ * never made): the fast decoder gives it up, and the DOM path words it. */
+static void query_without_member(void **state)
+{
+    (void)state;
+    twin t;
+    twin_open(&t, APPAREL);
+    loy_member *fast = NULL, *dom = NULL;
+    assert_int_equal(loy_member_create(&fast, t.p), LOY_OK);
+    assert_int_equal(loy_member_create(&dom, t.p), LOY_OK);
+    static const char line[] = "{\"query\": \"benefits\", \"at\": \"2026-08-02T21:41:05+08:00\"}";
+    int rc_fast = loy_apply_json_line(t.p, fast, line, sizeof line - 1, t.rf);
+    int rc_dom = loy_wire_apply_line_dom(t.p, dom, line, sizeof line - 1, t.rd);
+    assert_int_equal(rc_fast, rc_dom);
+    assert_int_not_equal(rc_fast, LOY_OK);
+    size_t jf_len = 0, jd_len = 0;
+    const char *jf = loy_result_json(t.rf, &jf_len);
+    const char *jd = loy_result_json(t.rd, &jd_len);
+    assert_non_null(jf);
+    assert_non_null(jd);
+    assert_int_equal(jf_len, jd_len);
+    assert_memory_equal(jf, jd, jf_len);
+    assert_non_null(strstr(jf, "\"query\""));
+    loy_member_free(fast);
+    loy_member_free(dom);
+    twin_close(&t);
 }
 
 int main(void)
@@ -325,6 +452,7 @@ int main(void)
         cmocka_unit_test(limits),
         cmocka_unit_test(mutations),
         cmocka_unit_test(runs),
+        cmocka_unit_test(query_without_member),
     };
     return cmocka_run_group_tests_name("wire_fast", tests, NULL, NULL);
 }

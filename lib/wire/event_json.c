@@ -11,6 +11,9 @@
 #include "wire.h"
 
 #include <stdio.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "event.h"
 
@@ -320,12 +323,23 @@ typedef struct fval {
 #define FAST_LINES 64
 
 typedef struct fdoc {
-    fval top[K_COUNT];
-    fval orig[O_COUNT];
-    size_t line_count;
+    uint32_t seen;                  /* bit k: top[k] holds the first value of its key */
     bool lines_bad;                 /* an element that is not an object, or too many */
+    size_t line_count;
+    fval top[K_COUNT];              /* only the slots in seen are written */
+    fval orig[O_COUNT];             /* cleared when "original" is met */
     fval lines[FAST_LINES][L_COUNT];
 } fdoc;
+
+/* The value of a top-level key, or an empty one (FV_NONE) when the line
+ * does not have it: a slot is only written when its key is met, so the
+ * 400 bytes of slots need no clearing per line. */
+static const fval f_absent;
+
+static inline const fval *f_top_get(const fdoc *d, int k)
+{
+    return d->seen >> k & 1u ? &d->top[k] : &f_absent;
+}
 
 typedef const unsigned char uchar;
 
@@ -456,6 +470,23 @@ static inline uchar *f_string(uchar *p, uchar *end, fval *v)
 {
     uchar *start = ++p;
     for (;;) {
+#if defined(__SSE2__)
+        /* Sixteen bytes a step, where the line has them: the first byte
+         * that is '"', '\\', or below 0x20 or above 0x7F (both below 0x20
+         * as signed bytes). Most strings of a line end in the first. */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                                       _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned m = (unsigned)_mm_movemask_epi8(hit);
+            if (m) {
+                p += __builtin_ctz(m);
+                goto stop;
+            }
+            p += 16;
+        }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* Eight bytes a step: the first byte that is '"', '\\', below
          * 0x20 or above 0x7F. A borrow can only mark bytes after the first
@@ -475,7 +506,7 @@ static inline uchar *f_string(uchar *p, uchar *end, fval *v)
 #endif
         while (p < end && loy_json_plain[*p])
             p++;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     stop:
 #endif
         if (p >= end)
@@ -545,9 +576,38 @@ static uchar *f_number(uchar *p, uchar *end, fval *v)
 
 static uchar *f_value(uchar *p, uchar *end, int depth, fval *v);
 
+/* The key most lines have next, spelled as most writers spell it: lit is
+ * the bytes from the end of the last value (or just after the '{') to the
+ * next value, e.g. `, "id": `, and it is taken when they are all there and
+ * a value starts right after them. Those bytes are exactly what f_next,
+ * the key and f_colon would read, and to the same slot; any other spelling
+ * goes the general way. */
+#define F_EXPECT(p, end, lit)                                                                 \
+    ((size_t)((end) - (p)) > sizeof lit - 1 && memcmp((p), lit, sizeof lit - 1) == 0      \
+     && (p)[sizeof lit - 1] > ' ')
+
+/* F_EXPECT of a key in the two spellings writers use, compact `,"key":`
+ * (most libraries' default, and the bench's) and `, "key": `, without the
+ * comma for the first key, moving p past it when one is there. */
+#define F_KEY(p, end, key)                                                                    \
+    (F_EXPECT(p, end, ",\"" key "\":")   ? ((p) += sizeof ",\"" key "\":" - 1, true)          \
+     : F_EXPECT(p, end, ", \"" key "\": ") ? ((p) += sizeof ", \"" key "\": " - 1, true)      \
+                                            : false)
+#define F_FIRST_KEY(p, end, key)                                                              \
+    (F_EXPECT(p, end, "\"" key "\":")   ? ((p) += sizeof "\"" key "\":" - 1, true)            \
+     : F_EXPECT(p, end, "\"" key "\": ") ? ((p) += sizeof "\"" key "\": " - 1, true)          \
+                                          : false)
+
 /* After a key: the ':' and the whitespace around it. */
 static inline uchar *f_colon(uchar *p, uchar *end)
 {
+    /* ":" or ": " before the value, as writers put it: one test each. */
+    if (end - p > 2 && p[0] == ':') {
+        if (p[1] > ' ')
+            return p + 1;
+        if (p[1] == ' ' && p[2] > ' ')
+            return p + 2;
+    }
     SKIP_WS(p, end);
     if (p >= end || *p != ':')
         return NULL;
@@ -559,6 +619,18 @@ static inline uchar *f_colon(uchar *p, uchar *end)
 /* After a member or an element: ',' (*more) or the closing bracket. */
 static inline uchar *f_next(uchar *p, uchar *end, unsigned char close, bool *more)
 {
+    /* "," or ", " before the next one: the whitespace the caller skips
+     * next is skipped here too. */
+    if (end - p > 2 && p[0] == ',') {
+        if (p[1] > ' ') {
+            *more = true;
+            return p + 1;
+        }
+        if (p[1] == ' ' && p[2] > ' ') {
+            *more = true;
+            return p + 2;
+        }
+    }
     SKIP_WS(p, end);
     if (p < end && *p == ',') {
         *more = true;
@@ -633,11 +705,27 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v)
     }
 }
 
-/* A value; strings, the most common, without a call. */
+/* A value; strings, the most common, and counts without a call. */
 static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
 {
     if (p < end && *p == '"')
         return f_string(p, end, v);
+    /* 1 to 18 digits, not led by 0 and not followed by a fraction or an
+     * exponent: what f_number makes of them, a count_ok number. Anything
+     * longer or more goes to f_number from the start. */
+    if (p < end && (unsigned)(*p - '1') < 9u) {
+        uchar *s = p, *stop = end - p > 18 ? p + 18 : end;
+        uint64_t acc = 0;
+        while (p < stop && f_digit(*p))
+            acc = acc * 10u + (uint64_t)(*p++ - '0');
+        if (p < end && (f_digit(*p) || *p == '.' || *p == 'e' || *p == 'E'))
+            return f_number(s, end, v);
+        v->kind = FV_NUM;
+        v->len = (uint32_t)(p - s);
+        v->count_ok = true;
+        v->num = (int64_t)acc;
+        return p;
+    }
     return f_value(p, end, depth, v);
 }
 
@@ -651,21 +739,43 @@ static uchar *f_object(uchar *p, uchar *end, int depth, int ctx, fval *slots)
     SKIP_WS(p, end);
     if (p < end && *p == '}')
         return p + 1;
+    fval k, scratch;
+    int slot;
+    /* An order line's keys, in the order lines are usually written. */
+    if (ctx == CTX_LINE && F_FIRST_KEY(p, end, "sku")) {
+        slot = L_SKU;
+        goto value;
+    }
     for (bool more = true; more;) {
-        fval k, scratch;
         size_t adv = 0;
         SKIP_WS(p, end);
         if (p >= end || *p != '"')
             return NULL;
-        int slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
+        slot = sub_key(ctx, p + 1, (size_t)(end - p - 1), &adv);
         if (slot >= 0)
             p += 1 + adv;
         else if (!(p = f_string(p, end, &k)))
             return NULL;
         if (!(p = f_colon(p, end)))
             return NULL;
-        fval *dst = slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch;
-        if (!(p = f_any(p, end, depth, dst)) || !(p = f_next(p, end, '}', &more)))
+    value:
+        if (!(p = f_any(p, end, depth, slot >= 0 && !slots[slot].kind ? &slots[slot] : &scratch)))
+            return NULL;
+        if (ctx == CTX_LINE) {
+            if (slot == L_SKU && F_KEY(p, end, "category")) {
+                slot = L_CATEGORY;
+                goto value;
+            }
+            if (slot == L_CATEGORY && F_KEY(p, end, "amount")) {
+                slot = L_AMOUNT;
+                goto value;
+            }
+            if (slot == L_AMOUNT && F_KEY(p, end, "qty")) {
+                slot = L_QTY;
+                goto value;
+            }
+        }
+        if (!(p = f_next(p, end, '}', &more)))
             return NULL;
     }
     return p;
@@ -697,29 +807,43 @@ static uchar *f_lines_scan(uchar *p, uchar *end, int depth, fdoc *d)
     return p;
 }
 
-/* The event object (p on the '{'). */
-static uchar *f_top(uchar *p, uchar *end, fdoc *d)
+/* The event or query object (p on the '{'). With no_member_keys, a
+ * "member" or "member_id" key is given up on as soon as it is met. */
+static uchar *f_top(uchar *p, uchar *end, fdoc *d, bool no_member_keys)
 {
     const int depth = 1;
+    /* The keys not simply noted: given up on, or read with their parts. */
+    const uint32_t special = 1u << K_LINES | 1u << K_ORIGINAL
+                             | (no_member_keys ? 1u << K_MEMBER | 1u << K_MEMBER_ID : 0u);
     p++;
     SKIP_WS(p, end);
     if (p < end && *p == '}')
         return p + 1;
+    fval k, scratch;
+    int slot;
+    /* An event's keys, in the order events are usually written. */
+    if (F_FIRST_KEY(p, end, "type")) {
+        slot = K_TYPE;
+        goto value;
+    }
     for (bool more = true; more;) {
-        fval k, scratch;
         size_t adv = 0;
         SKIP_WS(p, end);
         if (p >= end || *p != '"')
             return NULL;
-        int slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
+        slot = top_key(p + 1, (size_t)(end - p - 1), &adv);
         if (slot >= 0)
             p += 1 + adv;
         else if (!(p = f_string(p, end, &k)))
             return NULL;
         if (!(p = f_colon(p, end)))
             return NULL;
-        if (slot < 0 || d->top[slot].kind) {
-            p = f_any(p, end, depth, &scratch);
+    value:;
+        /* Only the first value of a key counts (loy_json_get's). */
+        uint32_t first = slot >= 0 ? 1u << slot & ~d->seen : 0u;
+        d->seen |= first;
+        if (!(first & special)) {
+            p = f_any(p, end, depth, first ? &d->top[slot] : &scratch);
         } else if (slot == K_LINES && p < end && *p == '[') {
             uchar *start = p;
             if ((p = f_lines_scan(p, end, depth, d))) {
@@ -729,15 +853,48 @@ static uchar *f_top(uchar *p, uchar *end, fdoc *d)
             }
         } else if (slot == K_ORIGINAL && p < end && *p == '{') {
             uchar *start = p;
+            memset(d->orig, 0, sizeof d->orig);
             if ((p = f_object(p, end, depth, CTX_ORIGINAL, d->orig))) {
                 d->top[slot].kind = FV_OBJECT;
                 d->top[slot].s = (const char *)start;
                 d->top[slot].len = (uint32_t)(p - start);
             }
-        } else {
+        } else if (slot == K_LINES || slot == K_ORIGINAL) {
             p = f_any(p, end, depth, &d->top[slot]);
+        } else {
+            return NULL;
         }
-        if (!p || !(p = f_next(p, end, '}', &more)))
+        if (!p)
+            return NULL;
+        switch (slot) {
+        case K_TYPE:
+            if (F_KEY(p, end, "id")) {
+                slot = K_ID;
+                goto value;
+            }
+            break;
+        case K_ID:
+            if (F_KEY(p, end, "at")) {
+                slot = K_AT;
+                goto value;
+            }
+            break;
+        case K_AT:
+            if (F_KEY(p, end, "channel")) {
+                slot = K_CHANNEL;
+                goto value;
+            }
+            break;
+        case K_CHANNEL:
+            if (F_KEY(p, end, "lines")) {
+                slot = K_LINES;
+                goto value;
+            }
+            break;
+        default:
+            break;
+        }
+        if (!(p = f_next(p, end, '}', &more)))
             return NULL;
     }
     return p;
@@ -764,8 +921,14 @@ static inline bool f_req_text(const fval *v)
     return v->kind == FV_STR && v->len > 0;
 }
 
-/* loy_sbuf_set, without the call when the buffer is already big enough. */
-static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
+static bool f_put_slow(loy_event *ev, loy_sbuf *b, const fval *v)
+{
+    return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
+}
+
+/* loy_sbuf_set, without the call when the buffer is already big enough:
+ * inline, as it runs four times or more a line. */
+static inline __attribute__((always_inline)) bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
 {
     if (v->kind == FV_STR && v->len < b->cap) {
         memcpy(b->s, v->s, v->len);
@@ -774,14 +937,21 @@ static inline bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
         b->set = true;
         return true;
     }
-    return loy_sbuf_set(ev->alloc, b, v->kind == FV_STR ? v->s : NULL, v->len);
+    if (v->kind != FV_STR) {
+        /* loy_sbuf_set of NULL: absent (a line without "channel"). */
+        b->set = false;
+        b->len = 0;
+        return true;
+    }
+    return f_put_slow(ev, b, v);
 }
 
 static bool f_lines(loy_event *ev, const fdoc *d)
 {
-    if (d->top[K_LINES].kind == FV_NONE)
+    const fval *lines = f_top_get(d, K_LINES);
+    if (lines->kind == FV_NONE)
         return true;
-    if (d->top[K_LINES].kind != FV_ARRAY || d->lines_bad)
+    if (lines->kind != FV_ARRAY || d->lines_bad)
         return false;
     for (size_t i = 0; i < d->line_count; i++) {
         const fval *l = d->lines[i];
@@ -822,7 +992,7 @@ static bool f_tags(loy_event *ev, const fval *tags, bool fill)
 
 static bool f_profile(loy_event *ev, const fdoc *d)
 {
-    const fval *birthday = &d->top[K_BIRTHDAY], *tags = &d->top[K_TAGS];
+    const fval *birthday = f_top_get(d, K_BIRTHDAY), *tags = f_top_get(d, K_TAGS);
     if (!birthday->kind && !tags->kind)
         return false;
     if (birthday->kind) {
@@ -846,11 +1016,40 @@ static bool f_type(const fval *v, loy_event_type *type)
     if (v->kind != FV_STR)
         return false;
     for (size_t i = 0; i < LOY_ARRAY_LEN(event_types); i++)
-        if (v->len == event_types[i].len && memcmp(v->s, event_types[i].name, v->len) == 0) {
+        if (v->len == event_types[i].len && v->s[0] == event_types[i].name[0]
+            && memcmp(v->s, event_types[i].name, v->len) == 0) {
             *type = event_types[i].type;
             return true;
         }
     return false;
+}
+
+/* A benefits query (a line with "query"), as apply_query in wire.c reads
+ * it from the DOM: "query" is "benefits", "at" a string, "channel" and
+ * "store" absent or non-empty strings. Its strings are copied, with their
+ * NULs, into the wire arena, which holds the DOM of a line on the other
+ * path and lives as long. A query the engine refuses without an answer
+ * tree is given up on: the DOM path asks again and words the refusal. */
+static bool f_query(loy_wire *w, const loy_policy *policy, const loy_member *member, const fdoc *d,
+                    loy_result *r, int *rc)
+{
+    const fval *q = f_top_get(d, K_QUERY), *at = f_top_get(d, K_AT), *channel = f_top_get(d, K_CHANNEL),
+               *store = f_top_get(d, K_STORE);
+    if (q->kind != FV_STR || q->len != 8 || memcmp(q->s, "benefits", 8) != 0 || at->kind != FV_STR
+        || !f_opt_text(channel) || !f_opt_text(store))
+        return false;
+    loy_arena_reset(&w->arena);
+    const char *at_z = loy_arena_strndup(&w->arena, at->s, at->len);
+    const char *channel_z = channel->kind ? loy_arena_strndup(&w->arena, channel->s, channel->len) : NULL;
+    const char *store_z = store->kind ? loy_arena_strndup(&w->arena, store->s, store->len) : NULL;
+    if (!at_z || (channel->kind && !channel_z) || (store->kind && !store_z))
+        return false;
+    int answer = loy_query_benefits(policy, member, at_z, channel_z, store_z, r);
+    if (answer != LOY_OK && answer != LOY_E_NOMEM && !loy_result_root(r))
+        return false;
+    w->last_was_query = true;
+    *rc = answer;
+    return true;
 }
 
 bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member, const char *json,
@@ -859,19 +1058,24 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
     if (len > UINT32_MAX)
         return false;
     fdoc d;
-    memset(&d, 0, offsetof(fdoc, lines));
+    d.seen = 0;
+    d.line_count = 0;
+    d.lines_bad = false;
     uchar *p = (uchar *)json, *end = p + len;
     SKIP_WS(p, end);
-    if (p >= end || *p != '{' || !(p = f_top(p, end, &d)))
+    if (p >= end || *p != '{' || !(p = f_top(p, end, &d, no_member_keys)))
         return false;
     SKIP_WS(p, end);
     loy_event_type type;
-    const fval *top = d.top;
-    if (no_member_keys && (top[K_MEMBER].kind || top[K_MEMBER_ID].kind))
+#define TOP(k) f_top_get(&d, (k))
+    if (p != end)
         return false;
-    if (p != end || top[K_QUERY].kind || !f_type(&top[K_TYPE], &type) || !f_req_text(&top[K_ID])
-        || top[K_AT].kind != FV_STR || !f_opt_text(&top[K_CHANNEL]) || !f_opt_text(&top[K_STORE]))
+    if (TOP(K_QUERY)->kind != FV_NONE)
+        return f_query(w, policy, member, &d, r, rc);
+    if (!f_type(TOP(K_TYPE), &type) || !f_req_text(TOP(K_ID)) || TOP(K_AT)->kind != FV_STR
+        || !f_opt_text(TOP(K_CHANNEL)) || !f_opt_text(TOP(K_STORE)))
         return false;
+    w->last_was_query = false;
 
     if (w->event && w->event_policy != policy) {
         loy_event_free(w->event);
@@ -883,22 +1087,22 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         w->event_policy = policy;
     }
     loy_event *ev = w->event;
-    if (loy_event_reset(ev, type, NULL, NULL) != LOY_OK || !f_put(ev, &ev->id, &top[K_ID])
-        || !f_put(ev, &ev->at, &top[K_AT]) || !f_put(ev, &ev->channel, &top[K_CHANNEL])
-        || !f_put(ev, &ev->store, &top[K_STORE]))
+    if (loy_event_reset(ev, type, NULL, NULL) != LOY_OK || !f_put(ev, &ev->id, TOP(K_ID))
+        || !f_put(ev, &ev->at, TOP(K_AT)) || !f_put(ev, &ev->channel, TOP(K_CHANNEL))
+        || !f_put(ev, &ev->store, TOP(K_STORE)))
         return false;
 
     int64_t a, b;
     bool ok = false;
     switch (type) {
     case LOY_EVENT_ORDER:
-        ok = (!top[K_SAVINGS].kind || (f_count(&top[K_SAVINGS], &a) && loy_event_set_savings(ev, a) == LOY_OK))
+        ok = (!TOP(K_SAVINGS)->kind || (f_count(TOP(K_SAVINGS), &a) && loy_event_set_savings(ev, a) == LOY_OK))
              && f_lines(ev, &d);
         break;
     case LOY_EVENT_RETURN: {
         const fval *o = d.orig;
         int64_t oa, op;
-        ok = f_count(&top[K_AMOUNT], &a) && top[K_ORIGINAL].kind == FV_OBJECT && f_req_text(&o[O_ID])
+        ok = f_count(TOP(K_AMOUNT), &a) && TOP(K_ORIGINAL)->kind == FV_OBJECT && f_req_text(&o[O_ID])
              && o[O_AT].kind == FV_STR && f_count(&o[O_AMOUNT], &oa) && f_count(&o[O_POINTS], &op)
              && loy_event_set_amount(ev, a) == LOY_OK
              && loy_event_set_original(ev, NULL, NULL, oa, op) == LOY_OK && f_put(ev, &ev->orig_id, &o[O_ID])
@@ -906,17 +1110,17 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         break;
     }
     case LOY_EVENT_ACTION:
-        ok = f_req_text(&top[K_KIND]) && f_put(ev, &ev->kind, &top[K_KIND]);
+        ok = f_req_text(TOP(K_KIND)) && f_put(ev, &ev->kind, TOP(K_KIND));
         break;
     case LOY_EVENT_REDEEM:
-        ok = f_count(&top[K_POINTS], &a) && f_count(&top[K_ORDER_AMOUNT], &b)
+        ok = f_count(TOP(K_POINTS), &a) && f_count(TOP(K_ORDER_AMOUNT), &b)
              && loy_event_set_points(ev, a) == LOY_OK && loy_event_set_order_amount(ev, b) == LOY_OK;
         break;
     case LOY_EVENT_USE_BENEFIT:
-        ok = f_req_text(&top[K_BENEFIT]) && f_put(ev, &ev->benefit, &top[K_BENEFIT]);
+        ok = f_req_text(TOP(K_BENEFIT)) && f_put(ev, &ev->benefit, TOP(K_BENEFIT));
         break;
     case LOY_EVENT_JOIN_PAID:
-        ok = f_req_text(&top[K_PLAN]) && f_put(ev, &ev->plan, &top[K_PLAN]);
+        ok = f_req_text(TOP(K_PLAN)) && f_put(ev, &ev->plan, TOP(K_PLAN));
         break;
     case LOY_EVENT_PROFILE:
         ok = f_profile(ev, &d);
@@ -925,6 +1129,7 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         ok = true;
         break;
     }
+#undef TOP
     if (!ok)
         return false;
     *rc = loy_apply(policy, member, ev, r);

@@ -613,16 +613,6 @@ loy_json *loy_json_parse(loy_arena *arena, const char *text, size_t len, unsigne
     return root;
 }
 
-const loy_json *loy_json_getn(const loy_json *v, const char *key, size_t len)
-{
-    if (!v || v->type != LOY_JSON_OBJECT)
-        return NULL;
-    for (const loy_json *c = v->first; c; c = c->next)
-        if (c->key_len == len && memcmp(c->key, key, len) == 0)
-            return c;
-    return NULL;
-}
-
 loy_json_int_status loy_json_int(const loy_json *v, int64_t *out)
 {
     const char *s = v->str, *end = v->str + v->len;

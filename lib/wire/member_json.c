@@ -310,6 +310,8 @@ static int summary(loy_result *r, loy_member *member)
     return loy_result_set_code(r, LOY_OK, NULL);
 }
 
+static int init_parsed(loy_wire *w, loy_member *member, const loy_json *root, loy_result *result);
+
 int loy_member_init_json(loy_member *member, const char *json, size_t len, loy_result *result)
 {
     if (!result)
@@ -331,7 +333,25 @@ int loy_member_init_json(loy_member *member, const char *json, size_t len, loy_r
                  err.column, err.message);
         return loy_wire_error(result, NULL, LOY_E_JSON, message);
     }
+    return init_parsed(w, member, root, result);
+}
 
+int loy_wire_member_init_parsed(loy_member *member, const loy_json *root, loy_result *result)
+{
+    if (!result)
+        return LOY_E_INVALID_ARG;
+    if (!member || !root)
+        return loy_wire_error(result, NULL, LOY_E_INVALID_ARG, "loy_member_init_json: a NULL argument");
+    loy_wire *w = loy_wire_get(result);
+    if (!w)
+        return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
+    w->last_was_query = false;
+    return init_parsed(w, member, root, result);
+}
+
+/* The line parsed: what loy_member_init_json does with it. */
+static int init_parsed(loy_wire *w, loy_member *member, const loy_json *root, loy_result *result)
+{
     const loy_json *m = loy_json_get(root, "member");
     if (!m || m->type != LOY_JSON_OBJECT)
         return loy_wire_error(result, NULL, INVALID,

@@ -322,32 +322,7 @@ int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const 
     return apply_json_line(policy, member, json, len, result, false);
 }
 
-int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json, size_t len,
-                            loy_result *result, bool *handled)
-{
-    *handled = false;
-    loy_wire *w = result && policy && member && json ? loy_wire_get(result) : NULL;
-    if (!w)
-        return LOY_OK;
-    int rc = LOY_OK;
-    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
-        return LOY_OK;
-    w->last_was_query = false;
-    *handled = true;
-    return rc;
-}
 
-const char *loy_wire_event_at(const loy_result *r)
-{
-    const loy_wire *w = r ? r->wire : NULL;
-    return w && w->event && w->event->at.set ? w->event->at.s : NULL;
-}
-
-bool loy_wire_was_query(const loy_result *r)
-{
-    const loy_wire *w = r ? r->wire : NULL;
-    return w && w->last_was_query;
-}
 
 /* r->state = bytes (which may be r->state itself). */
 static bool keep_state(loy_result *r, const void *bytes, size_t len)

@@ -14,6 +14,7 @@
 #define LOY_WIRE_WIRE_H
 
 #include "core.h"
+#include "event.h"
 #include "result.h"
 #include "json.h"
 
@@ -72,28 +73,61 @@ LOY_INTERNAL int loy_wire_error(loy_result *r, const char *event_id, int code, c
 LOY_INTERNAL int loy_wire_apply_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const loy_json *root, loy_result *r);
 /* The same for a common event line read straight from its bytes, without
- * the DOM (event_json.c). False, having answered nothing, for any line it
- * does not take to loy_apply: the caller then runs the DOM path. With
- * no_member_keys, a line with a top-level "member" or "member_id" key is
- * one of those. */
+ * the DOM (event_json.c), and for a benefits query line (then sets
+ * w->last_was_query). False for any line it does not take to loy_apply or
+ * loy_query_benefits: the caller then runs the DOM path, which answers
+ * anew (a query the engine refused without an answer tree is one of
+ * those, so r may hold that refusal). With no_member_keys, a line with a
+ * top-level "member" or "member_id" key is one of those. */
 LOY_INTERNAL bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *member,
                                       const char *json, size_t len, bool no_member_keys, loy_result *r,
                                       int *rc);
 /* For `loyalty simulate`: loy_apply_json_line when the line is an event
- * line the fast path takes and has neither a "member" nor a "member_id"
- * key (so it is neither a member line nor a line that names its member).
- * *handled false: nothing was done or answered. */
-LOY_INTERNAL int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
-                                         size_t len, loy_result *result, bool *handled);
+ * or query line the fast path takes and has neither a "member" nor a
+ * "member_id" key (so it is neither a member line nor a line that names
+ * its member). *handled false: nothing was done to the member, and the
+ * line is to be given to loy_apply_json_line. */
+static inline int loy_wire_try_event_line(const loy_policy *policy, loy_member *member, const char *json,
+                                          size_t len, loy_result *result, bool *handled)
+{
+    /* Inline: simulate calls it for every line, and its frame cost more
+     * than its work. */
+    *handled = false;
+    loy_wire *w = !result || !policy || !member || !json ? NULL
+                  : result->wire                        ? (loy_wire *)result->wire
+                                                        : loy_wire_get(result);
+    if (!w)
+        return LOY_OK;
+    int rc = LOY_OK;
+    if (!loy_wire_fast_event(w, policy, member, json, len, true, result, &rc))
+        return LOY_OK;
+    *handled = true;
+    return rc;
+}
+/* loy_member_init_json of a line already parsed (by loy_json_parse, into
+ * any arena that outlives the call): `loyalty simulate` parses a member
+ * line to know it is one, and need not have it parsed again. */
+LOY_INTERNAL int loy_wire_member_init_parsed(loy_member *member, const loy_json *root, loy_result *result);
 /* loy_apply_json_line always through the DOM: the reference the fast path
  * is tested against. */
 LOY_INTERNAL int loy_wire_apply_line_dom(const loy_policy *policy, loy_member *member, const char *json,
                                          size_t len, loy_result *result);
 /* The last line given to r was a query (its answer has a "query" key);
- * false after an event line, whatever its answer. */
-LOY_INTERNAL bool loy_wire_was_query(const loy_result *r);
+ * false after an event line, whatever its answer. Inline: `loyalty
+ * simulate` asks after every line. */
+static inline bool loy_wire_was_query(const loy_result *r)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    return w && w->last_was_query;
+}
 /* The "at" of the event line last applied through r (as loy_apply saw it),
- * or NULL. */
-LOY_INTERNAL const char *loy_wire_event_at(const loy_result *r);
+ * or NULL; *len is its length (0 with NULL). Inline, as was_query. */
+static inline const char *loy_wire_event_at(const loy_result *r, size_t *len)
+{
+    const loy_wire *w = r ? r->wire : NULL;
+    bool set = w && w->event && w->event->at.set;
+    *len = set ? w->event->at.len : 0;
+    return set ? w->event->at.s : NULL;
+}
 
 #endif
