@@ -4,11 +4,70 @@
  */
 #include "engine.h"
 
+/* orders_in_months needs the date cache: filled here, off the usual path. */
+static __attribute__((noinline)) bool orders_in_months_fill(loy_ctx *c, const loy_stage_test *t)
+{
+    loy_ctx_dates_fill(c);
+    loy_month to = c->dc_month;
+    return loy_metric_reaches(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (t->n - 1)), to, t->n2);
+}
+
+/* The compiled stages (lib/policy/stages.c), each test as cond.c's
+ * predicate answers it (tests/test_stages_fast.c). */
+static int32_t planned_stage(loy_ctx *c, const loy_stage_test *tests)
+{
+    const loy_member *m = c->m;
+    const loy_stage_test *t = tests;
+    for (;;) {
+        bool ok;
+        switch (t->kind) {
+        case LOY_ST_ORDERS_AT_LEAST:
+            ok = m->orders >= t->n;
+            break;
+        case LOY_ST_DAYS_SINCE_ORDER: {
+            loy_day since = m->last_order != LOY_DAY_NONE ? m->last_order : m->joined;
+            ok = (int64_t)c->day - since >= t->n;
+            break;
+        }
+        case LOY_ST_MEMBER_DAYS:
+            ok = (int64_t)c->day - m->joined >= t->n;
+            break;
+        case LOY_ST_ORDERS_IN_MONTHS:
+            if (!loy_ctx_dates_ready(c)) {
+                ok = orders_in_months_fill(c, t);
+            } else {
+                loy_month to = c->dc_month;
+                ok = loy_metric_reaches(m, LOY_METRIC_ORDERS, (loy_month)(to - (t->n - 1)), to, t->n2);
+            }
+            break;
+        case LOY_ST_TIER_AT_LEAST:
+            ok = m->tier >= t->n;
+            break;
+        case LOY_ST_TIER_BELOW:
+            ok = m->tier < t->n;
+            break;
+        case LOY_ST_COND:
+            ok = loy_cond_holds(c, t->cond);
+            break;
+        default:
+            return t->stage;
+        }
+        if (!ok)
+            t = tests + t->next;
+        else if (t->ends)
+            return t->stage;
+        else
+            t++;
+    }
+}
+
 int32_t loy_stage_for(loy_ctx *c)
 {
     const loy_policy *p = c->p;
     if (!p->has_lifecycle || p->stage_count == 0)
         return -1;
+    if (p->stage_plan && !c->trace)
+        return planned_stage(c, p->stage_plan->tests);
     if (!c->trace) {
         /* The stages in locals: the condition calls would reload them. */
         const loy_stage *stages = p->stages;
