@@ -232,9 +232,15 @@ static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
     if (day != c->day)
         return loy_bucket(m, loy_month_of(day));
     loy_month month = loy_ctx_month(c);
-    size_t i = c->dc_bucket;
-    if (i < m->month_count && m->months[i].month == month)
+    size_t i = c->dc_bucket, n = m->month_count;
+    if (i < n && m->months[i].month == month)
         return &m->months[i];
+    /* A fresh ctx has no place yet, and the month is nearly always the
+     * newest bucket: found without the call. */
+    if (n > 0 && m->months[n - 1].month == month) {
+        c->dc_bucket = n - 1;
+        return &m->months[n - 1];
+    }
     loy_month_bucket *b = loy_bucket(m, month);
     if (b)
         c->dc_bucket = (size_t)(b - m->months);
