@@ -37,21 +37,10 @@ static void lot_remove(loy_member *m, size_t i)
     m->lot_count--;
 }
 
-/* Insert `lot` at its sorted place, owning no order id yet; returns the
- * slot, NULL on NOMEM. */
-static loy_lot *lot_insert(loy_member *m, const loy_lot *lot)
+/* lot_insert's place search, with a grow and a memmove: out of line, as
+ * a new lot nearly always goes last. */
+static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, const loy_lot *lot)
 {
-    size_t n = m->lot_count;
-    /* The common case, a lot after every other (a new pending lot usually
-     * expires last) with room for it: no grow call, no memmove. */
-    if (n < m->lot_cap && (n == 0 || !lot_before(lot, &m->lots[n - 1]))) {
-        loy_lot *slot = &m->lots[n];
-        *slot = *lot;
-        slot->order_id = NULL;
-        slot->order_id_cap = 0;
-        m->lot_count = n + 1;
-        return slot;
-    }
     if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
         return NULL;
     size_t pos = m->lot_count;
@@ -64,6 +53,36 @@ static loy_lot *lot_insert(loy_member *m, const loy_lot *lot)
     slot->order_id = NULL;
     slot->order_id_cap = 0;
     return slot;
+}
+
+/* A new lot of the next seq at its sorted place, owning no order id yet;
+ * returns the slot, NULL on NOMEM. */
+static inline loy_lot *lot_insert(loy_member *m, int64_t points, loy_day expires, loy_day pending_until,
+                                  loy_day credited)
+{
+    loy_lot lot = {0};
+    lot.points = points;
+    lot.expires = expires;
+    lot.pending_until = pending_until;
+    lot.credited = credited;
+    lot.seq = m->next_seq++;
+    size_t n = m->lot_count;
+    /* The common case, a lot after every other (a new pending lot usually
+     * expires last) with room for it: written in place, no grow call, no
+     * memmove. */
+    if (n < m->lot_cap && (n == 0 || !lot_before(&lot, &m->lots[n - 1]))) {
+        loy_lot *slot = &m->lots[n];
+        slot->points = points;
+        slot->expires = expires;
+        slot->pending_until = pending_until;
+        slot->credited = credited;
+        slot->seq = lot.seq;
+        slot->order_id = NULL;
+        slot->order_id_cap = 0;
+        m->lot_count = n + 1;
+        return slot;
+    }
+    return lot_insert_sorted(m, &lot);
 }
 
 /* Every lot's points, pending and available; false when the sum leaves int64. */
@@ -146,13 +165,7 @@ static bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t
             return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
         return true;
     }
-    loy_lot lot = {0};
-    lot.points = points;
-    lot.expires = expires;
-    lot.pending_until = LOY_DAY_NONE;
-    lot.credited = c->day;
-    lot.seq = m->next_seq++;
-    if (!lot_insert(m, &lot))
+    if (!lot_insert(m, points, expires, LOY_DAY_NONE, c->day))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     return true;
 }
@@ -216,13 +229,7 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     int64_t total;
     if (!lots_total(m, &total) || !loy_add(total, points, &total))
         return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-    loy_lot lot = {0};
-    lot.points = points;
-    lot.expires = expires;
-    lot.pending_until = pending_until;
-    lot.credited = c->day;
-    lot.seq = m->next_seq++;
-    loy_lot *slot = lot_insert(m, &lot);
+    loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     /* A spare buffer of the member, when it has one: no allocation per order. */
