@@ -138,8 +138,20 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
 bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
-    if (c->dc_expiry_state == 0)
-        c->dc_expiry_state = lot_expiry_in(c->p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
+    if (c->dc_expiry_state == 0) {
+        const loy_policy *p = c->p;
+        int64_t month = (int64_t)c->dc_month + p->points.expiry_n;
+        if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= 9999LL * 12 + 11) {
+            /* lot_expiry_in's answer, loy_month_last_day, without its two
+             * calls: the day before the next month's first, which years
+             * 0..10000 give by Neri-Schneider (lib/date.h) */
+            int64_t next = month + 1;
+            c->dc_expiry = loy_ns_from_ymd((int32_t)(next / 12), (int32_t)(next % 12) + 1, 1) - 1;
+            c->dc_expiry_state = 1;
+        } else {
+            c->dc_expiry_state = lot_expiry_in(p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
+        }
+    }
     if (c->dc_expiry_state == 2)
         return false;
     *out = c->dc_expiry;
