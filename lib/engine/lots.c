@@ -258,16 +258,20 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
 static __attribute__((noinline)) bool release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
-    for (;;) {
-        size_t found = SIZE_MAX;
+    for (bool last = false; !last;) {
+        size_t found = SIZE_MAX, due = 0;
         for (size_t i = 0; i < m->lot_count; i++) {
             const loy_lot *lot = &m->lots[i];
-            if (lot_pending(lot) && lot->pending_until <= c->day &&
-                (found == SIZE_MAX || lot->seq < m->lots[found].seq))
-                found = i;
+            if (lot_pending(lot) && lot->pending_until <= c->day) {
+                due++;
+                if (found == SIZE_MAX || lot->seq < m->lots[found].seq)
+                    found = i;
+            }
         }
         if (found == SIZE_MAX)
             return true;
+        /* Releasing makes no lot pending: with one due, no second scan. */
+        last = due == 1;
         loy_lot *lot = &m->lots[found];
         int64_t points = lot->points;
         loy_day expires = lot->expires;
@@ -286,6 +290,7 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
         if (points > 0 && !add_available(c, points, expires))
             return false;
     }
+    return true;
 }
 
 bool loy_lots_release(loy_ctx *c)
