@@ -39,19 +39,25 @@ static void lot_remove(loy_member *m, size_t i)
 
 /* lot_insert's place search, with a grow and a memmove: out of line, as
  * a new lot nearly always goes last. */
-static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, const loy_lot *lot)
+static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, int64_t points, loy_day expires,
+                                                            loy_day pending_until, loy_day credited,
+                                                            uint32_t seq)
 {
+    loy_lot lot = {0};
+    lot.points = points;
+    lot.expires = expires;
+    lot.pending_until = pending_until;
+    lot.credited = credited;
+    lot.seq = seq;
     if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
         return NULL;
     size_t pos = m->lot_count;
-    while (pos > 0 && lot_before(lot, &m->lots[pos - 1]))
+    while (pos > 0 && lot_before(&lot, &m->lots[pos - 1]))
         pos--;
     memmove(&m->lots[pos + 1], &m->lots[pos], (m->lot_count - pos) * sizeof *m->lots);
     m->lot_count++;
     loy_lot *slot = &m->lots[pos];
-    *slot = *lot;
-    slot->order_id = NULL;
-    slot->order_id_cap = 0;
+    *slot = lot;
     return slot;
 }
 
@@ -60,29 +66,28 @@ static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, const
 static inline loy_lot *lot_insert(loy_member *m, int64_t points, loy_day expires, loy_day pending_until,
                                   loy_day credited)
 {
-    loy_lot lot = {0};
-    lot.points = points;
-    lot.expires = expires;
-    lot.pending_until = pending_until;
-    lot.credited = credited;
-    lot.seq = m->next_seq++;
+    uint32_t seq = m->next_seq++;
     size_t n = m->lot_count;
     /* The common case, a lot after every other (a new pending lot usually
      * expires last) with room for it: written in place, no grow call, no
-     * memmove. */
-    if (n < m->lot_cap && (n == 0 || !lot_before(&lot, &m->lots[n - 1]))) {
-        loy_lot *slot = &m->lots[n];
-        slot->points = points;
-        slot->expires = expires;
-        slot->pending_until = pending_until;
-        slot->credited = credited;
-        slot->seq = lot.seq;
-        slot->order_id = NULL;
-        slot->order_id_cap = 0;
-        m->lot_count = n + 1;
-        return slot;
+     * memmove. lot_before(new, last) is false exactly when this holds. */
+    if (n < m->lot_cap) {
+        const loy_lot *last = n > 0 ? &m->lots[n - 1] : NULL;
+        int64_t key = expiry_key(expires);
+        if (!last || key > expiry_key(last->expires) || (key == expiry_key(last->expires) && seq >= last->seq)) {
+            loy_lot *slot = &m->lots[n];
+            slot->points = points;
+            slot->expires = expires;
+            slot->pending_until = pending_until;
+            slot->credited = credited;
+            slot->seq = seq;
+            slot->order_id = NULL;
+            slot->order_id_cap = 0;
+            m->lot_count = n + 1;
+            return slot;
+        }
     }
-    return lot_insert_sorted(m, &lot);
+    return lot_insert_sorted(m, points, expires, pending_until, credited, seq);
 }
 
 /* Every lot's points, pending and available; false when the sum leaves int64. */
