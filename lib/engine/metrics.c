@@ -234,15 +234,16 @@ static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
     if (day != c->day)
         return loy_bucket(m, loy_month_of(day));
     loy_month month = loy_ctx_month(c);
-    size_t i = c->dc_bucket, n = m->month_count;
-    if (i < n && m->months[i].month == month)
-        return &m->months[i];
-    /* A fresh ctx has no place yet, and the month is nearly always the
-     * newest bucket: found without the call. */
+    size_t n = m->month_count;
+    /* The month is nearly always the newest bucket, also for a fresh ctx,
+     * which has no place yet: found without the call. */
     if (n > 0 && m->months[n - 1].month == month) {
         c->dc_bucket = n - 1;
         return &m->months[n - 1];
     }
+    size_t i = c->dc_bucket;
+    if (i < n && m->months[i].month == month)
+        return &m->months[i];
     loy_month_bucket *b = loy_bucket(m, month);
     if (b)
         c->dc_bucket = (size_t)(b - m->months);
