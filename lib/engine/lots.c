@@ -415,6 +415,21 @@ int64_t loy_points_available(const loy_member *m)
 
 void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
 {
+    /* The usual state first: no lot negative, their sum within int64 and no
+     * negative debt. Then plain sums give what the 128-bit ones below do. */
+    int64_t all = 0, held = 0;
+    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    for (; lot < end; lot++) {
+        if (lot->points < 0 || !loy_add(all, lot->points, &all))
+            break;
+        if (lot_pending(lot))
+            held += lot->points;
+    }
+    if (lot == end && m->debt >= 0) {
+        *available = all - held - m->debt;
+        *pending = held;
+        return;
+    }
     __int128 avail = 0, pend = 0;
     for (size_t i = 0; i < m->lot_count; i++) {
         if (lot_pending(&m->lots[i]))
