@@ -6,7 +6,7 @@
  * refuse where it refuses, for every month of years 0..9999 and expiries
  * from none to the largest a policy may write.
  *
- * loy_points_totals sums in int64 when the state is the usual one (no lot
+ * loy_points_totals and loy_points_available sum in int64 when the state is the usual one (no lot
  * negative, the lots' sum within int64, no negative debt) and in 128 bits,
  * clamped, otherwise: both must give what the 128-bit sums alone give, for
  * lots and debts on either side of those bounds.
@@ -113,6 +113,21 @@ static void totals_ref(const loy_member *m, int64_t *available, int64_t *pending
     *pending = pend > INT64_MAX ? INT64_MAX : (int64_t)pend;
 }
 
+/* loy_points_available as it was before the int64 sum. */
+static int64_t available_ref(const loy_member *m)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (m->lots[i].pending_until == LOY_DAY_NONE)
+            sum += m->lots[i].points;
+    sum -= m->debt;
+    if (sum > INT64_MAX)
+        return INT64_MAX;
+    if (sum < INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)sum;
+}
+
 /* Lots either side of the bounds, but none the old code would overflow on
  * (a hugely negative lot, or a huge debt after negative lots). */
 static int64_t random_points(rng *r)
@@ -132,7 +147,7 @@ static int64_t random_debt(rng *r, bool odd)
     return pick(r, 2) ? pick(r, 500) : 0;
 }
 
-static void points_totals_as_128_bit(void **state)
+static void points_sums_as_128_bit(void **state)
 {
     (void)state;
     loy_policy *p = policy_after(12);
@@ -160,6 +175,7 @@ static void points_totals_as_128_bit(void **state)
         totals_ref(m, &ra, &rp);
         assert_int_equal(a, ra);
         assert_int_equal(pd, rp);
+        assert_int_equal(loy_points_available(m), available_ref(m));
         usual += !odd;
     }
     m->lots = own;
@@ -176,7 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(credit_expiry_as_lot_expiry),
-        cmocka_unit_test(points_totals_as_128_bit),
+        cmocka_unit_test(points_sums_as_128_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,6 +401,14 @@ int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t point
 
 int64_t loy_points_available(const loy_member *m)
 {
+    /* As loy_points_totals: plain sums for the states the library makes. */
+    int64_t avail = 0;
+    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    for (; lot < end; lot++)
+        if (!lot_pending(lot) && (lot->points < 0 || !loy_add(avail, lot->points, &avail)))
+            break;
+    if (lot == end && m->debt >= 0)
+        return avail - m->debt;
     __int128 sum = 0;
     for (size_t i = 0; i < m->lot_count; i++)
         if (!lot_pending(&m->lots[i]))
