@@ -336,6 +336,33 @@ typedef struct loy_stage {
     const loy_cond *when;           /* NULL only for the last stage */
 } loy_stage;
 
+/* The stages' conditions compiled at load (lib/policy/stages.c): each
+ * stage but the last is the conjunction of its `when` flattened into
+ * tests, and the tests a stage usually asks (orders, days since the last
+ * order, member days, orders in months, tier) read the member without the
+ * general code. Anything else stays a condition for loy_cond_holds. The
+ * stages' tests follow each other in one array, ended by a test that
+ * always answers the last stage. */
+enum {
+    LOY_ST_ORDERS_AT_LEAST, LOY_ST_DAYS_SINCE_ORDER, LOY_ST_MEMBER_DAYS, LOY_ST_ORDERS_IN_MONTHS,
+    LOY_ST_TIER_AT_LEAST, LOY_ST_TIER_BELOW, LOY_ST_COND,
+    LOY_ST_STAGE                    /* holds: the stage is `stage` (no tests left) */
+};
+
+typedef struct loy_stage_test {
+    int32_t kind;                   /* LOY_ST_* */
+    int32_t stage;                  /* the stage whose test this is */
+    uint32_t next;                  /* the next stage's first test: where a failed test goes */
+    bool ends;                      /* the stage's last test: holding, it answers `stage` */
+    int64_t n;                      /* the cond's n (months for ORDERS_IN_MONTHS) */
+    int64_t n2;                     /* ORDERS_IN_MONTHS: at_least */
+    const loy_cond *cond;           /* LOY_ST_COND */
+} loy_stage_test;
+
+typedef struct loy_stage_plan {
+    const loy_stage_test *tests;
+} loy_stage_plan;
+
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes
  * can name, numbered by string: equal ids of two kinds (a tier and a
@@ -455,12 +482,15 @@ struct loy_policy {
     uint64_t points_den_lo, points_den_hi;
     loy_state_ids state_ids;        /* for the state writer (below) */
     const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
+    const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
 /* Builds p->order_plan when the policy allows one (lib/policy/order.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_order_plan(loy_policy *p);
+/* Builds p->stage_plan when the policy has lifecycle stages (lib/policy/stages.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_stage_plan(loy_policy *p);
 /* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 

@@ -4,11 +4,86 @@
  */
 #include "engine.h"
 
+/* orders_in_months needs the date cache: filled here, off the usual path. */
+static __attribute__((noinline)) bool orders_in_months_fill(loy_ctx *c, const loy_stage_test *t)
+{
+    loy_ctx_dates_fill(c);
+    loy_month to = c->dc_month;
+    return loy_metric_reaches(c->m, LOY_METRIC_ORDERS, (loy_month)(to - (t->n - 1)), to, t->n2);
+}
+
+/* loy_metric_reaches on the orders, inline: the buckets are pruned to the
+ * months rules reach, so the window nearly always starts at or before the
+ * oldest, and the general call is kept for the other case. */
+static inline bool orders_reach(const loy_member *m, loy_month to, const loy_stage_test *t)
+{
+    loy_month from = (loy_month)(to - (t->n - 1));
+    const loy_month_bucket *b = m->months, *end = b + m->month_count;
+    if (b < end && b->month < from)
+        return loy_metric_reaches(m, LOY_METRIC_ORDERS, from, to, t->n2);
+    /* figures are never negative: the sum only grows (see loy_metric_reaches) */
+    int64_t sum = 0;
+    for (; b < end && b->month <= to; b++)
+        if (!loy_add(sum, b->orders, &sum) || sum >= t->n2)
+            return true;
+    return sum >= t->n2;
+}
+
+/* The compiled stages (lib/policy/stages.c), each test as cond.c's
+ * predicate answers it (tests/test_stages_fast.c). */
+static int32_t planned_stage(loy_ctx *c, const loy_stage_test *tests)
+{
+    const loy_member *m = c->m;
+    const loy_stage_test *t = tests;
+    for (;;) {
+        bool ok;
+        switch (t->kind) {
+        case LOY_ST_ORDERS_AT_LEAST:
+            ok = m->orders >= t->n;
+            break;
+        case LOY_ST_DAYS_SINCE_ORDER: {
+            loy_day since = m->last_order != LOY_DAY_NONE ? m->last_order : m->joined;
+            ok = (int64_t)c->day - since >= t->n;
+            break;
+        }
+        case LOY_ST_MEMBER_DAYS:
+            ok = (int64_t)c->day - m->joined >= t->n;
+            break;
+        case LOY_ST_ORDERS_IN_MONTHS:
+            if (!loy_ctx_dates_ready(c)) {
+                ok = orders_in_months_fill(c, t);
+            } else {
+                ok = orders_reach(m, c->dc_month, t);
+            }
+            break;
+        case LOY_ST_TIER_AT_LEAST:
+            ok = m->tier >= t->n;
+            break;
+        case LOY_ST_TIER_BELOW:
+            ok = m->tier < t->n;
+            break;
+        case LOY_ST_COND:
+            ok = loy_cond_holds(c, t->cond);
+            break;
+        default:
+            return t->stage;
+        }
+        if (!ok)
+            t = tests + t->next;
+        else if (t->ends)
+            return t->stage;
+        else
+            t++;
+    }
+}
+
 int32_t loy_stage_for(loy_ctx *c)
 {
     const loy_policy *p = c->p;
     if (!p->has_lifecycle || p->stage_count == 0)
         return -1;
+    if (p->stage_plan && !c->trace)
+        return planned_stage(c, p->stage_plan->tests);
     if (!c->trace) {
         /* The stages in locals: the condition calls would reload them. */
         const loy_stage *stages = p->stages;
@@ -39,7 +114,10 @@ bool loy_step_lifecycle(loy_ctx *c)
         m->stage = -1;
         return true;
     }
-    int32_t stage = loy_stage_for(c);
+    /* The plan without loy_stage_for's call: it exists only for a policy
+     * with stages, which the test above has settled. */
+    const loy_stage_plan *pl = c->p->stage_plan;
+    int32_t stage = pl && !c->trace ? planned_stage(c, pl->tests) : loy_stage_for(c);
     if (stage == m->stage)
         return true;
     /* A state without a stage gets one here, reported as a change from null. */

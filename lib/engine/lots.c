@@ -37,33 +37,57 @@ static void lot_remove(loy_member *m, size_t i)
     m->lot_count--;
 }
 
-/* Insert `lot` at its sorted place, owning no order id yet; returns the
- * slot, NULL on NOMEM. */
-static loy_lot *lot_insert(loy_member *m, const loy_lot *lot)
+/* lot_insert's place search, with a grow and a memmove: out of line, as
+ * a new lot nearly always goes last. */
+static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, int64_t points, loy_day expires,
+                                                            loy_day pending_until, loy_day credited,
+                                                            uint32_t seq)
 {
-    size_t n = m->lot_count;
-    /* The common case, a lot after every other (a new pending lot usually
-     * expires last) with room for it: no grow call, no memmove. */
-    if (n < m->lot_cap && (n == 0 || !lot_before(lot, &m->lots[n - 1]))) {
-        loy_lot *slot = &m->lots[n];
-        *slot = *lot;
-        slot->order_id = NULL;
-        slot->order_id_cap = 0;
-        m->lot_count = n + 1;
-        return slot;
-    }
+    loy_lot lot = {0};
+    lot.points = points;
+    lot.expires = expires;
+    lot.pending_until = pending_until;
+    lot.credited = credited;
+    lot.seq = seq;
     if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
         return NULL;
     size_t pos = m->lot_count;
-    while (pos > 0 && lot_before(lot, &m->lots[pos - 1]))
+    while (pos > 0 && lot_before(&lot, &m->lots[pos - 1]))
         pos--;
     memmove(&m->lots[pos + 1], &m->lots[pos], (m->lot_count - pos) * sizeof *m->lots);
     m->lot_count++;
     loy_lot *slot = &m->lots[pos];
-    *slot = *lot;
-    slot->order_id = NULL;
-    slot->order_id_cap = 0;
+    *slot = lot;
     return slot;
+}
+
+/* A new lot of the next seq at its sorted place, owning no order id yet;
+ * returns the slot, NULL on NOMEM. */
+static inline loy_lot *lot_insert(loy_member *m, int64_t points, loy_day expires, loy_day pending_until,
+                                  loy_day credited)
+{
+    uint32_t seq = m->next_seq++;
+    size_t n = m->lot_count;
+    /* The common case, a lot after every other (a new pending lot usually
+     * expires last) with room for it: written in place, no grow call, no
+     * memmove. lot_before(new, last) is false exactly when this holds. */
+    if (n < m->lot_cap) {
+        const loy_lot *last = n > 0 ? &m->lots[n - 1] : NULL;
+        int64_t key = expiry_key(expires);
+        if (!last || key > expiry_key(last->expires) || (key == expiry_key(last->expires) && seq >= last->seq)) {
+            loy_lot *slot = &m->lots[n];
+            slot->points = points;
+            slot->expires = expires;
+            slot->pending_until = pending_until;
+            slot->credited = credited;
+            slot->seq = seq;
+            slot->order_id = NULL;
+            slot->order_id_cap = 0;
+            m->lot_count = n + 1;
+            return slot;
+        }
+    }
+    return lot_insert_sorted(m, points, expires, pending_until, credited, seq);
 }
 
 /* Every lot's points, pending and available; false when the sum leaves int64. */
@@ -119,8 +143,20 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
 bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
-    if (c->dc_expiry_state == 0)
-        c->dc_expiry_state = lot_expiry_in(c->p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
+    if (c->dc_expiry_state == 0) {
+        const loy_policy *p = c->p;
+        int64_t month = (int64_t)c->dc_month + p->points.expiry_n;
+        if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= 9999LL * 12 + 11) {
+            /* lot_expiry_in's answer, loy_month_last_day, without its two
+             * calls: the day before the next month's first, which years
+             * 0..10000 give by Neri-Schneider (lib/date.h) */
+            int64_t next = month + 1;
+            c->dc_expiry = loy_ns_from_ymd((int32_t)(next / 12), (int32_t)(next % 12) + 1, 1) - 1;
+            c->dc_expiry_state = 1;
+        } else {
+            c->dc_expiry_state = lot_expiry_in(p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
+        }
+    }
     if (c->dc_expiry_state == 2)
         return false;
     *out = c->dc_expiry;
@@ -146,13 +182,7 @@ static bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t
             return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
         return true;
     }
-    loy_lot lot = {0};
-    lot.points = points;
-    lot.expires = expires;
-    lot.pending_until = LOY_DAY_NONE;
-    lot.credited = c->day;
-    lot.seq = m->next_seq++;
-    if (!lot_insert(m, &lot))
+    if (!lot_insert(m, points, expires, LOY_DAY_NONE, c->day))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     return true;
 }
@@ -216,13 +246,7 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     int64_t total;
     if (!lots_total(m, &total) || !loy_add(total, points, &total))
         return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-    loy_lot lot = {0};
-    lot.points = points;
-    lot.expires = expires;
-    lot.pending_until = pending_until;
-    lot.credited = c->day;
-    lot.seq = m->next_seq++;
-    loy_lot *slot = lot_insert(m, &lot);
+    loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     /* A spare buffer of the member, when it has one: no allocation per order. */
@@ -239,16 +263,20 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
 static __attribute__((noinline)) bool release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
-    for (;;) {
-        size_t found = SIZE_MAX;
+    for (bool last = false; !last;) {
+        size_t found = SIZE_MAX, due = 0;
         for (size_t i = 0; i < m->lot_count; i++) {
             const loy_lot *lot = &m->lots[i];
-            if (lot_pending(lot) && lot->pending_until <= c->day &&
-                (found == SIZE_MAX || lot->seq < m->lots[found].seq))
-                found = i;
+            if (lot_pending(lot) && lot->pending_until <= c->day) {
+                due++;
+                if (found == SIZE_MAX || lot->seq < m->lots[found].seq)
+                    found = i;
+            }
         }
         if (found == SIZE_MAX)
             return true;
+        /* Releasing makes no lot pending: with one due, no second scan. */
+        last = due == 1;
         loy_lot *lot = &m->lots[found];
         int64_t points = lot->points;
         loy_day expires = lot->expires;
@@ -267,6 +295,7 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
         if (points > 0 && !add_available(c, points, expires))
             return false;
     }
+    return true;
 }
 
 bool loy_lots_release(loy_ctx *c)
@@ -372,6 +401,14 @@ int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t point
 
 int64_t loy_points_available(const loy_member *m)
 {
+    /* As loy_points_totals: plain sums for the states the library makes. */
+    int64_t avail = 0;
+    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    for (; lot < end; lot++)
+        if (!lot_pending(lot) && (lot->points < 0 || !loy_add(avail, lot->points, &avail)))
+            break;
+    if (lot == end && m->debt >= 0)
+        return avail - m->debt;
     __int128 sum = 0;
     for (size_t i = 0; i < m->lot_count; i++)
         if (!lot_pending(&m->lots[i]))
@@ -386,6 +423,21 @@ int64_t loy_points_available(const loy_member *m)
 
 void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
 {
+    /* The usual state first: no lot negative, their sum within int64 and no
+     * negative debt. Then plain sums give what the 128-bit ones below do. */
+    int64_t all = 0, held = 0;
+    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    for (; lot < end; lot++) {
+        if (lot->points < 0 || !loy_add(all, lot->points, &all))
+            break;
+        if (lot_pending(lot))
+            held += lot->points;
+    }
+    if (lot == end && m->debt >= 0) {
+        *available = all - held - m->debt;
+        *pending = held;
+        return;
+    }
     __int128 avail = 0, pend = 0;
     for (size_t i = 0; i < m->lot_count; i++) {
         if (lot_pending(&m->lots[i]))

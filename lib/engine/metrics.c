@@ -87,9 +87,11 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     /* Buckets are pruned to the months rules reach, so a window nearly
      * always starts at or before the oldest: no search for that. */
     size_t start = m->month_count == 0 || m->months[0].month >= from ? 0 : bucket_pos(m, from);
-    for (size_t i = start; i < m->month_count && m->months[i].month <= to; i++) {
+    /* by pointer, with the end held: the count is not reloaded per month */
+    const loy_month_bucket *b = m->months + start, *end = m->months + m->month_count;
+    for (; b < end && b->month <= to; b++) {
         int64_t v;
-        memcpy(&v, (const char *)&m->months[i] + field, sizeof v);
+        memcpy(&v, (const char *)b + field, sizeof v);
         if (!loy_add(sum, v, &sum))
             return false;
     }
@@ -232,8 +234,15 @@ static loy_month_bucket *bucket_of_day(loy_ctx *c, loy_day day)
     if (day != c->day)
         return loy_bucket(m, loy_month_of(day));
     loy_month month = loy_ctx_month(c);
+    size_t n = m->month_count;
+    /* The month is nearly always the newest bucket, also for a fresh ctx,
+     * which has no place yet: found without the call. */
+    if (n > 0 && m->months[n - 1].month == month) {
+        c->dc_bucket = n - 1;
+        return &m->months[n - 1];
+    }
     size_t i = c->dc_bucket;
-    if (i < m->month_count && m->months[i].month == month)
+    if (i < n && m->months[i].month == month)
         return &m->months[i];
     loy_month_bucket *b = loy_bucket(m, month);
     if (b)

@@ -1,0 +1,198 @@
+/*
+ * The credit expiry of the per-event date cache has a path of its own for
+ * `expiry: {after_months: N}` (lib/engine/lots.c, loy_ctx_credit_expiry_fill):
+ * the day before the first of the month after, by Neri-Schneider, instead
+ * of loy_lot_expiry's calls. It must give what loy_lot_expiry gives, and
+ * refuse where it refuses, for every month of years 0..9999 and expiries
+ * from none to the largest a policy may write.
+ *
+ * loy_points_totals and loy_points_available sum in int64 when the state is the usual one (no lot
+ * negative, the lots' sum within int64, no negative debt) and in 128 bits,
+ * clamped, otherwise: both must give what the 128-bit sums alone give, for
+ * lots and debts on either side of those bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "loyalty.h"
+#include "engine/engine.h"
+#include "member.h"
+
+static loy_policy *policy_after(long months)
+{
+    char y[512];
+    snprintf(y, sizeof y,
+             "loyalty_policy: 1\ncurrency: {code: CNY}\n"
+             "tiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+             "points:\n  earn:\n    rate: {amount: 1, points: 1}\n  expiry: {after_months: %ld}\n",
+             months);
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, y, strlen(y), "expiry.yaml", NULL), LOY_OK);
+    return p;
+}
+
+static void credit_expiry_as_lot_expiry(void **state)
+{
+    (void)state;
+    static const long months[] = {0, 1, 2, 11, 12, 13, 24, 35, 120, 1199, 1200};
+    long refused = 0, checked = 0;
+    for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
+        loy_policy *p = policy_after(months[k]);
+        loy_member *m = NULL;
+        assert_int_equal(loy_member_new(&m, p, "M-1", "2024-01-01"), LOY_OK);
+        for (loy_month mo = 0; mo <= 9999 * 12 + 11; mo++) {
+            /* the first and last day of every month, and one between */
+            loy_day first = loy_month_first_day(mo), last = loy_month_last_day(mo);
+            const loy_day days[] = {first, first + (last - first) / 2, last};
+            for (size_t d = 0; d < 3; d++) {
+                loy_ctx c;
+                memset(&c, 0, sizeof c);
+                c.p = p;
+                c.m = m;
+                c.day = days[d];
+                loy_day want = 0, have = 0;
+                bool ok = loy_lot_expiry(p, days[d], &want);
+                assert_int_equal(loy_ctx_credit_expiry(&c, &have), ok);
+                if (ok)
+                    assert_int_equal(have, want);
+                else
+                    refused++;
+                /* the second read comes from the cache */
+                have = 0;
+                assert_int_equal(loy_ctx_credit_expiry(&c, &have), ok);
+                if (ok)
+                    assert_int_equal(have, want);
+                checked++;
+            }
+        }
+        loy_member_free(m);
+        loy_policy_free(p);
+    }
+    /* the last months of 9999 pass 9999-12-31 for every expiry but 0 */
+    assert_true(refused > 0);
+    assert_true(checked == (long)(sizeof months / sizeof months[0]) * 120000 * 3);
+}
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t next(rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
+
+/* loy_points_totals as it was before the int64 sums (the general path). */
+static void totals_ref(const loy_member *m, int64_t *available, int64_t *pending)
+{
+    __int128 avail = 0, pend = 0;
+    for (size_t i = 0; i < m->lot_count; i++) {
+        if (m->lots[i].pending_until != LOY_DAY_NONE)
+            pend += m->lots[i].points;
+        else
+            avail += m->lots[i].points;
+    }
+    if (avail + pend <= INT64_MAX && m->debt >= 0) {
+        *available = (int64_t)avail - m->debt;
+        *pending = (int64_t)pend;
+        return;
+    }
+    avail -= m->debt;
+    *available = avail > INT64_MAX ? INT64_MAX : avail < INT64_MIN ? INT64_MIN : (int64_t)avail;
+    *pending = pend > INT64_MAX ? INT64_MAX : (int64_t)pend;
+}
+
+/* loy_points_available as it was before the int64 sum. */
+static int64_t available_ref(const loy_member *m)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (m->lots[i].pending_until == LOY_DAY_NONE)
+            sum += m->lots[i].points;
+    sum -= m->debt;
+    if (sum > INT64_MAX)
+        return INT64_MAX;
+    if (sum < INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)sum;
+}
+
+/* Lots either side of the bounds, but none the old code would overflow on
+ * (a hugely negative lot, or a huge debt after negative lots). */
+static int64_t random_points(rng *r)
+{
+    switch (pick(r, 6)) {
+    case 0: return INT64_MAX - pick(r, 3);
+    case 1: return INT64_MAX / 2 + pick(r, 3) - 1;
+    case 2: return -(int64_t)pick(r, 1000);
+    default: return pick(r, 100000);
+    }
+}
+
+static int64_t random_debt(rng *r, bool odd)
+{
+    if (odd && pick(r, 3) == 0)
+        return pick(r, 2) ? -(int64_t)pick(r, 1000) : INT64_MIN + pick(r, 3);
+    return pick(r, 2) ? pick(r, 500) : 0;
+}
+
+static void points_sums_as_128_bit(void **state)
+{
+    (void)state;
+    loy_policy *p = policy_after(12);
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2024-01-01"), LOY_OK);
+    loy_lot *lots = calloc(8, sizeof *lots);
+    assert_non_null(lots);
+    loy_lot *own = m->lots;
+    size_t own_count = m->lot_count, own_cap = m->lot_cap;
+    rng r = {7};
+    long usual = 0;
+    for (int k = 0; k < 200000; k++) {
+        /* mostly states the library makes, some it never does */
+        bool odd = pick(&r, 4) == 0;
+        size_t n = (size_t)pick(&r, 9);
+        for (size_t i = 0; i < n; i++) {
+            lots[i].points = odd ? random_points(&r) : pick(&r, 50000);
+            lots[i].pending_until = pick(&r, 3) == 0 ? loy_day_from_ymd(2026, 1, 1) : LOY_DAY_NONE;
+        }
+        m->lots = lots;
+        m->lot_count = n;
+        m->debt = random_debt(&r, odd);
+        int64_t a = 0, pd = 0, ra = 0, rp = 0;
+        loy_points_totals(m, &a, &pd);
+        totals_ref(m, &ra, &rp);
+        assert_int_equal(a, ra);
+        assert_int_equal(pd, rp);
+        assert_int_equal(loy_points_available(m), available_ref(m));
+        usual += !odd;
+    }
+    m->lots = own;
+    m->lot_count = own_count;
+    m->lot_cap = own_cap;
+    m->debt = 0;
+    free(lots);
+    assert_true(usual > 0);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(credit_expiry_as_lot_expiry),
+        cmocka_unit_test(points_sums_as_128_bit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
