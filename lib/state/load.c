@@ -987,8 +987,12 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     /* The header: foreign bytes and other versions first, then length. */
     if (len == 0)
         return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes are empty");
+    /* byte by byte: a memcmp call costs more than the three compares */
     size_t magic = len < ST_MAGIC_LEN ? len : ST_MAGIC_LEN;
-    if (memcmp(b, ST_MAGIC, magic) != 0)
+    bool foreign = false;
+    for (size_t i = 0; i < magic; i++)
+        foreign |= b[i] != (uint8_t)ST_MAGIC[i];
+    if (foreign)
         return loy_member_fail(m, LOY_E_STATE_VERSION, "these are not libloyalty state bytes");
     if (len <= ST_MAGIC_LEN)
         return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes end after %zu bytes, inside the header", len);
