@@ -1149,6 +1149,54 @@ static void test_layout_long_strings(void **state)
     loy_policy_free(p);
 }
 
+/* Table ids are found by their first 8 bytes and, up to 16, their last 8:
+ * ids of 1 to 24 bytes that differ from the policy's only in their last
+ * byte, or their first, are still ids the policy lacks. */
+static void test_ids_differ_at_the_ends(void **state)
+{
+    LOY_UNUSED(state);
+    for (size_t len = 1; len <= 24; len++) {
+        for (int where = 0; where < 2; where++) {
+            char mine[32], other[32];
+            for (size_t i = 0; i < len; i++)
+                mine[i] = (char)('a' + (char)(i % 26));
+            mine[len] = '\0';
+            memcpy(other, mine, len + 1);
+            other[where ? 0 : len - 1] = 'Z';
+            char yaml[2][512];
+            const char *ids[2] = {mine, other};
+            loy_policy *p[2];
+            for (int k = 0; k < 2; k++) {
+                snprintf(yaml[k], sizeof yaml[k],
+                         "loyalty_policy: 1\n"
+                         "tiers:\n"
+                         "  qualify_on: spend\n"
+                         "  levels:\n"
+                         "    - {id: base-tier}\n"
+                         "    - {id: \"%s\", at: 3000}\n"
+                         "points:\n"
+                         "  earn:\n"
+                         "    rate: {amount: 1, points: 1}\n",
+                         ids[k]);
+                p[k] = load_policy_text(yaml[k]);
+            }
+            rig t;
+            rig_open(&t, p[0], "M-ENDS", "2026-01-01");
+            assert_int_equal(loy_member_import_tier(t.m, mine, "2026-01-01"), LOY_OK);
+            blob b = state_of(t.m);
+            assert_round_trip(p[0], &b);
+            loy_member *m = NULL;
+            assert_int_equal(loy_member_create(&m, p[1]), LOY_OK);
+            assert_int_equal(loy_member_load(m, b.data, b.len), LOY_E_STATE_POLICY);
+            assert_non_null(strstr(loy_member_error(m), "lacks"));
+            loy_member_free(m);
+            free(b.data);
+            rig_close(&t);
+            loy_policy_free(p[1]);
+        }
+    }
+}
+
 /* ------------------------------------------- fast entries against checked */
 
 /* lib/state/codec.h (internal): loy_member_load without its fast paths. */
@@ -1405,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_layout_long_strings),
         cmocka_unit_test(test_fast_against_checked),
+        cmocka_unit_test(test_ids_differ_at_the_ends),
         cmocka_unit_test(test_recent_ids_survive),
         cmocka_unit_test(test_last_instant_survives),
         cmocka_unit_test(test_load_replaces_state),

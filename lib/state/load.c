@@ -418,8 +418,15 @@ static inline int32_t number_of(const loy_state_ids *ids, id_ref r)
         if (!e)
             return -1;
         e--;
-        if (ids->head[e] == head && ids->lens[e] == r.len &&
-            (r.len <= 8 || memcmp(ids->names[e] + 8, r.s + 8, r.len - 8) == 0))
+        if (ids->head[e] != head || ids->lens[e] != r.len)
+            continue;
+        if (r.len <= 8)
+            return (int32_t)e;
+        /* up to 16 bytes: the last 8 of each, overlapping the head (no
+         * memcmp call); both strings hold all r.len bytes */
+        if (r.len <= 16 ? st_get_u64le((const uint8_t *)ids->names[e] + r.len - 8) ==
+                              st_get_u64le((const uint8_t *)r.s + r.len - 8)
+                        : memcmp(ids->names[e] + 8, r.s + 8, r.len - 8) == 0)
             return (int32_t)e;
     }
 }
