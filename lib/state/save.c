@@ -565,7 +565,7 @@ static const char *unwritable(const loy_member *m)
         return "its plan is not one of the policy's";
     if (m->stage >= 0 && (uint32_t)m->stage >= p->stage_count)
         return "its stage is not one of the policy's";
-    if (m->debt < 0 || m->orders < 0 || m->plan_fees < 0 || m->plan_savings < 0 || m->day_points < 0)
+    if ((m->debt | m->orders | m->plan_fees | m->plan_savings | m->day_points) < 0)
         return "it holds a negative debt, order count, fee, saving or day's points";
     if (m->recent_count > LOY_RECENT_IDS || m->recent_pos >= LOY_RECENT_IDS)
         return "its recent event ids are out of range";
@@ -576,7 +576,7 @@ static const char *unwritable(const loy_member *m)
         const loy_month_bucket *b = &m->months[i];
         if (i > 0 && b->month <= m->months[i - 1].month)
             return "its monthly figures are not in ascending month order";
-        if (b->spend < 0 || b->orders < 0 || b->growth < 0 || b->points_earned < 0)
+        if ((b->spend | b->orders | b->growth | b->points_earned) < 0)     /* any sign bit */
             return "it holds a monthly figure below 0";
     }
     for (size_t i = 0; i < m->action_count; i++)
