@@ -1149,6 +1149,205 @@ static void test_layout_long_strings(void **state)
     loy_policy_free(p);
 }
 
+/* Table ids are found by their first 8 bytes and, up to 16, their last 8:
+ * ids of 1 to 24 bytes that differ from the policy's only in their last
+ * byte, or their first, are still ids the policy lacks. */
+static void test_ids_differ_at_the_ends(void **state)
+{
+    LOY_UNUSED(state);
+    for (size_t len = 1; len <= 24; len++) {
+        for (int where = 0; where < 2; where++) {
+            char mine[32], other[32];
+            for (size_t i = 0; i < len; i++)
+                mine[i] = (char)('a' + (char)(i % 26));
+            mine[len] = '\0';
+            memcpy(other, mine, len + 1);
+            other[where ? 0 : len - 1] = 'Z';
+            char yaml[2][512];
+            const char *ids[2] = {mine, other};
+            loy_policy *p[2];
+            for (int k = 0; k < 2; k++) {
+                snprintf(yaml[k], sizeof yaml[k],
+                         "loyalty_policy: 1\n"
+                         "tiers:\n"
+                         "  qualify_on: spend\n"
+                         "  levels:\n"
+                         "    - {id: base-tier}\n"
+                         "    - {id: \"%s\", at: 3000}\n"
+                         "points:\n"
+                         "  earn:\n"
+                         "    rate: {amount: 1, points: 1}\n",
+                         ids[k]);
+                p[k] = load_policy_text(yaml[k]);
+            }
+            rig t;
+            rig_open(&t, p[0], "M-ENDS", "2026-01-01");
+            assert_int_equal(loy_member_import_tier(t.m, mine, "2026-01-01"), LOY_OK);
+            blob b = state_of(t.m);
+            assert_round_trip(p[0], &b);
+            loy_member *m = NULL;
+            assert_int_equal(loy_member_create(&m, p[1]), LOY_OK);
+            assert_int_equal(loy_member_load(m, b.data, b.len), LOY_E_STATE_POLICY);
+            assert_non_null(strstr(loy_member_error(m), "lacks"));
+            loy_member_free(m);
+            free(b.data);
+            rig_close(&t);
+            loy_policy_free(p[1]);
+        }
+    }
+}
+
+/* ------------------------------------------- fast entries against checked */
+
+/* lib/state/codec.h (internal): loy_member_load without its fast paths. */
+int loy_state_load_checked(loy_member *m, const void *data, size_t len);
+
+typedef struct twin_loads {
+    const loy_policy *p;
+    loy_member *fast, *checked;
+    size_t tried, loaded;
+} twin_loads;
+
+/* The same bytes, in a buffer of exactly their length (ASan sees any read
+ * past it), through both entries: the same code, the same message and the
+ * same state after, whether loaded or refused. */
+static void twin_load(twin_loads *w, const uint8_t *data, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    int rf = loy_member_load(w->fast, copy, len);
+    int rc = loy_state_load_checked(w->checked, copy, len);
+    if (rf != rc || strcmp(loy_member_error(w->fast), loy_member_error(w->checked)) != 0)
+        fprintf(stderr, "len %zu: fast %s (%s), checked %s (%s)\n", len, loy_error_name(rf),
+                loy_member_error(w->fast), loy_error_name(rc), loy_member_error(w->checked));
+    assert_int_equal(rf, rc);
+    assert_string_equal(loy_member_error(w->fast), loy_member_error(w->checked));
+    blob a = state_of(w->fast), b = state_of(w->checked);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(w->fast->next_seq, w->checked->next_seq);
+    free(a.data);
+    free(b.data);
+    free(copy);
+    w->tried++;
+    w->loaded += rf == LOY_OK;
+}
+
+/* A payload edited, resealed so that the parsers see it. */
+static void twin_resealed(twin_loads *w, const blob *good, size_t at, size_t drop, const uint8_t *put,
+                          size_t put_len)
+{
+    blob b = {malloc(good->len + put_len), 0};
+    assert_non_null(b.data);
+    memcpy(b.data, good->data, at);
+    if (put_len)
+        memcpy(b.data + at, put, put_len);
+    memcpy(b.data + at + put_len, good->data + at + drop, good->len - at - drop);
+    b.len = good->len - drop + put_len;
+    reseal(&b);
+    twin_load(w, b.data, b.len);
+    free(b.data);
+}
+
+/* Every cut of the payload, every byte of it replaced by values that
+ * end, continue or stretch a varint, bytes dropped and inserted, and
+ * random damage. */
+static void twin_damage(const loy_policy *p, const blob *good, uint64_t seed)
+{
+    twin_loads w = {p, NULL, NULL, 0, 0};
+    assert_int_equal(loy_member_create(&w.fast, p), LOY_OK);
+    assert_int_equal(loy_member_create(&w.checked, p), LOY_OK);
+    twin_load(&w, good->data, good->len);
+    assert_int_equal(w.loaded, 1);
+    size_t payload_end = good->len - 8;
+    for (size_t at = 12; at <= payload_end; at++)
+        twin_resealed(&w, good, at, payload_end - at, NULL, 0);
+    static const uint8_t values[] = {0x00, 0x01, 0x02, 0x0F, 0x10, 0x1F, 0x7F, 0x80, 0x81, 0xFE, 0xFF};
+    for (size_t at = 12; at < payload_end; at++) {
+        uint8_t was = good->data[at];
+        uint8_t more[] = {(uint8_t)(was ^ 0x80), (uint8_t)(was + 1), (uint8_t)(was - 1)};
+        for (size_t k = 0; k < sizeof values; k++)
+            twin_resealed(&w, good, at, 1, &values[k], 1);
+        for (size_t k = 0; k < sizeof more; k++)
+            twin_resealed(&w, good, at, 1, &more[k], 1);
+        twin_resealed(&w, good, at, 1, NULL, 0);
+        uint8_t two[] = {0x80, was};
+        twin_resealed(&w, good, at, 0, two, 2);
+    }
+    for (int iter = 0; iter < 3000; iter++) {
+        blob b = {malloc(good->len + 4), good->len};
+        assert_non_null(b.data);
+        memcpy(b.data, good->data, good->len);
+        int edits = 1 + (int)(lcg(&seed) % 3);
+        for (int e = 0; e < edits; e++) {
+            size_t at = 12 + lcg(&seed) % (b.len - 20);
+            if (lcg(&seed) % 2)
+                b.data[at] = (uint8_t)lcg(&seed);
+            else
+                b.data[at] ^= (uint8_t)(1u << (lcg(&seed) % 8));
+        }
+        reseal(&b);
+        twin_load(&w, b.data, b.len);
+        free(b.data);
+    }
+    print_message("fast against checked: %zu loads, %zu of them valid\n", w.tried, w.loaded);
+    loy_member_free(w.fast);
+    loy_member_free(w.checked);
+}
+
+static void test_fast_against_checked(void **state)
+{
+    LOY_UNUSED(state);
+    loy_policy *p;
+    blob b = rich_state(&p);
+    twin_damage(p, &b, 1);
+    free(b.data);
+    loy_policy_free(p);
+
+    /* a year of events: pending lots with order ids, expiring lots, counters */
+    rig t;
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-YEAR", "2025-06-01");
+    live_a_year(&t);
+    b = state_of(t.m);
+    twin_damage(t.p, &b, 2);
+    free(b.data);
+    rig_close(&t);
+
+    /* lots out of credit order (ranks), points and figures past 3-byte
+     * varints, order ids longer than 8 and 16 bytes */
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-BIG", "2025-06-01");
+    assert_int_equal(loy_member_import_lot(t.m, 5000000, "2027-01-31"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(t.m, 7, "2026-09-30"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(t.m, 3000000000, NULL), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_SPEND, "2025-07", 987654321), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_ORDERS, "2025-07", 2), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_SPEND, "2025-08", 2097151), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_SPEND, "2025-09", 2097152), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_GROWTH, "2019-01", 16383), LOY_OK);
+    assert_int_equal(loy_member_import_month(t.m, LOY_METRIC_POINTS_EARNED, "2019-01", 16384), LOY_OK);
+    order_at(&t, "O-123456789", "2026-02-01T10:00:00+08:00", 50000);
+    order_at(&t, "O-1234567890123456789", "2026-02-02T10:00:00+08:00", 3000000);
+    order_at(&t, "O-12345678", "2026-02-03T10:00:00+08:00", 127);
+    b = state_of(t.m);
+    twin_damage(t.p, &b, 3);
+    free(b.data);
+    rig_close(&t);
+
+    /* 127 and more months, gaps past 15 */
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-MONTHS", "2000-01-01");
+    for (int i = 0; i < 131; i++) {
+        char month[8];
+        int at = i < 100 ? i : 100 + 17 * (i - 100);
+        snprintf(month, sizeof month, "%04d-%02d", 2000 + at / 12, 1 + at % 12);
+        assert_int_equal(loy_member_import_month(t.m, (loy_metric)(i % 4), month, 1 + (int64_t)i * 40000), LOY_OK);
+    }
+    b = state_of(t.m);
+    twin_damage(t.p, &b, 4);
+    free(b.data);
+    rig_close(&t);
+}
+
 /* --------------------------------------------------- what the bytes remember */
 
 static void test_recent_ids_survive(void **state)
@@ -1253,6 +1452,8 @@ int main(void)
         cmocka_unit_test(test_random_damage),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_layout_long_strings),
+        cmocka_unit_test(test_fast_against_checked),
+        cmocka_unit_test(test_ids_differ_at_the_ends),
         cmocka_unit_test(test_recent_ids_survive),
         cmocka_unit_test(test_last_instant_survives),
         cmocka_unit_test(test_load_replaces_state),

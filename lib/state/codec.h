@@ -60,6 +60,10 @@ enum { ST_MONTH_ALL = 0xF, ST_MONTH_GAP_MORE = 15 };
  * period changed does not read a month as a year */
 enum { ST_SPEND_MONTH = 1, ST_SPEND_YEAR = 2 };
 
+/* loy_member_load without its fast paths: every entry read by the checked
+ * path, for the tests that hold the two to the same answers. */
+LOY_INTERNAL int loy_state_load_checked(loy_member *m, const void *data, size_t len);
+
 static inline uint64_t st_zigzag(int64_t v)
 {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);

@@ -41,6 +41,7 @@ typedef struct loader {
      * one probe, and every reference resolves by it; else by scans. */
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
+    size_t fast_room;           /* FAST_ROOM, or SIZE_MAX: the checked path alone (tests) */
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -165,6 +166,35 @@ static inline int64_t get_svar(loader *l, const char *what)
     return st_unzigzag(get_uvar(l, what));
 }
 
+/*
+ * The entries of the longer sections (months, lots) are first read by a
+ * path without end checks, on entries that have room for their longest
+ * regular form: varints of at most 3 bytes. Anything else (a longer
+ * varint, a value out of range, too few bytes left) leaves the loader
+ * untouched, and the checked path reads the entry again and answers
+ * exactly as it always did.
+ */
+static inline bool fast_var3(const uint8_t **pp, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    if (p[0] < 0x80) {
+        *v = p[0];
+        *pp = p + 1;
+        return true;
+    }
+    if (p[1] < 0x80) {
+        *v = (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+        *pp = p + 2;
+        return true;
+    }
+    if (p[2] < 0x80) {
+        *v = (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
+        *pp = p + 3;
+        return true;
+    }
+    return false;
+}
+
 /* A non-negative int64 (amounts, counts, points). */
 static inline int64_t get_nonneg(loader *l, const char *what)
 {
@@ -182,7 +212,9 @@ static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
     uint64_t n = get_uvar(l, what);
     if (l->bad)
         return 0;
-    if (n > left(l) / min_bytes) {
+    /* n * min_bytes > left, as n > left / min_bytes, without the division */
+    uint64_t need;
+    if (__builtin_mul_overflow(n, (uint64_t)min_bytes, &need) || need > left(l)) {
         malformed(l, "%s (%llu) exceeds what the payload can hold", what, (unsigned long long)n);
         return 0;
     }
@@ -386,8 +418,15 @@ static inline int32_t number_of(const loy_state_ids *ids, id_ref r)
         if (!e)
             return -1;
         e--;
-        if (ids->head[e] == head && ids->lens[e] == r.len &&
-            (r.len <= 8 || memcmp(ids->names[e] + 8, r.s + 8, r.len - 8) == 0))
+        if (ids->head[e] != head || ids->lens[e] != r.len)
+            continue;
+        if (r.len <= 8)
+            return (int32_t)e;
+        /* up to 16 bytes: the last 8 of each, overlapping the head (no
+         * memcmp call); both strings hold all r.len bytes */
+        if (r.len <= 16 ? st_get_u64le((const uint8_t *)ids->names[e] + r.len - 8) ==
+                              st_get_u64le((const uint8_t *)r.s + r.len - 8)
+                        : memcmp(ids->names[e] + 8, r.s + 8, r.len - 8) == 0)
             return (int32_t)e;
     }
 }
@@ -484,6 +523,56 @@ static bool lot_in_order(const loy_lot *a, const loy_lot *b)
     return a->seq < b->seq;
 }
 
+/* Lot i but for its order id, when it is regular (see fast_var3); false:
+ * nothing read, nothing changed. */
+static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_t *total,
+                            loy_day *prev_credit, loy_day *prev_expires, loy_lot *lot, unsigned *hdr_out)
+{
+    const uint8_t *p = l->at;
+    unsigned hdr = *p++;
+    uint64_t rank = i, points, x;
+    if (hdr & ~(unsigned)ST_LOT_ALL)
+        return false;
+    if ((hdr & ST_LOT_RANK) && !fast_var3(&p, &rank))
+        return false;
+    if (rank >= n || seen[rank] || !fast_var3(&p, &points) || points == 0)
+        return false;
+    int64_t sum;
+    if (!loy_add(*total, (int64_t)points, &sum) || !fast_var3(&p, &x))
+        return false;
+    int64_t credited = plus_delta(*prev_credit, st_unzigzag(x));
+    if (credited != LOY_DAY_NONE && !day_in_range(l, credited))
+        return false;
+    int64_t expires = LOY_DAY_NONE, pending = LOY_DAY_NONE;
+    if (hdr & ST_LOT_EXPIRES) {
+        if (!fast_var3(&p, &x))
+            return false;
+        expires = plus_delta(*prev_expires, st_unzigzag(x));
+        if (!day_in_range(l, expires))
+            return false;
+    }
+    if (hdr & ST_LOT_PENDING) {
+        if (!(hdr & ST_LOT_ORDER_ID) || !fast_var3(&p, &x))
+            return false;
+        pending = plus_delta((loy_day)credited, st_unzigzag(x));
+        if (!day_in_range(l, pending))
+            return false;
+    }
+    l->at = p;
+    seen[rank] = 1;
+    lot->seq = (uint32_t)rank;
+    lot->points = (int64_t)points;
+    *total = sum;
+    lot->credited = (loy_day)credited;
+    *prev_credit = lot->credited;
+    lot->expires = (loy_day)expires;
+    if (hdr & ST_LOT_EXPIRES)
+        *prev_expires = lot->expires;
+    lot->pending_until = (loy_day)pending;
+    *hdr_out = hdr;
+    return true;
+}
+
 static void read_lots(loader *l)
 {
     loy_member *t = l->t;
@@ -510,7 +599,11 @@ static void read_lots(loader *l)
         loy_lot *lot = &t->lots[i];
         memset(lot, 0, sizeof *lot);
         t->lot_count = i + 1;   /* owned from here on, for the free on failure */
-        unsigned hdr = get_byte(l, "a lot");
+        unsigned hdr;
+        if (left(l) >= l->fast_room &&
+            fast_lot(l, i, n, seen, &total, &prev_credit, &prev_expires, lot, &hdr))
+            goto order_id;
+        hdr = get_byte(l, "a lot");
         if (hdr & ~(unsigned)ST_LOT_ALL)
             malformed(l, "a lot has unknown flags 0x%02x", hdr);
         uint64_t rank = (hdr & ST_LOT_RANK) ? get_uvar(l, "a lot's rank") : i;
@@ -547,6 +640,7 @@ static void read_lots(loader *l)
             if (!(hdr & ST_LOT_ORDER_ID))
                 malformed(l, "a pending lot has no order id");
         }
+    order_id:
         if (hdr & ST_LOT_ORDER_ID) {
             id_ref r = get_str(l, "a lot's order id");
             if (!l->bad) {
@@ -560,6 +654,55 @@ static void read_lots(loader *l)
     if (seen != seen_small)
         loy_free(t->alloc, seen);
     t->next_seq = (uint32_t)n;
+}
+
+/* The most a regular month or lot takes: a month's byte, its gap or first
+ * month, four figures; a lot's byte, rank, points and three dates (3 bytes
+ * each but for the bytes). */
+#define FAST_ROOM 16
+
+/* Month i into *b when it is regular (see fast_var3); false: nothing read. */
+static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b)
+{
+    const int64_t last_month = 9999LL * 12 + 11;
+    const uint8_t *p = l->at;
+    int64_t mo = *month;
+    unsigned mask;
+    uint64_t x;
+    if (i == 0) {
+        if (!fast_var3(&p, &x))
+            return false;
+        mo = plus_delta(mo, st_unzigzag(x));
+        mask = *p++;
+        if (mask & ~(unsigned)ST_MONTH_ALL)
+            return false;
+    } else {
+        mask = *p++;
+        uint64_t gap = mask >> 4;
+        if (gap == ST_MONTH_GAP_MORE) {
+            if (!fast_var3(&p, &x))
+                return false;
+            gap += x;
+        }
+        mo += (int64_t)gap + 1;
+        mask &= ST_MONTH_ALL;
+    }
+    if (mo < 0 || mo > last_month || mask == 0)
+        return false;
+    int64_t v[4] = {0, 0, 0, 0};
+    for (unsigned bits = mask; bits; bits &= bits - 1) {
+        if (!fast_var3(&p, &x) || x == 0)
+            return false;
+        v[__builtin_ctz(bits)] = (int64_t)x;
+    }
+    l->at = p;
+    *month = mo;
+    b->month = (loy_month)mo;
+    b->spend = v[0];
+    b->orders = v[1];
+    b->growth = v[2];
+    b->points_earned = v[3];
+    return true;
 }
 
 static void read_months(loader *l)
@@ -576,6 +719,10 @@ static void read_months(loader *l)
     const int64_t last_month = 9999LL * 12 + 11;
     int64_t month = loy_month_of(l->joined);
     for (size_t i = 0; i < n && !l->bad; i++) {
+        if (left(l) >= l->fast_room && fast_month(l, i, &month, &t->months[i])) {
+            t->month_count = i + 1;
+            continue;
+        }
         unsigned mask;
         if (i == 0) {
             month = plus_delta(month, get_svar(l, "a month"));
@@ -976,7 +1123,9 @@ static void read_state(loader *l, unsigned flags)
 
 /* ----------------------------------------------------------------- entry */
 
-int loy_member_load(loy_member *m, const void *data, size_t len)
+/* inlined into both entries, so the fast one is compiled for itself */
+static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const void *data, size_t len,
+                                                           bool fast)
 {
     if (!m)
         return LOY_E_INVALID_ARG;
@@ -987,8 +1136,12 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     /* The header: foreign bytes and other versions first, then length. */
     if (len == 0)
         return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes are empty");
+    /* byte by byte: a memcmp call costs more than the three compares */
     size_t magic = len < ST_MAGIC_LEN ? len : ST_MAGIC_LEN;
-    if (memcmp(b, ST_MAGIC, magic) != 0)
+    bool foreign = false;
+    for (size_t i = 0; i < magic; i++)
+        foreign |= b[i] != (uint8_t)ST_MAGIC[i];
+    if (foreign)
         return loy_member_fail(m, LOY_E_STATE_VERSION, "these are not libloyalty state bytes");
     if (len <= ST_MAGIC_LEN)
         return loy_member_fail(m, LOY_E_STATE_TRUNCATED, "state bytes end after %zu bytes, inside the header", len);
@@ -1033,6 +1186,7 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
+    l.fast_room = fast ? FAST_ROOM : SIZE_MAX;
     l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
     l.end = b + total - ST_CHECKSUM_LEN;
@@ -1072,4 +1226,14 @@ int loy_member_load(loy_member *m, const void *data, size_t len)
     /* t now holds the old state or the half-read one: kept only as capacity */
     loy_member_clear(t);
     return rc;
+}
+
+int loy_member_load(loy_member *m, const void *data, size_t len)
+{
+    return load_bytes(m, data, len, true);
+}
+
+int loy_state_load_checked(loy_member *m, const void *data, size_t len)
+{
+    return load_bytes(m, data, len, false);
 }

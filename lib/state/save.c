@@ -32,6 +32,10 @@ typedef struct table_entry {
     size_t len;
 } table_entry;
 
+/* The writers below that take the saver are all inlined into
+ * loy_member_to_bytes, so its address never leaves that function: its
+ * cursor then stays in a register across the byte stores, which the
+ * compiler must otherwise assume may overwrite it. */
 typedef struct saver {
     const loy_member *m;
     const loy_policy *p;
@@ -49,7 +53,7 @@ typedef struct saver {
 } saver;
 
 /* A buffer of `need` bytes; it may move. */
-static bool more_room(saver *s, size_t need)
+static inline __attribute__((always_inline)) bool more_room(saver *s, size_t need)
 {
     loy_member *m = s->out;
     size_t at = (size_t)(s->w - m->bytes);
@@ -61,9 +65,35 @@ static bool more_room(saver *s, size_t need)
     return true;
 }
 
+/* Ids and order ids are short: fixed-size moves that overlap in the
+ * middle cost less than a memcpy call. Reads stay within [s, s + n). */
+static inline void copy_bytes(uint8_t *w, const void *data, size_t n)
+{
+    const uint8_t *s = data;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(w, &a, 8);
+        memcpy(w + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(w, &a, 4);
+        memcpy(w + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        w[0] = s[0];
+        w[n / 2] = s[n / 2];
+        w[n - 1] = s[n - 1];
+    } else if (n > 16) {
+        memcpy(w, s, n);
+    }
+}
+
 static inline void put_raw(saver *s, const void *data, size_t n)
 {
-    memcpy(s->w, data, n);
+    copy_bytes(s->w, data, n);
     s->w += n;
 }
 
@@ -99,7 +129,7 @@ static inline void put_u64le(saver *s, uint64_t v)
 }
 
 /* Strings are not in the room reserved up front: each adds its own. */
-static void put_str(saver *s, const char *str)
+static inline __attribute__((always_inline)) void put_str(saver *s, const char *str)
 {
     size_t n = strlen(str), want;
     if (s->nomem || __builtin_add_overflow(s->promised, n + VAR_MAX, &want) ||
@@ -127,7 +157,7 @@ static inline void put_opt_date(saver *s, loy_day d)
 
 /* A new table entry, written as its index; false when out of memory (the
  * bytes are then dropped). */
-static bool add_entry(saver *s, const char *id, size_t len)
+static inline __attribute__((always_inline)) bool add_entry(saver *s, const char *id, size_t len)
 {
     if (s->table_count == s->table_cap) {
         if (s->table == s->table_small) {
@@ -141,10 +171,18 @@ static bool add_entry(saver *s, const char *id, size_t len)
             memcpy(big, s->table, s->table_count * sizeof *big);
             s->table = big;
             s->table_cap *= 2;
-        } else if (!LOY_GROW(s->a, s->table, s->table_cap, s->table_count + 1)) {
-            s->nomem = true;
-            put_uvar(s, 0);
-            return false;
+        } else {
+            /* through locals: the saver's address stays private, so its
+             * cursor can live in a register */
+            table_entry *table = s->table;
+            size_t cap = s->table_cap;
+            if (!LOY_GROW(s->a, table, cap, s->table_count + 1)) {
+                s->nomem = true;
+                put_uvar(s, 0);
+                return false;
+            }
+            s->table = table;
+            s->table_cap = cap;
         }
     }
     s->table[s->table_count].s = id;
@@ -156,7 +194,7 @@ static bool add_entry(saver *s, const char *id, size_t len)
 /* An id, through the string table, which it joins on first use. The same
  * policy string is usually the same pointer; two equal ids of different
  * kinds (a tier and a benefit both "gold") share an entry. */
-static void put_ref(saver *s, const char *id)
+static inline __attribute__((always_inline)) void put_ref(saver *s, const char *id)
 {
     for (size_t i = 0; i < s->table_count; i++) {
         const char *t = s->table[i].s;
@@ -193,9 +231,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Equal keys are equal entries, so any sort gives the same bytes. */
-static void sort_keys(saver *s, size_t n)
+static void sort_keys(uint64_t *k, size_t n)
 {
-    uint64_t *k = s->keys;
     if (n > 32) {
         qsort(k, n, sizeof *k, cmp_u64);
         return;
@@ -216,14 +253,14 @@ static uint64_t key2(uint32_t hi, uint32_t lo)
 }
 
 /* Counters, by policy index; an index the policy lacks is not written. */
-static void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefits)
+static inline __attribute__((always_inline)) void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefits)
 {
     uint32_t limit = benefits ? s->p->benefit_count : s->p->points.action_count;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (cs[i].index >= 0 && (uint32_t)cs[i].index < limit)
             s->keys[k++] = key2((uint32_t)cs[i].index, (uint32_t)i);
-    sort_keys(s, k);
+    sort_keys(s->keys, k);
     put_uvar(s, k);
     for (size_t j = 0; j < k; j++) {
         const loy_counter *c = &cs[s->keys[j] & 0xFFFFFFFFu];
@@ -238,7 +275,7 @@ static void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefit
     }
 }
 
-static void put_lots(saver *s)
+static inline __attribute__((always_inline)) void put_lots(saver *s)
 {
     const loy_member *m = s->m;
     /* credit rank of each lot: its place in seq order; lots that all
@@ -252,12 +289,14 @@ static void put_lots(saver *s)
     } else {
         for (size_t i = 0; i < m->lot_count; i++)
             s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
-        sort_keys(s, m->lot_count);
+        sort_keys(s->keys, m->lot_count);
         for (size_t r = 0; r < m->lot_count; r++)
             s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
     }
 
-    put_uvar(s, m->lot_count);
+    /* a local cursor: the compiler keeps it in a register across the
+     * byte stores, which may alias anything, s->w included */
+    uint8_t *w = write_uvar(s->w, m->lot_count);
     loy_day prev_credit = m->joined, prev_expires = m->joined;
     for (size_t i = 0; i < m->lot_count; i++) {
         const loy_lot *lot = &m->lots[i];
@@ -270,32 +309,36 @@ static void put_lots(saver *s)
             hdr |= ST_LOT_ORDER_ID;
         if (s->ranks[i] != i)
             hdr |= ST_LOT_RANK;
-        put_byte(s, (uint8_t)hdr);
+        *w++ = (uint8_t)hdr;
         if (hdr & ST_LOT_RANK)
-            put_uvar(s, s->ranks[i]);
-        put_uvar(s, (uint64_t)lot->points);
-        put_svar(s, (int64_t)lot->credited - prev_credit);
+            w = write_uvar(w, s->ranks[i]);
+        w = write_uvar(w, (uint64_t)lot->points);
+        w = write_uvar(w, st_zigzag((int64_t)lot->credited - prev_credit));
         prev_credit = lot->credited;
         if (hdr & ST_LOT_EXPIRES) {
-            put_svar(s, (int64_t)lot->expires - prev_expires);
+            w = write_uvar(w, st_zigzag((int64_t)lot->expires - prev_expires));
             prev_expires = lot->expires;
         }
         if (hdr & ST_LOT_PENDING)
-            put_svar(s, (int64_t)lot->pending_until - lot->credited);
-        if (hdr & ST_LOT_ORDER_ID)
+            w = write_uvar(w, st_zigzag((int64_t)lot->pending_until - lot->credited));
+        if (hdr & ST_LOT_ORDER_ID) {
+            s->w = w;
             put_str(s, lot->order_id);
+            w = s->w;
+        }
     }
+    s->w = w;
 }
 
 static size_t uvar_len(uint64_t v);
 
-static void put_months(saver *s)
+static inline __attribute__((always_inline)) void put_months(saver *s)
 {
     const loy_member *m = s->m;
     /* The count of months written goes first; it is known only after the
      * loop (empty months are skipped), so a byte is kept for it, enough
      * below 128 months; past that the entries move up to make room. */
-    uint8_t *count_at = s->w++;
+    uint8_t *count_at = s->w, *w = s->w + 1;     /* a local cursor, as in put_lots */
     size_t n = 0;
     loy_month prev = 0;
     for (size_t i = 0; i < m->month_count; i++) {
@@ -308,25 +351,26 @@ static void put_months(saver *s)
          * by its gap in months to the one before, minus one, which shares a
          * byte with the figure mask while it is below 15. */
         if (n == 0) {
-            put_svar(s, (int64_t)b->month - loy_month_of(m->joined));
-            put_byte(s, (uint8_t)mask);
+            w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
+            *w++ = (uint8_t)mask;
         } else {
             uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
-            put_byte(s, (uint8_t)(mask | (gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4));
+            *w++ = (uint8_t)(mask | (gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4);
             if (gap >= ST_MONTH_GAP_MORE)
-                put_uvar(s, gap - ST_MONTH_GAP_MORE);
+                w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
         }
         n++;
         prev = b->month;
         if (mask & 1u)
-            put_uvar(s, (uint64_t)b->spend);
+            w = write_uvar(w, (uint64_t)b->spend);
         if (mask & 2u)
-            put_uvar(s, (uint64_t)b->orders);
+            w = write_uvar(w, (uint64_t)b->orders);
         if (mask & 4u)
-            put_uvar(s, (uint64_t)b->growth);
+            w = write_uvar(w, (uint64_t)b->growth);
         if (mask & 8u)
-            put_uvar(s, (uint64_t)b->points_earned);
+            w = write_uvar(w, (uint64_t)b->points_earned);
     }
+    s->w = w;
     if (n < 0x80) {
         *count_at = (uint8_t)n;
         return;
@@ -338,7 +382,7 @@ static void put_months(saver *s)
     write_uvar(count_at, n);
 }
 
-static void put_gifts(saver *s)
+static inline __attribute__((always_inline)) void put_gifts(saver *s)
 {
     const loy_member *m = s->m;
     const loy_policy *p = s->p;
@@ -356,7 +400,7 @@ static void put_gifts(saver *s)
     n = 0;
     for (size_t i = 0; i < m->birthday_year_count; i++)
         s->keys[n++] = (uint64_t)(uint32_t)m->birthday_years[i];
-    sort_keys(s, n);
+    sort_keys(s->keys, n);
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || s->keys[i] != s->keys[i - 1])
@@ -371,7 +415,7 @@ static void put_gifts(saver *s)
         if (g->index >= 0 && (uint32_t)g->index < p->gifts.surprise_count)
             s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
     }
-    sort_keys(s, n);
+    sort_keys(s->keys, n);
     put_uvar(s, n);
     for (size_t i = 0; i < n; i++) {
         put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
@@ -385,7 +429,7 @@ static void put_gifts(saver *s)
             p->gifts.spend[g->index].period != LOY_SP_ORDER)
             s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
     }
-    sort_keys(s, n);
+    sort_keys(s->keys, n);
     put_uvar(s, n);
     for (size_t i = 0; i < n; i++) {
         const loy_spend_gift *g = &p->gifts.spend[s->keys[i] >> 32];
@@ -432,7 +476,7 @@ static unsigned state_flags(const loy_member *m)
 }
 
 /* Everything after the string table. */
-static void put_body(saver *s)
+static inline __attribute__((always_inline)) void put_body(saver *s)
 {
     const loy_member *m = s->m;
     const loy_policy *p = s->p;
@@ -521,7 +565,7 @@ static const char *unwritable(const loy_member *m)
         return "its plan is not one of the policy's";
     if (m->stage >= 0 && (uint32_t)m->stage >= p->stage_count)
         return "its stage is not one of the policy's";
-    if (m->debt < 0 || m->orders < 0 || m->plan_fees < 0 || m->plan_savings < 0 || m->day_points < 0)
+    if ((m->debt | m->orders | m->plan_fees | m->plan_savings | m->day_points) < 0)
         return "it holds a negative debt, order count, fee, saving or day's points";
     if (m->recent_count > LOY_RECENT_IDS || m->recent_pos >= LOY_RECENT_IDS)
         return "its recent event ids are out of range";
@@ -532,7 +576,7 @@ static const char *unwritable(const loy_member *m)
         const loy_month_bucket *b = &m->months[i];
         if (i > 0 && b->month <= m->months[i - 1].month)
             return "its monthly figures are not in ascending month order";
-        if (b->spend < 0 || b->orders < 0 || b->growth < 0 || b->points_earned < 0)
+        if ((b->spend | b->orders | b->growth | b->points_earned) < 0)     /* any sign bit */
             return "it holds a monthly figure below 0";
     }
     for (size_t i = 0; i < m->action_count; i++)
@@ -692,11 +736,11 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         uint8_t *t = m->bytes + start;
         for (size_t i = 0; i < s.table_count; i++) {
             t = write_uvar(t, s.table[i].len);
-            memcpy(t, s.table[i].s, s.table[i].len);
+            copy_bytes(t, s.table[i].s, s.table[i].len);
             t += s.table[i].len;
         }
         start -= pre_len;
-        memcpy(m->bytes + start, pre, pre_len);
+        copy_bytes(m->bytes + start, pre, pre_len);
         end = body_at + body_len;
     }
     if (s.table != table_small)
