@@ -244,6 +244,43 @@ static inline loy_node *rn_effect_block(loy_result *r, loy_node *list, const cha
     return b;
 }
 
+/* Chains fresh node n to the node right after it, its next sibling in a
+ * block laid out in order; returns n. Called on a node just set with
+ * rn_init_*, the store replaces its next = NULL. */
+static inline loy_node *rn_sib(loy_node *n)
+{
+    n->next = n + 1;
+    return n;
+}
+
+/* rn_effect_block for a builder that lays out the whole effect: block[0]
+ * is the map, block[1] its type (chained to block[2]), block[2..] the
+ * caller's fields, set in order with rn_sib(rn_init_*(...)) but the last,
+ * then closed with rn_effect_done. Nothing is linked until then, so the
+ * stores stay plain stores into fresh nodes. NULL, with nomem set, when
+ * the arena cannot grow. */
+static inline loy_node *rn_effect_take(loy_result *r, const char *type, size_t extra)
+{
+    loy_node *b = rn_block(r, 2 + extra);
+    if (!b)
+        return NULL;
+    rn_init(b, LOY_NODE_MAP, NULL);
+    rn_sib(rn_init_str(b + 1, "type", type));
+    return b;
+}
+
+/* Closes an effect from rn_effect_take: its `count` fields (the type
+ * first) end at `last`; appends it to `list` unless that is NULL or the
+ * nomem node. */
+static inline void rn_effect_done(loy_node *list, loy_node *b, loy_node *last, size_t count)
+{
+    b->first = b + 1;
+    b->last = last;
+    b->count = (uint32_t)count;
+    if (list && list != &loy_nomem_node)
+        rn_link(list, b);
+}
+
 /* {"type": "points", "delta", "source", "expires" (unless LOY_DAY_NONE)},
  * appended to `list`: the points effect of a credit or an expiry, in one
  * block. */
@@ -251,13 +288,16 @@ static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t 
                                          const char *source, loy_day expires)
 {
     bool dated = expires != LOY_DAY_NONE;
-    loy_node *b = rn_effect_block(r, list, "points", dated ? 3 : 2);
+    loy_node *b = rn_effect_take(r, "points", dated ? 3 : 2);
     if (!b)
         return;
-    rn_link(b, rn_init_int(b + 2, "delta", delta));
-    rn_link(b, rn_init_str(b + 3, "source", source));
-    if (dated)
-        rn_link(b, rn_init_date(b + 4, "expires", expires));
+    rn_sib(rn_init_int(b + 2, "delta", delta));
+    loy_node *last = rn_init_str(b + 3, "source", source);
+    if (dated) {
+        rn_sib(last);
+        last = rn_init_date(b + 4, "expires", expires);
+    }
+    rn_effect_done(list, b, last, dated ? 4 : 3);
 }
 
 static inline loy_node *rn_map(loy_result *r)
