@@ -40,6 +40,7 @@ struct loy_node {
     uint8_t kind;                   /* loy_node_kind */
     uint8_t lazy;                   /* LOY_LAZY_* */
     bool b;
+    uint8_t spare;                  /* 0: with kind, lazy and b one word to set */
     uint32_t count;                 /* children */
     const char *key;                /* in a map */
     const char *str;                /* STRING / DECIMAL */
@@ -125,8 +126,12 @@ LOY_INTERNAL loy_node *rn_block_slow(loy_result *r, size_t count);
 
 static inline loy_node *rn_init(loy_node *n, uint8_t kind, const char *key)
 {
+    /* b and spare too, though only a bool reads b: the compiler then sets
+     * the four bytes with one store of a constant */
     n->kind = kind;
     n->lazy = LOY_LAZY_NONE;
+    n->b = false;
+    n->spare = 0;
     n->key = key;
     n->next = NULL;
     return n;
