@@ -27,12 +27,10 @@ str_list(loy_node *n, const char *key, const loy_strs *strs)
 {
     loy_node *list = rn_init_list(n, key);
     uint32_t count = strs->count;
-    for (uint32_t i = 0; i < count; i++) {
-        loy_node *item = rn_init_str(n + 1 + i, NULL, strs->items[i]);
-        if (i > 0)
-            item[-1].next = item;
-    }
+    for (uint32_t i = 0; i < count; i++)
+        rn_sib(rn_init_str(n + 1 + i, NULL, strs->items[i]));
     if (count) {
+        n[count].next = NULL;
         list->first = n + 1;
         list->last = n + count;
         list->count = count;
