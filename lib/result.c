@@ -386,6 +386,16 @@ loy_node *rn_push_map_str(loy_result *r, loy_node *list, const char *key, const 
     return map;
 }
 
+LOY_NOINLINE loy_node *rn_root3_slow(loy_result *r, const char *key1, const char *s, size_t len,
+                                     const char *key2, loy_node *v2, const char *key3, loy_node *v3)
+{
+    loy_node *root = rn_map(r);
+    rn_put(root, key1, rn_strdup(r, s, len));
+    rn_put(root, key2, v2);
+    rn_put(root, key3, v3);
+    return root;
+}
+
 loy_node *rn_block_slow(loy_result *r, size_t count)
 {
     return take_slow(r, count);

@@ -40,6 +40,7 @@ struct loy_node {
     uint8_t kind;                   /* loy_node_kind */
     uint8_t lazy;                   /* LOY_LAZY_* */
     bool b;
+    uint8_t spare;                  /* 0: with kind, lazy and b one word to set */
     uint32_t count;                 /* children */
     const char *key;                /* in a map */
     const char *str;                /* STRING / DECIMAL */
@@ -125,8 +126,12 @@ LOY_INTERNAL loy_node *rn_block_slow(loy_result *r, size_t count);
 
 static inline loy_node *rn_init(loy_node *n, uint8_t kind, const char *key)
 {
+    /* b and spare too, though only a bool reads b: the compiler then sets
+     * the four bytes with one store of a constant */
     n->kind = kind;
     n->lazy = LOY_LAZY_NONE;
+    n->b = false;
+    n->spare = 0;
     n->key = key;
     n->next = NULL;
     return n;
@@ -244,6 +249,43 @@ static inline loy_node *rn_effect_block(loy_result *r, loy_node *list, const cha
     return b;
 }
 
+/* Chains fresh node n to the node right after it, its next sibling in a
+ * block laid out in order; returns n. Called on a node just set with
+ * rn_init_*, the store replaces its next = NULL. */
+static inline loy_node *rn_sib(loy_node *n)
+{
+    n->next = n + 1;
+    return n;
+}
+
+/* rn_effect_block for a builder that lays out the whole effect: block[0]
+ * is the map, block[1] its type (chained to block[2]), block[2..] the
+ * caller's fields, set in order with rn_sib(rn_init_*(...)) but the last,
+ * then closed with rn_effect_done. Nothing is linked until then, so the
+ * stores stay plain stores into fresh nodes. NULL, with nomem set, when
+ * the arena cannot grow. */
+static inline loy_node *rn_effect_take(loy_result *r, const char *type, size_t extra)
+{
+    loy_node *b = rn_block(r, 2 + extra);
+    if (!b)
+        return NULL;
+    rn_init(b, LOY_NODE_MAP, NULL);
+    rn_sib(rn_init_str(b + 1, "type", type));
+    return b;
+}
+
+/* Closes an effect from rn_effect_take: its `count` fields (the type
+ * first) end at `last`; appends it to `list` unless that is NULL or the
+ * nomem node. */
+static inline void rn_effect_done(loy_node *list, loy_node *b, loy_node *last, size_t count)
+{
+    b->first = b + 1;
+    b->last = last;
+    b->count = (uint32_t)count;
+    if (list && list != &loy_nomem_node)
+        rn_link(list, b);
+}
+
 /* {"type": "points", "delta", "source", "expires" (unless LOY_DAY_NONE)},
  * appended to `list`: the points effect of a credit or an expiry, in one
  * block. */
@@ -251,13 +293,72 @@ static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t 
                                          const char *source, loy_day expires)
 {
     bool dated = expires != LOY_DAY_NONE;
-    loy_node *b = rn_effect_block(r, list, "points", dated ? 3 : 2);
+    loy_node *b = rn_effect_take(r, "points", dated ? 3 : 2);
     if (!b)
         return;
-    rn_link(b, rn_init_int(b + 2, "delta", delta));
-    rn_link(b, rn_init_str(b + 3, "source", source));
-    if (dated)
-        rn_link(b, rn_init_date(b + 4, "expires", expires));
+    rn_sib(rn_init_int(b + 2, "delta", delta));
+    loy_node *last = rn_init_str(b + 3, "source", source);
+    if (dated) {
+        rn_sib(last);
+        last = rn_init_date(b + 4, "expires", expires);
+    }
+    rn_effect_done(list, b, last, dated ? 4 : 3);
+}
+
+/* Copies len bytes and a NUL to dst, which has room up to the next
+ * multiple of 8 past len: an id of up to 16 bytes as two overlapping
+ * loads and stores, with no call. */
+static inline void rn_copy_text(char *dst, const char *s, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        memcpy(dst, s, len);
+    }
+    dst[len] = '\0';
+}
+
+LOY_INTERNAL loy_node *rn_root3_slow(loy_result *r, const char *key1, const char *s, size_t len,
+                                     const char *key2, loy_node *v2, const char *key3, loy_node *v3);
+
+/* An answer's root {key1: s (copied, len bytes), key2: v2, key3: v3}: the
+ * map, the string and its text in one take, chained directly. v2 and v3
+ * are nodes of this result not yet in a tree (or the nomem node). */
+static inline loy_node *rn_root3(loy_result *r, const char *key1, const char *s, size_t len,
+                                 const char *key2, loy_node *v2, const char *key3, loy_node *v3)
+{
+    size_t size = 2 * sizeof(loy_node) + ((len + 8u) & ~(size_t)7u);
+    /* with nomem set, v2 or v3 may be the nomem node: the general road */
+    if (r->nomem || len > 4096 || r->arena.head_size - r->arena.used < size)
+        return rn_root3_slow(r, key1, s, len, key2, v2, key3, v3);
+    loy_node *root = (loy_node *)(void *)(r->arena.head_data + r->arena.used);
+    r->arena.used += size;
+    loy_node *str = root + 1;
+    char *text = (char *)(root + 2);
+    rn_copy_text(text, s, len);
+    rn_init(root, LOY_NODE_MAP, NULL);
+    rn_init(str, LOY_NODE_STRING, key1);
+    str->str = text;
+    str->len = len;
+    str->next = v2;
+    v2->key = key2;
+    v2->next = v3;
+    v3->key = key3;
+    v3->next = NULL;
+    root->first = str;
+    root->last = v3;
+    root->count = 3;
+    return root;
 }
 
 static inline loy_node *rn_map(loy_result *r)

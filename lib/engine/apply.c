@@ -344,10 +344,9 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     /* The answer is built before the commit, so running out of memory for
      * it still leaves the member as it was. What follows it (the last
      * event, the pruned months) is not in the answer. */
-    loy_node *root = rn_map(result);
-    rn_put(root, "event", rn_strdup(result, event->id.s, event->id.len));
-    rn_put(root, "effects", c.effects);
-    rn_put(root, "member", loy_member_summary(result, m));
+    loy_node *summary = loy_member_summary(result, m);
+    loy_node *root = rn_root3(result, "event", event->id.s, event->id.len, "effects", c.effects,
+                              "member", summary);
     put_extras(&c, root);
     if (result->nomem) {
         loy_member_undo_rollback(m);

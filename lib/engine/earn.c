@@ -1054,20 +1054,28 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
         /* a few bits: cheaper counted here than by libgcc's popcount */
         for (uint64_t m = mask; m; m &= m - 1)
             extra++;
-        loy_node *b = rn_effect_block(c->r, c->effects, "points", extra);
+        loy_node *b = rn_effect_take(c->r, "points", extra);
         if (!b)
             return true;    /* nomem is set: the answer is dropped */
         loy_node *n = b + 2;
-        rn_link(b, rn_init_int(n++, "delta", points));
-        rn_link(b, rn_init_str(n++, "source", "order"));
+        rn_sib(rn_init_int(n++, "delta", points));
+        rn_sib(rn_init_str(n++, "source", "order"));
         if (pending_until != LOY_DAY_NONE)
-            rn_link(b, rn_init_date(n++, "pending_until", pending_until));
+            rn_sib(rn_init_date(n++, "pending_until", pending_until));
         if (expires != LOY_DAY_NONE)
-            rn_link(b, rn_init_date(n++, "expires", expires));
+            rn_sib(rn_init_date(n++, "expires", expires));
         loy_node *rules = rn_init_list(n++, "rules");
-        rn_link(b, rules);
-        for (uint64_t m = mask; m; m &= m - 1)
-            rn_link(rules, rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+        rn_effect_done(c->effects, b, rules, (size_t)(n - (b + 1)));
+        if (mask) {
+            /* the rule names follow the list, each chained to the next */
+            rules->first = n;
+            uint32_t count = 0;
+            for (uint64_t m = mask; m; m &= m - 1, count++)
+                rn_sib(rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+            n[-1].next = NULL;
+            rules->last = n - 1;
+            rules->count = count;
+        }
         return true;    /* points_earned is counted with the order (loy_metric_add_order) */
     }
     loy_node *e = loy_effect(c, "points");

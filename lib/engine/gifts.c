@@ -27,12 +27,10 @@ str_list(loy_node *n, const char *key, const loy_strs *strs)
 {
     loy_node *list = rn_init_list(n, key);
     uint32_t count = strs->count;
-    for (uint32_t i = 0; i < count; i++) {
-        loy_node *item = rn_init_str(n + 1 + i, NULL, strs->items[i]);
-        if (i > 0)
-            item[-1].next = item;
-    }
+    for (uint32_t i = 0; i < count; i++)
+        rn_sib(rn_init_str(n + 1 + i, NULL, strs->items[i]));
     if (count) {
+        n[count].next = NULL;
         list->first = n + 1;
         list->last = n + count;
         list->count = count;
@@ -56,24 +54,22 @@ static inline loy_node *reward_field(loy_node *map, loy_node *prev, loy_node *fi
  * {...}}, with `extra` more nodes in the same block for the kind's own
  * fields: *extra points at them, or is NULL when the arena could not grow
  * (the answer is dropped then). One take for the whole effect, its nodes
- * chained as they are made. Inlined into each kind's caller, where the
- * kind and the extra count are constants. */
+ * chained as they are made; the caller sets the extra fields with
+ * rn_init_* and closes the effect with gift_effect_done, which links it.
+ * Inlined into each kind's caller, where the kind and the extra count are
+ * constants. */
 static inline __attribute__((always_inline)) loy_node *
 gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward, size_t extra_count,
             loy_node **extra)
 {
     size_t rewards = reward_nodes(reward);
-    loy_node *e = rn_effect_block(c->r, c->effects, "gift", 1 + rewards + extra_count);
+    loy_node *e = rn_effect_take(c->r, "gift", 1 + rewards + extra_count);
     if (!e) {
         *extra = NULL;
         return &loy_nomem_node;
     }
-    loy_node *gift = rn_init_str(e + 2, "gift", kind);
+    rn_sib(rn_init_str(e + 2, "gift", kind));
     loy_node *map = rn_init_map(e + 3, "reward");
-    e[1].next = gift;
-    gift->next = map;
-    e->last = map;
-    e->count = 3;
     /* The reward's fields in their order; each is linked to the one before. */
     loy_node *n = e + 4, *prev = NULL;
     if (reward->has_points)
@@ -91,6 +87,16 @@ gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward, size_t extra
     map->last = prev;
     *extra = n;
     return e;
+}
+
+/* Closes the effect: its fields are the type, the gift, the reward, then
+ * the `extra_count` (>= 1) extra ones the caller set in order (each but
+ * the last with rn_sib); appends it to the effects. */
+static inline __attribute__((always_inline)) void
+gift_effect_done(loy_ctx *c, loy_node *e, loy_node *extra, size_t extra_count)
+{
+    e[3].next = extra;
+    rn_effect_done(c->effects, e, extra + extra_count - 1, 3 + extra_count);
 }
 
 /* Reward points: available at once, expiring like any credit of the day,
@@ -140,8 +146,10 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
     c->m->upgrade_given[level] = 1;
     loy_node *x;
     loy_node *e = gift_effect(c, "upgrade", reward, 1, &x);
-    if (x)
-        rn_link(e, rn_init_str(x, "tier", tier));
+    if (x) {
+        rn_init_str(x, "tier", tier);
+        gift_effect_done(c, e, x, 1);
+    }
     LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     return credit_reward_points(c, reward, "upgrade");
 }
@@ -320,8 +328,9 @@ static bool birthday_gift(loy_ctx *c)
     loy_node *x;
     loy_node *e = gift_effect(c, "birthday", reward, 2, &x);
     if (x) {
-        rn_link(e, rn_init_str(x, "tier", p->tiers.levels[tier].id));
-        rn_link(e, rn_init_int(x + 1, "year", year));
+        rn_sib(rn_init_str(x, "tier", p->tiers.levels[tier].id));
+        rn_init_int(x + 1, "year", year);
+        gift_effect_done(c, e, x, 2);
     }
     LOY_TRACE(c, "gift:birthday", true, "%d occurrence, %s's gift", (int)year, p->tiers.levels[tier].id);
     return credit_reward_points(c, reward, "birthday");
@@ -387,8 +396,10 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
         return false;
     loy_node *x;
     loy_node *e = gift_effect(c, "surprise", &s->reward, 1, &x);
-    if (x)
-        rn_link(e, rn_init_str(x, "id", s->id));
+    if (x) {
+        rn_init_str(x, "id", s->id);
+        gift_effect_done(c, e, x, 1);
+    }
     LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
 }
@@ -468,13 +479,14 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     loy_node *x;
     loy_node *e = gift_effect(c, "spend", &g->reward, monthly ? 2 : 1, &x);
     if (x) {
-        rn_link(e, rn_init_str(x, "id", g->id));
+        rn_init_str(x, "id", g->id);
         if (monthly) {
+            rn_sib(x);
             loy_node *n = rn_init(x + 1, LOY_NODE_STRING, "period");
             n->lazy = LOY_LAZY_MONTH;
             n->i = period;
-            rn_link(e, n);
         }
+        gift_effect_done(c, e, x, monthly ? 2 : 1);
     }
     if (g->period == LOY_SP_YEAR || c->trace)
         spend_label(g, period, label);
