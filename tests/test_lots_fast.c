@@ -23,6 +23,7 @@
 #include "loyalty.h"
 #include "engine/engine.h"
 #include "member.h"
+#include "support/test_rng.h"
 
 static loy_policy *policy_after(long months)
 {
@@ -78,20 +79,6 @@ static void credit_expiry_as_lot_expiry(void **state)
     assert_true(refused > 0);
     assert_true(checked == (long)(sizeof months / sizeof months[0]) * 120000 * 3);
 }
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
 
 /* loy_points_totals as it was before the int64 sums (the general path). */
 static void totals_ref(const loy_member *m, int64_t *available, int64_t *pending)

@@ -26,20 +26,7 @@
 #include "engine/engine.h"
 #include "event.h"
 #include "member.h"
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
+#include "support/test_rng.h"
 
 static const char *const CATS[] = {"c1", "c2", "c3", "gc", "other", "\xe5\xa4\x96\xe5\xa5\x97"};
 static const char *const SKUS[] = {"S1", "S2", "S9", "X-LONG-SKU-0001"};

@@ -20,20 +20,7 @@
 #include "loyalty.h"
 #include "engine/engine.h"
 #include "member.h"
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
+#include "support/test_rng.h"
 
 static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void add(char *buf, size_t cap, const char *fmt, ...)
