@@ -120,18 +120,65 @@ void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
     give_spare(m, buf, cap);
 }
 
-/* Lots and tags from `from` on give their strings back as spares (never
- * under a journal: see give_spare). */
-static void drop_lot_ids(loy_member *m, size_t from)
+/* Room in the spare list for n more strings, made once for a whole drop
+ * rather than checked string by string. false: the caller drops one by
+ * one with give_spare, which frees what the list cannot take. */
+static bool spare_room(loy_member *m, size_t n)
 {
-    for (size_t i = from; i < m->lot_count; i++)
-        give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+    return m->spare_count + n <= m->spare_cap || LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + n);
 }
 
-static void drop_tags(loy_member *m, size_t from)
+/* Lots and tags from `from` on give their strings back as spares (never
+ * under a journal: see give_spare). */
+static void drop_lot_ids_from(loy_member *m, size_t from)
 {
-    for (size_t i = from; i < m->tag_count; i++)
-        give_spare(m, &m->tags[i], &m->tag_caps[i]);
+    if (!spare_room(m, m->lot_count - from)) {
+        for (size_t i = from; i < m->lot_count; i++)
+            give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+        return;
+    }
+    loy_spare_str *sp = m->spare + m->spare_count;
+    for (loy_lot *lot = m->lots + from, *end = m->lots + m->lot_count; lot < end; lot++) {
+        if (lot->order_id) {
+            sp->s = lot->order_id;
+            sp->cap = lot->order_id_cap;
+            sp++;
+            lot->order_id = NULL;
+            lot->order_id_cap = 0;
+        }
+    }
+    m->spare_count = (size_t)(sp - m->spare);
+}
+
+/* The test inline: a working copy or scratch often holds no lot or tag. */
+static inline void drop_lot_ids(loy_member *m, size_t from)
+{
+    if (from < m->lot_count)
+        drop_lot_ids_from(m, from);
+}
+
+static void drop_tags_from(loy_member *m, size_t from)
+{
+    if (!spare_room(m, m->tag_count - from)) {
+        for (size_t i = from; i < m->tag_count; i++)
+            give_spare(m, &m->tags[i], &m->tag_caps[i]);
+        return;
+    }
+    for (size_t i = from; i < m->tag_count; i++) {
+        if (m->tags[i]) {
+            m->spare[m->spare_count].s = m->tags[i];
+            m->spare[m->spare_count].cap = m->tag_caps[i];
+            m->spare_count++;
+            m->tags[i] = NULL;
+            m->tag_caps[i] = 0;
+        }
+    }
+}
+
+static inline void drop_tags(loy_member *m, size_t from)
+{
+    if (from < m->tag_count)
+        drop_tags_from(m, from);
 }
 
 static void free_lot_ids(loy_member *m)
