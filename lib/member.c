@@ -55,6 +55,14 @@ static inline void copy_bytes(char *d, const char *s, size_t n)
     }
 }
 
+/* n zero bytes at d, by the same fixed-size moves (the upgrade ledger:
+ * a byte per tier). */
+static inline void zero_bytes(uint8_t *d, size_t n)
+{
+    static const char zeros[16];
+    copy_bytes((char *)d, zeros, n);
+}
+
 /* Copy s (len bytes) into an owned, reusable buffer. */
 static inline bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
 {
@@ -223,7 +231,9 @@ void loy_member_clear(loy_member *m)
     m->last_order = LOY_DAY_NONE;
     m->action_count = 0;
     m->benefit_use_count = 0;
-    if (m->upgrade_given_cap)
+    if (m->upgrade_given_cap <= 16)
+        zero_bytes(m->upgrade_given, m->upgrade_given_cap);
+    else
         memset(m->upgrade_given, 0, m->upgrade_given_cap);
     m->birthday_year_count = 0;
     m->surprise_given_count = 0;
@@ -594,8 +604,7 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
         return false;
     /* entries the ledger lacks read as 0, as loy_member_copy makes them */
     size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    if (have)
-        memcpy(u->upgrade_given, m->upgrade_given, have);
+    copy_bytes((char *)u->upgrade_given, (const char *)m->upgrade_given, have);
     for (size_t i = have; i < n; i++)
         u->upgrade_given[i] = 0;
     memcpy(u->scalars, (const char *)m + STATE_FIELDS, sizeof u->scalars);
@@ -723,8 +732,7 @@ void loy_member_undo_rollback(loy_member *m)
     UNDO_RESTORE(u, m, spend_given, spend_given_count);
     UNDO_RESTORE(u, m, spend_orders, spend_order_count);
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
-    for (size_t i = 0; i < n; i++)
-        m->upgrade_given[i] = u->upgrade_given[i];
+    copy_bytes((char *)m->upgrade_given, (const char *)u->upgrade_given, n);
 }
 
 /* ------------------------------------------------------------- borrowing */
