@@ -763,8 +763,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
             return false;
         size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
-        if (have)
-            memcpy(dst->upgrade_given, src->upgrade_given, have);
+        copy_bytes((char *)dst->upgrade_given, (const char *)src->upgrade_given, have);
         for (size_t i = have; i < n; i++)
             dst->upgrade_given[i] = 0;
     }
