@@ -63,14 +63,24 @@ static inline void zero_bytes(uint8_t *d, size_t n)
     copy_bytes((char *)d, zeros, n);
 }
 
-/* Copy s (len bytes) into an owned, reusable buffer. */
+/* Copy s (len bytes) into an owned, reusable buffer. The terminator goes
+ * first, so nothing is live across a library copy: no saved registers. */
 static inline bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
 {
     if (len >= *cap && (len == SIZE_MAX || !LOY_GROW(a, *buf, *cap, len + 1)))
         return false;
-    copy_bytes(*buf, s, len);
-    (*buf)[len] = '\0';
+    char *d = *buf;
+    d[len] = '\0';
+    copy_bytes(d, s, len);
     return true;
+}
+
+/* set_str when the buffer is short: out of line, so the usual call, which
+ * reuses a buffer, keeps no registers for the grow. */
+static __attribute__((noinline)) bool set_str_grow(const loy_alloc *a, char **buf, size_t *cap, const char *s,
+                                                   size_t len)
+{
+    return set_str(a, buf, cap, s, len);
 }
 
 /* upgrade_given covers every tier of the policy, zeroed beyond what was set. */
@@ -98,7 +108,12 @@ bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, s
             *cap = sp->cap;
         }
     }
-    return set_str(m->alloc, buf, cap, s, len);
+    if (len >= *cap)
+        return set_str_grow(m->alloc, buf, cap, s, len);
+    char *d = *buf;
+    d[len] = '\0';
+    copy_bytes(d, s, len);
+    return true;
 }
 
 /* loy_member_drop_str on a handle with no journal open: the member's own
