@@ -296,14 +296,16 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/* The grow call only when dst is short: a working copy usually has room. */
-#define COPY_ARRAY(dst, src, arr, count, capf)                                   \
-    do {                                                                         \
-        if ((src)->count > (dst)->capf &&                                        \
-            !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
-            goto nomem;                                                          \
-        if ((src)->count)                                                        \
-            memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));  \
+/* The grow call only when dst is short: a working copy usually has room.
+ * The count is tested first: most of a member's arrays are empty. */
+#define COPY_ARRAY(dst, src, arr, count, capf)                                       \
+    do {                                                                             \
+        if ((src)->count) {                                                          \
+            if ((src)->count > (dst)->capf &&                                        \
+                !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
+                goto nomem;                                                          \
+            memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));      \
+        }                                                                            \
     } while (0)
 
 /* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
