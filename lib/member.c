@@ -63,6 +63,17 @@ static inline void zero_bytes(uint8_t *d, size_t n)
     copy_bytes((char *)d, zeros, n);
 }
 
+/* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
+ * years, gifts given) hold a few entries: fixed-size moves; the rest, of
+ * 16 bytes and more an entry, the library call. The test is on a constant. */
+#define COPY_ENTRIES(d, s, n)                                          \
+    do {                                                               \
+        if (sizeof *(s) <= 8)                                          \
+            copy_bytes((char *)(d), (const char *)(s), (n) * sizeof *(s)); \
+        else                                                           \
+            memcpy((d), (s), (n) * sizeof *(s));                       \
+    } while (0)
+
 /* Copy s (len bytes) into an owned, reusable buffer. The terminator goes
  * first, so nothing is live across a library copy: no saved registers. */
 static inline bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
@@ -304,7 +315,7 @@ static void free_state_arrays(loy_member *m)
             if ((src)->count > (dst)->capf &&                                        \
                 !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
                 goto nomem;                                                          \
-            memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));      \
+            COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
         }                                                                            \
     } while (0)
 
@@ -578,7 +589,7 @@ static void undo_free(loy_undo *u)
             if ((m)->count > (u)->capf && !LOY_GROW((u)->alloc, (u)->arr, (u)->capf, \
                                                     (m)->count))                     \
                 return false;                                                        \
-            memcpy((u)->arr, (m)->arr, (m)->count * sizeof *(m)->arr);               \
+            COPY_ENTRIES((u)->arr, (m)->arr, (m)->count);                            \
         }                                                                            \
     } while (0)
 /* After the scalars are back: the counts are the saved ones, and the
@@ -586,7 +597,7 @@ static void undo_free(loy_undo *u)
 #define UNDO_RESTORE(u, m, arr, count)                                \
     do {                                                              \
         if ((m)->count)                                               \
-            memcpy((m)->arr, (u)->arr, (m)->count * sizeof *(m)->arr); \
+            COPY_ENTRIES((m)->arr, (u)->arr, (m)->count);              \
     } while (0)
 
 static loy_undo *undo_store(loy_member *store)
