@@ -39,15 +39,59 @@ static size_t tier_count(const loy_member *m)
     return m->policy->tiers.count;
 }
 
-/* Copy s (len bytes) into an owned, reusable buffer. */
-static bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
+/* n bytes, s to d. Order ids and tags are mostly 4 to 16 bytes: two
+ * overlapping fixed-size moves there cost a few instructions where the
+ * library call costs a call and its size dispatch. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    if (n - 8 <= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n - 4 <= 3) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        memcpy(d, s, n);
+    }
+}
+
+/* n zero bytes at d, by the same fixed-size moves (the upgrade ledger:
+ * a byte per tier). */
+static inline void zero_bytes(uint8_t *d, size_t n)
+{
+    static const char zeros[16];
+    copy_bytes((char *)d, zeros, n);
+}
+
+/* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
+ * years, gifts given) hold a few entries: fixed-size moves; the rest, of
+ * 16 bytes and more an entry, the library call. The test is on a constant. */
+#define COPY_ENTRIES(d, s, n)                                          \
+    do {                                                               \
+        if (sizeof *(s) <= 8)                                          \
+            copy_bytes((char *)(d), (const char *)(s), (n) * sizeof *(s)); \
+        else                                                           \
+            memcpy((d), (s), (n) * sizeof *(s));                       \
+    } while (0)
+
+/* Copy s (len bytes) into an owned, reusable buffer. The terminator goes
+ * first, so nothing is live across a library copy: no saved registers. */
+static inline bool set_str(const loy_alloc *a, char **buf, size_t *cap, const char *s, size_t len)
 {
     if (len >= *cap && (len == SIZE_MAX || !LOY_GROW(a, *buf, *cap, len + 1)))
         return false;
-    if (len)
-        memcpy(*buf, s, len);
-    (*buf)[len] = '\0';
+    char *d = *buf;
+    d[len] = '\0';
+    copy_bytes(d, s, len);
     return true;
+}
+
+/* set_str when the buffer is short: out of line, so the usual call, which
+ * reuses a buffer, keeps no registers for the grow. */
+static __attribute__((noinline)) bool set_str_grow(const loy_alloc *a, char **buf, size_t *cap, const char *s,
+                                                   size_t len)
+{
+    return set_str(a, buf, cap, s, len);
 }
 
 /* upgrade_given covers every tier of the policy, zeroed beyond what was set. */
@@ -75,7 +119,12 @@ bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, s
             *cap = sp->cap;
         }
     }
-    return set_str(m->alloc, buf, cap, s, len);
+    if (len >= *cap)
+        return set_str_grow(m->alloc, buf, cap, s, len);
+    char *d = *buf;
+    d[len] = '\0';
+    copy_bytes(d, s, len);
+    return true;
 }
 
 /* loy_member_drop_str on a handle with no journal open: the member's own
@@ -105,18 +154,65 @@ void loy_member_drop_str(loy_member *m, char **buf, size_t *cap)
     give_spare(m, buf, cap);
 }
 
-/* Lots and tags from `from` on give their strings back as spares (never
- * under a journal: see give_spare). */
-static void drop_lot_ids(loy_member *m, size_t from)
+/* Room in the spare list for n more strings, made once for a whole drop
+ * rather than checked string by string. false: the caller drops one by
+ * one with give_spare, which frees what the list cannot take. */
+static bool spare_room(loy_member *m, size_t n)
 {
-    for (size_t i = from; i < m->lot_count; i++)
-        give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+    return m->spare_count + n <= m->spare_cap || LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + n);
 }
 
-static void drop_tags(loy_member *m, size_t from)
+/* Lots and tags from `from` on give their strings back as spares (never
+ * under a journal: see give_spare). */
+static void drop_lot_ids_from(loy_member *m, size_t from)
 {
-    for (size_t i = from; i < m->tag_count; i++)
-        give_spare(m, &m->tags[i], &m->tag_caps[i]);
+    if (!spare_room(m, m->lot_count - from)) {
+        for (size_t i = from; i < m->lot_count; i++)
+            give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
+        return;
+    }
+    loy_spare_str *sp = m->spare + m->spare_count;
+    for (loy_lot *lot = m->lots + from, *end = m->lots + m->lot_count; lot < end; lot++) {
+        if (lot->order_id) {
+            sp->s = lot->order_id;
+            sp->cap = lot->order_id_cap;
+            sp++;
+            lot->order_id = NULL;
+            lot->order_id_cap = 0;
+        }
+    }
+    m->spare_count = (size_t)(sp - m->spare);
+}
+
+/* The test inline: a working copy or scratch often holds no lot or tag. */
+static inline void drop_lot_ids(loy_member *m, size_t from)
+{
+    if (from < m->lot_count)
+        drop_lot_ids_from(m, from);
+}
+
+static void drop_tags_from(loy_member *m, size_t from)
+{
+    if (!spare_room(m, m->tag_count - from)) {
+        for (size_t i = from; i < m->tag_count; i++)
+            give_spare(m, &m->tags[i], &m->tag_caps[i]);
+        return;
+    }
+    for (size_t i = from; i < m->tag_count; i++) {
+        if (m->tags[i]) {
+            m->spare[m->spare_count].s = m->tags[i];
+            m->spare[m->spare_count].cap = m->tag_caps[i];
+            m->spare_count++;
+            m->tags[i] = NULL;
+            m->tag_caps[i] = 0;
+        }
+    }
+}
+
+static inline void drop_tags(loy_member *m, size_t from)
+{
+    if (from < m->tag_count)
+        drop_tags_from(m, from);
 }
 
 static void free_lot_ids(loy_member *m)
@@ -161,7 +257,9 @@ void loy_member_clear(loy_member *m)
     m->last_order = LOY_DAY_NONE;
     m->action_count = 0;
     m->benefit_use_count = 0;
-    if (m->upgrade_given_cap)
+    if (m->upgrade_given_cap <= 16)
+        zero_bytes(m->upgrade_given, m->upgrade_given_cap);
+    else
         memset(m->upgrade_given, 0, m->upgrade_given_cap);
     m->birthday_year_count = 0;
     m->surprise_given_count = 0;
@@ -209,14 +307,16 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/* The grow call only when dst is short: a working copy usually has room. */
-#define COPY_ARRAY(dst, src, arr, count, capf)                                   \
-    do {                                                                         \
-        if ((src)->count > (dst)->capf &&                                        \
-            !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
-            goto nomem;                                                          \
-        if ((src)->count)                                                        \
-            memcpy((dst)->arr, (src)->arr, (src)->count * sizeof(*(src)->arr));  \
+/* The grow call only when dst is short: a working copy usually has room.
+ * The count is tested first: most of a member's arrays are empty. */
+#define COPY_ARRAY(dst, src, arr, count, capf)                                       \
+    do {                                                                             \
+        if ((src)->count) {                                                          \
+            if ((src)->count > (dst)->capf &&                                        \
+                !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
+                goto nomem;                                                          \
+            COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
+        }                                                                            \
     } while (0)
 
 /* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
@@ -286,6 +386,21 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
 #define STATE_PREFIX offsetof(loy_member, recent)
 /* The state's fields not held in buffers: from here to STATE_PREFIX. */
 #define STATE_FIELDS offsetof(loy_member, initialised)
+#define SCALARS_LEN (STATE_PREFIX - STATE_FIELDS)
+
+/* The scalar block (SCALARS_LEN bytes), by 16-byte moves unrolled: left
+ * to itself the compiler copies it with rep movsq, which executes one
+ * step per 8 bytes plus its setup. */
+static inline void copy_scalars(void *dst, const void *src)
+{
+    char *d = dst;
+    const char *s = src;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < SCALARS_LEN / 16; i++)
+        memcpy(d + 16 * i, s + 16 * i, 16);
+    if (SCALARS_LEN % 16)
+        memcpy(d + SCALARS_LEN - SCALARS_LEN % 16, s + SCALARS_LEN - SCALARS_LEN % 16, SCALARS_LEN % 16);
+}
 
 /* Entries of the ring that are state: the ring fills from slot 0. */
 static size_t ring_used(const loy_member *m)
@@ -327,7 +442,7 @@ static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
      * (filled above) lie before the block, the handle's scratch after the
      * ring. Only the live part of the ring is copied: most members hold
      * far fewer than 256 ids. */
-    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    copy_scalars((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS);
     if (ring && src->recent_count)
         memcpy(dst->recent, src->recent, ring_used(src) * sizeof src->recent[0]);
     return true;
@@ -394,7 +509,7 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
     memcpy(t, (char *)dst + STATE_BUFFERS, sizeof t);
     memcpy((char *)dst + STATE_BUFFERS, (char *)src + STATE_BUFFERS, sizeof t);
     memcpy((char *)src + STATE_BUFFERS, t, sizeof t);
-    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    copy_scalars((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS);
     /* src's other counts may exceed the buffers it now has: none is read */
     src->initialised = false;
     src->lot_count = lots;
@@ -414,7 +529,7 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
  * capacities so that a steady stream of events stops allocating. */
 typedef struct loy_undo {
     const loy_alloc *alloc;
-    unsigned char scalars[STATE_PREFIX - STATE_FIELDS];
+    unsigned char scalars[SCALARS_LEN];
     size_t lot_count;               /* the saved state's (also in scalars) */
     size_t tag_count;
     loy_lot *lots;                  /* their order ids are the member's */
@@ -489,7 +604,7 @@ static void undo_free(loy_undo *u)
             if ((m)->count > (u)->capf && !LOY_GROW((u)->alloc, (u)->arr, (u)->capf, \
                                                     (m)->count))                     \
                 return false;                                                        \
-            memcpy((u)->arr, (m)->arr, (m)->count * sizeof *(m)->arr);               \
+            COPY_ENTRIES((u)->arr, (m)->arr, (m)->count);                            \
         }                                                                            \
     } while (0)
 /* After the scalars are back: the counts are the saved ones, and the
@@ -497,7 +612,7 @@ static void undo_free(loy_undo *u)
 #define UNDO_RESTORE(u, m, arr, count)                                \
     do {                                                              \
         if ((m)->count)                                               \
-            memcpy((m)->arr, (u)->arr, (m)->count * sizeof *(m)->arr); \
+            COPY_ENTRIES((m)->arr, (u)->arr, (m)->count);              \
     } while (0)
 
 static loy_undo *undo_store(loy_member *store)
@@ -532,11 +647,10 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
         return false;
     /* entries the ledger lacks read as 0, as loy_member_copy makes them */
     size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    if (have)
-        memcpy(u->upgrade_given, m->upgrade_given, have);
+    copy_bytes((char *)u->upgrade_given, (const char *)m->upgrade_given, have);
     for (size_t i = have; i < n; i++)
         u->upgrade_given[i] = 0;
-    memcpy(u->scalars, (const char *)m + STATE_FIELDS, sizeof u->scalars);
+    copy_scalars(u->scalars, (const char *)m + STATE_FIELDS);
     u->lot_count = m->lot_count;
     u->tag_count = m->tag_count;
     u->dropped_count = 0;
@@ -651,7 +765,7 @@ void loy_member_undo_rollback(loy_member *m)
         u->tag_owned = left;
         u->tags_saved = false;
     }
-    memcpy((char *)m + STATE_FIELDS, u->scalars, sizeof u->scalars);
+    copy_scalars((char *)m + STATE_FIELDS, u->scalars);
     UNDO_RESTORE(u, m, lots, lot_count);
     UNDO_RESTORE(u, m, months, month_count);
     UNDO_RESTORE(u, m, actions, action_count);
@@ -661,8 +775,7 @@ void loy_member_undo_rollback(loy_member *m)
     UNDO_RESTORE(u, m, spend_given, spend_given_count);
     UNDO_RESTORE(u, m, spend_orders, spend_order_count);
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
-    for (size_t i = 0; i < n; i++)
-        m->upgrade_given[i] = u->upgrade_given[i];
+    copy_bytes((char *)m->upgrade_given, (const char *)u->upgrade_given, n);
 }
 
 /* ------------------------------------------------------------- borrowing */
@@ -693,8 +806,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
             return false;
         size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
-        if (have)
-            memcpy(dst->upgrade_given, src->upgrade_given, have);
+        copy_bytes((char *)dst->upgrade_given, (const char *)src->upgrade_given, have);
         for (size_t i = have; i < n; i++)
             dst->upgrade_given[i] = 0;
     }
@@ -709,7 +821,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
     u->own_id_cap = dst->id_cap;
     dst->id = src->id;
     dst->id_cap = 0;
-    memcpy((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS, STATE_PREFIX - STATE_FIELDS);
+    copy_scalars((char *)dst + STATE_FIELDS, (const char *)src + STATE_FIELDS);
     u->ids = src->lots;
     u->id_count = src->lot_count;
     u->hold = false;
