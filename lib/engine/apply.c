@@ -364,7 +364,7 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
 
 /* The query's steps on c->m, the scratch borrowing `member`; returns the
  * answer's code. */
-static int query_on(loy_ctx *c, const loy_member *member, const char *at)
+static int query_on(loy_ctx *c, const loy_member *member, const char *at, size_t at_len)
 {
     loy_result *result = c->r;
     c->stage_at_start = c->m->stage;
@@ -386,11 +386,17 @@ static int query_on(loy_ctx *c, const loy_member *member, const char *at)
         return answer_error(c, "query", rn_str(result, "benefits"));
     }
 
-    loy_node *root = rn_map(result);
-    rn_put_str(result, root, "query", "benefits");
-    rn_put(root, "at", rn_strdup(result, at, strlen(at)));
-    rn_put(root, "benefits", list);
-    rn_put(root, "member", loy_member_summary(result, c->m));
+    /* {"query", "at", "benefits", "member"}: loy_apply's one-take root
+     * with the borrowed "query" put in front, two takes in all */
+    loy_node *summary = loy_member_summary(result, c->m);
+    loy_node *root = rn_root3(result, "at", at, at_len, "benefits", list, "member", summary);
+    loy_node *query = rn_str(result, "benefits");
+    if (!result->nomem) {
+        query->key = "query";
+        query->next = root->first;
+        root->first = query;
+        root->count++;
+    }
     put_extras(c, root);
     result->root = root;
     if (result->nomem)
@@ -420,7 +426,8 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
     c.store = store;
     if (result->options & LOY_RESULT_TRACE)
         result->trace = c.trace = rn_list(result);
-    if (!at || !loy_parse_instant(at, strlen(at), &c.at)) {
+    size_t at_len = at ? strlen(at) : 0;
+    if (!at || !loy_parse_instant(at, at_len, &c.at)) {
         loy_refuse(&c, LOY_E_INVALID_QUERY, "'at' must be an RFC 3339 instant with an offset");
         int code = answer_error(&c, "query", rn_str(result, "benefits"));
         return result->nomem ? answer_nomem(result, "query", "benefits", 8) : code;
@@ -430,7 +437,7 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
     if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
         return answer_nomem(result, "query", "benefits", 8);
     c.m = result->scratch;
-    int code = query_on(&c, member, at);
+    int code = query_on(&c, member, at, at_len);
     loy_member_unborrow(c.m);
     return code;
 }
