@@ -288,6 +288,19 @@ static void remember_id(loy_member *m, uint64_t hash)
         m->recent_count++;
 }
 
+/* Zeroes a ctx as four memsets of at most 64 bytes: GCC makes one memset
+ * of the whole a rep stos, whose start-up costs more than the
+ * fifteen or so vector stores these become. */
+_Static_assert(sizeof(loy_ctx) > 192 && sizeof(loy_ctx) <= 256, "ctx_clear's four pieces");
+static inline void ctx_clear(loy_ctx *c)
+{
+    char *p = (char *)c;
+    memset(p, 0, 64);
+    memset(p + 64, 0, 64);
+    memset(p + 128, 0, 64);
+    memset(p + 192, 0, sizeof *c - 192);
+}
+
 int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *event,
               loy_result *result)
 {
@@ -302,7 +315,7 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
                                    "the member has no id: make it with loy_member_new or load it");
 
     loy_ctx c;
-    memset(&c, 0, sizeof c);
+    ctx_clear(&c);
     c.p = policy;
     c.ev = event;
     c.r = result;
@@ -418,7 +431,7 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
                                    "the member has no id: make it with loy_member_new or load it");
 
     loy_ctx c;
-    memset(&c, 0, sizeof c);
+    ctx_clear(&c);
     c.p = policy;
     c.r = result;
     c.is_query = true;
