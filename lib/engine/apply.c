@@ -15,6 +15,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ ctx helpers */
 
@@ -272,10 +275,26 @@ static bool scratch_ready(loy_result *r, const loy_policy *p)
     return r->scratch || loy_member_create(&r->scratch, p) == LOY_OK;
 }
 
+/* Scans the whole ring (up to 256 hashes) on every event of a long
+ * history, so four at a time: SSE2 has no 64-bit compare, and a lane is
+ * equal when both its 32-bit halves are. */
 static bool id_remembered(const loy_member *m, uint64_t hash)
 {
-    for (uint32_t i = 0; i < m->recent_count; i++)
-        if (m->recent[i] == hash)
+    const uint64_t *r = m->recent;
+    uint32_t n = m->recent_count, i = 0;
+#ifdef __SSE2__
+    const __m128i h = _mm_set1_epi64x((long long)hash);
+    for (; i + 4 <= n; i += 4) {
+        __m128i a = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r + i)), h);
+        __m128i b = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)(r + i + 2)), h);
+        a = _mm_and_si128(a, _mm_shuffle_epi32(a, 0xb1));
+        b = _mm_and_si128(b, _mm_shuffle_epi32(b, 0xb1));
+        if (_mm_movemask_epi8(_mm_or_si128(a, b)))
+            return true;
+    }
+#endif
+    for (; i < n; i++)
+        if (r[i] == hash)
             return true;
     return false;
 }
