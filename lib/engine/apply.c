@@ -315,7 +315,8 @@ static int answer_error(loy_ctx *c, const char *head_key, loy_node *head)
     rn_put(root, head_key, head);
     loy_node *err = rn_put(root, "error", rn_map(r));
     rn_put_str(r, err, "code", loy_error_name(c->code));
-    rn_put(err, "message", rn_strdup(r, c->message, strlen(c->message)));
+    /* borrowed: loy_refuse made it in this result's arena (or it is "") */
+    rn_put(err, "message", rn_str(r, c->message));
     if (c->reasons)
         rn_put(err, "reasons", c->reasons);
     put_extras(c, root);
