@@ -7,7 +7,9 @@
  * the sanitizer refuses a read past them, and across arena chunk
  * boundaries. Answers of real decisions under the reference policies are
  * checked to be well formed: every map and list counts, and ends at, the
- * children its chain holds.
+ * children its chain holds. Orders, actions, redeems, returns and paid
+ * plans are mixed in, so that every effect laid out in one take is met,
+ * and a benefits query after each event checks the query's root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,8 +152,12 @@ static void answers_well_formed(void **state)
     (void)state;
     static const char *const policies[] = {"minimal.yaml", "grocery.yaml", "apparel.yaml"};
     static const char *const cats[] = {"produce", "dairy", "bakery", "tops", "shoes", "x"};
-    /* points effects, gift effects, tier changes, points with rules */
-    size_t seen[4] = {0, 0, 0, 0};
+    /* points effects, gift effects, tier changes, points with rules; then
+     * the points of an action, a redeem and a return, paid_started
+     * (and extended), paid_ended, stage_changed */
+    size_t seen[11] = {0};
+    static const char *const kinds[] = {"signup", "review", "share", "referral"};
+    static const char *const plans[] = {"monthly", "annual", "none"};
     for (size_t k = 0; k < 3; k++) {
         loy_policy *p = load(policies[k]);
         rng r = {k + 1};
@@ -167,6 +173,7 @@ static void answers_well_formed(void **state)
             assert_int_equal(loy_event_new(&e, p), LOY_OK);
             if (who % 2)
                 loy_result_set_options(res, LOY_RESULT_TRACE);
+            char last_order[48] = "none", last_at[40] = "2024-01-01T10:00:00+00:00";
             for (int i = 0; i < 120; i++) {
                 char id[48], at[40];
                 size_t len = 1 + pick(&r, 40);
@@ -175,12 +182,37 @@ static void answers_well_formed(void **state)
                     id[j] = (char)('a' + pick(&r, 26));
                 id[len > (size_t)n ? len : (size_t)n] = '\0';
                 snprintf(at, sizeof at, "2024-%02d-%02dT10:00:00+00:00", 1 + i / 11, 1 + i % 11 * 2);
-                assert_int_equal(loy_event_reset(e, LOY_EVENT_ORDER, id, at), LOY_OK);
-                for (uint32_t l = 0, lines = 1 + pick(&r, 4); l < lines; l++)
-                    assert_int_equal(loy_event_add_line(e, NULL, cats[pick(&r, 6)],
-                                                        100 + (int64_t)pick(&r, 50000), 1 + pick(&r, 3)),
+                /* mostly orders; the other kinds for the effects they make */
+                uint32_t what = i < 4 ? 0 : pick(&r, 10);
+                if (what == 6) {
+                    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, id, at), LOY_OK);
+                    assert_int_equal(loy_event_set_kind(e, kinds[pick(&r, 4)]), LOY_OK);
+                } else if (what == 7) {
+                    assert_int_equal(loy_event_reset(e, LOY_EVENT_REDEEM, id, at), LOY_OK);
+                    assert_int_equal(loy_event_set_points(e, 1 + pick(&r, 300)), LOY_OK);
+                    assert_int_equal(loy_event_set_order_amount(e, 1000 + pick(&r, 50000)), LOY_OK);
+                } else if (what == 8) {
+                    assert_int_equal(loy_event_reset(e, LOY_EVENT_RETURN, id, at), LOY_OK);
+                    assert_int_equal(loy_event_set_original(e, last_order, last_at, 100 + pick(&r, 5000),
+                                                            pick(&r, 200)),
                                      LOY_OK);
+                    assert_int_equal(loy_event_set_amount(e, 1 + pick(&r, 100)), LOY_OK);
+                } else if (what == 9) {
+                    assert_int_equal(loy_event_reset(e, LOY_EVENT_JOIN_PAID, id, at), LOY_OK);
+                    assert_int_equal(loy_event_set_plan(e, plans[pick(&r, 3)]), LOY_OK);
+                } else {
+                    assert_int_equal(loy_event_reset(e, LOY_EVENT_ORDER, id, at), LOY_OK);
+                    for (uint32_t l = 0, lines = 1 + pick(&r, 4); l < lines; l++)
+                        assert_int_equal(loy_event_add_line(e, NULL, cats[pick(&r, 6)],
+                                                            100 + (int64_t)pick(&r, 50000),
+                                                            1 + pick(&r, 3)),
+                                         LOY_OK);
+                }
                 int rc = loy_apply(p, m, e, res);
+                if (rc == LOY_OK && what < 6) {
+                    snprintf(last_order, sizeof last_order, "%s", id);
+                    snprintf(last_at, sizeof last_at, "%s", at);
+                }
                 const loy_node *root = loy_result_root(res);
                 assert_non_null(root);
                 check_tree(root);
@@ -197,12 +229,39 @@ static void answers_well_formed(void **state)
                         seen[1] += strcmp(type, "gift") == 0;
                         seen[2] += strcmp(type, "tier_changed") == 0;
                         seen[3] += loy_node_count(loy_node_get(x, "rules")) > 0;
+                        const char *source = loy_node_str(loy_node_get(x, "source"), NULL);
+                        if (strcmp(type, "points") == 0 && source) {
+                            seen[4] += strcmp(source, "action") == 0;
+                            seen[5] += strcmp(source, "redeem") == 0;
+                            seen[6] += strcmp(source, "return") == 0;
+                        }
+                        seen[7] += strcmp(type, "paid_started") == 0;
+                        seen[10] += loy_node_get(x, "extended") != NULL;
+                        seen[8] += strcmp(type, "paid_ended") == 0;
+                        seen[9] += strcmp(type, "stage_changed") == 0;
                     }
                     const loy_node *first = loy_node_first(root);
                     assert_string_equal(loy_node_key(first), "event");
                     assert_string_equal(loy_node_key(loy_node_next(first)), "effects");
                     assert_string_equal(loy_node_key(loy_node_next(loy_node_next(first))), "member");
                 }
+                /* the query's root: two takes, the query put in front */
+                assert_int_equal(loy_query_benefits(p, m, at, i % 3 ? "app" : NULL, NULL, res), LOY_OK);
+                const loy_node *q = loy_result_root(res);
+                check_tree(q);
+                const loy_node *f = loy_node_first(q);
+                assert_string_equal(loy_node_key(f), "query");
+                assert_string_equal(loy_node_str(f, NULL), "benefits");
+                f = loy_node_next(f);
+                assert_string_equal(loy_node_key(f), "at");
+                size_t at_len;
+                assert_string_equal(loy_node_str(f, &at_len), at);
+                assert_int_equal(at_len, strlen(at));
+                f = loy_node_next(f);
+                assert_string_equal(loy_node_key(f), "benefits");
+                f = loy_node_next(f);
+                assert_string_equal(loy_node_key(f), "member");
+                assert_int_equal(loy_node_count(q), who % 2 ? 5 : 4);
             }
             loy_event_free(e);
             loy_result_free(res);
@@ -213,7 +272,10 @@ static void answers_well_formed(void **state)
     /* the shapes built in one block were all met */
     printf("# effects: points %zu, gift %zu, tier_changed %zu, with rules %zu\n", seen[0], seen[1],
            seen[2], seen[3]);
-    for (size_t i = 0; i < 4; i++)
+    printf("# points of action %zu, redeem %zu, return %zu; paid_started %zu, paid_ended %zu, "
+           "stage_changed %zu, extended %zu\n",
+           seen[4], seen[5], seen[6], seen[7], seen[8], seen[9], seen[10]);
+    for (size_t i = 0; i < 11; i++)
         assert_true(seen[i] > 0);
 }
 

@@ -192,13 +192,17 @@ bool loy_step_action(loy_ctx *c)
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (!loy_lots_credit(c, action->points, expires))
         return false;
-    loy_node *e = rn_effect_block(c->r, c->effects, "points", expires != LOY_DAY_NONE ? 4 : 3);
+    bool dated = expires != LOY_DAY_NONE;
+    loy_node *e = rn_effect_take(c->r, "points", dated ? 4 : 3);
     if (e) {
-        rn_link(e, rn_init_int(e + 2, "delta", action->points));
-        rn_link(e, rn_init_str(e + 3, "source", "action"));
-        rn_link(e, rn_init_str(e + 4, "kind", action->kind));
-        if (expires != LOY_DAY_NONE)
-            rn_link(e, rn_init_date(e + 5, "expires", expires));
+        rn_sib(rn_init_int(e + 2, "delta", action->points));
+        rn_sib(rn_init_str(e + 3, "source", "action"));
+        loy_node *last = rn_init_str(e + 4, "kind", action->kind);
+        if (dated) {
+            rn_sib(last);
+            last = rn_init_date(e + 5, "expires", expires);
+        }
+        rn_effect_done(c->effects, e, last, dated ? 5 : 4);
     }
     return loy_metric_add(c, c->day, LOY_METRIC_POINTS_EARNED, action->points);
 }

@@ -25,6 +25,8 @@
 #ifndef LOY_ENGINE_H
 #define LOY_ENGINE_H
 
+#include <stdarg.h>
+
 #include "../core.h"
 #include "../date.h"
 #include "../event.h"
@@ -151,6 +153,10 @@ static inline loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
     return loy_ctx_birthday_fill(c, birthday);
 }
 
+/* vsnprintf(buf, cap, fmt, ap) for a format of plain %s, %d, %u, %lld,
+ * %llu, %zu and %%, setting *len; false (ap then spent) for anything else,
+ * a NULL string or a text that might not fit: the caller uses vsnprintf. */
+LOY_INTERNAL bool loy_format_simple(char *buf, size_t cap, const char *fmt, va_list ap, size_t *len);
 /* Refuse the event: sets ctx->code and a formatted message. Returns false. */
 LOY_INTERNAL bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

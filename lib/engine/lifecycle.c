@@ -121,13 +121,13 @@ bool loy_step_lifecycle(loy_ctx *c)
     if (stage == m->stage)
         return true;
     /* A state without a stage gets one here, reported as a change from null. */
-    loy_node *e = rn_effect_block(c->r, c->effects, "stage_changed", 2);
+    loy_node *e = rn_effect_take(c->r, "stage_changed", 2);
     if (e) {
         if (m->stage >= 0)
-            rn_link(e, rn_init_str(e + 2, "from", c->p->stages[m->stage].id));
+            rn_sib(rn_init_str(e + 2, "from", c->p->stages[m->stage].id));
         else
-            rn_link(e, rn_init(e + 2, LOY_NODE_NULL, "from"));
-        rn_link(e, rn_init_str(e + 3, "to", c->p->stages[stage].id));
+            rn_sib(rn_init(e + 2, LOY_NODE_NULL, "from"));
+        rn_effect_done(c->effects, e, rn_init_str(e + 3, "to", c->p->stages[stage].id), 3);
     }
     m->stage = stage;
     return true;

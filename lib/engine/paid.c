@@ -26,12 +26,15 @@ static bool extend_plan(loy_ctx *c, const loy_plan *plan)
         return loy_refuse(c, LOY_E_OVERFLOW, "the fees paid for plan '%s' leave int64", plan->id);
     m->plan_until = until;
     m->plan_fees = fees;
-    loy_node *e = loy_effect(c, "paid_started");
-    rn_put_str(c->r, e, "plan", plan->id);
-    if (m->plan_from != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "from", m->plan_from);
-    rn_put_date(c->r, e, "until", until);
-    rn_put_bool(c->r, e, "extended", true);
+    bool from = m->plan_from != LOY_DAY_NONE;
+    loy_node *e = rn_effect_take(c->r, "paid_started", from ? 4 : 3);
+    if (e) {
+        loy_node *n = rn_sib(rn_init_str(e + 2, "plan", plan->id));
+        if (from)
+            n = rn_sib(rn_init_date(n + 1, "from", m->plan_from));
+        n = rn_sib(rn_init_date(n + 1, "until", until));
+        rn_effect_done(c->effects, e, rn_init_bool(n + 1, "extended", true), from ? 5 : 4);
+    }
     loy_trace(c, "paid", true, "%s: extended", plan->id);
     return true;
 }
@@ -60,10 +63,12 @@ bool loy_step_join_paid(loy_ctx *c)
     m->plan_until = until;
     m->plan_fees = plan->fee;
     m->plan_savings = 0;
-    loy_node *e = loy_effect(c, "paid_started");
-    rn_put_str(c->r, e, "plan", plan->id);
-    rn_put_date(c->r, e, "from", c->day);
-    rn_put_date(c->r, e, "until", until);
+    loy_node *e = rn_effect_take(c->r, "paid_started", 3);
+    if (e) {
+        rn_sib(rn_init_str(e + 2, "plan", plan->id));
+        rn_sib(rn_init_date(e + 3, "from", c->day));
+        rn_effect_done(c->effects, e, rn_init_date(e + 4, "until", until), 4);
+    }
     loy_trace(c, "paid", true, "%s: started", plan->id);
     return true;
 }
@@ -90,10 +95,12 @@ bool loy_paid_end(loy_ctx *c)
     int64_t refund = 0;
     if (plan->guarantee && m->plan_fees > m->plan_savings)
         refund = m->plan_fees - m->plan_savings;
-    loy_node *e = loy_effect(c, "paid_ended");
-    rn_put_str(c->r, e, "plan", plan->id);
-    rn_put_date(c->r, e, "until", m->plan_until);
-    rn_put_int(c->r, e, "refund", refund);
+    loy_node *e = rn_effect_take(c->r, "paid_ended", 3);
+    if (e) {
+        rn_sib(rn_init_str(e + 2, "plan", plan->id));
+        rn_sib(rn_init_date(e + 3, "until", m->plan_until));
+        rn_effect_done(c->effects, e, rn_init_int(e + 4, "refund", refund), 4);
+    }
     loy_trace(c, "paid", true, "%s: ended after %lld paid, %lld saved", plan->id, (long long)m->plan_fees,
               (long long)m->plan_savings);
     m->plan = -1;

@@ -72,11 +72,11 @@ bool loy_step_redeem(loy_ctx *c)
                           (long long)value, share, (long long)order_amount);
 
     loy_lots_take(m, asked);
-    loy_node *e = rn_effect_block(c->r, c->effects, "points", 3);
+    loy_node *e = rn_effect_take(c->r, "points", 3);
     if (e) {
-        rn_link(e, rn_init_int(e + 2, "delta", -asked));
-        rn_link(e, rn_init_str(e + 3, "source", "redeem"));
-        rn_link(e, rn_init_int(e + 4, "value", value));
+        rn_sib(rn_init_int(e + 2, "delta", -asked));
+        rn_sib(rn_init_str(e + 3, "source", "redeem"));
+        rn_effect_done(c->effects, e, rn_init_int(e + 4, "value", value), 4);
     }
     return true;
 }

@@ -58,12 +58,21 @@ bool loy_step_return(loy_ctx *c)
                       (long long)clawback, ev->orig_id.s, (long long)from_pending,
                       (long long)from_available, (long long)rest,
                       p->points.negative_balance ? "as debt" : "shortfall");
-        loy_node *e = loy_effect(c, "points");
-        rn_put_int(c->r, e, "delta", -taken);
-        rn_put_str(c->r, e, "source", "return");
-        rn_put(e, "order", rn_strdup(c->r, ev->orig_id.s, ev->orig_id.len));
-        if (shortfall > 0)
-            rn_put_int(c->r, e, "shortfall", shortfall);
+        /* the copied order id is a take of its own, chained in between */
+        bool owed = shortfall > 0;
+        loy_node *order = rn_strdup(c->r, ev->orig_id.s, ev->orig_id.len);
+        loy_node *e = order != &loy_nomem_node ? rn_effect_take(c->r, "points", owed ? 3 : 2)
+                                               : NULL;
+        if (e) {
+            rn_sib(rn_init_int(e + 2, "delta", -taken));
+            rn_init_str(e + 3, "source", "return")->next = order;
+            order->key = "order";
+            order->next = NULL;
+            loy_node *last = order;
+            if (owed)
+                order->next = last = rn_init_int(e + 4, "shortfall", shortfall);
+            rn_effect_done(c->effects, e, last, owed ? 5 : 4);
+        }
     } else if (c->trace) {
         loy_trace(c, "return", false, "order '%s' earned no points to claw back", ev->orig_id.s);
     }
