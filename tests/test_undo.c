@@ -558,7 +558,7 @@ static void random_history(const char *policy, uint64_t seed, int members, int e
         long day = 20454;   /* 2026-01-01 */
         for (int i = 0; i < events; i++) {
             day += rnd(&g, 6);
-            char at[40], id[24];
+            char at[40], id[32];
             long when = rnd(&g, 15) == 0 ? day - 3 : day;
             instant(when, 8 + (int)rnd(&g, 12), at);
             if (i > 0 && rnd(&g, 20) == 0)
