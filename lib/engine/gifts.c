@@ -369,11 +369,42 @@ static int32_t sample_draw(const char *member_id, const char *gift_id)
     return (int32_t)(XXH3_64bits_digest(&state) % 10000u);
 }
 
+/* Surprise `index`'s `when`, from the plan when the policy has one: its
+ * tests answer as loy_cond_holds does (tests/test_gifts_fast.c). */
+static inline __attribute__((always_inline)) bool surprise_holds(loy_ctx *c, uint32_t index)
+{
+    const loy_gift_plan *pl = c->p->surprise_plan;
+    if (!pl)
+        return loy_cond_holds(c, c->p->gifts.surprise[index].when);
+    const loy_member *m = c->m;
+    const loy_gift_test *t = pl->tests + pl->start[index], *end = pl->tests + pl->start[index + 1];
+    for (; t < end; t++) {
+        bool ok;
+        switch (t->kind) {
+        case LOY_GT_TIER_AT_LEAST: ok = m->tier >= t->a; break;
+        case LOY_GT_TIER_BELOW: ok = m->tier < t->a; break;
+        case LOY_GT_DATE_BETWEEN: ok = !c->no_event && c->day >= t->a && c->day <= t->b; break;
+        case LOY_GT_MONTH: ok = !c->no_event && (t->months >> loy_ctx_ymd(c).m & 1); break;
+        case LOY_GT_ORDERS_AT_LEAST: ok = m->orders >= t->a; break;
+        case LOY_GT_MEMBER_DAYS: ok = (int64_t)c->day - m->joined >= t->a; break;
+        default: ok = loy_cond_holds(c, t->cond); break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool loy_surprise_holds(loy_ctx *c, uint32_t index)
+{
+    return surprise_holds(c, index);
+}
+
 static bool surprise_gift(loy_ctx *c, int32_t index)
 {
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
-    if (!loy_cond_holds(c, s->when)) {
+    if (!surprise_holds(c, (uint32_t)index)) {
         if (c->trace)
             loy_trace_cond(c, "gift:surprise", s->when, s->id);
         return true;
