@@ -16,6 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <xxhash.h>
+
 #include "loyalty.h"
 #include "engine/engine.h"
 #include "member.h"
@@ -234,11 +236,37 @@ static void plan_only_with_surprises(void **state)
     loy_policy_free(p);
 }
 
+/* A surprise's draw (lib/engine/gifts.c, sample_draw) hashes a short
+ * member_id ":" gift_id in one call and a long one by streaming: the two
+ * must agree on every length, on both sides of the stack key's size. */
+static void draw_one_shot_is_streaming(void **state)
+{
+    (void)state;
+    static char text[600];
+    rng r = {7};
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)(' ' + pick(&r, 95));
+    for (size_t ml = 0; ml < 300; ml += 1 + ml / 16)
+        for (size_t gl = 0; gl < 300; gl += 1 + gl / 16) {
+            char key[700];
+            memcpy(key, text, ml);
+            key[ml] = ':';
+            memcpy(key + ml + 1, text + 300, gl);
+            XXH3_state_t st;
+            XXH3_64bits_reset(&st);
+            XXH3_64bits_update(&st, text, ml);
+            XXH3_64bits_update(&st, ":", 1);
+            XXH3_64bits_update(&st, text + 300, gl);
+            assert_true(XXH3_64bits(key, ml + 1 + gl) == XXH3_64bits_digest(&st));
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(planned_and_general_agree),
         cmocka_unit_test(plan_only_with_surprises),
+        cmocka_unit_test(draw_one_shot_is_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,14 +358,25 @@ static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *c
     return true;
 }
 
-/* XXH3-64 of member_id ":" gift_id mod 10000, the same on every machine. */
+/* XXH3-64 of member_id ":" gift_id mod 10000, the same on every machine.
+ * XXH3's streaming and one-shot forms hash the same bytes to the same
+ * value; the usual short key is joined on the stack and hashed in one
+ * call, which skips the streaming state's set-up and buffering. */
 static int32_t sample_draw(const char *member_id, const char *gift_id)
 {
+    size_t ml = strlen(member_id), gl = strlen(gift_id);
+    char key[128];
+    if (ml < sizeof key && gl < sizeof key - 1 - ml) {
+        memcpy(key, member_id, ml);
+        key[ml] = ':';
+        memcpy(key + ml + 1, gift_id, gl);
+        return (int32_t)(XXH3_64bits(key, ml + 1 + gl) % 10000u);
+    }
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
-    XXH3_64bits_update(&state, member_id, strlen(member_id));
+    XXH3_64bits_update(&state, member_id, ml);
     XXH3_64bits_update(&state, ":", 1);
-    XXH3_64bits_update(&state, gift_id, strlen(gift_id));
+    XXH3_64bits_update(&state, gift_id, gl);
     return (int32_t)(XXH3_64bits_digest(&state) % 10000u);
 }
 
