@@ -419,6 +419,28 @@ static loy_node *render_map(loy_ctx *c, const loy_cond *map)
     return out;
 }
 
+/* A reason whose value is ids or words (render_ids' answer): the map, the
+ * list when there is one, and its strings in one take, built in place. */
+static void push_ids_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond, id_name_fn name)
+{
+    bool list = cond->as_list || cond->count != 1;
+    uint32_t count = list ? cond->count : 1;
+    loy_node *b = rn_block(c->r, (list ? 2u : 1u) + count);
+    if (!b)
+        return;   /* nomem is set: the answer is rebuilt */
+    loy_node *reason = rn_init_map(b, NULL), *n = b + 1;
+    if (list)
+        rn_link(reason, rn_init_list(n++, cond->key));
+    for (uint32_t i = 0; i < count; i++) {
+        const char *s = name ? name(c, cond->ints[i]) : cond->strs[i];
+        if (list)
+            rn_link(reason->first, rn_init_str(n + i, NULL, s));
+        else
+            rn_link(reason, rn_init_str(n + i, cond->key, s));
+    }
+    rn_push(reasons, reason);
+}
+
 static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
 {
     /* Most reasons are a tier or a number (render_value's answer for these
@@ -443,6 +465,34 @@ static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons,
         rn_push(reasons, reason);
         return;
     }
+    case LOY_C_PAID:
+        if (cond->word == LOY_PAID_ACTIVE || cond->word == LOY_PAID_NONE) {
+            loy_node *b = rn_block(c->r, 2);
+            if (!b)
+                return;
+            loy_node *reason = rn_init_map(b, NULL);
+            rn_link(reason, rn_init_str(b + 1, cond->key, cond->word == LOY_PAID_ACTIVE ? "active" : "none"));
+            rn_push(reasons, reason);
+        } else {
+            push_ids_reason(c, reasons, cond, plan_name);
+        }
+        return;
+    case LOY_C_TIER:
+        push_ids_reason(c, reasons, cond, tier_name);
+        return;
+    case LOY_C_LIFECYCLE:
+        push_ids_reason(c, reasons, cond, stage_name);
+        return;
+    case LOY_C_WEEKDAY:
+        push_ids_reason(c, reasons, cond, weekday_name);
+        return;
+    case LOY_C_TAGS:
+    case LOY_C_CHANNEL:
+    case LOY_C_STORE:
+    case LOY_C_CATEGORY:
+    case LOY_C_SKU:
+        push_ids_reason(c, reasons, cond, NULL);
+        return;
     default:
         break;
     }
