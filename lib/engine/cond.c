@@ -263,7 +263,12 @@ static bool holds(loy_ctx *c, const loy_cond *cond);
  * recursion (and its frame) to nested groups. */
 static inline bool kid_holds(loy_ctx *c, const loy_cond *kid)
 {
-    return kid->op <= LOY_C_NOT ? holds(c, kid) : predicate_holds(c, kid);
+    if (kid->op > LOY_C_NOT)
+        return predicate_holds(c, kid);
+    /* the maps of an `any` or a `not` are nearly always one test each */
+    if (kid->op == LOY_C_MAP && kid->count == 1 && kid->kids[0].op > LOY_C_NOT)
+        return predicate_holds(c, &kid->kids[0]);
+    return holds(c, kid);
 }
 
 static bool holds(loy_ctx *c, const loy_cond *cond)
