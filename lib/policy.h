@@ -363,6 +363,29 @@ typedef struct loy_stage_plan {
     const loy_stage_test *tests;
 } loy_stage_plan;
 
+/* The surprise gifts' conditions compiled at load (lib/policy/gifts.c):
+ * each `when` that is a conjunction is flattened into tests, and the ones
+ * a surprise usually asks (tier, date range, month, orders, member days)
+ * read the member and the event without the general code. Anything else
+ * stays a condition for loy_cond_holds. Surprise i's tests are
+ * tests[start[i]] up to tests[start[i + 1]]; none: it always holds. */
+enum {
+    LOY_GT_TIER_AT_LEAST, LOY_GT_TIER_BELOW, LOY_GT_DATE_BETWEEN, LOY_GT_MONTH,
+    LOY_GT_ORDERS_AT_LEAST, LOY_GT_MEMBER_DAYS, LOY_GT_COND
+};
+
+typedef struct loy_gift_test {
+    int32_t kind;                   /* LOY_GT_* */
+    uint32_t months;                /* LOY_GT_MONTH: bit m for each month m (1..12) listed */
+    int64_t a, b;                   /* the cond's n, or DATE_BETWEEN's first and last day */
+    const loy_cond *cond;           /* LOY_GT_COND */
+} loy_gift_test;
+
+typedef struct loy_gift_plan {
+    const loy_gift_test *tests;
+    const uint32_t *start;          /* surprise_count + 1 entries */
+} loy_gift_plan;
+
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes
  * can name, numbered by string: equal ids of two kinds (a tier and a
@@ -483,6 +506,7 @@ struct loy_policy {
     loy_state_ids state_ids;        /* for the state writer (below) */
     const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
+    const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
@@ -491,6 +515,8 @@ LOY_INTERNAL bool loy_policy_intern(loy_policy *p);
 LOY_INTERNAL bool loy_policy_order_plan(loy_policy *p);
 /* Builds p->stage_plan when the policy has lifecycle stages (lib/policy/stages.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_stage_plan(loy_policy *p);
+/* Builds p->surprise_plan when the policy has surprise gifts (lib/policy/gifts.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_surprise_plan(loy_policy *p);
 /* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 

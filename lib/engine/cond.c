@@ -263,7 +263,12 @@ static bool holds(loy_ctx *c, const loy_cond *cond);
  * recursion (and its frame) to nested groups. */
 static inline bool kid_holds(loy_ctx *c, const loy_cond *kid)
 {
-    return kid->op <= LOY_C_NOT ? holds(c, kid) : predicate_holds(c, kid);
+    if (kid->op > LOY_C_NOT)
+        return predicate_holds(c, kid);
+    /* the maps of an `any` or a `not` are nearly always one test each */
+    if (kid->op == LOY_C_MAP && kid->count == 1 && kid->kids[0].op > LOY_C_NOT)
+        return predicate_holds(c, &kid->kids[0]);
+    return holds(c, kid);
 }
 
 static bool holds(loy_ctx *c, const loy_cond *cond)
@@ -315,6 +320,7 @@ bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
 /* ------------------------------------------------------ as the policy wrote it */
 
 static loy_node *render_map(loy_ctx *c, const loy_cond *map);
+static inline loy_node *entry_map(loy_ctx *c, const loy_cond *cond);
 
 typedef const char *(*id_name_fn)(const loy_ctx *c, int64_t index);
 
@@ -413,16 +419,46 @@ static loy_node *render_value(loy_ctx *c, const loy_cond *cond)
 
 static loy_node *render_map(loy_ctx *c, const loy_cond *map)
 {
+    if (map->count == 1) {
+        loy_node *one = entry_map(c, &map->kids[0]);
+        if (one)
+            return one;
+    }
     loy_node *out = rn_map(c->r);
     for (uint32_t i = 0; i < map->count; i++)
         rn_put(out, map->kids[i].key, render_value(c, &map->kids[i]));
     return out;
 }
 
-static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+/* An entry whose value is ids or words (render_ids' answer): the map, the
+ * list when there is one, and its strings in one take, built in place. */
+static loy_node *ids_entry(loy_ctx *c, const loy_cond *cond, id_name_fn name)
 {
-    /* Most reasons are a tier or a number (render_value's answer for these
-     * ops): the map and its value are one take, built in place. */
+    bool list = cond->as_list || cond->count != 1;
+    uint32_t count = list ? cond->count : 1;
+    loy_node *b = rn_block(c->r, (list ? 2u : 1u) + count);
+    if (!b)
+        return &loy_nomem_node;
+    loy_node *map = rn_init_map(b, NULL), *n = b + 1;
+    if (list)
+        rn_link(map, rn_init_list(n++, cond->key));
+    for (uint32_t i = 0; i < count; i++) {
+        const char *s = name ? name(c, cond->ints[i]) : cond->strs[i];
+        if (list)
+            rn_link(map->first, rn_init_str(n + i, NULL, s));
+        else
+            rn_link(map, rn_init_str(n + i, cond->key, s));
+    }
+    return map;
+}
+
+/* The map {key: value} of one entry, as render_map gives it, in one take
+ * for the entries whose value is a tier, a number, a word or ids: nearly
+ * every reason, and the maps inside `any` and `not`. NULL for the rest,
+ * left to render_value; the nomem node when the arena cannot grow (nomem
+ * is set: the answer is rebuilt). */
+static inline __attribute__((always_inline)) loy_node *entry_map(loy_ctx *c, const loy_cond *cond)
+{
     switch (cond->op) {
     case LOY_C_TIER_AT_LEAST:
     case LOY_C_TIER_BELOW:
@@ -434,20 +470,48 @@ static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons,
     case LOY_C_ORDER_AT_LEAST: {
         loy_node *b = rn_block(c->r, 2);
         if (!b)
-            return;   /* nomem is set: the answer is rebuilt */
-        loy_node *reason = rn_init_map(b, NULL);
+            return &loy_nomem_node;
+        loy_node *map = rn_init_map(b, NULL);
         if (cond->op == LOY_C_TIER_AT_LEAST || cond->op == LOY_C_TIER_BELOW)
-            rn_link(reason, rn_init_str(b + 1, cond->key, tier_name(c, cond->n)));
+            rn_link(map, rn_init_str(b + 1, cond->key, tier_name(c, cond->n)));
         else
-            rn_link(reason, rn_init_int(b + 1, cond->key, cond->n));
-        rn_push(reasons, reason);
-        return;
+            rn_link(map, rn_init_int(b + 1, cond->key, cond->n));
+        return map;
     }
+    case LOY_C_PAID:
+        if (cond->word == LOY_PAID_ACTIVE || cond->word == LOY_PAID_NONE) {
+            loy_node *b = rn_block(c->r, 2);
+            if (!b)
+                return &loy_nomem_node;
+            loy_node *map = rn_init_map(b, NULL);
+            rn_link(map, rn_init_str(b + 1, cond->key, cond->word == LOY_PAID_ACTIVE ? "active" : "none"));
+            return map;
+        }
+        return ids_entry(c, cond, plan_name);
+    case LOY_C_TIER:
+        return ids_entry(c, cond, tier_name);
+    case LOY_C_LIFECYCLE:
+        return ids_entry(c, cond, stage_name);
+    case LOY_C_WEEKDAY:
+        return ids_entry(c, cond, weekday_name);
+    case LOY_C_TAGS:
+    case LOY_C_CHANNEL:
+    case LOY_C_STORE:
+    case LOY_C_CATEGORY:
+    case LOY_C_SKU:
+        return ids_entry(c, cond, NULL);
     default:
-        break;
+        return NULL;
     }
-    loy_node *reason = rn_map(c->r);
-    rn_put(reason, cond->key, render_value(c, cond));
+}
+
+static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+{
+    loy_node *reason = entry_map(c, cond);
+    if (!reason) {
+        reason = rn_map(c->r);
+        rn_put(reason, cond->key, render_value(c, cond));
+    }
     rn_push(reasons, reason);
 }
 

@@ -268,6 +268,9 @@ LOY_INTERNAL void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *w
 LOY_INTERNAL bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to);
 /* Step 5: birthday, surprise, spend gifts. */
 LOY_INTERNAL bool loy_step_gifts(loy_ctx *c);
+/* Does surprise `index`'s `when` hold? (loy_cond_holds of it, from the
+ * policy's surprise plan when it has one.) */
+LOY_INTERNAL bool loy_surprise_holds(loy_ctx *c, uint32_t index);
 /* The birthday in `year`, moved to Feb 28 or Mar 1 (gifts.birthday.feb29,
  * default feb28) for a Feb 29 birthday in a year without one. */
 LOY_INTERNAL loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year);

@@ -358,22 +358,64 @@ static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *c
     return true;
 }
 
-/* XXH3-64 of member_id ":" gift_id mod 10000, the same on every machine. */
+/* XXH3-64 of member_id ":" gift_id mod 10000, the same on every machine.
+ * XXH3's streaming and one-shot forms hash the same bytes to the same
+ * value; the usual short key is joined on the stack and hashed in one
+ * call, which skips the streaming state's set-up and buffering. */
 static int32_t sample_draw(const char *member_id, const char *gift_id)
 {
+    size_t ml = strlen(member_id), gl = strlen(gift_id);
+    char key[128];
+    if (ml < sizeof key && gl < sizeof key - 1 - ml) {
+        memcpy(key, member_id, ml);
+        key[ml] = ':';
+        memcpy(key + ml + 1, gift_id, gl);
+        return (int32_t)(XXH3_64bits(key, ml + 1 + gl) % 10000u);
+    }
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
-    XXH3_64bits_update(&state, member_id, strlen(member_id));
+    XXH3_64bits_update(&state, member_id, ml);
     XXH3_64bits_update(&state, ":", 1);
-    XXH3_64bits_update(&state, gift_id, strlen(gift_id));
+    XXH3_64bits_update(&state, gift_id, gl);
     return (int32_t)(XXH3_64bits_digest(&state) % 10000u);
+}
+
+/* Surprise `index`'s `when`, from the plan when the policy has one: its
+ * tests answer as loy_cond_holds does (tests/test_gifts_fast.c). */
+static inline __attribute__((always_inline)) bool surprise_holds(loy_ctx *c, uint32_t index)
+{
+    const loy_gift_plan *pl = c->p->surprise_plan;
+    if (!pl)
+        return loy_cond_holds(c, c->p->gifts.surprise[index].when);
+    const loy_member *m = c->m;
+    const loy_gift_test *t = pl->tests + pl->start[index], *end = pl->tests + pl->start[index + 1];
+    for (; t < end; t++) {
+        bool ok;
+        switch (t->kind) {
+        case LOY_GT_TIER_AT_LEAST: ok = m->tier >= t->a; break;
+        case LOY_GT_TIER_BELOW: ok = m->tier < t->a; break;
+        case LOY_GT_DATE_BETWEEN: ok = !c->no_event && c->day >= t->a && c->day <= t->b; break;
+        case LOY_GT_MONTH: ok = !c->no_event && (t->months >> loy_ctx_ymd(c).m & 1); break;
+        case LOY_GT_ORDERS_AT_LEAST: ok = m->orders >= t->a; break;
+        case LOY_GT_MEMBER_DAYS: ok = (int64_t)c->day - m->joined >= t->a; break;
+        default: ok = loy_cond_holds(c, t->cond); break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool loy_surprise_holds(loy_ctx *c, uint32_t index)
+{
+    return surprise_holds(c, index);
 }
 
 static bool surprise_gift(loy_ctx *c, int32_t index)
 {
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
-    if (!loy_cond_holds(c, s->when)) {
+    if (!surprise_holds(c, (uint32_t)index)) {
         if (c->trace)
             loy_trace_cond(c, "gift:surprise", s->when, s->id);
         return true;

@@ -141,8 +141,14 @@ bool loy_step_upgrade(loy_ctx *c)
     int64_t metric;
     if (!loy_tier_metric_today(c, &metric))
         return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
-    int32_t target = qualified_level(p, metric);
-    if (target <= m->tier) {
+    /* The levels' `at` rise strictly (the loader checks), so qualified_level
+     * is above the member's tier exactly when the next level's `at` is
+     * reached, and then it is the last level reached from there: most
+     * events, with no upgrade, look at one level. */
+    int32_t target = m->tier;
+    while ((uint32_t)target + 1 < p->tiers.count && p->tiers.levels[target + 1].at <= metric)
+        target++;
+    if (target == m->tier) {
         if (c->trace && (uint32_t)m->tier + 1 < p->tiers.count)
             LOY_TRACE(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
                       (long long)p->tiers.levels[m->tier + 1].at, tier_id(p, m->tier + 1));
