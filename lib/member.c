@@ -15,6 +15,20 @@
 
 #include "engine/engine.h"
 
+/* The state's arrays of plain entries (no strings of their own), listed
+ * once: copying, borrowing, freeing and the undo journal all expand this
+ * list, so an array added to the member here is carried by every one of
+ * them. The lots (their order ids), the tags and the upgrade ledger (a
+ * byte per tier of the policy) are handled by name. */
+#define PLAIN_ARRAYS(X)                                                        \
+    X(loy_month_bucket, months, month_count, month_cap)                        \
+    X(loy_counter, actions, action_count, action_cap)                          \
+    X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
+    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)         \
+    X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
+    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)          \
+    X(loy_order_mark, spend_orders, spend_order_count, spend_order_cap)
+
 /* ------------------------------------------------------------- helpers */
 
 static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
@@ -295,14 +309,10 @@ static void free_state_arrays(loy_member *m)
     loy_free(a, m->tags);
     loy_free(a, m->tag_caps);
     loy_free(a, m->lots);
-    loy_free(a, m->months);
-    loy_free(a, m->actions);
-    loy_free(a, m->benefit_uses);
     loy_free(a, m->upgrade_given);
-    loy_free(a, m->birthday_years);
-    loy_free(a, m->surprise_given);
-    loy_free(a, m->spend_given);
-    loy_free(a, m->spend_orders);
+#define FREE_PLAIN(type, arr, count, capf) loy_free(a, m->arr);
+    PLAIN_ARRAYS(FREE_PLAIN)
+#undef FREE_PLAIN
 }
 
 /* ---------------------------------------------------- copy, swap, free */
@@ -318,6 +328,7 @@ static void free_state_arrays(loy_member *m)
             COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
         }                                                                            \
     } while (0)
+#define COPY_PLAIN(type, arr, count, capf) COPY_ARRAY(dst, src, arr, count, capf);
 
 /* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
  * same rule from the same capacity, so they stay the same size. */
@@ -417,13 +428,7 @@ static bool copy_state(loy_member *dst, const loy_member *src, bool ring)
         goto nomem;
     if (!copy_tags(dst, src) || !copy_lots(dst, src))
         goto nomem;
-    COPY_ARRAY(dst, src, months, month_count, month_cap);
-    COPY_ARRAY(dst, src, actions, action_count, action_cap);
-    COPY_ARRAY(dst, src, benefit_uses, benefit_use_count, benefit_use_cap);
-    COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
-    COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
-    COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
-    COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
+    PLAIN_ARRAYS(COPY_PLAIN)
     {
         size_t n = tier_count(dst);
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
@@ -534,22 +539,11 @@ typedef struct loy_undo {
     size_t tag_count;
     loy_lot *lots;                  /* their order ids are the member's */
     size_t lot_cap;
-    loy_month_bucket *months;
-    size_t month_cap;
-    loy_counter *actions;
-    size_t action_cap;
-    loy_counter *benefit_uses;
-    size_t benefit_use_cap;
     uint8_t *upgrade_given;         /* the policy's tier count of entries */
     size_t upgrade_given_cap;
-    int32_t *birthday_years;
-    size_t birthday_year_cap;
-    loy_gift_mark *surprise_given;
-    size_t surprise_given_cap;
-    loy_gift_mark *spend_given;
-    size_t spend_given_cap;
-    loy_order_mark *spend_orders;
-    size_t spend_order_cap;
+#define UNDO_FIELDS(type, arr, count, capf) type *arr; size_t capf;
+    PLAIN_ARRAYS(UNDO_FIELDS)
+#undef UNDO_FIELDS
     /* Order ids of saved lots dropped while open: the saved lots still
      * name them, so they may not become spares before the commit. Room
      * for every saved lot is made at the start, so a drop cannot fail. */
@@ -585,14 +579,10 @@ static void undo_free(loy_undo *u)
     loy_free(a, u->tags);
     loy_free(a, u->tag_caps);
     loy_free(a, u->lots);
-    loy_free(a, u->months);
-    loy_free(a, u->actions);
-    loy_free(a, u->benefit_uses);
     loy_free(a, u->upgrade_given);
-    loy_free(a, u->birthday_years);
-    loy_free(a, u->surprise_given);
-    loy_free(a, u->spend_given);
-    loy_free(a, u->spend_orders);
+#define FREE_PLAIN(type, arr, count, capf) loy_free(a, u->arr);
+    PLAIN_ARRAYS(FREE_PLAIN)
+#undef FREE_PLAIN
     loy_free(a, u->dropped);
     loy_free(a, u);
 }
@@ -614,6 +604,8 @@ static void undo_free(loy_undo *u)
         if ((m)->count)                                               \
             COPY_ENTRIES((m)->arr, (u)->arr, (m)->count);              \
     } while (0)
+#define UNDO_SAVE_PLAIN(type, arr, count, capf) UNDO_SAVE(u, m, arr, count, capf);
+#define UNDO_RESTORE_PLAIN(type, arr, count, capf) UNDO_RESTORE(u, m, arr, count);
 
 static loy_undo *undo_store(loy_member *store)
 {
@@ -635,13 +627,7 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
         return false;
     UNDO_SAVE(u, m, lots, lot_count, lot_cap);
-    UNDO_SAVE(u, m, months, month_count, month_cap);
-    UNDO_SAVE(u, m, actions, action_count, action_cap);
-    UNDO_SAVE(u, m, benefit_uses, benefit_use_count, benefit_use_cap);
-    UNDO_SAVE(u, m, birthday_years, birthday_year_count, birthday_year_cap);
-    UNDO_SAVE(u, m, surprise_given, surprise_given_count, surprise_given_cap);
-    UNDO_SAVE(u, m, spend_given, spend_given_count, spend_given_cap);
-    UNDO_SAVE(u, m, spend_orders, spend_order_count, spend_order_cap);
+    PLAIN_ARRAYS(UNDO_SAVE_PLAIN)
     size_t n = tier_count(m);
     if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
         return false;
@@ -767,13 +753,7 @@ void loy_member_undo_rollback(loy_member *m)
     }
     copy_scalars((char *)m + STATE_FIELDS, u->scalars);
     UNDO_RESTORE(u, m, lots, lot_count);
-    UNDO_RESTORE(u, m, months, month_count);
-    UNDO_RESTORE(u, m, actions, action_count);
-    UNDO_RESTORE(u, m, benefit_uses, benefit_use_count);
-    UNDO_RESTORE(u, m, birthday_years, birthday_year_count);
-    UNDO_RESTORE(u, m, surprise_given, surprise_given_count);
-    UNDO_RESTORE(u, m, spend_given, spend_given_count);
-    UNDO_RESTORE(u, m, spend_orders, spend_order_count);
+    PLAIN_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
     copy_bytes((char *)m->upgrade_given, (const char *)u->upgrade_given, n);
 }
@@ -794,13 +774,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
         return false;
     if (src->tag_count && !grow_tags(dst, src->tag_count))
         return false;
-    COPY_ARRAY(dst, src, months, month_count, month_cap);
-    COPY_ARRAY(dst, src, actions, action_count, action_cap);
-    COPY_ARRAY(dst, src, benefit_uses, benefit_use_count, benefit_use_cap);
-    COPY_ARRAY(dst, src, birthday_years, birthday_year_count, birthday_year_cap);
-    COPY_ARRAY(dst, src, surprise_given, surprise_given_count, surprise_given_cap);
-    COPY_ARRAY(dst, src, spend_given, spend_given_count, spend_given_cap);
-    COPY_ARRAY(dst, src, spend_orders, spend_order_count, spend_order_cap);
+    PLAIN_ARRAYS(COPY_PLAIN)
     {
         size_t n = tier_count(dst);
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))

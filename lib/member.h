@@ -80,7 +80,9 @@ struct loy_member {
      * (capacity kept), a swap exchanges them with the state. Layout rule
      * (lib/member.c copies by it): every buffer pointer and capacity of
      * the state lies here, before `initialised`; every other state field
-     * lies from `initialised` up to `recent`. */
+     * lies from `initialised` up to `recent`. An array of plain entries
+     * added here goes into PLAIN_ARRAYS (lib/member.c) too, which copying,
+     * borrowing, freeing and the undo journal expand. */
     char *id;
     size_t id_cap;
     char **tags;
