@@ -351,12 +351,22 @@ static bool has_mark(const loy_gift_mark *marks, size_t count, int32_t index, in
     return false;
 }
 
-static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap,
-                     int32_t index, int32_t period)
+static __attribute__((noinline)) bool add_mark_grow(loy_ctx *c, loy_gift_mark **marks, size_t count,
+                                                    size_t *cap)
 {
-    /* nearly always room (the working copy keeps its capacity): no call */
-    if (*count >= *cap && !LOY_GROW(c->m->alloc, *marks, *cap, *count + 1))
+    if (!LOY_GROW(c->m->alloc, *marks, *cap, count + 1))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    return true;
+}
+
+/* Inline, with the growing out of line: there is nearly always room (the
+ * working copy keeps its capacity), and a monthly spend gift marks about
+ * every other order. */
+static inline __attribute__((always_inline)) bool
+add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap, int32_t index, int32_t period)
+{
+    if (*count >= *cap && !add_mark_grow(c, marks, *count, cap))
+        return false;
     (*marks)[*count].index = index;
     (*marks)[*count].period = period;
     (*count)++;
