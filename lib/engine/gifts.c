@@ -426,15 +426,13 @@ bool loy_surprise_holds(loy_ctx *c, uint32_t index)
     return surprise_holds(c, index);
 }
 
-static bool surprise_gift(loy_ctx *c, int32_t index)
+/* The rest of a surprise once its condition holds (a few events in a
+ * hundred): out of line, so the loop over the conditions keeps its
+ * registers and the effect's set-up off the usual path. */
+static __attribute__((noinline)) bool surprise_give(loy_ctx *c, int32_t index)
 {
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
-    if (!surprise_holds(c, (uint32_t)index)) {
-        if (c->trace)
-            loy_trace_cond(c, "gift:surprise", s->when, s->id);
-        return true;
-    }
     int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
     if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
         if (s->per_year)
@@ -459,6 +457,17 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
     }
     LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
+}
+
+static inline __attribute__((always_inline)) bool surprise_gift(loy_ctx *c, int32_t index)
+{
+    if (surprise_holds(c, (uint32_t)index))
+        return surprise_give(c, index);
+    if (c->trace) {
+        const loy_surprise *s = &c->p->gifts.surprise[index];
+        loy_trace_cond(c, "gift:surprise", s->when, s->id);
+    }
+    return true;
 }
 
 /* -------------------------------------------------------------------- spend */
