@@ -100,6 +100,25 @@ static inline loy_day loy_ns_from_ymd(int32_t y, int32_t m, int32_t d)
     return (loy_day)(y_star + m_star + (uint32_t)d - 1 - LOY_NS_K);
 }
 
+/* The month and day of `day` without its year, for days the fast
+ * conversion covers (lib/date.c's LOY_FAST_D0..LOY_FAST_D1); false
+ * otherwise, and the caller takes loy_day_to_ymd. Inline: a birthday's
+ * month is wanted once an event, and a call with the year worked out and
+ * packed costs about twice the arithmetic (tests/test_dates.c checks it). */
+static inline bool loy_ns_month_day(loy_day day, int32_t *m, int32_t *d)
+{
+    if ((uint32_t)day - (uint32_t)-1084770 > (uint32_t)3663747 - (uint32_t)-1084770)
+        return false;
+    const uint32_t n1 = 4 * ((uint32_t)day + LOY_NS_K) + 3;
+    const uint32_t n2 = 4 * (n1 % 146097 / 4) + 3;
+    const uint32_t ny = (uint32_t)((uint64_t)2939745 * n2) / 2939745 / 4;
+    const uint32_t n3 = 2141 * ny + 197913;
+    const uint32_t month = n3 >> 16;
+    *m = (int32_t)(month > 12 ? month - 12 : month);
+    *d = (int32_t)((n3 & 0xffff) / 2141 + 1);
+    return true;
+}
+
 /* Fields are read as words (lib/date.c says how); LOY_W8 is b in every byte. */
 #define LOY_W8(b) (UINT64_C(0x0101010101010101) * (uint8_t)(b))
 

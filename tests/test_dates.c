@@ -35,6 +35,41 @@ static void to_ymd_every_day(void **state)
     }
 }
 
+/* loy_ns_month_day: the reference's month and day on every day it takes,
+ * and false exactly outside the fast range (both ends, far days, no date). */
+static void month_day_every_day(void **state)
+{
+    (void)state;
+    loy_day lo = loy_day_from_ymd_ref(Y_LO, 1, 1), hi = loy_day_from_ymd_ref(Y_HI, 12, 31);
+    loy_day fast_lo = loy_day_from_ymd_ref(-1000, 1, 1), fast_hi = loy_day_from_ymd_ref(12000, 12, 31);
+    for (loy_day day = lo; day <= hi; day++) {
+        int32_t m = -1, d = -1;
+        bool ok = loy_ns_month_day(day, &m, &d);
+        if (ok != (day >= fast_lo && day <= fast_hi))
+            fail_msg("day %d: taken %d", (int)day, (int)ok);
+        loy_ymd ref = loy_day_to_ymd_ref(day);
+        if (ok && (m != ref.m || d != ref.d))
+            fail_msg("day %d: %d-%d, reference %d-%d", (int)day, (int)m, (int)d, (int)ref.m, (int)ref.d);
+    }
+    for (int64_t day = INT32_MIN; day <= INT32_MAX - 1000000; day += 9973) {
+        int32_t m, d;
+        if (loy_ns_month_day((loy_day)day, &m, &d)) {
+            loy_ymd ref = loy_day_to_ymd_ref((loy_day)day);
+            assert_true(day >= fast_lo && day <= fast_hi);
+            assert_int_equal(m, ref.m);
+            assert_int_equal(d, ref.d);
+        }
+    }
+    int32_t m, d;
+    assert_false(loy_ns_month_day(LOY_DAY_NONE, &m, &d));
+    assert_false(loy_ns_month_day(INT32_MAX, &m, &d));
+    assert_false(loy_ns_month_day(fast_lo - 1, &m, &d));
+    assert_false(loy_ns_month_day(fast_hi + 1, &m, &d));
+    assert_true(loy_ns_month_day(loy_day_from_ymd_ref(2024, 2, 29), &m, &d));
+    assert_int_equal(m, 2);
+    assert_int_equal(d, 29);
+}
+
 /* Days of month past the month's end too: both formulas are linear in d. */
 static void from_ymd_every_date(void **state)
 {
@@ -633,6 +668,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(to_ymd_every_day),
+        cmocka_unit_test(month_day_every_day),
         cmocka_unit_test(from_ymd_every_date),
         cmocka_unit_test(far_days_take_the_reference),
         cmocka_unit_test(limits_and_feb29),

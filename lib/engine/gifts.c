@@ -218,7 +218,11 @@ loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
     if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
         const loy_policy *p = c->p;
         int32_t year = c->dc_ymd.y;
-        loy_ymd b = loy_day_to_ymd(birthday);
+        /* Only the month and day are read (here and by
+         * birthday_in_year_ymd): the birthday's year is not worked out. */
+        loy_ymd b;
+        if (!loy_ns_month_day(birthday, &b.m, &b.d))
+            b = loy_day_to_ymd(birthday);
         /* loy_birthday_in_year's month: the birthday's own, but a Feb 29
          * moved to Mar 1 in a year without one. */
         int32_t month = b.m;
@@ -226,7 +230,8 @@ loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
             p->gifts.feb29 == LOY_FEB29_MAR1)
             month = 3;
         c->dc_bday_of = birthday;
-        c->dc_bday_ymd = b;
+        c->dc_bday_ymd.m = b.m;
+        c->dc_bday_ymd.d = b.d;
         c->dc_bday_month = year * 12 + (month - 1);
         c->dc_bday_valid = true;
         c->dc_bday_day_valid = false;
@@ -346,12 +351,22 @@ static bool has_mark(const loy_gift_mark *marks, size_t count, int32_t index, in
     return false;
 }
 
-static bool add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap,
-                     int32_t index, int32_t period)
+static __attribute__((noinline)) bool add_mark_grow(loy_ctx *c, loy_gift_mark **marks, size_t count,
+                                                    size_t *cap)
 {
-    /* nearly always room (the working copy keeps its capacity): no call */
-    if (*count >= *cap && !LOY_GROW(c->m->alloc, *marks, *cap, *count + 1))
+    if (!LOY_GROW(c->m->alloc, *marks, *cap, count + 1))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    return true;
+}
+
+/* Inline, with the growing out of line: there is nearly always room (the
+ * working copy keeps its capacity), and a monthly spend gift marks about
+ * every other order. */
+static inline __attribute__((always_inline)) bool
+add_mark(loy_ctx *c, loy_gift_mark **marks, size_t *count, size_t *cap, int32_t index, int32_t period)
+{
+    if (*count >= *cap && !add_mark_grow(c, marks, *count, cap))
+        return false;
     (*marks)[*count].index = index;
     (*marks)[*count].period = period;
     (*count)++;
@@ -411,15 +426,13 @@ bool loy_surprise_holds(loy_ctx *c, uint32_t index)
     return surprise_holds(c, index);
 }
 
-static bool surprise_gift(loy_ctx *c, int32_t index)
+/* The rest of a surprise once its condition holds (a few events in a
+ * hundred): out of line, so the loop over the conditions keeps its
+ * registers and the effect's set-up off the usual path. */
+static __attribute__((noinline)) bool surprise_give(loy_ctx *c, int32_t index)
 {
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
-    if (!surprise_holds(c, (uint32_t)index)) {
-        if (c->trace)
-            loy_trace_cond(c, "gift:surprise", s->when, s->id);
-        return true;
-    }
     int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
     if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
         if (s->per_year)
@@ -444,6 +457,17 @@ static bool surprise_gift(loy_ctx *c, int32_t index)
     }
     LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
+}
+
+static inline __attribute__((always_inline)) bool surprise_gift(loy_ctx *c, int32_t index)
+{
+    if (surprise_holds(c, (uint32_t)index))
+        return surprise_give(c, index);
+    if (c->trace) {
+        const loy_surprise *s = &c->p->gifts.surprise[index];
+        loy_trace_cond(c, "gift:surprise", s->when, s->id);
+    }
+    return true;
 }
 
 /* -------------------------------------------------------------------- spend */
