@@ -21,30 +21,8 @@
 #include "loyalty.h"
 #include "engine/engine.h"
 #include "member.h"
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
-
-static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
+#include "support/test_rng.h"
+#include "support/cond_gen.h"
 
 static const char *const TIERS[] = {"t0", "t1", "t2"};
 
@@ -96,62 +74,11 @@ static loy_policy *random_policy(rng *r, char *y, size_t cap, int surprises)
     add(y, cap, "gifts:\n  surprise:\n");
     for (int s = 0; s < surprises; s++) {
         add(y, cap, "    - {id: g%d, sample_percent: 100, reward: {points: 1}, once: lifetime", s);
-        if (pick(r, 6) != 0) {
-            /* a map's keys are distinct: an entry whose key is taken is left out */
-            int entries = pick(r, 6) == 0 ? 0 : 1 + pick(r, 3);
-            char keys[3][64];
-            int kept = 0;
-            add(y, cap, ", when: {");
-            for (int k = 0; k < entries; k++) {
-                char e[600];
-                random_entry(r, e, sizeof e, 0);
-                size_t kl = strcspn(e, ":");
-                bool taken = false;
-                for (int i = 0; i < kept; i++)
-                    taken |= strlen(keys[i]) == kl && strncmp(keys[i], e, kl) == 0;
-                if (taken || kl >= sizeof keys[0])
-                    continue;
-                memcpy(keys[kept], e, kl);
-                keys[kept][kl] = '\0';
-                add(y, cap, "%s%s", kept ? ", " : "", e);
-                kept++;
-            }
-            add(y, cap, "}");
-        }
+        if (pick(r, 6) != 0)
+            add_random_when(r, y, cap, random_entry);
         add(y, cap, "}\n");
     }
-    loy_policy *p = NULL;
-    loy_diag *d = NULL;
-    int rc = loy_policy_load_buffer(&p, y, strlen(y), "surprises.yaml", &d);
-    if (rc != LOY_OK) {
-        fprintf(stderr, "%s\n", y);
-        for (size_t i = 0; i < loy_diag_count(d); i++)
-            fprintf(stderr, "%u: %s\n", loy_diag_line(d, i), loy_diag_message(d, i));
-    }
-    loy_diag_free(d);
-    assert_int_equal(rc, LOY_OK);
-    return p;
-}
-
-/* A member with orders in some of the months around `day`, and figures on
- * either side of every threshold the policies write. */
-static void random_member(rng *r, loy_member *m, loy_day day)
-{
-    m->month_count = 0;
-    loy_month now = loy_month_of(day);
-    int64_t in_buckets = 0;
-    for (int k = 0; k < 16; k++) {
-        if (pick(r, 3) == 0)
-            continue;
-        loy_month_bucket *b = loy_bucket(m, now - 15 + k + (pick(r, 5) == 0 ? 1 : 0));
-        assert_non_null(b);
-        b->orders = pick(r, 4) == 0 ? pick(r, 3) : 0;
-        in_buckets += b->orders;
-    }
-    m->orders = in_buckets + (pick(r, 3) == 0 ? pick(r, 5) : 0);
-    m->joined = day - pick(r, 900);
-    m->last_order = pick(r, 4) == 0 ? LOY_DAY_NONE : day - pick(r, 500);
-    m->tier = pick(r, 3);
+    return load_generated(y, "surprises.yaml");
 }
 
 /* Surprise `index`'s answer with the plan or, `plan` false, through the
