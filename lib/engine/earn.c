@@ -1043,7 +1043,7 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (pts->pending_days > 0) {
         if (!loy_add_days(c->day, pts->pending_days, &pending_until))
             return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
-        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s))
+        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len))
             return false;
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
