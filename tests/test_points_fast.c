@@ -498,6 +498,66 @@ static void spend_overflow_reported_in_order(void **state)
     loy_policy_free(p);
 }
 
+/* earn.c takes an order with no line conditions and no rounding per line
+ * as one product of its eligible spend; near and past 128 bits it must
+ * answer as the general path does, with points or with a refusal. */
+static void whole_order_product_as_general(void **state)
+{
+    (void)state;
+    const char *yaml = "loyalty_policy: 1\ntiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+                       "points:\n  earn:\n    rate: {amount: 0.07, points: 999983}\n"
+                       "    rounding: nearest\n    rounding_scope: order\n    exclude: {categories: [gc]}\n"
+                       "    multipliers:\n      - {id: m0, factor: 9999.9999}\n      - {id: m1, factor: 1.2345}\n"
+                       "      - {id: m2, factor: 10000}\n    stacking: multiply\n";
+    static const int64_t amounts[] = {0, 1, 7, 99, 12345, INT64_C(1) << 40, INT64_MAX / 3, INT64_MAX / 2, INT64_MAX};
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, yaml, strlen(yaml), "w.yaml", NULL), LOY_OK);
+    const loy_order_plan *plan = p->order_plan;
+    assert_non_null(plan);
+    rng r = {20261124};
+    loy_event *e = NULL;
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    long points = 0, refused = 0;
+    for (int k = 0; k < 400; k++) {
+        char id[16];
+        snprintf(id, sizeof id, "O-%d", k);
+        assert_int_equal(loy_event_reset(e, LOY_EVENT_ORDER, id, "2026-03-01T10:00:00+08:00"), LOY_OK);
+        int lines = 1 + pick(&r, 4);
+        /* mostly small amounts, so that orders earn as well as overflow */
+        int pool = pick(&r, 2) ? 5 : 9;
+        for (int li = 0; li < lines; li++)
+            assert_int_equal(loy_event_add_line(e, NULL, pick(&r, 4) ? "x" : "gc", amounts[pick(&r, pool)], 1),
+                             LOY_OK);
+        loy_member *m[2];
+        loy_result *res[2];
+        char text[2][512];
+        int rc[2];
+        for (int v = 0; v < 2; v++) {
+            assert_int_equal(loy_member_new(&m[v], p, "M-1", "2025-01-01"), LOY_OK);
+            assert_int_equal(loy_result_new(&res[v], p), LOY_OK);
+            if (v == 1)
+                p->order_plan = NULL;
+            rc[v] = loy_apply(p, m[v], e, res[v]);
+            p->order_plan = plan;
+            points_text(res[v], text[v], sizeof text[v]);
+        }
+        assert_int_equal(rc[0], rc[1]);
+        assert_string_equal(loy_result_message(res[0]), loy_result_message(res[1]));
+        assert_string_equal(text[0], text[1]);
+        bytes_equal(m[0], m[1]);
+        points += text[0][0] != '\0';
+        refused += rc[0] != LOY_OK;
+        for (int v = 0; v < 2; v++) {
+            loy_result_free(res[v]);
+            loy_member_free(m[v]);
+        }
+    }
+    assert_true(points > 100);
+    assert_true(refused > 10);
+    loy_event_free(e);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +565,7 @@ int main(void)
         cmocka_unit_test(birthday_month_as_general),
         cmocka_unit_test(interned_lookup_as_strcmp),
         cmocka_unit_test(spend_overflow_reported_in_order),
+        cmocka_unit_test(whole_order_product_as_general),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -842,6 +842,12 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
     const loy_event *ev = c->ev;
     const loy_interned *t = &c->p->interned;
     int64_t el = 0, q = 0;
+    /* With no line conditions every line meets the same rules, and without
+     * rounding per line the sum over the lines of amount x rate x g is the
+     * eligible spend x rate x g, taken once after the loop. All three are
+     * non-negative, so that product passes 128 bits exactly when one of
+     * the running sums would have. */
+    bool whole = !run.by_line && !c->p->points.round_per_line, any = false;
     for (size_t li = 0; li < ev->line_count; li++) {
         loy_line_ids id = c->line_ids[li];
         int64_t amount = ev->lines[li].amount;
@@ -851,13 +857,18 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
         if (!((fc & LOY_IN_PTS_CAT) | (fs & LOY_IN_PTS_SKU))) {
             if (!loy_add(el, amount, &el))
                 return 0;
-            int r = plan_line(c, &run, li, id, amount);
-            if (r <= 0)
-                return r;
+            any = true;
+            if (!whole) {
+                int r = plan_line(c, &run, li, id, amount);
+                if (r <= 0)
+                    return r;
+            }
         }
         if (!((fc & LOY_IN_TIER_CAT) | (fs & LOY_IN_TIER_SKU)) && !loy_add(q, amount, &q))
             return 0;
     }
+    if (whole && any && plan_line(c, &run, 0, (loy_line_ids){0}, el) <= 0)
+        return 0;   /* past 128 bits: the usual path says so */
     *eligible = el;
     *qualifying = q;
     *points = plan_total(c, &run);
@@ -1043,7 +1054,7 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (pts->pending_days > 0) {
         if (!loy_add_days(c->day, pts->pending_days, &pending_until))
             return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
-        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s))
+        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len))
             return false;
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;

@@ -176,9 +176,9 @@ LOY_INTERNAL bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_o
 LOY_INTERNAL bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out);
 /* Credit available points (repays debt first); false on overflow/NOMEM (refuses). */
 LOY_INTERNAL bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires);
-/* Add a pending lot for an order. */
+/* Add a pending lot for an order; order_id_len is the id's known length. */
 LOY_INTERNAL bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires,
-                                       loy_day pending_until, const char *order_id);
+                                       loy_day pending_until, const char *order_id, size_t order_id_len);
 /* Step 2: release due pending lots, then expire lots (effects in order). */
 LOY_INTERNAL bool loy_lots_release(loy_ctx *c);
 LOY_INTERNAL bool loy_lots_expire(loy_ctx *c);

@@ -238,7 +238,7 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
 }
 
 bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,
-                          const char *order_id)
+                          const char *order_id, size_t order_id_len)
 {
     loy_member *m = c->m;
     if (points <= 0)
@@ -249,8 +249,10 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
-    /* A spare buffer of the member, when it has one: no allocation per order. */
-    if (!loy_member_set_str(m, &slot->order_id, &slot->order_id_cap, order_id, strlen(order_id))) {
+    /* A spare buffer of the member, when it has one: no allocation per order.
+     * The length the event already holds spares a strlen; every reader of a
+     * lot's id stops at its first NUL, so an id with one inside reads the same. */
+    if (!loy_member_set_str(m, &slot->order_id, &slot->order_id_cap, order_id, order_id_len)) {
         /* Undo the insert so the working copy stays consistent. */
         lot_remove(m, (size_t)(slot - m->lots));
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
