@@ -339,3 +339,22 @@ const loy_cond *pb_when(builder *b, const loy_yn *map, const char *path, bool li
     return c;
 }
 
+uint32_t loy_cond_leaf_count(const loy_cond *c)
+{
+    if (c->op != LOY_C_MAP && c->op != LOY_C_ALL)
+        return 1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->count; i++)
+        n += loy_cond_leaf_count(&c->kids[i]);
+    return n;
+}
+
+void loy_cond_each_leaf(const loy_cond *c, void (*leaf)(const loy_cond *, void *), void *ctx)
+{
+    if (c->op != LOY_C_MAP && c->op != LOY_C_ALL) {
+        leaf(c, ctx);
+        return;
+    }
+    for (uint32_t i = 0; i < c->count; i++)
+        loy_cond_each_leaf(&c->kids[i], leaf, ctx);
+}

@@ -14,25 +14,16 @@
  */
 #include "internal.h"
 
-static uint32_t count_tests(const loy_cond *cc)
-{
-    if (cc->op == LOY_C_MAP || cc->op == LOY_C_ALL) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < cc->count; i++)
-            n += count_tests(&cc->kids[i]);
-        return n;
-    }
-    return 1;
-}
+/* Where the leaves go: the plan's tests, and the next free one. */
+typedef struct test_fill {
+    loy_gift_test *tests;
+    uint32_t at;
+} test_fill;
 
-static void add_tests(const loy_cond *cc, loy_gift_test *t, uint32_t *at)
+static void add_test(const loy_cond *cc, void *ctx)
 {
-    if (cc->op == LOY_C_MAP || cc->op == LOY_C_ALL) {
-        for (uint32_t i = 0; i < cc->count; i++)
-            add_tests(&cc->kids[i], t, at);
-        return;
-    }
-    loy_gift_test *x = &t[(*at)++];
+    test_fill *f = ctx;
+    loy_gift_test *x = &f->tests[f->at++];
     x->a = cc->n;
     x->cond = cc;
     switch (cc->op) {
@@ -64,20 +55,20 @@ bool loy_policy_surprise_plan(loy_policy *p)
         return true;
     uint32_t total = 0;
     for (uint32_t i = 0; i < g->surprise_count; i++)
-        total += g->surprise[i].when ? count_tests(g->surprise[i].when) : 0;
+        total += g->surprise[i].when ? loy_cond_leaf_count(g->surprise[i].when) : 0;
     loy_gift_plan *pl = loy_arena_alloc(p->arena, sizeof *pl);
     uint32_t *start = loy_arena_alloc(p->arena, (g->surprise_count + 1) * sizeof *start);
     loy_gift_test *tests = loy_arena_alloc(p->arena, (total ? total : 1) * sizeof *tests);
     if (!pl || !start || !tests)
         return false;
     memset(tests, 0, (total ? total : 1) * sizeof *tests);
-    uint32_t at = 0;
+    test_fill fill = {tests, 0};
     for (uint32_t i = 0; i < g->surprise_count; i++) {
-        start[i] = at;
+        start[i] = fill.at;
         if (g->surprise[i].when)
-            add_tests(g->surprise[i].when, tests, &at);
+            loy_cond_each_leaf(g->surprise[i].when, add_test, &fill);
     }
-    start[g->surprise_count] = at;
+    start[g->surprise_count] = fill.at;
     pl->tests = tests;
     pl->start = start;
     p->surprise_plan = pl;

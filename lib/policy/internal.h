@@ -97,6 +97,13 @@ LOY_INTERNAL int loy_yaml_parse(const char *data, size_t len, loy_arena *tmp, lo
  * LOY_E_POLICY (errors in d) or LOY_E_NOMEM. On failure p holds garbage
  * that the caller frees with its arena.
  */
+/* The leaves of a condition as one flat list, for the plans compiled at
+ * load (stages.c, gifts.c): a map's and an `all`'s entries hold together
+ * exactly when each of them holds, so they are flattened; any other
+ * condition (`any`, `not`, a predicate) is one leaf. */
+LOY_INTERNAL uint32_t loy_cond_leaf_count(const loy_cond *c);
+LOY_INTERNAL void loy_cond_each_leaf(const loy_cond *c, void (*leaf)(const loy_cond *, void *), void *ctx);
+
 LOY_INTERNAL int loy_policy_build(loy_policy *p, const loy_yn *root, loy_arena *tmp, loy_diag *d);
 
 /* Optimal-string-alignment edit distance, capped: returns cap+1 when above. */

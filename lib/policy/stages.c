@@ -15,25 +15,16 @@
  */
 #include "internal.h"
 
-static uint32_t count_tests(const loy_cond *cc)
-{
-    if (cc->op == LOY_C_MAP || cc->op == LOY_C_ALL) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < cc->count; i++)
-            n += count_tests(&cc->kids[i]);
-        return n;
-    }
-    return 1;
-}
+/* Where the leaves go: the plan's tests, and the next free one. */
+typedef struct test_fill {
+    loy_stage_test *tests;
+    uint32_t at;
+} test_fill;
 
-static void add_tests(const loy_cond *cc, loy_stage_test *t, uint32_t *at)
+static void add_test(const loy_cond *cc, void *ctx)
 {
-    if (cc->op == LOY_C_MAP || cc->op == LOY_C_ALL) {
-        for (uint32_t i = 0; i < cc->count; i++)
-            add_tests(&cc->kids[i], t, at);
-        return;
-    }
-    loy_stage_test *x = &t[(*at)++];
+    test_fill *f = ctx;
+    loy_stage_test *x = &f->tests[f->at++];
     x->n = cc->n;
     x->n2 = cc->n2;
     x->cond = cc;
@@ -57,7 +48,7 @@ bool loy_policy_stage_plan(loy_policy *p)
     for (uint32_t i = 0; i < stages; i++) {
         /* a stage with nothing to test holds, as loy_cond_holds(NULL) and
          * an empty map do: it gets one test answering it */
-        uint32_t n = p->stages[i].when ? count_tests(p->stages[i].when) : 0;
+        uint32_t n = p->stages[i].when ? loy_cond_leaf_count(p->stages[i].when) : 0;
         total += n ? n : 1;
     }
     loy_stage_plan *pl = loy_arena_alloc(p->arena, sizeof *pl);
@@ -65,13 +56,15 @@ bool loy_policy_stage_plan(loy_policy *p)
     if (!pl || !tests)
         return false;
     memset(tests, 0, total * sizeof *tests);
-    uint32_t at = 0;
+    test_fill fill = {tests, 0};
     for (uint32_t i = 0; i <= stages; i++) {
-        uint32_t start = at;
+        uint32_t start = fill.at;
         if (i < stages && p->stages[i].when)
-            add_tests(p->stages[i].when, tests, &at);
+            loy_cond_each_leaf(p->stages[i].when, add_test, &fill);
+        uint32_t at = fill.at;
         if (at == start)
             tests[at++].kind = LOY_ST_STAGE;
+        fill.at = at;
         for (uint32_t k = start; k < at; k++) {
             tests[k].stage = (int32_t)i;
             tests[k].next = at;
