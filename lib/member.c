@@ -180,6 +180,9 @@ static bool spare_room(loy_member *m, size_t n)
  * under a journal: see give_spare). */
 static void drop_lot_ids_from(loy_member *m, size_t from)
 {
+    /* nothing to drop: the buffers may be NULL, and NULL + 0 is undefined */
+    if (from >= m->lot_count)
+        return;
     if (!spare_room(m, m->lot_count - from)) {
         for (size_t i = from; i < m->lot_count; i++)
             give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);

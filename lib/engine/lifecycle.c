@@ -18,7 +18,7 @@ static __attribute__((noinline)) bool orders_in_months_fill(loy_ctx *c, const lo
 static inline bool orders_reach(const loy_member *m, loy_month to, const loy_stage_test *t)
 {
     loy_month from = (loy_month)(to - (t->n - 1));
-    const loy_month_bucket *b = m->months, *end = b + m->month_count;
+    const loy_month_bucket *b = m->months, *end = m->month_count ? b + m->month_count : b;   /* months may be NULL */
     if (b < end && b->month < from)
         return loy_metric_reaches(m, LOY_METRIC_ORDERS, from, to, t->n2);
     /* figures are never negative: the sum only grows (see loy_metric_reaches) */

@@ -405,7 +405,7 @@ int64_t loy_points_available(const loy_member *m)
 {
     /* As loy_points_totals: plain sums for the states the library makes. */
     int64_t avail = 0;
-    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot;   /* lots may be NULL */
     for (; lot < end; lot++)
         if (!lot_pending(lot) && (lot->points < 0 || !loy_add(avail, lot->points, &avail)))
             break;
@@ -428,7 +428,7 @@ void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending
     /* The usual state first: no lot negative, their sum within int64 and no
      * negative debt. Then plain sums give what the 128-bit ones below do. */
     int64_t all = 0, held = 0;
-    const loy_lot *lot = m->lots, *end = lot + m->lot_count;
+    const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot;   /* lots may be NULL */
     for (; lot < end; lot++) {
         if (lot->points < 0 || !loy_add(all, lot->points, &all))
             break;

@@ -84,9 +84,13 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     /* Every rule with a window sums here: the field is picked once, not per month. */
     const size_t field = bucket_offset(metric);
     int64_t sum = 0;
+    if (m->month_count == 0) {   /* months may be NULL, and NULL + 0 is undefined */
+        *out = 0;
+        return true;
+    }
     /* Buckets are pruned to the months rules reach, so a window nearly
      * always starts at or before the oldest: no search for that. */
-    size_t start = m->month_count == 0 || m->months[0].month >= from ? 0 : bucket_pos(m, from);
+    size_t start = m->months[0].month >= from ? 0 : bucket_pos(m, from);
     /* by pointer, with the end held: the count is not reloaded per month */
     const loy_month_bucket *b = m->months + start, *end = m->months + m->month_count;
     for (; b < end && b->month <= to; b++) {
