@@ -33,6 +33,7 @@
 
 #include "loyalty.h"
 #include "support/fault_alloc.h"
+#include "support/state_bytes.h"
 
 #define MAX_K 200000
 
@@ -72,43 +73,6 @@ static loy_policy *load_with(fault_alloc *fa, const char *name)
     assert_int_equal(loy_policy_load_buffer_ex(&p, yaml, len, name, NULL, &a), LOY_OK);
     free(yaml);
     return p;
-}
-
-/* ------------------------------------------------------------- snapshots */
-
-typedef struct bytes {
-    void *data;
-    size_t len;
-} bytes;
-
-static bytes state_of(loy_member *m)
-{
-    const void *data;
-    size_t len;
-    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
-    bytes b = {malloc(len ? len : 1), len};
-    assert_non_null(b.data);
-    memcpy(b.data, data, len);
-    return b;
-}
-
-static void assert_state(loy_member *m, const bytes *want)
-{
-    bytes now = state_of(m);
-    assert_int_equal(now.len, want->len);
-    assert_memory_equal(now.data, want->data, want->len);
-    free(now.data);
-}
-
-static char *json_of(loy_result *r)
-{
-    size_t len;
-    const char *json = loy_result_json(r, &len);
-    assert_non_null(json);
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, json, len + 1);
-    return copy;
 }
 
 /* A member under p made by replaying JSON lines (member line first). */

@@ -27,6 +27,7 @@
 
 #include "loyalty.h"
 #include "support/fault_alloc.h"
+#include "support/state_bytes.h"
 
 static fault_alloc fa = {.countdown = -1};
 
@@ -50,43 +51,6 @@ static loy_policy *load_policy(const char *name)
     assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
     free(buf);
     return p;
-}
-
-/* ------------------------------------------------------------- snapshots */
-
-typedef struct bytes {
-    void *data;
-    size_t len;
-} bytes;
-
-static bytes state_of(loy_member *m)
-{
-    const void *data;
-    size_t len;
-    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
-    bytes b = {malloc(len ? len : 1), len};
-    assert_non_null(b.data);
-    memcpy(b.data, data, len);
-    return b;
-}
-
-static void assert_state(loy_member *m, const bytes *want)
-{
-    bytes now = state_of(m);
-    assert_int_equal(now.len, want->len);
-    assert_memory_equal(now.data, want->data, want->len);
-    free(now.data);
-}
-
-static char *json_of(loy_result *r)
-{
-    size_t len;
-    const char *json = loy_result_json(r, &len);
-    assert_non_null(json);
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, json, len + 1);
-    return copy;
 }
 
 static loy_member *loaded(const loy_policy *p, const bytes *b)
@@ -516,7 +480,7 @@ static void instant(long day, int hour, char out[40])
 }
 
 typedef struct order_seen {
-    char id[24];
+    char id[32];
     char at[40];
     int64_t amount;
 } order_seen;
