@@ -61,6 +61,25 @@ static loy_member *loaded(const loy_policy *p, const bytes *b)
     return m;
 }
 
+/* r holds the same answer as fr, byte for byte. */
+static void assert_same_json(loy_result *r, loy_result *fr)
+{
+    char *got = json_of(r), *want = json_of(fr);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+}
+
+/* m, on long-lived handles, answered as the freshly loaded member did and
+ * holds the same state bytes. */
+static void assert_same_as_fresh(loy_member *m, loy_result *r, loy_member *fresh, loy_result *fr)
+{
+    assert_same_json(r, fr);
+    bytes want_state = state_of(fresh);
+    assert_state(m, &want_state);
+    free(want_state.data);
+}
+
 /* ---------------------------------------------------------------- members */
 
 /*
@@ -192,13 +211,7 @@ static void refused_then_next(const loy_policy *p, const bytes *start, build_fn 
     int want_rc = loy_apply(p, fresh, e, fr);
     int got_rc = loy_apply(p, m, e, r);
     assert_int_equal(got_rc, want_rc);
-    char *want = json_of(fr), *got = json_of(r);
-    assert_string_equal(got, want);
-    free(want);
-    free(got);
-    bytes want_state = state_of(fresh);
-    assert_state(m, &want_state);
-    free(want_state.data);
+    assert_same_as_fresh(m, r, fresh, fr);
 
     loy_result_free(fr);
     loy_member_free(fresh);
@@ -362,13 +375,7 @@ static void test_refusals_interleaved(void **s)
         loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
         assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
         assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        char *got = json_of(r), *want = json_of(fr);
-        assert_string_equal(got, want);
-        free(got);
-        free(want);
-        bytes want_state = state_of(fresh);
-        assert_state(m, &want_state);
-        free(want_state.data);
+        assert_same_as_fresh(m, r, fresh, fr);
     }
     loy_event_free(e);
     loy_result_free(r);
@@ -397,27 +404,20 @@ static void test_query_borrows(void **s)
     assert_int_equal(loy_event_new(&e, p), LOY_OK);
     loy_result_set_options(r, LOY_RESULT_TRACE);
     loy_result_set_options(fr, LOY_RESULT_TRACE);
-    char *first = NULL;
     for (int i = 0; i < 20; i++) {
         bytes before = state_of(m);
         char at[40];
         snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 2);
         assert_int_equal(loy_query_benefits(p, m, at, "pos", NULL, r), LOY_OK);
-        char *got = json_of(r);
         if (i == 0) {
             /* the query's housekeeping released O-1's lot */
+            char *got = json_of(r);
             assert_non_null(strstr(got, "\"release\""));
             assert_non_null(strstr(got, "O-1"));
-            first = got;
-        } else {
             free(got);
         }
         assert_int_equal(loy_query_benefits(p, fresh, at, "pos", NULL, fr), LOY_OK);
-        char *want = json_of(fr);
-        got = json_of(r);
-        assert_string_equal(got, want);
-        free(got);
-        free(want);
+        assert_same_json(r, fr);
         assert_state(m, &before);
         free(before.data);
 
@@ -427,16 +427,8 @@ static void test_query_borrows(void **s)
         loy_event_add_line(e, "TEE-9", "tees", 1000 + 100 * i, 1);
         assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
         assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        got = json_of(r);
-        want = json_of(fr);
-        assert_string_equal(got, want);
-        free(got);
-        free(want);
-        bytes want_state = state_of(fresh);
-        assert_state(m, &want_state);
-        free(want_state.data);
+        assert_same_as_fresh(m, r, fresh, fr);
     }
-    free(first);
     loy_event_free(e);
     loy_result_free(r);
     loy_result_free(fr);
@@ -602,10 +594,7 @@ static void random_history(const char *policy, uint64_t seed, int members, int e
             if (getenv("UNDO_VERBOSE"))
                 fprintf(stderr, "%s %s\n", policy, loy_error_name(rc));
             assert_int_equal(rc, want_rc);
-            char *got = json_of(r), *want = json_of(fr);
-            assert_string_equal(got, want);
-            free(got);
-            free(want);
+            assert_same_json(r, fr);
             if (rc != LOY_OK)
                 assert_state(m, &before);
             bytes want_state = state_of(fresh);
@@ -617,11 +606,7 @@ static void random_history(const char *policy, uint64_t seed, int members, int e
                 const char *ch = channels[rnd(&g, 4)];
                 assert_int_equal(loy_query_benefits(p, m, at, ch, NULL, r),
                                  loy_query_benefits(p, fresh, at, ch, NULL, fr));
-                got = json_of(r);
-                want = json_of(fr);
-                assert_string_equal(got, want);
-                free(got);
-                free(want);
+                assert_same_json(r, fr);
                 assert_state(m, &want_state);
             }
             free(want_state.data);
