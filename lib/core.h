@@ -106,6 +106,40 @@ LOY_INTERNAL bool loy_round_q(__int128 num, __int128 den, loy_round mode, int64_
 
 static inline bool loy_streq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
+/* n bytes from s to d (not overlapping). Ids, order ids and tags are
+ * mostly under 17 bytes: there two fixed-size moves that overlap in the
+ * middle (or three single bytes below 4) cost a few instructions where
+ * the library call costs a call and its size dispatch. Reads and writes
+ * stay within [s, s + n) and [d, d + n). */
+static inline void loy_copy_short(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    /* unsigned: n - 8 <= 8 is 8..16 in one compare, n - 4 <= 3 is 4..7,
+     * n - 1 <= 2 is 1..3 */
+    if (n - 8 <= 8) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n - 4 <= 3) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n - 1 <= 2) {
+        /* bytes 0, n/2 and n-1 cover 1 to 3 */
+        unsigned char a = s[0], m = s[n / 2], z = s[n - 1];
+        d[0] = a;
+        d[n / 2] = m;
+        d[n - 1] = z;
+    } else if (n) {
+        memcpy(d, s, n);
+    }
+}
+
 /*
  * The key of a string for the policy's interned strings (lib/policy.h): its
  * length and first 16 bytes, zero padded. The same read tells whether the

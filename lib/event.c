@@ -36,33 +36,6 @@ void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
     b->set = false;
 }
 
-/* n >= 1 bytes from s to d: up to 16 as two loads that may overlap, each
- * within s[0..n), instead of a call. */
-static inline void copy_short(char *d, const char *s, size_t n)
-{
-    if (n > 16) {
-        memcpy(d, s, n);
-    } else if (n >= 8) {
-        uint64_t a, z;
-        memcpy(&a, s, 8);
-        memcpy(&z, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &z, 8);
-    } else if (n >= 4) {
-        uint32_t a, z;
-        memcpy(&a, s, 4);
-        memcpy(&z, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &z, 4);
-    } else {
-        /* n is 1..3: bytes 0, n/2 and n-1 cover them */
-        char a = s[0], m = s[n >> 1], z = s[n - 1];
-        d[0] = a;
-        d[n >> 1] = m;
-        d[n - 1] = z;
-    }
-}
-
 /* loy_sbuf_set of a C string; a reused buffer that has room takes the
  * bytes and their NUL in one copy, without a call to grow it. */
 static inline bool sset(loy_event *e, loy_sbuf *b, const char *s)
@@ -75,7 +48,7 @@ static inline bool sset(loy_event *e, loy_sbuf *b, const char *s)
     size_t len = strlen(s);
     if (len >= b->cap)
         return loy_sbuf_set(e->alloc, b, s, len);
-    copy_short(b->s, s, len + 1);
+    loy_copy_short(b->s, s, len + 1);
     b->len = len;
     b->set = true;
     return true;

@@ -53,28 +53,12 @@ static size_t tier_count(const loy_member *m)
     return m->policy->tiers.count;
 }
 
-/* n bytes, s to d. Order ids and tags are mostly 4 to 16 bytes: two
- * overlapping fixed-size moves there cost a few instructions where the
- * library call costs a call and its size dispatch. */
-static inline void copy_bytes(char *d, const char *s, size_t n)
-{
-    if (n - 8 <= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n - 4 <= 3) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else if (n) {
-        memcpy(d, s, n);
-    }
-}
-
-/* n zero bytes at d, by the same fixed-size moves (the upgrade ledger:
- * a byte per tier). */
+/* n <= 16 zero bytes at d, by loy_copy_short's fixed-size moves (the
+ * upgrade ledger: a byte per tier). */
 static inline void zero_bytes(uint8_t *d, size_t n)
 {
     static const char zeros[16];
-    copy_bytes((char *)d, zeros, n);
+    loy_copy_short(d, zeros, n);
 }
 
 /* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
@@ -83,7 +67,7 @@ static inline void zero_bytes(uint8_t *d, size_t n)
 #define COPY_ENTRIES(d, s, n)                                          \
     do {                                                               \
         if (sizeof *(s) <= 8)                                          \
-            copy_bytes((char *)(d), (const char *)(s), (n) * sizeof *(s)); \
+            loy_copy_short((d), (s), (n) * sizeof *(s));               \
         else                                                           \
             memcpy((d), (s), (n) * sizeof *(s));                       \
     } while (0)
@@ -96,7 +80,7 @@ static inline bool set_str(const loy_alloc *a, char **buf, size_t *cap, const ch
         return false;
     char *d = *buf;
     d[len] = '\0';
-    copy_bytes(d, s, len);
+    loy_copy_short(d, s, len);
     return true;
 }
 
@@ -137,7 +121,7 @@ bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, s
         return set_str_grow(m->alloc, buf, cap, s, len);
     char *d = *buf;
     d[len] = '\0';
-    copy_bytes(d, s, len);
+    loy_copy_short(d, s, len);
     return true;
 }
 
@@ -636,7 +620,7 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
         return false;
     /* entries the ledger lacks read as 0, as loy_member_copy makes them */
     size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    copy_bytes((char *)u->upgrade_given, (const char *)m->upgrade_given, have);
+    loy_copy_short(u->upgrade_given, m->upgrade_given, have);
     for (size_t i = have; i < n; i++)
         u->upgrade_given[i] = 0;
     copy_scalars(u->scalars, (const char *)m + STATE_FIELDS);
@@ -758,7 +742,7 @@ void loy_member_undo_rollback(loy_member *m)
     UNDO_RESTORE(u, m, lots, lot_count);
     PLAIN_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
-    copy_bytes((char *)m->upgrade_given, (const char *)u->upgrade_given, n);
+    loy_copy_short(m->upgrade_given, u->upgrade_given, n);
 }
 
 /* ------------------------------------------------------------- borrowing */
@@ -783,7 +767,7 @@ bool loy_member_borrow(loy_member *dst, const loy_member *src)
         if ((n > dst->upgrade_given_cap || !dst->upgrade_given) && !ensure_upgrade_ledger(dst))
             return false;
         size_t have = src->upgrade_given_cap < n ? src->upgrade_given_cap : n;
-        copy_bytes((char *)dst->upgrade_given, (const char *)src->upgrade_given, have);
+        loy_copy_short(dst->upgrade_given, src->upgrade_given, have);
         for (size_t i = have; i < n; i++)
             dst->upgrade_given[i] = 0;
     }

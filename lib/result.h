@@ -305,26 +305,10 @@ static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t 
     rn_effect_done(list, b, last, dated ? 4 : 3);
 }
 
-/* Copies len bytes and a NUL to dst, which has room up to the next
- * multiple of 8 past len: an id of up to 16 bytes as two overlapping
- * loads and stores, with no call. */
+/* Copies len bytes and a NUL to dst (an id: loy_copy_short's short case). */
 static inline void rn_copy_text(char *dst, const char *s, size_t len)
 {
-    if (len >= 8 && len <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + len - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + len - 8, &b, 8);
-    } else if (len >= 4 && len < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + len - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + len - 4, &b, 4);
-    } else {
-        memcpy(dst, s, len);
-    }
+    loy_copy_short(dst, s, len);
     dst[len] = '\0';
 }
 
@@ -334,7 +318,7 @@ LOY_INTERNAL loy_node *rn_root3_slow(loy_result *r, const char *key1, const char
 /* An answer's root {key1: s (copied, len bytes), key2: v2, key3: v3}: the
  * map, the string and its text in one take, chained directly. v2 and v3
  * are nodes of this result not yet in a tree (or the nomem node). */
-static inline loy_node *rn_root3(loy_result *r, const char *key1, const char *s, size_t len,
+static inline __attribute__((always_inline)) loy_node *rn_root3(loy_result *r, const char *key1, const char *s, size_t len,
                                  const char *key2, loy_node *v2, const char *key3, loy_node *v3)
 {
     size_t size = 2 * sizeof(loy_node) + ((len + 8u) & ~(size_t)7u);

@@ -65,35 +65,9 @@ static inline __attribute__((always_inline)) bool more_room(saver *s, size_t nee
     return true;
 }
 
-/* Ids and order ids are short: fixed-size moves that overlap in the
- * middle cost less than a memcpy call. Reads stay within [s, s + n). */
-static inline void copy_bytes(uint8_t *w, const void *data, size_t n)
-{
-    const uint8_t *s = data;
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(w, &a, 8);
-        memcpy(w + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(w, &a, 4);
-        memcpy(w + n - 4, &b, 4);
-    } else if (n > 0 && n < 4) {
-        w[0] = s[0];
-        w[n / 2] = s[n / 2];
-        w[n - 1] = s[n - 1];
-    } else if (n > 16) {
-        memcpy(w, s, n);
-    }
-}
-
 static inline void put_raw(saver *s, const void *data, size_t n)
 {
-    copy_bytes(s->w, data, n);
+    loy_copy_short(s->w, data, n);
     s->w += n;
 }
 
@@ -736,11 +710,11 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         uint8_t *t = m->bytes + start;
         for (size_t i = 0; i < s.table_count; i++) {
             t = write_uvar(t, s.table[i].len);
-            copy_bytes(t, s.table[i].s, s.table[i].len);
+            loy_copy_short(t, s.table[i].s, s.table[i].len);
             t += s.table[i].len;
         }
         start -= pre_len;
-        copy_bytes(m->bytes + start, pre, pre_len);
+        loy_copy_short(m->bytes + start, pre, pre_len);
         end = body_at + body_len;
     }
     if (s.table != table_small)
