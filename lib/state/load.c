@@ -483,6 +483,17 @@ static void read_table(loader *l)
     }
 }
 
+/* An empty list (a count of 0, one byte) read without the call: most
+ * members have no tags and no counters. */
+static inline bool empty_list(loader *l)
+{
+    if (l->at < l->end && *l->at == 0) {
+        l->at++;
+        return true;
+    }
+    return false;
+}
+
 static void read_tags(loader *l)
 {
     loy_member *t = l->t;
@@ -1010,7 +1021,8 @@ static void read_state(loader *l, unsigned flags)
         return;
     l->joined = t->joined = (loy_day)joined;
     t->birthday = get_opt_date(l, "the birthday");
-    read_tags(l);
+    if (!empty_list(l))
+        read_tags(l);
 
     size_t entry;
     id_ref tier = get_ref_at(l, "the tier", &entry);
@@ -1046,15 +1058,17 @@ static void read_state(loader *l, unsigned flags)
                 break;
             }
         }
-        for (int k = 0; k < 4 && !l->bad; k++)
-            if (t->lifetime[k] < in_months[k])
-                malformed(l, "a lifetime total is below the months it includes");
+        if (!l->bad && ((t->lifetime[0] < in_months[0]) | (t->lifetime[1] < in_months[1]) |
+                        (t->lifetime[2] < in_months[2]) | (t->lifetime[3] < in_months[3])))
+            malformed(l, "a lifetime total is below the months it includes");
     }
     t->orders = get_nonneg(l, "the lifetime orders");
     t->last_order = get_opt_date(l, "the last order");
 
-    read_counters(l, false);
-    read_counters(l, true);
+    if (!empty_list(l))
+        read_counters(l, false);
+    if (!empty_list(l))
+        read_counters(l, true);
     read_gifts(l);
 
     t->plan = -1;
