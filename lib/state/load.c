@@ -41,7 +41,8 @@ typedef struct loader {
      * one probe, and every reference resolves by it; else by scans. */
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
-    size_t fast_room;           /* FAST_ROOM, or SIZE_MAX: the checked path alone (tests) */
+    bool fast;                  /* false: the checked path alone (tests) */
+    size_t fast_room;           /* FAST_ROOM, or SIZE_MAX when not fast */
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -476,8 +477,22 @@ static void read_table(loader *l)
     const loy_state_ids *ids = &l->p->state_ids;
     l->by_number = ids->names && n <= TABLE_SMALL;
     for (size_t i = 0; i < n && !l->bad; i++) {
-        l->table[i] = get_str(l, "a string of the table");
         l->table_count = i + 1;
+        /* A string of the policy (its length one byte) is found by its
+         * bytes as they stand: the policy's strings are all good ones
+         * (lib/policy/ids.c), so get_str would take it unchanged. */
+        const uint8_t *p = l->at;
+        if (l->fast && l->by_number && p < l->end && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
+            id_ref r = {(const char *)p + 1, p[0]};
+            int32_t number = number_of(ids, r);
+            if (number >= 0) {
+                l->at = p + 1 + r.len;
+                l->table[i] = r;
+                l->number[i] = number;
+                continue;
+            }
+        }
+        l->table[i] = get_str(l, "a string of the table");
         if (l->by_number && !l->bad)
             l->number[i] = number_of(ids, l->table[i]);
     }
@@ -1200,6 +1215,7 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
+    l.fast = fast;
     l.fast_room = fast ? FAST_ROOM : SIZE_MAX;
     l.table_small = table_small;
     l.at = b + ST_HEADER_LEN;
