@@ -49,6 +49,11 @@ typedef struct loader {
 #define ROOM(t, arr, capf, n) ((n) <= (t)->capf || LOY_GROW((t)->alloc, (t)->arr, (t)->capf, (n)))
 
 #define TABLE_SMALL 32
+/* The payload is read from a copy followed by PAD bytes of 0xFF: a varint
+ * that reaches them never ends there, so get_uvar's short forms need no
+ * end check (the long form has one), and a word read may run past a
+ * string's end. */
+#define PAD 16
 #define LOTS_SMALL 64
 
 static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -140,24 +145,23 @@ static uint64_t get_uvar_long(loader *l, const char *what)
 }
 
 /* Most varints of a state are one byte: those inline, the rest (and the
- * end of the payload) through the call. */
+ * end of the payload) through the call. At the end, p[0..2] are padding
+ * (0xFF, see PAD): no short form matches, and the call reports the end. */
 static inline uint64_t get_uvar(loader *l, const char *what)
 {
     const uint8_t *p = l->at;
-    if (__builtin_expect(l->end - p >= 2, 1)) {
-        if (__builtin_expect(p[0] < 0x80, 1)) {
-            l->at = p + 1;
-            return p[0];
-        }
-        /* amounts and dates in days are often two bytes, money three */
-        if (p[1] < 0x80) {
-            l->at = p + 2;
-            return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
-        }
-        if (l->end - p >= 3 && p[2] < 0x80) {
-            l->at = p + 3;
-            return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
-        }
+    if (__builtin_expect(p[0] < 0x80, 1)) {
+        l->at = p + 1;
+        return p[0];
+    }
+    /* amounts and dates in days are often two bytes, money three */
+    if (p[1] < 0x80) {
+        l->at = p + 2;
+        return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+    }
+    if (p[2] < 0x80) {
+        l->at = p + 3;
+        return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
     }
     return get_uvar_long(l, what);
 }
@@ -223,9 +227,8 @@ static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 }
 
 /* Bytes all in 1..0x7F (ids nearly always are): UTF-8 without NUL. false
- * says only "look closer". The payload is followed by its 8-byte checksum
- * in the caller's buffer, so a string's last word may be read whole and
- * the bytes past it masked off. */
+ * says only "look closer". The payload is followed by PAD bytes, so a
+ * string's last word may be read whole and the bytes past it masked off. */
 static inline bool plain_ascii(const uint8_t *s, size_t n)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
@@ -407,8 +410,8 @@ static int spend_of(const loy_policy *p, id_ref r)
 }
 
 /* The policy's number of a string of the table, -1: no id of the policy.
- * r lies in the input, which the checksum follows, so its first 8 bytes
- * may be read whole. */
+ * r lies in the payload, which PAD bytes follow, so its first 8 bytes may
+ * be read whole. */
 static inline int32_t number_of(const loy_state_ids *ids, id_ref r)
 {
     uint64_t head = st_get_u64le((const uint8_t *)r.s);
@@ -482,7 +485,7 @@ static void read_table(loader *l)
          * bytes as they stand: the policy's strings are all good ones
          * (lib/policy/ids.c), so get_str would take it unchanged. */
         const uint8_t *p = l->at;
-        if (l->fast && l->by_number && p < l->end && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
+        if (l->fast && l->by_number && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
             id_ref r = {(const char *)p + 1, p[0]};
             int32_t number = number_of(ids, r);
             if (number >= 0) {
@@ -499,10 +502,10 @@ static void read_table(loader *l)
 }
 
 /* An empty list (a count of 0, one byte) read without the call: most
- * members have no tags and no counters. */
+ * members have no tags and no counters. At the end the byte is padding. */
 static inline bool empty_list(loader *l)
 {
-    if (l->at < l->end && *l->at == 0) {
+    if (*l->at == 0) {
         l->at++;
         return true;
     }
@@ -1218,8 +1221,14 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.fast = fast;
     l.fast_room = fast ? FAST_ROOM : SIZE_MAX;
     l.table_small = table_small;
-    l.at = b + ST_HEADER_LEN;
-    l.end = b + total - ST_CHECKSUM_LEN;
+    /* the scratch never writes bytes: its buffer holds the padded copy */
+    size_t payload = total - ST_MIN_LEN;
+    if (!ROOM(t, bytes, bytes_cap, payload + PAD))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    memcpy(t->bytes, b + ST_HEADER_LEN, payload);
+    memset(t->bytes + payload, 0xFF, PAD);
+    l.at = t->bytes;
+    l.end = t->bytes + payload;
     l.t = t;
     l.p = m->policy;
 
