@@ -209,7 +209,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Equal keys are equal entries, so any sort gives the same bytes. */
-static void sort_keys(uint64_t *k, size_t n)
+static void sort_many_keys(uint64_t *k, size_t n)
 {
     if (n > 32) {
         qsort(k, n, sizeof *k, cmp_u64);
@@ -224,6 +224,13 @@ static void sort_keys(uint64_t *k, size_t n)
         }
         k[j] = v;
     }
+}
+
+/* Most lists hold no entry or one: those without the call. */
+static inline void sort_keys(uint64_t *k, size_t n)
+{
+    if (n > 1)
+        sort_many_keys(k, n);
 }
 static uint64_t key2(uint32_t hi, uint32_t lo)
 {
