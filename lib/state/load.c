@@ -42,7 +42,6 @@ typedef struct loader {
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
     bool fast;                  /* false: the checked path alone (tests) */
-    size_t fast_room;           /* FAST_ROOM, or SIZE_MAX when not fast */
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -173,11 +172,12 @@ static inline int64_t get_svar(loader *l, const char *what)
 
 /*
  * The entries of the longer sections (months, lots) are first read by a
- * path without end checks, on entries that have room for their longest
- * regular form: varints of at most 3 bytes. Anything else (a longer
- * varint, a value out of range, too few bytes left) leaves the loader
- * untouched, and the checked path reads the entry again and answers
- * exactly as it always did.
+ * path without end checks, in their regular form: varints of at most 3
+ * bytes. An entry that reaches the end meets the padding (0xFF, see PAD),
+ * which no regular field takes: no varint ends in it and no header or
+ * month byte has its bits. Anything else (a longer varint, a value out of
+ * range, the end) leaves the loader untouched, and the checked path reads
+ * the entry again and answers exactly as it always did.
  */
 static inline bool fast_var3(const uint8_t **pp, uint64_t *v)
 {
@@ -211,9 +211,22 @@ static inline int64_t get_nonneg(loader *l, const char *what)
     return (int64_t)v;
 }
 
+/* An empty list (a count of 0, one byte), read before anything else: most
+ * members' lists are mostly empty. At the end the byte is padding. */
+static inline bool empty_list(loader *l)
+{
+    if (*l->at == 0) {
+        l->at++;
+        return true;
+    }
+    return false;
+}
+
 /* A count of entries each at least `min_bytes` long: never more than the bytes left allow. */
 static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 {
+    if (empty_list(l))
+        return 0;
     uint64_t n = get_uvar(l, what);
     if (l->bad)
         return 0;
@@ -501,17 +514,6 @@ static void read_table(loader *l)
     }
 }
 
-/* An empty list (a count of 0, one byte) read without the call: most
- * members have no tags and no counters. At the end the byte is padding. */
-static inline bool empty_list(loader *l)
-{
-    if (*l->at == 0) {
-        l->at++;
-        return true;
-    }
-    return false;
-}
-
 static void read_tags(loader *l)
 {
     loy_member *t = l->t;
@@ -629,7 +631,7 @@ static void read_lots(loader *l)
         memset(lot, 0, sizeof *lot);
         t->lot_count = i + 1;   /* owned from here on, for the free on failure */
         unsigned hdr;
-        if (left(l) >= l->fast_room &&
+        if (l->fast &&
             fast_lot(l, i, n, seen, &total, &prev_credit, &prev_expires, lot, &hdr))
             goto order_id;
         hdr = get_byte(l, "a lot");
@@ -685,10 +687,11 @@ static void read_lots(loader *l)
     t->next_seq = (uint32_t)n;
 }
 
-/* The most a regular month or lot takes: a month's byte, its gap or first
- * month, four figures; a lot's byte, rank, points and three dates (3 bytes
- * each but for the bytes). */
-#define FAST_ROOM 16
+/* The most a regular month or lot takes, all within the padding when it
+ * starts at the end: a month's byte, its gap or first month, four
+ * figures; a lot's byte, rank, points and three dates (3 bytes each but
+ * for the bytes). */
+_Static_assert(PAD >= 16, "a regular month or lot is read within the padding");
 
 /* Month i into *b when it is regular (see fast_var3); false: nothing read. */
 static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b)
@@ -748,7 +751,7 @@ static void read_months(loader *l)
     const int64_t last_month = 9999LL * 12 + 11;
     int64_t month = loy_month_of(l->joined);
     for (size_t i = 0; i < n && !l->bad; i++) {
-        if (left(l) >= l->fast_room && fast_month(l, i, &month, &t->months[i])) {
+        if (l->fast && fast_month(l, i, &month, &t->months[i])) {
             t->month_count = i + 1;
             continue;
         }
@@ -1219,7 +1222,6 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.recent_count = 0;
     l.by_number = false;
     l.fast = fast;
-    l.fast_room = fast ? FAST_ROOM : SIZE_MAX;
     l.table_small = table_small;
     /* the scratch never writes bytes: its buffer holds the padded copy */
     size_t payload = total - ST_MIN_LEN;
