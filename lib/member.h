@@ -164,7 +164,7 @@ struct loy_member {
 
     /* handle-owned scratch, not state */
     char error[256];
-    uint8_t *bytes;                 /* loy_member_to_bytes output */
+    uint8_t *bytes;                 /* loy_member_to_bytes output; a load scratch's: the padded payload */
     size_t bytes_cap;
     /* String buffers dropped by lots and tags, handed to the next lot or tag
      * that needs one, so a handle in steady use stops allocating. */

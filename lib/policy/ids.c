@@ -95,6 +95,11 @@ bool loy_policy_state_ids(loy_policy *p)
             index_of[(size_t)ids->of[k][i] * LOY_SID_KINDS + k] = (int32_t)i;
     for (uint32_t e = 0; e < distinct; e++) {
         head[e] = loy_state_id_head(names[e], lens[e]);
+        /* Only strings the state bytes may hold (non-empty UTF-8, no NUL
+         * in a C string) can be found: a string the reader finds is then
+         * known good without checking its bytes. */
+        if (lens[e] == 0 || !loy_utf8_valid(names[e], lens[e]))
+            continue;
         uint32_t h = loy_state_id_hash(head[e], lens[e]) & (slots - 1);
         while (slot[h])
             h = (h + 1) & (slots - 1);

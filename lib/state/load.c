@@ -41,13 +41,18 @@ typedef struct loader {
      * one probe, and every reference resolves by it; else by scans. */
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
-    size_t fast_room;           /* FAST_ROOM, or SIZE_MAX: the checked path alone (tests) */
+    bool fast;                  /* false: the checked path alone (tests) */
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
 #define ROOM(t, arr, capf, n) ((n) <= (t)->capf || LOY_GROW((t)->alloc, (t)->arr, (t)->capf, (n)))
 
 #define TABLE_SMALL 32
+/* The payload is read from a copy followed by PAD bytes of 0xFF: a varint
+ * that reaches them never ends there, so get_uvar's short forms need no
+ * end check (the long form has one), and a word read may run past a
+ * string's end. */
+#define PAD 16
 #define LOTS_SMALL 64
 
 static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -139,24 +144,23 @@ static uint64_t get_uvar_long(loader *l, const char *what)
 }
 
 /* Most varints of a state are one byte: those inline, the rest (and the
- * end of the payload) through the call. */
+ * end of the payload) through the call. At the end, p[0..2] are padding
+ * (0xFF, see PAD): no short form matches, and the call reports the end. */
 static inline uint64_t get_uvar(loader *l, const char *what)
 {
     const uint8_t *p = l->at;
-    if (__builtin_expect(l->end - p >= 2, 1)) {
-        if (__builtin_expect(p[0] < 0x80, 1)) {
-            l->at = p + 1;
-            return p[0];
-        }
-        /* amounts and dates in days are often two bytes, money three */
-        if (p[1] < 0x80) {
-            l->at = p + 2;
-            return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
-        }
-        if (l->end - p >= 3 && p[2] < 0x80) {
-            l->at = p + 3;
-            return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
-        }
+    if (__builtin_expect(p[0] < 0x80, 1)) {
+        l->at = p + 1;
+        return p[0];
+    }
+    /* amounts and dates in days are often two bytes, money three */
+    if (p[1] < 0x80) {
+        l->at = p + 2;
+        return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+    }
+    if (p[2] < 0x80) {
+        l->at = p + 3;
+        return (uint64_t)(p[0] & 0x7F) | (uint64_t)(p[1] & 0x7F) << 7 | (uint64_t)p[2] << 14;
     }
     return get_uvar_long(l, what);
 }
@@ -168,11 +172,12 @@ static inline int64_t get_svar(loader *l, const char *what)
 
 /*
  * The entries of the longer sections (months, lots) are first read by a
- * path without end checks, on entries that have room for their longest
- * regular form: varints of at most 3 bytes. Anything else (a longer
- * varint, a value out of range, too few bytes left) leaves the loader
- * untouched, and the checked path reads the entry again and answers
- * exactly as it always did.
+ * path without end checks, in their regular form: varints of at most 3
+ * bytes. An entry that reaches the end meets the padding (0xFF, see PAD),
+ * which no regular field takes: no varint ends in it and no header or
+ * month byte has its bits. Anything else (a longer varint, a value out of
+ * range, the end) leaves the loader untouched, and the checked path reads
+ * the entry again and answers exactly as it always did.
  */
 static inline bool fast_var3(const uint8_t **pp, uint64_t *v)
 {
@@ -206,9 +211,22 @@ static inline int64_t get_nonneg(loader *l, const char *what)
     return (int64_t)v;
 }
 
+/* An empty list (a count of 0, one byte), read before anything else: most
+ * members' lists are mostly empty. At the end the byte is padding. */
+static inline bool empty_list(loader *l)
+{
+    if (*l->at == 0) {
+        l->at++;
+        return true;
+    }
+    return false;
+}
+
 /* A count of entries each at least `min_bytes` long: never more than the bytes left allow. */
 static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 {
+    if (empty_list(l))
+        return 0;
     uint64_t n = get_uvar(l, what);
     if (l->bad)
         return 0;
@@ -222,9 +240,8 @@ static inline size_t get_count(loader *l, size_t min_bytes, const char *what)
 }
 
 /* Bytes all in 1..0x7F (ids nearly always are): UTF-8 without NUL. false
- * says only "look closer". The payload is followed by its 8-byte checksum
- * in the caller's buffer, so a string's last word may be read whole and
- * the bytes past it masked off. */
+ * says only "look closer". The payload is followed by PAD bytes, so a
+ * string's last word may be read whole and the bytes past it masked off. */
 static inline bool plain_ascii(const uint8_t *s, size_t n)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
@@ -406,8 +423,8 @@ static int spend_of(const loy_policy *p, id_ref r)
 }
 
 /* The policy's number of a string of the table, -1: no id of the policy.
- * r lies in the input, which the checksum follows, so its first 8 bytes
- * may be read whole. */
+ * r lies in the payload, which PAD bytes follow, so its first 8 bytes may
+ * be read whole. */
 static inline int32_t number_of(const loy_state_ids *ids, id_ref r)
 {
     uint64_t head = st_get_u64le((const uint8_t *)r.s);
@@ -476,8 +493,22 @@ static void read_table(loader *l)
     const loy_state_ids *ids = &l->p->state_ids;
     l->by_number = ids->names && n <= TABLE_SMALL;
     for (size_t i = 0; i < n && !l->bad; i++) {
-        l->table[i] = get_str(l, "a string of the table");
         l->table_count = i + 1;
+        /* A string of the policy (its length one byte) is found by its
+         * bytes as they stand: the policy's strings are all good ones
+         * (lib/policy/ids.c), so get_str would take it unchanged. */
+        const uint8_t *p = l->at;
+        if (l->fast && l->by_number && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
+            id_ref r = {(const char *)p + 1, p[0]};
+            int32_t number = number_of(ids, r);
+            if (number >= 0) {
+                l->at = p + 1 + r.len;
+                l->table[i] = r;
+                l->number[i] = number;
+                continue;
+            }
+        }
+        l->table[i] = get_str(l, "a string of the table");
         if (l->by_number && !l->bad)
             l->number[i] = number_of(ids, l->table[i]);
     }
@@ -600,7 +631,7 @@ static void read_lots(loader *l)
         memset(lot, 0, sizeof *lot);
         t->lot_count = i + 1;   /* owned from here on, for the free on failure */
         unsigned hdr;
-        if (left(l) >= l->fast_room &&
+        if (l->fast &&
             fast_lot(l, i, n, seen, &total, &prev_credit, &prev_expires, lot, &hdr))
             goto order_id;
         hdr = get_byte(l, "a lot");
@@ -656,10 +687,11 @@ static void read_lots(loader *l)
     t->next_seq = (uint32_t)n;
 }
 
-/* The most a regular month or lot takes: a month's byte, its gap or first
- * month, four figures; a lot's byte, rank, points and three dates (3 bytes
- * each but for the bytes). */
-#define FAST_ROOM 16
+/* The most a regular month or lot takes, all within the padding when it
+ * starts at the end: a month's byte, its gap or first month, four
+ * figures; a lot's byte, rank, points and three dates (3 bytes each but
+ * for the bytes). */
+_Static_assert(PAD >= 16, "a regular month or lot is read within the padding");
 
 /* Month i into *b when it is regular (see fast_var3); false: nothing read. */
 static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b)
@@ -719,7 +751,7 @@ static void read_months(loader *l)
     const int64_t last_month = 9999LL * 12 + 11;
     int64_t month = loy_month_of(l->joined);
     for (size_t i = 0; i < n && !l->bad; i++) {
-        if (left(l) >= l->fast_room && fast_month(l, i, &month, &t->months[i])) {
+        if (l->fast && fast_month(l, i, &month, &t->months[i])) {
             t->month_count = i + 1;
             continue;
         }
@@ -1010,7 +1042,8 @@ static void read_state(loader *l, unsigned flags)
         return;
     l->joined = t->joined = (loy_day)joined;
     t->birthday = get_opt_date(l, "the birthday");
-    read_tags(l);
+    if (!empty_list(l))
+        read_tags(l);
 
     size_t entry;
     id_ref tier = get_ref_at(l, "the tier", &entry);
@@ -1046,15 +1079,17 @@ static void read_state(loader *l, unsigned flags)
                 break;
             }
         }
-        for (int k = 0; k < 4 && !l->bad; k++)
-            if (t->lifetime[k] < in_months[k])
-                malformed(l, "a lifetime total is below the months it includes");
+        if (!l->bad && ((t->lifetime[0] < in_months[0]) | (t->lifetime[1] < in_months[1]) |
+                        (t->lifetime[2] < in_months[2]) | (t->lifetime[3] < in_months[3])))
+            malformed(l, "a lifetime total is below the months it includes");
     }
     t->orders = get_nonneg(l, "the lifetime orders");
     t->last_order = get_opt_date(l, "the last order");
 
-    read_counters(l, false);
-    read_counters(l, true);
+    if (!empty_list(l))
+        read_counters(l, false);
+    if (!empty_list(l))
+        read_counters(l, true);
     read_gifts(l);
 
     t->plan = -1;
@@ -1186,10 +1221,16 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
-    l.fast_room = fast ? FAST_ROOM : SIZE_MAX;
+    l.fast = fast;
     l.table_small = table_small;
-    l.at = b + ST_HEADER_LEN;
-    l.end = b + total - ST_CHECKSUM_LEN;
+    /* the scratch never writes bytes: its buffer holds the padded copy */
+    size_t payload = total - ST_MIN_LEN;
+    if (!ROOM(t, bytes, bytes_cap, payload + PAD))
+        return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
+    memcpy(t->bytes, b + ST_HEADER_LEN, payload);
+    memset(t->bytes + payload, 0xFF, PAD);
+    l.at = t->bytes;
+    l.end = t->bytes + payload;
     l.t = t;
     l.p = m->policy;
 

@@ -46,6 +46,7 @@ typedef struct saver {
     size_t promised;                /* bytes of the buffer the writes may reach (checksum not counted) */
     table_entry *table;             /* ids, in order of first use: table_small or allocated */
     size_t table_count, table_cap;
+    size_t table_bytes;             /* the table's entries as written: each its length's varint and bytes */
     table_entry *table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
     uint64_t *ranks;                /* lots: credit rank per position */
@@ -129,6 +130,8 @@ static inline void put_opt_date(saver *s, loy_day d)
         put_uvar(s, st_zigzag((int64_t)d - s->m->joined) + 1);
 }
 
+static size_t uvar_len(uint64_t v);
+
 /* A new table entry, written as its index; false when out of memory (the
  * bytes are then dropped). */
 static inline __attribute__((always_inline)) bool add_entry(saver *s, const char *id, size_t len)
@@ -161,6 +164,7 @@ static inline __attribute__((always_inline)) bool add_entry(saver *s, const char
     }
     s->table[s->table_count].s = id;
     s->table[s->table_count].len = len;
+    s->table_bytes += uvar_len(len) + len;
     put_uvar(s, s->table_count++);
     return true;
 }
@@ -183,7 +187,7 @@ static inline __attribute__((always_inline)) void put_ref(saver *s, const char *
 /* The id of `kind` at `index` in the policy (id itself): by the policy's
  * string number when it has them (lib/policy/ids.c), which names equal
  * strings alike, so the table comes out as put_ref would make it. */
-static inline void put_id(saver *s, unsigned kind, uint32_t index, const char *id)
+static inline __attribute__((always_inline)) void put_id(saver *s, unsigned kind, uint32_t index, const char *id)
 {
     if (!s->entry_of) {
         put_ref(s, id);
@@ -205,7 +209,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Equal keys are equal entries, so any sort gives the same bytes. */
-static void sort_keys(uint64_t *k, size_t n)
+static void sort_many_keys(uint64_t *k, size_t n)
 {
     if (n > 32) {
         qsort(k, n, sizeof *k, cmp_u64);
@@ -220,6 +224,13 @@ static void sort_keys(uint64_t *k, size_t n)
         }
         k[j] = v;
     }
+}
+
+/* Most lists hold no entry or one: those without the call. */
+static inline void sort_keys(uint64_t *k, size_t n)
+{
+    if (n > 1)
+        sort_many_keys(k, n);
 }
 static uint64_t key2(uint32_t hi, uint32_t lo)
 {
@@ -303,8 +314,6 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
     }
     s->w = w;
 }
-
-static size_t uvar_len(uint64_t v);
 
 static inline __attribute__((always_inline)) void put_months(saver *s)
 {
@@ -641,6 +650,7 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     s.a = m->alloc;
     s.nomem = false;
     s.table_count = 0;
+    s.table_bytes = 0;
 
     size_t scratch = max_size(m->lot_count, m->action_count);
     scratch = max_size(scratch, m->benefit_use_count);
@@ -681,11 +691,15 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         loy_free(s.a, s.keys);
 
     /* header, flags and the string table go just before the body */
-    size_t head = ST_HEADER_LEN + VAR_MAX + VAR_MAX;
-    for (size_t i = 0; i < s.table_count && !s.nomem; i++)
-        if (!add_room(&head, 1, VAR_MAX + s.table[i].len))
-            s.nomem = true;
-    size_t start = HEAD_ROOM, end = 0;
+    uint8_t pre[ST_HEADER_LEN + 2 * VAR_MAX];
+    memcpy(pre, ST_MAGIC, ST_MAGIC_LEN);
+    pre[ST_MAGIC_LEN] = ST_VERSION;
+    uint8_t *pre_end = write_uvar(pre + ST_HEADER_LEN, state_flags(m));
+    pre_end = write_uvar(pre_end, s.table_count);
+    size_t pre_len = (size_t)(pre_end - pre);
+    size_t start = HEAD_ROOM, end = 0, head = 0;
+    if (!s.nomem && __builtin_add_overflow(pre_len, s.table_bytes, &head))
+        s.nomem = true;
     if (!s.nomem && head > HEAD_ROOM) {
         /* a long table: make room for it and move the body once */
         size_t need;
@@ -698,15 +712,8 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         }
     }
     if (!s.nomem) {
-        size_t body_at = start;
-        uint8_t pre[ST_HEADER_LEN + 2 * VAR_MAX];
-        memcpy(pre, ST_MAGIC, ST_MAGIC_LEN);
-        pre[ST_MAGIC_LEN] = ST_VERSION;
-        uint8_t *w = write_uvar(pre + ST_HEADER_LEN, state_flags(m));
-        w = write_uvar(w, s.table_count);
-        size_t pre_len = (size_t)(w - pre);
-        for (size_t i = 0; i < s.table_count; i++)
-            start -= uvar_len(s.table[i].len) + s.table[i].len;
+        end = start + body_len;
+        start -= s.table_bytes;
         uint8_t *t = m->bytes + start;
         for (size_t i = 0; i < s.table_count; i++) {
             t = write_uvar(t, s.table[i].len);
@@ -715,7 +722,6 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
         }
         start -= pre_len;
         loy_copy_short(m->bytes + start, pre, pre_len);
-        end = body_at + body_len;
     }
     if (s.table != table_small)
         loy_free(s.a, s.table);
