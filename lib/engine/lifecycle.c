@@ -67,8 +67,12 @@ static inline __attribute__((always_inline)) int32_t planned_stage(loy_ctx *c, c
         case LOY_ST_COND:
             ok = loy_cond_holds(c, t->cond);
             break;
-        default:
+        case LOY_ST_STAGE:
             return t->stage;
+        default:
+            /* the plan holds no other kind (lib/policy/stages.c): no bounds
+             * test before the jump table */
+            __builtin_unreachable();
         }
         if (!ok)
             t = tests + t->next;
