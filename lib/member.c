@@ -19,14 +19,23 @@
  * once: copying, borrowing, freeing and the undo journal all expand this
  * list, so an array added to the member here is carried by every one of
  * them. The lots (their order ids), the tags and the upgrade ledger (a
- * byte per tier of the policy) are handled by name. */
-#define PLAIN_ARRAYS(X)                                                        \
+ * byte per tier of the policy) are handled by name.
+ *
+ * The list is in two parts by whether loy_apply may write an array,
+ * which is what the undo journal saves: an array goes into the part that
+ * says so. */
+#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) IMPORT_ARRAYS(X)
+/* Written by the engine's steps: saved for every event. */
+#define EVENT_ARRAYS(X)                                                        \
     X(loy_month_bucket, months, month_count, month_cap)                        \
     X(loy_counter, actions, action_count, action_cap)                          \
     X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
     X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)         \
     X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
-    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)          \
+    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)
+/* Made by the legacy import alone (§11.2); the engine only reads them:
+ * never saved. */
+#define IMPORT_ARRAYS(X)                                                       \
     X(loy_order_mark, spend_orders, spend_order_count, spend_order_cap)
 
 /* ------------------------------------------------------------- helpers */
@@ -304,8 +313,10 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/* The grow call only when dst is short: a working copy usually has room.
- * The count is tested first: most of a member's arrays are empty. */
+/* src's live entries of arr into dst's (dst has an alloc, src a count):
+ * a member's into another's, or into the undo journal. The grow call only
+ * when dst is short: a working copy or a journal usually has room. The
+ * count is tested first: most of a member's arrays are empty. */
 #define COPY_ARRAY(dst, src, arr, count, capf)                                       \
     do {                                                                             \
         if ((src)->count) {                                                          \
@@ -529,7 +540,7 @@ typedef struct loy_undo {
     uint8_t *upgrade_given;         /* the policy's tier count of entries */
     size_t upgrade_given_cap;
 #define UNDO_FIELDS(type, arr, count, capf) type *arr; size_t capf;
-    PLAIN_ARRAYS(UNDO_FIELDS)
+    EVENT_ARRAYS(UNDO_FIELDS)
 #undef UNDO_FIELDS
     /* Order ids of saved lots dropped while open: the saved lots still
      * name them, so they may not become spares before the commit. Room
@@ -568,22 +579,13 @@ static void undo_free(loy_undo *u)
     loy_free(a, u->lots);
     loy_free(a, u->upgrade_given);
 #define FREE_PLAIN(type, arr, count, capf) loy_free(a, u->arr);
-    PLAIN_ARRAYS(FREE_PLAIN)
+    EVENT_ARRAYS(FREE_PLAIN)
 #undef FREE_PLAIN
     loy_free(a, u->dropped);
     loy_free(a, u);
 }
 
-/* Only what is state is saved: a member's arrays are mostly empty. */
-#define UNDO_SAVE(u, m, arr, count, capf)                                            \
-    do {                                                                             \
-        if ((m)->count) {                                                            \
-            if ((m)->count > (u)->capf && !LOY_GROW((u)->alloc, (u)->arr, (u)->capf, \
-                                                    (m)->count))                     \
-                return false;                                                        \
-            COPY_ENTRIES((u)->arr, (m)->arr, (m)->count);                            \
-        }                                                                            \
-    } while (0)
+#define UNDO_SAVE_PLAIN(type, arr, count, capf) COPY_ARRAY(u, m, arr, count, capf);
 /* After the scalars are back: the counts are the saved ones, and the
  * member's capacity only grew since. */
 #define UNDO_RESTORE(u, m, arr, count)                                \
@@ -591,7 +593,6 @@ static void undo_free(loy_undo *u)
         if ((m)->count)                                               \
             COPY_ENTRIES((m)->arr, (u)->arr, (m)->count);              \
     } while (0)
-#define UNDO_SAVE_PLAIN(type, arr, count, capf) UNDO_SAVE(u, m, arr, count, capf);
 #define UNDO_RESTORE_PLAIN(type, arr, count, capf) UNDO_RESTORE(u, m, arr, count);
 
 static loy_undo *undo_store(loy_member *store)
@@ -613,8 +614,8 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
         return false;
     if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
         return false;
-    UNDO_SAVE(u, m, lots, lot_count, lot_cap);
-    PLAIN_ARRAYS(UNDO_SAVE_PLAIN)
+    COPY_ARRAY(u, m, lots, lot_count, lot_cap);
+    EVENT_ARRAYS(UNDO_SAVE_PLAIN)
     size_t n = tier_count(m);
     if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
         return false;
@@ -633,6 +634,8 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     u->hold = true;
     m->undo = u;
     return true;
+nomem:
+    return false;
 }
 
 bool loy_member_undo_save_tags(loy_member *m)
@@ -740,7 +743,7 @@ void loy_member_undo_rollback(loy_member *m)
     }
     copy_scalars((char *)m + STATE_FIELDS, u->scalars);
     UNDO_RESTORE(u, m, lots, lot_count);
-    PLAIN_ARRAYS(UNDO_RESTORE_PLAIN)
+    EVENT_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
     loy_copy_short(m->upgrade_given, u->upgrade_given, n);
 }

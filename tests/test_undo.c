@@ -344,6 +344,58 @@ static void test_nomem_at_every_allocation(void **s)
     assert_int_equal(fa.live, 0);
 }
 
+/*
+ * Grocery's big-basket gift (period order) with two imported order marks,
+ * one of them for O-2. The journal leaves out arrays the engine never
+ * writes, and these marks are one (lib/member.c, IMPORT_ARRAYS): a refusal
+ * at any allocation must still leave them, and the gift they hold back,
+ * as they were.
+ */
+static bytes member_with_order_marks(const loy_policy *p)
+{
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-MARKS", "2025-01-01"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, 5000, "2027-12-31"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(m, "spend", "big-basket:O-2"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(m, "spend", "big-basket:O-0"), LOY_OK);
+    bytes b = state_of(m);
+    loy_member_free(m);
+    return b;
+}
+
+/* Whether `build`'s event, applied to a member loaded from start, gets the gift. */
+static bool gets_big_basket(const loy_policy *p, const bytes *start, build_fn build)
+{
+    loy_member *m = loaded(p, start);
+    loy_result *r = NULL;
+    loy_event *e = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    build(e);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+    char *json = json_of(r);
+    bool got = strstr(json, "big-basket") != NULL;
+    free(json);
+    loy_event_free(e);
+    loy_result_free(r);
+    loy_member_free(m);
+    return got;
+}
+
+static void test_nomem_with_imported_order_marks(void **s)
+{
+    (void)s;
+    loy_policy *p = load_policy("grocery");
+    bytes start = member_with_order_marks(p);
+    assert_false(gets_big_basket(p, &start, build_big_order));     /* O-2: marked */
+    assert_true(gets_big_basket(p, &start, build_upgrade_order));  /* O-3 */
+    sweep(p, &start, build_big_order, 2);
+    sweep(p, &start, build_upgrade_order, 2);
+    free(start.data);
+    loy_policy_free(p);
+    assert_int_equal(fa.live, 0);
+}
+
 /* A refused event on handles that keep being reused: the journal's held
  * order ids and the spares stay consistent over many rounds. */
 static void test_refusals_interleaved(void **s)
@@ -636,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_step4_overflow_in_upgrade_gift),
         cmocka_unit_test(test_step5_overflow_in_birthday_gift),
         cmocka_unit_test(test_nomem_at_every_allocation),
+        cmocka_unit_test(test_nomem_with_imported_order_marks),
         cmocka_unit_test(test_refusals_interleaved),
         cmocka_unit_test(test_query_borrows),
         cmocka_unit_test(test_random_histories),

@@ -298,7 +298,5 @@ LOY_INTERNAL bool loy_step_lifecycle(loy_ctx *c);    /* step 6 */
 /* ------------------------------------------------------------- apply.c */
 /* The member summary map of §11.3 for a member. */
 LOY_INTERNAL loy_node *loy_member_summary(loy_result *r, const loy_member *m);
-/* Step 2 on a working copy (used by loy_apply and by benefit queries). */
-LOY_INTERNAL bool loy_housekeeping(loy_ctx *c);
 
 #endif
