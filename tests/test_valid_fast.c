@@ -306,8 +306,9 @@ static void lines_without_lookups(void **state)
 }
 
 /* The padding every set buffer has, and the bytes the setters' short
- * copies put in it, for every length across their 4-, 8- and 16-byte cases,
- * into buffers that held longer and shorter strings before. */
+ * copies put in it, for every length across their 4-, 8-, 16- and (the
+ * instant's) 32-byte cases, into buffers that held longer and shorter
+ * strings before. */
 static void buffers_are_padded(void **state)
 {
     (void)state;
@@ -324,10 +325,10 @@ static void buffers_are_padded(void **state)
         assert_non_null(src);
         memcpy(src, s, n);
         src[n] = '\0';
-        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, AT), LOY_OK);
+        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, src), LOY_OK);
         assert_int_equal(loy_event_add_line(ev, src, src, 1, 1), LOY_OK);
-        const loy_sbuf *bufs[] = {&ev->id, &ev->lines[0].sku, &ev->lines[0].category};
-        for (size_t i = 0; i < 3; i++) {
+        const loy_sbuf *bufs[] = {&ev->id, &ev->at, &ev->lines[0].sku, &ev->lines[0].category};
+        for (size_t i = 0; i < LOY_ARRAY_LEN(bufs); i++) {
             assert_true(bufs[i]->set);
             assert_int_equal(bufs[i]->len, n);
             assert_true(bufs[i]->cap >= LOY_SBUF_MIN);
