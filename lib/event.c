@@ -37,35 +37,36 @@ void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
 }
 
 /* An instant's 25 bytes and NUL as two 16-byte moves that overlap, where
- * loy_copy_short would call the library past 16. */
-static inline void copy_instant(char *d, const char *s, size_t n)
+ * loy_copy_short would call the library past 16. The bytes are not looked
+ * at (step 1 parses them). */
+static inline uint64_t copy_instant(char *d, const char *s, size_t n)
 {
-    if (n - 17 > 15) {
-        loy_copy_short(d, s, n);
-        return;
-    }
+    if (n - 17 > 15)
+        return loy_copy_short(d, s, n);
     loy_copy_short(d, s, 16);
     loy_copy_short(d + n - 16, s + n - 16, 16);
+    return UINT64_C(0x8080808080808080);
 }
 
 /* loy_sbuf_set of a C string; a reused buffer that has room takes the
- * bytes and their NUL in one copy, without a call to grow it. */
+ * bytes and their NUL in one copy, without a call to grow it, and the copy
+ * tells whether they are plain: ASCII, and strlen found no NUL before len,
+ * and loy_copy_short looks only up to 16 bytes with the NUL. The empty
+ * string takes loy_sbuf_set, which claims nothing (step 1 refuses it); an
+ * instant is never claimed plain, empty or not. */
 static inline __attribute__((always_inline)) bool sset(loy_event *e, loy_sbuf *b, const char *s, bool instant)
 {
     if (!s) {
-        b->set = false;
+        b->set = LOY_SBUF_UNSET;
         b->len = 0;
         return true;
     }
     size_t len = strlen(s);
-    if (len >= b->cap)
+    if (len >= b->cap || (!instant && len == 0))
         return loy_sbuf_set(e->alloc, b, s, len);
-    if (instant)
-        copy_instant(b->s, s, len + 1);
-    else
-        loy_copy_short(b->s, s, len + 1);
+    const uint64_t high = instant ? copy_instant(b->s, s, len + 1) : loy_copy_short(b->s, s, len + 1);
     b->len = len;
-    b->set = true;
+    b->set = high ? LOY_SBUF_GIVEN : LOY_SBUF_PLAIN;
     return true;
 }
 
