@@ -110,8 +110,12 @@ static inline bool loy_streq(const char *a, const char *b) { return a == b || (a
  * mostly under 17 bytes: there two fixed-size moves that overlap in the
  * middle (or three single bytes below 4) cost a few instructions where
  * the library call costs a call and its size dispatch. Reads and writes
- * stay within [s, s + n) and [d, d + n). */
-static inline void loy_copy_short(void *dst, const void *src, size_t n)
+ * stay within [s, s + n) and [d, d + n). Returns the high bits of the
+ * words it moved, or'd: 0 says every byte is ASCII, which the event's
+ * setters keep (lib/event.h, LOY_SBUF_PLAIN) since the moves have them in
+ * hand; past 16 bytes it does not look and returns them all set. A caller
+ * that ignores it pays nothing for it. */
+static inline uint64_t loy_copy_short(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
@@ -123,21 +127,27 @@ static inline void loy_copy_short(void *dst, const void *src, size_t n)
         memcpy(&z, s + n - 8, 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &z, 8);
-    } else if (n - 4 <= 3) {
+        return (a | z) & UINT64_C(0x8080808080808080);
+    }
+    if (n - 4 <= 3) {
         uint32_t a, z;
         memcpy(&a, s, 4);
         memcpy(&z, s + n - 4, 4);
         memcpy(d, &a, 4);
         memcpy(d + n - 4, &z, 4);
-    } else if (n - 1 <= 2) {
+        return (a | z) & UINT32_C(0x80808080);
+    }
+    if (n - 1 <= 2) {
         /* bytes 0, n/2 and n-1 cover 1 to 3 */
         unsigned char a = s[0], m = s[n / 2], z = s[n - 1];
         d[0] = a;
         d[n / 2] = m;
         d[n - 1] = z;
-    } else if (n) {
-        memcpy(d, s, n);
+        return (a | m | z) & 0x80u;
     }
+    if (n)
+        memcpy(d, s, n);
+    return n ? UINT64_C(0x8080808080808080) : 0;
 }
 
 /*

@@ -165,18 +165,19 @@ static inline bool loy_instant25(const char *s, loy_instant *out)
     if (((x0 | (x0 + lim0)) | (x1 | (x1 + lim1)) | (x3 | (x3 + lim3))) & LOY_W8(0x80))
         return false;
     /* month at byte 5 of p0; day, hour, minute at bytes 0, 3, 6 of p1;
-     * second, offset hour, offset minute at bytes 0, 3, 6 of p3 */
+     * second, offset hour, offset minute at bytes 0, 3, 6 of p3. The
+     * month and day are bounded below, on their own: they are read out
+     * anyway, and a month in 1..12 bounds the day by its length. */
     const uint64_t p0 = x0 * 10 + (x0 >> 8), p1 = x1 * 10 + (x1 >> 8), p3 = x3 * 10 + (x3 >> 8);
-    const uint64_t max0 = LOY_STR8(0, 0, 0, 0, 0, 0x80 - 13, 0, 0);
-    const uint64_t max1 = LOY_STR8(0x80 - 32, 0, 0, 0x80 - 24, 0, 0, 0x80 - 60, 0);
+    const uint64_t max1 = LOY_STR8(0, 0, 0, 0x80 - 24, 0, 0, 0x80 - 60, 0);
     const uint64_t max3 = LOY_STR8(0x80 - 60, 0, 0, 0x80 - 24, 0, 0, 0x80 - 60, 0);
-    if (((p0 + max0) | (p1 + max1) | (p3 + max3)) & LOY_W8(0x80))
+    if (((p1 + max1) | (p3 + max3)) & LOY_W8(0x80))
         return false;
     const int32_t y = (int32_t)(p0 & 0xff) * 100 + (int32_t)((p0 >> 16) & 0xff);
     const int32_t m = (int32_t)((p0 >> 40) & 0xff);
     const int32_t d = (int32_t)(p1 & 0xff);
     /* Four digits: y is 0..9999 already; every month has 28 days. */
-    if (m == 0 || d == 0 || (d > 28 && d > loy_days_in_month(y, m)))
+    if ((uint32_t)m - 1 > 11 || d == 0 || (d > 28 && d > loy_days_in_month(y, m)))
         return false;
     const int32_t seconds = (int32_t)((p1 >> 24) & 0xff) * 3600 + (int32_t)((p1 >> 48) & 0xff) * 60 +
                             (int32_t)(p3 & 0xff);

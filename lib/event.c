@@ -36,21 +36,37 @@ void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
     b->set = false;
 }
 
+/* An instant's 25 bytes and NUL as two 16-byte moves that overlap, where
+ * loy_copy_short would call the library past 16. The bytes are not looked
+ * at (step 1 parses them). */
+static inline uint64_t copy_instant(char *d, const char *s, size_t n)
+{
+    if (n - 17 > 15)
+        return loy_copy_short(d, s, n);
+    loy_copy_short(d, s, 16);
+    loy_copy_short(d + n - 16, s + n - 16, 16);
+    return UINT64_C(0x8080808080808080);
+}
+
 /* loy_sbuf_set of a C string; a reused buffer that has room takes the
- * bytes and their NUL in one copy, without a call to grow it. */
-static inline bool sset(loy_event *e, loy_sbuf *b, const char *s)
+ * bytes and their NUL in one copy, without a call to grow it, and the copy
+ * tells whether they are plain: ASCII, and strlen found no NUL before len,
+ * and loy_copy_short looks only up to 16 bytes with the NUL. The empty
+ * string takes loy_sbuf_set, which claims nothing (step 1 refuses it); an
+ * instant is never claimed plain, empty or not. */
+static inline __attribute__((always_inline)) bool sset(loy_event *e, loy_sbuf *b, const char *s, bool instant)
 {
     if (!s) {
-        b->set = false;
+        b->set = LOY_SBUF_UNSET;
         b->len = 0;
         return true;
     }
     size_t len = strlen(s);
-    if (len >= b->cap)
+    if (len >= b->cap || (!instant && len == 0))
         return loy_sbuf_set(e->alloc, b, s, len);
-    loy_copy_short(b->s, s, len + 1);
+    const uint64_t high = instant ? copy_instant(b->s, s, len + 1) : loy_copy_short(b->s, s, len + 1);
     b->len = len;
-    b->set = true;
+    b->set = high ? LOY_SBUF_GIVEN : LOY_SBUF_PLAIN;
     return true;
 }
 
@@ -102,7 +118,7 @@ int loy_event_reset(loy_event *e, loy_event_type type, const char *id, const cha
     e->tag_count = 0;
     e->savings = e->amount = e->orig_amount = e->orig_points = 0;
     e->points = e->order_amount = 0;
-    if (!sset(e, &e->id, id) || !sset(e, &e->at, at))
+    if (!sset(e, &e->id, id, false) || !sset(e, &e->at, at, true))
         return LOY_E_NOMEM;
     return LOY_OK;
 }
@@ -118,14 +134,14 @@ int loy_event_set_channel(loy_event *e, const char *channel)
 {
     if (!e)
         return LOY_E_INVALID_ARG;
-    return sset(e, &e->channel, channel) ? LOY_OK : LOY_E_NOMEM;
+    return sset(e, &e->channel, channel, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_store(loy_event *e, const char *store)
 {
     if (!e)
         return LOY_E_INVALID_ARG;
-    return sset(e, &e->store, store) ? LOY_OK : LOY_E_NOMEM;
+    return sset(e, &e->store, store, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_savings(loy_event *e, int64_t savings)
@@ -138,28 +154,43 @@ int loy_event_set_savings(loy_event *e, int64_t savings)
     return rc;
 }
 
+/* The line after the last, which has room. The numbers first: they need
+ * not live across the copies' calls, and a slot past line_count is not
+ * read. */
+static inline __attribute__((always_inline)) int put_line(loy_event *e, const char *sku, const char *category,
+                                                          int64_t amount, int64_t qty)
+{
+    loy_line *l = &e->lines[e->line_count];
+    l->amount = amount;
+    l->qty = qty;
+    if (!sset(e, &l->sku, sku, false) || !sset(e, &l->category, category, false))
+        return LOY_E_NOMEM;
+    e->line_count++;
+    e->fields |= LOY_F_LINES;
+    return LOY_OK;
+}
+
+/* put_line after growing the lines, apart: a call that has room then
+ * keeps fewer values across its copies (it saved six registers). */
+static __attribute__((noinline)) int grow_and_put_line(loy_event *e, const char *sku, const char *category,
+                                                      int64_t amount, int64_t qty)
+{
+    size_t old_cap = e->line_cap;
+    if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
+        return LOY_E_NOMEM;
+    memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
+    return put_line(e, sku, category, amount, qty);
+}
+
 int loy_event_add_line(loy_event *e, const char *sku, const char *category, int64_t amount,
                        int64_t qty)
 {
     int rc = need(e, e && (e->type == LOY_EVENT_ORDER || e->type == LOY_EVENT_RETURN));
     if (rc != LOY_OK)
         return rc;
-    size_t old_cap = e->line_cap;
-    if (e->line_count >= old_cap) {
-        if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
-            return LOY_E_NOMEM;
-        memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
-    }
-    loy_line *l = &e->lines[e->line_count];
-    /* The numbers first: they need not live across the copies' calls, and
-     * a slot past line_count is not read. */
-    l->amount = amount;
-    l->qty = qty;
-    if (!sset(e, &l->sku, sku) || !sset(e, &l->category, category))
-        return LOY_E_NOMEM;
-    e->line_count++;
-    e->fields |= LOY_F_LINES;
-    return LOY_OK;
+    if (e->line_count >= e->line_cap)
+        return grow_and_put_line(e, sku, category, amount, qty);
+    return put_line(e, sku, category, amount, qty);
 }
 
 int loy_event_set_amount(loy_event *e, int64_t amount)
@@ -178,7 +209,7 @@ int loy_event_set_original(loy_event *e, const char *order_id, const char *at, i
     int rc = need(e, e && e->type == LOY_EVENT_RETURN);
     if (rc != LOY_OK)
         return rc;
-    if (!sset(e, &e->orig_id, order_id) || !sset(e, &e->orig_at, at))
+    if (!sset(e, &e->orig_id, order_id, false) || !sset(e, &e->orig_at, at, true))
         return LOY_E_NOMEM;
     e->orig_amount = amount;
     e->orig_points = points;
@@ -191,7 +222,7 @@ int loy_event_set_kind(loy_event *e, const char *kind)
     int rc = need(e, e && e->type == LOY_EVENT_ACTION);
     if (rc != LOY_OK)
         return rc;
-    return sset(e, &e->kind, kind) ? LOY_OK : LOY_E_NOMEM;
+    return sset(e, &e->kind, kind, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_points(loy_event *e, int64_t points)
@@ -219,7 +250,7 @@ int loy_event_set_benefit(loy_event *e, const char *benefit)
     int rc = need(e, e && e->type == LOY_EVENT_USE_BENEFIT);
     if (rc != LOY_OK)
         return rc;
-    return sset(e, &e->benefit, benefit) ? LOY_OK : LOY_E_NOMEM;
+    return sset(e, &e->benefit, benefit, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_plan(loy_event *e, const char *plan)
@@ -227,7 +258,7 @@ int loy_event_set_plan(loy_event *e, const char *plan)
     int rc = need(e, e && e->type == LOY_EVENT_JOIN_PAID);
     if (rc != LOY_OK)
         return rc;
-    return sset(e, &e->plan, plan) ? LOY_OK : LOY_E_NOMEM;
+    return sset(e, &e->plan, plan, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_birthday(loy_event *e, const char *date)
@@ -235,7 +266,7 @@ int loy_event_set_birthday(loy_event *e, const char *date)
     int rc = need(e, e && e->type == LOY_EVENT_PROFILE);
     if (rc != LOY_OK)
         return rc;
-    if (!sset(e, &e->birthday, date))
+    if (!sset(e, &e->birthday, date, false))
         return LOY_E_NOMEM;
     e->fields |= LOY_F_BIRTHDAY;
     return LOY_OK;
@@ -261,7 +292,7 @@ int loy_event_add_tag(loy_event *e, const char *tag)
         return LOY_E_NOMEM;
     if (e->tag_cap > old_cap)
         memset(e->tags + old_cap, 0, (e->tag_cap - old_cap) * sizeof *e->tags);
-    if (!sset(e, &e->tags[e->tag_count], tag))
+    if (!sset(e, &e->tags[e->tag_count], tag, false))
         return LOY_E_NOMEM;
     e->tag_count++;
     e->fields |= LOY_F_TAGS;

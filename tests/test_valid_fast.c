@@ -293,6 +293,127 @@ static void run_policy(const char *yaml, bool lookups)
     loy_policy_free(p);
 }
 
+/* What a setter's LOY_SBUF_PLAIN claims (lib/event.h), checked on the
+ * buffer it wrote: 1..16 bytes, ASCII, no NUL. */
+static void assert_claim_holds(const loy_sbuf *b)
+{
+    if (b->set != LOY_SBUF_PLAIN)
+        return;
+    assert_true(b->len >= 1 && b->len <= 16);
+    for (size_t i = 0; i < b->len; i++)
+        assert_true(b->s[i] > 0);
+    assert_int_equal(b->s[b->len], 0);
+}
+
+/* The strings an event and its three lines are built from by the setters;
+ * NULL is an absent one. */
+typedef struct setter_strs {
+    const char *id, *channel, *store;
+    const char *sku[3], *category[3];
+} setter_strs;
+
+static void build_with_setters(loy_event *ev, const setter_strs *s)
+{
+    assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, s->id, AT), LOY_OK);
+    assert_int_equal(loy_event_set_channel(ev, s->channel), LOY_OK);
+    assert_int_equal(loy_event_set_store(ev, s->store), LOY_OK);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(loy_event_add_line(ev, s->sku[i], s->category[i], (int64_t)(i + 1) * 100, 1), LOY_OK);
+    const loy_sbuf *bufs[] = {&ev->id, &ev->channel, &ev->store};
+    for (size_t i = 0; i < 3; i++)
+        assert_claim_holds(bufs[i]);
+    for (size_t i = 0; i < 3; i++) {
+        assert_claim_holds(&ev->lines[i].sku);
+        assert_claim_holds(&ev->lines[i].category);
+    }
+}
+
+/* A slot written the way lib/wire/event_json.c's f_put writes one into a
+ * buffer with room: the bytes, a NUL, the length and `true`, which claims
+ * nothing. */
+static void put_as_json_reader(loy_sbuf *b, const cand *c)
+{
+    assert_true(c->len < b->cap);
+    memcpy(b->s, c->s, c->len);
+    b->s[c->len] = '\0';
+    b->len = c->len;
+    b->set = true;
+}
+
+/*
+ * The same candidates given to the setters, which copy them as C strings
+ * (up to a NUL) and may claim them plain: loy_validate_event against the
+ * tests as they were, in each of the nine places, into fresh buffers and
+ * into buffers that held a longer string of high bytes. Then each written
+ * over, as the JSON reader writes, in a buffer the setters had claimed
+ * plain: the claim must not outlive the bytes it was made for.
+ */
+static void run_setters(const char *yaml)
+{
+    loy_policy *p = load(yaml);
+    loy_result *r = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    make_cands();
+    loy_event *ev = NULL;
+    assert_int_equal(loy_event_new(&ev, p), LOY_OK);
+    static const char junk[] = "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81"
+                               "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81"
+                               "\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81\xff\xfe\x80\x81";
+    const setter_strs dirty = {junk, junk, junk, {junk, junk, junk}, {junk, junk, junk}};
+    for (size_t k = 0; k < cand_count; k++) {
+        const cand *cd = &cands[k];
+        for (int before = 0; before < 3; before++)
+            for (size_t place = 0; place < 9; place++) {
+                if (before == 0) {
+                    loy_event_free(ev);
+                    assert_int_equal(loy_event_new(&ev, p), LOY_OK);
+                } else {
+                    build_with_setters(ev, &dirty);
+                }
+                setter_strs strs = {"O-1", "pos", "SH-001", {"SKU-1", "abcdefghijklmno", "c"},
+                                    {"coats", "gift_card", "gift_car"}};
+                const size_t line = (place - 3) / 2;
+                const char **slot = place == 0   ? &strs.id
+                                    : place == 1 ? &strs.channel
+                                    : place == 2 ? &strs.store
+                                    : place % 2  ? &strs.sku[line]
+                                                 : &strs.category[line];
+                if (before < 2)
+                    *slot = cd->set ? cd->s : NULL;
+                build_with_setters(ev, &strs);
+                loy_sbuf *buf = place == 0   ? &ev->id
+                                : place == 1 ? &ev->channel
+                                : place == 2 ? &ev->store
+                                : place % 2  ? &ev->lines[line].sku
+                                             : &ev->lines[line].category;
+                if (before == 2) {
+                    assert_int_equal(buf->set, LOY_SBUF_PLAIN);
+                    if (cd->set)
+                        put_as_json_reader(buf, cd);
+                    else
+                        buf->set = false;
+                }
+                compare(p, r, ev, before == 2 ? "written over a plain one" : "through the setters", cd);
+                loy_arena_reset(&r->arena);
+            }
+    }
+    loy_event_free(ev);
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
+static void setters_with_lookups(void **state)
+{
+    (void)state;
+    run_setters(policy_lookup);
+}
+
+static void setters_without_lookups(void **state)
+{
+    (void)state;
+    run_setters(policy_plain);
+}
+
 static void lines_with_lookups(void **state)
 {
     (void)state;
@@ -306,8 +427,9 @@ static void lines_without_lookups(void **state)
 }
 
 /* The padding every set buffer has, and the bytes the setters' short
- * copies put in it, for every length across their 4-, 8- and 16-byte cases,
- * into buffers that held longer and shorter strings before. */
+ * copies put in it, for every length across their 4-, 8-, 16- and (the
+ * instant's) 32-byte cases, into buffers that held longer and shorter
+ * strings before. */
 static void buffers_are_padded(void **state)
 {
     (void)state;
@@ -324,10 +446,10 @@ static void buffers_are_padded(void **state)
         assert_non_null(src);
         memcpy(src, s, n);
         src[n] = '\0';
-        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, AT), LOY_OK);
+        assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, src, src), LOY_OK);
         assert_int_equal(loy_event_add_line(ev, src, src, 1, 1), LOY_OK);
-        const loy_sbuf *bufs[] = {&ev->id, &ev->lines[0].sku, &ev->lines[0].category};
-        for (size_t i = 0; i < 3; i++) {
+        const loy_sbuf *bufs[] = {&ev->id, &ev->at, &ev->lines[0].sku, &ev->lines[0].category};
+        for (size_t i = 0; i < LOY_ARRAY_LEN(bufs); i++) {
             assert_true(bufs[i]->set);
             assert_int_equal(bufs[i]->len, n);
             assert_true(bufs[i]->cap >= LOY_SBUF_MIN);
@@ -347,6 +469,8 @@ int main(void)
         cmocka_unit_test(lines_with_lookups),
         cmocka_unit_test(lines_without_lookups),
         cmocka_unit_test(buffers_are_padded),
+        cmocka_unit_test(setters_with_lookups),
+        cmocka_unit_test(setters_without_lookups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

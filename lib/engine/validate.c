@@ -45,12 +45,13 @@ static inline __attribute__((always_inline)) bool sbuf_utf8_ok(const loy_sbuf *b
     return !((loy_sbuf_word(b, 0) & m->h0) | (loy_sbuf_word(b, 8) & m->h1)) || sbuf_utf8_ok_long(b);
 }
 
-/* A required or optional string: present, non-empty, valid UTF-8. The test
- * is inline (every event checks a few); the refusal is not. */
+/* A required or optional string: present, non-empty, valid UTF-8 (as a
+ * plain one from the setters is). The test is inline (every event checks a
+ * few); the refusal is not. */
 static inline __attribute__((always_inline)) bool check_str(loy_ctx *c, const char *where, const char *field,
                                                             const loy_sbuf *b, bool required)
 {
-    if (!b->set ? !required : b->len > 0 && sbuf_utf8_ok(b))
+    if (b->set == LOY_SBUF_PLAIN || (!b->set ? !required : b->len > 0 && sbuf_utf8_ok(b)))
         return true;
     return refuse_str(c, where, field, b);
 }
@@ -117,15 +118,19 @@ static __attribute__((noinline)) bool line_general(loy_ctx *c, const loy_line *l
  * buffer (LOY_SBUF_MIN): unset, or 1..16 bytes. Without a lookup the test
  * is str_ok's, no high bit. With one it is "plain" as loy_str_key_of
  * means it, no high bit and no NUL, and the key is the masked words. A
- * zero byte is found by (w - 1..1) & ~w, exact for the lowest zero byte
- * and wrong only above one; the byte after the string is its NUL, so
- * within the mask that can only flag a string holding a NUL already.
- * false: not that case, the caller looks again the general way.
+ * string the setters found plain (LOY_SBUF_PLAIN) is that already. For
+ * the others a zero byte is found by (w - 1..1) & ~w, exact for the lowest
+ * zero byte and wrong only above one; the byte after the string is its
+ * NUL, so within the mask that can only flag a string holding a NUL
+ * already. false: not that case, the caller looks again the general way.
  */
 static inline __attribute__((always_inline)) bool line_str_fast(const loy_interned *t, const loy_sbuf *b,
                                                                 bool lookup, int32_t *id)
 {
     if (!b->set)
+        return true;
+    const bool plain = b->set == LOY_SBUF_PLAIN;
+    if (plain && !lookup)
         return true;
     if (b->len - 1 >= 16)
         return false;
@@ -134,7 +139,7 @@ static inline __attribute__((always_inline)) bool line_str_fast(const loy_intern
     if (!lookup)
         return !((w0 & m->h0) | (w1 & m->h1));
     const uint64_t ones = UINT64_C(0x0101010101010101);
-    if (((((w0 - ones) & ~w0) | w0) & m->h0) | ((((w1 - ones) & ~w1) | w1) & m->h1))
+    if (!plain && (((((w0 - ones) & ~w0) | w0) & m->h0) | ((((w1 - ones) & ~w1) | w1) & m->h1)))
         return false;
     loy_str_key k = {w0 & m->m0, w1 & m->m1, b->len};
     *id = loy_intern_find(t, b->s, &k);
