@@ -13,6 +13,7 @@
  * plan against the general path.
  */
 #include "internal.h"
+#include "../result.h"
 
 /* Where the leaves go: the plan's tests, and the next free one. */
 typedef struct test_fill {
@@ -72,5 +73,146 @@ bool loy_policy_surprise_plan(loy_policy *p)
     pl->tests = tests;
     pl->start = start;
     p->surprise_plan = pl;
+    return true;
+}
+
+/* ------------------------------------------------------ the fixed nodes */
+
+/* A string node as a reader leaves it: its length measured, not lazy, so
+ * no read of an answer writes to the policy. */
+static loy_node *fixed_str(loy_node *n, const char *key, const char *s)
+{
+    rn_init_str(n, key, s);
+    n->lazy = LOY_LAZY_NONE;
+    n->len = strlen(s);
+    return n;
+}
+
+/* Appends node n to the chain; returns it. */
+static loy_node *chain_add(loy_node_chain *ch, loy_node *n)
+{
+    if (ch->last)
+        ch->last->next = n;
+    else
+        ch->first = n;
+    ch->last = n;
+    ch->count++;
+    return n;
+}
+
+static size_t reward_field_nodes(const loy_reward *rw)
+{
+    size_t n = (size_t)rw->has_points + (size_t)rw->has_credit;
+    if (rw->has_coupons)
+        n += 1 + (size_t)rw->coupons.count;
+    if (rw->has_items)
+        n += 1 + (size_t)rw->items.count;
+    return n;
+}
+
+/* A list of the strings in the nodes from n on; returns the node after them. */
+static loy_node *fixed_list(loy_node *n, const char *key, const loy_strs *strs)
+{
+    loy_node_chain items = {NULL, NULL, 0};
+    for (uint32_t i = 0; i < strs->count; i++)
+        chain_add(&items, fixed_str(n + 1 + i, NULL, strs->items[i]));
+    loy_node *list = rn_init_list(n, key);
+    list->first = items.first;
+    list->last = items.last;
+    list->count = items.count;
+    return n + 1 + strs->count;
+}
+
+/* The reward's fields, in the order of POLICY.md §11.3 (points, coupons,
+ * items, credit), chained into `fields` from the nodes at n on; returns
+ * the node after them. */
+static loy_node *reward_fields(loy_node *n, const loy_reward *rw, loy_node_chain *fields)
+{
+    if (rw->has_points)
+        chain_add(fields, rn_init_int(n++, "points", rw->points));
+    if (rw->has_coupons) {
+        chain_add(fields, n);
+        n = fixed_list(n, "coupons", &rw->coupons);
+    }
+    if (rw->has_items) {
+        chain_add(fields, n);
+        n = fixed_list(n, "items", &rw->items);
+    }
+    if (rw->has_credit)
+        chain_add(fields, rn_init_int(n++, "credit", rw->credit));
+    return n;
+}
+
+static loy_node *fixed_nodes(loy_policy *p, size_t count)
+{
+    return loy_arena_alloc(p->arena, (count ? count : 1) * sizeof(loy_node));
+}
+
+/* A reward's fields alone, for a gift whose effect has a field of the
+ * event (a birthday's year, a spend gift's period). */
+static bool reward_chain(loy_policy *p, const loy_reward *rw, loy_node_chain *out)
+{
+    loy_node *n = fixed_nodes(p, reward_field_nodes(rw));
+    if (!n)
+        return false;
+    *out = (loy_node_chain){NULL, NULL, 0};
+    reward_fields(n, rw, out);
+    return true;
+}
+
+/* A whole gift effect's fields: {"type": "gift", "gift": kind, "reward":
+ * {...}, key: value}. */
+static bool gift_chain(loy_policy *p, const char *kind, const loy_reward *rw, const char *key,
+                       const char *value, loy_node_chain *out)
+{
+    loy_node *n = fixed_nodes(p, 4 + reward_field_nodes(rw));
+    if (!n)
+        return false;
+    *out = (loy_node_chain){NULL, NULL, 0};
+    chain_add(out, fixed_str(n, "type", "gift"));
+    chain_add(out, fixed_str(n + 1, "gift", kind));
+    loy_node *reward = chain_add(out, rn_init_map(n + 2, "reward"));
+    loy_node_chain fields = {NULL, NULL, 0};
+    reward_fields(n + 4, rw, &fields);
+    reward->first = fields.first;
+    reward->last = fields.last;
+    reward->count = fields.count;
+    chain_add(out, fixed_str(n + 3, key, value));
+    return true;
+}
+
+static loy_node_chain *chains(loy_policy *p, uint32_t count)
+{
+    loy_node_chain *c = loy_arena_alloc(p->arena, (count ? count : 1) * sizeof *c);
+    if (c)
+        memset(c, 0, (count ? count : 1) * sizeof *c);
+    return c;
+}
+
+bool loy_policy_effect_nodes(loy_policy *p)
+{
+    const loy_gifts *g = &p->gifts;
+    loy_effect_nodes *gn = &p->effect_nodes;
+    uint32_t tiers = p->tiers.count;
+    gn->upgrade = chains(p, tiers);
+    gn->birthday = chains(p, tiers);
+    gn->surprise = chains(p, g->surprise_count);
+    gn->spend = chains(p, g->spend_count);
+    if (!gn->upgrade || !gn->birthday || !gn->surprise || !gn->spend)
+        return false;
+    for (uint32_t t = 0; t < tiers; t++) {
+        const char *tier = p->tiers.levels[t].id;
+        if (g->upgrade && g->upgrade[t] &&
+            !gift_chain(p, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
+            return false;
+        if (g->birthday && g->birthday[t] && !reward_chain(p, g->birthday[t], &gn->birthday[t]))
+            return false;
+    }
+    for (uint32_t i = 0; i < g->surprise_count; i++)
+        if (!gift_chain(p, "surprise", &g->surprise[i].reward, "id", g->surprise[i].id, &gn->surprise[i]))
+            return false;
+    for (uint32_t i = 0; i < g->spend_count; i++)
+        if (!reward_chain(p, &g->spend[i].reward, &gn->spend[i]))
+            return false;
     return true;
 }
