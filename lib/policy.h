@@ -384,6 +384,11 @@ typedef struct loy_gift_test {
 typedef struct loy_gift_plan {
     const loy_gift_test *tests;
     const uint32_t *start;          /* surprise_count + 1 entries */
+    /* What every surprise needs, from its tier and date tests alone, so
+     * that an event none can meet skips them all (lib/engine/gifts.c). */
+    int32_t tier_min;               /* the lowest of the surprises' tier_at_least (0: one has none) */
+    bool dated;                     /* each surprise has a date_between or month test */
+    uint32_t months;                /* dated: bit m for each month m (1..12) in which one may hold */
 } loy_gift_plan;
 
 /* The parts of the gift effects that the policy fixes, built at load as

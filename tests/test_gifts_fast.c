@@ -89,6 +89,19 @@ static loy_policy *random_policy(rng *r, char *y, size_t cap, int surprises)
 
 /* Surprise `index`'s answer with the plan or, `plan` false, through the
  * general path, for a ctx set up as the steps leave it. */
+static void ctx_for(loy_ctx *c, loy_policy *p, loy_member *m, loy_day day, bool no_event, bool filled)
+{
+    memset(c, 0, sizeof *c);
+    c->p = p;
+    c->m = m;
+    c->day = day;
+    c->no_event = no_event;
+    c->channel = "pos";
+    c->stage_at_start = -1;
+    if (filled)
+        loy_ctx_dates_fill(c);
+}
+
 static bool holds_of(loy_policy *p, loy_member *m, uint32_t index, loy_day day, bool no_event,
                      bool filled, bool plan)
 {
@@ -96,18 +109,18 @@ static bool holds_of(loy_policy *p, loy_member *m, uint32_t index, loy_day day, 
     if (!plan)
         p->surprise_plan = NULL;
     loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
-    c.day = day;
-    c.no_event = no_event;
-    c.channel = "pos";
-    c.stage_at_start = -1;
-    if (filled)
-        loy_ctx_dates_fill(&c);
+    ctx_for(&c, p, m, day, no_event, filled);
     bool holds = loy_surprise_holds(&c, index);
     p->surprise_plan = kept;
     return holds;
+}
+
+/* The plan's gate, which lets the step skip every surprise. */
+static bool gate_of(loy_policy *p, loy_member *m, loy_day day, bool no_event, bool filled)
+{
+    loy_ctx c;
+    ctx_for(&c, p, m, day, no_event, filled);
+    return loy_surprises_may_hold(&c);
 }
 
 static void planned_and_general_agree(void **state)
@@ -115,7 +128,7 @@ static void planned_and_general_agree(void **state)
     (void)state;
     static char y[16384];
     rng r = {20261124};
-    long asked = 0, held = 0;
+    long asked = 0, held = 0, gated = 0;
     for (int k = 0; k < 500; k++) {
         int surprises = 1 + pick(&r, 4);
         loy_policy *p = random_policy(&r, y, sizeof y, surprises);
@@ -127,13 +140,17 @@ static void planned_and_general_agree(void **state)
             loy_day day = loy_day_from_ymd(2026, 1, 1) + pick(&r, 800);
             random_member(&r, m, day);
             bool no_event = pick(&r, 4) == 0, filled = pick(&r, 2) == 0;
+            /* closed, the gate skips every surprise: none may hold */
+            bool may = gate_of(p, m, day, no_event, filled);
+            gated += !may;
             for (uint32_t i = 0; i < (uint32_t)surprises; i++) {
                 bool planned = holds_of(p, m, i, day, no_event, filled, true);
                 bool general = holds_of(p, m, i, day, no_event, filled, false);
-                if (planned != general)
-                    fprintf(stderr, "%s\nday %d, surprise %u: planned %d, general %d\n", y, (int)day,
-                            (unsigned)i, planned, general);
+                if (planned != general || (general && !may))
+                    fprintf(stderr, "%s\nday %d, surprise %u: planned %d, general %d, gate %d\n", y,
+                            (int)day, (unsigned)i, planned, general, may);
                 assert_int_equal(planned, general);
+                assert_true(may || !general);
                 held += planned;
                 asked++;
             }
@@ -141,9 +158,10 @@ static void planned_and_general_agree(void **state)
         loy_member_free(m);
         loy_policy_free(p);
     }
-    /* both answers are met often */
+    /* both answers are met often, and the gate often closes */
     assert_true(held > asked / 20);
     assert_true(held < asked - asked / 20);
+    assert_true(gated > 500 * 80 / 20);
 }
 
 /* No surprises: no plan; the reference policies with surprises get one. */
@@ -166,6 +184,10 @@ static void plan_only_with_surprises(void **state)
     assert_int_equal(p->surprise_plan->tests[1].kind, LOY_GT_DATE_BETWEEN);
     assert_int_equal(p->surprise_plan->tests[3].kind, LOY_GT_MONTH);
     assert_int_equal(p->surprise_plan->tests[3].months, 1u << 3);
+    /* the gate: silver or above, in March or November */
+    assert_int_equal(p->surprise_plan->tier_min, 1);
+    assert_true(p->surprise_plan->dated);
+    assert_int_equal(p->surprise_plan->months, 1u << 3 | 1u << 11);
     loy_policy_free(p);
 }
 

@@ -384,6 +384,26 @@ bool loy_surprise_holds(loy_ctx *c, uint32_t index)
     return surprise_holds(c, index);
 }
 
+/* false when the plan's gate shows that no surprise holds at this event:
+ * the member is below every surprise's tier, or each surprise has date
+ * tests and this month is in none of them (nor is there an event to date).
+ * Most events stop here instead of asking each surprise. The trace names
+ * every surprise, so it asks them all. */
+static inline __attribute__((always_inline)) bool surprises_may_hold(loy_ctx *c)
+{
+    const loy_gift_plan *pl = c->p->surprise_plan;
+    if (!pl || c->trace)
+        return true;
+    if (c->m->tier < pl->tier_min)
+        return false;
+    return !pl->dated || (!c->no_event && (pl->months >> loy_ctx_ymd(c).m & 1));
+}
+
+bool loy_surprises_may_hold(loy_ctx *c)
+{
+    return surprises_may_hold(c);
+}
+
 /* The rest of a surprise once its condition holds (a few events in a
  * hundred): out of line, so the loop over the conditions keeps its
  * registers and the effect's set-up off the usual path. */
@@ -523,9 +543,10 @@ bool loy_step_gifts(loy_ctx *c)
     const loy_gifts *g = &c->p->gifts;
     if (!birthday_gift(c))
         return false;
-    for (uint32_t i = 0; i < g->surprise_count; i++)
-        if (!surprise_gift(c, (int32_t)i))
-            return false;
+    if (g->surprise_count && surprises_may_hold(c))
+        for (uint32_t i = 0; i < g->surprise_count; i++)
+            if (!surprise_gift(c, (int32_t)i))
+                return false;
     if (!c->is_order)
         return true;
     for (uint32_t i = 0; i < g->spend_count; i++)

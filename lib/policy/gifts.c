@@ -48,6 +48,50 @@ static void add_test(const loy_cond *cc, void *ctx)
     }
 }
 
+/* The months (bit m for month m, 1..12) in which one of a date test's days
+ * falls; every month for a year or more. */
+static uint32_t months_of_test(const loy_gift_test *t)
+{
+    if (t->kind == LOY_GT_MONTH)
+        return t->months;
+    loy_month from = loy_month_of((loy_day)t->a), to = loy_month_of((loy_day)t->b);
+    if (to - from >= 11)
+        return 0x1ffeu;
+    uint32_t months = 0;
+    for (loy_month x = from; x <= to; x++)
+        months |= UINT32_C(1) << (x % 12 + 1);
+    return months;
+}
+
+/* The plan's gate: for each surprise, the tier its tier_at_least tests
+ * need and the months its date tests allow, a necessary condition of its
+ * `when` (the tests are a conjunction); over all of them, the lowest such
+ * tier and every allowed month. */
+static void plan_gate(loy_gift_plan *pl, uint32_t surprises)
+{
+    pl->tier_min = INT32_MAX;
+    pl->dated = true;
+    pl->months = 0;
+    for (uint32_t i = 0; i < surprises; i++) {
+        int64_t tier = 0;
+        bool dated = false;
+        uint32_t months = 0x1ffeu;
+        for (uint32_t k = pl->start[i]; k < pl->start[i + 1]; k++) {
+            const loy_gift_test *t = &pl->tests[k];
+            if (t->kind == LOY_GT_TIER_AT_LEAST && t->a > tier)
+                tier = t->a;
+            if (t->kind == LOY_GT_MONTH || t->kind == LOY_GT_DATE_BETWEEN) {
+                dated = true;
+                months &= months_of_test(t);
+            }
+        }
+        if (tier < pl->tier_min)
+            pl->tier_min = (int32_t)tier;
+        pl->dated = pl->dated && dated;
+        pl->months |= months;
+    }
+}
+
 bool loy_policy_surprise_plan(loy_policy *p)
 {
     const loy_gifts *g = &p->gifts;
@@ -72,6 +116,7 @@ bool loy_policy_surprise_plan(loy_policy *p)
     start[g->surprise_count] = fill.at;
     pl->tests = tests;
     pl->start = start;
+    plan_gate(pl, g->surprise_count);
     p->surprise_plan = pl;
     return true;
 }
