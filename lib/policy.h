@@ -391,10 +391,10 @@ typedef struct loy_gift_plan {
     uint32_t months;                /* dated: bit m for each month m (1..12) in which one may hold */
 } loy_gift_plan;
 
-/* The parts of the gift effects that the policy fixes, built at load as
- * result nodes (lib/policy/gifts.c) and shared by every answer: a reward's
- * fields, and the whole of an upgrade or surprise gift, which carry nothing
- * of the event. An answer links them under a fresh node of its own, so a
+/* The parts of effects that the policy fixes, built at load as result
+ * nodes (lib/policy/gifts.c) and shared by every answer: a reward's fields,
+ * the whole of an upgrade or surprise gift, which carry nothing of the
+ * event, and the end of an upgrade's tier_changed. An answer links them under a fresh node of its own, so a
  * shared node's `next` never changes. They are finished (not lazy), so
  * reading an answer never writes to them, from any thread. */
 typedef struct loy_node_chain {
@@ -407,6 +407,7 @@ typedef struct loy_effect_nodes {
     loy_node_chain *birthday;       /* per tier with a birthday gift: the reward's fields */
     loy_node_chain *surprise;       /* per surprise: type, gift, reward, id */
     loy_node_chain *spend;          /* per spend gift: the reward's fields */
+    loy_node_chain *upgraded_to;    /* per tier: tier_changed's last fields, to and reason "upgrade" */
 } loy_effect_nodes;
 
 /* ------------------------------------------------ state ids (lib/policy/ids.c)

@@ -11,7 +11,8 @@
  * shares (loy_effect_nodes): random rewards for every kind of gift are given
  * to random members, and each gift effect read back must be the one
  * POLICY.md §5 and §11.3 write, field by field, from the test's own record
- * of the policy; no shared node may be left for a reader to finish.
+ * of the policy, and so must each upgrade's tier_changed, whose end is
+ * shared too; no shared node may be left for a reader to finish.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -458,12 +459,27 @@ static int expect_gift(const loy_node *e, const gift_policy *g, loy_day day)
     return 3;
 }
 
+/* An upgrade's tier_changed (the policies have no reviews), from the
+ * member's tier before it; returns the new tier. */
+static int expect_upgraded(const loy_node *e, int from)
+{
+    assert_int_equal(loy_node_count(e), 4);
+    const loy_node *f = expect_str(loy_node_first(e), "type", "tier_changed");
+    f = expect_str(f, "from", GIFT_TIER_IDS[from]);
+    assert_non_null(f);
+    int to = tier_of(loy_node_str(f, NULL));
+    assert_true(to > from);
+    assert_null(expect_str(expect_str(f, "to", GIFT_TIER_IDS[to]), "reason", "upgrade"));
+    return to;
+}
+
 static void expect_policy_nodes_finished(const loy_policy *p)
 {
     const loy_effect_nodes *gn = &p->effect_nodes;
     for (uint32_t t = 0; t < p->tiers.count; t++) {
         expect_finished(gn->upgrade[t].first);
         expect_finished(gn->birthday[t].first);
+        expect_finished(gn->upgraded_to[t].first);
     }
     for (uint32_t i = 0; i < p->gifts.surprise_count; i++)
         expect_finished(gn->surprise[i].first);
@@ -476,7 +492,7 @@ static void fixed_gift_nodes_as_written(void **state)
     (void)state;
     static char y[16384];
     rng r = {20261125};
-    long seen[4] = {0, 0, 0, 0};
+    long seen[4] = {0, 0, 0, 0}, upgrades = 0;
     for (int k = 0; k < 200; k++) {
         gift_policy g;
         loy_policy *p = random_gift_policy(&r, y, sizeof y, &g);
@@ -493,6 +509,7 @@ static void fixed_gift_nodes_as_written(void **state)
             loy_format_date(loy_day_from_ymd(1990, 1 + pick(&r, 12), 1 + pick(&r, 28)), date);
             assert_int_equal(loy_member_set_birthday(m, date), LOY_OK);
             loy_day day = loy_day_from_ymd(2026, 1, 1);
+            int tier = 0;
             for (int o = 0; o < 10; o++) {
                 day += pick(&r, 80);
                 char oid[16], at[32];
@@ -503,9 +520,13 @@ static void fixed_gift_nodes_as_written(void **state)
                 assert_int_equal(loy_event_add_line(ev, "SKU", "any", (100 + pick(&r, 2500)) * 100, 1), LOY_OK);
                 assert_int_equal(loy_apply(p, m, ev, res), LOY_OK);
                 const loy_node *effects = loy_node_get(loy_result_root(res), "effects");
-                for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e))
-                    if (strcmp(loy_node_str(loy_node_get(e, "type"), NULL), "gift") == 0)
+                for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
+                    const char *type = loy_node_str(loy_node_get(e, "type"), NULL);
+                    if (strcmp(type, "gift") == 0)
                         seen[expect_gift(e, &g, day)]++;
+                    if (strcmp(type, "tier_changed") == 0)
+                        tier = expect_upgraded(e, tier), upgrades++;
+                }
                 size_t len = 0;
                 assert_non_null(loy_result_json(res, &len));
             }
@@ -518,6 +539,7 @@ static void fixed_gift_nodes_as_written(void **state)
     }
     for (int kind = 0; kind < 4; kind++)
         assert_true(seen[kind] > 200);
+    assert_true(upgrades > 500);
 }
 
 int main(void)

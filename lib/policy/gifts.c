@@ -243,10 +243,14 @@ bool loy_policy_effect_nodes(loy_policy *p)
     gn->birthday = chains(p, tiers);
     gn->surprise = chains(p, g->surprise_count);
     gn->spend = chains(p, g->spend_count);
-    if (!gn->upgrade || !gn->birthday || !gn->surprise || !gn->spend)
+    gn->upgraded_to = chains(p, tiers);
+    loy_node *ends = fixed_nodes(p, 2 * (size_t)tiers);
+    if (!gn->upgrade || !gn->birthday || !gn->surprise || !gn->spend || !gn->upgraded_to || !ends)
         return false;
     for (uint32_t t = 0; t < tiers; t++) {
         const char *tier = p->tiers.levels[t].id;
+        chain_add(&gn->upgraded_to[t], fixed_str(ends + 2 * t, "to", tier));
+        chain_add(&gn->upgraded_to[t], fixed_str(ends + 2 * t + 1, "reason", "upgrade"));
         if (g->upgrade && g->upgrade[t] &&
             !gift_chain(p, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
             return false;
