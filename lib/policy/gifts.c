@@ -133,16 +133,10 @@ static loy_node *fixed_str(loy_node *n, const char *key, const char *s)
     return n;
 }
 
-/* Appends node n to the chain; returns it. */
-static loy_node *chain_add(loy_node_chain *ch, loy_node *n)
+/* The fields linked under `map`, a collector node, as a chain. */
+static loy_node_chain chain_of(const loy_node *map)
 {
-    if (ch->last)
-        ch->last->next = n;
-    else
-        ch->first = n;
-    ch->last = n;
-    ch->count++;
-    return n;
+    return (loy_node_chain){map->first, map->last, map->count};
 }
 
 static size_t reward_field_nodes(const loy_reward *rw)
@@ -158,33 +152,31 @@ static size_t reward_field_nodes(const loy_reward *rw)
 /* A list of the strings in the nodes from n on; returns the node after them. */
 static loy_node *fixed_list(loy_node *n, const char *key, const loy_strs *strs)
 {
-    loy_node_chain items = {NULL, NULL, 0};
-    for (uint32_t i = 0; i < strs->count; i++)
-        chain_add(&items, fixed_str(n + 1 + i, NULL, strs->items[i]));
     loy_node *list = rn_init_list(n, key);
-    list->first = items.first;
-    list->last = items.last;
-    list->count = items.count;
+    for (uint32_t i = 0; i < strs->count; i++)
+        rn_link(list, fixed_str(n + 1 + i, NULL, strs->items[i]));
     return n + 1 + strs->count;
 }
 
 /* The reward's fields, in the order of POLICY.md §11.3 (points, coupons,
- * items, credit), chained into `fields` from the nodes at n on; returns
- * the node after them. */
-static loy_node *reward_fields(loy_node *n, const loy_reward *rw, loy_node_chain *fields)
+ * items, credit), linked under `map` from the nodes at n on; returns the
+ * node after them. */
+static loy_node *reward_fields(loy_node *n, const loy_reward *rw, loy_node *map)
 {
     if (rw->has_points)
-        chain_add(fields, rn_init_int(n++, "points", rw->points));
+        rn_link(map, rn_init_int(n++, "points", rw->points));
     if (rw->has_coupons) {
-        chain_add(fields, n);
+        loy_node *list = n;
         n = fixed_list(n, "coupons", &rw->coupons);
+        rn_link(map, list);
     }
     if (rw->has_items) {
-        chain_add(fields, n);
+        loy_node *list = n;
         n = fixed_list(n, "items", &rw->items);
+        rn_link(map, list);
     }
     if (rw->has_credit)
-        chain_add(fields, rn_init_int(n++, "credit", rw->credit));
+        rn_link(map, rn_init_int(n++, "credit", rw->credit));
     return n;
 }
 
@@ -200,8 +192,9 @@ static bool reward_chain(loy_policy *p, const loy_reward *rw, loy_node_chain *ou
     loy_node *n = fixed_nodes(p, reward_field_nodes(rw));
     if (!n)
         return false;
-    *out = (loy_node_chain){NULL, NULL, 0};
-    reward_fields(n, rw, out);
+    loy_node fields;
+    reward_fields(n, rw, rn_init_map(&fields, NULL));
+    *out = chain_of(&fields);
     return true;
 }
 
@@ -213,16 +206,15 @@ static bool gift_chain(loy_policy *p, const char *kind, const loy_reward *rw, co
     loy_node *n = fixed_nodes(p, 4 + reward_field_nodes(rw));
     if (!n)
         return false;
-    *out = (loy_node_chain){NULL, NULL, 0};
-    chain_add(out, fixed_str(n, "type", "gift"));
-    chain_add(out, fixed_str(n + 1, "gift", kind));
-    loy_node *reward = chain_add(out, rn_init_map(n + 2, "reward"));
-    loy_node_chain fields = {NULL, NULL, 0};
-    reward_fields(n + 4, rw, &fields);
-    reward->first = fields.first;
-    reward->last = fields.last;
-    reward->count = fields.count;
-    chain_add(out, fixed_str(n + 3, key, value));
+    loy_node effect;
+    rn_init_map(&effect, NULL);
+    rn_link(&effect, fixed_str(n, "type", "gift"));
+    rn_link(&effect, fixed_str(n + 1, "gift", kind));
+    loy_node *reward = rn_init_map(n + 2, "reward");
+    reward_fields(n + 4, rw, reward);
+    rn_link(&effect, reward);
+    rn_link(&effect, fixed_str(n + 3, key, value));
+    *out = chain_of(&effect);
     return true;
 }
 
@@ -249,8 +241,11 @@ bool loy_policy_effect_nodes(loy_policy *p)
         return false;
     for (uint32_t t = 0; t < tiers; t++) {
         const char *tier = p->tiers.levels[t].id;
-        chain_add(&gn->upgraded_to[t], fixed_str(ends + 2 * t, "to", tier));
-        chain_add(&gn->upgraded_to[t], fixed_str(ends + 2 * t + 1, "reason", "upgrade"));
+        loy_node end;
+        rn_init_map(&end, NULL);
+        rn_link(&end, fixed_str(ends + 2 * t, "to", tier));
+        rn_link(&end, fixed_str(ends + 2 * t + 1, "reason", "upgrade"));
+        gn->upgraded_to[t] = chain_of(&end);
         if (g->upgrade && g->upgrade[t] &&
             !gift_chain(p, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
             return false;
