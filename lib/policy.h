@@ -384,7 +384,31 @@ typedef struct loy_gift_test {
 typedef struct loy_gift_plan {
     const loy_gift_test *tests;
     const uint32_t *start;          /* surprise_count + 1 entries */
+    /* What every surprise needs, from its tier and date tests alone, so
+     * that an event none can meet skips them all (lib/engine/gifts.c). */
+    int32_t tier_min;               /* the lowest of the surprises' tier_at_least (0: one has none) */
+    bool dated;                     /* each surprise has a date_between or month test */
+    uint32_t months;                /* dated: bit m for each month m (1..12) in which one may hold */
 } loy_gift_plan;
+
+/* The parts of effects that the policy fixes, built at load as result
+ * nodes (lib/policy/gifts.c) and shared by every answer: a reward's fields,
+ * the whole of an upgrade or surprise gift, which carry nothing of the
+ * event, and the end of an upgrade's tier_changed. An answer links them under a fresh node of its own, so a
+ * shared node's `next` never changes. They are finished (not lazy), so
+ * reading an answer never writes to them, from any thread. */
+typedef struct loy_node_chain {
+    loy_node *first, *last;         /* read-only after load */
+    uint32_t count;
+} loy_node_chain;
+
+typedef struct loy_effect_nodes {
+    loy_node_chain *upgrade;        /* per tier with an upgrade gift: type, gift, reward, tier */
+    loy_node_chain *birthday;       /* per tier with a birthday gift: the reward's fields */
+    loy_node_chain *surprise;       /* per surprise: type, gift, reward, id */
+    loy_node_chain *spend;          /* per spend gift: the reward's fields */
+    loy_node_chain *upgraded_to;    /* per tier: tier_changed's last fields, to and reason "upgrade" */
+} loy_effect_nodes;
 
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes
@@ -507,6 +531,7 @@ struct loy_policy {
     const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
+    loy_effect_nodes effect_nodes;  /* built for every policy (lib/policy/gifts.c) */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
@@ -517,6 +542,8 @@ LOY_INTERNAL bool loy_policy_order_plan(loy_policy *p);
 LOY_INTERNAL bool loy_policy_stage_plan(loy_policy *p);
 /* Builds p->surprise_plan when the policy has surprise gifts (lib/policy/gifts.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_surprise_plan(loy_policy *p);
+/* Builds p->effect_nodes (lib/policy/gifts.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_effect_nodes(loy_policy *p);
 /* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 

@@ -271,6 +271,10 @@ LOY_INTERNAL bool loy_step_gifts(loy_ctx *c);
 /* Does surprise `index`'s `when` hold? (loy_cond_holds of it, from the
  * policy's surprise plan when it has one.) */
 LOY_INTERNAL bool loy_surprise_holds(loy_ctx *c, uint32_t index);
+/* false when no surprise's `when` can hold at this event, by the plan's
+ * tier and month gate; true otherwise, and always without a plan or when
+ * tracing. */
+LOY_INTERNAL bool loy_surprises_may_hold(loy_ctx *c);
 /* The birthday in `year`, moved to Feb 28 or Mar 1 (gifts.birthday.feb29,
  * default feb28) for a Feb 29 birthday in a year without one. */
 LOY_INTERNAL loy_day loy_birthday_in_year(const loy_policy *p, loy_day birthday, int32_t year);

@@ -10,82 +10,45 @@
 
 /* ------------------------------------------------------------------ rewards */
 
-static size_t reward_nodes(const loy_reward *reward)
+/* An effect whose fields the policy fixed at load (lib/policy/gifts.c):
+ * one fresh map over them, appended to the effects. */
+static inline __attribute__((always_inline)) void push_fixed_effect(loy_ctx *c,
+                                                                   const loy_node_chain *fields)
 {
-    size_t n = 1 + (size_t)reward->has_points + (size_t)reward->has_credit;
-    if (reward->has_coupons)
-        n += 1 + (size_t)reward->coupons.count;
-    if (reward->has_items)
-        n += 1 + (size_t)reward->items.count;
-    return n;
-}
-
-/* A list of borrowed strings in the nodes from `n` on, chained directly
- * (the nodes are fresh and side by side); returns the node after them. */
-static inline __attribute__((always_inline)) loy_node *
-str_list(loy_node *n, const char *key, const loy_strs *strs)
-{
-    loy_node *list = rn_init_list(n, key);
-    uint32_t count = strs->count;
-    for (uint32_t i = 0; i < count; i++)
-        rn_sib(rn_init_str(n + 1 + i, NULL, strs->items[i]));
-    if (count) {
-        n[count].next = NULL;
-        list->first = n + 1;
-        list->last = n + count;
-        list->count = count;
-    }
-    return n + 1 + count;
-}
-
-/* Chains `field` after `prev` (NULL: it is the map's first); returns it.
- * The caller sets map->last once at the end. */
-static inline loy_node *reward_field(loy_node *map, loy_node *prev, loy_node *field)
-{
-    if (prev)
-        prev->next = field;
-    else
-        map->first = field;
-    map->count++;
-    return field;
+    loy_node *e = rn_block(c->r, 1);
+    if (!e)
+        return;
+    rn_init(e, LOY_NODE_MAP, NULL);
+    e->first = fields->first;
+    e->last = fields->last;
+    e->count = fields->count;
+    if (c->effects && c->effects != &loy_nomem_node)
+        rn_link(c->effects, e);
 }
 
 /* The gift effect of one kind, {"type": "gift", "gift": kind, "reward":
  * {...}}, with `extra` more nodes in the same block for the kind's own
  * fields: *extra points at them, or is NULL when the arena could not grow
- * (the answer is dropped then). One take for the whole effect, its nodes
- * chained as they are made; the caller sets the extra fields with
- * rn_init_* and closes the effect with gift_effect_done, which links it.
- * Inlined into each kind's caller, where the kind and the extra count are
- * constants. */
+ * (the answer is dropped then). The reward's fields are the policy's
+ * (`reward`, fixed at load), under a fresh map; the caller sets the extra
+ * fields with rn_init_* and closes the effect with gift_effect_done, which
+ * links it. Inlined into each kind's caller, where the kind and the extra
+ * count are constants. */
 static inline __attribute__((always_inline)) loy_node *
-gift_effect(loy_ctx *c, const char *kind, const loy_reward *reward, size_t extra_count,
+gift_effect(loy_ctx *c, const char *kind, const loy_node_chain *reward, size_t extra_count,
             loy_node **extra)
 {
-    size_t rewards = reward_nodes(reward);
-    loy_node *e = rn_effect_take(c->r, "gift", 1 + rewards + extra_count);
+    loy_node *e = rn_effect_take(c->r, "gift", 2 + extra_count);
     if (!e) {
         *extra = NULL;
         return &loy_nomem_node;
     }
     rn_sib(rn_init_str(e + 2, "gift", kind));
-    loy_node *map = rn_init_map(e + 3, "reward");
-    /* The reward's fields in their order; each is linked to the one before. */
-    loy_node *n = e + 4, *prev = NULL;
-    if (reward->has_points)
-        prev = reward_field(map, prev, rn_init_int(n++, "points", reward->points));
-    if (reward->has_coupons) {
-        prev = reward_field(map, prev, n);
-        n = str_list(n, "coupons", &reward->coupons);
-    }
-    if (reward->has_items) {
-        prev = reward_field(map, prev, n);
-        n = str_list(n, "items", &reward->items);
-    }
-    if (reward->has_credit)
-        prev = reward_field(map, prev, rn_init_int(n++, "credit", reward->credit));
-    map->last = prev;
-    *extra = n;
+    loy_node *map = rn_init(e + 3, LOY_NODE_MAP, "reward");
+    map->first = reward->first;
+    map->last = reward->last;
+    map->count = reward->count;
+    *extra = e + 4;
     return e;
 }
 
@@ -144,12 +107,7 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
         return true;
     }
     c->m->upgrade_given[level] = 1;
-    loy_node *x;
-    loy_node *e = gift_effect(c, "upgrade", reward, 1, &x);
-    if (x) {
-        rn_init_str(x, "tier", tier);
-        gift_effect_done(c, e, x, 1);
-    }
+    push_fixed_effect(c, &c->p->effect_nodes.upgrade[level]);
     LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     return credit_reward_points(c, reward, "upgrade");
 }
@@ -331,7 +289,7 @@ static bool birthday_gift(loy_ctx *c)
         return false;
     const loy_reward *reward = g->birthday[tier];
     loy_node *x;
-    loy_node *e = gift_effect(c, "birthday", reward, 2, &x);
+    loy_node *e = gift_effect(c, "birthday", &p->effect_nodes.birthday[tier], 2, &x);
     if (x) {
         rn_sib(rn_init_str(x, "tier", p->tiers.levels[tier].id));
         rn_init_int(x + 1, "year", year);
@@ -426,6 +384,26 @@ bool loy_surprise_holds(loy_ctx *c, uint32_t index)
     return surprise_holds(c, index);
 }
 
+/* false when the plan's gate shows that no surprise holds at this event:
+ * the member is below every surprise's tier, or each surprise has date
+ * tests and this month is in none of them (nor is there an event to date).
+ * Most events stop here instead of asking each surprise. The trace names
+ * every surprise, so it asks them all. */
+static inline __attribute__((always_inline)) bool surprises_may_hold(loy_ctx *c)
+{
+    const loy_gift_plan *pl = c->p->surprise_plan;
+    if (!pl || c->trace)
+        return true;
+    if (c->m->tier < pl->tier_min)
+        return false;
+    return !pl->dated || (!c->no_event && (pl->months >> loy_ctx_ymd(c).m & 1));
+}
+
+bool loy_surprises_may_hold(loy_ctx *c)
+{
+    return surprises_may_hold(c);
+}
+
 /* The rest of a surprise once its condition holds (a few events in a
  * hundred): out of line, so the loop over the conditions keeps its
  * registers and the effect's set-up off the usual path. */
@@ -449,12 +427,7 @@ static __attribute__((noinline)) bool surprise_give(loy_ctx *c, int32_t index)
     }
     if (!add_mark(c, &m->surprise_given, &m->surprise_given_count, &m->surprise_given_cap, index, period))
         return false;
-    loy_node *x;
-    loy_node *e = gift_effect(c, "surprise", &s->reward, 1, &x);
-    if (x) {
-        rn_init_str(x, "id", s->id);
-        gift_effect_done(c, e, x, 1);
-    }
+    push_fixed_effect(c, &c->p->effect_nodes.surprise[index]);
     LOY_TRACE(c, "gift:surprise", true, "%s: sampled (draw %d, sample below %d)", s->id, (int)draw, (int)s->sample);
     return credit_reward_points(c, &s->reward, "surprise");
 }
@@ -543,7 +516,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
      * the label, copied. */
     bool monthly = g->period == LOY_SP_MONTH;
     loy_node *x;
-    loy_node *e = gift_effect(c, "spend", &g->reward, monthly ? 2 : 1, &x);
+    loy_node *e = gift_effect(c, "spend", &c->p->effect_nodes.spend[index], monthly ? 2 : 1, &x);
     if (x) {
         rn_init_str(x, "id", g->id);
         if (monthly) {
@@ -570,9 +543,10 @@ bool loy_step_gifts(loy_ctx *c)
     const loy_gifts *g = &c->p->gifts;
     if (!birthday_gift(c))
         return false;
-    for (uint32_t i = 0; i < g->surprise_count; i++)
-        if (!surprise_gift(c, (int32_t)i))
-            return false;
+    if (g->surprise_count && surprises_may_hold(c))
+        for (uint32_t i = 0; i < g->surprise_count; i++)
+            if (!surprise_gift(c, (int32_t)i))
+                return false;
     if (!c->is_order)
         return true;
     for (uint32_t i = 0; i < g->spend_count; i++)

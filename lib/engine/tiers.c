@@ -160,11 +160,12 @@ bool loy_step_upgrade(loy_ctx *c)
     if (c->trace)
         LOY_TRACE(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
                   (long long)p->tiers.levels[target].at, tier_id(p, target));
-    loy_node *e = rn_effect_take(c->r, "tier_changed", 3);
+    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
+    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
     if (e) {
-        rn_sib(rn_init_str(e + 2, "from", tier_id(p, from)));
-        rn_sib(rn_init_str(e + 3, "to", tier_id(p, target)));
-        rn_effect_done(c->effects, e, rn_init_str(e + 4, "reason", "upgrade"), 4);
+        const loy_node_chain *end = &p->effect_nodes.upgraded_to[target];
+        rn_init_str(e + 2, "from", tier_id(p, from))->next = end->first;
+        rn_effect_done(c->effects, e, end->last, 4);
     }
     return loy_gifts_upgrade(c, from, target);
 }

@@ -13,6 +13,7 @@
  * plan against the general path.
  */
 #include "internal.h"
+#include "../result.h"
 
 /* Where the leaves go: the plan's tests, and the next free one. */
 typedef struct test_fill {
@@ -47,6 +48,50 @@ static void add_test(const loy_cond *cc, void *ctx)
     }
 }
 
+/* The months (bit m for month m, 1..12) in which one of a date test's days
+ * falls; every month for a year or more. */
+static uint32_t months_of_test(const loy_gift_test *t)
+{
+    if (t->kind == LOY_GT_MONTH)
+        return t->months;
+    loy_month from = loy_month_of((loy_day)t->a), to = loy_month_of((loy_day)t->b);
+    if (to - from >= 11)
+        return 0x1ffeu;
+    uint32_t months = 0;
+    for (loy_month x = from; x <= to; x++)
+        months |= UINT32_C(1) << (x % 12 + 1);
+    return months;
+}
+
+/* The plan's gate: for each surprise, the tier its tier_at_least tests
+ * need and the months its date tests allow, a necessary condition of its
+ * `when` (the tests are a conjunction); over all of them, the lowest such
+ * tier and every allowed month. */
+static void plan_gate(loy_gift_plan *pl, uint32_t surprises)
+{
+    pl->tier_min = INT32_MAX;
+    pl->dated = true;
+    pl->months = 0;
+    for (uint32_t i = 0; i < surprises; i++) {
+        int64_t tier = 0;
+        bool dated = false;
+        uint32_t months = 0x1ffeu;
+        for (uint32_t k = pl->start[i]; k < pl->start[i + 1]; k++) {
+            const loy_gift_test *t = &pl->tests[k];
+            if (t->kind == LOY_GT_TIER_AT_LEAST && t->a > tier)
+                tier = t->a;
+            if (t->kind == LOY_GT_MONTH || t->kind == LOY_GT_DATE_BETWEEN) {
+                dated = true;
+                months &= months_of_test(t);
+            }
+        }
+        if (tier < pl->tier_min)
+            pl->tier_min = (int32_t)tier;
+        pl->dated = pl->dated && dated;
+        pl->months |= months;
+    }
+}
+
 bool loy_policy_surprise_plan(loy_policy *p)
 {
     const loy_gifts *g = &p->gifts;
@@ -71,6 +116,147 @@ bool loy_policy_surprise_plan(loy_policy *p)
     start[g->surprise_count] = fill.at;
     pl->tests = tests;
     pl->start = start;
+    plan_gate(pl, g->surprise_count);
     p->surprise_plan = pl;
+    return true;
+}
+
+/* ------------------------------------------------------ the fixed nodes */
+
+/* A string node as a reader leaves it: its length measured, not lazy, so
+ * no read of an answer writes to the policy. */
+static loy_node *fixed_str(loy_node *n, const char *key, const char *s)
+{
+    rn_init_str(n, key, s);
+    n->lazy = LOY_LAZY_NONE;
+    n->len = strlen(s);
+    return n;
+}
+
+/* The fields linked under `map`, a collector node, as a chain. */
+static loy_node_chain chain_of(const loy_node *map)
+{
+    return (loy_node_chain){map->first, map->last, map->count};
+}
+
+static size_t reward_field_nodes(const loy_reward *rw)
+{
+    size_t n = (size_t)rw->has_points + (size_t)rw->has_credit;
+    if (rw->has_coupons)
+        n += 1 + (size_t)rw->coupons.count;
+    if (rw->has_items)
+        n += 1 + (size_t)rw->items.count;
+    return n;
+}
+
+/* A list of the strings in the nodes from n on; returns the node after them. */
+static loy_node *fixed_list(loy_node *n, const char *key, const loy_strs *strs)
+{
+    loy_node *list = rn_init_list(n, key);
+    for (uint32_t i = 0; i < strs->count; i++)
+        rn_link(list, fixed_str(n + 1 + i, NULL, strs->items[i]));
+    return n + 1 + strs->count;
+}
+
+/* The reward's fields, in the order of POLICY.md §11.3 (points, coupons,
+ * items, credit), linked under `map` from the nodes at n on; returns the
+ * node after them. */
+static loy_node *reward_fields(loy_node *n, const loy_reward *rw, loy_node *map)
+{
+    if (rw->has_points)
+        rn_link(map, rn_init_int(n++, "points", rw->points));
+    if (rw->has_coupons) {
+        loy_node *list = n;
+        n = fixed_list(n, "coupons", &rw->coupons);
+        rn_link(map, list);
+    }
+    if (rw->has_items) {
+        loy_node *list = n;
+        n = fixed_list(n, "items", &rw->items);
+        rn_link(map, list);
+    }
+    if (rw->has_credit)
+        rn_link(map, rn_init_int(n++, "credit", rw->credit));
+    return n;
+}
+
+static loy_node *fixed_nodes(loy_policy *p, size_t count)
+{
+    return loy_arena_alloc(p->arena, (count ? count : 1) * sizeof(loy_node));
+}
+
+/* A reward's fields alone, for a gift whose effect has a field of the
+ * event (a birthday's year, a spend gift's period). */
+static bool reward_chain(loy_policy *p, const loy_reward *rw, loy_node_chain *out)
+{
+    loy_node *n = fixed_nodes(p, reward_field_nodes(rw));
+    if (!n)
+        return false;
+    loy_node fields;
+    reward_fields(n, rw, rn_init_map(&fields, NULL));
+    *out = chain_of(&fields);
+    return true;
+}
+
+/* A whole gift effect's fields: {"type": "gift", "gift": kind, "reward":
+ * {...}, key: value}. */
+static bool gift_chain(loy_policy *p, const char *kind, const loy_reward *rw, const char *key,
+                       const char *value, loy_node_chain *out)
+{
+    loy_node *n = fixed_nodes(p, 4 + reward_field_nodes(rw));
+    if (!n)
+        return false;
+    loy_node effect;
+    rn_init_map(&effect, NULL);
+    rn_link(&effect, fixed_str(n, "type", "gift"));
+    rn_link(&effect, fixed_str(n + 1, "gift", kind));
+    loy_node *reward = rn_init_map(n + 2, "reward");
+    reward_fields(n + 4, rw, reward);
+    rn_link(&effect, reward);
+    rn_link(&effect, fixed_str(n + 3, key, value));
+    *out = chain_of(&effect);
+    return true;
+}
+
+static loy_node_chain *chains(loy_policy *p, uint32_t count)
+{
+    loy_node_chain *c = loy_arena_alloc(p->arena, (count ? count : 1) * sizeof *c);
+    if (c)
+        memset(c, 0, (count ? count : 1) * sizeof *c);
+    return c;
+}
+
+bool loy_policy_effect_nodes(loy_policy *p)
+{
+    const loy_gifts *g = &p->gifts;
+    loy_effect_nodes *gn = &p->effect_nodes;
+    uint32_t tiers = p->tiers.count;
+    gn->upgrade = chains(p, tiers);
+    gn->birthday = chains(p, tiers);
+    gn->surprise = chains(p, g->surprise_count);
+    gn->spend = chains(p, g->spend_count);
+    gn->upgraded_to = chains(p, tiers);
+    loy_node *ends = fixed_nodes(p, 2 * (size_t)tiers);
+    if (!gn->upgrade || !gn->birthday || !gn->surprise || !gn->spend || !gn->upgraded_to || !ends)
+        return false;
+    for (uint32_t t = 0; t < tiers; t++) {
+        const char *tier = p->tiers.levels[t].id;
+        loy_node end;
+        rn_init_map(&end, NULL);
+        rn_link(&end, fixed_str(ends + 2 * t, "to", tier));
+        rn_link(&end, fixed_str(ends + 2 * t + 1, "reason", "upgrade"));
+        gn->upgraded_to[t] = chain_of(&end);
+        if (g->upgrade && g->upgrade[t] &&
+            !gift_chain(p, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
+            return false;
+        if (g->birthday && g->birthday[t] && !reward_chain(p, g->birthday[t], &gn->birthday[t]))
+            return false;
+    }
+    for (uint32_t i = 0; i < g->surprise_count; i++)
+        if (!gift_chain(p, "surprise", &g->surprise[i].reward, "id", g->surprise[i].id, &gn->surprise[i]))
+            return false;
+    for (uint32_t i = 0; i < g->spend_count; i++)
+        if (!reward_chain(p, &g->spend[i].reward, &gn->spend[i]))
+            return false;
     return true;
 }
