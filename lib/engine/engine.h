@@ -259,6 +259,9 @@ LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
 LOY_INTERNAL bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
+/* The reason one failed entry gives (a leaf of loy_cond_each_leaf), as
+ * loy_cond_explain appends it; the nomem node when the arena cannot grow. */
+LOY_INTERNAL loy_node *loy_cond_reason(loy_ctx *c, const loy_cond *entry);
 /* A trace entry "WHAT: condition failed" for `rule`, with the failed
  * entries of `when` as its "reasons" (when tracing). */
 LOY_INTERNAL void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what);

@@ -144,5 +144,6 @@ bool loy_policy_intern(loy_policy *p)
         if (!(w && w->has_line_pred))
             p->line_free_multipliers |= UINT64_C(1) << j;
     }
-    return loy_policy_order_plan(p) && loy_policy_stage_plan(p) && loy_policy_surprise_plan(p);
+    return loy_policy_order_plan(p) && loy_policy_stage_plan(p) && loy_policy_surprise_plan(p) &&
+           loy_policy_benefit_plan(p);
 }
