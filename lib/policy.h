@@ -427,6 +427,9 @@ typedef struct loy_benefit_plan {
     const loy_node *const *answers;
 } loy_benefit_plan;
 
+/* The value a member of `tier` sees (a benefit's value: its own, or by
+ * tier the tier's, else the nearest below it that has one); NULL: none. */
+LOY_INTERNAL const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier);
 /* Builds the entries of p->benefit_plan into `answers` (lib/engine/benefits.c,
  * which lays entries out); false on NOMEM. */
 LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers);

@@ -43,14 +43,8 @@ static loy_node *scalar_value(loy_ctx *c, const loy_value *v)
 /* The benefit's value for the member's tier now, or NULL when it has none. */
 static loy_node *benefit_value(loy_ctx *c, const loy_benefit *b)
 {
-    if (b->value.kind == LOY_VAL_NONE)
-        return NULL;
-    if (b->value.kind != LOY_VAL_BY_TIER)
-        return scalar_value(c, &b->value);
-    for (int32_t tier = c->m->tier; tier >= 0; tier--)
-        if (b->value.by_tier[tier].kind != LOY_VAL_NONE)
-            return scalar_value(c, &b->value.by_tier[tier]);
-    return NULL;
+    const loy_value *v = loy_value_for_tier(&b->value, c->m->tier);
+    return v ? scalar_value(c, v) : NULL;
 }
 
 /* Fills `reasons` with every failed condition, then the limit when reached.
@@ -106,7 +100,7 @@ static bool test_holds(loy_ctx *c, const loy_benefit_test *t, plan_memo *memo)
         }
         return memo->points >= t->n;
     }
-    return loy_cond_holds(c, t->cond);
+    return loy_cond_entry_holds(c, t->cond);
 }
 
 /* The entry general_entry builds, from the plan's outcome: test j failed
@@ -150,7 +144,9 @@ static uint32_t outcome_of(loy_ctx *c, uint32_t i, plan_memo *memo)
     for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
         if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], memo))
             outcome |= bit;
-    if (b->limited && limit_reached(c, (int32_t)i))
+    /* a limit counts from 1 (the loader asks it): without counters no
+     * limit is reached */
+    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)i))
         outcome |= bit;
     return outcome;
 }

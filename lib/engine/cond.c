@@ -292,6 +292,11 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
     }
 }
 
+bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry)
+{
+    return kid_holds(c, entry);
+}
+
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
     if (when == NULL)

@@ -253,6 +253,9 @@ LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_
 LOY_INTERNAL loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line);
 /* Does `when` hold (NULL holds)? Line predicates look at c->line. */
 LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
+/* loy_cond_holds of one entry of a `when` (a leaf of loy_cond_each_leaf),
+ * without looking for a map around it. */
+LOY_INTERNAL bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry);
 /* interned ids: loy_cond_holds(when) is part(false) && part(true),
  * where part(line) tests only the entries of `when` that use (line) or do not
  * use (!line) a line predicate. */

@@ -45,15 +45,13 @@ static bool tier_test_holds(const loy_cond *cc, uint32_t tier)
     return cc->op == LOY_C_TIER_AT_LEAST ? (int64_t)tier >= cc->n : (int64_t)tier < cc->n;
 }
 
-/* The value a member of `tier` sees: the tier's own, else the nearest
- * below it that has one. */
-static const loy_value *value_for(const loy_value *v, uint32_t tier)
+const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier)
 {
     if (v->kind == LOY_VAL_NONE)
         return NULL;
     if (v->kind != LOY_VAL_BY_TIER)
         return v;
-    for (uint32_t t = tier + 1; t-- > 0;)
+    for (int32_t t = tier; t >= 0; t--)
         if (v->by_tier[t].kind != LOY_VAL_NONE)
             return &v->by_tier[t];
     return NULL;
@@ -106,7 +104,7 @@ bool loy_policy_benefit_plan(loy_policy *p)
                     failed |= UINT64_C(1) << j;
             }
             tier_failed[(size_t)i * tiers + t] = failed;
-            value[(size_t)i * tiers + t] = value_for(&p->benefits[i].value, t);
+            value[(size_t)i * tiers + t] = loy_value_for_tier(&p->benefits[i].value, (int32_t)t);
         }
         for (uint32_t j = 0; j < b->count; j++)
             if (!is_tier_test(tests[b->first + j].cond))
