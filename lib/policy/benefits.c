@@ -16,9 +16,11 @@
  */
 #include "internal.h"
 
-/* Entries are built for a benefit whose outcomes times tiers stay within
- * this; one with more builds the entry its query needs. */
-enum { MAX_BUILT = 4096 };
+/* Entries are built for a benefit while its outcomes times tiers times
+ * its tests (a bound on the nodes of its reasons) stay within this, so a
+ * policy's memory stays near its size; one with more builds the entry
+ * its query needs. */
+enum { MAX_BUILT = 2048 };
 
 /* Where the leaves go: the plan's tests, and the next free one. */
 typedef struct test_fill {
@@ -62,7 +64,10 @@ const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier)
 static uint32_t built_outcomes(const loy_planned_benefit *b, uint32_t tiers)
 {
     uint32_t bits = (uint32_t)__builtin_popcountll(b->asked) + b->limited;
-    return bits <= 12 && tiers > 0 && ((uint32_t)1 << bits) * tiers <= MAX_BUILT ? (uint32_t)1 << bits : 0;
+    if (bits > 8 || tiers == 0)
+        return 0;
+    uint64_t nodes = ((uint64_t)1 << bits) * tiers * (b->count + 1);
+    return nodes <= MAX_BUILT ? (uint32_t)1 << bits : 0;
 }
 
 bool loy_policy_benefit_plan(loy_policy *p)
