@@ -410,6 +410,54 @@ typedef struct loy_effect_nodes {
     loy_node_chain *upgraded_to;    /* per tier: tier_changed's last fields, to and reason "upgrade" */
 } loy_effect_nodes;
 
+/* The benefits compiled at load (lib/policy/benefits.c). Each `when` is
+ * flattened into its entries as a closed benefit's reasons list them
+ * (loy_cond_each_leaf): test j of a benefit is its `when`'s entry j.
+ * Tier tests are settled per tier at load; points are read from the
+ * member; anything else stays a condition for loy_cond_holds.
+ *
+ * A benefit's entry in a query's answer is then settled by its outcome:
+ * which tests failed (bit j for test j), whether its limit is reached
+ * (bit `count`, for a benefit with a limit), and the member's tier. The
+ * engine builds every entry at load (lib/engine/benefits.c,
+ * loy_benefit_answers), and a query points at one:
+ * answers[answers_at + outcome * tiers.count + tier] is an entry's map,
+ * its nodes finished so that no reader writes them. The outcome here
+ * counts only the tests asked per query and the limit, in that order of
+ * bits. A benefit with too many of them has answers_at LOY_NO_ANSWERS
+ * and builds its entry per query; a policy with a benefit of more than 64
+ * tests has no plan. */
+enum { LOY_BT_POINTS_AT_LEAST, LOY_BT_COND };
+#define LOY_NO_ANSWERS UINT32_MAX
+
+typedef struct loy_benefit_test {
+    int32_t kind;                   /* LOY_BT_* */
+    int64_t n;                      /* POINTS_AT_LEAST: the cond's n */
+    const loy_cond *cond;           /* the entry: its reason, and its test for LOY_BT_COND */
+} loy_benefit_test;
+
+typedef struct loy_planned_benefit {
+    uint32_t first, count;          /* its tests: tests[first] up to tests[first + count] */
+    uint64_t asked;                 /* bit j: test j is asked per query (it is no tier test) */
+    bool limited;                   /* it has a limit */
+    uint32_t answers_at;            /* its entries in answers */
+} loy_planned_benefit;
+
+typedef struct loy_benefit_plan {
+    const loy_benefit_test *tests;
+    const loy_planned_benefit *benefits; /* benefit_count */
+    const uint64_t *tier_failed;    /* [benefit * tiers.count + t]: the tier tests tier t fails */
+    const loy_value *const *value;  /* [benefit * tiers.count + t]: the value tier t sees, or NULL */
+    const loy_node *const *answers;
+} loy_benefit_plan;
+
+/* The value a member of `tier` sees (a benefit's value: its own, or by
+ * tier the tier's, else the nearest below it that has one); NULL: none. */
+LOY_INTERNAL const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier);
+/* Builds the entries of p->benefit_plan into `answers` (lib/engine/benefits.c,
+ * which lays entries out); false on NOMEM. */
+LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers);
+
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes
  * can name, numbered by string: equal ids of two kinds (a tier and a
@@ -532,6 +580,7 @@ struct loy_policy {
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
     loy_effect_nodes effect_nodes;  /* built for every policy (lib/policy/gifts.c) */
+    const loy_benefit_plan *benefit_plan; /* NULL: the benefits take the general path */
 };
 
 /* Builds p->interned and the conds' ids (lib/policy/intern.c); false on NOMEM. */
@@ -544,6 +593,8 @@ LOY_INTERNAL bool loy_policy_stage_plan(loy_policy *p);
 LOY_INTERNAL bool loy_policy_surprise_plan(loy_policy *p);
 /* Builds p->effect_nodes (lib/policy/gifts.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_effect_nodes(loy_policy *p);
+/* Builds p->benefit_plan when the policy has benefits (lib/policy/benefits.c); false on NOMEM. */
+LOY_INTERNAL bool loy_policy_benefit_plan(loy_policy *p);
 /* Builds p->state_ids (lib/policy/ids.c); false on NOMEM. */
 LOY_INTERNAL bool loy_policy_state_ids(loy_policy *p);
 

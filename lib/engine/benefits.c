@@ -43,14 +43,8 @@ static loy_node *scalar_value(loy_ctx *c, const loy_value *v)
 /* The benefit's value for the member's tier now, or NULL when it has none. */
 static loy_node *benefit_value(loy_ctx *c, const loy_benefit *b)
 {
-    if (b->value.kind == LOY_VAL_NONE)
-        return NULL;
-    if (b->value.kind != LOY_VAL_BY_TIER)
-        return scalar_value(c, &b->value);
-    for (int32_t tier = c->m->tier; tier >= 0; tier--)
-        if (b->value.by_tier[tier].kind != LOY_VAL_NONE)
-            return scalar_value(c, &b->value.by_tier[tier]);
-    return NULL;
+    const loy_value *v = loy_value_for_tier(&b->value, c->m->tier);
+    return v ? scalar_value(c, v) : NULL;
 }
 
 /* Fills `reasons` with every failed condition, then the limit when reached.
@@ -67,32 +61,222 @@ static bool benefit_open(loy_ctx *c, int32_t index, loy_node *reasons, bool *onl
     return conditions && !reached;
 }
 
-/* One entry's fixed nodes (map, id, kind, open, reasons) are one block:
- * the query lists every benefit of the policy. */
-bool loy_benefits_list(loy_ctx *c, loy_node *list)
+/* One entry's fixed nodes (map, id, kind, open, reasons) are one block. */
+static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
 {
     loy_result *r = c->r;
-    for (uint32_t i = 0; i < c->p->benefit_count; i++) {
-        const loy_benefit *b = &c->p->benefits[i];
-        loy_node *block = rn_block(r, 5);
-        if (!block)
-            return true;   /* nomem is set: the caller answers NOMEM */
-        loy_node *entry = rn_push(list, rn_init_map(block, NULL));
-        rn_link(entry, rn_init_str(block + 1, "id", b->id));
-        rn_link(entry, rn_init_str(block + 2, "kind", b->kind));
-        loy_node *reasons = rn_init_list(block + 4, "reasons");
-        bool only_limit;
-        bool open = benefit_open(c, (int32_t)i, reasons, &only_limit);
-        rn_link(entry, rn_init_bool(block + 3, "open", open));
-        if (!open)
-            rn_link(entry, reasons);
-        loy_node *value = benefit_value(c, b);
-        if (value)
-            rn_put(entry, "value", value);
-    }
+    const loy_benefit *b = &c->p->benefits[i];
+    loy_node *block = rn_block(r, 5);
+    if (!block)
+        return false;
+    loy_node *entry = rn_push(list, rn_init_map(block, NULL));
+    rn_link(entry, rn_init_str(block + 1, "id", b->id));
+    rn_link(entry, rn_init_str(block + 2, "kind", b->kind));
+    loy_node *reasons = rn_init_list(block + 4, "reasons");
+    bool only_limit;
+    bool open = benefit_open(c, (int32_t)i, reasons, &only_limit);
+    rn_link(entry, rn_init_bool(block + 3, "open", open));
+    if (!open)
+        rn_link(entry, reasons);
+    loy_node *value = benefit_value(c, b);
+    if (value)
+        rn_put(entry, "value", value);
     return true;
 }
 
+/* What the plan's tests share over one query: the member's points are
+ * summed once, for the first test that asks. */
+typedef struct plan_memo {
+    bool have_points;
+    int64_t points;
+} plan_memo;
+
+static bool test_holds(loy_ctx *c, const loy_benefit_test *t, plan_memo *memo)
+{
+    if (t->kind == LOY_BT_POINTS_AT_LEAST) {
+        if (!memo->have_points) {
+            memo->points = loy_points_available(c->m);
+            memo->have_points = true;
+        }
+        return memo->points >= t->n;
+    }
+    return loy_cond_entry_holds(c, t->cond);
+}
+
+/* The entry general_entry builds, from the plan's outcome: test j failed
+ * when bit j of `failed` is set. NULL, with nomem set, when the arena
+ * cannot grow. */
+static loy_node *outcome_entry(loy_ctx *c, uint32_t i, uint64_t failed, bool reached, const loy_value *value)
+{
+    loy_result *r = c->r;
+    const loy_benefit_plan *pl = c->p->benefit_plan;
+    const loy_benefit *b = &c->p->benefits[i];
+    loy_node *block = rn_block(r, 5);
+    if (!block)
+        return NULL;
+    loy_node *entry = rn_init_map(block, NULL);
+    rn_link(entry, rn_init_str(block + 1, "id", b->id));
+    rn_link(entry, rn_init_str(block + 2, "kind", b->kind));
+    bool open = !failed && !reached;
+    rn_link(entry, rn_init_bool(block + 3, "open", open));
+    if (!open) {
+        loy_node *reasons = rn_init_list(block + 4, "reasons");
+        rn_link(entry, reasons);
+        const loy_benefit_test *tests = pl->tests + pl->benefits[i].first;
+        for (uint32_t j = 0; j < pl->benefits[i].count; j++)
+            if (failed >> j & 1)
+                rn_push(reasons, loy_cond_reason(c, tests[j].cond));
+        if (reached)
+            rn_push(reasons, limit_reason(c, &b->limit));
+    }
+    if (value)
+        rn_put(entry, "value", scalar_value(c, value));
+    return entry;
+}
+
+/* The outcome of benefit i: bit k for the k-th asked test that fails,
+ * the next bit for a reached limit. */
+static uint32_t outcome_of(loy_ctx *c, uint32_t i, plan_memo *memo)
+{
+    const loy_benefit_plan *pl = c->p->benefit_plan;
+    const loy_planned_benefit *b = &pl->benefits[i];
+    uint32_t outcome = 0, bit = 1;
+    for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
+        if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], memo))
+            outcome |= bit;
+    /* a limit counts from 1 (the loader asks it): without counters no
+     * limit is reached */
+    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)i))
+        outcome |= bit;
+    return outcome;
+}
+
+/* The failed tests of `outcome`: its bits, in order, are the asked tests'. */
+static uint64_t asked_failed(uint64_t asked, uint32_t outcome)
+{
+    uint64_t failed = 0;
+    for (uint32_t bit = 1; asked; asked &= asked - 1, bit <<= 1)
+        if (outcome & bit)
+            failed |= asked & -asked;
+    return failed;
+}
+
+/* The entry of a benefit with too many outcomes to build at load. */
+static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outcome)
+{
+    const loy_benefit_plan *pl = c->p->benefit_plan;
+    const loy_planned_benefit *b = &pl->benefits[i];
+    size_t at = (size_t)i * c->p->tiers.count + tier;
+    uint32_t asked = (uint32_t)__builtin_popcountll(b->asked);
+    return outcome_entry(c, i, pl->tier_failed[at] | asked_failed(b->asked, outcome), outcome >> asked != 0,
+                         pl->value[at]);
+}
+
+/* The list from the plan: the entries' maps are one block, each pointing
+ * at the nodes of its entry. The built ones are the policy's, shared by
+ * every answer: nothing links after an entry's last node, and finished
+ * nodes are only read. */
+static void planned_list(loy_ctx *c, loy_node *list)
+{
+    const loy_benefit_plan *pl = c->p->benefit_plan;
+    uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
+    loy_node *maps = rn_block(c->r, count);
+    if (!maps || list == &loy_nomem_node)
+        return;   /* nomem is set: the caller answers NOMEM */
+    const loy_node *const *answers = pl->answers + tier;
+    plan_memo memo = {false, 0};
+    for (uint32_t i = 0; i < count; i++) {
+        const loy_planned_benefit *b = &pl->benefits[i];
+        uint32_t outcome = b->asked || b->limited ? outcome_of(c, i, &memo) : 0;
+        const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + (size_t)outcome * tiers]
+                                                             : entry_now(c, i, tier, outcome);
+        if (!entry)
+            return;
+        loy_node *map = rn_sib(rn_init(&maps[i], LOY_NODE_MAP, NULL));
+        map->first = entry->first;
+        map->last = entry->last;
+        map->count = entry->count;
+    }
+    maps[count - 1].next = NULL;
+    if (list->last)
+        list->last->next = maps;
+    else
+        list->first = maps;
+    list->last = &maps[count - 1];
+    list->count += count;
+}
+
+bool loy_benefits_list(loy_ctx *c, loy_node *list)
+{
+    /* the plan's tables are by tier: a member's tier is always one of the
+     * policy's, but the general path is the one that never needs it */
+    if (c->p->benefit_plan && c->m->tier >= 0 && (uint32_t)c->m->tier < c->p->tiers.count) {
+        planned_list(c, list);
+        return true;
+    }
+    for (uint32_t i = 0; i < c->p->benefit_count; i++)
+        if (!general_entry(c, list, i))
+            return true;   /* nomem is set: the caller answers NOMEM */
+    return true;
+}
+
+/* ------------------------------------------------- the entries built at load */
+
+/* Reads write nothing into a finished node (result.h): the policy's
+ * nodes are then safe to share between threads. */
+static void finish_tree(loy_node *n)
+{
+    for (; n; n = n->next) {
+        rn_finish(n);
+        if (n->kind == LOY_NODE_MAP || n->kind == LOY_NODE_LIST)
+            finish_tree(n->first);
+    }
+}
+
+bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
+{
+    const loy_benefit_plan *pl = p->benefit_plan;
+    uint32_t tiers = p->tiers.count;
+    /* The engine's own builders lay the entries out, into the policy's
+     * arena: a result borrows it while they run. */
+    loy_result r;
+    memset(&r, 0, sizeof r);
+    r.policy = p;
+    r.alloc = &p->alloc;
+    r.arena = *p->arena;
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.r = &r;
+    for (uint32_t i = 0; i < p->benefit_count && !r.nomem; i++) {
+        const loy_planned_benefit *b = &pl->benefits[i];
+        if (b->answers_at == LOY_NO_ANSWERS)
+            continue;
+        uint32_t asked = (uint32_t)__builtin_popcountll(b->asked);
+        for (uint32_t outcome = 0; outcome < (uint32_t)1 << (asked + b->limited) && !r.nomem; outcome++) {
+            const loy_node **slots = &answers[b->answers_at + (size_t)outcome * tiers];
+            for (uint32_t t = 0; t < tiers && !r.nomem; t++) {
+                size_t at = (size_t)i * tiers + t;
+                /* tiers that fail the same tests and see the same value share the entry */
+                uint32_t same = 0;
+                while (same < t && (pl->tier_failed[at] != pl->tier_failed[at - t + same] ||
+                                    pl->value[at] != pl->value[at - t + same]))
+                    same++;
+                if (same < t) {
+                    slots[t] = slots[same];
+                    continue;
+                }
+                uint64_t failed = pl->tier_failed[at] | asked_failed(b->asked, outcome);
+                loy_node *entry = outcome_entry(&c, i, failed, outcome >> asked != 0, pl->value[at]);
+                if (entry)
+                    finish_tree(entry->first);
+                slots[t] = entry;
+            }
+        }
+    }
+    *p->arena = r.arena;
+    return !r.nomem;
+}
 static bool record_use(loy_ctx *c, int32_t index)
 {
     loy_member *m = c->m;

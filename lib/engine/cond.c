@@ -292,6 +292,11 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
     }
 }
 
+bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry)
+{
+    return kid_holds(c, entry);
+}
+
 bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
 {
     if (when == NULL)
@@ -505,14 +510,15 @@ static inline __attribute__((always_inline)) loy_node *entry_map(loy_ctx *c, con
     }
 }
 
-static __attribute__((noinline)) void push_reason(loy_ctx *c, loy_node *reasons, const loy_cond *cond)
+/* out of line: explain's loop stays lean for the entries that hold */
+OUT_OF_LINE loy_node *loy_cond_reason(loy_ctx *c, const loy_cond *entry)
 {
-    loy_node *reason = entry_map(c, cond);
+    loy_node *reason = entry_map(c, entry);
     if (!reason) {
         reason = rn_map(c->r);
-        rn_put(reason, cond->key, render_value(c, cond));
+        rn_put(reason, entry->key, render_value(c, entry));
     }
-    rn_push(reasons, reason);
+    return reason;
 }
 
 static bool explain(loy_ctx *c, const loy_cond *cond, loy_node *reasons);
@@ -525,7 +531,7 @@ static inline bool explain_entry(loy_ctx *c, const loy_cond *cond, loy_node *rea
         return explain(c, cond, reasons);
     if (kid_holds(c, cond))
         return true;
-    push_reason(c, reasons, cond);
+    rn_push(reasons, loy_cond_reason(c, cond));
     return false;
 }
 

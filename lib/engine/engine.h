@@ -253,12 +253,18 @@ LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_
 LOY_INTERNAL loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line);
 /* Does `when` hold (NULL holds)? Line predicates look at c->line. */
 LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
+/* loy_cond_holds of one entry of a `when` (a leaf of loy_cond_each_leaf),
+ * without looking for a map around it. */
+LOY_INTERNAL bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry);
 /* interned ids: loy_cond_holds(when) is part(false) && part(true),
  * where part(line) tests only the entries of `when` that use (line) or do not
  * use (!line) a line predicate. */
 LOY_INTERNAL bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
+/* The reason one failed entry gives (a leaf of loy_cond_each_leaf), as
+ * loy_cond_explain appends it; the nomem node when the arena cannot grow. */
+LOY_INTERNAL loy_node *loy_cond_reason(loy_ctx *c, const loy_cond *entry);
 /* A trace entry "WHAT: condition failed" for `rule`, with the failed
  * entries of `when` as its "reasons" (when tracing). */
 LOY_INTERNAL void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what);

@@ -145,5 +145,5 @@ bool loy_policy_intern(loy_policy *p)
             p->line_free_multipliers |= UINT64_C(1) << j;
     }
     return loy_policy_order_plan(p) && loy_policy_stage_plan(p) && loy_policy_surprise_plan(p) &&
-           loy_policy_effect_nodes(p);
+           loy_policy_effect_nodes(p) && loy_policy_benefit_plan(p);
 }

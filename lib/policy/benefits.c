@@ -1,0 +1,131 @@
+/*
+ * The benefits, compiled at load (lib/policy.h, loy_benefit_plan).
+ *
+ * A benefits query answers for every benefit of the policy, and the
+ * general code walks each `when` map, dispatches on each entry, calls out
+ * for most of them, builds the reasons of every failed one and looks the
+ * value up from the member's tier down. Yet an entry of the answer
+ * depends only on which of the `when`'s entries fail, whether the limit
+ * is reached, and the tier. Here each `when` is flattened into the
+ * entries a closed benefit's reasons list (a map's or `all`'s entries, in
+ * written order: loy_cond_explain's walk); tier tests, and the value, are
+ * settled for each tier; then the engine builds every entry the other
+ * tests and the limit can give (loy_benefit_answers), so that a query
+ * only tests what it must and points at a built entry.
+ * tests/test_benefits_fast.c checks the plan against the general path.
+ */
+#include "internal.h"
+
+/* Entries are built for a benefit while its outcomes times tiers times
+ * its tests (a bound on the nodes of its reasons) stay within this, so a
+ * policy's memory stays near its size; one with more builds the entry
+ * its query needs. */
+enum { MAX_BUILT = 2048 };
+
+/* Where the leaves go: the plan's tests, and the next free one. */
+typedef struct test_fill {
+    loy_benefit_test *tests;
+    uint32_t at;
+} test_fill;
+
+static void add_test(const loy_cond *cc, void *ctx)
+{
+    test_fill *f = ctx;
+    loy_benefit_test *x = &f->tests[f->at++];
+    x->n = cc->n;
+    x->cond = cc;
+    x->kind = cc->op == LOY_C_POINTS_AT_LEAST ? LOY_BT_POINTS_AT_LEAST : LOY_BT_COND;
+}
+
+static bool is_tier_test(const loy_cond *cc)
+{
+    return cc->op == LOY_C_TIER_AT_LEAST || cc->op == LOY_C_TIER_BELOW;
+}
+
+static bool tier_test_holds(const loy_cond *cc, uint32_t tier)
+{
+    return cc->op == LOY_C_TIER_AT_LEAST ? (int64_t)tier >= cc->n : (int64_t)tier < cc->n;
+}
+
+const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier)
+{
+    if (v->kind == LOY_VAL_NONE)
+        return NULL;
+    if (v->kind != LOY_VAL_BY_TIER)
+        return v;
+    for (int32_t t = tier; t >= 0; t--)
+        if (v->by_tier[t].kind != LOY_VAL_NONE)
+            return &v->by_tier[t];
+    return NULL;
+}
+
+/* The outcomes a benefit's entries are built for (2^bits), or 0 when
+ * there are too many to build. */
+static uint32_t built_outcomes(const loy_planned_benefit *b, uint32_t tiers)
+{
+    uint32_t bits = (uint32_t)__builtin_popcountll(b->asked) + b->limited;
+    if (bits > 8 || tiers == 0)
+        return 0;
+    uint64_t nodes = ((uint64_t)1 << bits) * tiers * (b->count + 1);
+    return nodes <= MAX_BUILT ? (uint32_t)1 << bits : 0;
+}
+
+bool loy_policy_benefit_plan(loy_policy *p)
+{
+    p->benefit_plan = NULL;
+    if (p->benefit_count == 0 || p->tiers.count == 0)
+        return true;
+    uint32_t total = 0, tiers = p->tiers.count;
+    for (uint32_t i = 0; i < p->benefit_count; i++) {
+        uint32_t n = p->benefits[i].when ? loy_cond_leaf_count(p->benefits[i].when) : 0;
+        if (n > 64)
+            return true;   /* an outcome is a 64-bit mask: the general path */
+        total += n;
+    }
+    size_t per_tier = (size_t)p->benefit_count * tiers;
+    loy_benefit_plan *pl = loy_arena_alloc(p->arena, sizeof *pl);
+    loy_planned_benefit *benefits = loy_arena_alloc(p->arena, p->benefit_count * sizeof *benefits);
+    loy_benefit_test *tests = loy_arena_alloc(p->arena, (total ? total : 1) * sizeof *tests);
+    uint64_t *tier_failed = loy_arena_alloc(p->arena, per_tier * sizeof *tier_failed);
+    const loy_value **value = loy_arena_alloc(p->arena, per_tier * sizeof *value);
+    if (!pl || !benefits || !tests || !tier_failed || !value)
+        return false;
+    memset(tests, 0, (total ? total : 1) * sizeof *tests);
+    test_fill fill = {tests, 0};
+    uint32_t answers = 0;
+    for (uint32_t i = 0; i < p->benefit_count; i++) {
+        loy_planned_benefit *b = &benefits[i];
+        b->first = fill.at;
+        if (p->benefits[i].when)
+            loy_cond_each_leaf(p->benefits[i].when, add_test, &fill);
+        b->count = fill.at - b->first;
+        b->asked = 0;
+        b->limited = p->benefits[i].limit.kind != LOY_LIMIT_NONE;
+        for (uint32_t t = 0; t < tiers; t++) {
+            uint64_t failed = 0;
+            for (uint32_t j = 0; j < b->count; j++) {
+                const loy_cond *cc = tests[b->first + j].cond;
+                if (is_tier_test(cc) && !tier_test_holds(cc, t))
+                    failed |= UINT64_C(1) << j;
+            }
+            tier_failed[(size_t)i * tiers + t] = failed;
+            value[(size_t)i * tiers + t] = loy_value_for_tier(&p->benefits[i].value, (int32_t)t);
+        }
+        for (uint32_t j = 0; j < b->count; j++)
+            if (!is_tier_test(tests[b->first + j].cond))
+                b->asked |= UINT64_C(1) << j;
+        uint32_t outcomes = built_outcomes(b, tiers);
+        b->answers_at = outcomes ? answers : LOY_NO_ANSWERS;
+        answers += outcomes * tiers;
+    }
+    const loy_node **built = loy_arena_alloc(p->arena, (answers ? answers : 1) * sizeof *built);
+    if (!built)
+        return false;
+    pl->tests = tests;
+    pl->benefits = benefits;
+    pl->tier_failed = tier_failed;
+    pl->value = value;
+    pl->answers = built;
+    p->benefit_plan = pl;
+    return loy_benefit_answers(p, built);
+}
