@@ -154,16 +154,13 @@ loy_node *loy_effect(loy_ctx *c, const char *type)
 }
 
 /* {"tier", "points": {"available", "pending"}, "stage"}: six nodes in one
- * block, since every answer carries it, chained directly (the shape is
- * fixed). */
-loy_node *loy_member_summary(loy_result *r, const loy_member *m)
+ * block `b`, since every answer carries it, chained directly (the shape is
+ * fixed). The points are loy_points_totals', which the query has summed
+ * already. */
+static inline __attribute__((always_inline)) loy_node *summary_in(loy_node *b, const loy_member *m,
+                                                                 int64_t available, int64_t pending)
 {
     const loy_policy *p = m->policy;
-    loy_node *b = rn_block(r, 6);
-    if (!b)
-        return rn_map(r);   /* the nomem node: the answer is rebuilt */
-    int64_t available, pending;
-    loy_points_totals(m, &available, &pending);
     /* the maps' children are set below: rn_init, not rn_init_map */
     loy_node *s = rn_init(b, LOY_NODE_MAP, NULL);
     loy_node *tier = rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id);
@@ -183,6 +180,16 @@ loy_node *loy_member_summary(loy_result *r, const loy_member *m)
     points->last = pend;
     points->count = 2;
     return s;
+}
+
+loy_node *loy_member_summary(loy_result *r, const loy_member *m)
+{
+    loy_node *b = rn_block(r, 6);
+    if (!b)
+        return rn_map(r);   /* the nomem node: the answer is rebuilt */
+    int64_t available, pending;
+    loy_points_totals(m, &available, &pending);
+    return summary_in(b, m, available, pending);
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -506,17 +513,21 @@ static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len
 {
     loy_result *result = c->r;
     c->stage_at_start = c->m->stage;
-    /* Housekeeping effects are what the query sees, not what it reports. */
-    c->effects = rn_list(result);
-
-    if ((housekeeping && !loy_housekeeping(c)) || c->code) {
-        if (c->code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(c, "query", rn_str(result, "benefits"));
+    if (housekeeping) {
+        /* Housekeeping effects are what the query sees, not what it reports. */
+        c->effects = rn_list(result);
+        if (!loy_housekeeping(c) || c->code) {
+            if (c->code == LOY_E_NOMEM || result->nomem)
+                return answer_nomem(result, "query", "benefits", 8);
+            return answer_error(c, "query", rn_str(result, "benefits"));
+        }
     }
     c->step = 3;
+    /* summed once for the summary and the benefits that ask */
+    int64_t available, pending;
+    loy_points_totals(c->m, &available, &pending);
     loy_node *list = rn_list(result);
-    if (!loy_benefits_list(c, list) || c->code) {
+    if (!loy_benefits_list(c, list, available) || c->code) {
         if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
             return answer_nomem(result, "query", "benefits", 8);
         return answer_error(c, "query", rn_str(result, "benefits"));
@@ -524,7 +535,8 @@ static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len
 
     /* {"query", "at", "benefits", "member"}: loy_apply's one-take root
      * with the borrowed "query" put in front, two takes in all */
-    loy_node *summary = loy_member_summary(result, c->m);
+    loy_node *b = rn_block(result, 6);
+    loy_node *summary = b ? summary_in(b, c->m, available, pending) : rn_map(result);
     loy_node *root = rn_root3(result, "at", at, at_len, "benefits", list, "member", summary);
     loy_node *query = rn_str(result, "benefits");
     if (!result->nomem) {

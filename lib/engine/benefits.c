@@ -84,22 +84,10 @@ static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
     return true;
 }
 
-/* What the plan's tests share over one query: the member's points are
- * summed once, for the first test that asks. */
-typedef struct plan_memo {
-    bool have_points;
-    int64_t points;
-} plan_memo;
-
-static bool test_holds(loy_ctx *c, const loy_benefit_test *t, plan_memo *memo)
+static bool test_holds(loy_ctx *c, const loy_benefit_test *t, int64_t points)
 {
-    if (t->kind == LOY_BT_POINTS_AT_LEAST) {
-        if (!memo->have_points) {
-            memo->points = loy_points_available(c->m);
-            memo->have_points = true;
-        }
-        return memo->points >= t->n;
-    }
+    if (t->kind == LOY_BT_POINTS_AT_LEAST)
+        return points >= t->n;
     return loy_cond_entry_holds(c, t->cond);
 }
 
@@ -136,13 +124,13 @@ static loy_node *outcome_entry(loy_ctx *c, uint32_t i, uint64_t failed, bool rea
 
 /* The outcome of benefit i: bit k for the k-th asked test that fails,
  * the next bit for a reached limit. */
-static uint32_t outcome_of(loy_ctx *c, uint32_t i, plan_memo *memo)
+static uint32_t outcome_of(loy_ctx *c, uint32_t i, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     const loy_planned_benefit *b = &pl->benefits[i];
     uint32_t outcome = 0, bit = 1;
     for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
-        if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], memo))
+        if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], points))
             outcome |= bit;
     /* a limit counts from 1 (the loader asks it): without counters no
      * limit is reached */
@@ -176,7 +164,7 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
  * at the nodes of its entry. The built ones are the policy's, shared by
  * every answer: nothing links after an entry's last node, and finished
  * nodes are only read. */
-static void planned_list(loy_ctx *c, loy_node *list)
+static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
@@ -184,10 +172,9 @@ static void planned_list(loy_ctx *c, loy_node *list)
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
     const loy_node *const *answers = pl->answers + tier;
-    plan_memo memo = {false, 0};
     for (uint32_t i = 0; i < count; i++) {
         const loy_planned_benefit *b = &pl->benefits[i];
-        uint32_t outcome = b->asked || b->limited ? outcome_of(c, i, &memo) : 0;
+        uint32_t outcome = b->asked || b->limited ? outcome_of(c, i, points) : 0;
         const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + (size_t)outcome * tiers]
                                                              : entry_now(c, i, tier, outcome);
         if (!entry)
@@ -206,12 +193,12 @@ static void planned_list(loy_ctx *c, loy_node *list)
     list->count += count;
 }
 
-bool loy_benefits_list(loy_ctx *c, loy_node *list)
+bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     /* the plan's tables are by tier: a member's tier is always one of the
      * policy's, but the general path is the one that never needs it */
     if (c->p->benefit_plan && c->m->tier >= 0 && (uint32_t)c->m->tier < c->p->tiers.count) {
-        planned_list(c, list);
+        planned_list(c, list, points);
         return true;
     }
     for (uint32_t i = 0; i < c->p->benefit_count; i++)

@@ -307,8 +307,9 @@ LOY_INTERNAL bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday,
 
 /* ----------------------------------------------------------- benefits.c */
 LOY_INTERNAL bool loy_step_use_benefit(loy_ctx *c);
-/* The benefits list of a query, into `list`. */
-LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list);
+/* The benefits list of a query, into `list`; `points` is the member's
+ * available points (loy_points_available), which the caller has summed. */
+LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points);
 /* loy_query_benefits always on a copy of the member after step 2 (apply.c):
  * the general path, for tests/test_query_fast.c. */
 LOY_INTERNAL int loy_query_benefits_copied(const loy_policy *policy, const loy_member *member,
