@@ -122,19 +122,22 @@ static loy_node *outcome_entry(loy_ctx *c, uint32_t i, uint64_t failed, bool rea
     return entry;
 }
 
-/* The outcome of benefit i: bit k for the k-th asked test that fails,
- * the next bit for a reached limit. */
-static uint32_t outcome_of(loy_ctx *c, uint32_t i, int64_t points)
+/* The outcome of the asked benefit: bit k for the k-th asked test that
+ * fails, the next bit for a reached limit. A test the member's tier
+ * settles is not asked: its bit stays clear, and a failed one is in the
+ * tier's failed tests. */
+static uint32_t outcome_of(loy_ctx *c, const loy_benefit_ask *a, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
-    const loy_planned_benefit *b = &pl->benefits[i];
+    const loy_planned_benefit *b = &pl->benefits[a->benefit];
     uint32_t outcome = 0, bit = 1;
     for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
-        if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], points))
+        if ((a->ask & asked & -asked) &&
+            !test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], points))
             outcome |= bit;
     /* a limit counts from 1 (the loader asks it): without counters no
      * limit is reached */
-    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)i))
+    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)a->benefit))
         outcome |= bit;
     return outcome;
 }
@@ -161,9 +164,10 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
 }
 
 /* The list from the plan: the entries' maps are one block, each pointing
- * at the nodes of its entry. The built ones are the policy's, shared by
- * every answer: nothing links after an entry's last node, and finished
- * nodes are only read. */
+ * at the nodes of its entry, copied from the tier's row and changed only
+ * for the benefits the tier asks about. The built entries are the
+ * policy's, shared by every answer: nothing links after an entry's last
+ * node, and finished nodes are only read. */
 static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
@@ -171,20 +175,28 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
+    memcpy(maps, pl->maps + (size_t)tier * count, count * sizeof *maps);
+    for (uint32_t i = 0; i + 1 < count; i++)
+        maps[i].next = &maps[i + 1];
     const loy_node *const *answers = pl->answers + tier;
-    for (uint32_t i = 0; i < count; i++) {
-        const loy_planned_benefit *b = &pl->benefits[i];
-        uint32_t outcome = b->asked || b->limited ? outcome_of(c, i, points) : 0;
-        const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + (size_t)outcome * tiers]
-                                                             : entry_now(c, i, tier, outcome);
+    for (const loy_benefit_ask *a = pl->asks + pl->asks_at[tier], *end = pl->asks + pl->asks_at[tier + 1]; a < end;
+         a++) {
+        const loy_planned_benefit *b = &pl->benefits[a->benefit];
+        uint32_t outcome = outcome_of(c, a, points);
+        const loy_node *entry;
+        if (b->answers_at == LOY_NO_ANSWERS)
+            entry = entry_now(c, a->benefit, tier, outcome);
+        else if (outcome)
+            entry = answers[b->answers_at + (size_t)outcome * tiers];
+        else
+            continue;   /* the row's */
         if (!entry)
             return;
-        loy_node *map = rn_sib(rn_init(&maps[i], LOY_NODE_MAP, NULL));
+        loy_node *map = &maps[a->benefit];
         map->first = entry->first;
         map->last = entry->last;
         map->count = entry->count;
     }
-    maps[count - 1].next = NULL;
     if (list->last)
         list->last->next = maps;
     else
@@ -220,7 +232,7 @@ static void finish_tree(loy_node *n)
     }
 }
 
-bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
+bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
@@ -261,6 +273,22 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
             }
         }
     }
+    /* each tier's row: the entries of outcome 0 (nothing fails), or for a
+     * benefit without built entries a map its query fills */
+    loy_node *rows = r.nomem ? NULL : rn_block(&r, (size_t)tiers * p->benefit_count);
+    if (rows)
+        memset(rows, 0, (size_t)tiers * p->benefit_count * sizeof *rows);
+    for (uint32_t t = 0; rows && t < tiers; t++) {
+        for (uint32_t i = 0; i < p->benefit_count; i++) {
+            loy_node *map = rn_init(&rows[(size_t)t * p->benefit_count + i], LOY_NODE_MAP, NULL);
+            const loy_planned_benefit *b = &pl->benefits[i];
+            const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + t] : NULL;
+            map->first = entry ? entry->first : NULL;
+            map->last = entry ? entry->last : NULL;
+            map->count = entry ? entry->count : 0;
+        }
+    }
+    *maps = rows;
     *p->arena = r.arena;
     return !r.nomem;
 }
