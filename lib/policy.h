@@ -432,8 +432,9 @@ typedef struct loy_effect_nodes {
  *
  * A query starts from its tier's row of `maps`: every benefit's entry
  * when no test fails and no limit is reached. Only the benefits of the
- * tier's `asks` (asks_at[t] up to asks_at[t + 1]) have a test or a limit
- * to look at, or no built entries. */
+ * tier's `asks` have a test or a limit to look at, or no built entries:
+ * asks_at[2t] up to asks_at[2t + 1] those with tests or no built
+ * entries, then up to asks_at[2t + 2] those with only a limit. */
 enum { LOY_BT_POINTS_AT_LEAST, LOY_BT_COND };
 #define LOY_NO_ANSWERS UINT32_MAX
 
@@ -451,8 +452,12 @@ typedef struct loy_planned_benefit {
 } loy_planned_benefit;
 
 typedef struct loy_benefit_ask {
+    const loy_benefit_test *tests;  /* the benefit's: tests + first */
+    const loy_node *const *entries; /* answers + answers_at + t, or NULL when none are built */
+    uint64_t ask;                   /* the asked tests this tier leaves open, by test */
+    uint32_t ask_bits;              /* the same tests' outcome bits */
+    uint32_t limit_bit;             /* the limit's outcome bit; 0: no limit */
     uint32_t benefit;
-    uint64_t ask;                   /* the asked tests this tier leaves open */
 } loy_benefit_ask;
 
 typedef struct loy_benefit_plan {
@@ -463,7 +468,7 @@ typedef struct loy_benefit_plan {
     const loy_node *const *answers;
     const loy_node *maps;           /* [t * benefit_count + benefit], unlinked */
     const loy_benefit_ask *asks;
-    const uint32_t *asks_at;        /* tiers.count + 1 */
+    const uint32_t *asks_at;        /* 2 tiers.count + 1 */
 } loy_benefit_plan;
 
 /* The value a member of `tier` sees (a benefit's value: its own, or by

@@ -128,17 +128,14 @@ static loy_node *outcome_entry(loy_ctx *c, uint32_t i, uint64_t failed, bool rea
  * tier's failed tests. */
 static uint32_t outcome_of(loy_ctx *c, const loy_benefit_ask *a, int64_t points)
 {
-    const loy_benefit_plan *pl = c->p->benefit_plan;
-    const loy_planned_benefit *b = &pl->benefits[a->benefit];
-    uint32_t outcome = 0, bit = 1;
-    for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
-        if ((a->ask & asked & -asked) &&
-            !test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], points))
-            outcome |= bit;
+    uint32_t outcome = 0, bits = a->ask_bits;
+    for (uint64_t ask = a->ask; ask; ask &= ask - 1, bits &= bits - 1)
+        if (!test_holds(c, &a->tests[__builtin_ctzll(ask)], points))
+            outcome |= bits & -bits;
     /* a limit counts from 1 (the loader asks it): without counters no
      * limit is reached */
-    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)a->benefit))
-        outcome |= bit;
+    if (a->limit_bit && c->m->benefit_use_count && limit_reached(c, (int32_t)a->benefit))
+        outcome |= a->limit_bit;
     return outcome;
 }
 
@@ -175,19 +172,23 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
-    memcpy(maps, pl->maps + (size_t)tier * count, count * sizeof *maps);
-    for (uint32_t i = 0; i + 1 < count; i++)
+    const loy_node *row = pl->maps + (size_t)tier * count;
+    for (uint32_t i = 0; i < count; i++) {
+        maps[i] = row[i];
         maps[i].next = &maps[i + 1];
-    const loy_node *const *answers = pl->answers + tier;
-    for (const loy_benefit_ask *a = pl->asks + pl->asks_at[tier], *end = pl->asks + pl->asks_at[tier + 1]; a < end;
-         a++) {
-        const loy_planned_benefit *b = &pl->benefits[a->benefit];
+    }
+    maps[count - 1].next = NULL;
+    /* without counters no limit is reached: the benefits with only a
+     * limit keep the row's entry */
+    const uint32_t *at = pl->asks_at + 2 * tier;
+    for (const loy_benefit_ask *a = pl->asks + at[0], *end = pl->asks + at[c->m->benefit_use_count ? 2 : 1];
+         a < end; a++) {
         uint32_t outcome = outcome_of(c, a, points);
         const loy_node *entry;
-        if (b->answers_at == LOY_NO_ANSWERS)
+        if (!a->entries)
             entry = entry_now(c, a->benefit, tier, outcome);
         else if (outcome)
-            entry = answers[b->answers_at + (size_t)outcome * tiers];
+            entry = a->entries[(size_t)outcome * tiers];
         else
             continue;   /* the row's */
         if (!entry)

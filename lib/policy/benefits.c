@@ -167,19 +167,36 @@ bool loy_policy_benefit_plan(loy_policy *p)
     }
     const loy_node **built = loy_arena_alloc(p->arena, (answers ? answers : 1) * sizeof *built);
     loy_benefit_ask *asks = loy_arena_alloc(p->arena, per_tier * sizeof *asks);
-    uint32_t *asks_at = loy_arena_alloc(p->arena, (tiers + 1) * sizeof *asks_at);
+    uint32_t *asks_at = loy_arena_alloc(p->arena, (2 * tiers + 1) * sizeof *asks_at);
     if (!built || !asks || !asks_at)
         return false;
     uint32_t n = 0;
     for (uint32_t t = 0; t < tiers; t++) {
-        asks_at[t] = n;
-        for (uint32_t i = 0; i < p->benefit_count; i++) {
-            uint64_t failed, open = open_at_tier(tests, &benefits[i], t, &failed);
-            if (open || benefits[i].limited || benefits[i].answers_at == LOY_NO_ANSWERS)
-                asks[n++] = (loy_benefit_ask){i, open};
+        asks_at[2 * t] = n;
+        /* the benefits with tests or no built entries, then those with
+         * only a limit, which a member without counters skips */
+        for (int only_limit = 0; only_limit < 2; only_limit++) {
+            for (uint32_t i = 0; i < p->benefit_count; i++) {
+                const loy_planned_benefit *b = &benefits[i];
+                uint64_t failed, open = open_at_tier(tests, b, t, &failed);
+                bool built_any = b->answers_at != LOY_NO_ANSWERS;
+                if (only_limit ? open || !built_any || !b->limited : !open && built_any)
+                    continue;
+                loy_benefit_ask *a = &asks[n++];
+                a->tests = tests + b->first;
+                a->entries = built_any ? built + b->answers_at + t : NULL;
+                a->ask = open;
+                a->ask_bits = 0;
+                uint32_t bit = 1;
+                for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
+                    if (open & asked & -asked)
+                        a->ask_bits |= bit;
+                a->limit_bit = b->limited ? bit : 0;
+                a->benefit = i;
+            }
+            asks_at[2 * t + 1 + (uint32_t)only_limit] = n;
         }
     }
-    asks_at[tiers] = n;
     pl->tests = tests;
     pl->benefits = benefits;
     pl->tier_failed = tier_failed;
