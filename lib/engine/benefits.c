@@ -172,10 +172,16 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
+    /* what a map has: kind and count, key (the first 16 bytes), children */
+    _Static_assert(offsetof(loy_node, count) < offsetof(loy_node, str) &&
+                       offsetof(loy_node, key) < offsetof(loy_node, str),
+                   "a map's kind, count and key come before str");
     const loy_node *row = pl->maps + (size_t)tier * count;
-    for (uint32_t i = 0; i < count; i++) {
-        maps[i] = row[i];
-        maps[i].next = &maps[i + 1];
+    for (loy_node *map = maps, *end = maps + count; map < end; map++, row++) {
+        memcpy(map, row, offsetof(loy_node, str));
+        map->first = row->first;
+        map->last = row->last;
+        map->next = map + 1;
     }
     maps[count - 1].next = NULL;
     /* without counters no limit is reached: the benefits with only a
