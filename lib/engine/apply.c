@@ -589,17 +589,19 @@ static int query_benefits(const loy_policy *policy, const loy_member *member, co
 
     /* A query before the last event sees the state as it stands. */
     bool housekeeping = !(member->has_last_event && c.at.utc_us < member->last_event.utc_us);
-    if (may_read_member && (!housekeeping || housekeeping_idle(policy, member, c.day))) {
+    bool copy = !may_read_member || (housekeeping && !housekeeping_idle(policy, member, c.day));
+    if (copy) {
+        if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
+            return answer_nomem(result, "query", "benefits", 8);
+        c.m = result->scratch;
+    } else {
         /* Nothing on the way from here writes to c->m: the benefits,
          * their conditions and the summary only read it. */
         c.m = (loy_member *)(uintptr_t)member;
-        return query_on(&c, false, at, at_len);
     }
-    if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
-        return answer_nomem(result, "query", "benefits", 8);
-    c.m = result->scratch;
-    int code = query_on(&c, housekeeping, at, at_len);
-    loy_member_unborrow(c.m);
+    int code = query_on(&c, copy && housekeeping, at, at_len);
+    if (copy)
+        loy_member_unborrow(c.m);
     return code;
 }
 
