@@ -23,6 +23,7 @@
 #include "member.h"
 #include "support/test_rng.h"
 #include "support/cond_gen.h"
+#include "support/state_bytes.h"
 
 static const char *const TIERS[] = {"t0", "t1", "t2", "t3"};
 static const char *const PLANS[] = {"annual", "monthly"};
@@ -157,19 +158,6 @@ static size_t due_days(const loy_member *m, loy_day *out, size_t cap)
     return n;
 }
 
-/* The code and JSON of a query. */
-static char *answer(int code, loy_result *res)
-{
-    size_t len = 0;
-    const char *json = loy_result_json(res, &len);
-    assert_non_null(json);
-    char *copy = malloc(len + 16);
-    assert_non_null(copy);
-    snprintf(copy, len + 16, "%d ", code);
-    memcpy(copy + strlen(copy), json, len + 1);
-    return copy;
-}
-
 typedef struct tally {
     long asked, idle, busy;
 } tally;
@@ -179,23 +167,18 @@ typedef struct tally {
 static void same_answers(const loy_policy *p, loy_member *m, loy_result *res, loy_result *other,
                          const char *at, rng *r, tally *t)
 {
-    const void *data = NULL;
-    size_t len = 0;
-    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
-    uint8_t *before = malloc(len);
-    assert_non_null(before);
-    memcpy(before, data, len);
+    bytes before = state_of(m);
 
     /* traced, so that step 2's work shows in the copy's answer */
     unsigned options = pick(r, 2) ? LOY_RESULT_TRACE : 0;
     loy_result_set_options(res, options);
     loy_result_set_options(other, LOY_RESULT_TRACE);
     const char *channel = pick(r, 2) ? "pos" : NULL;
-    char *read = answer(loy_query_benefits(p, m, at, channel, NULL, res), res);
-    char *traced = answer(loy_query_benefits_copied(p, m, at, channel, NULL, other), other);
+    char *read = code_and_json(loy_query_benefits(p, m, at, channel, NULL, res), res);
+    char *traced = code_and_json(loy_query_benefits_copied(p, m, at, channel, NULL, other), other);
     bool busy = strstr(traced, "\"step\": 2,") != NULL;
     loy_result_set_options(other, options);
-    char *copied = answer(loy_query_benefits_copied(p, m, at, channel, NULL, other), other);
+    char *copied = code_and_json(loy_query_benefits_copied(p, m, at, channel, NULL, other), other);
     if (strcmp(read, copied) != 0)
         fprintf(stderr, "at %s\nread   %s\ncopied %s\n", at, read, copied);
     assert_string_equal(read, copied);
@@ -203,9 +186,8 @@ static void same_answers(const loy_policy *p, loy_member *m, loy_result *res, lo
     t->busy += busy;
     t->idle += !busy;
 
-    assert_int_equal(loy_member_to_bytes(m, &data, &len), LOY_OK);
-    assert_memory_equal(data, before, len);
-    free(before);
+    assert_state(m, &before);
+    free(before.data);
     free(read);
     free(traced);
     free(copied);

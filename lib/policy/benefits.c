@@ -48,25 +48,19 @@ static int settled_by_tier(const loy_cond *cc, uint32_t tier)
     switch (cc->op) {
     case LOY_C_MAP:
     case LOY_C_ALL:
-        settled = 1;
+    case LOY_C_ANY: {
+        /* one entry failing decides a map or `all`, one holding an `any` */
+        int decides = cc->op == LOY_C_ANY;
+        settled = !decides;
         for (uint32_t i = 0; i < cc->count; i++) {
             int kid = settled_by_tier(&cc->kids[i], tier);
-            if (kid == 0)
-                return 0;
+            if (kid == decides)
+                return decides;
             if (kid < 0)
                 settled = -1;
         }
         return settled;
-    case LOY_C_ANY:
-        settled = 0;
-        for (uint32_t i = 0; i < cc->count; i++) {
-            int kid = settled_by_tier(&cc->kids[i], tier);
-            if (kid == 1)
-                return 1;
-            if (kid < 0)
-                settled = -1;
-        }
-        return settled;
+    }
     case LOY_C_NOT:
         if (cc->count == 0)
             return 1;
