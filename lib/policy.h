@@ -498,13 +498,12 @@ struct loy_policy {
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
     loy_interned interned;          /* category and sku ids (above) */
-    uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
     /* rate.amount x 10^(4 x scale) (scale: the multiplier count under
      * multiply stacking, else 1) when below 2^126, else 0; two halves, so
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
     loy_state_ids state_ids;        /* for the state writer (below) */
-    const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
+    const loy_order_plan *order_plan; /* NULL: the order's points take the general path */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
 };

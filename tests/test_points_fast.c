@@ -1,12 +1,13 @@
 /*
- * The order's points have three paths (lib/engine/earn.c): the one compiled
+ * The order's points have two paths (lib/engine/earn.c): the one compiled
  * at load (lib/policy/order.c: masks per tier, date, birthday and line id,
- * a table of line factors), the fast one it replaces when the policy has a
- * plan (interned ids, factors settled once per order and per distinct line,
- * 128-bit arithmetic), and the general one, which a traced result always
- * takes. Random policies and orders are applied to copies of a member: one
- * traced, one untraced (the plan), one untraced with the plan taken away
- * (the fast path), and everything but the trace must agree: codes, messages,
+ * a table of line factors, 128-bit arithmetic), and the general one, which
+ * a traced result always takes, and an untraced one when the policy has no
+ * plan (it then settles line-free conditions once per order). Random
+ * policies and orders are applied to copies of a member: one traced (the
+ * general path as it reports), one untraced (the plan), one untraced with
+ * the plan taken away (the general path as it runs untraced), and
+ * everything but the trace must agree: codes, messages,
  * the points effect and the state bytes. Another copy gets the same orders
  * with every string cut at its first NUL, which is how the policy's strings
  * compare against them (strcmp). The interned lookup
@@ -292,7 +293,7 @@ static void bytes_equal(loy_member *a, loy_member *b)
 static const char *const BIRTHDAYS[] = {NULL, "2000-02-29", "1996-02-29", "1990-03-01", "1988-02-28",
                                          "1979-01-15", "1985-06-08", "1999-12-31", "2001-10-28"};
 
-enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (fast) */
+enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (general, untraced) */
 
 static void fast_and_general_agree(void **state)
 {

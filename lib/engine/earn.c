@@ -435,18 +435,22 @@ static bool raw_points(loy_ctx *c, bool *applied, big *out)
     return true;
 }
 
-/* ------------------------------------------------- the order's fast path */
+/* ------------------------------------------------- the compiled order path */
 
 /*
- * raw_points for the common case, with the same exact arithmetic: no trace
+ * raw_points for the common case, from the policy's order plan
+ * (lib/policy.h, loy_order_plan), with the same exact arithmetic: no trace
  * (which reports every line), at most 64 multipliers, a denominator below
- * 2^126 and the lines' ids resolved in step 1. Each multiplier's factor and
- * its line-free part are settled once per order; its line part (category,
- * sku) once per distinct pair of line ids, since strings the policy does not
- * name all resolve to -1 and compare alike. A line's factor is then one
- * 128-bit number G, with term = amount x rate.points x G over the common
- * denominator. Anything that leaves 128 bits returns 0 and the general path
- * starts over; a differential test (tests/test_points_fast.c) drives both.
+ * 2^126 and the lines' ids resolved in step 1. The multipliers that hold
+ * for the order are a few masks ANDed by tier, day of month, month and
+ * weekday, with date ranges, the birthday and any leftover entries tested
+ * only for the multipliers still in; a line narrows them by its category
+ * and sku ids (leftover line entries once per distinct pair of ids, since
+ * strings the policy does not name all resolve to -1 and compare alike).
+ * A line's factor is then one 128-bit number G, read from the plan's table,
+ * with term = amount x rate.points x G over the common denominator.
+ * Anything that leaves 128 bits returns 0 and the general path starts
+ * over; a differential test (tests/test_points_fast.c) drives both.
  */
 
 /* A line's factor G for the multipliers in `mask`, or false when it leaves 128 bits. */
@@ -488,125 +492,8 @@ static bool line_excluded(const loy_interned *t, loy_line_ids id, unsigned cat_f
            (id.sku >= 0 && (t->flags[id.sku] & sku_flag));
 }
 
+/* distinct pairs of line ids an order remembers; an order has few */
 enum { FAST_CACHE = 8 };
-
-/* 1: *out holds the order's raw points, rounded; 0: use the general path
- * (nothing written); -1: refused. */
-static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
-{
-    const loy_points *pts = &c->p->points;
-    const loy_event *ev = c->ev;
-    const loy_interned *t = &c->p->interned;
-    uint32_t mc = pts->multiplier_count;
-    if (c->trace || mc > 64 || !c->line_ids)
-        return 0;
-    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
-    /* den128(rate_amount, scale), made at load */
-    u128 den = (u128)c->p->points_den_hi << 64 | c->p->points_den_lo;
-    if (den == 0)
-        return 0;
-
-    /* base: multipliers that apply to every line; line_dep: those whose
-     * line-free part holds and whose line part is yet to be seen per line. */
-    loy_fix f[64];
-    uint64_t base = 0, line_dep = 0;
-    /* kept in registers across the condition calls */
-    const uint64_t line_free = c->p->line_free_multipliers;
-    const int32_t tier = c->m->tier;
-    const loy_multiplier *mus = pts->multipliers;
-    for (uint32_t j = 0; j < mc; j++) {
-        const loy_multiplier *mu = &mus[j];
-        uint64_t bit = (uint64_t)1 << j;
-        loy_fix fj = mu->factor;
-        if (mu->by_tier) {
-            fj = mu->tier_factor ? mu->tier_factor[tier] : 0;
-            if (fj <= 0)
-                continue;
-        }
-        f[j] = fj;
-        if (!mu->when) {
-            base |= bit;
-        } else if (line_free & bit) {
-            if (loy_cond_holds(c, mu->when))
-                base |= bit;
-        } else if (loy_cond_part_holds(c, mu->when, false)) {
-            line_dep |= bit;
-        }
-    }
-    if (c->code)
-        return -1;
-
-    u128 g_base = 0;
-    if (!line_factor(pts, f, base, scale, &g_base))
-        return 0;
-    struct {
-        loy_line_ids key;
-        uint64_t mask;
-        u128 g;
-    } seen[FAST_CACHE];
-    unsigned seen_count = 0;
-
-    uint64_t used = 0;
-    u128 acc = 0;
-    for (size_t li = 0; li < ev->line_count; li++) {
-        const loy_line *line = &ev->lines[li];
-        loy_line_ids id = c->line_ids[li];
-        if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
-            continue;
-        uint64_t mask = base;
-        u128 g = g_base;
-        if (line_dep) {
-            unsigned k = 0;
-            while (k < seen_count && (seen[k].key.category != id.category || seen[k].key.sku != id.sku))
-                k++;
-            if (k < seen_count) {
-                mask = seen[k].mask;
-                g = seen[k].g;
-            } else {
-                c->line = line;
-                for (uint64_t m = line_dep; m; m &= m - 1) {
-                    uint32_t j = (uint32_t)__builtin_ctzll(m);
-                    if (loy_cond_part_holds(c, pts->multipliers[j].when, true))
-                        mask |= (uint64_t)1 << j;
-                }
-                c->line = NULL;
-                if (c->code)
-                    return -1;
-                if (mask != base && !line_factor(pts, f, mask, scale, &g))
-                    return 0;
-                if (seen_count < FAST_CACHE) {
-                    seen[seen_count].key = id;
-                    seen[seen_count].mask = mask;
-                    seen[seen_count].g = g;
-                    seen_count++;
-                }
-            }
-        }
-        used |= mask;
-        u128 term = (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points;
-        if (__builtin_mul_overflow(term, g, &term))
-            return 0;
-        if (pts->round_per_line)
-            term = round128(term, den, pts->rounding);
-        if (__builtin_add_overflow(acc, term, &acc))
-            return 0;
-    }
-    *out = pts->round_per_line ? acc : round128(acc, den, pts->rounding);
-    *applied = used;
-    return 1;
-}
-
-/* ------------------------------------------------- the compiled order path */
-
-/*
- * raw_points_fast from the policy's order plan (lib/policy.h,
- * loy_order_plan): the multipliers that hold for the order are a few masks
- * ANDed by tier, day of month, month and weekday, with date ranges, the
- * birthday and any leftover entries tested only for the multipliers still
- * in; a line narrows them by its category and sku ids, and its factor G is
- * read from the plan's table. Same answers, same fallbacks (0: the general
- * path starts over), same arithmetic as raw_points_fast.
- */
 
 /* round128, in 64 bits when both fit: the plan's reduced numbers mostly do. */
 static inline u128 round_plan(u128 x, u128 den, loy_round mode)
@@ -630,7 +517,7 @@ typedef struct plan_run {
     const uint64_t *g_row;      /* the tier's G table, or NULL */
     const loy_fix *f_row;       /* without a table: the tier's factors */
     u128 den;
-    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
+    /* line leftovers per distinct pair of line ids */
     struct {
         loy_line_ids key;
         uint64_t fails;
@@ -795,16 +682,19 @@ static u128 plan_total(const loy_ctx *c, const plan_run *run)
     return pts->round_per_line ? run->acc : round_plan(run->acc, run->den, pts->rounding);
 }
 
-/* Can the plan take this order? As raw_points_fast asks, and no tracing. */
+/* Can the plan take this order? Not while tracing, nor without the lines' ids. */
 static bool plan_fits(const loy_ctx *c)
 {
     return c->p->order_plan && !c->trace && c->line_ids && !c->no_event;
 }
 
-static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+/* 1: *out holds the order's raw points, rounded; 0: use the general path
+ * (nothing written); -1: refused. */
+static int raw_points_plan(loy_ctx *c, uint64_t *applied, u128 *out)
 {
     if (!plan_fits(c))
         return 0;
+    const loy_order_plan *pl = c->p->order_plan;
     plan_run run;
     if (!plan_start(c, pl, &run))
         return -1;
@@ -985,10 +875,8 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int fast = 1;
     if (settled)
         quick = *settled;   /* the one pass made it, and *mask */
-    else if (c->p->order_plan)
-        fast = raw_points_plan(c, c->p->order_plan, mask, &quick);
     else
-        fast = raw_points_fast(c, mask, &quick);
+        fast = raw_points_plan(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
