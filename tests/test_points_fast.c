@@ -10,7 +10,9 @@
  * everything but the trace must agree: codes, messages,
  * the points effect and the state bytes. Another copy gets the same orders
  * with every string cut at its first NUL, which is how the policy's strings
- * compare against them (strcmp). The interned lookup
+ * compare against them (strcmp). Policies of more than 64 multipliers
+ * have no such plan, and their untraced general path reads one plan of
+ * masks per 64 multipliers instead (wide_plans_as_general). The interned lookup
  * itself is checked against strcmp on strings of every length around its
  * 8- and 16-byte words, and `birthday: month` against its general form.
  */
@@ -116,9 +118,10 @@ static const char *random_when(rng *r, char *out, size_t cap, bool has_gift)
 
 static const char *const FACTORS[] = {"0.5", "1.2", "1.5", "2", "3", "0.0001", "10000", "1.2345", "9999.9999"};
 
-static loy_policy *random_policy(rng *r)
+/* wide: 65-164 multipliers, past one 64-bit mask (the plan's blocks) */
+static loy_policy *random_policy(rng *r, bool wide)
 {
-    static char y[16384];
+    static char y[65536];
     y[0] = '\0';
     add(y, sizeof y, "loyalty_policy: 1\ncurrency: {code: CNY, minor_units: 2}\n");
     add(y, sizeof y, "tiers:\n  qualify_on: spend\n");
@@ -144,7 +147,7 @@ static loy_policy *random_policy(rng *r)
     case 1: add(y, sizeof y, "    exclude: {skus: [%s]}\n", SKUS[pick(r, 4)]); break;
     default: break;
     }
-    int n = pick(r, 4) == 0 ? pick(r, 14) : pick(r, 6);
+    int n = wide ? 65 + pick(r, 100) : pick(r, 4) == 0 ? pick(r, 14) : pick(r, 6);
     if (n) {
         add(y, sizeof y, "    multipliers:\n");
         for (int j = 0; j < n; j++) {
@@ -295,13 +298,12 @@ static const char *const BIRTHDAYS[] = {NULL, "2000-02-29", "1996-02-29", "1990-
 
 enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (general, untraced) */
 
-static void fast_and_general_agree(void **state)
+static void compare_paths(int policies, bool wide)
 {
-    (void)state;
     rng r = {20261124};
     long compared = 0, points = 0, planned = 0, tabled = 0;
-    for (int pi = 0; pi < 300; pi++) {
-        loy_policy *p = random_policy(&r);
+    for (int pi = 0; pi < policies; pi++) {
+        loy_policy *p = random_policy(&r, wide);
         const loy_order_plan *plan = p->order_plan;
         planned += plan != NULL;
         tabled += plan && plan->g;
@@ -330,7 +332,7 @@ static void fast_and_general_agree(void **state)
         for (int k = 0; k < 30; k++) {
             order o;
             random_order(&r, &o, k, &day);
-            char text[VARIANTS][512];
+            char text[VARIANTS][2048];
             int rc[VARIANTS];
             for (int v = 0; v < VARIANTS; v++) {
                 build(e, &o, v == 2);
@@ -359,8 +361,26 @@ static void fast_and_general_agree(void **state)
     /* the comparison saw real points, not only refusals, and the plan both
      * with its table of line factors and without */
     assert_true(points > compared / 3);
+    if (wide) {
+        assert_true(planned == 0);
+        return;
+    }
     assert_true(planned > 200);
     assert_true(tabled > 150 && tabled < planned);
+}
+
+static void fast_and_general_agree(void **state)
+{
+    (void)state;
+    compare_paths(300, false);
+}
+
+/* Past 64 multipliers the untraced general path reads one plan per 64
+ * (order_blocks); traced, it tests every condition as written. */
+static void wide_plans_as_general(void **state)
+{
+    (void)state;
+    compare_paths(60, true);
 }
 
 /* lib/engine/cond.c settles `birthday: month` from the birthday's month
@@ -563,6 +583,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_and_general_agree),
+        cmocka_unit_test(wide_plans_as_general),
         cmocka_unit_test(birthday_month_as_general),
         cmocka_unit_test(interned_lookup_as_strcmp),
         cmocka_unit_test(spend_overflow_reported_in_order),

@@ -253,10 +253,6 @@ LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_
 LOY_INTERNAL loy_line_ids loy_line_ids_of(const loy_ctx *c, const loy_line *line);
 /* Does `when` hold (NULL holds)? Line predicates look at c->line. */
 LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
-/* interned ids: loy_cond_holds(when) is part(false) && part(true),
- * where part(line) tests only the entries of `when` that use (line) or do not
- * use (!line) a line predicate. */
-LOY_INTERNAL bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
 /* A trace entry "WHAT: condition failed" for `rule`, with the failed
