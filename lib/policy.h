@@ -469,6 +469,7 @@ typedef struct loy_order_plan {
     uint64_t rest;                  /* multipliers with entries left to loy_cond_holds */
     uint64_t line_rest;             /* ... of those, entries that look at the line */
     const loy_cond **conds;         /* per multiplier j: conds[first[j]..first[j + 1]) */
+    uint32_t *cond_class;           /* [k]: conds[k]'s class of equal tests, over all blocks */
     uint32_t *first;
     bool reads_order;               /* a leftover entry reads the order's spend (order_at_least) */
     uint64_t line_dep;              /* multipliers that look at the line */
@@ -528,6 +529,7 @@ struct loy_policy {
      * there is one */
     const loy_order_plan *order_blocks;
     uint32_t order_block_count;
+    uint32_t order_cond_classes;    /* distinct leftover tests of the blocks (cond_class) */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
 };

@@ -372,6 +372,25 @@ static bool multiplier_applies(loy_ctx *c, const loy_multiplier *mu, size_t line
     return true;
 }
 
+/* A line's factors under `multiply`, as m / 10^d each (loy_fix_reduced):
+ * the m's multiply in one word until it would overflow, so the line's
+ * number takes a few products rather than one per factor. */
+typedef struct stack {
+    uint64_t chunk;     /* the m's not yet in the line's number */
+    uint32_t k;         /* the sum of the d's */
+} stack;
+
+static inline void stack_push(stack *st, num *term, uint64_t m, uint32_t d, big *tmp)
+{
+    uint64_t both;
+    if (__builtin_mul_overflow(st->chunk, m, &both)) {
+        num_mul(term, st->chunk, tmp);
+        both = m;
+    }
+    st->chunk = both;
+    st->k += d;
+}
+
 /* round(x / (rate_amount x 10^k)) in *out; false when that passes int64.
  * `scratch` has x's capacity. */
 static bool num_round(num *x, int64_t rate_amount, uint32_t k, loy_round mode, big *scratch, int64_t *out)
@@ -503,8 +522,22 @@ static __attribute__((noinline)) uint64_t time_and_plan(const loy_ctx *c, const 
     return holds;
 }
 
-/* The order's part: false when refused (c->code). */
-static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run)
+/* Does the plan's leftover entry k hold? With `memo`, each class of equal
+ * tests is evaluated once an order (memo[class]: 0 not yet, 1 holds, 2 fails). */
+static inline __attribute__((always_inline)) bool leftover_holds(loy_ctx *c, const loy_order_plan *pl, uint32_t k,
+                                                                 uint8_t *memo)
+{
+    if (!memo)
+        return loy_cond_holds(c, pl->conds[k]);
+    uint8_t *seen = &memo[pl->cond_class[k]];
+    if (!*seen)
+        *seen = loy_cond_holds(c, pl->conds[k]) ? 1 : 2;
+    return *seen == 1;
+}
+
+/* The order's part: false when refused (c->code). `memo`: see leftover_holds. */
+static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run,
+                                                             uint8_t *memo)
 {
     const loy_member *m = c->m;
     const int32_t tier = m->tier;
@@ -536,8 +569,7 @@ static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const l
     for (uint64_t b = holds & pl->rest; b; b &= b - 1) {
         unsigned j = (unsigned)__builtin_ctzll(b);
         for (uint32_t k = pl->first[j]; k < pl->first[j + 1]; k++) {
-            const loy_cond *cc = pl->conds[k];
-            if (!cc->has_line_pred && !loy_cond_holds(c, cc)) {
+            if (!pl->conds[k]->has_line_pred && !leftover_holds(c, pl, k, memo)) {
                 holds &= ~((uint64_t)1 << j);
                 break;
             }
@@ -697,9 +729,18 @@ static __attribute__((noinline)) bool raw_points(loy_ctx *c, bool *applied, int6
     uint64_t *used = on + words;
     for (size_t w = 0; w < words; w++)
         used[w] = 0;
-    for (size_t b = 0; by_plan && b < words; b++)
-        if (!plan_start(c, &c->p->order_blocks[b], &runs[b]))
-            return false;
+    if (by_plan) {
+        uint32_t classes = c->p->order_cond_classes;
+        uint8_t *memo = loy_arena_alloc(&c->r->arena, classes ? classes : 1);
+        if (!memo) {
+            c->r->nomem = true;
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        }
+        memset(memo, 0, classes);
+        for (size_t b = 0; b < words; b++)
+            if (!plan_start(c, &c->p->order_blocks[b], &runs[b], memo))
+                return false;
+    }
 
     num_set(&acc, 0);
     uint32_t acc_k = 0;     /* acc is over rate.amount x 10^acc_k */
@@ -735,10 +776,7 @@ static __attribute__((noinline)) bool raw_points(loy_ctx *c, bool *applied, int6
         }
         if (past)
             continue;
-        uint32_t k = multiply ? 0 : 4;
-        /* the factors' m's multiply into one word before they meet term,
-         * which then takes a few products instead of one per factor */
-        uint64_t chunk = 1;
+        stack st = {1, multiply ? 0 : 4};
         __int128 add_sum = LOY_FIX_ONE;
         loy_fix best = 0;
         num_set(&term, (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points);
@@ -746,33 +784,31 @@ static __attribute__((noinline)) bool raw_points(loy_ctx *c, bool *applied, int6
             /* the block's factors for the member's tier, reduced at load */
             const loy_order_plan *pl = by_plan ? runs[w].pl : NULL;
             size_t row = pl ? (size_t)c->m->tier * pl->count : 0;
-            for (uint64_t bits = on[w]; bits; bits &= bits - 1) {
+            uint64_t bits = on[w];
+            if (multiply && pl) {
+                for (; bits; bits &= bits - 1) {
+                    size_t bit = (size_t)__builtin_ctzll(bits);
+                    stack_push(&st, &term, pl->digits[row + bit], pl->decimals[row + bit], &tmp);
+                }
+                continue;
+            }
+            for (; bits; bits &= bits - 1) {
                 size_t bit = (size_t)__builtin_ctzll(bits);
                 loy_fix f = pl ? pl->factor[row + bit] : multiplier_factor(c, &pts->multipliers[64 * w + bit]);
-                switch (pts->stacking) {
-                case LOY_STACK_MULTIPLY: {
-                    uint32_t d = pl ? pl->decimals[row + bit] : 0;
-                    uint64_t m = pl ? pl->digits[row + bit] : loy_fix_reduced(f, &d), both;
-                    if (__builtin_mul_overflow(chunk, m, &both)) {
-                        num_mul(&term, chunk, &tmp);
-                        both = m;
-                    }
-                    chunk = both;
-                    k += d;
-                    break;
-                }
-                case LOY_STACK_ADD:
+                if (multiply) {
+                    uint32_t d;
+                    uint64_t m = loy_fix_reduced(f, &d);
+                    stack_push(&st, &term, m, d, &tmp);
+                } else if (pts->stacking == LOY_STACK_ADD) {
                     add_sum += (__int128)f - LOY_FIX_ONE;
-                    break;
-                case LOY_STACK_MAX:
-                    if (f > best)
-                        best = f;
-                    break;
+                } else if (f > best) {
+                    best = f;
                 }
             }
         }
+        uint32_t k = st.k;
         if (multiply)
-            num_mul(&term, chunk, &tmp);
+            num_mul(&term, st.chunk, &tmp);
         else if (pts->stacking == LOY_STACK_ADD)
             num_mul(&term, add_sum < 0 ? 0 : (u128)add_sum, &tmp);
         else
@@ -823,7 +859,7 @@ static int raw_points_plan(loy_ctx *c, uint64_t *applied, u128 *out)
         return 0;
     const loy_order_plan *pl = c->p->order_plan;
     plan_run run;
-    if (!plan_start(c, pl, &run))
+    if (!plan_start(c, pl, &run, NULL))
         return -1;
     const loy_event *ev = c->ev;
     const loy_interned *t = &c->p->interned;
@@ -854,7 +890,7 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
     if (!plan_fits(c) || pl->reads_order)
         return 0;
     plan_run run;
-    if (!plan_start(c, pl, &run))
+    if (!plan_start(c, pl, &run, NULL))
         return -1;
     const loy_event *ev = c->ev;
     const loy_interned *t = &c->p->interned;
@@ -1078,47 +1114,40 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
     }
-    if (pts->multiplier_count <= 64) {
-        /* The effect, its rules list and each rule's name in one block. */
-        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
-        /* a few bits: cheaper counted here than by libgcc's popcount */
-        for (uint64_t m = mask; m; m &= m - 1)
-            extra++;
-        loy_node *b = rn_effect_take(c->r, "points", extra);
-        if (!b)
-            return true;    /* nomem is set: the answer is dropped */
-        loy_node *n = b + 2;
-        rn_sib(rn_init_int(n++, "delta", points));
-        rn_sib(rn_init_str(n++, "source", "order"));
-        if (pending_until != LOY_DAY_NONE)
-            rn_sib(rn_init_date(n++, "pending_until", pending_until));
-        if (expires != LOY_DAY_NONE)
-            rn_sib(rn_init_date(n++, "expires", expires));
-        loy_node *rules = rn_init_list(n++, "rules");
-        rn_effect_done(c->effects, b, rules, (size_t)(n - (b + 1)));
-        if (mask) {
-            /* the rule names follow the list, each chained to the next */
-            rules->first = n;
-            uint32_t count = 0;
-            for (uint64_t m = mask; m; m &= m - 1, count++)
-                rn_sib(rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
-            n[-1].next = NULL;
-            rules->last = n - 1;
-            rules->count = count;
-        }
-        return true;    /* points_earned is counted with the order (loy_metric_add_order) */
-    }
-    loy_node *e = loy_effect(c, "points");
-    rn_put_int(c->r, e, "delta", points);
-    rn_put_str(c->r, e, "source", "order");
+    /* The effect, its rules list and each rule's name in one block; the
+     * rules are the bits of mask, or with more than 64 multipliers applied[]. */
+    bool wide = pts->multiplier_count > 64;
+    size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
+    /* a few bits: cheaper counted here than by libgcc's popcount */
+    for (uint64_t m = mask; m; m &= m - 1)
+        extra++;
+    for (uint32_t j = 0; wide && j < pts->multiplier_count; j++)
+        extra += applied[j];
+    loy_node *b = rn_effect_take(c->r, "points", extra);
+    if (!b)
+        return true;    /* nomem is set: the answer is dropped */
+    loy_node *n = b + 2;
+    rn_sib(rn_init_int(n++, "delta", points));
+    rn_sib(rn_init_str(n++, "source", "order"));
     if (pending_until != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "pending_until", pending_until);
+        rn_sib(rn_init_date(n++, "pending_until", pending_until));
     if (expires != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "expires", expires);
-    loy_node *rules = rn_put(e, "rules", rn_list(c->r));
-    for (uint32_t j = 0; j < pts->multiplier_count; j++)
+        rn_sib(rn_init_date(n++, "expires", expires));
+    loy_node *rules = rn_init_list(n++, "rules");
+    rn_effect_done(c->effects, b, rules, (size_t)(n - (b + 1)));
+    loy_node *names = n;
+    /* the rule names follow the list, each chained to the next */
+    for (uint64_t m = mask; m; m &= m - 1)
+        rn_sib(rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+    for (uint32_t j = 0; wide && j < pts->multiplier_count; j++)
         if (applied[j])
-            rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
+            rn_sib(rn_init_str(n++, NULL, pts->multipliers[j].id));
+    if (n > names) {
+        n[-1].next = NULL;
+        rules->first = names;
+        rules->last = n - 1;
+        rules->count = (uint32_t)(n - names);
+    }
     return true;    /* points_earned is counted with the order (loy_metric_add_order) */
 }
 

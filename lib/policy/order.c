@@ -306,6 +306,83 @@ static bool plan_block(loy_policy *p, uint32_t base, uint32_t count, loy_order_p
     return true;
 }
 
+/* ------------------------------------------- leftovers shared by multipliers
+ * Many multipliers may carry the same leftover entry (a policy that gives
+ * every campaign the same channels): each distinct test gets a class, and
+ * the general path evaluates a class once per order. */
+
+/* Do a and b test the same? What loy_cond_holds reads, not the spelling. */
+static bool same_test(const loy_cond *a, const loy_cond *b)
+{
+    if (a->op != b->op || a->word != b->word || a->count != b->count || a->n != b->n || a->n2 != b->n2 ||
+        !a->kids != !b->kids || !a->ints != !b->ints || !a->strs != !b->strs || !a->ids != !b->ids)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if ((a->kids && !same_test(&a->kids[i], &b->kids[i])) || (a->ints && a->ints[i] != b->ints[i]) ||
+            (a->strs && strcmp(a->strs[i], b->strs[i]) != 0) || (a->ids && a->ids[i] != b->ids[i]))
+            return false;
+    return true;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * UINT64_C(0x100000001b3);
+}
+
+/* equal for same_test's equals */
+static uint64_t test_hash(const loy_cond *c)
+{
+    uint64_t h = mix(mix(mix(UINT64_C(0xcbf29ce484222325), (uint64_t)c->op), (uint64_t)c->count),
+                     (uint64_t)c->n ^ (uint64_t)c->n2 << 1 ^ (uint64_t)c->word << 2);
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->kids)
+            h = mix(h, test_hash(&c->kids[i]));
+        if (c->ints)
+            h = mix(h, (uint64_t)c->ints[i]);
+        if (c->strs)
+            for (const char *s = c->strs[i]; *s; s++)
+                h = mix(h, (unsigned char)*s);
+    }
+    return h;
+}
+
+/* Numbers the blocks' leftovers by distinct test; false on NOMEM. */
+static bool class_leftovers(loy_policy *p, loy_order_plan *blocks, uint32_t count)
+{
+    size_t total = 0;
+    for (uint32_t b = 0; b < count; b++)
+        total += blocks[b].first[blocks[b].count];
+    /* open addressing, at most half full: slot = class + 1, 0 free */
+    size_t slots = 2;
+    while (slots < 2 * total)
+        slots *= 2;
+    uint32_t *table = zalloc(p, slots, sizeof *table);
+    const loy_cond **rep = zalloc(p, total, sizeof *rep);
+    if (!table || !rep)
+        return false;
+    uint32_t classes = 0;
+    for (uint32_t b = 0; b < count; b++) {
+        loy_order_plan *pl = &blocks[b];
+        uint32_t n = pl->first[pl->count];
+        pl->cond_class = zalloc(p, n, sizeof *pl->cond_class);
+        if (!pl->cond_class)
+            return false;
+        for (uint32_t k = 0; k < n; k++) {
+            const loy_cond *cc = pl->conds[k];
+            size_t at = (size_t)test_hash(cc) & (slots - 1);
+            while (table[at] && !same_test(rep[table[at] - 1], cc))
+                at = (at + 1) & (slots - 1);
+            if (!table[at]) {
+                rep[classes] = cc;
+                table[at] = ++classes;
+            }
+            pl->cond_class[k] = table[at] - 1;
+        }
+    }
+    p->order_cond_classes = classes;
+    return true;
+}
+
 bool loy_policy_order_plan(loy_policy *p)
 {
     const loy_points *pts = &p->points;
@@ -313,6 +390,7 @@ bool loy_policy_order_plan(loy_policy *p)
     p->order_plan = NULL;
     p->order_blocks = NULL;
     p->order_block_count = 0;
+    p->order_cond_classes = 0;
     if (!pts->has_earn || p->tiers.count == 0)
         return true;
     uint32_t blocks = mc ? (mc + 63) / 64 : 1;
@@ -322,6 +400,8 @@ bool loy_policy_order_plan(loy_policy *p)
     for (uint32_t b = 0; b < blocks; b++)
         if (!plan_block(p, 64 * b, mc - 64 * b < 64 ? mc - 64 * b : 64, &pl[b]))
             return false;
+    if (!class_leftovers(p, pl, blocks))
+        return false;
     p->order_blocks = pl;
     p->order_block_count = blocks;
     /* the whole order in 128 bits needs one block and a denominator that
