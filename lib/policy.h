@@ -528,7 +528,6 @@ struct loy_policy {
      * order_blocks[b]), for the general path; order_plan is the first when
      * there is one */
     const loy_order_plan *order_blocks;
-    uint32_t order_block_count;
     uint32_t order_cond_classes;    /* distinct leftover tests of the blocks (cond_class) */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */

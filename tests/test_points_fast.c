@@ -30,20 +30,12 @@
 #include "event.h"
 #include "member.h"
 #include "support/test_rng.h"
+#include "support/cond_gen.h"
+#include "support/points_text.h"
 
 static const char *const CATS[] = {"c1", "c2", "c3", "gc", "other", "\xe5\xa4\x96\xe5\xa5\x97"};
 static const char *const SKUS[] = {"S1", "S2", "S9", "X-LONG-SKU-0001"};
 static const char *const CHANNELS[] = {"pos", "app", "web"};
-
-static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
 
 static const char *const MONTHS[] = {"01", "02", "03", "06", "10", "12"};
 
@@ -264,21 +256,6 @@ static void build(loy_event *e, const order *o, bool cut)
 }
 
 /* "delta rules..." of the order's points effect, or "" */
-static void points_text(const loy_result *res, char *out, size_t cap)
-{
-    out[0] = '\0';
-    const loy_node *effects = loy_node_get(loy_result_root(res), "effects");
-    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
-        const char *type = loy_node_str(loy_node_get(e, "type"), NULL);
-        const char *source = loy_node_str(loy_node_get(e, "source"), NULL);
-        if (!type || strcmp(type, "points") != 0 || !source || strcmp(source, "order") != 0)
-            continue;
-        add(out, cap, "%lld", (long long)loy_node_int(loy_node_get(e, "delta")));
-        for (const loy_node *n = loy_node_first(loy_node_get(e, "rules")); n; n = loy_node_next(n))
-            add(out, cap, " %s", loy_node_str(n, NULL));
-    }
-}
-
 static void bytes_equal(loy_member *a, loy_member *b)
 {
     const void *da, *db;

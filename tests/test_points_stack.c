@@ -22,8 +22,11 @@
 #include <cmocka.h>
 
 #include "loyalty.h"
-#include "policy.h"
+#include "engine/engine.h"
+#include "member.h"
 #include "support/test_rng.h"
+#include "support/cond_gen.h"
+#include "support/points_text.h"
 
 /* ------------------------------------------------- the literal arithmetic */
 
@@ -148,16 +151,6 @@ typedef struct spec {
     int cat[300];       /* the category multiplier j looks at, or -1 for none */
 } spec;
 
-static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
-
 static loy_policy *random_policy(rng *r, spec *s)
 {
     static char y[65536];
@@ -205,7 +198,7 @@ typedef struct line {
 typedef struct expected {
     int rc;
     int64_t points;
-    char rules[4096];
+    char text[4096];    /* as points_text writes it */
 } expected;
 
 static void expect(const loy_policy *p, const spec *s, const line *lines, int count, expected *out)
@@ -269,7 +262,7 @@ static void expect(const loy_policy *p, const spec *s, const line *lines, int co
         if (pts->cap_per_order < 0) {
             out->rc = LOY_E_OVERFLOW;
             out->points = 0;
-            out->rules[0] = '\0';
+            out->text[0] = '\0';
             return;
         }
         earned = INT64_MAX;
@@ -279,29 +272,15 @@ static void expect(const loy_policy *p, const spec *s, const line *lines, int co
     if (pts->cap_per_day >= 0 && earned > pts->cap_per_day)
         earned = pts->cap_per_day;
     out->points = earned;
-    out->rules[0] = '\0';
+    out->text[0] = '\0';
+    if (earned > 0)
+        add(out->text, sizeof out->text, "%lld", (long long)earned);
     for (uint32_t j = 0; earned > 0 && j < mc; j++)
         if (used[j])
-            add(out->rules, sizeof out->rules, " %s", pts->multipliers[j].id);
+            add(out->text, sizeof out->text, " %s", pts->multipliers[j].id);
 }
 
 /* ------------------------------------------------------------------- tests */
-
-static void order_points_of(const loy_result *res, int64_t *points, char *rules, size_t cap)
-{
-    *points = 0;
-    rules[0] = '\0';
-    const loy_node *effects = loy_node_get(loy_result_root(res), "effects");
-    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
-        const char *type = loy_node_str(loy_node_get(e, "type"), NULL);
-        const char *source = loy_node_str(loy_node_get(e, "source"), NULL);
-        if (!type || strcmp(type, "points") != 0 || !source || strcmp(source, "order") != 0)
-            continue;
-        *points = loy_node_int(loy_node_get(e, "delta"));
-        for (const loy_node *n = loy_node_first(loy_node_get(e, "rules")); n; n = loy_node_next(n))
-            add(rules, cap, " %s", loy_node_str(n, NULL));
-    }
-}
 
 static void stacks_as_literal_arithmetic(void **state)
 {
@@ -333,17 +312,16 @@ static void stacks_as_literal_arithmetic(void **state)
             assert_int_equal(loy_member_new(&m, p, "M-1", "2025-01-01"), LOY_OK);
             assert_int_equal(loy_result_new(&res, p), LOY_OK);
             int rc = loy_apply(p, m, e, res);
-            int64_t points;
-            char rules[4096];
-            order_points_of(res, &points, rules, sizeof rules);
-            if (rc != want.rc || points != want.points || strcmp(rules, want.rules) != 0)
-                fail_msg("policy %d order %d: rc %d points %lld, expected rc %d points %lld (%s)", pi, k, rc,
-                         (long long)points, want.rc, (long long)want.points, loy_result_message(res));
+            char text[4096];
+            points_text(res, text, sizeof text);
+            if (rc != want.rc || strcmp(text, want.text) != 0)
+                fail_msg("policy %d order %d: rc %d points '%.40s', expected rc %d points '%.40s' (%s)", pi, k, rc,
+                         text, want.rc, want.text, loy_result_message(res));
             if (rc == LOY_E_OVERFLOW)
                 assert_string_equal(loy_result_message(res), "order points overflow int64");
             compared++;
-            earned += points > 0;
-            capped += p->points.cap_per_order >= 0 && points == p->points.cap_per_order;
+            earned += want.points > 0;
+            capped += p->points.cap_per_order >= 0 && want.points == p->points.cap_per_order;
             refused += rc != LOY_OK;
             loy_result_free(res);
             loy_member_free(m);

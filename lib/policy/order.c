@@ -244,7 +244,6 @@ static void fill(uint64_t *masks, size_t n, uint64_t all)
 static bool plan_block(loy_policy *p, uint32_t base, uint32_t count, loy_order_plan *pl)
 {
     const loy_points *pts = &p->points;
-    const loy_multiplier *mus = pts->multipliers + base;
     uint64_t all = count == 64 ? ~UINT64_C(0) : (UINT64_C(1) << count) - 1;
     planner pn = {p, pl, p->tiers.count, p->interned.count, NULL, 0};
     pl->count = count;
@@ -266,7 +265,7 @@ static bool plan_block(loy_policy *p, uint32_t base, uint32_t count, loy_order_p
     fill(pl->sku_ok, pn.ids + 1, all);
 
     for (uint32_t j = 0; j < count; j++) {
-        const loy_multiplier *mu = &mus[j];
+        const loy_multiplier *mu = &pts->multipliers[base + j];
         for (uint32_t t = 0; t < pn.tiers; t++) {
             loy_fix f = mu->factor;
             if (mu->by_tier) {
@@ -286,8 +285,8 @@ static bool plan_block(loy_policy *p, uint32_t base, uint32_t count, loy_order_p
         pn.count = 0;
         for (uint32_t j = 0; j < count; j++) {
             pl->first[j] = pn.count;
-            if (mus[j].when)
-                plan_cond(&pn, mus[j].when, j);
+            if (pts->multipliers[base + j].when)
+                plan_cond(&pn, pts->multipliers[base + j].when, j);
         }
         pl->first[count] = pn.count;
         if (pass == 0) {
@@ -389,7 +388,6 @@ bool loy_policy_order_plan(loy_policy *p)
     uint32_t mc = pts->multiplier_count;
     p->order_plan = NULL;
     p->order_blocks = NULL;
-    p->order_block_count = 0;
     p->order_cond_classes = 0;
     if (!pts->has_earn || p->tiers.count == 0)
         return true;
@@ -403,7 +401,6 @@ bool loy_policy_order_plan(loy_policy *p)
     if (!class_leftovers(p, pl, blocks))
         return false;
     p->order_blocks = pl;
-    p->order_block_count = blocks;
     /* the whole order in 128 bits needs one block and a denominator that
      * 128 bits hold */
     if (blocks > 1 || (p->points_den_lo == 0 && p->points_den_hi == 0))
