@@ -18,6 +18,22 @@
 typedef int64_t loy_fix;
 #define LOY_FIX_ONE 10000
 
+/* f > 0 as digits / 10^decimals, the trailing zeros of its four decimals
+ * dropped (1.1 = 11 / 10, 2 = 2 / 1): a stack of factors then multiplies
+ * small numbers over 10^(the sum of the decimals), where the factors as
+ * written would sit over 10^(4 x the multiplier count). */
+static inline uint64_t loy_fix_reduced(loy_fix f, uint32_t *decimals)
+{
+    uint64_t m = (uint64_t)f;
+    uint32_t d = 4;
+    while (d > 0 && m % 10 == 0) {
+        m /= 10;
+        d--;
+    }
+    *decimals = d;
+    return m;
+}
+
 /* A list of ids as written (exclusions, tags, channels...). */
 typedef struct loy_strs {
     const char **items;
@@ -498,7 +514,8 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
 /* ------------------------------------------- the order's points, compiled
  * What lib/engine/earn.c needs to settle an order's multipliers without
  * walking their conditions: built at load (lib/policy/order.c) for a policy
- * that earns with at most 64 multipliers and a 128-bit denominator. A
+ * that earns, one per 64 multipliers (j below counts from the block's
+ * first); g, den and scale only for one block with a 128-bit denominator. A
  * multiplier's `when` is read as the conjunction of its entries (maps and
  * `all` flattened); each entry the plan knows becomes a mask test, and any
  * other entry is kept as a condition to evaluate (rest, line_rest). Bit j of
@@ -507,6 +524,8 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
 typedef struct loy_order_plan {
     uint64_t *tier_ok;              /* per tier: the tier predicates hold and a by_tier factor is > 0 */
     loy_fix *factor;                /* [tier * count + j]: multiplier j's factor in that tier */
+    uint64_t *digits;               /* [tier * count + j]: that factor by loy_fix_reduced, */
+    uint8_t *decimals;              /* settled at load */
     uint64_t day_of_month[32];      /* [1..31] */
     uint64_t month[13];             /* [1..12] */
     uint64_t weekday[7];            /* [0 = mon .. 6] */
@@ -522,6 +541,7 @@ typedef struct loy_order_plan {
     uint64_t rest;                  /* multipliers with entries left to loy_cond_holds */
     uint64_t line_rest;             /* ... of those, entries that look at the line */
     const loy_cond **conds;         /* per multiplier j: conds[first[j]..first[j + 1]) */
+    uint32_t *cond_class;           /* [k]: conds[k]'s class of equal tests, over all blocks */
     uint32_t *first;
     bool reads_order;               /* a leftover entry reads the order's spend (order_at_least) */
     uint64_t line_dep;              /* multipliers that look at the line */
@@ -570,13 +590,17 @@ struct loy_policy {
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
     loy_interned interned;          /* category and sku ids (above) */
-    uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
     /* rate.amount x 10^(4 x scale) (scale: the multiplier count under
      * multiply stacking, else 1) when below 2^126, else 0; two halves, so
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
     loy_state_ids state_ids;        /* for the state writer (below) */
-    const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
+    const loy_order_plan *order_plan; /* NULL: the order's points take the general path */
+    /* the multipliers' masks, one plan per 64 (multipliers 64b..64b+63 in
+     * order_blocks[b]), for the general path; order_plan is the first when
+     * there is one */
+    const loy_order_plan *order_blocks;
+    uint32_t order_cond_classes;    /* distinct leftover tests of the blocks (cond_class) */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
     loy_effect_nodes effect_nodes;  /* built for every policy (lib/policy/gifts.c) */
