@@ -407,23 +407,17 @@ typedef struct loy_gift_plan {
     uint32_t months;                /* dated: bit m for each month m (1..12) in which one may hold */
 } loy_gift_plan;
 
-/* The parts of effects that the policy fixes, built at load as result
- * nodes (lib/policy/gifts.c) and shared by every answer: a reward's fields,
- * the whole of an upgrade or surprise gift, which carry nothing of the
- * event, and the end of an upgrade's tier_changed. An answer links them under a fresh node of its own, so a
- * shared node's `next` never changes. They are finished (not lazy), so
- * reading an answer never writes to them, from any thread. */
-typedef struct loy_node_chain {
-    loy_node *first, *last;         /* read-only after load */
-    uint32_t count;
-} loy_node_chain;
-
+/* The parts of effects that the policy fixes, built at load
+ * (lib/policy/gifts.c) as fixed maps, shared by every answer as result.h
+ * says under "nodes fixed at load": a reward's fields, the whole of an
+ * upgrade or surprise gift, which carry nothing of the event, and the end
+ * of an upgrade's tier_changed. */
 typedef struct loy_effect_nodes {
-    loy_node_chain *upgrade;        /* per tier with an upgrade gift: type, gift, reward, tier */
-    loy_node_chain *birthday;       /* per tier with a birthday gift: the reward's fields */
-    loy_node_chain *surprise;       /* per surprise: type, gift, reward, id */
-    loy_node_chain *spend;          /* per spend gift: the reward's fields */
-    loy_node_chain *upgraded_to;    /* per tier: tier_changed's last fields, to and reason "upgrade" */
+    loy_node *upgrade;              /* per tier with an upgrade gift: type, gift, reward, tier */
+    loy_node *birthday;             /* per tier with a birthday gift: the reward's fields */
+    loy_node *surprise;             /* per surprise: type, gift, reward, id */
+    loy_node *spend;                /* per spend gift: the reward's fields */
+    loy_node *upgraded_to;          /* per tier: tier_changed's last fields, to and reason "upgrade" */
 } loy_effect_nodes;
 
 /* The benefits compiled at load (lib/policy/benefits.c). Each `when` is
@@ -437,8 +431,8 @@ typedef struct loy_effect_nodes {
  * (bit `count`, for a benefit with a limit), and the member's tier. The
  * engine builds every entry at load (lib/engine/benefits.c,
  * loy_benefit_answers), and a query points at one:
- * answers[answers_at + outcome * tiers.count + tier] is an entry's map,
- * its nodes finished so that no reader writes them. The outcome here
+ * answers[answers_at + outcome * tiers.count + tier] is an entry, a
+ * fixed map (result.h, "nodes fixed at load"). The outcome here
  * counts only the tests asked per query and the limit, in that order of
  * bits. A benefit with too many of them has answers_at LOY_NO_ANSWERS
  * and builds its entry per query; a policy with a benefit of more than 64

@@ -172,10 +172,8 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
                          pl->value[at]);
 }
 
-/* The list from the plan: the entries' maps are one block, each pointing
- * at the nodes of its entry. The built ones are the policy's, shared by
- * every answer: nothing links after an entry's last node, and finished
- * nodes are only read. */
+/* The list from the plan: the entries' maps are one block, each a fresh
+ * map over its entry's fields (a built entry is a fixed map, result.h). */
 static void planned_list(loy_ctx *c, loy_node *list)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
@@ -192,10 +190,7 @@ static void planned_list(loy_ctx *c, loy_node *list)
                                                              : entry_now(c, i, tier, outcome);
         if (!entry)
             return;
-        loy_node *map = rn_sib(rn_init(&maps[i], LOY_NODE_MAP, NULL));
-        map->first = entry->first;
-        map->last = entry->last;
-        map->count = entry->count;
+        rn_sib(rn_init_over(&maps[i], NULL, entry));
     }
     maps[count - 1].next = NULL;
     if (list->last)
@@ -222,28 +217,14 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list)
 
 /* ------------------------------------------------- the entries built at load */
 
-/* Reads write nothing into a finished node (result.h): the policy's
- * nodes are then safe to share between threads. */
-static void finish_tree(loy_node *n)
-{
-    for (; n; n = n->next) {
-        rn_finish(n);
-        if (n->kind == LOY_NODE_MAP || n->kind == LOY_NODE_LIST)
-            finish_tree(n->first);
-    }
-}
-
 bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
-    /* The engine's own builders lay the entries out, into the policy's
-     * arena: a result borrows it while they run. */
+    /* the engine's own builders lay the entries out (result.h, "nodes
+     * fixed at load") */
     loy_result r;
-    memset(&r, 0, sizeof r);
-    r.policy = p;
-    r.alloc = &p->alloc;
-    r.arena = *p->arena;
+    rn_fixed_begin(&r, p);
     loy_ctx c;
     memset(&c, 0, sizeof c);
     c.p = p;
@@ -269,13 +250,12 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
                 uint64_t failed = pl->tier_failed[at] | asked_failed(b->asked, outcome);
                 loy_node *entry = outcome_entry(&c, i, failed, outcome >> asked != 0, pl->value[at]);
                 if (entry)
-                    finish_tree(entry->first);
+                    rn_fix(entry);
                 slots[t] = entry;
             }
         }
     }
-    *p->arena = r.arena;
-    return !r.nomem;
+    return rn_fixed_end(&r, p);
 }
 static bool record_use(loy_ctx *c, int32_t index)
 {
