@@ -39,13 +39,14 @@ void loy_sbuf_free(const loy_alloc *a, loy_sbuf *b)
 /* An instant's 25 bytes and NUL as two 16-byte moves that overlap, where
  * loy_copy_short would call the library past 16. The bytes are not looked
  * at (step 1 parses them). */
-static inline uint64_t copy_instant(char *d, const char *s, size_t n)
+static inline void copy_instant(char *d, const char *s, size_t n)
 {
-    if (n - 17 > 15)
-        return loy_copy_short(d, s, n);
+    if (n - 17 > 15) {
+        loy_copy_short(d, s, n);
+        return;
+    }
     loy_copy_short(d, s, 16);
     loy_copy_short(d + n - 16, s + n - 16, 16);
-    return UINT64_C(0x8080808080808080);
 }
 
 /* loy_sbuf_set of a C string; a reused buffer that has room takes the
@@ -64,9 +65,13 @@ static inline __attribute__((always_inline)) bool sset(loy_event *e, loy_sbuf *b
     size_t len = strlen(s);
     if (len >= b->cap || (!instant && len == 0))
         return loy_sbuf_set(e->alloc, b, s, len);
-    const uint64_t high = instant ? copy_instant(b->s, s, len + 1) : loy_copy_short(b->s, s, len + 1);
     b->len = len;
-    b->set = high ? LOY_SBUF_GIVEN : LOY_SBUF_PLAIN;
+    if (instant) {
+        copy_instant(b->s, s, len + 1);
+        b->set = LOY_SBUF_GIVEN;
+    } else {
+        b->set = loy_copy_short(b->s, s, len + 1) ? LOY_SBUF_GIVEN : LOY_SBUF_PLAIN;
+    }
     return true;
 }
 

@@ -13,11 +13,12 @@
 /*
  * What loy_sbuf.set knows of the string. A producer that writes `true`
  * claims only that the string is there, and step 1 checks its bytes; the
- * setters' copy, which has every byte in hand, writes LOY_SBUF_PLAIN when
- * they are 1..16 bytes of ASCII without NUL (so valid UTF-8, non-empty, and
- * equal to its C string), and step 1 takes that without reading them
- * again. Writing either other value forgets it, so a producer that knows
- * nothing of this (lib/wire/event_json.c, a test) stays on the checks.
+ * setters' copy and the JSON reader's (lib/wire/event_json.c), which have
+ * every byte in hand, write LOY_SBUF_PLAIN when they are 1..16 bytes of
+ * ASCII without NUL (so valid UTF-8, non-empty, and equal to its C
+ * string), and step 1 takes that without reading them again. Writing
+ * either other value forgets it, so a producer that knows nothing of this
+ * (a test) stays on the checks.
  */
 enum { LOY_SBUF_UNSET = 0, LOY_SBUF_GIVEN = 1, LOY_SBUF_PLAIN = 2 };
 

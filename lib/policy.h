@@ -18,6 +18,22 @@
 typedef int64_t loy_fix;
 #define LOY_FIX_ONE 10000
 
+/* f > 0 as digits / 10^decimals, the trailing zeros of its four decimals
+ * dropped (1.1 = 11 / 10, 2 = 2 / 1): a stack of factors then multiplies
+ * small numbers over 10^(the sum of the decimals), where the factors as
+ * written would sit over 10^(4 x the multiplier count). */
+static inline uint64_t loy_fix_reduced(loy_fix f, uint32_t *decimals)
+{
+    uint64_t m = (uint64_t)f;
+    uint32_t d = 4;
+    while (d > 0 && m % 10 == 0) {
+        m /= 10;
+        d--;
+    }
+    *decimals = d;
+    return m;
+}
+
 /* A list of ids as written (exclusions, tags, channels...). */
 typedef struct loy_strs {
     const char **items;
@@ -391,23 +407,17 @@ typedef struct loy_gift_plan {
     uint32_t months;                /* dated: bit m for each month m (1..12) in which one may hold */
 } loy_gift_plan;
 
-/* The parts of effects that the policy fixes, built at load as result
- * nodes (lib/policy/gifts.c) and shared by every answer: a reward's fields,
- * the whole of an upgrade or surprise gift, which carry nothing of the
- * event, and the end of an upgrade's tier_changed. An answer links them under a fresh node of its own, so a
- * shared node's `next` never changes. They are finished (not lazy), so
- * reading an answer never writes to them, from any thread. */
-typedef struct loy_node_chain {
-    loy_node *first, *last;         /* read-only after load */
-    uint32_t count;
-} loy_node_chain;
-
+/* The parts of effects that the policy fixes, built at load
+ * (lib/policy/gifts.c) as fixed maps, shared by every answer as result.h
+ * says under "nodes fixed at load": a reward's fields, the whole of an
+ * upgrade or surprise gift, which carry nothing of the event, and the end
+ * of an upgrade's tier_changed. */
 typedef struct loy_effect_nodes {
-    loy_node_chain *upgrade;        /* per tier with an upgrade gift: type, gift, reward, tier */
-    loy_node_chain *birthday;       /* per tier with a birthday gift: the reward's fields */
-    loy_node_chain *surprise;       /* per surprise: type, gift, reward, id */
-    loy_node_chain *spend;          /* per spend gift: the reward's fields */
-    loy_node_chain *upgraded_to;    /* per tier: tier_changed's last fields, to and reason "upgrade" */
+    loy_node *upgrade;              /* per tier with an upgrade gift: type, gift, reward, tier */
+    loy_node *birthday;             /* per tier with a birthday gift: the reward's fields */
+    loy_node *surprise;             /* per surprise: type, gift, reward, id */
+    loy_node *spend;                /* per spend gift: the reward's fields */
+    loy_node *upgraded_to;          /* per tier: tier_changed's last fields, to and reason "upgrade" */
 } loy_effect_nodes;
 
 /* The benefits compiled at load (lib/policy/benefits.c). Each `when` is
@@ -423,8 +433,8 @@ typedef struct loy_effect_nodes {
  * (bit `count`, for a benefit with a limit), and the member's tier. The
  * engine builds every entry at load (lib/engine/benefits.c,
  * loy_benefit_answers), and a query points at one:
- * answers[answers_at + outcome * tiers.count + tier] is an entry's map,
- * its nodes finished so that no reader writes them. The outcome here
+ * answers[answers_at + outcome * tiers.count + tier] is an entry, a
+ * fixed map (result.h, "nodes fixed at load"). The outcome here
  * counts only the tests asked per query and the limit, in that order of
  * bits. A benefit with too many of them has answers_at LOY_NO_ANSWERS
  * and builds its entry per query; a policy with a benefit of more than 64
@@ -518,7 +528,8 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
 /* ------------------------------------------- the order's points, compiled
  * What lib/engine/earn.c needs to settle an order's multipliers without
  * walking their conditions: built at load (lib/policy/order.c) for a policy
- * that earns with at most 64 multipliers and a 128-bit denominator. A
+ * that earns, one per 64 multipliers (j below counts from the block's
+ * first); g, den and scale only for one block with a 128-bit denominator. A
  * multiplier's `when` is read as the conjunction of its entries (maps and
  * `all` flattened); each entry the plan knows becomes a mask test, and any
  * other entry is kept as a condition to evaluate (rest, line_rest). Bit j of
@@ -527,6 +538,8 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
 typedef struct loy_order_plan {
     uint64_t *tier_ok;              /* per tier: the tier predicates hold and a by_tier factor is > 0 */
     loy_fix *factor;                /* [tier * count + j]: multiplier j's factor in that tier */
+    uint64_t *digits;               /* [tier * count + j]: that factor by loy_fix_reduced, */
+    uint8_t *decimals;              /* settled at load */
     uint64_t day_of_month[32];      /* [1..31] */
     uint64_t month[13];             /* [1..12] */
     uint64_t weekday[7];            /* [0 = mon .. 6] */
@@ -542,6 +555,7 @@ typedef struct loy_order_plan {
     uint64_t rest;                  /* multipliers with entries left to loy_cond_holds */
     uint64_t line_rest;             /* ... of those, entries that look at the line */
     const loy_cond **conds;         /* per multiplier j: conds[first[j]..first[j + 1]) */
+    uint32_t *cond_class;           /* [k]: conds[k]'s class of equal tests, over all blocks */
     uint32_t *first;
     bool reads_order;               /* a leftover entry reads the order's spend (order_at_least) */
     uint64_t line_dep;              /* multipliers that look at the line */
@@ -590,13 +604,17 @@ struct loy_policy {
     const char **gift_ids;          /* LOY_KIND_GIFT listing: "upgrade:silver", ... */
     uint32_t gift_id_count;
     loy_interned interned;          /* category and sku ids (above) */
-    uint64_t line_free_multipliers; /* bit j (j < 64): multiplier j's `when` has no line predicate */
     /* rate.amount x 10^(4 x scale) (scale: the multiplier count under
      * multiply stacking, else 1) when below 2^126, else 0; two halves, so
      * the struct needs no 16-byte alignment from a caller's allocator */
     uint64_t points_den_lo, points_den_hi;
     loy_state_ids state_ids;        /* for the state writer (below) */
-    const loy_order_plan *order_plan; /* NULL: the order's points take the fast or general path */
+    const loy_order_plan *order_plan; /* NULL: the order's points take the general path */
+    /* the multipliers' masks, one plan per 64 (multipliers 64b..64b+63 in
+     * order_blocks[b]), for the general path; order_plan is the first when
+     * there is one */
+    const loy_order_plan *order_blocks;
+    uint32_t order_cond_classes;    /* distinct leftover tests of the blocks (cond_class) */
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
     loy_effect_nodes effect_nodes;  /* built for every policy (lib/policy/gifts.c) */

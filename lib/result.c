@@ -485,6 +485,28 @@ void rn_finish(loy_node *n)
     n->lazy = LOY_LAZY_NONE;
 }
 
+void rn_fix(loy_node *n)
+{
+    rn_finish(n);
+    if (n->kind == LOY_NODE_MAP || n->kind == LOY_NODE_LIST)
+        for (loy_node *k = n->first; k; k = k->next)
+            rn_fix(k);
+}
+
+void rn_fixed_begin(loy_result *r, loy_policy *p)
+{
+    memset(r, 0, sizeof *r);
+    r->policy = p;
+    r->alloc = &p->alloc;
+    r->arena = *p->arena;
+}
+
+bool rn_fixed_end(loy_result *r, loy_policy *p)
+{
+    *p->arena = r->arena;
+    return !r->nomem;
+}
+
 const char *loy_node_str(const loy_node *n, size_t *len)
 {
     if (!n || (n->kind != LOY_NODE_STRING && n->kind != LOY_NODE_DECIMAL)) {

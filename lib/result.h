@@ -193,6 +193,36 @@ static inline void rn_link(loy_node *parent, loy_node *child)
     parent->count++;
 }
 
+/* ------------------------------------------------- nodes fixed at load
+ *
+ * What only the policy decides in an answer (a gift's reward, an
+ * upgrade's last fields, a benefit's entry for one outcome) is built once,
+ * at load, into the policy's arena, and every answer on every thread
+ * shares it without a lock. That is safe because nothing writes a fixed
+ * node after load: it is finished (rn_fix), so a reader has no lazy work
+ * to store into it, and an answer never links after it. A fixed part is a
+ * map whose fields an answer takes under a fresh map of its own
+ * (rn_init_over), or chains after fresh fields of its own; the fixed map
+ * itself is never linked, and a fixed node's `next` stays as load left it.
+ *
+ * rn_fixed_begin makes r a result whose builders, the engine's included,
+ * take their nodes from p's arena: the arena is r's until rn_fixed_end
+ * gives it back, which is false when the arena could not grow. */
+LOY_INTERNAL void rn_fixed_begin(loy_result *r, loy_policy *p);
+LOY_INTERNAL bool rn_fixed_end(loy_result *r, loy_policy *p);
+/* Finishes n and every node under it (not its siblings). */
+LOY_INTERNAL void rn_fix(loy_node *n);
+
+/* n as a fresh map `key` over the fields of the fixed map `fixed`. */
+static inline loy_node *rn_init_over(loy_node *n, const char *key, const loy_node *fixed)
+{
+    rn_init(n, LOY_NODE_MAP, key);
+    n->first = fixed->first;
+    n->last = fixed->last;
+    n->count = fixed->count;
+    return n;
+}
+
 /* ------------------------------------------------- the builders inlined */
 
 /* The builders the engine calls most, inline: on the common path a node is

@@ -23,6 +23,7 @@
 #include "member.h"
 #include "support/test_rng.h"
 #include "support/cond_gen.h"
+#include "support/fixed_nodes.h"
 #include "support/state_bytes.h"
 
 static const char *const TIERS[] = {"t0", "t1", "t2", "t3"};
@@ -197,6 +198,20 @@ static char *answer(loy_policy *p, loy_member *m, loy_result *res, const char *a
     return code_and_json(code, res);
 }
 
+/* Every entry built at load is a fixed map (result.h): finished. */
+static void expect_entries_finished(const loy_policy *p)
+{
+    const loy_benefit_plan *pl = p->benefit_plan;
+    for (uint32_t i = 0; i < p->benefit_count; i++) {
+        const loy_planned_benefit *b = &pl->benefits[i];
+        if (b->answers_at == LOY_NO_ANSWERS)
+            continue;
+        size_t entries = ((size_t)1 << (__builtin_popcountll(b->asked) + b->limited)) * p->tiers.count;
+        for (size_t k = 0; k < entries; k++)
+            expect_finished(pl->answers[b->answers_at + k]);
+    }
+}
+
 static void planned_and_general_agree(void **state)
 {
     (void)state;
@@ -206,6 +221,7 @@ static void planned_and_general_agree(void **state)
     for (int k = 0; k < 300; k++) {
         loy_policy *p = random_policy(&r, y, sizeof y);
         assert_non_null(p->benefit_plan);
+        expect_entries_finished(p);
         int benefits = (int)p->benefit_count;
         loy_result *res = NULL, *other = NULL;
         assert_int_equal(loy_result_new(&res, p), LOY_OK);
@@ -238,6 +254,7 @@ static void planned_and_general_agree(void **state)
             free(general);
             free(again);
         }
+        expect_entries_finished(p);
         loy_member_free(m);
         loy_result_free(res);
         loy_result_free(other);

@@ -30,6 +30,7 @@
 #include "member.h"
 #include "support/test_rng.h"
 #include "support/cond_gen.h"
+#include "support/fixed_nodes.h"
 
 static const char *const TIERS[] = {"t0", "t1", "t2"};
 
@@ -322,16 +323,6 @@ static void expect_reward(const loy_node *reward, const reward_spec *w)
     if (w->credit >= 0)
         f = expect_int(f, "credit", (int64_t)w->credit * 100); /* money: CNY's minor units */
     assert_null(f);
-}
-
-/* No node of the chain, or under it, is left for a reader to finish. */
-static void expect_finished(const loy_node *n)
-{
-    for (; n; n = n->next) {
-        assert_int_equal(n->lazy, LOY_LAZY_NONE);
-        if (n->kind == LOY_NODE_MAP || n->kind == LOY_NODE_LIST)
-            expect_finished(n->first);
-    }
 }
 
 enum { GIFT_TIERS = 4, MAX_SURPRISES = 2, MAX_SPENDS = 3 };

@@ -1,15 +1,18 @@
 /*
- * The order's points have three paths (lib/engine/earn.c): the one compiled
+ * The order's points have two paths (lib/engine/earn.c): the one compiled
  * at load (lib/policy/order.c: masks per tier, date, birthday and line id,
- * a table of line factors), the fast one it replaces when the policy has a
- * plan (interned ids, factors settled once per order and per distinct line,
- * 128-bit arithmetic), and the general one, which a traced result always
- * takes. Random policies and orders are applied to copies of a member: one
- * traced, one untraced (the plan), one untraced with the plan taken away
- * (the fast path), and everything but the trace must agree: codes, messages,
+ * a table of line factors, 128-bit arithmetic), and the general one, which
+ * a traced result always takes, and an untraced one when the policy has no
+ * plan (it then settles line-free conditions once per order). Random
+ * policies and orders are applied to copies of a member: one traced (the
+ * general path as it reports), one untraced (the plan), one untraced with
+ * the plan taken away (the general path as it runs untraced), and
+ * everything but the trace must agree: codes, messages,
  * the points effect and the state bytes. Another copy gets the same orders
  * with every string cut at its first NUL, which is how the policy's strings
- * compare against them (strcmp). The interned lookup
+ * compare against them (strcmp). Policies of more than 64 multipliers
+ * have no such plan, and their untraced general path reads one plan of
+ * masks per 64 multipliers instead (wide_plans_as_general). The interned lookup
  * itself is checked against strcmp on strings of every length around its
  * 8- and 16-byte words, and `birthday: month` against its general form.
  */
@@ -27,20 +30,12 @@
 #include "event.h"
 #include "member.h"
 #include "support/test_rng.h"
+#include "support/cond_gen.h"
+#include "support/points_text.h"
 
 static const char *const CATS[] = {"c1", "c2", "c3", "gc", "other", "\xe5\xa4\x96\xe5\xa5\x97"};
 static const char *const SKUS[] = {"S1", "S2", "S9", "X-LONG-SKU-0001"};
 static const char *const CHANNELS[] = {"pos", "app", "web"};
-
-static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
 
 static const char *const MONTHS[] = {"01", "02", "03", "06", "10", "12"};
 
@@ -115,9 +110,10 @@ static const char *random_when(rng *r, char *out, size_t cap, bool has_gift)
 
 static const char *const FACTORS[] = {"0.5", "1.2", "1.5", "2", "3", "0.0001", "10000", "1.2345", "9999.9999"};
 
-static loy_policy *random_policy(rng *r)
+/* wide: 65-164 multipliers, past one 64-bit mask (the plan's blocks) */
+static loy_policy *random_policy(rng *r, bool wide)
 {
-    static char y[16384];
+    static char y[65536];
     y[0] = '\0';
     add(y, sizeof y, "loyalty_policy: 1\ncurrency: {code: CNY, minor_units: 2}\n");
     add(y, sizeof y, "tiers:\n  qualify_on: spend\n");
@@ -143,7 +139,7 @@ static loy_policy *random_policy(rng *r)
     case 1: add(y, sizeof y, "    exclude: {skus: [%s]}\n", SKUS[pick(r, 4)]); break;
     default: break;
     }
-    int n = pick(r, 4) == 0 ? pick(r, 14) : pick(r, 6);
+    int n = wide ? 65 + pick(r, 100) : pick(r, 4) == 0 ? pick(r, 14) : pick(r, 6);
     if (n) {
         add(y, sizeof y, "    multipliers:\n");
         for (int j = 0; j < n; j++) {
@@ -260,21 +256,6 @@ static void build(loy_event *e, const order *o, bool cut)
 }
 
 /* "delta rules..." of the order's points effect, or "" */
-static void points_text(const loy_result *res, char *out, size_t cap)
-{
-    out[0] = '\0';
-    const loy_node *effects = loy_node_get(loy_result_root(res), "effects");
-    for (const loy_node *e = loy_node_first(effects); e; e = loy_node_next(e)) {
-        const char *type = loy_node_str(loy_node_get(e, "type"), NULL);
-        const char *source = loy_node_str(loy_node_get(e, "source"), NULL);
-        if (!type || strcmp(type, "points") != 0 || !source || strcmp(source, "order") != 0)
-            continue;
-        add(out, cap, "%lld", (long long)loy_node_int(loy_node_get(e, "delta")));
-        for (const loy_node *n = loy_node_first(loy_node_get(e, "rules")); n; n = loy_node_next(n))
-            add(out, cap, " %s", loy_node_str(n, NULL));
-    }
-}
-
 static void bytes_equal(loy_member *a, loy_member *b)
 {
     const void *da, *db;
@@ -292,15 +273,14 @@ static void bytes_equal(loy_member *a, loy_member *b)
 static const char *const BIRTHDAYS[] = {NULL, "2000-02-29", "1996-02-29", "1990-03-01", "1988-02-28",
                                          "1979-01-15", "1985-06-08", "1999-12-31", "2001-10-28"};
 
-enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (fast) */
+enum { VARIANTS = 4 };  /* untraced (plan), traced (general), strings cut (plan), no plan (general, untraced) */
 
-static void fast_and_general_agree(void **state)
+static void compare_paths(int policies, bool wide)
 {
-    (void)state;
     rng r = {20261124};
     long compared = 0, points = 0, planned = 0, tabled = 0;
-    for (int pi = 0; pi < 300; pi++) {
-        loy_policy *p = random_policy(&r);
+    for (int pi = 0; pi < policies; pi++) {
+        loy_policy *p = random_policy(&r, wide);
         const loy_order_plan *plan = p->order_plan;
         planned += plan != NULL;
         tabled += plan && plan->g;
@@ -329,7 +309,7 @@ static void fast_and_general_agree(void **state)
         for (int k = 0; k < 30; k++) {
             order o;
             random_order(&r, &o, k, &day);
-            char text[VARIANTS][512];
+            char text[VARIANTS][2048];
             int rc[VARIANTS];
             for (int v = 0; v < VARIANTS; v++) {
                 build(e, &o, v == 2);
@@ -358,8 +338,26 @@ static void fast_and_general_agree(void **state)
     /* the comparison saw real points, not only refusals, and the plan both
      * with its table of line factors and without */
     assert_true(points > compared / 3);
+    if (wide) {
+        assert_true(planned == 0);
+        return;
+    }
     assert_true(planned > 200);
     assert_true(tabled > 150 && tabled < planned);
+}
+
+static void fast_and_general_agree(void **state)
+{
+    (void)state;
+    compare_paths(300, false);
+}
+
+/* Past 64 multipliers the untraced general path reads one plan per 64
+ * (order_blocks); traced, it tests every condition as written. */
+static void wide_plans_as_general(void **state)
+{
+    (void)state;
+    compare_paths(60, true);
 }
 
 /* lib/engine/cond.c settles `birthday: month` from the birthday's month
@@ -562,6 +560,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_and_general_agree),
+        cmocka_unit_test(wide_plans_as_general),
         cmocka_unit_test(birthday_month_as_general),
         cmocka_unit_test(interned_lookup_as_strcmp),
         cmocka_unit_test(spend_overflow_reported_in_order),

@@ -358,6 +358,40 @@ static void test_many_months(void **state)
     rig_close(&t);
 }
 
+/* Upgrade gifts of 128 tiers and more: their count takes two bytes, which
+ * the writer makes room for after the ids. */
+static void test_many_upgrade_gifts(void **state)
+{
+    LOY_UNUSED(state);
+    enum { TIERS = 131 };
+    char *yaml = malloc(64 * TIERS + 256);
+    assert_non_null(yaml);
+    int at = sprintf(yaml, "loyalty_policy: 1\n"
+                           "tiers:\n  qualify_on: spend\n  window: 12_months\n  review: anniversary\n"
+                           "  levels:\n    - {id: t000}\n");
+    for (int i = 1; i < TIERS; i++)
+        at += sprintf(yaml + at, "    - {id: t%03d, at: %d}\n", i, 100 * i);
+    rig t;
+    rig_open(&t, load_policy_text(yaml), "M-TIERS", "2020-01-01");
+    free(yaml);
+    for (int n = 127; n <= 130; n += 3) {
+        for (int i = 0; i < n; i++)
+            t.m->upgrade_given[i + 1] = 1;
+        blob b = state_of(t.m);
+        assert_round_trip(t.p, &b);
+        loy_member *m = loaded(t.p, &b);
+        size_t given = 0;
+        for (size_t i = 0; i < TIERS; i++)
+            given += m->upgrade_given[i];
+        assert_int_equal(given, (size_t)n);
+        assert_int_equal(m->upgrade_given[0], 0);
+        assert_int_equal(m->upgrade_given[n], 1);
+        loy_member_free(m);
+        free(b.data);
+    }
+    rig_close(&t);
+}
+
 static void test_sizes(void **state)
 {
     LOY_UNUSED(state);
@@ -1442,6 +1476,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_events),
         cmocka_unit_test(test_shared_ids_one_entry),
         cmocka_unit_test(test_many_months),
+        cmocka_unit_test(test_many_upgrade_gifts),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_layout_pinned),
         cmocka_unit_test(test_varint_lengths),

@@ -22,6 +22,7 @@
 #include "loyalty.h"
 #include "engine/engine.h"
 #include "event.h"
+#include "wire/wire.h"
 
 #define AT "2026-11-11T20:15:00+08:00"
 
@@ -328,10 +329,9 @@ static void build_with_setters(loy_event *ev, const setter_strs *s)
     }
 }
 
-/* A slot written the way lib/wire/event_json.c's f_put writes one into a
- * buffer with room: the bytes, a NUL, the length and `true`, which claims
- * nothing. */
-static void put_as_json_reader(loy_sbuf *b, const cand *c)
+/* A slot written by a producer that claims nothing (lib/event.h) into a
+ * buffer with room: the bytes, a NUL, the length and `true`. */
+static void put_claiming_nothing(loy_sbuf *b, const cand *c)
 {
     assert_true(c->len < b->cap);
     memcpy(b->s, c->s, c->len);
@@ -345,8 +345,8 @@ static void put_as_json_reader(loy_sbuf *b, const cand *c)
  * (up to a NUL) and may claim them plain: loy_validate_event against the
  * tests as they were, in each of the nine places, into fresh buffers and
  * into buffers that held a longer string of high bytes. Then each written
- * over, as the JSON reader writes, in a buffer the setters had claimed
- * plain: the claim must not outlive the bytes it was made for.
+ * over, claiming nothing, in a buffer the setters had claimed plain: the
+ * claim must not outlive the bytes it was made for.
  */
 static void run_setters(const char *yaml)
 {
@@ -389,7 +389,7 @@ static void run_setters(const char *yaml)
                 if (before == 2) {
                     assert_int_equal(buf->set, LOY_SBUF_PLAIN);
                     if (cd->set)
-                        put_as_json_reader(buf, cd);
+                        put_claiming_nothing(buf, cd);
                     else
                         buf->set = false;
                 }
@@ -400,6 +400,125 @@ static void run_setters(const char *yaml)
     loy_event_free(ev);
     loy_result_free(r);
     loy_policy_free(p);
+}
+
+/* The order line of the ten places' strings (NULL: the field left out). */
+static size_t order_line(char *out, size_t cap, const char *const str[10])
+{
+    static const char *const keys[10] = {"id", "channel", "store", "sku", "category",
+                                         "sku", "category", "sku", "category", "at"};
+    size_t n = (size_t)snprintf(out, cap, "{\"type\":\"order\"");
+    if (str[9])
+        n += (size_t)snprintf(out + n, cap - n, ",\"at\":\"%s\"", str[9]);
+    for (size_t place = 0; place < 9; place++) {
+        if (place >= 3 && place % 2)
+            n += (size_t)snprintf(out + n, cap - n, "%s{\"amount\":%zu00,\"qty\":1", place == 3 ? ",\"lines\":[" : ",",
+                                  place);
+        if (str[place])
+            n += (size_t)snprintf(out + n, cap - n, ",\"%s\":\"%s\"", keys[place], str[place]);
+        if (place >= 3 && !(place % 2))
+            n += (size_t)snprintf(out + n, cap - n, "}");
+    }
+    n += (size_t)snprintf(out + n, cap - n, "]}");
+    assert_true(n < cap);
+    return n;
+}
+
+static bool plain_bytes(const cand *c)
+{
+    for (size_t i = 0; i < c->len; i++)
+        if ((unsigned char)c->s[i] < 0x20 || (unsigned char)c->s[i] > 0x7f)
+            return false;
+    return c->len >= 1 && c->len <= 15;
+}
+
+/*
+ * The same candidates in an order line read by the JSON reader's fast path
+ * (lib/wire/event_json.c), which copies each string into the event and may
+ * claim it plain: in each of the nine places and as the instant (whose
+ * verdict is not compared: the tests as they were are of the nine), into
+ * a fresh event, one whose
+ * buffers the reader had claimed plain, and one whose buffers held longer
+ * strings of high bytes. Every claim must hold; a string of 1..15 ASCII
+ * bytes is claimed when its buffer has room (a fresh one grows, claiming
+ * nothing, as with the setters); step 1 gives the verdict of the tests as
+ * they were.
+ * Candidates the fast path gives up on (a NUL, a control byte, bad UTF-8)
+ * go to the DOM path and are not looked at here.
+ */
+static void run_reader(const char *yaml)
+{
+    loy_policy *p = load(yaml);
+    loy_result *r = NULL, *rw = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&rw, p), LOY_OK);
+    make_cands();
+    static const char *const plain[10] = {"O-1", "pos", "SH-001", "SKU-1", "coats", "abcdefghijklmno",
+                                          "gift_card", "c", "gift_car", AT};
+    static const char high[] = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    static const char *const dirty[10] = {high, high, high, high, high, high, high, high, high, high};
+    char line[1024];
+    size_t taken = 0, claimed = 0;
+    for (size_t k = 0; k < cand_count; k++) {
+        const cand *cd = &cands[k];
+        /* a member of a few orders, so that each apply stays as cheap */
+        loy_member *m = NULL;
+        assert_int_equal(loy_member_create(&m, p), LOY_OK);
+        for (int before = 0; before < 3; before++)
+            for (size_t place = 0; place < 10; place++) {
+                if (!before) {
+                    loy_result_free(rw);
+                    assert_int_equal(loy_result_new(&rw, p), LOY_OK);
+                }
+                loy_wire *w = loy_wire_get(rw);
+                assert_non_null(w);
+                int rc;
+                if (before) {
+                    size_t n = order_line(line, sizeof line, before == 1 ? plain : dirty);
+                    assert_true(loy_wire_fast_event(w, p, m, line, n, true, rw, &rc));
+                }
+                const char *str[10];
+                memcpy(str, plain, sizeof str);
+                str[place] = cd->set ? cd->s : NULL;
+                size_t n = order_line(line, sizeof line, str);
+                if (!loy_wire_fast_event(w, p, m, line, n, true, rw, &rc))
+                    continue;
+                const loy_event *ev = w->event;
+                const loy_sbuf *bufs[10] = {&ev->id, &ev->channel, &ev->store};
+                for (size_t i = 0; i < 3; i++) {
+                    bufs[3 + 2 * i] = &ev->lines[i].sku;
+                    bufs[4 + 2 * i] = &ev->lines[i].category;
+                }
+                bufs[9] = &ev->at;
+                for (size_t i = 0; i < 10; i++)
+                    assert_claim_holds(bufs[i]);
+                if (before && cd->set && plain_bytes(cd)) {
+                    assert_int_equal(bufs[place]->set, LOY_SBUF_PLAIN);
+                    claimed++;
+                }
+                if (place < 9)
+                    compare(p, r, ev, "from the JSON reader", cd);
+                loy_arena_reset(&r->arena);
+                taken++;
+            }
+        loy_member_free(m);
+    }
+    assert_true(taken > cand_count && claimed > 0);
+    loy_result_free(rw);
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
+static void reader_with_lookups(void **state)
+{
+    (void)state;
+    run_reader(policy_lookup);
+}
+
+static void reader_without_lookups(void **state)
+{
+    (void)state;
+    run_reader(policy_plain);
 }
 
 static void setters_with_lookups(void **state)
@@ -457,6 +576,8 @@ static void buffers_are_padded(void **state)
             assert_true(bufs[i]->cap >= ((n + 8) & ~(size_t)7));
             assert_memory_equal(bufs[i]->s, src, n + 1);
         }
+        /* lib/event.c: an instant is never claimed plain, whatever its length */
+        assert_int_equal(ev->at.set, LOY_SBUF_GIVEN);
         free(src);
     }
     loy_event_free(ev);
@@ -471,6 +592,8 @@ int main(void)
         cmocka_unit_test(buffers_are_padded),
         cmocka_unit_test(setters_with_lookups),
         cmocka_unit_test(setters_without_lookups),
+        cmocka_unit_test(reader_with_lookups),
+        cmocka_unit_test(reader_without_lookups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,11 +160,10 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
                          pl->value[at]);
 }
 
-/* The list from the plan: the entries' maps are one block, each pointing
- * at the nodes of its entry, copied from the tier's row and changed only
- * for the benefits the tier asks about. The built entries are the
- * policy's, shared by every answer: nothing links after an entry's last
- * node, and finished nodes are only read. */
+/* The list from the plan: the entries' maps are one block, each a fresh
+ * map over its entry's fields (a built entry is a fixed map, result.h),
+ * copied from the tier's row and changed only for the benefits the tier
+ * asks about. */
 static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
@@ -228,28 +227,14 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 
 /* ------------------------------------------------- the entries built at load */
 
-/* Reads write nothing into a finished node (result.h): the policy's
- * nodes are then safe to share between threads. */
-static void finish_tree(loy_node *n)
-{
-    for (; n; n = n->next) {
-        rn_finish(n);
-        if (n->kind == LOY_NODE_MAP || n->kind == LOY_NODE_LIST)
-            finish_tree(n->first);
-    }
-}
-
 bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
-    /* The engine's own builders lay the entries out, into the policy's
-     * arena: a result borrows it while they run. */
+    /* the engine's own builders lay the entries out (result.h, "nodes
+     * fixed at load") */
     loy_result r;
-    memset(&r, 0, sizeof r);
-    r.policy = p;
-    r.alloc = &p->alloc;
-    r.arena = *p->arena;
+    rn_fixed_begin(&r, p);
     loy_ctx c;
     memset(&c, 0, sizeof c);
     c.p = p;
@@ -275,29 +260,28 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node
                 uint64_t failed = pl->tier_failed[at] | asked_failed(b->asked, outcome);
                 loy_node *entry = outcome_entry(&c, i, failed, outcome >> asked != 0, pl->value[at]);
                 if (entry)
-                    finish_tree(entry->first);
+                    rn_fix(entry);
                 slots[t] = entry;
             }
         }
     }
-    /* each tier's row: the entries of outcome 0 (nothing fails), or for a
-     * benefit without built entries a map its query fills */
+    /* each tier's row: maps over the entries of outcome 0 (nothing
+     * fails), or for a benefit without built entries one its query fills */
     loy_node *rows = r.nomem ? NULL : rn_block(&r, (size_t)tiers * p->benefit_count);
     if (rows)
         memset(rows, 0, (size_t)tiers * p->benefit_count * sizeof *rows);
     for (uint32_t t = 0; rows && t < tiers; t++) {
         for (uint32_t i = 0; i < p->benefit_count; i++) {
-            loy_node *map = rn_init(&rows[(size_t)t * p->benefit_count + i], LOY_NODE_MAP, NULL);
+            loy_node *map = &rows[(size_t)t * p->benefit_count + i];
             const loy_planned_benefit *b = &pl->benefits[i];
-            const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + t] : NULL;
-            map->first = entry ? entry->first : NULL;
-            map->last = entry ? entry->last : NULL;
-            map->count = entry ? entry->count : 0;
+            if (b->answers_at != LOY_NO_ANSWERS)
+                rn_init_over(map, NULL, answers[b->answers_at + t]);
+            else
+                rn_init_map(map, NULL);
         }
     }
     *maps = rows;
-    *p->arena = r.arena;
-    return !r.nomem;
+    return rn_fixed_end(&r, p);
 }
 static bool record_use(loy_ctx *c, int32_t index)
 {

@@ -314,21 +314,6 @@ bool loy_cond_holds(loy_ctx *c, const loy_cond *when)
     return holds(c, when);
 }
 
-bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line)
-{
-    if (!when)
-        return true;
-    if (when->op == LOY_C_MAP || when->op == LOY_C_ALL) {
-        /* Entries are pure tests, so splitting the conjunction changes
-         * nothing but the order they are looked at in. */
-        for (uint32_t i = 0; i < when->count; i++)
-            if (when->kids[i].has_line_pred == line && !kid_holds(c, &when->kids[i]))
-                return false;
-        return true;
-    }
-    return when->has_line_pred == line ? holds(c, when) : true;
-}
-
 /* ------------------------------------------------------ as the policy wrote it */
 
 static loy_node *render_map(loy_ctx *c, const loy_cond *map);

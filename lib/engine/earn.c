@@ -4,10 +4,11 @@
  * Raw points are exact rationals: amount x rate.points x factor /
  * (rate.amount x 10^4 per factor). With `multiply` stacking a line's factor
  * is a product of up to every multiplier of the policy, so the numerator can
- * outgrow any fixed width; it is kept as a small unsigned big integer in the
- * result's arena (64-bit limbs), and every line is brought to the one
- * denominator rate.amount x 10^(4 x M) (M: the policy's multiplier count)
- * so that an order's lines add exactly before their single rounding.
+ * outgrow any fixed width; it is kept in 128 bits while it fits, then as a
+ * small unsigned big integer in the result's arena (64-bit limbs). Each
+ * factor's trailing decimal zeros are dropped first (raw_points), and the
+ * lines are brought to one denominator so that an order's lines add
+ * exactly before their single rounding.
  */
 #include "engine.h"
 
@@ -128,49 +129,51 @@ static bool big_to_i64(const big *b, int64_t *out)
     return true;
 }
 
-/* 10^16: four factors of 10^4 in one limb. Padding and dividing by the
- * powers of 10^4 four at a time cut the big-number work of a policy with
- * many multipliers by four (bench/FINDINGS.md); floor(floor(x/a)/b) =
- * floor(x/ab), so the quotients and remainders tell the same. */
-#define FIX_POW4 10000000000000000ull
+/* 10^k for k <= 19: 10^19 is the largest power of ten in one limb. */
+static const uint64_t POW10[20] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull};
 
-/* b *= 10^(4 x k) */
-static void big_mul_fix_pow(big *b, uint32_t k)
+/* b *= 10^k, 19 digits a step */
+static void big_mul_pow10(big *b, uint32_t k)
 {
-    for (; k >= 4; k -= 4)
-        big_mul(b, FIX_POW4);
-    for (; k > 0; k--)
-        big_mul(b, LOY_FIX_ONE);
+    for (; k >= 19; k -= 19)
+        big_mul(b, POW10[19]);
+    if (k)
+        big_mul(b, POW10[k]);
 }
 
-/* b = floor(b / 10^(4 x k)); whether a remainder was dropped. */
-static bool big_div_fix_pow(big *b, uint32_t k)
+/* b = floor(b / 10^k); whether a remainder was dropped. floor(floor(x/a)/b)
+ * = floor(x/ab), so dividing a step at a time tells the same. */
+static bool big_div_pow10(big *b, uint32_t k)
 {
     bool inexact = false;
-    for (; k >= 4; k -= 4)
-        inexact |= big_div(b, FIX_POW4) != 0;
-    for (; k > 0; k--)
-        inexact |= big_div(b, LOY_FIX_ONE) != 0;
+    for (; k >= 19; k -= 19)
+        inexact |= big_div(b, POW10[19]) != 0;
+    if (k)
+        inexact |= big_div(b, POW10[k]) != 0;
     return inexact;
 }
 
 /*
- * num = round(num / (rate_amount x 10^(4 x scale))) in place. `den` is
- * scratch of num's capacity. Dividing by each factor in turn gives the floor
- * of the whole quotient; a remainder anywhere means the quotient is not whole.
+ * num = round(num / (rate_amount x 10^k)) in place. `den` is scratch of
+ * num's capacity. Dividing by each factor in turn gives the floor of the
+ * whole quotient; a remainder anywhere means the quotient is not whole.
  */
-static void big_round_div(big *num, uint64_t rate_amount, uint32_t scale, loy_round mode, big *den)
+static void big_round_div(big *num, uint64_t rate_amount, uint32_t k, loy_round mode, big *den)
 {
     if (mode == LOY_ROUND_NEAREST) {
         /* floor(x/D + 1/2) = floor((2x + D) / 2D) */
         big_set(den, rate_amount);
-        big_mul_fix_pow(den, scale);
+        big_mul_pow10(den, k);
         big_mul(num, 2);
         big_add(num, den);
         big_div(num, 2);
     }
     bool inexact = big_div(num, rate_amount) != 0;
-    inexact |= big_div_fix_pow(num, scale);
+    inexact |= big_div_pow10(num, k);
     if (mode == LOY_ROUND_CEIL && inexact) {
         big_set(den, 1);
         big_add(num, den);
@@ -180,10 +183,9 @@ static void big_round_div(big *num, uint64_t rate_amount, uint32_t scale, loy_ro
 /* ------------------------------------------------ the 128-bit fast path */
 
 /*
- * Most orders' numbers fit in 128 bits (apparel: amount x rate x four
- * factors of <= 2.0 x 10^16), so raw_points keeps a line's term and the
- * order's sum as unsigned __int128 while they fit, and moves to big numbers
- * only on the first overflow. Both give the same exact quotients.
+ * Most orders' numbers fit in 128 bits, so raw_points keeps a line's term
+ * and the order's sum as unsigned __int128 while they fit, and moves to big
+ * numbers only on the first overflow. Both give the same exact quotients.
  */
 typedef unsigned __int128 u128;
 
@@ -197,26 +199,88 @@ static void big_set128(big *b, u128 v)
     }
 }
 
-/* The line's term times v: in *t while it fits (*t_ok), else in `term`. */
-static void term_mul(big *term, u128 *t, bool *t_ok, u128 v, big *tmp)
+/* A number >= 0: in `v` while it fits 128 bits (small), else in `b`. */
+typedef struct num {
+    u128 v;
+    bool small;
+    big b;
+} num;
+
+static void num_set(num *x, u128 v)
 {
-    if (*t_ok) {
-        u128 r;
-        if ((*t >> 64) == 0 && (v >> 64) == 0) {
-            *t *= v;            /* two 64-bit numbers: the product fits */
-            return;
-        }
-        if (!__builtin_mul_overflow(*t, v, &r)) {
-            *t = r;
-            return;
-        }
-        *t_ok = false;
-        big_set128(term, *t);
-    }
-    big_mul128(term, v, tmp);
+    x->v = v;
+    x->small = true;
 }
 
-/* big_round_div for a 128-bit x with den = rate_amount x 10^(4 x scale),
+static void num_to_big(num *x)
+{
+    if (x->small) {
+        big_set128(&x->b, x->v);
+        x->small = false;
+    }
+}
+
+/* x *= v */
+static void num_mul(num *x, u128 v, big *tmp)
+{
+    if (x->small) {
+        u128 r;
+        if ((x->v >> 64) == 0 && (v >> 64) == 0) {
+            x->v *= v;          /* two 64-bit numbers: the product fits */
+            return;
+        }
+        if (!__builtin_mul_overflow(x->v, v, &r)) {
+            x->v = r;
+            return;
+        }
+        num_to_big(x);
+    }
+    big_mul128(&x->b, v, tmp);
+}
+
+/* x *= 10^k */
+static void num_mul_pow10(num *x, uint32_t k, big *tmp)
+{
+    for (; k >= 19; k -= 19)
+        num_mul(x, POW10[19], tmp);
+    if (k)
+        num_mul(x, POW10[k], tmp);
+}
+
+/* a += b (b may move to its big form) */
+static void num_add(num *a, num *b)
+{
+    u128 sum;
+    if (a->small && b->small && !__builtin_add_overflow(a->v, b->v, &sum)) {
+        a->v = sum;
+        return;
+    }
+    num_to_big(a);
+    num_to_big(b);
+    big_add(&a->b, &b->b);
+}
+
+/* x's bit length */
+static size_t num_bits(const num *x)
+{
+    if (x->small) {
+        uint64_t hi = (uint64_t)(x->v >> 64), lo = (uint64_t)x->v;
+        return hi ? 128 - (size_t)__builtin_clzll(hi) : lo ? 64 - (size_t)__builtin_clzll(lo) : 0;
+    }
+    return x->b.n ? 64 * x->b.n - (size_t)__builtin_clzll(x->b.w[x->b.n - 1]) : 0;
+}
+
+/* Is x / (rate_amount x 10^k) certainly 2^63 or more, by bit lengths alone?
+ * 10^k < 2^(floor(3.322k) + 1) as log2(10) < 3.322, so with x >= 2^(bits-1)
+ * the quotient passes 2^63 once bits >= 64 + that + rate_amount's bits. A
+ * stack of large factors is settled so without dividing it out. */
+static bool past_int64(size_t bits, int64_t rate_amount, uint32_t k)
+{
+    size_t den_bits = 64 - (size_t)__builtin_clzll((uint64_t)rate_amount) + (size_t)k * 3322 / 1000 + 1;
+    return bits >= 64 + den_bits;
+}
+
+/* big_round_div for a 128-bit x with den = rate_amount x 10^k,
  * den < 2^126: floor; ceil adds 1 for a remainder; nearest is
  * floor((2x + D) / 2D) = q + (2r >= D) for x = qD + r. */
 static u128 round128(u128 x, u128 den, loy_round mode)
@@ -229,25 +293,21 @@ static u128 round128(u128 x, u128 den, loy_round mode)
     return q;
 }
 
-/* 10^(4 x k) for k <= 9 (below 2^120). */
-static u128 fix_pow128(uint32_t k)
+/* 10^k for k <= 38 (below 2^127). */
+static u128 pow10_128(uint32_t k)
 {
-    static const uint64_t low[4] = {1, 10000, 100000000, 1000000000000};
-    u128 r = low[k % 4];
-    for (k /= 4; k > 0; k--)
-        r *= FIX_POW4;
+    u128 r = POW10[k % 19];
+    for (k /= 19; k > 0; k--)
+        r *= POW10[19];
     return r;
 }
 
-/* rate_amount x 10^(4 x scale) when it is below 2^126, else 0. */
-static u128 den128(int64_t rate_amount, uint32_t scale)
+/* rate_amount x 10^k when it is below 2^126, else 0. */
+static u128 den128(int64_t rate_amount, uint32_t k)
 {
-    if (rate_amount <= 0 || scale > 9)
+    u128 d;
+    if (rate_amount <= 0 || k > 38 || __builtin_mul_overflow((u128)rate_amount, pow10_128(k), &d))
         return 0;
-    u128 d = (u128)rate_amount;
-    for (uint32_t k = 0; k < scale; k++)
-        if (__builtin_mul_overflow(d, (u128)LOY_FIX_ONE, &d))
-            return 0;
     return d < ((u128)1 << 126) ? d : 0;
 }
 
@@ -278,20 +338,24 @@ static const char *fix_text(char buf[32], loy_fix f)
     return buf;
 }
 
+/* Multiplier j's factor for the member's tier; <= 0 for a by_tier multiplier
+ * that does not list the tier. */
+static loy_fix multiplier_factor(const loy_ctx *c, const loy_multiplier *mu)
+{
+    if (mu->by_tier)
+        return mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
+    return mu->factor;
+}
+
 /* Does multiplier j apply to the line under evaluation (c->line)? Its factor in *factor. */
 static bool multiplier_applies(loy_ctx *c, const loy_multiplier *mu, size_t line_no, loy_fix *factor)
 {
-    if (mu->by_tier) {
-        loy_fix f = mu->tier_factor ? mu->tier_factor[c->m->tier] : 0;
-        if (f <= 0) {
-            if (c->trace)
-                loy_trace(c, mu->id, false, "line %zu: tier '%s' has no factor", line_no,
-                          c->p->tiers.levels[c->m->tier].id);
-            return false;
-        }
-        *factor = f;
-    } else {
-        *factor = mu->factor;
+    *factor = multiplier_factor(c, mu);
+    if (mu->by_tier && *factor <= 0) {
+        if (c->trace)
+            loy_trace(c, mu->id, false, "line %zu: tier '%s' has no factor", line_no,
+                      c->p->tiers.levels[c->m->tier].id);
+        return false;
     }
     if (mu->when && !loy_cond_holds(c, mu->when)) {
         if (c->trace) {
@@ -308,145 +372,58 @@ static bool multiplier_applies(loy_ctx *c, const loy_multiplier *mu, size_t line
     return true;
 }
 
-/*
- * The order's points before caps (§4.1 steps 2-4), as a big number in *out.
- * applied[j] tells which multipliers applied to at least one eligible line.
- */
-static bool raw_points(loy_ctx *c, bool *applied, big *out)
+/* A line's factors under `multiply`, as m / 10^d each (loy_fix_reduced):
+ * the m's multiply in one word until it would overflow, so the line's
+ * number takes a few products rather than one per factor. */
+typedef struct stack {
+    uint64_t chunk;     /* the m's not yet in the line's number */
+    uint32_t k;         /* the sum of the d's */
+} stack;
+
+static inline void stack_push(stack *st, num *term, uint64_t m, uint32_t d, big *tmp)
 {
-    const loy_points *pts = &c->p->points;
-    const loy_event *ev = c->ev;
-    bool multiply = pts->stacking == LOY_STACK_MULTIPLY;
-    uint32_t scale = multiply ? pts->multiplier_count : 1;
-    size_t limbs = (size_t)scale + 8;
-    big term, tmp, bigden;
-    if (!big_init(c, &term, limbs) || !big_init(c, &tmp, limbs) || !big_init(c, &bigden, limbs) ||
-        !big_init(c, out, limbs))
-        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
-    big_set(out, 0);
-
-    /* A multiplier whose `when` names no line predicate (category, sku)
-     * gives the same answer on every line: it is evaluated once per order.
-     * Not while tracing, which reports each line. Bit j of `known` (j < 64):
-     * multiplier j was evaluated; of `holds`: it applied, with factor
-     * known_factor[j]. */
-    uint64_t known = 0, holds = 0;
-    loy_fix known_factor[64];
-
-    /* The order's sum in 128 bits while acc_ok (see term_mul), else in out. */
-    u128 den = den128(pts->rate_amount, scale);
-    bool acc_ok = den != 0;
-    u128 acc = 0;
-
-    for (size_t li = 0; li < ev->line_count; li++) {
-        const loy_line *line = &ev->lines[li];
-        if (loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line)) {
-            if (c->trace)
-                loy_trace(c, "exclude", true, "line %zu is not points-eligible", li);
-            continue;
-        }
-        c->line = line;
-        /* The line's factor as num / 10^(4 x scale). */
-        bool t_ok = den != 0;
-        u128 t = (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points;
-        if (!t_ok) {
-            big_set(&term, (uint64_t)line->amount);
-            big_mul(&term, (uint64_t)pts->rate_points);
-        }
-        uint32_t used = 0;
-        __int128 add_sum = LOY_FIX_ONE;
-        loy_fix best = 0;
-        bool any = false;
-        for (uint32_t j = 0; j < pts->multiplier_count; j++) {
-            const loy_multiplier *mu = &pts->multipliers[j];
-            uint64_t bit = j < 64 ? (uint64_t)1 << j : 0;
-            bool line_free = bit && !c->trace && !(mu->when && mu->when->has_line_pred);
-            loy_fix f = 0;
-            if (line_free && (known & bit)) {
-                if (!(holds & bit))
-                    continue;
-                f = known_factor[j];
-            } else {
-                bool ok = multiplier_applies(c, mu, li, &f);
-                if (line_free) {
-                    known |= bit;
-                    if (ok) {
-                        holds |= bit;
-                        known_factor[j] = f;
-                    }
-                }
-                if (!ok)
-                    continue;
-            }
-            applied[j] = true;
-            any = true;
-            switch (pts->stacking) {
-            case LOY_STACK_MULTIPLY:
-                term_mul(&term, &t, &t_ok, (uint64_t)f, &tmp);
-                used++;
-                break;
-            case LOY_STACK_ADD:
-                add_sum += (__int128)f - LOY_FIX_ONE;
-                break;
-            case LOY_STACK_MAX:
-                if (f > best)
-                    best = f;
-                break;
-            }
-        }
-        c->line = NULL;
-        if (c->code)
-            return false;
-        if (multiply) {
-            /* with t_ok, den != 0 and so scale <= 9 */
-            if (t_ok)
-                term_mul(&term, &t, &t_ok, fix_pow128(scale - used), &tmp);
-            else
-                big_mul_fix_pow(&term, scale - used);
-        } else if (pts->stacking == LOY_STACK_ADD) {
-            term_mul(&term, &t, &t_ok, add_sum < 0 ? 0 : (u128)add_sum, &tmp);
-        } else {
-            term_mul(&term, &t, &t_ok, (uint64_t)(any ? best : LOY_FIX_ONE), &tmp);
-        }
-        if (t_ok && pts->round_per_line)
-            t = round128(t, den, pts->rounding);
-        else if (pts->round_per_line)
-            big_round_div(&term, (uint64_t)pts->rate_amount, scale, pts->rounding, &bigden);
-        u128 sum;
-        if (t_ok && acc_ok && !__builtin_add_overflow(acc, t, &sum)) {
-            acc = sum;
-            continue;
-        }
-        if (acc_ok) {
-            /* the sum moves to big numbers for good */
-            acc_ok = false;
-            big_set128(out, acc);
-        }
-        if (t_ok)
-            big_set128(&term, t);
-        big_add(out, &term);
+    uint64_t both;
+    if (__builtin_mul_overflow(st->chunk, m, &both)) {
+        num_mul(term, st->chunk, tmp);
+        both = m;
     }
-    if (acc_ok) {
-        big_set128(out, pts->round_per_line ? acc : round128(acc, den, pts->rounding));
-        return true;
-    }
-    if (!pts->round_per_line)
-        big_round_div(out, (uint64_t)pts->rate_amount, scale, pts->rounding, &bigden);
-    return true;
+    st->chunk = both;
+    st->k += d;
 }
 
-/* ------------------------------------------------- the order's fast path */
+/* round(x / (rate_amount x 10^k)) in *out; false when that passes int64.
+ * `scratch` has x's capacity. */
+static bool num_round(num *x, int64_t rate_amount, uint32_t k, loy_round mode, big *scratch, int64_t *out)
+{
+    if (past_int64(num_bits(x), rate_amount, k))
+        return false;
+    u128 den = x->small ? den128(rate_amount, k) : 0;
+    if (den) {
+        u128 q = round128(x->v, den, mode);
+        *out = (int64_t)q;
+        return q <= (u128)INT64_MAX;
+    }
+    num_to_big(x);
+    big_round_div(&x->b, (uint64_t)rate_amount, k, mode, scratch);
+    return big_to_i64(&x->b, out);
+}
+
+/* ------------------------------------------------- the compiled order path */
 
 /*
- * raw_points for the common case, with the same exact arithmetic: no trace
+ * raw_points for the common case, from the policy's order plan
+ * (lib/policy.h, loy_order_plan), with the same exact arithmetic: no trace
  * (which reports every line), at most 64 multipliers, a denominator below
- * 2^126 and the lines' ids resolved in step 1. Each multiplier's factor and
- * its line-free part are settled once per order; its line part (category,
- * sku) once per distinct pair of line ids, since strings the policy does not
- * name all resolve to -1 and compare alike. A line's factor is then one
- * 128-bit number G, with term = amount x rate.points x G over the common
- * denominator. Anything that leaves 128 bits returns 0 and the general path
- * starts over; a differential test (tests/test_points_fast.c) drives both.
+ * 2^126 and the lines' ids resolved in step 1. The multipliers that hold
+ * for the order are a few masks ANDed by tier, day of month, month and
+ * weekday, with date ranges, the birthday and any leftover entries tested
+ * only for the multipliers still in; a line narrows them by its category
+ * and sku ids (leftover line entries once per distinct pair of ids, since
+ * strings the policy does not name all resolve to -1 and compare alike).
+ * A line's factor is then one 128-bit number G, read from the plan's table,
+ * with term = amount x rate.points x G over the common denominator.
+ * Anything that leaves 128 bits returns 0 and the general path starts
+ * over; a differential test (tests/test_points_fast.c) drives both.
  */
 
 /* A line's factor G for the multipliers in `mask`, or false when it leaves 128 bits. */
@@ -461,7 +438,7 @@ static bool line_factor(const loy_points *pts, const loy_fix *f, uint64_t mask, 
                 return false;
             used++;
         }
-        return !__builtin_mul_overflow(v, fix_pow128(scale - used), g);
+        return !__builtin_mul_overflow(v, pow10_128(4 * (scale - used)), g);
     }
     case LOY_STACK_ADD: {
         __int128 sum = LOY_FIX_ONE;
@@ -488,125 +465,8 @@ static bool line_excluded(const loy_interned *t, loy_line_ids id, unsigned cat_f
            (id.sku >= 0 && (t->flags[id.sku] & sku_flag));
 }
 
+/* distinct pairs of line ids an order remembers; an order has few */
 enum { FAST_CACHE = 8 };
-
-/* 1: *out holds the order's raw points, rounded; 0: use the general path
- * (nothing written); -1: refused. */
-static int raw_points_fast(loy_ctx *c, uint64_t *applied, u128 *out)
-{
-    const loy_points *pts = &c->p->points;
-    const loy_event *ev = c->ev;
-    const loy_interned *t = &c->p->interned;
-    uint32_t mc = pts->multiplier_count;
-    if (c->trace || mc > 64 || !c->line_ids)
-        return 0;
-    uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
-    /* den128(rate_amount, scale), made at load */
-    u128 den = (u128)c->p->points_den_hi << 64 | c->p->points_den_lo;
-    if (den == 0)
-        return 0;
-
-    /* base: multipliers that apply to every line; line_dep: those whose
-     * line-free part holds and whose line part is yet to be seen per line. */
-    loy_fix f[64];
-    uint64_t base = 0, line_dep = 0;
-    /* kept in registers across the condition calls */
-    const uint64_t line_free = c->p->line_free_multipliers;
-    const int32_t tier = c->m->tier;
-    const loy_multiplier *mus = pts->multipliers;
-    for (uint32_t j = 0; j < mc; j++) {
-        const loy_multiplier *mu = &mus[j];
-        uint64_t bit = (uint64_t)1 << j;
-        loy_fix fj = mu->factor;
-        if (mu->by_tier) {
-            fj = mu->tier_factor ? mu->tier_factor[tier] : 0;
-            if (fj <= 0)
-                continue;
-        }
-        f[j] = fj;
-        if (!mu->when) {
-            base |= bit;
-        } else if (line_free & bit) {
-            if (loy_cond_holds(c, mu->when))
-                base |= bit;
-        } else if (loy_cond_part_holds(c, mu->when, false)) {
-            line_dep |= bit;
-        }
-    }
-    if (c->code)
-        return -1;
-
-    u128 g_base = 0;
-    if (!line_factor(pts, f, base, scale, &g_base))
-        return 0;
-    struct {
-        loy_line_ids key;
-        uint64_t mask;
-        u128 g;
-    } seen[FAST_CACHE];
-    unsigned seen_count = 0;
-
-    uint64_t used = 0;
-    u128 acc = 0;
-    for (size_t li = 0; li < ev->line_count; li++) {
-        const loy_line *line = &ev->lines[li];
-        loy_line_ids id = c->line_ids[li];
-        if (line_excluded(t, id, LOY_IN_PTS_CAT, LOY_IN_PTS_SKU))
-            continue;
-        uint64_t mask = base;
-        u128 g = g_base;
-        if (line_dep) {
-            unsigned k = 0;
-            while (k < seen_count && (seen[k].key.category != id.category || seen[k].key.sku != id.sku))
-                k++;
-            if (k < seen_count) {
-                mask = seen[k].mask;
-                g = seen[k].g;
-            } else {
-                c->line = line;
-                for (uint64_t m = line_dep; m; m &= m - 1) {
-                    uint32_t j = (uint32_t)__builtin_ctzll(m);
-                    if (loy_cond_part_holds(c, pts->multipliers[j].when, true))
-                        mask |= (uint64_t)1 << j;
-                }
-                c->line = NULL;
-                if (c->code)
-                    return -1;
-                if (mask != base && !line_factor(pts, f, mask, scale, &g))
-                    return 0;
-                if (seen_count < FAST_CACHE) {
-                    seen[seen_count].key = id;
-                    seen[seen_count].mask = mask;
-                    seen[seen_count].g = g;
-                    seen_count++;
-                }
-            }
-        }
-        used |= mask;
-        u128 term = (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points;
-        if (__builtin_mul_overflow(term, g, &term))
-            return 0;
-        if (pts->round_per_line)
-            term = round128(term, den, pts->rounding);
-        if (__builtin_add_overflow(acc, term, &acc))
-            return 0;
-    }
-    *out = pts->round_per_line ? acc : round128(acc, den, pts->rounding);
-    *applied = used;
-    return 1;
-}
-
-/* ------------------------------------------------- the compiled order path */
-
-/*
- * raw_points_fast from the policy's order plan (lib/policy.h,
- * loy_order_plan): the multipliers that hold for the order are a few masks
- * ANDed by tier, day of month, month and weekday, with date ranges, the
- * birthday and any leftover entries tested only for the multipliers still
- * in; a line narrows them by its category and sku ids, and its factor G is
- * read from the plan's table. Same answers, same fallbacks (0: the general
- * path starts over), same arithmetic as raw_points_fast.
- */
 
 /* round128, in 64 bits when both fit: the plan's reduced numbers mostly do. */
 static inline u128 round_plan(u128 x, u128 den, loy_round mode)
@@ -630,7 +490,7 @@ typedef struct plan_run {
     const uint64_t *g_row;      /* the tier's G table, or NULL */
     const loy_fix *f_row;       /* without a table: the tier's factors */
     u128 den;
-    /* line leftovers per distinct pair of line ids (as raw_points_fast) */
+    /* line leftovers per distinct pair of line ids */
     struct {
         loy_line_ids key;
         uint64_t fails;
@@ -662,8 +522,22 @@ static __attribute__((noinline)) uint64_t time_and_plan(const loy_ctx *c, const 
     return holds;
 }
 
-/* The order's part: false when refused (c->code). */
-static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run)
+/* Does the plan's leftover entry k hold? With `memo`, each class of equal
+ * tests is evaluated once an order (memo[class]: 0 not yet, 1 holds, 2 fails). */
+static inline __attribute__((always_inline)) bool leftover_holds(loy_ctx *c, const loy_order_plan *pl, uint32_t k,
+                                                                 uint8_t *memo)
+{
+    if (!memo)
+        return loy_cond_holds(c, pl->conds[k]);
+    uint8_t *seen = &memo[pl->cond_class[k]];
+    if (!*seen)
+        *seen = loy_cond_holds(c, pl->conds[k]) ? 1 : 2;
+    return *seen == 1;
+}
+
+/* The order's part: false when refused (c->code). `memo`: see leftover_holds. */
+static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const loy_order_plan *pl, plan_run *run,
+                                                             uint8_t *memo)
 {
     const loy_member *m = c->m;
     const int32_t tier = m->tier;
@@ -695,8 +569,7 @@ static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const l
     for (uint64_t b = holds & pl->rest; b; b &= b - 1) {
         unsigned j = (unsigned)__builtin_ctzll(b);
         for (uint32_t k = pl->first[j]; k < pl->first[j + 1]; k++) {
-            const loy_cond *cc = pl->conds[k];
-            if (!cc->has_line_pred && !loy_cond_holds(c, cc)) {
+            if (!pl->conds[k]->has_line_pred && !leftover_holds(c, pl, k, memo)) {
                 holds &= ~((uint64_t)1 << j);
                 break;
             }
@@ -723,11 +596,12 @@ static inline __attribute__((always_inline)) bool plan_start(loy_ctx *c, const l
     return !c->code;
 }
 
-/* Adds the points-eligible line li: 1 done, 0 beyond 128 bits, -1 refused. */
-static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run *run, size_t li, loy_line_ids id, int64_t amount)
+/* The multipliers of the run's block that apply to line li, in *mask;
+ * false when refused. */
+static inline __attribute__((always_inline)) bool plan_line_mask(loy_ctx *c, plan_run *run, size_t li,
+                                                                 loy_line_ids id, uint64_t *mask_out)
 {
     const loy_order_plan *pl = run->pl;
-    const loy_points *pts = &c->p->points;
     uint64_t mask = run->holds;
     if (run->by_line) {
         mask &= pl->category_ok[id.category + 1] & pl->sku_ok[id.sku + 1];
@@ -753,7 +627,7 @@ static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run 
                 }
                 c->line = NULL;
                 if (c->code)
-                    return -1;
+                    return false;
                 if (run->seen_count < FAST_CACHE) {
                     run->seen[run->seen_count].key = id;
                     run->seen[run->seen_count].fails = fails;
@@ -763,6 +637,18 @@ static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run 
             mask &= ~fails;
         }
     }
+    *mask_out = mask;
+    return true;
+}
+
+/* Adds the points-eligible line li: 1 done, 0 beyond 128 bits, -1 refused. */
+static inline __attribute__((always_inline)) int plan_line(loy_ctx *c, plan_run *run, size_t li, loy_line_ids id, int64_t amount)
+{
+    const loy_order_plan *pl = run->pl;
+    const loy_points *pts = &c->p->points;
+    uint64_t mask;
+    if (!plan_line_mask(c, run, li, id, &mask))
+        return -1;
     u128 g;
     if (run->g_row) {
         /* the plan keeps a table only when no entry an order meets overflows */
@@ -795,18 +681,185 @@ static u128 plan_total(const loy_ctx *c, const plan_run *run)
     return pts->round_per_line ? run->acc : round_plan(run->acc, run->den, pts->rounding);
 }
 
-/* Can the plan take this order? As raw_points_fast asks, and no tracing. */
+/*
+ * The order's points before caps (§4.1 steps 2-4): *fits tells whether they
+ * stay within int64, and then *earned holds them. applied[j] tells which
+ * multipliers applied to at least one eligible line.
+ *
+ * Which multipliers apply to a line comes from the policy's block plans
+ * (one run per 64 multipliers, as the compiled path reads its plan), or
+ * from each multiplier's condition while tracing, which reports them all,
+ * or without the lines' ids.
+ *
+ * A line earns amount x rate.points x its factor / rate.amount, exactly:
+ * under `multiply` the factor is a product of m / 10^d (loy_fix_reduced), so the
+ * line's points are a number over rate.amount x 10^k with k the sum of the
+ * d's; otherwise it is one fixed-point number (k = 4). Rounded per line,
+ * each line's quotient is added; rounded per order, the lines are brought to
+ * the largest k so far and added before the one rounding. Every number is
+ * >= 0, so once the sum is past int64 it stays there: the rest of the
+ * arithmetic is skipped, while each line's multipliers are still settled
+ * for `applied` and the trace.
+ */
+/* out of line: the plan takes nearly every order, and this frame is large */
+static __attribute__((noinline)) bool raw_points(loy_ctx *c, bool *applied, int64_t *earned, bool *fits)
+{
+    const loy_points *pts = &c->p->points;
+    const loy_event *ev = c->ev;
+    uint32_t mc = pts->multiplier_count;
+    bool multiply = pts->stacking == LOY_STACK_MULTIPLY;
+    /* a line's number is at most amount x rate.points x its factors as
+     * written (< 2^63 each) x 10^(4 x the factors it lacks) */
+    size_t limbs = (size_t)(multiply ? mc : 1) + 8;
+    /* bit j % 64 of on[j / 64]: multiplier j applies to this line; of
+     * used[j / 64]: to one of the lines so far */
+    size_t words = ((size_t)mc + 63) / 64;
+    bool by_plan = !c->trace && c->line_ids && !c->no_event && c->p->order_blocks;
+    num term, acc;
+    big tmp, scratch;
+    uint64_t *on = loy_arena_alloc(&c->r->arena, 2 * (words ? words : 1) * sizeof *on);
+    /* a plan_run holds a u128: 16-byte aligned, where the arena gives 8 */
+    char *room = by_plan ? loy_arena_alloc(&c->r->arena, words * sizeof(plan_run) + 15) : NULL;
+    plan_run *runs = room ? (plan_run *)(room + (-(uintptr_t)room & 15)) : NULL;
+    if (!on || (by_plan && !runs) || !big_init(c, &term.b, limbs) || !big_init(c, &acc.b, limbs) ||
+        !big_init(c, &tmp, limbs) || !big_init(c, &scratch, limbs)) {
+        c->r->nomem = true;
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    }
+    uint64_t *used = on + words;
+    for (size_t w = 0; w < words; w++)
+        used[w] = 0;
+    if (by_plan) {
+        uint32_t classes = c->p->order_cond_classes;
+        uint8_t *memo = loy_arena_alloc(&c->r->arena, classes ? classes : 1);
+        if (!memo) {
+            c->r->nomem = true;
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        }
+        memset(memo, 0, classes);
+        for (size_t b = 0; b < words; b++)
+            if (!plan_start(c, &c->p->order_blocks[b], &runs[b], memo))
+                return false;
+    }
+
+    num_set(&acc, 0);
+    uint32_t acc_k = 0;     /* acc is over rate.amount x 10^acc_k */
+    bool past = false;      /* the sum is past int64 */
+    for (size_t li = 0; li < ev->line_count; li++) {
+        const loy_line *line = &ev->lines[li];
+        if (loy_line_in(&pts->exclude_categories, &pts->exclude_skus, line)) {
+            if (c->trace)
+                loy_trace(c, "exclude", true, "line %zu is not points-eligible", li);
+            continue;
+        }
+        if (by_plan) {
+            for (size_t b = 0; b < words; b++)
+                if (!plan_line_mask(c, &runs[b], li, c->line_ids[li], &on[b]))
+                    return false;
+        } else {
+            c->line = line;
+            for (size_t w = 0; w < words; w++)
+                on[w] = 0;
+            for (uint32_t j = 0; j < mc; j++) {
+                loy_fix f;
+                if (multiplier_applies(c, &pts->multipliers[j], li, &f))
+                    on[j / 64] |= (uint64_t)1 << (j % 64);
+            }
+            c->line = NULL;
+            if (c->code)
+                return false;
+        }
+        bool any = false;
+        for (size_t w = 0; w < words; w++) {
+            used[w] |= on[w];
+            any |= on[w] != 0;
+        }
+        if (past)
+            continue;
+        stack st = {1, multiply ? 0 : 4};
+        __int128 add_sum = LOY_FIX_ONE;
+        loy_fix best = 0;
+        num_set(&term, (u128)(uint64_t)line->amount * (uint64_t)pts->rate_points);
+        for (size_t w = 0; w < words; w++) {
+            /* the block's factors for the member's tier, reduced at load */
+            const loy_order_plan *pl = by_plan ? runs[w].pl : NULL;
+            size_t row = pl ? (size_t)c->m->tier * pl->count : 0;
+            uint64_t bits = on[w];
+            if (multiply && pl) {
+                for (; bits; bits &= bits - 1) {
+                    size_t bit = (size_t)__builtin_ctzll(bits);
+                    stack_push(&st, &term, pl->digits[row + bit], pl->decimals[row + bit], &tmp);
+                }
+                continue;
+            }
+            for (; bits; bits &= bits - 1) {
+                size_t bit = (size_t)__builtin_ctzll(bits);
+                loy_fix f = pl ? pl->factor[row + bit] : multiplier_factor(c, &pts->multipliers[64 * w + bit]);
+                if (multiply) {
+                    uint32_t d;
+                    uint64_t m = loy_fix_reduced(f, &d);
+                    stack_push(&st, &term, m, d, &tmp);
+                } else if (pts->stacking == LOY_STACK_ADD) {
+                    add_sum += (__int128)f - LOY_FIX_ONE;
+                } else if (f > best) {
+                    best = f;
+                }
+            }
+        }
+        uint32_t k = st.k;
+        if (multiply)
+            num_mul(&term, st.chunk, &tmp);
+        else if (pts->stacking == LOY_STACK_ADD)
+            num_mul(&term, add_sum < 0 ? 0 : (u128)add_sum, &tmp);
+        else
+            num_mul(&term, (uint64_t)(any ? best : LOY_FIX_ONE), &tmp);
+        if (pts->round_per_line) {
+            int64_t q;
+            if (!num_round(&term, pts->rate_amount, k, pts->rounding, &scratch, &q)) {
+                past = true;
+                continue;
+            }
+            /* quotients below 2^63 each: the sum stays small until it passes int64 */
+            acc.v += (uint64_t)q;
+            past = acc.v > (u128)INT64_MAX;
+            continue;
+        }
+        if (k > acc_k) {
+            num_mul_pow10(&acc, k - acc_k, &tmp);
+            acc_k = k;
+        } else {
+            num_mul_pow10(&term, acc_k - k, &tmp);
+        }
+        num_add(&acc, &term);
+        past = past_int64(num_bits(&acc), pts->rate_amount, acc_k);
+    }
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t bits = used[w]; bits; bits &= bits - 1)
+            applied[64 * w + (size_t)__builtin_ctzll(bits)] = true;
+    if (past || pts->round_per_line) {
+        *fits = !past;
+        *earned = past ? 0 : (int64_t)acc.v;
+        return true;
+    }
+    *fits = num_round(&acc, pts->rate_amount, acc_k, pts->rounding, &scratch, earned);
+    return true;
+}
+
+/* Can the plan take this order? Not while tracing, nor without the lines' ids. */
 static bool plan_fits(const loy_ctx *c)
 {
     return c->p->order_plan && !c->trace && c->line_ids && !c->no_event;
 }
 
-static int raw_points_plan(loy_ctx *c, const loy_order_plan *pl, uint64_t *applied, u128 *out)
+/* 1: *out holds the order's raw points, rounded; 0: use the general path
+ * (nothing written); -1: refused. */
+static int raw_points_plan(loy_ctx *c, uint64_t *applied, u128 *out)
 {
     if (!plan_fits(c))
         return 0;
+    const loy_order_plan *pl = c->p->order_plan;
     plan_run run;
-    if (!plan_start(c, pl, &run))
+    if (!plan_start(c, pl, &run, NULL))
         return -1;
     const loy_event *ev = c->ev;
     const loy_interned *t = &c->p->interned;
@@ -837,7 +890,7 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
     if (!plan_fits(c) || pl->reads_order)
         return 0;
     plan_run run;
-    if (!plan_start(c, pl, &run))
+    if (!plan_start(c, pl, &run, NULL))
         return -1;
     const loy_event *ev = c->ev;
     const loy_interned *t = &c->p->interned;
@@ -985,10 +1038,8 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     int fast = 1;
     if (settled)
         quick = *settled;   /* the one pass made it, and *mask */
-    else if (c->p->order_plan)
-        fast = raw_points_plan(c, c->p->order_plan, mask, &quick);
     else
-        fast = raw_points_fast(c, mask, &quick);
+        fast = raw_points_plan(c, mask, &quick);
     if (fast < 0)
         return false;
     if (fast > 0) {
@@ -998,10 +1049,14 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
         uint32_t mc = pts->multiplier_count;
         for (uint32_t j = 0; j < mc; j++)
             applied[j] = false;
-        big raw;
-        if (!raw_points(c, applied, &raw))
+        /* its own locals: addresses taken here would keep the fast
+         * path's earned and fits in memory */
+        int64_t raw;
+        bool raw_fits;
+        if (!raw_points(c, applied, &raw, &raw_fits))
             return false;
-        fits = big_to_i64(&raw, &earned);
+        earned = raw;
+        fits = raw_fits;
         if (mc <= 64)
             for (uint32_t j = 0; j < mc; j++)
                 if (applied[j])
@@ -1059,47 +1114,40 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
     }
-    if (pts->multiplier_count <= 64) {
-        /* The effect, its rules list and each rule's name in one block. */
-        size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
-        /* a few bits: cheaper counted here than by libgcc's popcount */
-        for (uint64_t m = mask; m; m &= m - 1)
-            extra++;
-        loy_node *b = rn_effect_take(c->r, "points", extra);
-        if (!b)
-            return true;    /* nomem is set: the answer is dropped */
-        loy_node *n = b + 2;
-        rn_sib(rn_init_int(n++, "delta", points));
-        rn_sib(rn_init_str(n++, "source", "order"));
-        if (pending_until != LOY_DAY_NONE)
-            rn_sib(rn_init_date(n++, "pending_until", pending_until));
-        if (expires != LOY_DAY_NONE)
-            rn_sib(rn_init_date(n++, "expires", expires));
-        loy_node *rules = rn_init_list(n++, "rules");
-        rn_effect_done(c->effects, b, rules, (size_t)(n - (b + 1)));
-        if (mask) {
-            /* the rule names follow the list, each chained to the next */
-            rules->first = n;
-            uint32_t count = 0;
-            for (uint64_t m = mask; m; m &= m - 1, count++)
-                rn_sib(rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
-            n[-1].next = NULL;
-            rules->last = n - 1;
-            rules->count = count;
-        }
-        return true;    /* points_earned is counted with the order (loy_metric_add_order) */
-    }
-    loy_node *e = loy_effect(c, "points");
-    rn_put_int(c->r, e, "delta", points);
-    rn_put_str(c->r, e, "source", "order");
+    /* The effect, its rules list and each rule's name in one block; the
+     * rules are the bits of mask, or with more than 64 multipliers applied[]. */
+    bool wide = pts->multiplier_count > 64;
+    size_t extra = 3 + (size_t)(pending_until != LOY_DAY_NONE) + (size_t)(expires != LOY_DAY_NONE);
+    /* a few bits: cheaper counted here than by libgcc's popcount */
+    for (uint64_t m = mask; m; m &= m - 1)
+        extra++;
+    for (uint32_t j = 0; wide && j < pts->multiplier_count; j++)
+        extra += applied[j];
+    loy_node *b = rn_effect_take(c->r, "points", extra);
+    if (!b)
+        return true;    /* nomem is set: the answer is dropped */
+    loy_node *n = b + 2;
+    rn_sib(rn_init_int(n++, "delta", points));
+    rn_sib(rn_init_str(n++, "source", "order"));
     if (pending_until != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "pending_until", pending_until);
+        rn_sib(rn_init_date(n++, "pending_until", pending_until));
     if (expires != LOY_DAY_NONE)
-        rn_put_date(c->r, e, "expires", expires);
-    loy_node *rules = rn_put(e, "rules", rn_list(c->r));
-    for (uint32_t j = 0; j < pts->multiplier_count; j++)
+        rn_sib(rn_init_date(n++, "expires", expires));
+    loy_node *rules = rn_init_list(n++, "rules");
+    rn_effect_done(c->effects, b, rules, (size_t)(n - (b + 1)));
+    loy_node *names = n;
+    /* the rule names follow the list, each chained to the next */
+    for (uint64_t m = mask; m; m &= m - 1)
+        rn_sib(rn_init_str(n++, NULL, pts->multipliers[__builtin_ctzll(m)].id));
+    for (uint32_t j = 0; wide && j < pts->multiplier_count; j++)
         if (applied[j])
-            rn_push(rules, rn_str(c->r, pts->multipliers[j].id));
+            rn_sib(rn_init_str(n++, NULL, pts->multipliers[j].id));
+    if (n > names) {
+        n[-1].next = NULL;
+        rules->first = names;
+        rules->last = n - 1;
+        rules->count = (uint32_t)(n - names);
+    }
     return true;    /* points_earned is counted with the order (loy_metric_add_order) */
 }
 

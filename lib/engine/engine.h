@@ -273,10 +273,6 @@ LOY_INTERNAL bool loy_cond_holds(loy_ctx *c, const loy_cond *when);
 /* loy_cond_holds of one entry of a `when` (a leaf of loy_cond_each_leaf),
  * without looking for a map around it. */
 LOY_INTERNAL bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry);
-/* interned ids: loy_cond_holds(when) is part(false) && part(true),
- * where part(line) tests only the entries of `when` that use (line) or do not
- * use (!line) a line predicate. */
-LOY_INTERNAL bool loy_cond_part_holds(loy_ctx *c, const loy_cond *when, bool line);
 /* The same, appending to `reasons` every failed entry as POLICY.md §11.4 writes it. */
 LOY_INTERNAL bool loy_cond_explain(loy_ctx *c, const loy_cond *when, loy_node *reasons);
 /* The reason one failed entry gives (a leaf of loy_cond_each_leaf), as

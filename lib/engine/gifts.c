@@ -13,15 +13,12 @@
 /* An effect whose fields the policy fixed at load (lib/policy/gifts.c):
  * one fresh map over them, appended to the effects. */
 static inline __attribute__((always_inline)) void push_fixed_effect(loy_ctx *c,
-                                                                   const loy_node_chain *fields)
+                                                                   const loy_node *fixed)
 {
     loy_node *e = rn_block(c->r, 1);
     if (!e)
         return;
-    rn_init(e, LOY_NODE_MAP, NULL);
-    e->first = fields->first;
-    e->last = fields->last;
-    e->count = fields->count;
+    rn_init_over(e, NULL, fixed);
     if (c->effects && c->effects != &loy_nomem_node)
         rn_link(c->effects, e);
 }
@@ -35,7 +32,7 @@ static inline __attribute__((always_inline)) void push_fixed_effect(loy_ctx *c,
  * links it. Inlined into each kind's caller, where the kind and the extra
  * count are constants. */
 static inline __attribute__((always_inline)) loy_node *
-gift_effect(loy_ctx *c, const char *kind, const loy_node_chain *reward, size_t extra_count,
+gift_effect(loy_ctx *c, const char *kind, const loy_node *reward, size_t extra_count,
             loy_node **extra)
 {
     loy_node *e = rn_effect_take(c->r, "gift", 2 + extra_count);
@@ -44,10 +41,7 @@ gift_effect(loy_ctx *c, const char *kind, const loy_node_chain *reward, size_t e
         return &loy_nomem_node;
     }
     rn_sib(rn_init_str(e + 2, "gift", kind));
-    loy_node *map = rn_init(e + 3, LOY_NODE_MAP, "reward");
-    map->first = reward->first;
-    map->last = reward->last;
-    map->count = reward->count;
+    rn_init_over(e + 3, "reward", reward);
     *extra = e + 4;
     return e;
 }

@@ -146,7 +146,7 @@ bool loy_step_upgrade(loy_ctx *c)
     /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
     loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
     if (e) {
-        const loy_node_chain *end = &p->effect_nodes.upgraded_to[target];
+        const loy_node *end = &p->effect_nodes.upgraded_to[target];
         rn_init_str(e + 2, "from", tier_id(p, from))->next = end->first;
         rn_effect_done(c->effects, e, end->last, 4);
     }

@@ -123,22 +123,6 @@ bool loy_policy_surprise_plan(loy_policy *p)
 
 /* ------------------------------------------------------ the fixed nodes */
 
-/* A string node as a reader leaves it: its length measured, not lazy, so
- * no read of an answer writes to the policy. */
-static loy_node *fixed_str(loy_node *n, const char *key, const char *s)
-{
-    rn_init_str(n, key, s);
-    n->lazy = LOY_LAZY_NONE;
-    n->len = strlen(s);
-    return n;
-}
-
-/* The fields linked under `map`, a collector node, as a chain. */
-static loy_node_chain chain_of(const loy_node *map)
-{
-    return (loy_node_chain){map->first, map->last, map->count};
-}
-
 static size_t reward_field_nodes(const loy_reward *rw)
 {
     size_t n = (size_t)rw->has_points + (size_t)rw->has_credit;
@@ -154,7 +138,7 @@ static loy_node *fixed_list(loy_node *n, const char *key, const loy_strs *strs)
 {
     loy_node *list = rn_init_list(n, key);
     for (uint32_t i = 0; i < strs->count; i++)
-        rn_link(list, fixed_str(n + 1 + i, NULL, strs->items[i]));
+        rn_link(list, rn_init_str(n + 1 + i, NULL, strs->items[i]));
     return n + 1 + strs->count;
 }
 
@@ -180,83 +164,87 @@ static loy_node *reward_fields(loy_node *n, const loy_reward *rw, loy_node *map)
     return n;
 }
 
-static loy_node *fixed_nodes(loy_policy *p, size_t count)
+static loy_node *fixed_nodes(loy_result *r, size_t count)
 {
-    return loy_arena_alloc(p->arena, (count ? count : 1) * sizeof(loy_node));
+    return rn_block(r, count ? count : 1);
+}
+
+/* `count` fixed maps, empty until filled. */
+static loy_node *fixed_maps(loy_result *r, uint32_t count)
+{
+    loy_node *maps = fixed_nodes(r, count);
+    for (uint32_t i = 0; maps && i < count; i++)
+        rn_init_map(&maps[i], NULL);
+    return maps;
 }
 
 /* A reward's fields alone, for a gift whose effect has a field of the
  * event (a birthday's year, a spend gift's period). */
-static bool reward_chain(loy_policy *p, const loy_reward *rw, loy_node_chain *out)
+static bool reward_map(loy_result *r, const loy_reward *rw, loy_node *map)
 {
-    loy_node *n = fixed_nodes(p, reward_field_nodes(rw));
+    loy_node *n = fixed_nodes(r, reward_field_nodes(rw));
     if (!n)
         return false;
-    loy_node fields;
-    reward_fields(n, rw, rn_init_map(&fields, NULL));
-    *out = chain_of(&fields);
+    reward_fields(n, rw, map);
+    rn_fix(map);
     return true;
 }
 
 /* A whole gift effect's fields: {"type": "gift", "gift": kind, "reward":
  * {...}, key: value}. */
-static bool gift_chain(loy_policy *p, const char *kind, const loy_reward *rw, const char *key,
-                       const char *value, loy_node_chain *out)
+static bool gift_map(loy_result *r, const char *kind, const loy_reward *rw, const char *key,
+                     const char *value, loy_node *effect)
 {
-    loy_node *n = fixed_nodes(p, 4 + reward_field_nodes(rw));
+    loy_node *n = fixed_nodes(r, 4 + reward_field_nodes(rw));
     if (!n)
         return false;
-    loy_node effect;
-    rn_init_map(&effect, NULL);
-    rn_link(&effect, fixed_str(n, "type", "gift"));
-    rn_link(&effect, fixed_str(n + 1, "gift", kind));
+    rn_link(effect, rn_init_str(n, "type", "gift"));
+    rn_link(effect, rn_init_str(n + 1, "gift", kind));
     loy_node *reward = rn_init_map(n + 2, "reward");
     reward_fields(n + 4, rw, reward);
-    rn_link(&effect, reward);
-    rn_link(&effect, fixed_str(n + 3, key, value));
-    *out = chain_of(&effect);
+    rn_link(effect, reward);
+    rn_link(effect, rn_init_str(n + 3, key, value));
+    rn_fix(effect);
     return true;
 }
 
-static loy_node_chain *chains(loy_policy *p, uint32_t count)
-{
-    loy_node_chain *c = loy_arena_alloc(p->arena, (count ? count : 1) * sizeof *c);
-    if (c)
-        memset(c, 0, (count ? count : 1) * sizeof *c);
-    return c;
-}
-
-bool loy_policy_effect_nodes(loy_policy *p)
+static bool effect_nodes(loy_result *r, loy_policy *p)
 {
     const loy_gifts *g = &p->gifts;
     loy_effect_nodes *gn = &p->effect_nodes;
     uint32_t tiers = p->tiers.count;
-    gn->upgrade = chains(p, tiers);
-    gn->birthday = chains(p, tiers);
-    gn->surprise = chains(p, g->surprise_count);
-    gn->spend = chains(p, g->spend_count);
-    gn->upgraded_to = chains(p, tiers);
-    loy_node *ends = fixed_nodes(p, 2 * (size_t)tiers);
+    gn->upgrade = fixed_maps(r, tiers);
+    gn->birthday = fixed_maps(r, tiers);
+    gn->surprise = fixed_maps(r, g->surprise_count);
+    gn->spend = fixed_maps(r, g->spend_count);
+    gn->upgraded_to = fixed_maps(r, tiers);
+    loy_node *ends = fixed_nodes(r, 2 * (size_t)tiers);
     if (!gn->upgrade || !gn->birthday || !gn->surprise || !gn->spend || !gn->upgraded_to || !ends)
         return false;
     for (uint32_t t = 0; t < tiers; t++) {
         const char *tier = p->tiers.levels[t].id;
-        loy_node end;
-        rn_init_map(&end, NULL);
-        rn_link(&end, fixed_str(ends + 2 * t, "to", tier));
-        rn_link(&end, fixed_str(ends + 2 * t + 1, "reason", "upgrade"));
-        gn->upgraded_to[t] = chain_of(&end);
-        if (g->upgrade && g->upgrade[t] &&
-            !gift_chain(p, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
+        loy_node *end = &gn->upgraded_to[t];
+        rn_link(end, rn_init_str(ends + 2 * t, "to", tier));
+        rn_link(end, rn_init_str(ends + 2 * t + 1, "reason", "upgrade"));
+        rn_fix(end);
+        if (g->upgrade && g->upgrade[t] && !gift_map(r, "upgrade", g->upgrade[t], "tier", tier, &gn->upgrade[t]))
             return false;
-        if (g->birthday && g->birthday[t] && !reward_chain(p, g->birthday[t], &gn->birthday[t]))
+        if (g->birthday && g->birthday[t] && !reward_map(r, g->birthday[t], &gn->birthday[t]))
             return false;
     }
     for (uint32_t i = 0; i < g->surprise_count; i++)
-        if (!gift_chain(p, "surprise", &g->surprise[i].reward, "id", g->surprise[i].id, &gn->surprise[i]))
+        if (!gift_map(r, "surprise", &g->surprise[i].reward, "id", g->surprise[i].id, &gn->surprise[i]))
             return false;
     for (uint32_t i = 0; i < g->spend_count; i++)
-        if (!reward_chain(p, &g->spend[i].reward, &gn->spend[i]))
+        if (!reward_map(r, &g->spend[i].reward, &gn->spend[i]))
             return false;
     return true;
+}
+
+bool loy_policy_effect_nodes(loy_policy *p)
+{
+    loy_result r;
+    rn_fixed_begin(&r, p);
+    bool built = effect_nodes(&r, p);
+    return rn_fixed_end(&r, p) && built;
 }

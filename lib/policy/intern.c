@@ -138,12 +138,6 @@ bool loy_policy_intern(loy_policy *p)
     unsigned __int128 den = points_den(&p->points);
     p->points_den_lo = (uint64_t)den;
     p->points_den_hi = (uint64_t)(den >> 64);
-    p->line_free_multipliers = 0;
-    for (uint32_t j = 0; j < p->points.multiplier_count && j < 64; j++) {
-        const loy_cond *w = p->points.multipliers[j].when;
-        if (!(w && w->has_line_pred))
-            p->line_free_multipliers |= UINT64_C(1) << j;
-    }
     return loy_policy_order_plan(p) && loy_policy_stage_plan(p) && loy_policy_surprise_plan(p) &&
            loy_policy_effect_nodes(p) && loy_policy_benefit_plan(p);
 }

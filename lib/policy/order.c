@@ -8,8 +8,12 @@
  * interned id), and an order ANDs a few words instead of walking condition
  * trees. Entries of other kinds keep their condition, which the engine
  * evaluates as before. The line factors G of every set of multipliers are
- * tabled per tier when that is small. lib/engine/earn.c reads the plan;
- * tests/test_points_fast.c checks it against the general path.
+ * tabled per tier when that is small. Masks hold 64 multipliers, so a
+ * policy with more has one plan per 64 (order_blocks); only a policy of one
+ * block whose denominator fits 128 bits gets the whole order in 128 bits
+ * (order_plan, the first block). lib/engine/earn.c reads the plans;
+ * tests/test_points_fast.c and tests/test_points_stack.c check them against
+ * the general path and the literal arithmetic.
  */
 #include "internal.h"
 
@@ -235,28 +239,23 @@ static void fill(uint64_t *masks, size_t n, uint64_t all)
         masks[i] = all;
 }
 
-bool loy_policy_order_plan(loy_policy *p)
+/* The masks, factors and leftover conditions of multipliers base..base +
+ * count - 1 (count <= 64) into *pl; false on NOMEM. */
+static bool plan_block(loy_policy *p, uint32_t base, uint32_t count, loy_order_plan *pl)
 {
     const loy_points *pts = &p->points;
-    uint32_t mc = pts->multiplier_count;
-    p->order_plan = NULL;
-    /* the engine's fast path needs the same: at most 64 multipliers and a
-     * denominator that 128 bits hold */
-    if (!pts->has_earn || mc > 64 || (p->points_den_lo == 0 && p->points_den_hi == 0) || p->tiers.count == 0)
-        return true;
-    uint64_t all = mc == 64 ? ~UINT64_C(0) : (UINT64_C(1) << mc) - 1;
-    planner pn = {p, NULL, p->tiers.count, p->interned.count, NULL, 0};
-    loy_order_plan *pl = zalloc(p, 1, sizeof *pl);
-    if (!pl)
-        return false;
-    pn.pl = pl;
-    pl->count = mc;
+    uint64_t all = count == 64 ? ~UINT64_C(0) : (UINT64_C(1) << count) - 1;
+    planner pn = {p, pl, p->tiers.count, p->interned.count, NULL, 0};
+    pl->count = count;
     pl->tier_ok = zalloc(p, pn.tiers, sizeof *pl->tier_ok);
-    pl->factor = zalloc(p, (size_t)pn.tiers * mc, sizeof *pl->factor);
+    pl->factor = zalloc(p, (size_t)pn.tiers * count, sizeof *pl->factor);
     pl->category_ok = zalloc(p, pn.ids + 1, sizeof *pl->category_ok);
     pl->sku_ok = zalloc(p, pn.ids + 1, sizeof *pl->sku_ok);
-    pl->first = zalloc(p, mc + 1, sizeof *pl->first);
-    if (!pl->tier_ok || !pl->factor || !pl->category_ok || !pl->sku_ok || !pl->first)
+    pl->digits = zalloc(p, (size_t)pn.tiers * count, sizeof *pl->digits);
+    pl->decimals = zalloc(p, (size_t)pn.tiers * count, sizeof *pl->decimals);
+    pl->first = zalloc(p, count + 1, sizeof *pl->first);
+    if (!pl->tier_ok || !pl->factor || !pl->digits || !pl->decimals || !pl->category_ok || !pl->sku_ok ||
+        !pl->first)
         return false;
     fill(pl->tier_ok, pn.tiers, all);
     fill(pl->day_of_month, 32, all);
@@ -265,8 +264,8 @@ bool loy_policy_order_plan(loy_policy *p)
     fill(pl->category_ok, pn.ids + 1, all);
     fill(pl->sku_ok, pn.ids + 1, all);
 
-    for (uint32_t j = 0; j < mc; j++) {
-        const loy_multiplier *mu = &pts->multipliers[j];
+    for (uint32_t j = 0; j < count; j++) {
+        const loy_multiplier *mu = &pts->multipliers[base + j];
         for (uint32_t t = 0; t < pn.tiers; t++) {
             loy_fix f = mu->factor;
             if (mu->by_tier) {
@@ -274,18 +273,22 @@ bool loy_policy_order_plan(loy_policy *p)
                 if (f <= 0)
                     pl->tier_ok[t] &= ~(UINT64_C(1) << j);
             }
-            pl->factor[(size_t)t * mc + j] = f;
+            size_t at = (size_t)t * count + j;
+            uint32_t decimals;
+            pl->factor[at] = f;
+            pl->digits[at] = loy_fix_reduced(f, &decimals);
+            pl->decimals[at] = (uint8_t)decimals;
         }
     }
     /* two passes over the conditions: count the leftovers, then keep them */
     for (int pass = 0; pass < 2; pass++) {
         pn.count = 0;
-        for (uint32_t j = 0; j < mc; j++) {
+        for (uint32_t j = 0; j < count; j++) {
             pl->first[j] = pn.count;
-            if (pts->multipliers[j].when)
-                plan_cond(&pn, pts->multipliers[j].when, j);
+            if (pts->multipliers[base + j].when)
+                plan_cond(&pn, pts->multipliers[base + j].when, j);
         }
-        pl->first[mc] = pn.count;
+        pl->first[count] = pn.count;
         if (pass == 0) {
             pn.conds = zalloc(p, pn.count, sizeof *pn.conds);
             if (!pn.conds)
@@ -299,17 +302,121 @@ bool loy_policy_order_plan(loy_policy *p)
     }
     pl->conds = pn.conds;
     pl->timed_or_paid = pl->timed | pl->paid_active | pl->paid_none;
+    return true;
+}
 
+/* ------------------------------------------- leftovers shared by multipliers
+ * Many multipliers may carry the same leftover entry (a policy that gives
+ * every campaign the same channels): each distinct test gets a class, and
+ * the general path evaluates a class once per order. */
+
+/* Do a and b test the same? What loy_cond_holds reads, not the spelling. */
+static bool same_test(const loy_cond *a, const loy_cond *b)
+{
+    if (a->op != b->op || a->word != b->word || a->count != b->count || a->n != b->n || a->n2 != b->n2 ||
+        !a->kids != !b->kids || !a->ints != !b->ints || !a->strs != !b->strs || !a->ids != !b->ids)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if ((a->kids && !same_test(&a->kids[i], &b->kids[i])) || (a->ints && a->ints[i] != b->ints[i]) ||
+            (a->strs && strcmp(a->strs[i], b->strs[i]) != 0) || (a->ids && a->ids[i] != b->ids[i]))
+            return false;
+    return true;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * UINT64_C(0x100000001b3);
+}
+
+/* equal for same_test's equals */
+static uint64_t test_hash(const loy_cond *c)
+{
+    uint64_t h = mix(mix(mix(UINT64_C(0xcbf29ce484222325), (uint64_t)c->op), (uint64_t)c->count),
+                     (uint64_t)c->n ^ (uint64_t)c->n2 << 1 ^ (uint64_t)c->word << 2);
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->kids)
+            h = mix(h, test_hash(&c->kids[i]));
+        if (c->ints)
+            h = mix(h, (uint64_t)c->ints[i]);
+        if (c->strs)
+            for (const char *s = c->strs[i]; *s; s++)
+                h = mix(h, (unsigned char)*s);
+    }
+    return h;
+}
+
+/* Numbers the blocks' leftovers by distinct test; false on NOMEM. */
+static bool class_leftovers(loy_policy *p, loy_order_plan *blocks, uint32_t count)
+{
+    size_t total = 0;
+    for (uint32_t b = 0; b < count; b++)
+        total += blocks[b].first[blocks[b].count];
+    /* open addressing, at most half full: slot = class + 1, 0 free */
+    size_t slots = 2;
+    while (slots < 2 * total)
+        slots *= 2;
+    uint32_t *table = zalloc(p, slots, sizeof *table);
+    const loy_cond **rep = zalloc(p, total, sizeof *rep);
+    if (!table || !rep)
+        return false;
+    uint32_t classes = 0;
+    for (uint32_t b = 0; b < count; b++) {
+        loy_order_plan *pl = &blocks[b];
+        uint32_t n = pl->first[pl->count];
+        pl->cond_class = zalloc(p, n, sizeof *pl->cond_class);
+        if (!pl->cond_class)
+            return false;
+        for (uint32_t k = 0; k < n; k++) {
+            const loy_cond *cc = pl->conds[k];
+            size_t at = (size_t)test_hash(cc) & (slots - 1);
+            while (table[at] && !same_test(rep[table[at] - 1], cc))
+                at = (at + 1) & (slots - 1);
+            if (!table[at]) {
+                rep[classes] = cc;
+                table[at] = ++classes;
+            }
+            pl->cond_class[k] = table[at] - 1;
+        }
+    }
+    p->order_cond_classes = classes;
+    return true;
+}
+
+bool loy_policy_order_plan(loy_policy *p)
+{
+    const loy_points *pts = &p->points;
+    uint32_t mc = pts->multiplier_count;
+    p->order_plan = NULL;
+    p->order_blocks = NULL;
+    p->order_cond_classes = 0;
+    if (!pts->has_earn || p->tiers.count == 0)
+        return true;
+    uint32_t blocks = mc ? (mc + 63) / 64 : 1;
+    loy_order_plan *pl = zalloc(p, blocks, sizeof *pl);
+    if (!pl)
+        return false;
+    for (uint32_t b = 0; b < blocks; b++)
+        if (!plan_block(p, 64 * b, mc - 64 * b < 64 ? mc - 64 * b : 64, &pl[b]))
+            return false;
+    if (!class_leftovers(p, pl, blocks))
+        return false;
+    p->order_blocks = pl;
+    /* the whole order in 128 bits needs one block and a denominator that
+     * 128 bits hold */
+    if (blocks > 1 || (p->points_den_lo == 0 && p->points_den_hi == 0))
+        return true;
+    uint64_t all = mc == 64 ? ~UINT64_C(0) : (UINT64_C(1) << mc) - 1;
+    uint32_t tiers = p->tiers.count;
     uint32_t scale = pts->stacking == LOY_STACK_MULTIPLY ? mc : 1;
     pl->scale = scale;
     u128 den = (u128)p->points_den_hi << 64 | p->points_den_lo;
-    if (mc < 31 && ((uint64_t)pn.tiers << mc) <= G_TABLE_MAX) {
-        size_t n = (size_t)pn.tiers << mc;
+    if (mc < 31 && ((uint64_t)tiers << mc) <= G_TABLE_MAX) {
+        size_t n = (size_t)tiers << mc;
         pl->g = zalloc(p, 2 * n, sizeof *pl->g);
         if (!pl->g)
             return false;
         bool whole = true;
-        for (uint32_t t = 0; t < pn.tiers; t++)
+        for (uint32_t t = 0; t < tiers; t++)
             for (uint64_t mask = 0; mask <= all; mask++) {
                 u128 g = g_of(pts, pl->factor + (size_t)t * mc, mask, scale);
                 /* a G past 128 bits that an order can meet (no factor 0 of
@@ -326,7 +433,7 @@ bool loy_policy_order_plan(loy_policy *p)
             pl->g = NULL;
     }
     if (pl->g) {
-        size_t n = (size_t)pn.tiers << mc;
+        size_t n = (size_t)tiers << mc;
         /* Every G and the denominator share factors (apparel: 10^3 per
          * factor, so 10^12 of the 10^16): dividing them all by their gcd
          * d leaves the quotients and the remainders' signs (ceil) and

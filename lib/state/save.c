@@ -49,7 +49,7 @@ typedef struct saver {
     size_t table_bytes;             /* the table's entries as written: each its length's varint and bytes */
     table_entry *table_small;       /* the caller's, SMALL_TABLE entries */
     uint64_t *keys;                 /* scratch for sorting */
-    uint64_t *ranks;                /* lots: credit rank per position */
+    uint64_t *ranks;                /* lots out of seq order: credit rank per position */
     uint16_t *entry_of;             /* per policy string number: table index + 1, 0: not yet; NULL: put_ref */
 } saver;
 
@@ -264,14 +264,12 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
 {
     const loy_member *m = s->m;
     /* credit rank of each lot: its place in seq order; lots that all
-     * expire alike sit in seq order already, so their rank is their place */
+     * expire alike sit in seq order already, so their rank is their place
+     * and s->ranks is not filled */
     bool in_seq = true;
     for (size_t i = 1; i < m->lot_count && in_seq; i++)
         in_seq = m->lots[i - 1].seq < m->lots[i].seq;
-    if (in_seq) {
-        for (size_t i = 0; i < m->lot_count; i++)
-            s->ranks[i] = i;
-    } else {
+    if (!in_seq) {
         for (size_t i = 0; i < m->lot_count; i++)
             s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
         sort_keys(s->keys, m->lot_count);
@@ -292,7 +290,7 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
             hdr |= ST_LOT_EXPIRES;
         if (lot->order_id)
             hdr |= ST_LOT_ORDER_ID;
-        if (s->ranks[i] != i)
+        if (!in_seq && s->ranks[i] != i)
             hdr |= ST_LOT_RANK;
         *w++ = (uint8_t)hdr;
         if (hdr & ST_LOT_RANK)
@@ -315,12 +313,26 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
     s->w = w;
 }
 
+/* The count of the n entries written after the byte kept for it at
+ * count_at: one byte below 128 entries; past that the entries move up to
+ * make room, which is within the room reserved for counts. */
+static inline void put_count_at(saver *s, uint8_t *count_at, size_t n)
+{
+    if (n < 0x80) {
+        *count_at = (uint8_t)n;
+        return;
+    }
+    size_t extra = uvar_len(n) - 1;
+    memmove(count_at + 1 + extra, count_at + 1, (size_t)(s->w - (count_at + 1)));
+    s->w += extra;
+    write_uvar(count_at, n);
+}
+
 static inline __attribute__((always_inline)) void put_months(saver *s)
 {
     const loy_member *m = s->m;
     /* The count of months written goes first; it is known only after the
-     * loop (empty months are skipped), so a byte is kept for it, enough
-     * below 128 months; past that the entries move up to make room. */
+     * loop (empty months are skipped), so a byte is kept for it. */
     uint8_t *count_at = s->w, *w = s->w + 1;     /* a local cursor, as in put_lots */
     size_t n = 0;
     loy_month prev = 0;
@@ -354,15 +366,7 @@ static inline __attribute__((always_inline)) void put_months(saver *s)
             w = write_uvar(w, (uint64_t)b->points_earned);
     }
     s->w = w;
-    if (n < 0x80) {
-        *count_at = (uint8_t)n;
-        return;
-    }
-    /* the count's longer varint is within the room reserved for counts */
-    size_t extra = uvar_len(n) - 1;
-    memmove(count_at + 1 + extra, count_at + 1, (size_t)(s->w - (count_at + 1)));
-    s->w += extra;
-    write_uvar(count_at, n);
+    put_count_at(s, count_at, n);
 }
 
 static inline __attribute__((always_inline)) void put_gifts(saver *s)
@@ -370,14 +374,16 @@ static inline __attribute__((always_inline)) void put_gifts(saver *s)
     const loy_member *m = s->m;
     const loy_policy *p = s->p;
 
+    /* one pass over the tiers: the count goes before the ids it counts */
     size_t tiers = p->tiers.count < m->upgrade_given_cap ? p->tiers.count : m->upgrade_given_cap;
+    uint8_t *count_at = s->w++;
     size_t n = 0;
     for (size_t i = 0; i < tiers; i++)
-        n += m->upgrade_given[i] != 0;
-    put_uvar(s, n);
-    for (size_t i = 0; i < tiers; i++)
-        if (m->upgrade_given[i])
+        if (m->upgrade_given[i]) {
             put_id(s, LOY_SID_TIER, (uint32_t)i, p->tiers.levels[i].id);
+            n++;
+        }
+    put_count_at(s, count_at, n);
 
     /* birthday years: ascending, each once */
     n = 0;
@@ -438,7 +444,7 @@ static size_t spend_orders_written(const loy_member *m)
     return n;
 }
 
-static unsigned state_flags(const loy_member *m)
+static unsigned state_flags(const loy_member *m, size_t spend_orders)
 {
     unsigned f = 0;
     if (m->fresh)
@@ -453,13 +459,13 @@ static unsigned state_flags(const loy_member *m)
         f |= ST_F_STAGE;
     if (m->cap_earlier_count)
         f |= ST_F_CAP_EARLIER;
-    if (spend_orders_written(m))
+    if (spend_orders)
         f |= ST_F_SPEND_ORDERS;
     return f;
 }
 
 /* Everything after the string table. */
-static inline __attribute__((always_inline)) void put_body(saver *s)
+static inline __attribute__((always_inline)) void put_body(saver *s, size_t spend_orders)
 {
     const loy_member *m = s->m;
     const loy_policy *p = s->p;
@@ -519,10 +525,9 @@ static inline __attribute__((always_inline)) void put_body(saver *s)
             put_uvar(s, (uint64_t)m->cap_earlier[i].points);
         }
     }
-    size_t orders = spend_orders_written(m);
-    if (orders) {
+    if (spend_orders) {
         /* kept ascending by (index, order) in memory */
-        put_uvar(s, orders);
+        put_uvar(s, spend_orders);
         for (size_t i = 0; i < m->spend_order_count; i++) {
             const loy_order_mark *o = &m->spend_orders[i];
             if (!spend_order_written(m, o))
@@ -685,7 +690,8 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
 
     s.w = m->bytes + HEAD_ROOM;
     s.promised = room - ST_CHECKSUM_LEN;
-    put_body(&s);
+    size_t spend_orders = spend_orders_written(m);
+    put_body(&s, spend_orders);
     size_t body_len = (size_t)(s.w - (m->bytes + HEAD_ROOM));
     if (s.keys != keys_small)
         loy_free(s.a, s.keys);
@@ -694,7 +700,7 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     uint8_t pre[ST_HEADER_LEN + 2 * VAR_MAX];
     memcpy(pre, ST_MAGIC, ST_MAGIC_LEN);
     pre[ST_MAGIC_LEN] = ST_VERSION;
-    uint8_t *pre_end = write_uvar(pre + ST_HEADER_LEN, state_flags(m));
+    uint8_t *pre_end = write_uvar(pre + ST_HEADER_LEN, state_flags(m, spend_orders));
     pre_end = write_uvar(pre_end, s.table_count);
     size_t pre_len = (size_t)(pre_end - pre);
     size_t start = HEAD_ROOM, end = 0, head = 0;

@@ -927,14 +927,25 @@ static bool f_put_slow(loy_event *ev, loy_sbuf *b, const fval *v)
 }
 
 /* loy_sbuf_set, without the call when the buffer is already big enough:
- * inline, as it runs four times or more a line. */
+ * inline, as it runs four times or more a line. A string of 1..15 bytes is
+ * copied by loy_copy_short, whose high bits say whether it is ASCII; it
+ * holds no NUL, as f_string gives up on any byte below 0x20, so an ASCII
+ * one is plain as the setters mean it (lib/event.h) and step 1 does not
+ * read it again. */
 static inline __attribute__((always_inline)) bool f_put(loy_event *ev, loy_sbuf *b, const fval *v)
 {
     if (v->kind == FV_STR && v->len < b->cap) {
-        memcpy(b->s, v->s, v->len);
-        b->s[v->len] = '\0';
-        b->len = v->len;
-        b->set = true;
+        size_t len = v->len;
+        uint8_t set = LOY_SBUF_GIVEN;
+        if (len - 1 < 15) {
+            if (!loy_copy_short(b->s, v->s, len))
+                set = LOY_SBUF_PLAIN;
+        } else {
+            memcpy(b->s, v->s, len);
+        }
+        b->s[len] = '\0';
+        b->len = len;
+        b->set = set;
         return true;
     }
     if (v->kind != FV_STR) {
