@@ -210,16 +210,9 @@ bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, i
     return window_metric(p, m, LOY_METRIC_SPEND, as_of, out);
 }
 
-void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
+void loy_buckets_drop_before(loy_member *m, loy_month oldest)
 {
-    int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
-    loy_month oldest = now - (kept - 1);
-    /* Nearly always nothing to drop: no search for that. */
-    if (m->month_count == 0 || m->months[0].month >= oldest)
-        return;
     size_t drop = bucket_pos(m, oldest);
-    if (drop == 0)
-        return;
     memmove(m->months, m->months + drop, (m->month_count - drop) * sizeof *m->months);
     m->month_count -= drop;
 }
