@@ -1232,8 +1232,9 @@ bool loy_step_order(loy_ctx *c)
 
     /* Count the order (§3.1) only now: the conditions above saw the member without it. */
     int64_t growth = 0;
-    bool growth_ok = loy_growth_for_spend(p, qualifying, &growth) &&
-                     (!p->growth.present || loy_add(growth, p->growth.per_order, &growth));
+    /* without a growth section there is none, and no call to say so */
+    bool growth_ok = !p->growth.present || (loy_growth_for_spend(p, qualifying, &growth) &&
+                                            loy_add(growth, p->growth.per_order, &growth));
     if (!loy_metric_add_order(c, points > 0 ? points : 0, growth_ok, qualifying, growth))
         return false;
     if (m->last_order == LOY_DAY_NONE || m->last_order < c->day)
