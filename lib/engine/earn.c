@@ -465,6 +465,16 @@ static bool line_excluded(const loy_interned *t, loy_line_ids id, unsigned cat_f
            (id.sku >= 0 && (t->flags[id.sku] & sku_flag));
 }
 
+/* A line's exclusions from points (LOY_IN_PTS) and from the tier
+ * (LOY_IN_TIER), from one read of each id's flags. */
+enum { LOY_IN_PTS = LOY_IN_PTS_CAT | LOY_IN_PTS_SKU, LOY_IN_TIER = LOY_IN_TIER_CAT | LOY_IN_TIER_SKU };
+static inline unsigned line_flags(const loy_interned *t, loy_line_ids id)
+{
+    unsigned fc = id.category >= 0 ? t->flags[id.category] : 0;
+    unsigned fs = id.sku >= 0 ? t->flags[id.sku] : 0;
+    return (fc & (LOY_IN_PTS_CAT | LOY_IN_TIER_CAT)) | (fs & (LOY_IN_PTS_SKU | LOY_IN_TIER_SKU));
+}
+
 /* distinct pairs of line ids an order remembers; an order has few */
 enum { FAST_CACHE = 8 };
 
@@ -901,24 +911,37 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
      * non-negative, so that product passes 128 bits exactly when one of
      * the running sums would have. */
     bool whole = !run.by_line && !c->p->points.round_per_line, any = false;
-    for (size_t li = 0; li < ev->line_count; li++) {
-        loy_line_ids id = c->line_ids[li];
-        int64_t amount = ev->lines[li].amount;
-        /* both exclusions from one read of each id's flags */
-        unsigned fc = id.category >= 0 ? t->flags[id.category] : 0;
-        unsigned fs = id.sku >= 0 ? t->flags[id.sku] : 0;
-        if (!((fc & LOY_IN_PTS_CAT) | (fs & LOY_IN_PTS_SKU))) {
-            if (!loy_add(el, amount, &el))
+    const loy_line_ids *ids = c->line_ids;
+    const loy_line *lines = ev->lines;
+    const size_t count = ev->line_count;
+    if (whole) {
+        /* the sums alone: a loop that keeps them in registers */
+        for (size_t li = 0; li < count; li++) {
+            unsigned f = line_flags(t, ids[li]);
+            int64_t amount = lines[li].amount;
+            if (!(f & LOY_IN_PTS)) {
+                if (!loy_add(el, amount, &el))
+                    return 0;
+                any = true;
+            }
+            if (!(f & LOY_IN_TIER) && !loy_add(q, amount, &q))
                 return 0;
-            any = true;
-            if (!whole) {
+        }
+    } else {
+        for (size_t li = 0; li < count; li++) {
+            loy_line_ids id = ids[li];
+            int64_t amount = lines[li].amount;
+            unsigned f = line_flags(t, id);
+            if (!(f & LOY_IN_PTS)) {
+                if (!loy_add(el, amount, &el))
+                    return 0;
                 int r = plan_line(c, &run, li, id, amount);
                 if (r <= 0)
                     return r;
             }
+            if (!(f & LOY_IN_TIER) && !loy_add(q, amount, &q))
+                return 0;
         }
-        if (!((fc & LOY_IN_TIER_CAT) | (fs & LOY_IN_TIER_SKU)) && !loy_add(q, amount, &q))
-            return 0;
     }
     if (whole && any && plan_line(c, &run, 0, (loy_line_ids){0}, el) <= 0)
         return 0;   /* past 128 bits: the usual path says so */
@@ -1209,8 +1232,9 @@ bool loy_step_order(loy_ctx *c)
 
     /* Count the order (§3.1) only now: the conditions above saw the member without it. */
     int64_t growth = 0;
-    bool growth_ok = loy_growth_for_spend(p, qualifying, &growth) &&
-                     (!p->growth.present || loy_add(growth, p->growth.per_order, &growth));
+    /* without a growth section there is none, and no call to say so */
+    bool growth_ok = !p->growth.present || (loy_growth_for_spend(p, qualifying, &growth) &&
+                                            loy_add(growth, p->growth.per_order, &growth));
     if (!loy_metric_add_order(c, points > 0 ? points : 0, growth_ok, qualifying, growth))
         return false;
     if (m->last_order == LOY_DAY_NONE || m->last_order < c->day)

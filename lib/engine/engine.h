@@ -204,8 +204,18 @@ LOY_INTERNAL bool loy_metric_reaches(const loy_member *m, int metric, loy_month 
 LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Qualifying spend in tiers.window as of a date (spend_in_window_at_least). */
 LOY_INTERNAL bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
-/* Drop buckets older than policy->months_kept before `now`. */
-LOY_INTERNAL void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now);
+/* Drops the buckets of months before `oldest`; the oldest bucket is one. */
+LOY_INTERNAL void loy_buckets_drop_before(loy_member *m, loy_month oldest);
+/* Drop buckets older than policy->months_kept before `now`. The test is
+ * inline: every accepted event asks, and nearly always there is nothing
+ * to drop. */
+static inline void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
+{
+    int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
+    loy_month oldest = now - (kept - 1);
+    if (m->month_count > 0 && m->months[0].month < oldest)
+        loy_buckets_drop_before(m, oldest);
+}
 /* Add to a metric (LOY_METRIC_*) of the month of `day` and to the lifetime
  * total; refuses with LOY_E_OVERFLOW. */
 LOY_INTERNAL bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value);

@@ -172,18 +172,23 @@ static size_t available_lot(const loy_member *m, loy_day expires)
     return SIZE_MAX;
 }
 
-/* Add available points to lot `at` (available_lot's answer), or a new lot. */
-static bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t at)
+/* A new available lot: out of line, as a credit nearly always adds to the
+ * lot of its last day, which an earlier credit made. */
+static __attribute__((noinline)) bool add_new_available(loy_ctx *c, int64_t points, loy_day expires)
 {
-    loy_member *m = c->m;
-    if (at != SIZE_MAX) {
-        loy_lot *lot = &m->lots[at];
-        if (!loy_add(lot->points, points, &lot->points))
-            return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-        return true;
-    }
-    if (!lot_insert(m, points, expires, LOY_DAY_NONE, c->day))
+    if (!lot_insert(c->m, points, expires, LOY_DAY_NONE, c->day))
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    return true;
+}
+
+/* Add available points to lot `at` (available_lot's answer), or a new lot. */
+static inline bool add_available_at(loy_ctx *c, int64_t points, loy_day expires, size_t at)
+{
+    if (at == SIZE_MAX)
+        return add_new_available(c, points, expires);
+    loy_lot *lot = &c->m->lots[at];
+    if (!loy_add(lot->points, points, &lot->points))
+        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
     return true;
 }
 
@@ -423,23 +428,11 @@ int64_t loy_points_available(const loy_member *m)
     return (int64_t)sum;
 }
 
-void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
+/* loy_points_totals for any other state: 128-bit sums, clamped. Out of
+ * line, so the usual state's sums keep to the registers they need. */
+static __attribute__((noinline)) void points_totals_wide(const loy_member *m, int64_t *available,
+                                                         int64_t *pending)
 {
-    /* The usual state first: no lot negative, their sum within int64 and no
-     * negative debt. Then plain sums give what the 128-bit ones below do. */
-    int64_t all = 0, held = 0;
-    const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot;   /* lots may be NULL */
-    for (; lot < end; lot++) {
-        if (lot->points < 0 || !loy_add(all, lot->points, &all))
-            break;
-        if (lot_pending(lot))
-            held += lot->points;
-    }
-    if (lot == end && m->debt >= 0) {
-        *available = all - held - m->debt;
-        *pending = held;
-        return;
-    }
     __int128 avail = 0, pend = 0;
     for (size_t i = 0; i < m->lot_count; i++) {
         if (lot_pending(&m->lots[i]))
@@ -458,6 +451,24 @@ void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending
     avail -= m->debt;
     *available = avail > INT64_MAX ? INT64_MAX : avail < INT64_MIN ? INT64_MIN : (int64_t)avail;
     *pending = pend > INT64_MAX ? INT64_MAX : (int64_t)pend;
+}
+
+void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
+{
+    /* The usual state first: no lot negative, their sum within int64 and no
+     * negative debt. Then plain sums give what the 128-bit ones do. */
+    int64_t all = 0, held = 0;
+    const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot;   /* lots may be NULL */
+    for (; lot < end; lot++) {
+        if (lot->points < 0 || !loy_add(all, lot->points, &all))
+            return points_totals_wide(m, available, pending);
+        if (lot_pending(lot))
+            held += lot->points;
+    }
+    if (m->debt < 0)
+        return points_totals_wide(m, available, pending);
+    *available = all - held - m->debt;
+    *pending = held;
 }
 
 int64_t loy_points_pending(const loy_member *m)

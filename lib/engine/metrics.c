@@ -79,7 +79,8 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
     return b;
 }
 
-bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
+/* loy_metric_sum's work, inline so the tier's window reads without a call. */
+static inline bool months_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
 {
     /* Every rule with a window sums here: the field is picked once, not per month. */
     const size_t field = bucket_offset(metric);
@@ -101,6 +102,11 @@ bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month t
     }
     *out = sum;
     return true;
+}
+
+bool loy_metric_sum(const loy_member *m, int metric, loy_month from, loy_month to, int64_t *out)
+{
+    return months_sum(m, metric, from, to, out);
 }
 
 bool loy_metric_reaches(const loy_member *m, int metric, loy_month from, loy_month to, int64_t threshold)
@@ -177,9 +183,9 @@ bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
     loy_month now = c->dc_month;
     switch (p->tiers.window) {
     case LOY_W_MONTHS:
-        return loy_metric_sum(m, metric, now - (p->tiers.window_months - 1), now, out);
+        return months_sum(m, metric, now - (p->tiers.window_months - 1), now, out);
     case LOY_W_CALENDAR_YEAR:
-        return loy_metric_sum(m, metric, now - now % 12, now, out);
+        return months_sum(m, metric, now - now % 12, now, out);
     case LOY_W_LIFETIME:
         break;
     }
@@ -204,16 +210,9 @@ bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, i
     return window_metric(p, m, LOY_METRIC_SPEND, as_of, out);
 }
 
-void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
+void loy_buckets_drop_before(loy_member *m, loy_month oldest)
 {
-    int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
-    loy_month oldest = now - (kept - 1);
-    /* Nearly always nothing to drop: no search for that. */
-    if (m->month_count == 0 || m->months[0].month >= oldest)
-        return;
     size_t drop = bucket_pos(m, oldest);
-    if (drop == 0)
-        return;
     memmove(m->months, m->months + drop, (m->month_count - drop) * sizeof *m->months);
     m->month_count -= drop;
 }
@@ -296,26 +295,19 @@ bool loy_metric_add(loy_ctx *c, loy_day day, int metric, int64_t value)
     return true;
 }
 
-bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend, int64_t growth)
+/* loy_metric_add_order once the bucket is known (NULL only when points
+ * is 0 and growth failed, which refuses before it is read). */
+static inline __attribute__((always_inline)) bool add_order_to(loy_ctx *c, loy_month_bucket *b, int64_t points,
+                                                               bool growth_ok, int64_t spend, int64_t growth)
 {
-    /* As loy_metric_add for the points (when any), the growth check, then
-     * the order, spend and growth, in that order: the same refusal comes
-     * first, and nothing is written until all of them fit. */
     static const char overflow[] = "a monthly figure overflows int64";
     loy_member *m = c->m;
-    loy_month_bucket *b = NULL;
     int64_t points_month = 0, points_life = 0;
-    if (points != 0) {
-        if (!(b = bucket_of_day(c, c->day)))
-            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
-        if (!loy_add(b->points_earned, points, &points_month) ||
-            !loy_add(m->lifetime[LOY_METRIC_POINTS_EARNED], points, &points_life))
-            return loy_refuse(c, LOY_E_OVERFLOW, overflow);
-    }
+    if (points != 0 && (!loy_add(b->points_earned, points, &points_month) ||
+                        !loy_add(m->lifetime[LOY_METRIC_POINTS_EARNED], points, &points_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
     if (!growth_ok)
         return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
-    if (!b && !(b = bucket_of_day(c, c->day)))
-        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     int64_t orders_month, orders_life, orders;
     if (!loy_add(b->orders, 1, &orders_month) ||
         !loy_add(m->lifetime[LOY_METRIC_ORDERS], 1, &orders_life) || !loy_add(m->orders, 1, &orders))
@@ -340,6 +332,48 @@ bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t sp
     b->growth = growth_month;
     m->lifetime[LOY_METRIC_GROWTH] = growth_life;
     return true;
+}
+
+/* The bucket from bucket_of_day, out of line. With points the bucket
+ * comes first, so running out of memory for it is refused before an
+ * overflow; without, growth is checked before the bucket is made. */
+static __attribute__((noinline)) bool add_order_cold(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend,
+                                                     int64_t growth)
+{
+    loy_month_bucket *b = NULL;
+    if ((points != 0 || growth_ok) && !(b = bucket_of_day(c, c->day)))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    return add_order_to(c, b, points, growth_ok, spend, growth);
+}
+
+bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend, int64_t growth)
+{
+    /* As loy_metric_add for the points (when any), the growth check, then
+     * the order, spend and growth, in that order: the same refusal comes
+     * first, and nothing is written until all of them fit. The usual
+     * bucket, this month's as the newest or a new newest with room for
+     * it, is found or made inline: no call, so no saved registers. A
+     * bucket made for an order that is then refused goes with the undo. */
+    loy_member *m = c->m;
+    size_t n = m->month_count;
+    if (n > 0 && loy_ctx_dates_ready(c)) {
+        loy_month month = c->dc_month;
+        loy_month_bucket *last = &m->months[n - 1];
+        if (last->month == month) {
+            c->dc_bucket = n - 1;
+            return add_order_to(c, last, points, growth_ok, spend, growth);
+        }
+        if (last->month < month && n < m->month_cap && (points != 0 || growth_ok)) {
+            /* loy_bucket's new newest month */
+            loy_month_bucket *b = last + 1;
+            memset(b, 0, sizeof *b);
+            b->month = month;
+            m->month_count = n + 1;
+            c->dc_bucket = n;
+            return add_order_to(c, b, points, growth_ok, spend, growth);
+        }
+    }
+    return add_order_cold(c, points, growth_ok, spend, growth);
 }
 
 bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value)

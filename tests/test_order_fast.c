@@ -1,0 +1,184 @@
+/*
+ * The order's bookkeeping has inline roads for its usual case
+ * (lib/engine/metrics.c, lib/engine/lots.c); each must leave the member
+ * as the general road does, and refuse where and as it refuses:
+ *
+ * - loy_metric_add_order finds this month's bucket as the newest, or
+ *   appends it, without bucket_of_day; checked against the code before
+ *   (order_ref below, with loy_bucket), for random buckets, figures near
+ *   INT64_MAX and every state the date cache can be in.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "loyalty.h"
+#include "engine/engine.h"
+#include "member.h"
+#include "support/test_rng.h"
+
+static loy_policy *load_policy(void)
+{
+    static const char y[] = "loyalty_policy: 1\ncurrency: {code: CNY}\n"
+                            "tiers: {qualify_on: spend, levels: [{id: t0}]}\n"
+                            "points:\n  earn:\n    rate: {amount: 1, points: 1}\n";
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, y, sizeof y - 1, "order.yaml", NULL), LOY_OK);
+    return p;
+}
+
+static int64_t figure(rng *r)
+{
+    switch (pick(r, 4)) {
+    case 0: return 0;
+    case 1: return (int64_t)(next(r) % 1000);
+    case 2: return INT64_MAX - (int64_t)(next(r) % 3);
+    default: return (int64_t)(next(r) >> 1);
+    }
+}
+
+/* loy_metric_add_order before its inline roads: the bucket from loy_bucket. */
+static bool order_ref(loy_ctx *c, int64_t points, bool growth_ok, int64_t spend, int64_t growth)
+{
+    static const char overflow[] = "a monthly figure overflows int64";
+    loy_member *m = c->m;
+    loy_month_bucket *b = NULL;
+    int64_t points_month = 0, points_life = 0;
+    if (points != 0) {
+        if (!(b = loy_bucket(m, loy_month_of(c->day))))
+            return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+        if (!loy_add(b->points_earned, points, &points_month) ||
+            !loy_add(m->lifetime[LOY_METRIC_POINTS_EARNED], points, &points_life))
+            return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    }
+    if (!growth_ok)
+        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
+    if (!b && !(b = loy_bucket(m, loy_month_of(c->day))))
+        return loy_refuse(c, LOY_E_NOMEM, "out of memory");
+    int64_t orders_month, orders_life, orders;
+    if (!loy_add(b->orders, 1, &orders_month) ||
+        !loy_add(m->lifetime[LOY_METRIC_ORDERS], 1, &orders_life) || !loy_add(m->orders, 1, &orders))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t spend_month = b->spend, spend_life = m->lifetime[LOY_METRIC_SPEND];
+    if (spend != 0 && (!loy_add(b->spend, spend, &spend_month) ||
+                       !loy_add(m->lifetime[LOY_METRIC_SPEND], spend, &spend_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    int64_t growth_month = b->growth, growth_life = m->lifetime[LOY_METRIC_GROWTH];
+    if (growth != 0 && (!loy_add(b->growth, growth, &growth_month) ||
+                        !loy_add(m->lifetime[LOY_METRIC_GROWTH], growth, &growth_life)))
+        return loy_refuse(c, LOY_E_OVERFLOW, overflow);
+    if (points != 0) {
+        b->points_earned = points_month;
+        m->lifetime[LOY_METRIC_POINTS_EARNED] = points_life;
+    }
+    b->orders = orders_month;
+    m->lifetime[LOY_METRIC_ORDERS] = orders_life;
+    m->orders = orders;
+    b->spend = spend_month;
+    m->lifetime[LOY_METRIC_SPEND] = spend_life;
+    b->growth = growth_month;
+    m->lifetime[LOY_METRIC_GROWTH] = growth_life;
+    return true;
+}
+
+/* Buckets for a random subset of 2024-01..2025-12 and lifetime totals,
+ * the same for the same stream. */
+static void fill_months(loy_member *m, rng *r)
+{
+    m->month_count = 0;
+    for (loy_month mo = 2024 * 12; mo < 2026 * 12; mo++) {
+        if (pick(r, 3) == 0)
+            continue;
+        loy_month_bucket *b = loy_bucket(m, mo);
+        assert_non_null(b);
+        b->spend = figure(r);
+        b->orders = figure(r);
+        b->growth = figure(r);
+        b->points_earned = figure(r);
+    }
+    for (int k = 0; k < 4; k++)
+        m->lifetime[k] = figure(r);
+    m->orders = figure(r);
+}
+
+static void same_months(const loy_member *a, const loy_member *b, int round)
+{
+    if (a->month_count != b->month_count)
+        fail_msg("round %d: %zu buckets, the general road %zu", round, (size_t)a->month_count,
+                 (size_t)b->month_count);
+    for (size_t i = 0; i < a->month_count; i++)
+        if (memcmp(&a->months[i], &b->months[i], sizeof a->months[i]) != 0)
+            fail_msg("round %d: bucket %zu differs", round, i);
+    assert_memory_equal(a->lifetime, b->lifetime, sizeof a->lifetime);
+    assert_int_equal(a->orders, b->orders);
+}
+
+static void add_order_as_general(void **state)
+{
+    (void)state;
+    loy_policy *p = load_policy();
+    loy_result *res = NULL;
+    assert_int_equal(loy_result_new(&res, p), LOY_OK);
+    loy_member *fast = NULL, *slow = NULL;
+    assert_int_equal(loy_member_new(&fast, p, "M-1", "2020-01-01"), LOY_OK);
+    assert_int_equal(loy_member_new(&slow, p, "M-1", "2020-01-01"), LOY_OK);
+    rng r = {42};
+    long refused = 0, appended = 0;
+    for (int round = 0; round < 20000; round++) {
+        rng twin = r;
+        fill_months(fast, &r);
+        fill_months(slow, &twin);
+        size_t before = fast->month_count;
+        loy_month newest = before ? fast->months[before - 1].month : 2024 * 12;
+        /* this month as the newest bucket, the one after, or any other */
+        loy_month mo = newest + pick(&r, 3) - (pick(&r, 3) == 0 ? 30 : 0);
+        int64_t points = pick(&r, 3) == 0 ? 0 : figure(&r);
+        bool growth_ok = pick(&r, 8) != 0;
+        int64_t spend = figure(&r), growth = pick(&r, 2) ? 0 : figure(&r);
+        loy_ctx a, b;
+        memset(&a, 0, sizeof a);
+        a.p = p;
+        a.r = res;
+        a.day = loy_day_from_ymd(mo / 12, mo % 12 + 1, pick(&r, 28) + 1);
+        b = a;
+        a.m = fast;
+        b.m = slow;
+        /* the cache empty, filled, or for another day */
+        switch (pick(&r, 3)) {
+        case 0: break;
+        case 1: loy_ctx_dates(&a); break;
+        default: a.dc_day = a.day - 40; a.dc_valid = true; a.dc_month = loy_month_of(a.dc_day); break;
+        }
+        a.dc_bucket = (size_t)pick(&r, (int)before + 3);
+        bool got = loy_metric_add_order(&a, points, growth_ok, spend, growth);
+        bool want = order_ref(&b, points, growth_ok, spend, growth);
+        if (got != want || a.code != b.code || strcmp(got ? "" : a.message, want ? "" : b.message) != 0)
+            fail_msg("round %d: %d %d '%s', the general road %d %d '%s'", round, got, a.code,
+                     got ? "" : a.message, want, b.code, want ? "" : b.message);
+        same_months(fast, slow, round);
+        /* the place it leaves is this month's bucket's */
+        if (got && (a.dc_bucket >= fast->month_count || fast->months[a.dc_bucket].month != mo))
+            fail_msg("round %d: left bucket %zu", round, a.dc_bucket);
+        refused += !got;
+        appended += fast->month_count > before;
+    }
+    /* both roads and both answers were taken */
+    assert_true(refused > 1000 && appended > 1000);
+    loy_member_free(fast);
+    loy_member_free(slow);
+    loy_result_free(res);
+    loy_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(add_order_as_general),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
