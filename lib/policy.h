@@ -423,8 +423,10 @@ typedef struct loy_effect_nodes {
 /* The benefits compiled at load (lib/policy/benefits.c). Each `when` is
  * flattened into its entries as a closed benefit's reasons list them
  * (loy_cond_each_leaf): test j of a benefit is its `when`'s entry j.
- * Tier tests are settled per tier at load; points are read from the
- * member; anything else stays a condition for loy_cond_holds.
+ * Tests the tier settles (tier tests, and groups they settle, such as
+ * `any` holding a tier test the tier passes) are settled per tier at
+ * load; points are read from the member; anything else stays a condition
+ * for loy_cond_holds.
  *
  * A benefit's entry in a query's answer is then settled by its outcome:
  * which tests failed (bit j for test j), whether its limit is reached
@@ -436,7 +438,13 @@ typedef struct loy_effect_nodes {
  * counts only the tests asked per query and the limit, in that order of
  * bits. A benefit with too many of them has answers_at LOY_NO_ANSWERS
  * and builds its entry per query; a policy with a benefit of more than 64
- * tests has no plan. */
+ * tests has no plan.
+ *
+ * A query starts from its tier's row of `maps`: every benefit's entry
+ * when no test fails and no limit is reached. Only the benefits of the
+ * tier's `asks` have a test or a limit to look at, or no built entries:
+ * asks_at[2t] up to asks_at[2t + 1] those with tests or no built
+ * entries, then up to asks_at[2t + 2] those with only a limit. */
 enum { LOY_BT_POINTS_AT_LEAST, LOY_BT_COND };
 #define LOY_NO_ANSWERS UINT32_MAX
 
@@ -448,25 +456,37 @@ typedef struct loy_benefit_test {
 
 typedef struct loy_planned_benefit {
     uint32_t first, count;          /* its tests: tests[first] up to tests[first + count] */
-    uint64_t asked;                 /* bit j: test j is asked per query (it is no tier test) */
+    uint64_t asked;                 /* bit j: test j is asked per query (some tier leaves it open) */
     bool limited;                   /* it has a limit */
     uint32_t answers_at;            /* its entries in answers */
 } loy_planned_benefit;
 
+typedef struct loy_benefit_ask {
+    const loy_benefit_test *tests;  /* the benefit's: tests + first */
+    const loy_node *const *entries; /* answers + answers_at + t, or NULL when none are built */
+    uint64_t ask;                   /* the asked tests this tier leaves open, by test */
+    uint32_t ask_bits;              /* the same tests' outcome bits */
+    uint32_t limit_bit;             /* the limit's outcome bit; 0: no limit */
+    uint32_t benefit;
+} loy_benefit_ask;
+
 typedef struct loy_benefit_plan {
     const loy_benefit_test *tests;
     const loy_planned_benefit *benefits; /* benefit_count */
-    const uint64_t *tier_failed;    /* [benefit * tiers.count + t]: the tier tests tier t fails */
+    const uint64_t *tier_failed;    /* [benefit * tiers.count + t]: the tests tier t settles failed */
     const loy_value *const *value;  /* [benefit * tiers.count + t]: the value tier t sees, or NULL */
     const loy_node *const *answers;
+    const loy_node *maps;           /* [t * benefit_count + benefit], unlinked */
+    const loy_benefit_ask *asks;
+    const uint32_t *asks_at;        /* 2 tiers.count + 1 */
 } loy_benefit_plan;
 
 /* The value a member of `tier` sees (a benefit's value: its own, or by
  * tier the tier's, else the nearest below it that has one); NULL: none. */
 LOY_INTERNAL const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier);
-/* Builds the entries of p->benefit_plan into `answers` (lib/engine/benefits.c,
- * which lays entries out); false on NOMEM. */
-LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers);
+/* Builds the entries of p->benefit_plan into `answers`, and its maps
+ * (lib/engine/benefits.c, which lays entries out); false on NOMEM. */
+LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps);
 
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes

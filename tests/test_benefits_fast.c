@@ -24,6 +24,7 @@
 #include "support/test_rng.h"
 #include "support/cond_gen.h"
 #include "support/fixed_nodes.h"
+#include "support/state_bytes.h"
 
 static const char *const TIERS[] = {"t0", "t1", "t2", "t3"};
 static const char *const TAGS[] = {"vip", "staff", "new"};
@@ -194,14 +195,7 @@ static char *answer(loy_policy *p, loy_member *m, loy_result *res, const char *a
         p->benefit_plan = NULL;
     int code = loy_query_benefits(p, m, at, channel, store, res);
     p->benefit_plan = kept;
-    size_t len = 0;
-    const char *json = loy_result_json(res, &len);
-    assert_non_null(json);
-    char *copy = malloc(len + 16);
-    assert_non_null(copy);
-    snprintf(copy, len + 16, "%d ", code);
-    memcpy(copy + strlen(copy), json, len + 1);
-    return copy;
+    return code_and_json(code, res);
 }
 
 /* Every entry built at load is a fixed map (result.h): finished. */

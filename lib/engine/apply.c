@@ -7,8 +7,9 @@
  * of events stops allocating). A refusal at any step, or running out of
  * memory for the answer, rolls the journal back, so the caller's state is
  * exactly as it was; only an accepted event commits. A benefits query gets
- * a const member: it runs on a copy in the scratch that borrows the
- * member's strings (loy_member_borrow).
+ * a const member: when step 2 has work, it runs on a copy in the scratch
+ * that borrows the member's strings (loy_member_borrow); otherwise it only
+ * reads the member.
  */
 #include "engine.h"
 
@@ -153,16 +154,13 @@ loy_node *loy_effect(loy_ctx *c, const char *type)
 }
 
 /* {"tier", "points": {"available", "pending"}, "stage"}: six nodes in one
- * block, since every answer carries it, chained directly (the shape is
- * fixed). */
-loy_node *loy_member_summary(loy_result *r, const loy_member *m)
+ * block `b`, since every answer carries it, chained directly (the shape is
+ * fixed). The points are loy_points_totals', which the query has summed
+ * already. */
+static inline __attribute__((always_inline)) loy_node *summary_in(loy_node *b, const loy_member *m,
+                                                                 int64_t available, int64_t pending)
 {
     const loy_policy *p = m->policy;
-    loy_node *b = rn_block(r, 6);
-    if (!b)
-        return rn_map(r);   /* the nomem node: the answer is rebuilt */
-    int64_t available, pending;
-    loy_points_totals(m, &available, &pending);
     /* the maps' children are set below: rn_init, not rn_init_map */
     loy_node *s = rn_init(b, LOY_NODE_MAP, NULL);
     loy_node *tier = rn_init_str(b + 1, "tier", p->tiers.levels[m->tier].id);
@@ -182,6 +180,16 @@ loy_node *loy_member_summary(loy_result *r, const loy_member *m)
     points->last = pend;
     points->count = 2;
     return s;
+}
+
+loy_node *loy_member_summary(loy_result *r, const loy_member *m)
+{
+    loy_node *b = rn_block(r, 6);
+    if (!b)
+        return rn_map(r);   /* the nomem node: the answer is rebuilt */
+    int64_t available, pending;
+    loy_points_totals(m, &available, &pending);
+    return summary_in(b, m, available, pending);
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -480,25 +488,46 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     return LOY_OK;
 }
 
-/* The query's steps on c->m, the scratch borrowing `member`; returns the
+/* Would step 2 change nothing on `m` on `day`? Each of loy_lots_release,
+ * loy_lots_expire, loy_paid_end and loy_run_reviews first tests whether it
+ * has work, and does nothing when it has none; these are those tests,
+ * asked of the caller's member. When none has work, step 2 leaves the
+ * member as it is, so the query reads the member itself instead of a copy
+ * (some 350 instructions). A test that is unsure answers "work": the copy
+ * then runs step 2, which settles it. */
+static bool housekeeping_idle(const loy_policy *p, const loy_member *m, loy_day day)
+{
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (m->lots[i].pending_until != LOY_DAY_NONE && m->lots[i].pending_until <= day)
+            return false;
+    if (m->lot_count > 0 && m->lots[0].expires != LOY_DAY_NONE && m->lots[0].expires < day)
+        return false;
+    if (m->plan >= 0 && m->plan_until < day)
+        return false;
+    return p->tiers.review == LOY_R_NEVER || m->tier <= 0 || loy_review_surely_later(p, m, day);
+}
+
+/* The query's steps on c->m; step 2 only with `housekeeping`. Returns the
  * answer's code. */
-static int query_on(loy_ctx *c, const loy_member *member, const char *at, size_t at_len)
+static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len)
 {
     loy_result *result = c->r;
     c->stage_at_start = c->m->stage;
-    /* Housekeeping effects are what the query sees, not what it reports. */
-    c->effects = rn_list(result);
-
-    /* A query before the last event sees the state as it stands. */
-    bool before_last = member->has_last_event && c->at.utc_us < member->last_event.utc_us;
-    if ((!before_last && !loy_housekeeping(c)) || c->code) {
-        if (c->code == LOY_E_NOMEM || result->nomem)
-            return answer_nomem(result, "query", "benefits", 8);
-        return answer_error(c, "query", rn_str(result, "benefits"));
+    if (housekeeping) {
+        /* Housekeeping effects are what the query sees, not what it reports. */
+        c->effects = rn_list(result);
+        if (!loy_housekeeping(c) || c->code) {
+            if (c->code == LOY_E_NOMEM || result->nomem)
+                return answer_nomem(result, "query", "benefits", 8);
+            return answer_error(c, "query", rn_str(result, "benefits"));
+        }
     }
     c->step = 3;
+    /* summed once for the summary and the benefits that ask */
+    int64_t available, pending;
+    loy_points_totals(c->m, &available, &pending);
     loy_node *list = rn_list(result);
-    if (!loy_benefits_list(c, list) || c->code) {
+    if (!loy_benefits_list(c, list, available) || c->code) {
         if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
             return answer_nomem(result, "query", "benefits", 8);
         return answer_error(c, "query", rn_str(result, "benefits"));
@@ -506,7 +535,8 @@ static int query_on(loy_ctx *c, const loy_member *member, const char *at, size_t
 
     /* {"query", "at", "benefits", "member"}: loy_apply's one-take root
      * with the borrowed "query" put in front, two takes in all */
-    loy_node *summary = loy_member_summary(result, c->m);
+    loy_node *b = rn_block(result, 6);
+    loy_node *summary = b ? summary_in(b, c->m, available, pending) : rn_map(result);
     loy_node *root = rn_root3(result, "at", at, at_len, "benefits", list, "member", summary);
     loy_node *query = rn_str(result, "benefits");
     if (!result->nomem) {
@@ -519,11 +549,16 @@ static int query_on(loy_ctx *c, const loy_member *member, const char *at, size_t
     result->root = root;
     if (result->nomem)
         return answer_nomem(result, "query", "benefits", 8);
-    return loy_result_set_code(result, LOY_OK, NULL);
+    /* loy_result_begin left the code OK and the message empty, and only
+     * the refusals above change them. */
+    return LOY_OK;
 }
 
-int loy_query_benefits(const loy_policy *policy, const loy_member *member, const char *at,
-                       const char *channel, const char *store, loy_result *result)
+/* loy_query_benefits; `may_read_member` false always copies the member,
+ * the general path the reading one is tested against. */
+static int query_benefits(const loy_policy *policy, const loy_member *member, const char *at,
+                          const char *channel, const char *store, loy_result *result,
+                          bool may_read_member)
 {
     if (!policy || !member || !result)
         return LOY_E_INVALID_ARG;
@@ -552,10 +587,32 @@ int loy_query_benefits(const loy_policy *policy, const loy_member *member, const
     }
     c.day = c.at.date;
 
-    if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
-        return answer_nomem(result, "query", "benefits", 8);
-    c.m = result->scratch;
-    int code = query_on(&c, member, at, at_len);
-    loy_member_unborrow(c.m);
+    /* A query before the last event sees the state as it stands. */
+    bool housekeeping = !(member->has_last_event && c.at.utc_us < member->last_event.utc_us);
+    bool copy = !may_read_member || (housekeeping && !housekeeping_idle(policy, member, c.day));
+    if (copy) {
+        if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
+            return answer_nomem(result, "query", "benefits", 8);
+        c.m = result->scratch;
+    } else {
+        /* Nothing on the way from here writes to c->m: the benefits,
+         * their conditions and the summary only read it. */
+        c.m = (loy_member *)(uintptr_t)member;
+    }
+    int code = query_on(&c, copy && housekeeping, at, at_len);
+    if (copy)
+        loy_member_unborrow(c.m);
     return code;
+}
+
+int loy_query_benefits(const loy_policy *policy, const loy_member *member, const char *at,
+                       const char *channel, const char *store, loy_result *result)
+{
+    return query_benefits(policy, member, at, channel, store, result, true);
+}
+
+int loy_query_benefits_copied(const loy_policy *policy, const loy_member *member, const char *at,
+                              const char *channel, const char *store, loy_result *result)
+{
+    return query_benefits(policy, member, at, channel, store, result, false);
 }

@@ -84,22 +84,10 @@ static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
     return true;
 }
 
-/* What the plan's tests share over one query: the member's points are
- * summed once, for the first test that asks. */
-typedef struct plan_memo {
-    bool have_points;
-    int64_t points;
-} plan_memo;
-
-static bool test_holds(loy_ctx *c, const loy_benefit_test *t, plan_memo *memo)
+static bool test_holds(loy_ctx *c, const loy_benefit_test *t, int64_t points)
 {
-    if (t->kind == LOY_BT_POINTS_AT_LEAST) {
-        if (!memo->have_points) {
-            memo->points = loy_points_available(c->m);
-            memo->have_points = true;
-        }
-        return memo->points >= t->n;
-    }
+    if (t->kind == LOY_BT_POINTS_AT_LEAST)
+        return points >= t->n;
     return loy_cond_entry_holds(c, t->cond);
 }
 
@@ -134,20 +122,20 @@ static loy_node *outcome_entry(loy_ctx *c, uint32_t i, uint64_t failed, bool rea
     return entry;
 }
 
-/* The outcome of benefit i: bit k for the k-th asked test that fails,
- * the next bit for a reached limit. */
-static uint32_t outcome_of(loy_ctx *c, uint32_t i, plan_memo *memo)
+/* The outcome of the asked benefit: bit k for the k-th asked test that
+ * fails, the next bit for a reached limit. A test the member's tier
+ * settles is not asked: its bit stays clear, and a failed one is in the
+ * tier's failed tests. */
+static uint32_t outcome_of(loy_ctx *c, const loy_benefit_ask *a, int64_t points)
 {
-    const loy_benefit_plan *pl = c->p->benefit_plan;
-    const loy_planned_benefit *b = &pl->benefits[i];
-    uint32_t outcome = 0, bit = 1;
-    for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
-        if (!test_holds(c, &pl->tests[b->first + (unsigned)__builtin_ctzll(asked)], memo))
-            outcome |= bit;
+    uint32_t outcome = 0, bits = a->ask_bits;
+    for (uint64_t ask = a->ask; ask; ask &= ask - 1, bits &= bits - 1)
+        if (!test_holds(c, &a->tests[__builtin_ctzll(ask)], points))
+            outcome |= bits & -bits;
     /* a limit counts from 1 (the loader asks it): without counters no
      * limit is reached */
-    if (b->limited && c->m->benefit_use_count && limit_reached(c, (int32_t)i))
-        outcome |= bit;
+    if (a->limit_bit && c->m->benefit_use_count && limit_reached(c, (int32_t)a->benefit))
+        outcome |= a->limit_bit;
     return outcome;
 }
 
@@ -173,26 +161,48 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
 }
 
 /* The list from the plan: the entries' maps are one block, each a fresh
- * map over its entry's fields (a built entry is a fixed map, result.h). */
-static void planned_list(loy_ctx *c, loy_node *list)
+ * map over its entry's fields (a built entry is a fixed map, result.h),
+ * copied from the tier's row and changed only for the benefits the tier
+ * asks about. */
+static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
-    const loy_node *const *answers = pl->answers + tier;
-    plan_memo memo = {false, 0};
-    for (uint32_t i = 0; i < count; i++) {
-        const loy_planned_benefit *b = &pl->benefits[i];
-        uint32_t outcome = b->asked || b->limited ? outcome_of(c, i, &memo) : 0;
-        const loy_node *entry = b->answers_at != LOY_NO_ANSWERS ? answers[b->answers_at + (size_t)outcome * tiers]
-                                                             : entry_now(c, i, tier, outcome);
-        if (!entry)
-            return;
-        rn_sib(rn_init_over(&maps[i], NULL, entry));
+    /* what a map has: kind and count, key (the first 16 bytes), children */
+    _Static_assert(offsetof(loy_node, count) < offsetof(loy_node, str) &&
+                       offsetof(loy_node, key) < offsetof(loy_node, str),
+                   "a map's kind, count and key come before str");
+    const loy_node *row = pl->maps + (size_t)tier * count;
+    for (loy_node *map = maps, *end = maps + count; map < end; map++, row++) {
+        memcpy(map, row, offsetof(loy_node, str));
+        map->first = row->first;
+        map->last = row->last;
+        map->next = map + 1;
     }
     maps[count - 1].next = NULL;
+    /* without counters no limit is reached: the benefits with only a
+     * limit keep the row's entry */
+    const uint32_t *at = pl->asks_at + 2 * tier;
+    for (const loy_benefit_ask *a = pl->asks + at[0], *end = pl->asks + at[c->m->benefit_use_count ? 2 : 1];
+         a < end; a++) {
+        uint32_t outcome = outcome_of(c, a, points);
+        const loy_node *entry;
+        if (!a->entries)
+            entry = entry_now(c, a->benefit, tier, outcome);
+        else if (outcome)
+            entry = a->entries[(size_t)outcome * tiers];
+        else
+            continue;   /* the row's */
+        if (!entry)
+            return;
+        loy_node *map = &maps[a->benefit];
+        map->first = entry->first;
+        map->last = entry->last;
+        map->count = entry->count;
+    }
     if (list->last)
         list->last->next = maps;
     else
@@ -201,12 +211,12 @@ static void planned_list(loy_ctx *c, loy_node *list)
     list->count += count;
 }
 
-bool loy_benefits_list(loy_ctx *c, loy_node *list)
+bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     /* the plan's tables are by tier: a member's tier is always one of the
      * policy's, but the general path is the one that never needs it */
     if (c->p->benefit_plan && c->m->tier >= 0 && (uint32_t)c->m->tier < c->p->tiers.count) {
-        planned_list(c, list);
+        planned_list(c, list, points);
         return true;
     }
     for (uint32_t i = 0; i < c->p->benefit_count; i++)
@@ -217,7 +227,7 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list)
 
 /* ------------------------------------------------- the entries built at load */
 
-bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
+bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
@@ -255,6 +265,22 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers)
             }
         }
     }
+    /* each tier's row: maps over the entries of outcome 0 (nothing
+     * fails), or for a benefit without built entries one its query fills */
+    loy_node *rows = r.nomem ? NULL : rn_block(&r, (size_t)tiers * p->benefit_count);
+    if (rows)
+        memset(rows, 0, (size_t)tiers * p->benefit_count * sizeof *rows);
+    for (uint32_t t = 0; rows && t < tiers; t++) {
+        for (uint32_t i = 0; i < p->benefit_count; i++) {
+            loy_node *map = &rows[(size_t)t * p->benefit_count + i];
+            const loy_planned_benefit *b = &pl->benefits[i];
+            if (b->answers_at != LOY_NO_ANSWERS)
+                rn_init_over(map, NULL, answers[b->answers_at + t]);
+            else
+                rn_init_map(map, NULL);
+        }
+    }
+    *maps = rows;
     return rn_fixed_end(&r, p);
 }
 static bool record_use(loy_ctx *c, int32_t index)

@@ -294,6 +294,13 @@ static bool holds(loy_ctx *c, const loy_cond *cond)
 
 bool loy_cond_entry_holds(loy_ctx *c, const loy_cond *entry)
 {
+    /* A benefit's `not` is nearly always of one test (a staff price off
+     * some channels): that test, without the group's frame. */
+    if (entry->op == LOY_C_NOT && entry->count == 1) {
+        const loy_cond *map = &entry->kids[0];
+        if (map->count == 1 && map->kids[0].op > LOY_C_NOT)
+            return !predicate_holds(c, &map->kids[0]);
+    }
     return kid_holds(c, entry);
 }
 

@@ -255,6 +255,23 @@ LOY_INTERNAL bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size
 LOY_INTERNAL bool loy_step_redeem(loy_ctx *c);
 /* -------------------------------------------------------------- tiers.c */
 LOY_INTERNAL bool loy_run_reviews(loy_ctx *c);       /* step 2 */
+/*
+ * Is the next review date surely after `day`? Every event asks, and the
+ * answer is nearly always yes: a review date is after `after`, and an
+ * anniversary (12 k months, k >= 1, clamped at most from Feb 29 to Feb 28)
+ * at least 365 days after tier_since. Day numbers settle that without
+ * working out a date. Inline: loy_run_reviews asks it, and the benefits
+ * query asks it before copying the member (apply.c).
+ */
+static inline bool loy_review_surely_later(const loy_policy *p, const loy_member *m, loy_day day)
+{
+    loy_day after = m->tier_since;
+    if (m->last_review != LOY_DAY_NONE && m->last_review > after)
+        after = m->last_review;
+    if (day <= after)
+        return true;
+    return p->tiers.review != LOY_R_CALENDAR_YEAR && (int64_t)day < (int64_t)m->tier_since + 365;
+}
 LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_upgrade) */
 
 /* --------------------------------------------------------------- cond.c */
@@ -296,8 +313,14 @@ LOY_INTERNAL bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday,
 
 /* ----------------------------------------------------------- benefits.c */
 LOY_INTERNAL bool loy_step_use_benefit(loy_ctx *c);
-/* The benefits list of a query, into `list`. */
-LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list);
+/* The benefits list of a query, into `list`; `points` is the member's
+ * available points (loy_points_available), which the caller has summed. */
+LOY_INTERNAL bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points);
+/* loy_query_benefits always on a copy of the member after step 2 (apply.c):
+ * the general path, for tests/test_query_fast.c. */
+LOY_INTERNAL int loy_query_benefits_copied(const loy_policy *policy, const loy_member *member,
+                                           const char *at, const char *channel, const char *store,
+                                           loy_result *result);
 
 /* --------------------------------------------------------------- paid.c */
 LOY_INTERNAL bool loy_paid_end(loy_ctx *c);          /* step 2 */

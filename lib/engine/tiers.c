@@ -53,23 +53,6 @@ static bool next_review(const loy_policy *p, const loy_member *m, loy_day *out)
     }
 }
 
-/*
- * Is next_review's answer surely after `day`? Every event asks, and the
- * answer is nearly always yes: a review date is after `after`, and an
- * anniversary (12 k months, k >= 1, clamped at most from Feb 29 to Feb 28)
- * at least 365 days after tier_since. Day numbers settle that without
- * working out a date.
- */
-static bool review_surely_later(const loy_policy *p, const loy_member *m, loy_day day)
-{
-    loy_day after = m->tier_since;
-    if (m->last_review != LOY_DAY_NONE && m->last_review > after)
-        after = m->last_review;
-    if (day <= after)
-        return true;
-    return p->tiers.review != LOY_R_CALENDAR_YEAR && (int64_t)day < (int64_t)m->tier_since + 365;
-}
-
 /* loy_run_reviews once a review may be due: out of line, so the usual
  * event, with none due, pays for no saved registers. */
 static __attribute__((noinline)) bool run_reviews(loy_ctx *c)
@@ -78,7 +61,7 @@ static __attribute__((noinline)) bool run_reviews(loy_ctx *c)
     loy_member *m = c->m;
     while (m->tier > 0) {
         loy_day review;
-        if (review_surely_later(p, m, c->day) || !next_review(p, m, &review) || review > c->day)
+        if (loy_review_surely_later(p, m, c->day) || !next_review(p, m, &review) || review > c->day)
             return true;
         char rdate[11];
         if (c->trace)
@@ -129,7 +112,7 @@ bool loy_run_reviews(loy_ctx *c)
     const loy_policy *p = c->p;
     const loy_member *m = c->m;
     /* run_reviews' first test, which nearly every event stops at. */
-    if (p->tiers.review == LOY_R_NEVER || m->tier <= 0 || review_surely_later(p, m, c->day))
+    if (p->tiers.review == LOY_R_NEVER || m->tier <= 0 || loy_review_surely_later(p, m, c->day))
         return true;
     return run_reviews(c);
 }

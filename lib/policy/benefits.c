@@ -8,10 +8,10 @@
  * depends only on which of the `when`'s entries fail, whether the limit
  * is reached, and the tier. Here each `when` is flattened into the
  * entries a closed benefit's reasons list (a map's or `all`'s entries, in
- * written order: loy_cond_explain's walk); tier tests, and the value, are
- * settled for each tier; then the engine builds every entry the other
- * tests and the limit can give (loy_benefit_answers), so that a query
- * only tests what it must and points at a built entry.
+ * written order: loy_cond_explain's walk); the tests a tier settles, and
+ * the value, are settled for each tier; then the engine builds every
+ * entry the other tests and the limit can give (loy_benefit_answers), so
+ * that a query only tests what it must and points at a built entry.
  * tests/test_benefits_fast.c checks the plan against the general path.
  */
 #include "internal.h"
@@ -37,14 +37,64 @@ static void add_test(const loy_cond *cc, void *ctx)
     x->kind = cc->op == LOY_C_POINTS_AT_LEAST ? LOY_BT_POINTS_AT_LEAST : LOY_BT_COND;
 }
 
-static bool is_tier_test(const loy_cond *cc)
+/* What `cc` comes to for a member of `tier`, whatever else holds: 1
+ * holds, 0 fails, -1 depends on more than the tier. As the engine's
+ * conditions (lib/engine/cond.c) read it: a map and `all` hold when every
+ * entry does, `any` when one does (an empty one never), `not` when its
+ * map fails (an empty one always). */
+static int settled_by_tier(const loy_cond *cc, uint32_t tier)
 {
-    return cc->op == LOY_C_TIER_AT_LEAST || cc->op == LOY_C_TIER_BELOW;
+    int settled;
+    switch (cc->op) {
+    case LOY_C_MAP:
+    case LOY_C_ALL:
+    case LOY_C_ANY: {
+        /* one entry failing decides a map or `all`, one holding an `any` */
+        int decides = cc->op == LOY_C_ANY;
+        settled = !decides;
+        for (uint32_t i = 0; i < cc->count; i++) {
+            int kid = settled_by_tier(&cc->kids[i], tier);
+            if (kid == decides)
+                return decides;
+            if (kid < 0)
+                settled = -1;
+        }
+        return settled;
+    }
+    case LOY_C_NOT:
+        if (cc->count == 0)
+            return 1;
+        settled = settled_by_tier(&cc->kids[0], tier);
+        return settled < 0 ? -1 : !settled;
+    case LOY_C_TIER:
+        for (uint32_t i = 0; i < cc->count; i++)
+            if (cc->ints[i] == (int64_t)tier)
+                return 1;
+        return 0;
+    case LOY_C_TIER_AT_LEAST:
+        return (int64_t)tier >= cc->n;
+    case LOY_C_TIER_BELOW:
+        return (int64_t)tier < cc->n;
+    default:
+        return -1;
+    }
 }
 
-static bool tier_test_holds(const loy_cond *cc, uint32_t tier)
+/* The tests of `b` that tier t leaves open, to be asked per query;
+ * *failed gets the ones it settles failed. */
+static uint64_t open_at_tier(const loy_benefit_test *tests, const loy_planned_benefit *b, uint32_t t,
+                             uint64_t *failed)
 {
-    return cc->op == LOY_C_TIER_AT_LEAST ? (int64_t)tier >= cc->n : (int64_t)tier < cc->n;
+    uint64_t open = 0;
+    *failed = 0;
+    for (uint32_t j = 0; j < b->count; j++) {
+        int settled = settled_by_tier(tests[b->first + j].cond, t);
+        if (settled < 0)
+            open |= UINT64_C(1) << j;
+        else if (!settled)
+            *failed |= UINT64_C(1) << j;
+    }
+    return open;
 }
 
 const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier)
@@ -102,30 +152,52 @@ bool loy_policy_benefit_plan(loy_policy *p)
         b->asked = 0;
         b->limited = p->benefits[i].limit.kind != LOY_LIMIT_NONE;
         for (uint32_t t = 0; t < tiers; t++) {
-            uint64_t failed = 0;
-            for (uint32_t j = 0; j < b->count; j++) {
-                const loy_cond *cc = tests[b->first + j].cond;
-                if (is_tier_test(cc) && !tier_test_holds(cc, t))
-                    failed |= UINT64_C(1) << j;
-            }
-            tier_failed[(size_t)i * tiers + t] = failed;
+            b->asked |= open_at_tier(tests, b, t, &tier_failed[(size_t)i * tiers + t]);
             value[(size_t)i * tiers + t] = loy_value_for_tier(&p->benefits[i].value, (int32_t)t);
         }
-        for (uint32_t j = 0; j < b->count; j++)
-            if (!is_tier_test(tests[b->first + j].cond))
-                b->asked |= UINT64_C(1) << j;
         uint32_t outcomes = built_outcomes(b, tiers);
         b->answers_at = outcomes ? answers : LOY_NO_ANSWERS;
         answers += outcomes * tiers;
     }
     const loy_node **built = loy_arena_alloc(p->arena, (answers ? answers : 1) * sizeof *built);
-    if (!built)
+    loy_benefit_ask *asks = loy_arena_alloc(p->arena, per_tier * sizeof *asks);
+    uint32_t *asks_at = loy_arena_alloc(p->arena, (2 * tiers + 1) * sizeof *asks_at);
+    if (!built || !asks || !asks_at)
         return false;
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < tiers; t++) {
+        asks_at[2 * t] = n;
+        /* the benefits with tests or no built entries, then those with
+         * only a limit, which a member without counters skips */
+        for (int only_limit = 0; only_limit < 2; only_limit++) {
+            for (uint32_t i = 0; i < p->benefit_count; i++) {
+                const loy_planned_benefit *b = &benefits[i];
+                uint64_t failed, open = open_at_tier(tests, b, t, &failed);
+                bool built_any = b->answers_at != LOY_NO_ANSWERS;
+                if (only_limit ? open || !built_any || !b->limited : !open && built_any)
+                    continue;
+                loy_benefit_ask *a = &asks[n++];
+                a->tests = tests + b->first;
+                a->entries = built_any ? built + b->answers_at + t : NULL;
+                a->ask = open;
+                a->ask_bits = 0;
+                uint32_t bit = 1;
+                for (uint64_t asked = b->asked; asked; asked &= asked - 1, bit <<= 1)
+                    if (open & asked & -asked)
+                        a->ask_bits |= bit;
+                a->limit_bit = b->limited ? bit : 0;
+                a->benefit = i;
+            }
+            asks_at[2 * t + 1 + (uint32_t)only_limit] = n;
+        }
+    }
     pl->tests = tests;
     pl->benefits = benefits;
     pl->tier_failed = tier_failed;
     pl->value = value;
     pl->answers = built;
+    pl->asks = asks;
+    pl->asks_at = asks_at;
     p->benefit_plan = pl;
-    return loy_benefit_answers(p, built);
+    return loy_benefit_answers(p, built, &pl->maps);
 }
