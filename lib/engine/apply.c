@@ -490,21 +490,15 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
 
 /* Would step 2 change nothing on `m` on `day`? Each of loy_lots_release,
  * loy_lots_expire, loy_paid_end and loy_run_reviews first tests whether it
- * has work, and does nothing when it has none; these are those tests,
- * asked of the caller's member. When none has work, step 2 leaves the
+ * has work, and does nothing when it has none; these are those same
+ * tests (engine.h), asked of the caller's member. When none has work, step 2 leaves the
  * member as it is, so the query reads the member itself instead of a copy
  * (some 350 instructions). A test that is unsure answers "work": the copy
  * then runs step 2, which settles it. */
 static bool housekeeping_idle(const loy_policy *p, const loy_member *m, loy_day day)
 {
-    for (size_t i = 0; i < m->lot_count; i++)
-        if (m->lots[i].pending_until != LOY_DAY_NONE && m->lots[i].pending_until <= day)
-            return false;
-    if (m->lot_count > 0 && m->lots[0].expires != LOY_DAY_NONE && m->lots[0].expires < day)
-        return false;
-    if (m->plan >= 0 && m->plan_until < day)
-        return false;
-    return p->tiers.review == LOY_R_NEVER || m->tier <= 0 || loy_review_surely_later(p, m, day);
+    return !loy_release_due(m, day) && !loy_expiry_due(m, day) && !loy_plan_end_due(m, day) &&
+           !loy_review_due(p, m, day);
 }
 
 /* The query's steps on c->m; step 2 only with `housekeeping`. Returns the

@@ -182,6 +182,27 @@ LOY_INTERNAL bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expir
 /* Step 2: release due pending lots, then expire lots (effects in order). */
 LOY_INTERNAL bool loy_lots_release(loy_ctx *c);
 LOY_INTERNAL bool loy_lots_expire(loy_ctx *c);
+/* The first test of each part of step 2: is there work on `day`? Each
+ * step asks it before doing anything, and the benefits query asks all of
+ * them to know whether step 2 would leave the member as it is (apply.c),
+ * so the two cannot drift apart. */
+static inline bool loy_release_due(const loy_member *m, loy_day day)
+{
+    for (size_t i = 0; i < m->lot_count; i++)
+        if (m->lots[i].pending_until != LOY_DAY_NONE && m->lots[i].pending_until <= day)
+            return true;
+    return false;
+}
+/* Lots are sorted by last day, "never" last (state load refuses any other
+ * order), so only the first lot's last day can be past. */
+static inline bool loy_expiry_due(const loy_member *m, loy_day day)
+{
+    return m->lot_count > 0 && m->lots[0].expires != LOY_DAY_NONE && m->lots[0].expires < day;
+}
+static inline bool loy_plan_end_due(const loy_member *m, loy_day day)
+{
+    return m->plan >= 0 && m->plan_until < day;
+}
 /* Take up to `points` from available lots, soonest-expiring first; returns taken. */
 LOY_INTERNAL int64_t loy_lots_take(loy_member *m, int64_t points);
 /* Take up to `points` from the pending lots of one order (matched by id); returns taken. */
@@ -271,6 +292,11 @@ static inline bool loy_review_surely_later(const loy_policy *p, const loy_member
     if (day <= after)
         return true;
     return p->tiers.review != LOY_R_CALENDAR_YEAR && (int64_t)day < (int64_t)m->tier_since + 365;
+}
+/* loy_run_reviews' first test: may a review be due on `day`? */
+static inline bool loy_review_due(const loy_policy *p, const loy_member *m, loy_day day)
+{
+    return p->tiers.review != LOY_R_NEVER && m->tier > 0 && !loy_review_surely_later(p, m, day);
 }
 LOY_INTERNAL bool loy_step_upgrade(loy_ctx *c);      /* step 4 (calls loy_gifts_upgrade) */
 

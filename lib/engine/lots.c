@@ -307,11 +307,7 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
 
 bool loy_lots_release(loy_ctx *c)
 {
-    const loy_member *m = c->m;
-    for (size_t i = 0; i < m->lot_count; i++)
-        if (lot_pending(&m->lots[i]) && m->lots[i].pending_until <= c->day)
-            return release_due(c);
-    return true;
+    return loy_release_due(c->m, c->day) ? release_due(c) : true;
 }
 
 /* loy_lots_expire once the first lot is past: out of line, as release_due. */
@@ -348,12 +344,8 @@ static __attribute__((noinline)) bool expire_due(loy_ctx *c)
 
 bool loy_lots_expire(loy_ctx *c)
 {
-    const loy_member *m = c->m;
     /* expire_due's first test, which nearly every event stops at. */
-    loy_day first = m->lot_count > 0 ? m->lots[0].expires : LOY_DAY_NONE;
-    if (first == LOY_DAY_NONE || first >= c->day)
-        return true;
-    return expire_due(c);
+    return loy_expiry_due(c->m, c->day) ? expire_due(c) : true;
 }
 
 int64_t loy_lots_take(loy_member *m, int64_t points)

@@ -114,8 +114,5 @@ static __attribute__((noinline)) bool paid_end_due(loy_ctx *c)
 
 bool loy_paid_end(loy_ctx *c)
 {
-    const loy_member *m = c->m;
-    if (m->plan < 0 || m->plan_until >= c->day)
-        return true;
-    return paid_end_due(c);
+    return loy_plan_end_due(c->m, c->day) ? paid_end_due(c) : true;
 }

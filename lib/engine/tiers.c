@@ -109,12 +109,8 @@ static __attribute__((noinline)) bool run_reviews(loy_ctx *c)
 
 bool loy_run_reviews(loy_ctx *c)
 {
-    const loy_policy *p = c->p;
-    const loy_member *m = c->m;
     /* run_reviews' first test, which nearly every event stops at. */
-    if (p->tiers.review == LOY_R_NEVER || m->tier <= 0 || loy_review_surely_later(p, m, c->day))
-        return true;
-    return run_reviews(c);
+    return loy_review_due(c->p, c->m, c->day) ? run_reviews(c) : true;
 }
 
 bool loy_step_upgrade(loy_ctx *c)
