@@ -8,7 +8,8 @@
  *   - the state bytes say everything: a twin member, re-loaded from the
  *     bytes before every event, answers every event with the same JSON and
  *     ends with the same bytes as the member that stayed in memory;
- *   - a query never changes the member;
+ *   - a query never changes the member, and answers as the general path
+ *     (loy_query_benefits_copied) does;
  *   - when the input asks for it, the event is first tried with the k-th
  *     allocation failing: it must come back LOY_E_NOMEM (or succeed without
  *     needing that allocation) with the state bytes unchanged.
@@ -28,6 +29,7 @@
  *   operands as the type needs (see fuzz_events_build)
  */
 #include "fuzz_common.h"
+#include "engine/engine.h"
 
 #include <stdbool.h>
 
@@ -361,11 +363,22 @@ static bool fuzz_events_build(fz_run *t, fz_reader *rd, unsigned op, char at[64]
 static void fuzz_events_query(fz_run *t, const char *at, unsigned op)
 {
     fz_bytes before = fz_state(t->m);
-    int rc = loy_query_benefits(t->p, t->m, at, (op & 0x80) ? "pos" : NULL, NULL, t->r);
+    const char *channel = (op & 0x80) ? "pos" : NULL;
+    int rc = loy_query_benefits(t->p, t->m, at, channel, NULL, t->r);
     FUZZ_CHECK(rc == LOY_OK || rc == LOY_E_INVALID_QUERY || rc == LOY_E_OVERFLOW, "query: %s",
                loy_error_name(rc));
     fz_check_result_json(t->r);
     fz_expect_state(t->m, &before, "a benefits query");
+    /* The query reads the member itself when step 2 has nothing to do, and
+     * answers from entries built at load: the general path (a copy, step 2
+     * run on it, every benefit evaluated) must say the same bytes. */
+    int copied_rc = loy_query_benefits_copied(t->p, t->m, at, channel, NULL, t->twin_r);
+    FUZZ_CHECK(copied_rc == rc, "query %s, on a copy %s", loy_error_name(rc), loy_error_name(copied_rc));
+    char *a = fz_result_text(t->r), *b = fz_result_text(t->twin_r);
+    FUZZ_CHECK(strcmp(a, b) == 0, "the query and the query on a copy answer differently:\n  %s\n  %s", a, b);
+    free(a);
+    free(b);
+    fz_expect_state(t->m, &before, "a benefits query on a copy");
     free(before.data);
 }
 
