@@ -121,8 +121,8 @@ bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
 
 /* Out of line, so that loy_trace itself, called at every rule whether or
  * not the caller traces, is only the test of c->trace. */
-static __attribute__((noinline)) void trace_entry(loy_ctx *c, const char *rule, bool applied,
-                                                  const char *fmt, va_list ap)
+static __attribute__((noinline, format(printf, 4, 0))) void trace_entry(loy_ctx *c, const char *rule, bool applied,
+                                                                          const char *fmt, va_list ap)
 {
     char buf[512];
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
