@@ -292,11 +292,63 @@ static void no_plan_past_64_tests(void **state)
     loy_policy_free(p);
 }
 
+/* Many benefits that each cost the most a benefit may build (2^4
+ * outcomes x 32 tiers x 4): the first 64 fill the policy's budget and are
+ * built; the rest build their entry per query, and every one answers as
+ * the general path does. */
+static void policy_budget_of_built_entries(void **state)
+{
+    (void)state;
+    static char y[65536];
+    y[0] = '\0';
+    add(y, sizeof y, "loyalty_policy: 1\ncurrency: {code: CNY}\ntiers:\n  qualify_on: spend\n  levels:\n");
+    add(y, sizeof y, "    - {id: t0}\n");
+    for (int t = 1; t < 32; t++)
+        add(y, sizeof y, "    - {id: t%d, at: %d}\n", t, 1000 * t);
+    add(y, sizeof y, "points: {earn: {rate: {amount: 1, points: 1}}}\nbenefits:\n");
+    for (int k = 0; k < 200; k++)
+        add(y, sizeof y,
+            "  - {id: b%d, kind: gift, when: {tags: [vip], channel: [pos], points_at_least: %d},"
+            " limit: {count: 1, per: year}}\n", k, k % 7);
+    loy_policy *p = load_generated(y, "budget.yaml");
+    const loy_benefit_plan *pl = p->benefit_plan;
+    assert_non_null(pl);
+    uint32_t built = 0;
+    for (uint32_t i = 0; i < p->benefit_count; i++) {
+        bool has = pl->benefits[i].answers_at != LOY_NO_ANSWERS;
+        assert_true(has == (i < 64));   /* in order, until the budget is spent */
+        built += has;
+    }
+    assert_int_equal(built, 64);
+    expect_entries_finished(p);
+    loy_member *m = NULL;
+    loy_result *res = NULL, *other = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_member_add_tag(m, "vip"), LOY_OK);
+    assert_int_equal(loy_member_import_lot(m, 3, NULL), LOY_OK);
+    assert_int_equal(loy_member_import_tier(m, "t5", NULL), LOY_OK);
+    assert_int_equal(loy_result_new(&res, p), LOY_OK);
+    assert_int_equal(loy_result_new(&other, p), LOY_OK);
+    static const char *const channels[] = {"pos", "app", NULL};
+    for (size_t c = 0; c < 3; c++) {
+        char *planned = answer(p, m, res, "2026-03-01T10:00:00+08:00", channels[c], NULL, true);
+        char *general = answer(p, m, other, "2026-03-01T10:00:00+08:00", channels[c], NULL, false);
+        assert_string_equal(planned, general);
+        free(planned);
+        free(general);
+    }
+    loy_result_free(res);
+    loy_result_free(other);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(planned_and_general_agree),
         cmocka_unit_test(no_plan_past_64_tests),
+        cmocka_unit_test(policy_budget_of_built_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
