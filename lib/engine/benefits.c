@@ -283,6 +283,7 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node
     *maps = rows;
     return rn_fixed_end(&r, p);
 }
+
 static bool record_use(loy_ctx *c, int32_t index)
 {
     loy_member *m = c->m;

@@ -56,6 +56,14 @@ static loy_month_bucket *bucket_find(loy_member *m, loy_month month)
     return pos < m->month_count && m->months[pos].month == month ? &m->months[pos] : NULL;
 }
 
+/* A bucket slot made into `month`'s empty bucket. */
+static inline loy_month_bucket *bucket_init(loy_month_bucket *b, loy_month month)
+{
+    memset(b, 0, sizeof *b);
+    b->month = month;
+    return b;
+}
+
 loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
 {
     /* Events come in date order, so the month asked for is nearly always
@@ -73,10 +81,7 @@ loy_month_bucket *loy_bucket(loy_member *m, loy_month month)
     if (pos < m->month_count)
         memmove(&m->months[pos + 1], &m->months[pos], (m->month_count - pos) * sizeof *m->months);
     m->month_count++;
-    loy_month_bucket *b = &m->months[pos];
-    memset(b, 0, sizeof *b);
-    b->month = month;
-    return b;
+    return bucket_init(&m->months[pos], month);
 }
 
 /* loy_metric_sum's work, inline so the tier's window reads without a call. */
@@ -365,12 +370,9 @@ bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t sp
         }
         if (last->month < month && n < m->month_cap && (points != 0 || growth_ok)) {
             /* loy_bucket's new newest month */
-            loy_month_bucket *b = last + 1;
-            memset(b, 0, sizeof *b);
-            b->month = month;
             m->month_count = n + 1;
             c->dc_bucket = n;
-            return add_order_to(c, b, points, growth_ok, spend, growth);
+            return add_order_to(c, bucket_init(last + 1, month), points, growth_ok, spend, growth);
         }
     }
     return add_order_cold(c, points, growth_ok, spend, growth);
