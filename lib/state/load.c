@@ -293,6 +293,35 @@ static inline id_ref get_str(loader *l, const char *what)
     return r;
 }
 
+/* A string of 1..16 plain bytes (1..0x7F: what get_str takes unchanged),
+ * read without get_str's call; false: nothing read, get_str answers. Its
+ * bytes are read as two words, which the padding after the payload
+ * (PAD >= 16) keeps inside the buffer. */
+static inline bool fast_str(loader *l, id_ref *out)
+{
+    const uint8_t *p = l->at;
+    size_t n = p[0];
+    if (n - 1u >= 16u || n >= (size_t)(l->end - p))
+        return false;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t a = st_get_u64le(p + 1), b = st_get_u64le(p + 9);
+    /* the bytes past the string become 0x01: plain */
+    if (n < 8) {
+        uint64_t keep = (UINT64_C(1) << (8 * n)) - 1;
+        a = (a & keep) | (ones & ~keep);
+        b = ones;
+    } else if (n < 16) {
+        uint64_t keep = (UINT64_C(1) << (8 * (n - 8))) - 1;
+        b = (b & keep) | (ones & ~keep);
+    }
+    if ((((a - ones) | a) | ((b - ones) | b)) & highs)
+        return false;
+    out->s = (const char *)p + 1;
+    out->len = n;
+    l->at = p + 1 + n;
+    return true;
+}
+
 /* Into *buf, reusing it or one of the handle's spare buffers. */
 static bool dup_ref(loader *l, id_ref r, char **buf, size_t *cap)
 {
@@ -529,7 +558,9 @@ static void read_tags(loader *l)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref r = get_str(l, "a tag");
+        id_ref r;
+        if (!l->fast || !fast_str(l, &r))
+            r = get_str(l, "a tag");
         if (l->bad)
             return;
         t->tags[i] = NULL;
@@ -554,9 +585,19 @@ static bool lot_in_order(const loy_lot *a, const loy_lot *b)
     return a->seq < b->seq;
 }
 
+static inline bool seen_has(const uint64_t *seen, uint64_t rank)
+{
+    return (seen[rank / 64] >> (rank % 64)) & 1u;
+}
+
+static inline void seen_put(uint64_t *seen, uint64_t rank)
+{
+    seen[rank / 64] |= UINT64_C(1) << (rank % 64);
+}
+
 /* Lot i but for its order id, when it is regular (see fast_var3); false:
  * nothing read, nothing changed. */
-static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_t *total,
+static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64_t *total,
                             loy_day *prev_credit, loy_day *prev_expires, loy_lot *lot, unsigned *hdr_out)
 {
     const uint8_t *p = l->at;
@@ -566,7 +607,7 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_
         return false;
     if ((hdr & ST_LOT_RANK) && !fast_var3(&p, &rank))
         return false;
-    if (rank >= n || seen[rank] || !fast_var3(&p, &points) || points == 0)
+    if (rank >= n || seen_has(seen, rank) || !fast_var3(&p, &points) || points == 0)
         return false;
     int64_t sum;
     if (!loy_add(*total, (int64_t)points, &sum) || !fast_var3(&p, &x))
@@ -590,7 +631,7 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_
             return false;
     }
     l->at = p;
-    seen[rank] = 1;
+    seen_put(seen, rank);
     lot->seq = (uint32_t)rank;
     lot->points = (int64_t)points;
     *total = sum;
@@ -614,12 +655,13 @@ static void read_lots(loader *l)
         nomem(l);
         return;
     }
-    uint8_t seen_small[LOTS_SMALL];
-    uint8_t *seen = seen_small;
+    /* the ranks seen, a bit each: most states fit one word */
+    uint64_t seen_small[LOTS_SMALL / 64];
+    uint64_t *seen = seen_small;
     if (n <= LOTS_SMALL)
-        memset(seen_small, 0, n);
+        seen_small[0] = 0;
     else
-        seen = loy_calloc(t->alloc, n, 1);
+        seen = loy_calloc(t->alloc, (n + 63) / 64, sizeof *seen);
     if (!seen) {
         nomem(l);
         return;
@@ -638,11 +680,11 @@ static void read_lots(loader *l)
         if (hdr & ~(unsigned)ST_LOT_ALL)
             malformed(l, "a lot has unknown flags 0x%02x", hdr);
         uint64_t rank = (hdr & ST_LOT_RANK) ? get_uvar(l, "a lot's rank") : i;
-        if (!l->bad && (rank >= n || seen[rank]))
+        if (!l->bad && (rank >= n || seen_has(seen, rank)))
             malformed(l, "lot ranks are not a permutation");
         if (l->bad)
             break;
-        seen[rank] = 1;
+        seen_put(seen, rank);
         lot->seq = (uint32_t)rank;
         lot->points = get_nonneg(l, "a lot's points");
         if (!l->bad && lot->points == 0)
@@ -673,7 +715,9 @@ static void read_lots(loader *l)
         }
     order_id:
         if (hdr & ST_LOT_ORDER_ID) {
-            id_ref r = get_str(l, "a lot's order id");
+            id_ref r;
+            if (!l->fast || !fast_str(l, &r))
+                r = get_str(l, "a lot's order id");
             if (!l->bad) {
                 if (!dup_ref(l, r, &lot->order_id, &lot->order_id_cap))
                     nomem(l);
@@ -1028,7 +1072,9 @@ static void read_state(loader *l, unsigned flags)
     loy_member *t = l->t;
     const loy_policy *p = l->p;
 
-    id_ref id = get_str(l, "the member id");
+    id_ref id;
+    if (!l->fast || !fast_str(l, &id))
+        id = get_str(l, "the member id");
     if (l->bad)
         return;
     if (!dup_ref(l, id, &t->id, &t->id_cap)) {
