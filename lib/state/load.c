@@ -521,22 +521,32 @@ static void read_table(loader *l)
     }
     const loy_state_ids *ids = &l->p->state_ids;
     l->by_number = ids->names && n <= TABLE_SMALL;
-    for (size_t i = 0; i < n && !l->bad; i++) {
-        l->table_count = i + 1;
+    size_t i = 0;
+    if (l->fast && l->by_number) {
         /* A string of the policy (its length one byte) is found by its
          * bytes as they stand: the policy's strings are all good ones
-         * (lib/policy/ids.c), so get_str would take it unchanged. */
-        const uint8_t *p = l->at;
-        if (l->fast && l->by_number && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
-            id_ref r = {(const char *)p + 1, p[0]};
+         * (lib/policy/ids.c), so get_str would take it unchanged. The
+         * cursor stays in a local until the first other string, which the
+         * loop below reads. */
+        const uint8_t *p = l->at, *end = l->end;
+        id_ref *table = l->table;
+        for (; i < n; i++) {
+            size_t len = p[0];
+            if (len - 1u >= 0x7Fu || len >= (size_t)(end - p))
+                break;
+            id_ref r = {(const char *)p + 1, len};
             int32_t number = number_of(ids, r);
-            if (number >= 0) {
-                l->at = p + 1 + r.len;
-                l->table[i] = r;
-                l->number[i] = number;
-                continue;
-            }
+            if (number < 0)
+                break;
+            table[i] = r;
+            l->number[i] = number;
+            p += 1 + len;
         }
+        l->at = p;
+        l->table_count = i;
+    }
+    for (; i < n && !l->bad; i++) {
+        l->table_count = i + 1;
         l->table[i] = get_str(l, "a string of the table");
         if (l->by_number && !l->bad)
             l->number[i] = number_of(ids, l->table[i]);
