@@ -55,7 +55,7 @@ typedef struct loader {
 #define PAD 16
 #define LOTS_SMALL 64
 
-static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3), cold));
 static void malformed(loader *l, const char *fmt, ...)
 {
     if (l->bad)
@@ -68,6 +68,7 @@ static void malformed(loader *l, const char *fmt, ...)
     l->at = l->end;     /* every later read fails quietly */
 }
 
+static void lacks(loader *l, const char *what, id_ref id) __attribute__((cold));
 static void lacks(loader *l, const char *what, id_ref id)
 {
     if (l->policy_code)
@@ -503,6 +504,7 @@ static inline int lookup(const loader *l, unsigned kind, size_t at, id_ref r)
 
 /* ---------------------------------------------------------------- parts */
 
+static void nomem(loader *l) __attribute__((cold));
 static void nomem(loader *l)
 {
     malformed(l, "out of memory");
