@@ -913,7 +913,26 @@ static void read_gifts(loader *l)
     const loy_policy *p = l->p;
 
     size_t n = get_count(l, 1, "the number of upgrade gifts");
-    for (size_t i = 0; i < n && !l->bad; i++) {
+    size_t g = 0;
+    if (l->fast && l->by_number) {
+        /* references of one byte to the table (at most TABLE_SMALL
+         * entries), the cursor in a local; any other (the end is
+         * padding, past every entry) goes to the loop below */
+        const uint8_t *q = l->at;
+        const int32_t *index_of = p->state_ids.index_of;
+        for (; g < n; g++) {
+            size_t at = q[0];
+            if (at >= l->table_count)
+                break;
+            q++;
+            int32_t number = l->number[at];
+            int idx = number < 0 ? -1 : index_of[(size_t)number * LOY_SID_KINDS + LOY_SID_TIER];
+            if (idx >= 0)
+                t->upgrade_given[idx] = 1;
+        }
+        l->at = q;
+    }
+    for (; g < n && !l->bad; g++) {
         size_t at;
         id_ref id = get_ref_at(l, "an upgrade gift's tier", &at);
         int idx = l->bad ? -1 : lookup(l, LOY_SID_TIER, at, id);
