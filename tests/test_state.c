@@ -1368,6 +1368,23 @@ static void test_fast_against_checked(void **state)
     free(b.data);
     rig_close(&t);
 
+    /* the inline string and reference readers at their edges: an id of 16
+     * bytes, tags of 1 to 17 bytes and one not ASCII, upgrade gifts of
+     * every tier */
+    rig_open(&t, load_policy_text(RICH_POLICY), "M-0123456789ABCD", "2025-06-01");
+    static const char *const tags[] = {"a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmno",
+                                       "abcdefghijklmnop", "abcdefghijklmnopq", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        assert_int_equal(loy_member_add_tag(t.m, tags[i]), LOY_OK);
+    assert_int_equal(loy_member_import_gift(t.m, "upgrade", "gold"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(t.m, "upgrade", "silver"), LOY_OK);
+    assert_int_equal(loy_member_import_gift(t.m, "upgrade", "member"), LOY_OK);
+    order_at(&t, "O-1", "2026-02-01T10:00:00+08:00", 500);
+    b = state_of(t.m);
+    twin_damage(t.p, &b, 5);
+    free(b.data);
+    rig_close(&t);
+
     /* 127 and more months, gaps past 15 */
     rig_open(&t, load_policy_text(RICH_POLICY), "M-MONTHS", "2000-01-01");
     for (int i = 0; i < 131; i++) {

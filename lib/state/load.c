@@ -55,7 +55,7 @@ typedef struct loader {
 #define PAD 16
 #define LOTS_SMALL 64
 
-static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3), cold));
 static void malformed(loader *l, const char *fmt, ...)
 {
     if (l->bad)
@@ -68,6 +68,7 @@ static void malformed(loader *l, const char *fmt, ...)
     l->at = l->end;     /* every later read fails quietly */
 }
 
+static void lacks(loader *l, const char *what, id_ref id) __attribute__((cold));
 static void lacks(loader *l, const char *what, id_ref id)
 {
     if (l->policy_code)
@@ -293,6 +294,35 @@ static inline id_ref get_str(loader *l, const char *what)
     return r;
 }
 
+/* A string of 1..16 plain bytes (1..0x7F: what get_str takes unchanged),
+ * read without get_str's call; false: nothing read, get_str answers. Its
+ * bytes are read as two words, which the padding after the payload
+ * (PAD >= 16) keeps inside the buffer. */
+static inline bool fast_str(loader *l, id_ref *out)
+{
+    const uint8_t *p = l->at;
+    size_t n = p[0];
+    if (n - 1u >= 16u || n >= (size_t)(l->end - p))
+        return false;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t a = st_get_u64le(p + 1), b = st_get_u64le(p + 9);
+    /* the bytes past the string become 0x01: plain */
+    if (n < 8) {
+        uint64_t keep = (UINT64_C(1) << (8 * n)) - 1;
+        a = (a & keep) | (ones & ~keep);
+        b = ones;
+    } else if (n < 16) {
+        uint64_t keep = (UINT64_C(1) << (8 * (n - 8))) - 1;
+        b = (b & keep) | (ones & ~keep);
+    }
+    if ((((a - ones) | a) | ((b - ones) | b)) & highs)
+        return false;
+    out->s = (const char *)p + 1;
+    out->len = n;
+    l->at = p + 1 + n;
+    return true;
+}
+
 /* Into *buf, reusing it or one of the handle's spare buffers. */
 static bool dup_ref(loader *l, id_ref r, char **buf, size_t *cap)
 {
@@ -474,6 +504,7 @@ static inline int lookup(const loader *l, unsigned kind, size_t at, id_ref r)
 
 /* ---------------------------------------------------------------- parts */
 
+static void nomem(loader *l) __attribute__((cold));
 static void nomem(loader *l)
 {
     malformed(l, "out of memory");
@@ -492,22 +523,32 @@ static void read_table(loader *l)
     }
     const loy_state_ids *ids = &l->p->state_ids;
     l->by_number = ids->names && n <= TABLE_SMALL;
-    for (size_t i = 0; i < n && !l->bad; i++) {
-        l->table_count = i + 1;
+    size_t i = 0;
+    if (l->fast && l->by_number) {
         /* A string of the policy (its length one byte) is found by its
          * bytes as they stand: the policy's strings are all good ones
-         * (lib/policy/ids.c), so get_str would take it unchanged. */
-        const uint8_t *p = l->at;
-        if (l->fast && l->by_number && p[0] - 1u < 0x7Fu && p[0] < l->end - p) {
-            id_ref r = {(const char *)p + 1, p[0]};
+         * (lib/policy/ids.c), so get_str would take it unchanged. The
+         * cursor stays in a local until the first other string, which the
+         * loop below reads. */
+        const uint8_t *p = l->at, *end = l->end;
+        id_ref *table = l->table;
+        for (; i < n; i++) {
+            size_t len = p[0];
+            if (len - 1u >= 0x7Fu || len >= (size_t)(end - p))
+                break;
+            id_ref r = {(const char *)p + 1, len};
             int32_t number = number_of(ids, r);
-            if (number >= 0) {
-                l->at = p + 1 + r.len;
-                l->table[i] = r;
-                l->number[i] = number;
-                continue;
-            }
+            if (number < 0)
+                break;
+            table[i] = r;
+            l->number[i] = number;
+            p += 1 + len;
         }
+        l->at = p;
+        l->table_count = i;
+    }
+    for (; i < n && !l->bad; i++) {
+        l->table_count = i + 1;
         l->table[i] = get_str(l, "a string of the table");
         if (l->by_number && !l->bad)
             l->number[i] = number_of(ids, l->table[i]);
@@ -529,7 +570,9 @@ static void read_tags(loader *l)
         return;
     }
     for (size_t i = 0; i < n && !l->bad; i++) {
-        id_ref r = get_str(l, "a tag");
+        id_ref r;
+        if (!l->fast || !fast_str(l, &r))
+            r = get_str(l, "a tag");
         if (l->bad)
             return;
         t->tags[i] = NULL;
@@ -554,9 +597,19 @@ static bool lot_in_order(const loy_lot *a, const loy_lot *b)
     return a->seq < b->seq;
 }
 
+static inline bool seen_has(const uint64_t *seen, uint64_t rank)
+{
+    return (seen[rank / 64] >> (rank % 64)) & 1u;
+}
+
+static inline void seen_put(uint64_t *seen, uint64_t rank)
+{
+    seen[rank / 64] |= UINT64_C(1) << (rank % 64);
+}
+
 /* Lot i but for its order id, when it is regular (see fast_var3); false:
  * nothing read, nothing changed. */
-static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_t *total,
+static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64_t *total,
                             loy_day *prev_credit, loy_day *prev_expires, loy_lot *lot, unsigned *hdr_out)
 {
     const uint8_t *p = l->at;
@@ -566,7 +619,7 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_
         return false;
     if ((hdr & ST_LOT_RANK) && !fast_var3(&p, &rank))
         return false;
-    if (rank >= n || seen[rank] || !fast_var3(&p, &points) || points == 0)
+    if (rank >= n || seen_has(seen, rank) || !fast_var3(&p, &points) || points == 0)
         return false;
     int64_t sum;
     if (!loy_add(*total, (int64_t)points, &sum) || !fast_var3(&p, &x))
@@ -590,7 +643,7 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint8_t *seen, int64_
             return false;
     }
     l->at = p;
-    seen[rank] = 1;
+    seen_put(seen, rank);
     lot->seq = (uint32_t)rank;
     lot->points = (int64_t)points;
     *total = sum;
@@ -614,12 +667,13 @@ static void read_lots(loader *l)
         nomem(l);
         return;
     }
-    uint8_t seen_small[LOTS_SMALL];
-    uint8_t *seen = seen_small;
+    /* the ranks seen, a bit each: most states fit one word */
+    uint64_t seen_small[LOTS_SMALL / 64];
+    uint64_t *seen = seen_small;
     if (n <= LOTS_SMALL)
-        memset(seen_small, 0, n);
+        seen_small[0] = 0;
     else
-        seen = loy_calloc(t->alloc, n, 1);
+        seen = loy_calloc(t->alloc, (n + 63) / 64, sizeof *seen);
     if (!seen) {
         nomem(l);
         return;
@@ -638,11 +692,11 @@ static void read_lots(loader *l)
         if (hdr & ~(unsigned)ST_LOT_ALL)
             malformed(l, "a lot has unknown flags 0x%02x", hdr);
         uint64_t rank = (hdr & ST_LOT_RANK) ? get_uvar(l, "a lot's rank") : i;
-        if (!l->bad && (rank >= n || seen[rank]))
+        if (!l->bad && (rank >= n || seen_has(seen, rank)))
             malformed(l, "lot ranks are not a permutation");
         if (l->bad)
             break;
-        seen[rank] = 1;
+        seen_put(seen, rank);
         lot->seq = (uint32_t)rank;
         lot->points = get_nonneg(l, "a lot's points");
         if (!l->bad && lot->points == 0)
@@ -673,7 +727,9 @@ static void read_lots(loader *l)
         }
     order_id:
         if (hdr & ST_LOT_ORDER_ID) {
-            id_ref r = get_str(l, "a lot's order id");
+            id_ref r;
+            if (!l->fast || !fast_str(l, &r))
+                r = get_str(l, "a lot's order id");
             if (!l->bad) {
                 if (!dup_ref(l, r, &lot->order_id, &lot->order_id_cap))
                     nomem(l);
@@ -857,7 +913,26 @@ static void read_gifts(loader *l)
     const loy_policy *p = l->p;
 
     size_t n = get_count(l, 1, "the number of upgrade gifts");
-    for (size_t i = 0; i < n && !l->bad; i++) {
+    size_t g = 0;
+    if (l->fast && l->by_number) {
+        /* references of one byte to the table (at most TABLE_SMALL
+         * entries), the cursor in a local; any other (the end is
+         * padding, past every entry) goes to the loop below */
+        const uint8_t *q = l->at;
+        const int32_t *index_of = p->state_ids.index_of;
+        for (; g < n; g++) {
+            size_t at = q[0];
+            if (at >= l->table_count)
+                break;
+            q++;
+            int32_t number = l->number[at];
+            int idx = number < 0 ? -1 : index_of[(size_t)number * LOY_SID_KINDS + LOY_SID_TIER];
+            if (idx >= 0)
+                t->upgrade_given[idx] = 1;
+        }
+        l->at = q;
+    }
+    for (; g < n && !l->bad; g++) {
         size_t at;
         id_ref id = get_ref_at(l, "an upgrade gift's tier", &at);
         int idx = l->bad ? -1 : lookup(l, LOY_SID_TIER, at, id);
@@ -1028,7 +1103,9 @@ static void read_state(loader *l, unsigned flags)
     loy_member *t = l->t;
     const loy_policy *p = l->p;
 
-    id_ref id = get_str(l, "the member id");
+    id_ref id;
+    if (!l->fast || !fast_str(l, &id))
+        id = get_str(l, "the member id");
     if (l->bad)
         return;
     if (!dup_ref(l, id, &t->id, &t->id_cap)) {

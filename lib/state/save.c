@@ -444,24 +444,13 @@ static size_t spend_orders_written(const loy_member *m)
     return n;
 }
 
+/* Without branches: each test is a set flag or not. */
 static unsigned state_flags(const loy_member *m, size_t spend_orders)
 {
-    unsigned f = 0;
-    if (m->fresh)
-        f |= ST_F_FRESH;
-    if (m->has_last_event)
-        f |= ST_F_LAST_EVENT;
-    if (m->orders_imported)
-        f |= ST_F_ORDERS_IMPORTED;
-    if (m->plan >= 0)
-        f |= ST_F_PLAN;
-    if (m->stage >= 0)
-        f |= ST_F_STAGE;
-    if (m->cap_earlier_count)
-        f |= ST_F_CAP_EARLIER;
-    if (spend_orders)
-        f |= ST_F_SPEND_ORDERS;
-    return f;
+    return (m->fresh ? ST_F_FRESH : 0u) | (m->has_last_event ? ST_F_LAST_EVENT : 0u) |
+           (m->orders_imported ? ST_F_ORDERS_IMPORTED : 0u) | (m->plan >= 0 ? ST_F_PLAN : 0u) |
+           (m->stage >= 0 ? ST_F_STAGE : 0u) | (m->cap_earlier_count ? ST_F_CAP_EARLIER : 0u) |
+           (spend_orders ? ST_F_SPEND_ORDERS : 0u);
 }
 
 /* Everything after the string table. */
