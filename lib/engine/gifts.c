@@ -106,9 +106,19 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
     return credit_reward_points(c, reward, "upgrade");
 }
 
+/* The answer of a move up from `from` to `to` (the member is at `to`
+ * already): the tier_changed effect, then the gifts, in one frame. */
 bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 {
-    const loy_gifts *g = &c->p->gifts;
+    const loy_policy *p = c->p;
+    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
+    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
+    if (e) {
+        const loy_node *end = &p->effect_nodes.upgraded_to[to];
+        rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
+        rn_effect_done(c->effects, e, end->last, 4);
+    }
+    const loy_gifts *g = &p->gifts;
     if (!g->has_upgrade || to <= from)
         return true;
     if (!upgrade_ledger_fits(c))
