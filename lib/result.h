@@ -317,15 +317,15 @@ static inline void rn_effect_done(loy_node *list, loy_node *b, loy_node *last, s
 }
 
 /* {"type": "points", "delta", "source", "expires" (unless LOY_DAY_NONE)},
- * appended to `list`: the points effect of a credit or an expiry, in one
- * block. */
-static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t delta,
-                                         const char *source, loy_day expires)
+ * appended to `list` (unless NULL): the points effect of a credit or an
+ * expiry, in one block. Returns it, NULL when the arena could not grow. */
+static inline loy_node *rn_push_points_effect(loy_result *r, loy_node *list, int64_t delta,
+                                              const char *source, loy_day expires)
 {
     bool dated = expires != LOY_DAY_NONE;
     loy_node *b = rn_effect_take(r, "points", dated ? 3 : 2);
     if (!b)
-        return;
+        return NULL;
     rn_sib(rn_init_int(b + 2, "delta", delta));
     loy_node *last = rn_init_str(b + 3, "source", source);
     if (dated) {
@@ -333,6 +333,20 @@ static inline void rn_push_points_effect(loy_result *r, loy_node *list, int64_t 
         last = rn_init_date(b + 4, "expires", expires);
     }
     rn_effect_done(list, b, last, dated ? 4 : 3);
+    return b;
+}
+
+/* Links `count` siblings, first to last, already chained by their `next`
+ * (the last one's NULL), to the end of `parent` at once: a builder that
+ * makes several effects in a row chains them itself and links once. */
+static inline void rn_link_run(loy_node *parent, loy_node *first, loy_node *last, uint32_t count)
+{
+    if (parent->last)
+        parent->last->next = first;
+    else
+        parent->first = first;
+    parent->last = last;
+    parent->count += count;
 }
 
 /* Copies len bytes and a NUL to dst (an id: loy_copy_short's short case). */

@@ -319,7 +319,7 @@ LOY_INTERNAL loy_node *loy_cond_reason(loy_ctx *c, const loy_cond *entry);
 LOY_INTERNAL void loy_trace_cond(loy_ctx *c, const char *rule, const loy_cond *when, const char *what);
 
 /* -------------------------------------------------------------- gifts.c */
-/* Step 4: gifts for a move from tier `from` up to tier `to`. */
+/* Step 4: the tier_changed effect and gifts of a move from tier `from` up to tier `to`. */
 LOY_INTERNAL bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to);
 /* Step 5: birthday, surprise, spend gifts. */
 LOY_INTERNAL bool loy_step_gifts(loy_ctx *c);

@@ -87,7 +87,26 @@ static bool upgrade_ledger_fits(loy_ctx *c)
     return true;
 }
 
-static bool give_upgrade_gift(loy_ctx *c, int32_t level)
+/* The effects of an upgrade, chained here and linked to the effects once
+ * at the end (a refused event's effects are dropped, so a refusal between
+ * leaves nothing to undo). */
+typedef struct effect_run {
+    loy_node *first, *last;
+    uint32_t count;
+} effect_run;
+
+static inline __attribute__((always_inline)) void run_add(effect_run *run, loy_node *e)
+{
+    if (run->last)
+        run->last->next = e;
+    else
+        run->first = e;
+    run->last = e;
+    run->count++;
+}
+
+static inline __attribute__((always_inline)) bool give_upgrade_gift(loy_ctx *c, int32_t level,
+                                                                   effect_run *run)
 {
     const loy_gifts *g = &c->p->gifts;
     const char *tier = c->p->tiers.levels[level].id;
@@ -101,24 +120,52 @@ static bool give_upgrade_gift(loy_ctx *c, int32_t level)
         return true;
     }
     c->m->upgrade_given[level] = 1;
-    push_fixed_effect(c, &c->p->effect_nodes.upgrade[level]);
+    loy_node *e = rn_block(c->r, 1);
+    if (e)
+        run_add(run, rn_init_over(e, NULL, &c->p->effect_nodes.upgrade[level]));
     LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
-    return credit_reward_points(c, reward, "upgrade");
+    /* credit_reward_points, with the points effect chained */
+    if (!reward->has_points || reward->points <= 0)
+        return true;
+    loy_day expires;
+    if (!loy_ctx_credit_expiry(c, &expires))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", "upgrade");
+    if (!loy_lots_credit(c, reward->points, expires))
+        return false;
+    loy_node *pe = rn_push_points_effect(c->r, NULL, reward->points, "upgrade", expires);
+    if (pe)
+        run_add(run, pe);
+    return true;
 }
 
+/* The answer of a move up from `from` to `to` (the member is at `to`
+ * already): the tier_changed effect, then the gifts, in one frame. */
 bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 {
-    const loy_gifts *g = &c->p->gifts;
-    if (!g->has_upgrade || to <= from)
-        return true;
-    if (!upgrade_ledger_fits(c))
-        return false;
-    /* `highest` gives only the new tier's gift, never a lower one instead. */
-    int32_t first = g->upgrade_highest ? to : from + 1;
-    for (int32_t level = first; level <= to; level++)
-        if (!give_upgrade_gift(c, level))
+    const loy_policy *p = c->p;
+    effect_run run = {NULL, NULL, 0};
+    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
+    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
+    if (e) {
+        const loy_node *end = &p->effect_nodes.upgraded_to[to];
+        rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
+        rn_effect_done(NULL, e, end->last, 4);
+        run_add(&run, e);
+    }
+    const loy_gifts *g = &p->gifts;
+    bool ok = true;
+    if (g->has_upgrade && to > from) {
+        if (!upgrade_ledger_fits(c))
             return false;
-    return true;
+        /* `highest` gives only the new tier's gift, never a lower one instead. */
+        int32_t first = g->upgrade_highest ? to : from + 1;
+        for (int32_t level = first; ok && level <= to; level++)
+            ok = give_upgrade_gift(c, level, &run);
+    }
+    loy_node *list = c->effects;
+    if (run.count && list && list != &loy_nomem_node)
+        rn_link_run(list, run.first, run.last, run.count);
+    return ok;
 }
 
 /* ----------------------------------------------------------------- birthday */

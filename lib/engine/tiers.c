@@ -113,13 +113,33 @@ bool loy_run_reviews(loy_ctx *c)
     return loy_review_due(c->p, c->m, c->day) ? run_reviews(c) : true;
 }
 
-bool loy_step_upgrade(loy_ctx *c)
+/* The upgrade's trace entry when the metric falls short of `next`: out of
+ * line, so that the step keeps nothing but c across a call. */
+static __attribute__((noinline)) void trace_no_upgrade(loy_ctx *c, int64_t metric, int32_t next)
 {
     const loy_policy *p = c->p;
-    loy_member *m = c->m;
+    loy_trace(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
+              (long long)p->tiers.levels[next].at, tier_id(p, next));
+}
+
+/* The traced upgrade: its entry, then the answer and gifts. */
+static __attribute__((noinline)) bool traced_upgrade(loy_ctx *c, int64_t metric, int32_t from,
+                                                     int32_t target)
+{
+    const loy_policy *p = c->p;
+    loy_trace(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
+              (long long)p->tiers.levels[target].at, tier_id(p, target));
+    return loy_gifts_upgrade(c, from, target);
+}
+
+bool loy_step_upgrade(loy_ctx *c)
+{
     int64_t metric;
     if (!loy_tier_metric_today(c, &metric))
         return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
+    /* read after the call, so nothing but c is kept across it */
+    const loy_policy *p = c->p;
+    loy_member *m = c->m;
     /* The levels' `at` rise strictly (the loader checks), so qualified_level
      * is above the member's tier exactly when the next level's `at` is
      * reached, and then it is the last level reached from there: most
@@ -127,24 +147,15 @@ bool loy_step_upgrade(loy_ctx *c)
     int32_t target = m->tier;
     while ((uint32_t)target + 1 < p->tiers.count && p->tiers.levels[target + 1].at <= metric)
         target++;
-    if (target == m->tier) {
-        if (c->trace && (uint32_t)m->tier + 1 < p->tiers.count)
-            LOY_TRACE(c, "upgrade", false, "metric %lld below %lld for '%s'", (long long)metric,
-                      (long long)p->tiers.levels[m->tier + 1].at, tier_id(p, m->tier + 1));
+    int32_t from = m->tier;
+    if (target == from) {
+        if (c->trace && (uint32_t)from + 1 < p->tiers.count)
+            trace_no_upgrade(c, metric, from + 1);
         return true;
     }
-    int32_t from = m->tier;
     m->tier = target;
     m->tier_since = c->day;
     if (c->trace)
-        LOY_TRACE(c, "upgrade", true, "metric %lld reaches %lld for '%s'", (long long)metric,
-                  (long long)p->tiers.levels[target].at, tier_id(p, target));
-    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
-    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
-    if (e) {
-        const loy_node *end = &p->effect_nodes.upgraded_to[target];
-        rn_init_str(e + 2, "from", tier_id(p, from))->next = end->first;
-        rn_effect_done(c->effects, e, end->last, 4);
-    }
+        return traced_upgrade(c, metric, from, target);
     return loy_gifts_upgrade(c, from, target);
 }
