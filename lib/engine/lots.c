@@ -265,9 +265,8 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return true;
 }
 
-/* loy_lots_release once a lot is due: out of line, so the usual event,
- * with nothing due, pays for no saved registers. */
-static __attribute__((noinline)) bool release_due(loy_ctx *c)
+/* loy_lots_release once a lot is due (engine.h asks first). */
+bool loy_lots_release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (bool last = false; !last;) {
@@ -305,13 +304,8 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
     return true;
 }
 
-bool loy_lots_release(loy_ctx *c)
-{
-    return loy_release_due(c->m, c->day) ? release_due(c) : true;
-}
-
-/* loy_lots_expire once the first lot is past: out of line, as release_due. */
-static __attribute__((noinline)) bool expire_due(loy_ctx *c)
+/* loy_lots_expire once the first lot is past (engine.h asks first). */
+bool loy_lots_expire_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -340,12 +334,6 @@ static __attribute__((noinline)) bool expire_due(loy_ctx *c)
                       day);
         }
     }
-}
-
-bool loy_lots_expire(loy_ctx *c)
-{
-    /* expire_due's first test, which nearly every event stops at. */
-    return loy_expiry_due(c->m, c->day) ? expire_due(c) : true;
 }
 
 int64_t loy_lots_take(loy_member *m, int64_t points)
