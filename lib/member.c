@@ -21,16 +21,22 @@
  * them. The lots (their order ids), the tags and the upgrade ledger (a
  * byte per tier of the policy) are handled by name.
  *
- * The list is in two parts by whether loy_apply may write an array,
- * which is what the undo journal saves: an array goes into the part that
- * says so. */
-#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) IMPORT_ARRAYS(X)
-/* Written by the engine's steps: saved for every event. */
+ * The list is in parts by how loy_apply may write an array, which decides
+ * what the undo journal saves: an array goes into the part that says so. */
+#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) APPEND_ARRAYS(X) IMPORT_ARRAYS(X)
+/* Rewritten in place by the engine's steps: saved for every event. */
 #define EVENT_ARRAYS(X)                                                        \
     X(loy_month_bucket, months, month_count, month_cap)                        \
     X(loy_counter, actions, action_count, action_cap)                          \
     X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
-    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)         \
+    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)
+/* Only ever appended to by the engine (gifts.c's add_mark, nothing else):
+ * the entries below the count an event starts with stay as they are, and
+ * the count is in the scalar block, so putting the count back undoes the
+ * event: never saved. An engine change that writes one of these other
+ * than at its end moves it to EVENT_ARRAYS (test_undo's random histories
+ * compare every refusal with the state before it). */
+#define APPEND_ARRAYS(X)                                                       \
     X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
     X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)
 /* Made by the legacy import alone (§11.2); the engine only reads them:
