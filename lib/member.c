@@ -403,19 +403,32 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
 #define STATE_FIELDS offsetof(loy_member, initialised)
 #define SCALARS_LEN (STATE_PREFIX - STATE_FIELDS)
 
-/* The scalar block (SCALARS_LEN bytes), by 16-byte moves unrolled: left
- * to itself the compiler copies it with rep movsq, which executes one
+/* n bytes (a constant) by 16-byte moves unrolled: left to itself the
+ * compiler copies a block this size with rep movsq, which executes one
  * step per 8 bytes plus its setup. */
-static inline void copy_scalars(void *dst, const void *src)
+static inline __attribute__((always_inline)) void copy_block(void *dst, const void *src, size_t n)
 {
     char *d = dst;
     const char *s = src;
 #pragma GCC unroll 32
-    for (size_t i = 0; i < SCALARS_LEN / 16; i++)
+    for (size_t i = 0; i < n / 16; i++)
         memcpy(d + 16 * i, s + 16 * i, 16);
-    if (SCALARS_LEN % 16)
-        memcpy(d + SCALARS_LEN - SCALARS_LEN % 16, s + SCALARS_LEN - SCALARS_LEN % 16, SCALARS_LEN % 16);
+    if (n % 16)
+        memcpy(d + n - n % 16, s + n - n % 16, n % 16);
 }
+
+/* The scalar block (SCALARS_LEN bytes). */
+static inline void copy_scalars(void *dst, const void *src)
+{
+    copy_block(dst, src, SCALARS_LEN);
+}
+
+/* The part of the scalar block the steps of loy_apply may write, which
+ * the undo journal saves (member.h orders the fields for it). */
+#define JOURNAL_FROM offsetof(loy_member, tag_count)
+#define JOURNAL_LEN (offsetof(loy_member, recent_count) - JOURNAL_FROM)
+_Static_assert(JOURNAL_FROM >= STATE_FIELDS && JOURNAL_FROM + JOURNAL_LEN <= STATE_PREFIX,
+               "the journaled fields lie in the scalar block");
 
 /* Entries of the ring that are state: the ring fills from slot 0. */
 static size_t ring_used(const loy_member *m)
@@ -538,7 +551,7 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
  * capacities so that a steady stream of events stops allocating. */
 typedef struct loy_undo {
     const loy_alloc *alloc;
-    unsigned char scalars[SCALARS_LEN];
+    unsigned char scalars[JOURNAL_LEN];   /* the fields from JOURNAL_FROM */
     size_t lot_count;               /* the saved state's (also in scalars) */
     size_t tag_count;
     loy_lot *lots;                  /* their order ids are the member's */
@@ -630,7 +643,7 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     loy_copy_short(u->upgrade_given, m->upgrade_given, have);
     for (size_t i = have; i < n; i++)
         u->upgrade_given[i] = 0;
-    copy_scalars(u->scalars, (const char *)m + STATE_FIELDS);
+    copy_block(u->scalars, (const char *)m + JOURNAL_FROM, JOURNAL_LEN);
     u->lot_count = m->lot_count;
     u->tag_count = m->tag_count;
     u->dropped_count = 0;
@@ -747,7 +760,7 @@ void loy_member_undo_rollback(loy_member *m)
         u->tag_owned = left;
         u->tags_saved = false;
     }
-    copy_scalars((char *)m + STATE_FIELDS, u->scalars);
+    copy_block((char *)m + JOURNAL_FROM, u->scalars, JOURNAL_LEN);
     UNDO_RESTORE(u, m, lots, lot_count);
     EVENT_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);

@@ -107,53 +107,53 @@ struct loy_member {
     loy_order_mark *spend_orders;   /* period order: imported entries, ascending (index, order) */
     size_t spend_order_cap;
 
+    /* The fields no step of loy_apply writes (the call writes the last
+     * event and `fresh` only past its last refusal; imports write the
+     * rest): first, outside the part the undo journal saves. */
     bool initialised;               /* has an id and a joining date */
     bool fresh;                     /* no event accepted yet: import calls allowed */
-
-    loy_day joined;
-    loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
-    size_t tag_count;
-
-    int32_t tier;                   /* tier index */
-    loy_day tier_since;
-    loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
-
-    size_t lot_count;
-    int64_t debt;                   /* >= 0; only with negative_balance */
-    uint32_t next_seq;
-
-    size_t month_count;
-    int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
-    int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
+    bool has_last_event;
     bool orders_imported;           /* import: `orders` was given, so it no longer follows the buckets' sum */
-    loy_day last_order;             /* LOY_DAY_NONE: none */
+    loy_day joined;
+    size_t spend_order_count;
+    loy_instant last_event;         /* instant of the last accepted event */
 
+    /* The fields the steps may write, from tag_count to recent_count: what
+     * the undo journal saves (lib/member.c, JOURNAL_FROM). Eight-byte
+     * fields first, then four-byte ones, so that no padding is saved. */
+    size_t tag_count;
+    size_t lot_count;
+    size_t month_count;
     size_t action_count;
     size_t benefit_use_count;
-
     size_t birthday_year_count;
     size_t surprise_given_count;
     size_t spend_given_count;
-    size_t spend_order_count;
 
-    int32_t plan;                   /* running plan index, -1: none */
-    loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
-    loy_day plan_until;             /* last day */
+    int64_t debt;                   /* >= 0; only with negative_balance */
+    int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
+    int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
     int64_t plan_fees;
     int64_t plan_savings;
-
-    int32_t stage;                  /* stage index, -1: null */
-
-    bool has_last_event;
-    loy_instant last_event;         /* instant of the last accepted event */
-
-    loy_day cap_day;                /* the local date day_points counts */
     int64_t day_points;             /* order points credited on cap_day */
     /* Earlier local dates still reachable by a later event (mixed offsets),
      * ascending, all before cap_day, which is the latest date counted. */
     loy_day_points cap_earlier[LOY_CAP_EARLIER_DAYS];
+
+    loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
+    int32_t tier;                   /* tier index */
+    loy_day tier_since;
+    loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
+    uint32_t next_seq;
+    loy_day last_order;             /* LOY_DAY_NONE: none */
+    int32_t plan;                   /* running plan index, -1: none */
+    loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
+    loy_day plan_until;             /* last day */
+    int32_t stage;                  /* stage index, -1: null */
+    loy_day cap_day;                /* the local date day_points counts */
     uint32_t cap_earlier_count;
 
+    /* Written by loy_apply after its last refusal: not journaled. */
     uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
     uint32_t recent_pos;            /* next slot to write */
     /* Layout rule (lib/member.c copies and swaps by it): the state's
