@@ -550,6 +550,7 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
 /* What loy_member_undo_begin saves, kept by a result's scratch with its
  * capacities so that a steady stream of events stops allocating. */
 typedef struct loy_undo {
+    loy_undo_head head;             /* first: the inline commit reads it (member.h) */
     const loy_alloc *alloc;
     unsigned char scalars[JOURNAL_LEN];   /* the fields from JOURNAL_FROM */
     size_t lot_count;               /* the saved state's (also in scalars) */
@@ -564,8 +565,8 @@ typedef struct loy_undo {
     /* Order ids of saved lots dropped while open: the saved lots still
      * name them, so they may not become spares before the commit. Room
      * for every saved lot is made at the start, so a drop cannot fail. */
-    loy_spare_str *dropped;
-    size_t dropped_count, dropped_cap;
+    loy_spare_str *dropped;         /* head.dropped_count of them */
+    size_t dropped_cap;
     /* The lots whose order ids a drop must not give away: the saved lots
      * (journal: held in `dropped`), or a borrowing copy's source's (only
      * forgotten: the source still owns them). */
@@ -646,7 +647,7 @@ bool loy_member_undo_begin(loy_member *m, loy_member *store)
     copy_block(u->scalars, (const char *)m + JOURNAL_FROM, JOURNAL_LEN);
     u->lot_count = m->lot_count;
     u->tag_count = m->tag_count;
-    u->dropped_count = 0;
+    u->head.dropped_count = 0;
     u->tags_saved = false;
     u->ids = u->lots;
     u->id_count = m->lot_count;
@@ -704,27 +705,18 @@ static bool undo_hold(loy_undo *u, char *s, size_t cap)
     if (!undo_saved_id(u, s))
         return false;
     if (u->hold) {
-        u->dropped[u->dropped_count].s = s;
-        u->dropped[u->dropped_count].cap = cap;
-        u->dropped_count++;
+        u->dropped[u->head.dropped_count].s = s;
+        u->dropped[u->head.dropped_count].cap = cap;
+        u->head.dropped_count++;
     }
     return true;
 }
 
-/* Out of line: most events drop no lot, and the commit is then two stores. */
-static __attribute__((noinline)) void undo_spare_dropped(loy_member *m, loy_undo *u)
+void loy_member_undo_spare_dropped(loy_member *m, loy_undo *u)
 {
-    for (size_t i = 0; i < u->dropped_count; i++)
+    for (size_t i = 0; i < u->head.dropped_count; i++)
         give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
-    u->dropped_count = 0;
-}
-
-void loy_member_undo_commit(loy_member *m)
-{
-    loy_undo *u = m->undo;
-    m->undo = NULL;
-    if (u->dropped_count)
-        undo_spare_dropped(m, u);
+    u->head.dropped_count = 0;
 }
 
 void loy_member_undo_rollback(loy_member *m)
@@ -738,7 +730,7 @@ void loy_member_undo_rollback(loy_member *m)
         if (s && !undo_saved_id(u, s))
             give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
     }
-    u->dropped_count = 0;
+    u->head.dropped_count = 0;
     if (u->tags_saved) {
         /* The copy goes back by exchanging the arrays; the journal then
          * owns the tags the event left (the member's count before the

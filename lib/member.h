@@ -227,7 +227,20 @@ LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
  */
 LOY_INTERNAL bool loy_member_undo_begin(loy_member *m, loy_member *store);
 LOY_INTERNAL bool loy_member_undo_save_tags(loy_member *m);
-LOY_INTERNAL void loy_member_undo_commit(loy_member *m);
+/* The journal's first field, so that the usual commit (no lot dropped a
+ * saved id) is inline: a store and a test, not a call. */
+typedef struct loy_undo_head {
+    size_t dropped_count;           /* order ids of saved lots held until the commit */
+} loy_undo_head;
+/* The commit's part when ids are held: they become spares. */
+LOY_INTERNAL void loy_member_undo_spare_dropped(loy_member *m, struct loy_undo *u);
+static inline void loy_member_undo_commit(loy_member *m)
+{
+    struct loy_undo *u = m->undo;
+    m->undo = NULL;
+    if (((const loy_undo_head *)(const void *)u)->dropped_count)
+        loy_member_undo_spare_dropped(m, u);
+}
 LOY_INTERNAL void loy_member_undo_rollback(loy_member *m);
 /*
  * The benefits query's working copy: dst (a result's scratch) becomes a
