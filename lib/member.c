@@ -15,35 +15,6 @@
 
 #include "engine/engine.h"
 
-/* The state's arrays of plain entries (no strings of their own), listed
- * once: copying, borrowing, freeing and the undo journal all expand this
- * list, so an array added to the member here is carried by every one of
- * them. The lots (their order ids), the tags and the upgrade ledger (a
- * byte per tier of the policy) are handled by name.
- *
- * The list is in parts by how loy_apply may write an array, which decides
- * what the undo journal saves: an array goes into the part that says so. */
-#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) APPEND_ARRAYS(X) IMPORT_ARRAYS(X)
-/* Rewritten in place by the engine's steps: saved for every event. */
-#define EVENT_ARRAYS(X)                                                        \
-    X(loy_month_bucket, months, month_count, month_cap)                        \
-    X(loy_counter, actions, action_count, action_cap)                          \
-    X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
-    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)
-/* Only ever appended to by the engine (gifts.c's add_mark, nothing else):
- * the entries below the count an event starts with stay as they are, and
- * the count is in the scalar block, so putting the count back undoes the
- * event: never saved. An engine change that writes one of these other
- * than at its end moves it to EVENT_ARRAYS (test_undo's random histories
- * compare every refusal with the state before it). */
-#define APPEND_ARRAYS(X)                                                       \
-    X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
-    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)
-/* Made by the legacy import alone (§11.2); the engine only reads them:
- * never saved. */
-#define IMPORT_ARRAYS(X)                                                       \
-    X(loy_order_mark, spend_orders, spend_order_count, spend_order_cap)
-
 /* ------------------------------------------------------------- helpers */
 
 static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
@@ -75,17 +46,6 @@ static inline void zero_bytes(uint8_t *d, size_t n)
     static const char zeros[16];
     loy_copy_short(d, zeros, n);
 }
-
-/* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
- * years, gifts given) hold a few entries: fixed-size moves; the rest, of
- * 16 bytes and more an entry, the library call. The test is on a constant. */
-#define COPY_ENTRIES(d, s, n)                                          \
-    do {                                                               \
-        if (sizeof *(s) <= 8)                                          \
-            loy_copy_short((d), (s), (n) * sizeof *(s));               \
-        else                                                           \
-            memcpy((d), (s), (n) * sizeof *(s));                       \
-    } while (0)
 
 /* Copy s (len bytes) into an owned, reusable buffer. The terminator goes
  * first, so nothing is live across a library copy: no saved registers. */
@@ -319,19 +279,6 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/* src's live entries of arr into dst's (dst has an alloc, src a count):
- * a member's into another's, or into the undo journal. The grow call only
- * when dst is short: a working copy or a journal usually has room. The
- * count is tested first: most of a member's arrays are empty. */
-#define COPY_ARRAY(dst, src, arr, count, capf)                                       \
-    do {                                                                             \
-        if ((src)->count) {                                                          \
-            if ((src)->count > (dst)->capf &&                                        \
-                !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
-                goto nomem;                                                          \
-            COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
-        }                                                                            \
-    } while (0)
 #define COPY_PLAIN(type, arr, count, capf) COPY_ARRAY(dst, src, arr, count, capf);
 
 /* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
@@ -403,30 +350,12 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
 #define STATE_FIELDS offsetof(loy_member, initialised)
 #define SCALARS_LEN (STATE_PREFIX - STATE_FIELDS)
 
-/* n bytes (a constant) by 16-byte moves unrolled: left to itself the
- * compiler copies a block this size with rep movsq, which executes one
- * step per 8 bytes plus its setup. */
-static inline __attribute__((always_inline)) void copy_block(void *dst, const void *src, size_t n)
-{
-    char *d = dst;
-    const char *s = src;
-#pragma GCC unroll 32
-    for (size_t i = 0; i < n / 16; i++)
-        memcpy(d + 16 * i, s + 16 * i, 16);
-    if (n % 16)
-        memcpy(d + n - n % 16, s + n - n % 16, n % 16);
-}
-
 /* The scalar block (SCALARS_LEN bytes). */
 static inline void copy_scalars(void *dst, const void *src)
 {
-    copy_block(dst, src, SCALARS_LEN);
+    loy_copy_block(dst, src, SCALARS_LEN);
 }
 
-/* The part of the scalar block the steps of loy_apply may write, which
- * the undo journal saves (member.h orders the fields for it). */
-#define JOURNAL_FROM offsetof(loy_member, tag_count)
-#define JOURNAL_LEN (offsetof(loy_member, recent_count) - JOURNAL_FROM)
 _Static_assert(JOURNAL_FROM >= STATE_FIELDS && JOURNAL_FROM + JOURNAL_LEN <= STATE_PREFIX,
                "the journaled fields lie in the scalar block");
 
@@ -547,46 +476,6 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
 
 /* ---------------------------------------------------------- undo journal */
 
-/* What loy_member_undo_begin saves, kept by a result's scratch with its
- * capacities so that a steady stream of events stops allocating. */
-typedef struct loy_undo {
-    loy_undo_head head;             /* first: the inline commit reads it (member.h) */
-    const loy_alloc *alloc;
-    unsigned char scalars[JOURNAL_LEN];   /* the fields from JOURNAL_FROM */
-    size_t lot_count;               /* the saved state's (also in scalars) */
-    size_t tag_count;
-    loy_lot *lots;                  /* their order ids are the member's */
-    size_t lot_cap;
-    uint8_t *upgrade_given;         /* the policy's tier count of entries */
-    size_t upgrade_given_cap;
-#define UNDO_FIELDS(type, arr, count, capf) type *arr; size_t capf;
-    EVENT_ARRAYS(UNDO_FIELDS)
-#undef UNDO_FIELDS
-    /* Order ids of saved lots dropped while open: the saved lots still
-     * name them, so they may not become spares before the commit. Room
-     * for every saved lot is made at the start, so a drop cannot fail. */
-    loy_spare_str *dropped;         /* head.dropped_count of them */
-    size_t dropped_cap;
-    /* The lots whose order ids a drop must not give away: the saved lots
-     * (journal: held in `dropped`), or a borrowing copy's source's (only
-     * forgotten: the source still owns them). */
-    const loy_lot *ids;
-    size_t id_count;
-    bool hold;
-    /* loy_member_borrow: the borrowing handle's own id buffer, and whether
-     * it made a string of its own (a lot's id) while borrowing */
-    char *own_id;
-    size_t own_id_cap;
-    bool made_str;
-    /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
-     * i < tag_owned, which may exceed tag_count. */
-    bool tags_saved;
-    char **tags;
-    size_t *tag_caps;
-    size_t tag_cap;
-    size_t tag_owned;
-} loy_undo;
-
 static void undo_free(loy_undo *u)
 {
     if (!u)
@@ -605,7 +494,6 @@ static void undo_free(loy_undo *u)
     loy_free(a, u);
 }
 
-#define UNDO_SAVE_PLAIN(type, arr, count, capf) COPY_ARRAY(u, m, arr, count, capf);
 /* After the scalars are back: the counts are the saved ones, and the
  * member's capacity only grew since. */
 #define UNDO_RESTORE(u, m, arr, count)                                \
@@ -615,7 +503,7 @@ static void undo_free(loy_undo *u)
     } while (0)
 #define UNDO_RESTORE_PLAIN(type, arr, count, capf) UNDO_RESTORE(u, m, arr, count);
 
-static loy_undo *undo_store(loy_member *store)
+loy_undo *loy_member_undo_store_make(loy_member *store)
 {
     if (!store->undo_store) {
         loy_undo *u = loy_calloc(store->alloc, 1, sizeof *u);
@@ -627,35 +515,9 @@ static loy_undo *undo_store(loy_member *store)
     return store->undo_store;
 }
 
-bool loy_member_undo_begin(loy_member *m, loy_member *store)
+static loy_undo *undo_store(loy_member *store)
 {
-    loy_undo *u = undo_store(store);
-    if (!u)
-        return false;
-    if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
-        return false;
-    COPY_ARRAY(u, m, lots, lot_count, lot_cap);
-    EVENT_ARRAYS(UNDO_SAVE_PLAIN)
-    size_t n = tier_count(m);
-    if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
-        return false;
-    /* entries the ledger lacks read as 0, as loy_member_copy makes them */
-    size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    loy_copy_short(u->upgrade_given, m->upgrade_given, have);
-    for (size_t i = have; i < n; i++)
-        u->upgrade_given[i] = 0;
-    copy_block(u->scalars, (const char *)m + JOURNAL_FROM, JOURNAL_LEN);
-    u->lot_count = m->lot_count;
-    u->tag_count = m->tag_count;
-    u->head.dropped_count = 0;
-    u->tags_saved = false;
-    u->ids = u->lots;
-    u->id_count = m->lot_count;
-    u->hold = true;
-    m->undo = u;
-    return true;
-nomem:
-    return false;
+    return store->undo_store ? store->undo_store : loy_member_undo_store_make(store);
 }
 
 bool loy_member_undo_save_tags(loy_member *m)
@@ -705,18 +567,18 @@ static bool undo_hold(loy_undo *u, char *s, size_t cap)
     if (!undo_saved_id(u, s))
         return false;
     if (u->hold) {
-        u->dropped[u->head.dropped_count].s = s;
-        u->dropped[u->head.dropped_count].cap = cap;
-        u->head.dropped_count++;
+        u->dropped[u->dropped_count].s = s;
+        u->dropped[u->dropped_count].cap = cap;
+        u->dropped_count++;
     }
     return true;
 }
 
 void loy_member_undo_spare_dropped(loy_member *m, loy_undo *u)
 {
-    for (size_t i = 0; i < u->head.dropped_count; i++)
+    for (size_t i = 0; i < u->dropped_count; i++)
         give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
-    u->head.dropped_count = 0;
+    u->dropped_count = 0;
 }
 
 void loy_member_undo_rollback(loy_member *m)
@@ -730,7 +592,7 @@ void loy_member_undo_rollback(loy_member *m)
         if (s && !undo_saved_id(u, s))
             give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
     }
-    u->head.dropped_count = 0;
+    u->dropped_count = 0;
     if (u->tags_saved) {
         /* The copy goes back by exchanging the arrays; the journal then
          * owns the tags the event left (the member's count before the
@@ -752,7 +614,7 @@ void loy_member_undo_rollback(loy_member *m)
         u->tag_owned = left;
         u->tags_saved = false;
     }
-    copy_block((char *)m + JOURNAL_FROM, u->scalars, JOURNAL_LEN);
+    loy_copy_block((char *)m + JOURNAL_FROM, u->scalars, JOURNAL_LEN);
     UNDO_RESTORE(u, m, lots, lot_count);
     EVENT_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);
