@@ -287,9 +287,12 @@ bool loy_lots_release_due(loy_ctx *c)
         int64_t points = lot->points;
         loy_day expires = lot->expires;
         const char *order = lot->order_id ? lot->order_id : "";
-        loy_node *e = loy_effect(c, "points_released");
-        rn_put_int(c->r, e, "points", points);
-        rn_put(e, "order", rn_strdup(c->r, order, strlen(order)));
+        /* {type, points} in one take, then the order's id, copied */
+        loy_node *e = rn_effect_take(c->r, "points_released", 1);
+        if (e) {
+            rn_effect_done(c->effects, e, rn_init_int(e + 2, "points", points), 2);
+            rn_put(e, "order", rn_strdup(c->r, order, strlen(order)));
+        }
         if (c->trace) {
             char until[11];
             loy_format_date(lot->pending_until, until);
