@@ -81,7 +81,7 @@ struct loy_member {
      * (lib/member.c copies by it): every buffer pointer and capacity of
      * the state lies here, before `initialised`; every other state field
      * lies from `initialised` up to `recent`. An array of plain entries
-     * added here goes into PLAIN_ARRAYS (lib/member.c) too, which copying,
+     * added here goes into PLAIN_ARRAYS (below) too, which copying,
      * borrowing, freeing and the undo journal expand. */
     char *id;
     size_t id_cap;
@@ -119,7 +119,7 @@ struct loy_member {
     loy_instant last_event;         /* instant of the last accepted event */
 
     /* The fields the steps may write, from tag_count to recent_count: what
-     * the undo journal saves (lib/member.c, JOURNAL_FROM). Eight-byte
+     * the undo journal saves (JOURNAL_FROM, below). Eight-byte
      * fields first, then four-byte ones, so that no padding is saved. */
     size_t tag_count;
     size_t lot_count;
@@ -294,7 +294,7 @@ static inline __attribute__((always_inline)) void loy_copy_block(void *dst, cons
 }
 
 /* The part of the scalar block the steps of loy_apply may write, which
- * the undo journal saves (member.h orders the fields for it). */
+ * the undo journal saves (the struct above orders the fields for it). */
 #define JOURNAL_FROM offsetof(loy_member, tag_count)
 #define JOURNAL_LEN (offsetof(loy_member, recent_count) - JOURNAL_FROM)
 
