@@ -15,29 +15,6 @@
 
 #include "engine/engine.h"
 
-/* The state's arrays of plain entries (no strings of their own), listed
- * once: copying, borrowing, freeing and the undo journal all expand this
- * list, so an array added to the member here is carried by every one of
- * them. The lots (their order ids), the tags and the upgrade ledger (a
- * byte per tier of the policy) are handled by name.
- *
- * The list is in two parts by whether loy_apply may write an array,
- * which is what the undo journal saves: an array goes into the part that
- * says so. */
-#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) IMPORT_ARRAYS(X)
-/* Written by the engine's steps: saved for every event. */
-#define EVENT_ARRAYS(X)                                                        \
-    X(loy_month_bucket, months, month_count, month_cap)                        \
-    X(loy_counter, actions, action_count, action_cap)                          \
-    X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
-    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)         \
-    X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
-    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)
-/* Made by the legacy import alone (§11.2); the engine only reads them:
- * never saved. */
-#define IMPORT_ARRAYS(X)                                                       \
-    X(loy_order_mark, spend_orders, spend_order_count, spend_order_cap)
-
 /* ------------------------------------------------------------- helpers */
 
 static bool undo_hold(struct loy_undo *u, char *s, size_t cap);
@@ -69,17 +46,6 @@ static inline void zero_bytes(uint8_t *d, size_t n)
     static const char zeros[16];
     loy_copy_short(d, zeros, n);
 }
-
-/* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
- * years, gifts given) hold a few entries: fixed-size moves; the rest, of
- * 16 bytes and more an entry, the library call. The test is on a constant. */
-#define COPY_ENTRIES(d, s, n)                                          \
-    do {                                                               \
-        if (sizeof *(s) <= 8)                                          \
-            loy_copy_short((d), (s), (n) * sizeof *(s));               \
-        else                                                           \
-            memcpy((d), (s), (n) * sizeof *(s));                       \
-    } while (0)
 
 /* Copy s (len bytes) into an owned, reusable buffer. The terminator goes
  * first, so nothing is live across a library copy: no saved registers. */
@@ -313,19 +279,6 @@ static void free_state_arrays(loy_member *m)
 
 /* ---------------------------------------------------- copy, swap, free */
 
-/* src's live entries of arr into dst's (dst has an alloc, src a count):
- * a member's into another's, or into the undo journal. The grow call only
- * when dst is short: a working copy or a journal usually has room. The
- * count is tested first: most of a member's arrays are empty. */
-#define COPY_ARRAY(dst, src, arr, count, capf)                                       \
-    do {                                                                             \
-        if ((src)->count) {                                                          \
-            if ((src)->count > (dst)->capf &&                                        \
-                !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
-                goto nomem;                                                          \
-            COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
-        }                                                                            \
-    } while (0)
 #define COPY_PLAIN(type, arr, count, capf) COPY_ARRAY(dst, src, arr, count, capf);
 
 /* tags and tag_caps are parallel arrays sharing tag_cap: both grow by the
@@ -397,19 +350,14 @@ static bool copy_lots(loy_member *dst, const loy_member *src)
 #define STATE_FIELDS offsetof(loy_member, initialised)
 #define SCALARS_LEN (STATE_PREFIX - STATE_FIELDS)
 
-/* The scalar block (SCALARS_LEN bytes), by 16-byte moves unrolled: left
- * to itself the compiler copies it with rep movsq, which executes one
- * step per 8 bytes plus its setup. */
+/* The scalar block (SCALARS_LEN bytes). */
 static inline void copy_scalars(void *dst, const void *src)
 {
-    char *d = dst;
-    const char *s = src;
-#pragma GCC unroll 32
-    for (size_t i = 0; i < SCALARS_LEN / 16; i++)
-        memcpy(d + 16 * i, s + 16 * i, 16);
-    if (SCALARS_LEN % 16)
-        memcpy(d + SCALARS_LEN - SCALARS_LEN % 16, s + SCALARS_LEN - SCALARS_LEN % 16, SCALARS_LEN % 16);
+    loy_copy_block(dst, src, SCALARS_LEN);
 }
+
+_Static_assert(JOURNAL_FROM >= STATE_FIELDS && JOURNAL_FROM + JOURNAL_LEN <= STATE_PREFIX,
+               "the journaled fields lie in the scalar block");
 
 /* Entries of the ring that are state: the ring fills from slot 0. */
 static size_t ring_used(const loy_member *m)
@@ -528,45 +476,6 @@ void loy_member_take_working(loy_member *dst, loy_member *src)
 
 /* ---------------------------------------------------------- undo journal */
 
-/* What loy_member_undo_begin saves, kept by a result's scratch with its
- * capacities so that a steady stream of events stops allocating. */
-typedef struct loy_undo {
-    const loy_alloc *alloc;
-    unsigned char scalars[SCALARS_LEN];
-    size_t lot_count;               /* the saved state's (also in scalars) */
-    size_t tag_count;
-    loy_lot *lots;                  /* their order ids are the member's */
-    size_t lot_cap;
-    uint8_t *upgrade_given;         /* the policy's tier count of entries */
-    size_t upgrade_given_cap;
-#define UNDO_FIELDS(type, arr, count, capf) type *arr; size_t capf;
-    EVENT_ARRAYS(UNDO_FIELDS)
-#undef UNDO_FIELDS
-    /* Order ids of saved lots dropped while open: the saved lots still
-     * name them, so they may not become spares before the commit. Room
-     * for every saved lot is made at the start, so a drop cannot fail. */
-    loy_spare_str *dropped;
-    size_t dropped_count, dropped_cap;
-    /* The lots whose order ids a drop must not give away: the saved lots
-     * (journal: held in `dropped`), or a borrowing copy's source's (only
-     * forgotten: the source still owns them). */
-    const loy_lot *ids;
-    size_t id_count;
-    bool hold;
-    /* loy_member_borrow: the borrowing handle's own id buffer, and whether
-     * it made a string of its own (a lot's id) while borrowing */
-    char *own_id;
-    size_t own_id_cap;
-    bool made_str;
-    /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
-     * i < tag_owned, which may exceed tag_count. */
-    bool tags_saved;
-    char **tags;
-    size_t *tag_caps;
-    size_t tag_cap;
-    size_t tag_owned;
-} loy_undo;
-
 static void undo_free(loy_undo *u)
 {
     if (!u)
@@ -585,7 +494,6 @@ static void undo_free(loy_undo *u)
     loy_free(a, u);
 }
 
-#define UNDO_SAVE_PLAIN(type, arr, count, capf) COPY_ARRAY(u, m, arr, count, capf);
 /* After the scalars are back: the counts are the saved ones, and the
  * member's capacity only grew since. */
 #define UNDO_RESTORE(u, m, arr, count)                                \
@@ -595,7 +503,7 @@ static void undo_free(loy_undo *u)
     } while (0)
 #define UNDO_RESTORE_PLAIN(type, arr, count, capf) UNDO_RESTORE(u, m, arr, count);
 
-static loy_undo *undo_store(loy_member *store)
+loy_undo *loy_member_undo_store_make(loy_member *store)
 {
     if (!store->undo_store) {
         loy_undo *u = loy_calloc(store->alloc, 1, sizeof *u);
@@ -607,35 +515,9 @@ static loy_undo *undo_store(loy_member *store)
     return store->undo_store;
 }
 
-bool loy_member_undo_begin(loy_member *m, loy_member *store)
+static loy_undo *undo_store(loy_member *store)
 {
-    loy_undo *u = undo_store(store);
-    if (!u)
-        return false;
-    if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
-        return false;
-    COPY_ARRAY(u, m, lots, lot_count, lot_cap);
-    EVENT_ARRAYS(UNDO_SAVE_PLAIN)
-    size_t n = tier_count(m);
-    if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
-        return false;
-    /* entries the ledger lacks read as 0, as loy_member_copy makes them */
-    size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
-    loy_copy_short(u->upgrade_given, m->upgrade_given, have);
-    for (size_t i = have; i < n; i++)
-        u->upgrade_given[i] = 0;
-    copy_scalars(u->scalars, (const char *)m + STATE_FIELDS);
-    u->lot_count = m->lot_count;
-    u->tag_count = m->tag_count;
-    u->dropped_count = 0;
-    u->tags_saved = false;
-    u->ids = u->lots;
-    u->id_count = m->lot_count;
-    u->hold = true;
-    m->undo = u;
-    return true;
-nomem:
-    return false;
+    return store->undo_store ? store->undo_store : loy_member_undo_store_make(store);
 }
 
 bool loy_member_undo_save_tags(loy_member *m)
@@ -692,20 +574,11 @@ static bool undo_hold(loy_undo *u, char *s, size_t cap)
     return true;
 }
 
-/* Out of line: most events drop no lot, and the commit is then two stores. */
-static __attribute__((noinline)) void undo_spare_dropped(loy_member *m, loy_undo *u)
+void loy_member_undo_spare_dropped(loy_member *m, loy_undo *u)
 {
     for (size_t i = 0; i < u->dropped_count; i++)
         give_spare(m, &u->dropped[i].s, &u->dropped[i].cap);
     u->dropped_count = 0;
-}
-
-void loy_member_undo_commit(loy_member *m)
-{
-    loy_undo *u = m->undo;
-    m->undo = NULL;
-    if (u->dropped_count)
-        undo_spare_dropped(m, u);
 }
 
 void loy_member_undo_rollback(loy_member *m)
@@ -741,7 +614,7 @@ void loy_member_undo_rollback(loy_member *m)
         u->tag_owned = left;
         u->tags_saved = false;
     }
-    copy_scalars((char *)m + STATE_FIELDS, u->scalars);
+    loy_copy_block((char *)m + JOURNAL_FROM, u->scalars, JOURNAL_LEN);
     UNDO_RESTORE(u, m, lots, lot_count);
     EVENT_ARRAYS(UNDO_RESTORE_PLAIN)
     size_t n = m->upgrade_given_cap < tier_count(m) ? m->upgrade_given_cap : tier_count(m);

@@ -81,7 +81,7 @@ struct loy_member {
      * (lib/member.c copies by it): every buffer pointer and capacity of
      * the state lies here, before `initialised`; every other state field
      * lies from `initialised` up to `recent`. An array of plain entries
-     * added here goes into PLAIN_ARRAYS (lib/member.c) too, which copying,
+     * added here goes into PLAIN_ARRAYS (below) too, which copying,
      * borrowing, freeing and the undo journal expand. */
     char *id;
     size_t id_cap;
@@ -107,53 +107,53 @@ struct loy_member {
     loy_order_mark *spend_orders;   /* period order: imported entries, ascending (index, order) */
     size_t spend_order_cap;
 
+    /* The fields no step of loy_apply writes (the call writes the last
+     * event and `fresh` only past its last refusal; imports write the
+     * rest): first, outside the part the undo journal saves. */
     bool initialised;               /* has an id and a joining date */
     bool fresh;                     /* no event accepted yet: import calls allowed */
-
-    loy_day joined;
-    loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
-    size_t tag_count;
-
-    int32_t tier;                   /* tier index */
-    loy_day tier_since;
-    loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
-
-    size_t lot_count;
-    int64_t debt;                   /* >= 0; only with negative_balance */
-    uint32_t next_seq;
-
-    size_t month_count;
-    int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
-    int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
+    bool has_last_event;
     bool orders_imported;           /* import: `orders` was given, so it no longer follows the buckets' sum */
-    loy_day last_order;             /* LOY_DAY_NONE: none */
+    loy_day joined;
+    size_t spend_order_count;
+    loy_instant last_event;         /* instant of the last accepted event */
 
+    /* The fields the steps may write, from tag_count to recent_count: what
+     * the undo journal saves (JOURNAL_FROM, below). Eight-byte
+     * fields first, then four-byte ones, so that no padding is saved. */
+    size_t tag_count;
+    size_t lot_count;
+    size_t month_count;
     size_t action_count;
     size_t benefit_use_count;
-
     size_t birthday_year_count;
     size_t surprise_given_count;
     size_t spend_given_count;
-    size_t spend_order_count;
 
-    int32_t plan;                   /* running plan index, -1: none */
-    loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
-    loy_day plan_until;             /* last day */
+    int64_t debt;                   /* >= 0; only with negative_balance */
+    int64_t lifetime[4];            /* spend, orders, growth, points_earned since joining (imports included) */
+    int64_t orders;                 /* lifetime orders, imported included (>= sum of orders buckets) */
     int64_t plan_fees;
     int64_t plan_savings;
-
-    int32_t stage;                  /* stage index, -1: null */
-
-    bool has_last_event;
-    loy_instant last_event;         /* instant of the last accepted event */
-
-    loy_day cap_day;                /* the local date day_points counts */
     int64_t day_points;             /* order points credited on cap_day */
     /* Earlier local dates still reachable by a later event (mixed offsets),
      * ascending, all before cap_day, which is the latest date counted. */
     loy_day_points cap_earlier[LOY_CAP_EARLIER_DAYS];
+
+    loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
+    int32_t tier;                   /* tier index */
+    loy_day tier_since;
+    loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
+    uint32_t next_seq;
+    loy_day last_order;             /* LOY_DAY_NONE: none */
+    int32_t plan;                   /* running plan index, -1: none */
+    loy_day plan_from;              /* join date; LOY_DAY_NONE for an imported plan */
+    loy_day plan_until;             /* last day */
+    int32_t stage;                  /* stage index, -1: null */
+    loy_day cap_day;                /* the local date day_points counts */
     uint32_t cap_earlier_count;
 
+    /* Written by loy_apply after its last refusal: not journaled. */
     uint32_t recent_count;          /* 0..LOY_RECENT_IDS */
     uint32_t recent_pos;            /* next slot to write */
     /* Layout rule (lib/member.c copies and swaps by it): the state's
@@ -225,9 +225,167 @@ LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
  * Rollback puts the state back byte for byte and cannot fail; commit keeps
  * the changes. false on NOMEM (the member is then unchanged).
  */
-LOY_INTERNAL bool loy_member_undo_begin(loy_member *m, loy_member *store);
+/* The state's arrays of plain entries (no strings of their own), listed
+ * once: copying, borrowing, freeing and the undo journal all expand this
+ * list, so an array added to the member here is carried by every one of
+ * them. The lots (their order ids), the tags and the upgrade ledger (a
+ * byte per tier of the policy) are handled by name.
+ *
+ * The list is in parts by how loy_apply may write an array, which decides
+ * what the undo journal saves: an array goes into the part that says so. */
+#define PLAIN_ARRAYS(X) EVENT_ARRAYS(X) APPEND_ARRAYS(X) IMPORT_ARRAYS(X)
+/* Rewritten in place by the engine's steps: saved for every event. */
+#define EVENT_ARRAYS(X)                                                        \
+    X(loy_month_bucket, months, month_count, month_cap)                        \
+    X(loy_counter, actions, action_count, action_cap)                          \
+    X(loy_counter, benefit_uses, benefit_use_count, benefit_use_cap)           \
+    X(int32_t, birthday_years, birthday_year_count, birthday_year_cap)
+/* Only ever appended to by the engine (gifts.c's add_mark, nothing else):
+ * the entries below the count an event starts with stay as they are, and
+ * the count is in the scalar block, so putting the count back undoes the
+ * event: never saved. An engine change that writes one of these other
+ * than at its end moves it to EVENT_ARRAYS (test_undo's random histories
+ * compare every refusal with the state before it). */
+#define APPEND_ARRAYS(X)                                                       \
+    X(loy_gift_mark, surprise_given, surprise_given_count, surprise_given_cap) \
+    X(loy_gift_mark, spend_given, spend_given_count, spend_given_cap)
+/* Made by the legacy import alone (§11.2); the engine only reads them:
+ * never saved. */
+#define IMPORT_ARRAYS(X)                                                       \
+    X(loy_order_mark, spend_orders, spend_order_count, spend_order_cap)
+
+/* An array's live entries. Ledgers of 4- and 8-byte marks (birthday
+ * years, gifts given) hold a few entries: fixed-size moves; the rest, of
+ * 16 bytes and more an entry, the library call. The test is on a constant. */
+#define COPY_ENTRIES(d, s, n)                                          \
+    do {                                                               \
+        if (sizeof *(s) <= 8)                                          \
+            loy_copy_short((d), (s), (n) * sizeof *(s));               \
+        else                                                           \
+            memcpy((d), (s), (n) * sizeof *(s));                       \
+    } while (0)
+
+/* src's live entries of arr into dst's (dst has an alloc, src a count):
+ * a member's into another's, or into the undo journal. The grow call only
+ * when dst is short: a working copy or a journal usually has room. The
+ * count is tested first: most of a member's arrays are empty. */
+#define COPY_ARRAY(dst, src, arr, count, capf)                                       \
+    do {                                                                             \
+        if ((src)->count) {                                                          \
+            if ((src)->count > (dst)->capf &&                                        \
+                !LOY_GROW((dst)->alloc, (dst)->arr, (dst)->capf, (src)->count))      \
+                goto nomem;                                                          \
+            COPY_ENTRIES((dst)->arr, (src)->arr, (src)->count);                     \
+        }                                                                            \
+    } while (0)
+
+/* n bytes (a constant) by 16-byte moves unrolled: left to itself the
+ * compiler copies a block this size with rep movsq, which executes one
+ * step per 8 bytes plus its setup. */
+static inline __attribute__((always_inline)) void loy_copy_block(void *dst, const void *src, size_t n)
+{
+    char *d = dst;
+    const char *s = src;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < n / 16; i++)
+        memcpy(d + 16 * i, s + 16 * i, 16);
+    if (n % 16)
+        memcpy(d + n - n % 16, s + n - n % 16, n % 16);
+}
+
+/* The part of the scalar block the steps of loy_apply may write, which
+ * the undo journal saves (the struct above orders the fields for it). */
+#define JOURNAL_FROM offsetof(loy_member, tag_count)
+#define JOURNAL_LEN (offsetof(loy_member, recent_count) - JOURNAL_FROM)
+
+/* What loy_member_undo_begin saves, kept by a result's scratch with its
+ * capacities so that a steady stream of events stops allocating. Here,
+ * not in lib/member.c, so that the begin and the commit, which every
+ * event runs, are inline in loy_apply. */
+typedef struct loy_undo {
+    const loy_alloc *alloc;
+    unsigned char scalars[JOURNAL_LEN];   /* the fields from JOURNAL_FROM */
+    size_t lot_count;               /* the saved state's (also in scalars) */
+    size_t tag_count;
+    loy_lot *lots;                  /* their order ids are the member's */
+    size_t lot_cap;
+    uint8_t *upgrade_given;         /* the policy's tier count of entries */
+    size_t upgrade_given_cap;
+#define UNDO_FIELDS(type, arr, count, capf) type *arr; size_t capf;
+    EVENT_ARRAYS(UNDO_FIELDS)
+#undef UNDO_FIELDS
+    /* Order ids of saved lots dropped while open: the saved lots still
+     * name them, so they may not become spares before the commit. Room
+     * for every saved lot is made at the start, so a drop cannot fail. */
+    loy_spare_str *dropped;
+    size_t dropped_count, dropped_cap;
+    /* The lots whose order ids a drop must not give away: the saved lots
+     * (journal: held in `dropped`), or a borrowing copy's source's (only
+     * forgotten: the source still owns them). */
+    const loy_lot *ids;
+    size_t id_count;
+    bool hold;
+    /* loy_member_borrow: the borrowing handle's own id buffer, and whether
+     * it made a string of its own (a lot's id) while borrowing */
+    char *own_id;
+    size_t own_id_cap;
+    bool made_str;
+    /* A copy of the tags (loy_member_undo_save_tags), owned: tags[i] for
+     * i < tag_owned, which may exceed tag_count. */
+    bool tags_saved;
+    char **tags;
+    size_t *tag_caps;
+    size_t tag_cap;
+    size_t tag_owned;
+} loy_undo;
+
+/* The journal a result's scratch keeps, made on first use (NULL on NOMEM). */
+LOY_INTERNAL loy_undo *loy_member_undo_store_make(loy_member *store);
+
+static inline bool loy_member_undo_begin(loy_member *m, loy_member *store)
+{
+    loy_undo *u = store->undo_store ? store->undo_store : loy_member_undo_store_make(store);
+    if (!u)
+        return false;
+    if (m->lot_count > u->dropped_cap && !LOY_GROW(u->alloc, u->dropped, u->dropped_cap, m->lot_count))
+        return false;
+    COPY_ARRAY(u, m, lots, lot_count, lot_cap);
+#define UNDO_SAVE_PLAIN(type, arr, count, capf) COPY_ARRAY(u, m, arr, count, capf);
+    EVENT_ARRAYS(UNDO_SAVE_PLAIN)
+#undef UNDO_SAVE_PLAIN
+    size_t n = m->policy->tiers.count;
+    if (n > u->upgrade_given_cap && !LOY_GROW(u->alloc, u->upgrade_given, u->upgrade_given_cap, n))
+        return false;
+    /* entries the ledger lacks read as 0, as loy_member_copy makes them */
+    size_t have = m->upgrade_given_cap < n ? m->upgrade_given_cap : n;
+    loy_copy_short(u->upgrade_given, m->upgrade_given, have);
+    for (size_t i = have; i < n; i++)
+        u->upgrade_given[i] = 0;
+    loy_copy_block(u->scalars, (const char *)m + JOURNAL_FROM, JOURNAL_LEN);
+    u->lot_count = m->lot_count;
+    u->tag_count = m->tag_count;
+    u->dropped_count = 0;
+    u->tags_saved = false;
+    u->ids = u->lots;
+    u->id_count = m->lot_count;
+    u->hold = true;
+    m->undo = u;
+    return true;
+nomem:
+    return false;
+}
 LOY_INTERNAL bool loy_member_undo_save_tags(loy_member *m);
-LOY_INTERNAL void loy_member_undo_commit(loy_member *m);
+/* The commit's part when ids are held: they become spares. */
+LOY_INTERNAL void loy_member_undo_spare_dropped(loy_member *m, loy_undo *u);
+/* Inline: the usual commit (no lot dropped a saved id) is a store and a
+ * test, not a call. */
+static inline void loy_member_undo_commit(loy_member *m)
+{
+    loy_undo *u = m->undo;
+    m->undo = NULL;
+    if (u->dropped_count)
+        loy_member_undo_spare_dropped(m, u);
+}
 LOY_INTERNAL void loy_member_undo_rollback(loy_member *m);
 /*
  * The benefits query's working copy: dst (a result's scratch) becomes a

@@ -200,7 +200,7 @@ static inline __attribute__((always_inline)) bool loy_housekeeping(loy_ctx *c)
 {
     c->step = 2;
     return loy_lots_release(c) && loy_lots_expire(c) && loy_paid_end(c) && !c->code &&
-           loy_run_reviews(c);
+           (!loy_review_due(c->p, c->m, c->day) || loy_run_reviews(c));
 }
 
 /* The profile's tags replace the member's. Only tags below tag_count own

@@ -179,9 +179,12 @@ LOY_INTERNAL bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires);
 /* Add a pending lot for an order; order_id_len is the id's known length. */
 LOY_INTERNAL bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires,
                                        loy_day pending_until, const char *order_id, size_t order_id_len);
-/* Step 2: release due pending lots, then expire lots (effects in order). */
-LOY_INTERNAL bool loy_lots_release(loy_ctx *c);
-LOY_INTERNAL bool loy_lots_expire(loy_ctx *c);
+/* Step 2: release due pending lots, then expire lots (effects in order).
+ * The _due forms do the work once their first test (below) holds; the
+ * plain forms are that test inline, so the usual event, with nothing due,
+ * makes no call. */
+LOY_INTERNAL bool loy_lots_release_due(loy_ctx *c);
+LOY_INTERNAL bool loy_lots_expire_due(loy_ctx *c);
 /* The first test of each part of step 2: is there work on `day`? Each
  * step asks it before doing anything, and the benefits query asks all of
  * them to know whether step 2 would leave the member as it is (apply.c),
@@ -202,6 +205,14 @@ static inline bool loy_expiry_due(const loy_member *m, loy_day day)
 static inline bool loy_plan_end_due(const loy_member *m, loy_day day)
 {
     return m->plan >= 0 && m->plan_until < day;
+}
+static inline bool loy_lots_release(loy_ctx *c)
+{
+    return !loy_release_due(c->m, c->day) || loy_lots_release_due(c);
+}
+static inline bool loy_lots_expire(loy_ctx *c)
+{
+    return !loy_expiry_due(c->m, c->day) || loy_lots_expire_due(c);
 }
 /* Take up to `points` from available lots, soonest-expiring first; returns taken. */
 LOY_INTERNAL int64_t loy_lots_take(loy_member *m, int64_t points);
@@ -349,7 +360,13 @@ LOY_INTERNAL int loy_query_benefits_copied(const loy_policy *policy, const loy_m
                                            loy_result *result);
 
 /* --------------------------------------------------------------- paid.c */
-LOY_INTERNAL bool loy_paid_end(loy_ctx *c);          /* step 2 */
+/* Step 2: ends a plan past its last day (loy_plan_end_due): the test
+ * inline, the work out of line. */
+LOY_INTERNAL bool loy_paid_end_due(loy_ctx *c);
+static inline bool loy_paid_end(loy_ctx *c)
+{
+    return !loy_plan_end_due(c->m, c->day) || loy_paid_end_due(c);
+}
 LOY_INTERNAL bool loy_step_join_paid(loy_ctx *c);    /* step 3 */
 /* Step 3 of an order; false (refused, LOY_E_OVERFLOW) when the running
  * savings leave int64. */

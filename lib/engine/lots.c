@@ -265,9 +265,8 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return true;
 }
 
-/* loy_lots_release once a lot is due: out of line, so the usual event,
- * with nothing due, pays for no saved registers. */
-static __attribute__((noinline)) bool release_due(loy_ctx *c)
+/* loy_lots_release once a lot is due (engine.h asks first). */
+bool loy_lots_release_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (bool last = false; !last;) {
@@ -288,9 +287,12 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
         int64_t points = lot->points;
         loy_day expires = lot->expires;
         const char *order = lot->order_id ? lot->order_id : "";
-        loy_node *e = loy_effect(c, "points_released");
-        rn_put_int(c->r, e, "points", points);
-        rn_put(e, "order", rn_strdup(c->r, order, strlen(order)));
+        /* {type, points} in one take, then the order's id, copied */
+        loy_node *e = rn_effect_take(c->r, "points_released", 1);
+        if (e) {
+            rn_effect_done(c->effects, e, rn_init_int(e + 2, "points", points), 2);
+            rn_put(e, "order", rn_strdup(c->r, order, strlen(order)));
+        }
         if (c->trace) {
             char until[11];
             loy_format_date(lot->pending_until, until);
@@ -305,13 +307,8 @@ static __attribute__((noinline)) bool release_due(loy_ctx *c)
     return true;
 }
 
-bool loy_lots_release(loy_ctx *c)
-{
-    return loy_release_due(c->m, c->day) ? release_due(c) : true;
-}
-
-/* loy_lots_expire once the first lot is past: out of line, as release_due. */
-static __attribute__((noinline)) bool expire_due(loy_ctx *c)
+/* loy_lots_expire once the first lot is past (engine.h asks first). */
+bool loy_lots_expire_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     for (;;) {
@@ -340,12 +337,6 @@ static __attribute__((noinline)) bool expire_due(loy_ctx *c)
                       day);
         }
     }
-}
-
-bool loy_lots_expire(loy_ctx *c)
-{
-    /* expire_due's first test, which nearly every event stops at. */
-    return loy_expiry_due(c->m, c->day) ? expire_due(c) : true;
 }
 
 int64_t loy_lots_take(loy_member *m, int64_t points)

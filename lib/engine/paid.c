@@ -85,10 +85,8 @@ bool loy_paid_add_savings(loy_ctx *c, int64_t savings)
     return true;
 }
 
-/* loy_paid_end once the plan is past its last day: out of line, so that
- * every other event (nearly all) pays only the test, not the registers
- * this one saves. */
-static __attribute__((noinline)) bool paid_end_due(loy_ctx *c)
+/* loy_paid_end once the plan is past its last day (engine.h asks). */
+bool loy_paid_end_due(loy_ctx *c)
 {
     loy_member *m = c->m;
     const loy_plan *plan = &c->p->plans[m->plan];
@@ -110,9 +108,4 @@ static __attribute__((noinline)) bool paid_end_due(loy_ctx *c)
     m->plan_fees = 0;
     m->plan_savings = 0;
     return true;
-}
-
-bool loy_paid_end(loy_ctx *c)
-{
-    return loy_plan_end_due(c->m, c->day) ? paid_end_due(c) : true;
 }
