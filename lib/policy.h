@@ -444,7 +444,13 @@ typedef struct loy_effect_nodes {
  * when no test fails and no limit is reached. Only the benefits of the
  * tier's `asks` have a test or a limit to look at, or no built entries:
  * asks_at[2t] up to asks_at[2t + 1] those with tests or no built
- * entries, then up to asks_at[2t + 2] those with only a limit. */
+ * entries, then up to asks_at[2t + 2] those with only a limit.
+ *
+ * A tier whose asks all have built entries, and few enough tests and
+ * limits among them, also has `lists`: for every outcome of the tier (its
+ * asks' open tests and limits, one bit each in the asks' order) the
+ * answer's whole list of entries, chained at load; a query then only
+ * tests and points at one. */
 enum { LOY_BT_POINTS_AT_LEAST, LOY_BT_COND };
 #define LOY_NO_ANSWERS UINT32_MAX
 
@@ -479,14 +485,19 @@ typedef struct loy_benefit_plan {
     const loy_node *maps;           /* [t * benefit_count + benefit], unlinked */
     const loy_benefit_ask *asks;
     const uint32_t *asks_at;        /* 2 tiers.count + 1 */
+    /* [t]: benefit_count fixed maps, chained, per outcome of tier t; NULL
+     * when the tier has none (the query copies its row) */
+    const loy_node *const *lists;
 } loy_benefit_plan;
 
 /* The value a member of `tier` sees (a benefit's value: its own, or by
  * tier the tier's, else the nearest below it that has one); NULL: none. */
 LOY_INTERNAL const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier);
-/* Builds the entries of p->benefit_plan into `answers`, and its maps
- * (lib/engine/benefits.c, which lays entries out); false on NOMEM. */
-LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps);
+/* Builds the entries of p->benefit_plan into `answers`, its maps, and
+ * the tiers' `lists` (lib/engine/benefits.c, which lays entries out);
+ * false on NOMEM. */
+LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps,
+                                      const loy_node **lists);
 
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes

@@ -160,6 +160,28 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
                          pl->value[at]);
 }
 
+/* The outcome of tier's asks from `a` to `end` that indexes its lists:
+ * a bit for each open test of each ask, then one for its limit, in the
+ * asks' order (loy_benefit_answers lays the lists out by it). The asks
+ * with only a limit come last, so leaving them out for a member without
+ * counters leaves their bits clear, as their limits are. */
+static uint32_t tier_outcome(loy_ctx *c, const loy_benefit_ask *a, const loy_benefit_ask *end, int64_t points)
+{
+    uint32_t outcome = 0, bit = 1;
+    bool counters = c->m->benefit_use_count != 0;
+    for (; a < end; a++) {
+        for (uint64_t ask = a->ask; ask; ask &= ask - 1, bit <<= 1)
+            if (!test_holds(c, &a->tests[__builtin_ctzll(ask)], points))
+                outcome |= bit;
+        if (a->limit_bit) {
+            if (counters && limit_reached(c, (int32_t)a->benefit))
+                outcome |= bit;
+            bit <<= 1;
+        }
+    }
+    return outcome;
+}
+
 /* The list from the plan: the entries' maps are one block, each a fresh
  * map over its entry's fields (a built entry is a fixed map, result.h),
  * copied from the tier's row and changed only for the benefits the tier
@@ -168,6 +190,24 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
+    const uint32_t *at = pl->asks_at + 2 * tier;
+    const loy_node *lists = pl->lists[tier];
+    if (lists) {
+        if (list == &loy_nomem_node)
+            return;
+        const loy_node *first =
+            lists + (size_t)tier_outcome(c, pl->asks + at[0], pl->asks + at[c->m->benefit_use_count ? 2 : 1],
+                                         points) * count;
+        /* fixed maps (result.h): chained at load, never written */
+        loy_node *maps = (loy_node *)(uintptr_t)first;
+        if (list->last)
+            list->last->next = maps;
+        else
+            list->first = maps;
+        list->last = maps + count - 1;
+        list->count += count;
+        return;
+    }
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
@@ -185,7 +225,6 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     maps[count - 1].next = NULL;
     /* without counters no limit is reached: the benefits with only a
      * limit keep the row's entry */
-    const uint32_t *at = pl->asks_at + 2 * tier;
     for (const loy_benefit_ask *a = pl->asks + at[0], *end = pl->asks + at[c->m->benefit_use_count ? 2 : 1];
          a < end; a++) {
         uint32_t outcome = outcome_of(c, a, points);
@@ -227,7 +266,60 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 
 /* ------------------------------------------------- the entries built at load */
 
-bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps)
+/* A tier gets lists while its outcomes number at most 2^MAX_LIST_BITS,
+ * and the policy while their maps stay within MAX_LIST_NODES (4 MiB). */
+enum { MAX_LIST_BITS = 8, MAX_LIST_NODES = 1 << 16 };
+
+/* Tier t's lists (loy_benefit_plan), or NULL when it has none: for each
+ * outcome of tier_outcome, every benefit's entry for it, chained. */
+static const loy_node *tier_lists(loy_result *r, const loy_policy *p, const loy_node *const *answers,
+                                  uint32_t t, size_t *spent)
+{
+    const loy_benefit_plan *pl = p->benefit_plan;
+    uint32_t tiers = p->tiers.count, count = p->benefit_count, bits = 0;
+    const loy_benefit_ask *first = pl->asks + pl->asks_at[2 * t], *end = pl->asks + pl->asks_at[2 * t + 2];
+    for (const loy_benefit_ask *a = first; a < end; a++) {
+        if (!a->entries)
+            return NULL;
+        bits += (uint32_t)__builtin_popcountll(a->ask) + (a->limit_bit != 0);
+    }
+    if (bits > MAX_LIST_BITS || *spent + ((size_t)count << bits) > MAX_LIST_NODES)
+        return NULL;
+    loy_node *lists = rn_block(r, (size_t)count << bits);
+    if (!lists)
+        return NULL;
+    *spent += (size_t)count << bits;
+    for (uint32_t outcome = 0; outcome < (uint32_t)1 << bits; outcome++) {
+        loy_node *maps = lists + (size_t)outcome * count;
+        /* every benefit outside the asks has built entries (the asks hold
+         * those without) */
+        for (uint32_t i = 0; i < count; i++) {
+            rn_init_over(&maps[i], NULL, answers[pl->benefits[i].answers_at + t]);
+            maps[i].next = &maps[i + 1];
+        }
+        maps[count - 1].next = NULL;
+        uint32_t bit = 0;
+        for (const loy_benefit_ask *a = first; a < end; a++) {
+            /* the ask's outcome as outcome_of gives it */
+            uint32_t own = 0, ask_bits = a->ask_bits;
+            for (uint64_t ask = a->ask; ask; ask &= ask - 1, ask_bits &= ask_bits - 1, bit++)
+                if (outcome >> bit & 1)
+                    own |= ask_bits & -ask_bits;
+            if (a->limit_bit && (outcome >> bit++ & 1))
+                own |= a->limit_bit;
+            const loy_node *entry = own ? a->entries[(size_t)own * tiers] : NULL;
+            if (!entry)
+                continue;   /* the row's, or nomem is set */
+            maps[a->benefit].first = entry->first;
+            maps[a->benefit].last = entry->last;
+            maps[a->benefit].count = entry->count;
+        }
+    }
+    return lists;
+}
+
+bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps,
+                         const loy_node **lists)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
@@ -281,6 +373,9 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node
         }
     }
     *maps = rows;
+    size_t spent = 0;
+    for (uint32_t t = 0; rows && t < tiers && !r.nomem; t++)
+        lists[t] = tier_lists(&r, p, answers, t, &spent);
     return rn_fixed_end(&r, p);
 }
 

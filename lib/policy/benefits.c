@@ -169,8 +169,10 @@ bool loy_policy_benefit_plan(loy_policy *p)
     const loy_node **built = loy_arena_alloc(p->arena, (answers ? answers : 1) * sizeof *built);
     loy_benefit_ask *asks = loy_arena_alloc(p->arena, per_tier * sizeof *asks);
     uint32_t *asks_at = loy_arena_alloc(p->arena, (2 * tiers + 1) * sizeof *asks_at);
-    if (!built || !asks || !asks_at)
+    const loy_node **lists = loy_arena_alloc(p->arena, tiers * sizeof *lists);
+    if (!built || !asks || !asks_at || !lists)
         return false;
+    memset(lists, 0, tiers * sizeof *lists);
     uint32_t n = 0;
     for (uint32_t t = 0; t < tiers; t++) {
         asks_at[2 * t] = n;
@@ -205,6 +207,7 @@ bool loy_policy_benefit_plan(loy_policy *p)
     pl->answers = built;
     pl->asks = asks;
     pl->asks_at = asks_at;
+    pl->lists = lists;
     p->benefit_plan = pl;
-    return loy_benefit_answers(p, built, &pl->maps);
+    return loy_benefit_answers(p, built, &pl->maps, lists);
 }
