@@ -204,12 +204,12 @@ static char *answer_without_lists(loy_policy *p, loy_member *m, loy_result *res,
                                   const char *channel, const char *store)
 {
     loy_benefit_plan *pl = (loy_benefit_plan *)(uintptr_t)p->benefit_plan;
-    const loy_node *const *kept = pl->lists;
-    const loy_node **none = calloc(p->tiers.count, sizeof *none);
+    const loy_benefit_listed *kept = pl->listed;
+    loy_benefit_listed *none = calloc(p->tiers.count, sizeof *none);
     assert_non_null(none);
-    pl->lists = none;
+    pl->listed = none;
     int code = loy_query_benefits(p, m, at, channel, store, res);
-    pl->lists = kept;
+    pl->listed = kept;
     free(none);
     return code_and_json(code, res);
 }
@@ -221,11 +221,15 @@ static uint32_t expect_lists_finished(const loy_policy *p)
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t with = 0;
     for (uint32_t t = 0; t < p->tiers.count; t++) {
-        if (!pl->lists[t])
+        const loy_node *lists = pl->listed[t].lists;
+        if (!lists)
             continue;
         with++;
-        expect_finished(pl->lists[t]);
-        assert_null(pl->lists[t][p->benefit_count - 1].next);
+        uint32_t outcomes = (uint32_t)1 << (pl->listed[t].test_count + pl->listed[t].limit_count);
+        for (uint32_t k = 0; k < outcomes; k++) {
+            expect_finished(&lists[(size_t)k * p->benefit_count]);
+            assert_null(lists[(size_t)(k + 1) * p->benefit_count - 1].next);
+        }
     }
     return with;
 }

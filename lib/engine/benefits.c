@@ -84,11 +84,44 @@ static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
     return true;
 }
 
-static bool test_holds(loy_ctx *c, const loy_benefit_test *t, int64_t points)
+/* Is `s` one of the predicate's strings? As cond.c's str_in. */
+static inline bool strs_hold(const loy_cond *leaf, const char *s)
 {
-    if (t->kind == LOY_BT_POINTS_AT_LEAST)
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < leaf->count; i++)
+        if (leaf->strs[i][0] == s[0] && strcmp(leaf->strs[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* The tests a benefit asks most (tags, channel, store, alone or under a
+ * `not`) here, as cond.c's predicates read them, without the three calls
+ * there; anything else there. */
+static inline __attribute__((always_inline)) bool test_holds(loy_ctx *c, const loy_benefit_test *t,
+                                                              int64_t points)
+{
+    bool holds;
+    switch (t->kind) {
+    case LOY_BT_POINTS_AT_LEAST:
         return points >= t->n;
-    return loy_cond_entry_holds(c, t->cond);
+    case LOY_BT_TAGS: {
+        const loy_member *m = c->m;
+        holds = false;
+        for (size_t i = 0; i < m->tag_count && !holds; i++)
+            holds = strs_hold(t->leaf, m->tags[i]);
+        break;
+    }
+    case LOY_BT_CHANNEL:
+        holds = !c->no_event && strs_hold(t->leaf, c->channel);
+        break;
+    case LOY_BT_STORE:
+        holds = !c->no_event && strs_hold(t->leaf, c->store);
+        break;
+    default:
+        return loy_cond_entry_holds(c, t->cond);
+    }
+    return holds != t->negate;
 }
 
 /* The entry general_entry builds, from the plan's outcome: test j failed
@@ -160,25 +193,19 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
                          pl->value[at]);
 }
 
-/* The outcome of tier's asks from `a` to `end` that indexes its lists:
- * a bit for each open test of each ask, then one for its limit, in the
- * asks' order (loy_benefit_answers lays the lists out by it). The asks
- * with only a limit come last, so leaving them out for a member without
- * counters leaves their bits clear, as their limits are. */
-static uint32_t tier_outcome(loy_ctx *c, const loy_benefit_ask *a, const loy_benefit_ask *end, int64_t points)
+/* The outcome of the tier's tests and limits that indexes its lists. A
+ * limit counts from 1 (the loader asks it): without counters no limit is
+ * reached, and the limits' bits stay clear. */
+static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
 {
-    uint32_t outcome = 0, bit = 1;
-    bool counters = c->m->benefit_use_count != 0;
-    for (; a < end; a++) {
-        for (uint64_t ask = a->ask; ask; ask &= ask - 1, bit <<= 1)
-            if (!test_holds(c, &a->tests[__builtin_ctzll(ask)], points))
-                outcome |= bit;
-        if (a->limit_bit) {
-            if (counters && limit_reached(c, (int32_t)a->benefit))
-                outcome |= bit;
-            bit <<= 1;
-        }
-    }
+    uint32_t outcome = 0;
+    for (uint32_t i = 0; i < l->test_count; i++)
+        if (!test_holds(c, &l->tests[i], points))
+            outcome |= (uint32_t)1 << i;
+    if (c->m->benefit_use_count)
+        for (uint32_t j = 0; j < l->limit_count; j++)
+            if (limit_reached(c, (int32_t)l->limits[j]))
+                outcome |= (uint32_t)1 << (l->test_count + j);
     return outcome;
 }
 
@@ -191,13 +218,11 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
     const uint32_t *at = pl->asks_at + 2 * tier;
-    const loy_node *lists = pl->lists[tier];
-    if (lists) {
+    const loy_benefit_listed *l = &pl->listed[tier];
+    if (l->lists) {
         if (list == &loy_nomem_node)
             return;
-        const loy_node *first =
-            lists + (size_t)tier_outcome(c, pl->asks + at[0], pl->asks + at[c->m->benefit_use_count ? 2 : 1],
-                                         points) * count;
+        const loy_node *first = l->lists + (size_t)listed_outcome(c, l, points) * count;
         /* fixed maps (result.h): chained at load, never written */
         loy_node *maps = (loy_node *)(uintptr_t)first;
         if (list->last)
@@ -266,29 +291,18 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 
 /* ------------------------------------------------- the entries built at load */
 
-/* A tier gets lists while its outcomes number at most 2^MAX_LIST_BITS,
- * and the policy while their maps stay within MAX_LIST_NODES (4 MiB). */
-enum { MAX_LIST_BITS = 8, MAX_LIST_NODES = 1 << 16 };
-
-/* Tier t's lists (loy_benefit_plan), or NULL when it has none: for each
- * outcome of tier_outcome, every benefit's entry for it, chained. */
+/* Tier t's lists (loy_benefit_listed), for the tests and limits the plan
+ * gave it: for each outcome, every benefit's entry for it, chained; NULL
+ * with nomem set when the arena cannot grow. */
 static const loy_node *tier_lists(loy_result *r, const loy_policy *p, const loy_node *const *answers,
-                                  uint32_t t, size_t *spent)
+                                  const loy_benefit_listed *l, uint32_t t)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
-    uint32_t tiers = p->tiers.count, count = p->benefit_count, bits = 0;
+    uint32_t tiers = p->tiers.count, count = p->benefit_count, bits = l->test_count + l->limit_count;
     const loy_benefit_ask *first = pl->asks + pl->asks_at[2 * t], *end = pl->asks + pl->asks_at[2 * t + 2];
-    for (const loy_benefit_ask *a = first; a < end; a++) {
-        if (!a->entries)
-            return NULL;
-        bits += (uint32_t)__builtin_popcountll(a->ask) + (a->limit_bit != 0);
-    }
-    if (bits > MAX_LIST_BITS || *spent + ((size_t)count << bits) > MAX_LIST_NODES)
-        return NULL;
     loy_node *lists = rn_block(r, (size_t)count << bits);
     if (!lists)
         return NULL;
-    *spent += (size_t)count << bits;
     for (uint32_t outcome = 0; outcome < (uint32_t)1 << bits; outcome++) {
         loy_node *maps = lists + (size_t)outcome * count;
         /* every benefit outside the asks has built entries (the asks hold
@@ -298,14 +312,15 @@ static const loy_node *tier_lists(loy_result *r, const loy_policy *p, const loy_
             maps[i].next = &maps[i + 1];
         }
         maps[count - 1].next = NULL;
-        uint32_t bit = 0;
+        /* each ask's outcome as outcome_of gives it: its tests' bits come
+         * in the asks' order, then its limit's among the limits */
+        uint32_t bit = 0, limit_bit = l->test_count;
         for (const loy_benefit_ask *a = first; a < end; a++) {
-            /* the ask's outcome as outcome_of gives it */
             uint32_t own = 0, ask_bits = a->ask_bits;
             for (uint64_t ask = a->ask; ask; ask &= ask - 1, ask_bits &= ask_bits - 1, bit++)
                 if (outcome >> bit & 1)
                     own |= ask_bits & -ask_bits;
-            if (a->limit_bit && (outcome >> bit++ & 1))
+            if (a->limit_bit && (outcome >> limit_bit++ & 1))
                 own |= a->limit_bit;
             const loy_node *entry = own ? a->entries[(size_t)own * tiers] : NULL;
             if (!entry)
@@ -319,7 +334,7 @@ static const loy_node *tier_lists(loy_result *r, const loy_policy *p, const loy_
 }
 
 bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps,
-                         const loy_node **lists)
+                         loy_benefit_listed *listed)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
@@ -373,9 +388,9 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node
         }
     }
     *maps = rows;
-    size_t spent = 0;
     for (uint32_t t = 0; rows && t < tiers && !r.nomem; t++)
-        lists[t] = tier_lists(&r, p, answers, t, &spent);
+        if (listed[t].tests)
+            listed[t].lists = tier_lists(&r, p, answers, &listed[t], t);
     return rn_fixed_end(&r, p);
 }
 
