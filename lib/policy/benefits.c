@@ -149,7 +149,35 @@ enum { MAX_LIST_BITS = 8, MAX_LIST_NODES = 1 << 16 };
 /* The tests and limits of the tier whose asks run from `a` to `end`, in
  * the order of its outcome's bits, when it gets lists (else `l` stays
  * empty); false on NOMEM. */
-static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benefit_ask *end,
+/* An asked `any` (no kid holds by the tier) is, for tier t, the `any` of
+ * the kids t leaves open: with one left, that kid. When that is one test
+ * the query reads itself, the list's test is that test. */
+static void any_at_tier(loy_benefit_test *x, uint32_t tier)
+{
+    const loy_cond *open = NULL;
+    for (uint32_t i = 0; i < x->cond->count; i++) {
+        const loy_cond *kid = &x->cond->kids[i];
+        if (settled_by_tier(kid, tier) == 0)
+            continue;
+        if (open)
+            return;
+        open = kid;
+    }
+    if (!open || open->op != LOY_C_MAP || open->count != 1)
+        return;
+    const loy_cond *leaf = &open->kids[0];
+    int kind = leaf->op == LOY_C_TAGS ? LOY_BT_TAGS
+               : leaf->op == LOY_C_CHANNEL ? LOY_BT_CHANNEL
+               : leaf->op == LOY_C_STORE ? LOY_BT_STORE
+                                          : -1;
+    if (kind < 0)
+        return;
+    x->kind = kind;
+    x->leaf = leaf;
+    x->negate = false;
+}
+
+static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benefit_ask *end, uint32_t tier,
                         loy_benefit_listed *l, size_t *nodes)
 {
     uint32_t tests = 0, limits = 0;
@@ -170,8 +198,12 @@ static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benef
     l->tests = t;
     l->limits = b;
     for (; a < end; a++) {
-        for (uint64_t ask = a->ask; ask; ask &= ask - 1)
-            t[l->test_count++] = a->tests[__builtin_ctzll(ask)];
+        for (uint64_t ask = a->ask; ask; ask &= ask - 1) {
+            loy_benefit_test *x = &t[l->test_count++];
+            *x = a->tests[__builtin_ctzll(ask)];
+            if (x->kind == LOY_BT_COND && x->cond->op == LOY_C_ANY)
+                any_at_tier(x, tier);
+        }
         if (a->limit_bit)
             b[l->limit_count++] = a->benefit;
     }
@@ -261,7 +293,7 @@ bool loy_policy_benefit_plan(loy_policy *p)
     pl->asks_at = asks_at;
     size_t list_nodes = 0;
     for (uint32_t t = 0; t < tiers; t++)
-        if (!tier_listed(p, asks + asks_at[2 * t], asks + asks_at[2 * t + 2], &listed[t], &list_nodes))
+        if (!tier_listed(p, asks + asks_at[2 * t], asks + asks_at[2 * t + 2], t, &listed[t], &list_nodes))
             return false;
     pl->listed = listed;
     p->benefit_plan = pl;
