@@ -187,8 +187,10 @@ static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benef
         tests += (uint32_t)__builtin_popcountll(x->ask);
         limits += x->limit_bit != 0;
     }
+    if (tests + limits > MAX_LIST_BITS)
+        return true;
     size_t need = (size_t)p->benefit_count << (tests + limits);
-    if (tests + limits > MAX_LIST_BITS || *nodes + need > MAX_LIST_NODES)
+    if (*nodes + need > MAX_LIST_NODES)
         return true;
     *nodes += need;
     loy_benefit_test *t = loy_arena_alloc(p->arena, (tests ? tests : 1) * sizeof *t);
