@@ -444,14 +444,27 @@ typedef struct loy_effect_nodes {
  * when no test fails and no limit is reached. Only the benefits of the
  * tier's `asks` have a test or a limit to look at, or no built entries:
  * asks_at[2t] up to asks_at[2t + 1] those with tests or no built
- * entries, then up to asks_at[2t + 2] those with only a limit. */
-enum { LOY_BT_POINTS_AT_LEAST, LOY_BT_COND };
+ * entries, then up to asks_at[2t + 2] those with only a limit.
+ *
+ * A tier whose asks all have built entries, and few enough tests and
+ * limits among them, also has lists (loy_benefit_listed): for every
+ * outcome of the tier (its asks' open tests, then their limits, one bit
+ * each) the answer's whole list of entries, chained at load; a query
+ * then only tests and points at one. */
+enum {
+    LOY_BT_POINTS_AT_LEAST, LOY_BT_COND,
+    /* a `tags`, `channel` or `store` predicate, or a `not` of one alone:
+     * its test (`leaf`, negated with `negate`) read by the query itself */
+    LOY_BT_TAGS, LOY_BT_CHANNEL, LOY_BT_STORE
+};
 #define LOY_NO_ANSWERS UINT32_MAX
 
 typedef struct loy_benefit_test {
     int32_t kind;                   /* LOY_BT_* */
     int64_t n;                      /* POINTS_AT_LEAST: the cond's n */
     const loy_cond *cond;           /* the entry: its reason, and its test for LOY_BT_COND */
+    const loy_cond *leaf;           /* TAGS, CHANNEL, STORE: the predicate */
+    bool negate;                    /* the entry holds when `leaf` fails */
 } loy_benefit_test;
 
 typedef struct loy_planned_benefit {
@@ -470,6 +483,16 @@ typedef struct loy_benefit_ask {
     uint32_t benefit;
 } loy_benefit_ask;
 
+/* A tier's lists: bit i of an outcome is tests[i] failing, bit
+ * test_count + j the limit of benefit limits[j] reached; for each outcome
+ * the benefit_count fixed maps of the answer's list, chained. */
+typedef struct loy_benefit_listed {
+    const loy_node *lists;          /* NULL: the tier has none (the query copies its row) */
+    const loy_benefit_test *tests;  /* the open tests of its asks, in their order */
+    const uint32_t *limits;         /* the limited benefits among its asks, in their order */
+    uint32_t test_count, limit_count;
+} loy_benefit_listed;
+
 typedef struct loy_benefit_plan {
     const loy_benefit_test *tests;
     const loy_planned_benefit *benefits; /* benefit_count */
@@ -479,14 +502,17 @@ typedef struct loy_benefit_plan {
     const loy_node *maps;           /* [t * benefit_count + benefit], unlinked */
     const loy_benefit_ask *asks;
     const uint32_t *asks_at;        /* 2 tiers.count + 1 */
+    const struct loy_benefit_listed *listed; /* [t] */
 } loy_benefit_plan;
 
 /* The value a member of `tier` sees (a benefit's value: its own, or by
  * tier the tier's, else the nearest below it that has one); NULL: none. */
 LOY_INTERNAL const loy_value *loy_value_for_tier(const loy_value *v, int32_t tier);
-/* Builds the entries of p->benefit_plan into `answers`, and its maps
- * (lib/engine/benefits.c, which lays entries out); false on NOMEM. */
-LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps);
+/* Builds the entries of p->benefit_plan into `answers`, its maps, and
+ * the tiers' `lists` (lib/engine/benefits.c, which lays entries out);
+ * false on NOMEM. */
+LOY_INTERNAL bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps,
+                                      loy_benefit_listed *listed);
 
 /* ------------------------------------------------ state ids (lib/policy/ids.c)
  * Added for the state writer (lib/state/save.c). Every id the state bytes

@@ -198,6 +198,42 @@ static char *answer(loy_policy *p, loy_member *m, loy_result *res, const char *a
     return code_and_json(code, res);
 }
 
+/* The query's JSON through the plan without the tiers' lists built at
+ * load: each query copies its tier's row and changes the asked entries. */
+static char *answer_without_lists(loy_policy *p, loy_member *m, loy_result *res, const char *at,
+                                  const char *channel, const char *store)
+{
+    loy_benefit_plan *pl = (loy_benefit_plan *)(uintptr_t)p->benefit_plan;
+    const loy_benefit_listed *kept = pl->listed;
+    loy_benefit_listed *none = calloc(p->tiers.count, sizeof *none);
+    assert_non_null(none);
+    pl->listed = none;
+    int code = loy_query_benefits(p, m, at, channel, store, res);
+    pl->listed = kept;
+    free(none);
+    return code_and_json(code, res);
+}
+
+/* How many tiers have lists; each list's maps, and what they hold, are
+ * finished. */
+static uint32_t expect_lists_finished(const loy_policy *p)
+{
+    const loy_benefit_plan *pl = p->benefit_plan;
+    uint32_t with = 0;
+    for (uint32_t t = 0; t < p->tiers.count; t++) {
+        const loy_node *lists = pl->listed[t].lists;
+        if (!lists)
+            continue;
+        with++;
+        uint32_t outcomes = (uint32_t)1 << (pl->listed[t].test_count + pl->listed[t].limit_count);
+        for (uint32_t k = 0; k < outcomes; k++) {
+            expect_finished(&lists[(size_t)k * p->benefit_count]);
+            assert_null(lists[(size_t)(k + 1) * p->benefit_count - 1].next);
+        }
+    }
+    return with;
+}
+
 /* Every entry built at load is a fixed map (result.h): finished. */
 static void expect_entries_finished(const loy_policy *p)
 {
@@ -217,11 +253,13 @@ static void planned_and_general_agree(void **state)
     (void)state;
     static char y[32768];
     rng r = {20261124};
-    long asked = 0, closed = 0;
+    long asked = 0, closed = 0, tiers = 0, listed = 0;
     for (int k = 0; k < 300; k++) {
         loy_policy *p = random_policy(&r, y, sizeof y);
         assert_non_null(p->benefit_plan);
         expect_entries_finished(p);
+        listed += expect_lists_finished(p);
+        tiers += p->tiers.count;
         int benefits = (int)p->benefit_count;
         loy_result *res = NULL, *other = NULL;
         assert_int_equal(loy_result_new(&res, p), LOY_OK);
@@ -248,6 +286,10 @@ static void planned_and_general_agree(void **state)
             /* asked again, the plan's shared entries read the same */
             char *again = answer(p, m, other, at, channel, store, true);
             assert_string_equal(again, general);
+            /* the tiers' lists answer as the row changed per query */
+            char *rows = answer_without_lists(p, m, other, at, channel, store);
+            assert_string_equal(rows, planned);
+            free(rows);
             closed += strstr(general, "\"open\": false") != NULL;
             asked++;
             free(planned);
@@ -255,12 +297,16 @@ static void planned_and_general_agree(void **state)
             free(again);
         }
         expect_entries_finished(p);
+        expect_lists_finished(p);
         loy_member_free(m);
         loy_result_free(res);
         loy_result_free(other);
         loy_policy_free(p);
     }
     assert_true(asked == 300 * 30);
+    /* about half the tiers have lists (586 of 1,200); the others have
+     * too many outcomes, or a benefit without built entries */
+    assert_true(listed > tiers / 3 && listed < tiers);
     assert_true(closed > asked / 4 && closed < asked);
 }
 

@@ -159,8 +159,16 @@ static size_t due_days(const loy_member *m, loy_day *out, size_t cap)
 }
 
 typedef struct tally {
-    long asked, idle, busy;
+    long asked, idle, busy, one_take, takes;
 } tally;
+
+/* Did the query lay its own nodes out in one take (the list, then the
+ * root, lib/engine/apply.c's query_on), or take them one by one? */
+static bool took_once(const loy_result *res)
+{
+    const loy_node *root = loy_result_root(res);
+    return root && loy_node_get(root, "benefits") + 1 == root;
+}
 
 /* The query at `at` read directly and through the copy: the same bytes,
  * and the member unchanged. */
@@ -168,6 +176,12 @@ static void same_answers(const loy_policy *p, loy_member *m, loy_result *res, lo
                          const char *at, rng *r, tally *t)
 {
     bytes before = state_of(m);
+    /* now and then an instant of another length than the usual 25 */
+    char longer[40];
+    if (pick(r, 3) == 0) {
+        snprintf(longer, sizeof longer, "%.19s.250%s", at, at + 19);
+        at = longer;
+    }
 
     /* traced, so that step 2's work shows in the copy's answer */
     unsigned options = pick(r, 2) ? LOY_RESULT_TRACE : 0;
@@ -182,6 +196,17 @@ static void same_answers(const loy_policy *p, loy_member *m, loy_result *res, lo
     if (strcmp(read, copied) != 0)
         fprintf(stderr, "at %s\nread   %s\ncopied %s\n", at, read, copied);
     assert_string_equal(read, copied);
+    /* A fresh result has no chunk yet: untraced, its query takes its
+     * nodes one by one, the general road of the one take. */
+    t->one_take += took_once(res);
+    loy_result *fresh = NULL;
+    assert_int_equal(loy_result_new(&fresh, p), LOY_OK);
+    char *general = code_and_json(loy_query_benefits(p, m, at, channel, NULL, fresh), fresh);
+    t->takes += !took_once(fresh) && !options;
+    if (!options)
+        assert_string_equal(general, copied);
+    loy_result_free(fresh);
+    free(general);
     t->asked++;
     t->busy += busy;
     t->idle += !busy;
@@ -198,7 +223,7 @@ static void read_and_copied_agree(void **state)
     (void)state;
     static char y[8192];
     rng r = {20261124};
-    tally t = {0, 0, 0};
+    tally t = {0, 0, 0, 0, 0};
     for (int k = 0; k < 60; k++) {
         loy_policy *p = random_policy(&r, y, sizeof y);
         history h = {NULL, NULL, 0, 0};
@@ -240,6 +265,9 @@ static void read_and_copied_agree(void **state)
     }
     fprintf(stderr, "query: %ld asked, %ld with step 2 work, %ld without\n", t.asked, t.busy, t.idle);
     assert_true(t.busy > t.asked / 10 && t.idle > t.asked / 10);
+    /* both roads of the query's own nodes were taken, often */
+    fprintf(stderr, "query: %ld in one take, %ld fresh in several\n", t.one_take, t.takes);
+    assert_true(t.one_take > t.asked / 2 && t.takes > t.asked / 10);
 }
 
 int main(void)

@@ -520,6 +520,44 @@ static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len
     /* summed once for the summary and the benefits that ask */
     int64_t available, pending;
     loy_points_totals(c->m, &available, &pending);
+    /* The answer's own nodes in one take when the head chunk has room:
+     * the list, the summary's six, the root, its "query" and "at", and
+     * at's text; laid out as the takes below lay them. */
+    size_t text = (at_len + 8u) & ~(size_t)7u, size = 10 * sizeof(loy_node) + text;
+    if (!result->nomem && at_len <= 4096 && result->arena.head_size - result->arena.used >= size) {
+        loy_node *b = (loy_node *)(void *)(result->arena.head_data + result->arena.used);
+        result->arena.used += size;
+        loy_node *list = rn_init_list(b, "benefits");
+        if (!loy_benefits_list(c, list, available) || c->code || result->nomem) {
+            if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
+                return answer_nomem(result, "query", "benefits", 8);
+            return answer_error(c, "query", rn_str(result, "benefits"));
+        }
+        loy_node *root = rn_init(b + 1, LOY_NODE_MAP, NULL);
+        loy_node *query = rn_init_str(b + 2, "query", "benefits");
+        loy_node *when = rn_init(b + 3, LOY_NODE_STRING, "at");
+        loy_node *summary = summary_in(b + 4, c->m, available, pending);
+        char *copy = (char *)(b + 10);
+        if (at_len == 25)
+            memcpy(copy, at, 25);   /* the usual instant: three words and a byte, inline */
+        else
+            memcpy(copy, at, at_len);
+        copy[at_len] = '\0';
+        when->str = copy;
+        when->len = at_len;
+        root->first = query;
+        query->next = when;
+        when->next = list;
+        list->next = summary;
+        summary->key = "member";
+        root->last = summary;
+        root->count = 4;
+        put_extras(c, root);
+        result->root = root;
+        if (result->nomem)
+            return answer_nomem(result, "query", "benefits", 8);
+        return LOY_OK;
+    }
     loy_node *list = rn_list(result);
     if (!loy_benefits_list(c, list, available) || c->code) {
         if (!c->code || c->code == LOY_E_NOMEM || result->nomem)
@@ -574,7 +612,7 @@ static int query_benefits(const loy_policy *policy, const loy_member *member, co
     if (result->options & LOY_RESULT_TRACE)
         result->trace = c.trace = rn_list(result);
     size_t at_len = at ? strlen(at) : 0;
-    if (!at || !loy_parse_instant(at, at_len, &c.at)) {
+    if (!at || !loy_parse_instant_inline(at, at_len, &c.at)) {
         loy_refuse(&c, LOY_E_INVALID_QUERY, "'at' must be an RFC 3339 instant with an offset");
         int code = answer_error(&c, "query", rn_str(result, "benefits"));
         return result->nomem ? answer_nomem(result, "query", "benefits", 8) : code;

@@ -84,11 +84,44 @@ static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
     return true;
 }
 
-static bool test_holds(loy_ctx *c, const loy_benefit_test *t, int64_t points)
+/* Is `s` one of the predicate's strings? As cond.c's str_in. */
+static inline bool strs_hold(const loy_cond *leaf, const char *s)
 {
-    if (t->kind == LOY_BT_POINTS_AT_LEAST)
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < leaf->count; i++)
+        if (leaf->strs[i][0] == s[0] && strcmp(leaf->strs[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* The tests a benefit asks most (tags, channel, store, alone or under a
+ * `not`) here, as cond.c's predicates read them, without the three calls
+ * there; anything else there. */
+static inline __attribute__((always_inline)) bool test_holds(loy_ctx *c, const loy_benefit_test *t,
+                                                              int64_t points)
+{
+    bool holds;
+    switch (t->kind) {
+    case LOY_BT_POINTS_AT_LEAST:
         return points >= t->n;
-    return loy_cond_entry_holds(c, t->cond);
+    case LOY_BT_TAGS: {
+        const loy_member *m = c->m;
+        holds = false;
+        for (size_t i = 0; i < m->tag_count && !holds; i++)
+            holds = strs_hold(t->leaf, m->tags[i]);
+        break;
+    }
+    case LOY_BT_CHANNEL:
+        holds = !c->no_event && strs_hold(t->leaf, c->channel);
+        break;
+    case LOY_BT_STORE:
+        holds = !c->no_event && strs_hold(t->leaf, c->store);
+        break;
+    default:
+        return loy_cond_entry_holds(c, t->cond);
+    }
+    return holds != t->negate;
 }
 
 /* The entry general_entry builds, from the plan's outcome: test j failed
@@ -160,6 +193,22 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
                          pl->value[at]);
 }
 
+/* The outcome of the tier's tests and limits that indexes its lists. A
+ * limit counts from 1 (the loader asks it): without counters no limit is
+ * reached, and the limits' bits stay clear. */
+static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
+{
+    uint32_t outcome = 0;
+    for (uint32_t i = 0; i < l->test_count; i++)
+        if (!test_holds(c, &l->tests[i], points))
+            outcome |= (uint32_t)1 << i;
+    if (c->m->benefit_use_count)
+        for (uint32_t j = 0; j < l->limit_count; j++)
+            if (limit_reached(c, (int32_t)l->limits[j]))
+                outcome |= (uint32_t)1 << (l->test_count + j);
+    return outcome;
+}
+
 /* The list from the plan: the entries' maps are one block, each a fresh
  * map over its entry's fields (a built entry is a fixed map, result.h),
  * copied from the tier's row and changed only for the benefits the tier
@@ -168,6 +217,22 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
+    const uint32_t *at = pl->asks_at + 2 * tier;
+    const loy_benefit_listed *l = &pl->listed[tier];
+    if (l->lists) {
+        if (list == &loy_nomem_node)
+            return;
+        const loy_node *first = l->lists + (size_t)listed_outcome(c, l, points) * count;
+        /* fixed maps (result.h): chained at load, never written */
+        loy_node *maps = (loy_node *)(uintptr_t)first;
+        if (list->last)
+            list->last->next = maps;
+        else
+            list->first = maps;
+        list->last = maps + count - 1;
+        list->count += count;
+        return;
+    }
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
@@ -185,7 +250,6 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     maps[count - 1].next = NULL;
     /* without counters no limit is reached: the benefits with only a
      * limit keep the row's entry */
-    const uint32_t *at = pl->asks_at + 2 * tier;
     for (const loy_benefit_ask *a = pl->asks + at[0], *end = pl->asks + at[c->m->benefit_use_count ? 2 : 1];
          a < end; a++) {
         uint32_t outcome = outcome_of(c, a, points);
@@ -227,7 +291,50 @@ bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 
 /* ------------------------------------------------- the entries built at load */
 
-bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps)
+/* Tier t's lists (loy_benefit_listed), for the tests and limits the plan
+ * gave it: for each outcome, every benefit's entry for it, chained; NULL
+ * with nomem set when the arena cannot grow. */
+static const loy_node *tier_lists(loy_result *r, const loy_policy *p, const loy_node *const *answers,
+                                  const loy_benefit_listed *l, uint32_t t)
+{
+    const loy_benefit_plan *pl = p->benefit_plan;
+    uint32_t tiers = p->tiers.count, count = p->benefit_count, bits = l->test_count + l->limit_count;
+    const loy_benefit_ask *first = pl->asks + pl->asks_at[2 * t], *end = pl->asks + pl->asks_at[2 * t + 2];
+    loy_node *lists = rn_block(r, (size_t)count << bits);
+    if (!lists)
+        return NULL;
+    for (uint32_t outcome = 0; outcome < (uint32_t)1 << bits; outcome++) {
+        loy_node *maps = lists + (size_t)outcome * count;
+        /* every benefit outside the asks has built entries (the asks hold
+         * those without) */
+        for (uint32_t i = 0; i < count; i++) {
+            rn_init_over(&maps[i], NULL, answers[pl->benefits[i].answers_at + t]);
+            maps[i].next = &maps[i + 1];
+        }
+        maps[count - 1].next = NULL;
+        /* each ask's outcome as outcome_of gives it: its tests' bits come
+         * in the asks' order, then its limit's among the limits */
+        uint32_t bit = 0, limit_bit = l->test_count;
+        for (const loy_benefit_ask *a = first; a < end; a++) {
+            uint32_t own = 0, ask_bits = a->ask_bits;
+            for (uint64_t ask = a->ask; ask; ask &= ask - 1, ask_bits &= ask_bits - 1, bit++)
+                if (outcome >> bit & 1)
+                    own |= ask_bits & -ask_bits;
+            if (a->limit_bit && (outcome >> limit_bit++ & 1))
+                own |= a->limit_bit;
+            const loy_node *entry = own ? a->entries[(size_t)own * tiers] : NULL;
+            if (!entry)
+                continue;   /* the row's, or nomem is set */
+            maps[a->benefit].first = entry->first;
+            maps[a->benefit].last = entry->last;
+            maps[a->benefit].count = entry->count;
+        }
+    }
+    return lists;
+}
+
+bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node **maps,
+                         loy_benefit_listed *listed)
 {
     const loy_benefit_plan *pl = p->benefit_plan;
     uint32_t tiers = p->tiers.count;
@@ -281,6 +388,9 @@ bool loy_benefit_answers(loy_policy *p, const loy_node **answers, const loy_node
         }
     }
     *maps = rows;
+    for (uint32_t t = 0; rows && t < tiers && !r.nomem; t++)
+        if (listed[t].tests)
+            listed[t].lists = tier_lists(&r, p, answers, &listed[t], t);
     return rn_fixed_end(&r, p);
 }
 

@@ -37,6 +37,22 @@ static void add_test(const loy_cond *cc, void *ctx)
     x->n = cc->n;
     x->cond = cc;
     x->kind = cc->op == LOY_C_POINTS_AT_LEAST ? LOY_BT_POINTS_AT_LEAST : LOY_BT_COND;
+    /* a `not` of one predicate, as loy_cond_entry_holds takes it */
+    const loy_cond *leaf = cc;
+    bool negate = false;
+    if (cc->op == LOY_C_NOT && cc->count == 1 && cc->kids[0].count == 1 && cc->kids[0].kids[0].op > LOY_C_NOT) {
+        leaf = &cc->kids[0].kids[0];
+        negate = true;
+    }
+    int kind = leaf->op == LOY_C_TAGS ? LOY_BT_TAGS
+               : leaf->op == LOY_C_CHANNEL ? LOY_BT_CHANNEL
+               : leaf->op == LOY_C_STORE ? LOY_BT_STORE
+                                          : -1;
+    if (kind >= 0) {
+        x->kind = kind;
+        x->leaf = leaf;
+        x->negate = negate;
+    }
 }
 
 /* What `cc` comes to for a member of `tier`, whatever else holds: 1
@@ -126,6 +142,76 @@ static uint32_t built_outcomes(const loy_planned_benefit *b, uint32_t tiers, uin
     return (uint32_t)1 << bits;
 }
 
+/* A tier gets lists while its outcomes number at most 2^MAX_LIST_BITS,
+ * and the policy while their maps stay within MAX_LIST_NODES (4 MiB). */
+enum { MAX_LIST_BITS = 8, MAX_LIST_NODES = 1 << 16 };
+
+/* The tests and limits of the tier whose asks run from `a` to `end`, in
+ * the order of its outcome's bits, when it gets lists (else `l` stays
+ * empty); false on NOMEM. */
+/* An asked `any` (no kid holds by the tier) is, for tier t, the `any` of
+ * the kids t leaves open: with one left, that kid. When that is one test
+ * the query reads itself, the list's test is that test. */
+static void any_at_tier(loy_benefit_test *x, uint32_t tier)
+{
+    const loy_cond *open = NULL;
+    for (uint32_t i = 0; i < x->cond->count; i++) {
+        const loy_cond *kid = &x->cond->kids[i];
+        if (settled_by_tier(kid, tier) == 0)
+            continue;
+        if (open)
+            return;
+        open = kid;
+    }
+    if (!open || open->op != LOY_C_MAP || open->count != 1)
+        return;
+    const loy_cond *leaf = &open->kids[0];
+    int kind = leaf->op == LOY_C_TAGS ? LOY_BT_TAGS
+               : leaf->op == LOY_C_CHANNEL ? LOY_BT_CHANNEL
+               : leaf->op == LOY_C_STORE ? LOY_BT_STORE
+                                          : -1;
+    if (kind < 0)
+        return;
+    x->kind = kind;
+    x->leaf = leaf;
+    x->negate = false;
+}
+
+static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benefit_ask *end, uint32_t tier,
+                        loy_benefit_listed *l, size_t *nodes)
+{
+    uint32_t tests = 0, limits = 0;
+    for (const loy_benefit_ask *x = a; x < end; x++) {
+        if (!x->entries)
+            return true;
+        tests += (uint32_t)__builtin_popcountll(x->ask);
+        limits += x->limit_bit != 0;
+    }
+    if (tests + limits > MAX_LIST_BITS)
+        return true;
+    size_t need = (size_t)p->benefit_count << (tests + limits);
+    if (*nodes + need > MAX_LIST_NODES)
+        return true;
+    *nodes += need;
+    loy_benefit_test *t = loy_arena_alloc(p->arena, (tests ? tests : 1) * sizeof *t);
+    uint32_t *b = loy_arena_alloc(p->arena, (limits ? limits : 1) * sizeof *b);
+    if (!t || !b)
+        return false;
+    l->tests = t;
+    l->limits = b;
+    for (; a < end; a++) {
+        for (uint64_t ask = a->ask; ask; ask &= ask - 1) {
+            loy_benefit_test *x = &t[l->test_count++];
+            *x = a->tests[__builtin_ctzll(ask)];
+            if (x->kind == LOY_BT_COND && x->cond->op == LOY_C_ANY)
+                any_at_tier(x, tier);
+        }
+        if (a->limit_bit)
+            b[l->limit_count++] = a->benefit;
+    }
+    return true;
+}
+
 bool loy_policy_benefit_plan(loy_policy *p)
 {
     p->benefit_plan = NULL;
@@ -169,8 +255,10 @@ bool loy_policy_benefit_plan(loy_policy *p)
     const loy_node **built = loy_arena_alloc(p->arena, (answers ? answers : 1) * sizeof *built);
     loy_benefit_ask *asks = loy_arena_alloc(p->arena, per_tier * sizeof *asks);
     uint32_t *asks_at = loy_arena_alloc(p->arena, (2 * tiers + 1) * sizeof *asks_at);
-    if (!built || !asks || !asks_at)
+    loy_benefit_listed *listed = loy_arena_alloc(p->arena, tiers * sizeof *listed);
+    if (!built || !asks || !asks_at || !listed)
         return false;
+    memset(listed, 0, tiers * sizeof *listed);
     uint32_t n = 0;
     for (uint32_t t = 0; t < tiers; t++) {
         asks_at[2 * t] = n;
@@ -205,6 +293,11 @@ bool loy_policy_benefit_plan(loy_policy *p)
     pl->answers = built;
     pl->asks = asks;
     pl->asks_at = asks_at;
+    size_t list_nodes = 0;
+    for (uint32_t t = 0; t < tiers; t++)
+        if (!tier_listed(p, asks + asks_at[2 * t], asks + asks_at[2 * t + 2], t, &listed[t], &list_nodes))
+            return false;
+    pl->listed = listed;
     p->benefit_plan = pl;
-    return loy_benefit_answers(p, built, &pl->maps);
+    return loy_benefit_answers(p, built, &pl->maps, listed);
 }
