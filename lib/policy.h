@@ -561,6 +561,9 @@ static inline uint32_t loy_state_id_hash(uint64_t head, size_t len)
  * other entry is kept as a condition to evaluate (rest, line_rest). Bit j of
  * every mask stands for multiplier j; a mask of a test a multiplier does not
  * have holds its bit. */
+/* Up to this many multipliers the rules lists are fixed at load (2^n of them). */
+enum { LOY_ORDER_RULES_MAX = 8 };
+
 typedef struct loy_order_plan {
     uint64_t *tier_ok;              /* per tier: the tier predicates hold and a by_tier factor is > 0 */
     loy_fix *factor;                /* [tier * count + j]: multiplier j's factor in that tier */
@@ -641,6 +644,10 @@ struct loy_policy {
      * there is one */
     const loy_order_plan *order_blocks;
     uint32_t order_cond_classes;    /* distinct leftover tests of the blocks (cond_class) */
+    /* [mask]: the points effect's finished "rules" list of the multipliers
+     * in mask, fixed at load (lib/policy/order.c); NULL with more than
+     * LOY_ORDER_RULES_MAX multipliers */
+    const loy_node *order_rules;
     const loy_stage_plan *stage_plan; /* NULL: the stages take the general path */
     const loy_gift_plan *surprise_plan; /* NULL: the surprises take the general path */
     loy_effect_nodes effect_nodes;  /* built for every policy (lib/policy/gifts.c) */

@@ -1123,6 +1123,10 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     return true;
 }
 
+/* loy_day_min() and loy_day_max(), 0000-01-01 and 9999-12-31 (checked
+ * against them by tests/test_order_fast.c) */
+enum { LAST_DAY_MIN = -719528, LAST_DAY_MAX = 2932896 };
+
 static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64_t mask)
 {
     const loy_points *pts = &c->p->points;
@@ -1130,12 +1134,38 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (pts->pending_days > 0) {
-        if (!loy_add_days(c->day, pts->pending_days, &pending_until))
+        /* loy_add_days without the call while the sum stays a date */
+        int64_t until = (int64_t)c->day + pts->pending_days;
+        if ((uint64_t)(until - LAST_DAY_MIN) <= (uint64_t)(LAST_DAY_MAX - LAST_DAY_MIN))
+            pending_until = (loy_day)until;
+        else if (!loy_add_days(c->day, pts->pending_days, &pending_until))
             return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
         if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len))
             return false;
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
+    }
+    const loy_node *fixed = c->p->order_rules;
+    if (fixed) {
+        /* the rules list of mask, fixed at load, after fresh fields */
+        bool pending = pending_until != LOY_DAY_NONE, dated = expires != LOY_DAY_NONE;
+        loy_node *b = rn_effect_take(c->r, "points", 2 + (size_t)pending + (size_t)dated);
+        if (!b)
+            return true;    /* nomem is set: the answer is dropped */
+        loy_node *n = b + 2;
+        rn_sib(rn_init_int(n++, "delta", points));
+        loy_node *last = rn_init_str(n, "source", "order");
+        if (pending) {
+            rn_sib(last);
+            last = rn_init_date(++n, "pending_until", pending_until);
+        }
+        if (dated) {
+            rn_sib(last);
+            last = rn_init_date(++n, "expires", expires);
+        }
+        last->next = (loy_node *)&fixed[mask];
+        rn_effect_done(c->effects, b, (loy_node *)&fixed[mask], (size_t)(n - b) + 1);
+        return true;
     }
     /* The effect, its rules list and each rule's name in one block; the
      * rules are the bits of mask, or with more than 64 multipliers applied[]. */
@@ -1237,7 +1267,8 @@ bool loy_step_order(loy_ctx *c)
                                             loy_add(growth, p->growth.per_order, &growth));
     if (!loy_metric_add_order(c, points > 0 ? points : 0, growth_ok, qualifying, growth))
         return false;
-    if (m->last_order == LOY_DAY_NONE || m->last_order < c->day)
+    /* LOY_DAY_NONE is INT32_MIN, below every event's day */
+    if (m->last_order < c->day)
         m->last_order = c->day;
     if ((ev->fields & LOY_F_SAVINGS) && ev->savings > 0 && !loy_paid_add_savings(c, ev->savings))
         return false;

@@ -90,17 +90,6 @@ static inline loy_lot *lot_insert(loy_member *m, int64_t points, loy_day expires
     return lot_insert_sorted(m, points, expires, pending_until, credited, seq);
 }
 
-/* Every lot's points, pending and available; false when the sum leaves int64. */
-static bool lots_total(const loy_member *m, int64_t *out)
-{
-    int64_t total = 0;
-    for (size_t i = 0; i < m->lot_count; i++)
-        if (!loy_add(total, m->lots[i].points, &total))
-            return false;
-    *out = total;
-    return true;
-}
-
 /* loy_lot_expiry for a day of that month and year. */
 static bool lot_expiry_in(const loy_policy *p, loy_month day_month, int32_t day_year, loy_day *out)
 {
@@ -222,7 +211,7 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
 {
     if (points <= 0)
         return true;
-    /* lots_total and available_lot in one pass: repaying debt below does
+    /* every lot's points summed and available_lot in one pass: repaying debt below does
      * not touch the lots. */
     const loy_member *m = c->m;
     int64_t total = 0;
@@ -248,9 +237,15 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     loy_member *m = c->m;
     if (points <= 0)
         return true;
-    int64_t total;
-    if (!lots_total(m, &total) || !loy_add(total, points, &total))
-        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+    /* every lot's points, pending and available, summed: the balance with
+     * these points must stay in int64 (one jump per lot to the refusal) */
+    int64_t total = 0;
+    const loy_lot *lots = m->lots;
+    for (size_t i = 0, n = m->lot_count; i < n; i++)
+        if (__builtin_add_overflow(total, lots[i].points, &total))
+            goto overflow;
+    if (__builtin_add_overflow(total, points, &total))
+        goto overflow;
     loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
@@ -263,6 +258,8 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
     }
     return true;
+overflow:
+    return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
 }
 
 /* loy_lots_release once a lot is due (engine.h asks first). */

@@ -339,6 +339,67 @@ static inline __attribute__((always_inline)) bool add_order_to(loy_ctx *c, loy_m
     return true;
 }
 
+/* x += v, and whether that overflowed (x then holds the wrapped sum, which
+ * take_back undoes exactly). */
+static inline bool add_in_place(int64_t *x, int64_t v)
+{
+    return __builtin_add_overflow(*x, v, x);
+}
+
+static inline void take_back(int64_t *x, int64_t v)
+{
+    *x = (int64_t)((uint64_t)*x - (uint64_t)v);
+}
+
+/* add_order_to with growth_ok, adding in place: nothing is held in
+ * registers across the adds, so the usual order saves none. The one
+ * refusal left is the monthly overflow, whichever figure it is; the adds
+ * made by then are taken back, so nothing moves, as there. */
+static inline __attribute__((always_inline)) bool add_order_in_place(loy_ctx *c, loy_month_bucket *b, int64_t points,
+                                                                     int64_t spend, int64_t growth)
+{
+    loy_member *m = c->m;
+    int64_t *life = m->lifetime;
+    if (add_in_place(&b->points_earned, points))
+        goto back0;
+    if (add_in_place(&life[LOY_METRIC_POINTS_EARNED], points))
+        goto back1;
+    if (add_in_place(&b->orders, 1))
+        goto back2;
+    if (add_in_place(&life[LOY_METRIC_ORDERS], 1))
+        goto back3;
+    if (add_in_place(&m->orders, 1))
+        goto back4;
+    if (add_in_place(&b->spend, spend))
+        goto back5;
+    if (add_in_place(&life[LOY_METRIC_SPEND], spend))
+        goto back6;
+    if (add_in_place(&b->growth, growth))
+        goto back7;
+    if (add_in_place(&life[LOY_METRIC_GROWTH], growth))
+        goto back8;
+    return true;
+back8:
+    take_back(&life[LOY_METRIC_GROWTH], growth);
+back7:
+    take_back(&b->growth, growth);
+back6:
+    take_back(&life[LOY_METRIC_SPEND], spend);
+back5:
+    take_back(&b->spend, spend);
+back4:
+    take_back(&m->orders, 1);
+back3:
+    take_back(&life[LOY_METRIC_ORDERS], 1);
+back2:
+    take_back(&b->orders, 1);
+back1:
+    take_back(&life[LOY_METRIC_POINTS_EARNED], points);
+back0:
+    take_back(&b->points_earned, points);
+    return loy_refuse(c, LOY_E_OVERFLOW, "a monthly figure overflows int64");
+}
+
 /* The bucket from bucket_of_day, out of line. With points the bucket
  * comes first, so running out of memory for it is refused before an
  * overflow; without, growth is checked before the bucket is made. */
@@ -361,18 +422,18 @@ bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t sp
      * bucket made for an order that is then refused goes with the undo. */
     loy_member *m = c->m;
     size_t n = m->month_count;
-    if (n > 0 && loy_ctx_dates_ready(c)) {
+    if (n > 0 && growth_ok && loy_ctx_dates_ready(c)) {
         loy_month month = c->dc_month;
         loy_month_bucket *last = &m->months[n - 1];
         if (last->month == month) {
             c->dc_bucket = n - 1;
-            return add_order_to(c, last, points, growth_ok, spend, growth);
+            return add_order_in_place(c, last, points, spend, growth);
         }
-        if (last->month < month && n < m->month_cap && (points != 0 || growth_ok)) {
+        if (last->month < month && n < m->month_cap) {
             /* loy_bucket's new newest month */
             m->month_count = n + 1;
             c->dc_bucket = n;
-            return add_order_to(c, bucket_init(last + 1, month), points, growth_ok, spend, growth);
+            return add_order_in_place(c, bucket_init(last + 1, month), points, spend, growth);
         }
     }
     return add_order_cold(c, points, growth_ok, spend, growth);

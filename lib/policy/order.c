@@ -16,6 +16,7 @@
  * the general path and the literal arithmetic.
  */
 #include "internal.h"
+#include "../result.h"
 
 typedef unsigned __int128 u128;
 
@@ -382,6 +383,39 @@ static bool class_leftovers(loy_policy *p, loy_order_plan *blocks, uint32_t coun
     return true;
 }
 
+/*
+ * The "rules" list of every set of multipliers, for the points effect of an
+ * order (earn.c, credit_order): nodes shared by every answer, so an order
+ * links one instead of building a list and a name per rule. Names are
+ * listed by multiplier index; the names of a mask are its lowest bit's name
+ * followed by the names of the mask without that bit, so each mask adds
+ * one name node and the lists share their tails.
+ */
+static bool rules_nodes(loy_result *r, loy_policy *p)
+{
+    const loy_points *pts = &p->points;
+    size_t n = (size_t)1 << pts->multiplier_count;
+    loy_node *lists = rn_block(r, 2 * n);
+    if (!lists)
+        return false;
+    loy_node *names = lists + n;
+    for (size_t mask = 0; mask < n; mask++) {
+        loy_node *list = rn_init_list(&lists[mask], "rules");
+        if (mask) {
+            size_t rest = mask & (mask - 1);
+            loy_node *name = rn_init_str(&names[mask], NULL, pts->multipliers[__builtin_ctzll(mask)].id);
+            name->next = rest ? &names[rest] : NULL;
+            list->first = name;
+            list->last = &names[(size_t)1 << (63 - __builtin_clzll(mask))];
+            list->count = (uint32_t)__builtin_popcountll(mask);
+        }
+    }
+    for (size_t mask = 0; mask < n; mask++)
+        rn_fix(&lists[mask]);
+    p->order_rules = lists;
+    return true;
+}
+
 bool loy_policy_order_plan(loy_policy *p)
 {
     const loy_points *pts = &p->points;
@@ -389,6 +423,14 @@ bool loy_policy_order_plan(loy_policy *p)
     p->order_plan = NULL;
     p->order_blocks = NULL;
     p->order_cond_classes = 0;
+    p->order_rules = NULL;
+    if (pts->has_earn && mc <= LOY_ORDER_RULES_MAX) {
+        loy_result r;
+        rn_fixed_begin(&r, p);
+        bool built = rules_nodes(&r, p);
+        if (!rn_fixed_end(&r, p) || !built)
+            return false;
+    }
     if (!pts->has_earn || p->tiers.count == 0)
         return true;
     uint32_t blocks = mc ? (mc + 63) / 64 : 1;
