@@ -81,31 +81,12 @@ static __attribute__((noinline)) bool sset_general(loy_event *e, loy_sbuf *b, co
     return sset(e, b, s, instant);
 }
 
-/* 1..32 bytes from s to d in two moves that overlap, without a call. */
-static inline __attribute__((always_inline)) void copy_upto32(char *d, const char *s, size_t n)
-{
-    if (n >= 16) {
-        loy_copy_short(d, s, 16);
-        loy_copy_short(d + n - 16, s + n - 16, 16);
-    } else if (n >= 8) {
-        loy_copy_short(d, s, 8);
-        loy_copy_short(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        loy_copy_short(d, s, 4);
-        loy_copy_short(d + n - 4, s + n - 4, 4);
-    } else {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
-    }
-}
-
 /*
- * sset's answer for a string of 1..31 bytes (loy_cstr_scan) that fits the
- * buffer, with no call: a setter whose strings all take it saves the
- * strlen calls and, being a leaf, the registers it kept across them. It
- * marks plain what sset marks plain and also 16-byte ASCII strings (still
- * within LOY_SBUF_PLAIN's 1..16). false: nothing written, ask sset.
+ * sset's answer for a non-empty string whose length loy_cstr_scan finds
+ * and that fits the buffer, the same bytes, length and mark, with no call
+ * for ids, SKUs and categories under 16 bytes and instants: a setter whose
+ * strings all take it saves the strlen calls and, being a leaf, the
+ * registers it kept across them. false: nothing written, ask sset.
  */
 static inline __attribute__((always_inline)) bool sset_fast(loy_sbuf *b, const char *s, bool instant)
 {
