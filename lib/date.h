@@ -183,7 +183,12 @@ static inline bool loy_instant25(const char *s, loy_instant *out)
                             (int32_t)(p3 & 0xff);
     const int32_t oabs = (int32_t)((p3 >> 24) & 0xff) * 60 + (int32_t)((p3 >> 48) & 0xff);
     const int32_t offset = sign == '-' ? -oabs : oabs;
-    const loy_day date = loy_ns_from_ymd(y, m, d);
+    /* loy_ns_from_ymd with the month's first day, counted from March 1,
+     * read from a table: (979 * month - 2919) / 32 for March..February */
+    static const uint16_t mar_start[13] = {0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
+    const uint32_t year = (uint32_t)y + LOY_NS_L - (uint32_t)(m <= 2), cent = year / 100;
+    const loy_day date =
+        (loy_day)(1461 * year / 4 - cent + cent / 4 + mar_start[m] + (uint32_t)d - 1 - LOY_NS_K);
     out->date = date;
     out->seconds = seconds;
     out->offset_min = offset;

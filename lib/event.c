@@ -75,6 +75,44 @@ static inline __attribute__((always_inline)) bool sset(loy_event *e, loy_sbuf *b
     return true;
 }
 
+/* sset apart, for the strings sset_fast leaves. */
+static __attribute__((noinline)) bool sset_general(loy_event *e, loy_sbuf *b, const char *s, bool instant)
+{
+    return sset(e, b, s, instant);
+}
+
+/*
+ * sset's answer for a non-empty string whose length loy_cstr_scan finds
+ * and that fits the buffer, the same bytes, length and mark, with no call
+ * for ids, SKUs and categories under 16 bytes and instants: a setter whose
+ * strings all take it saves the strlen calls and, being a leaf, the
+ * registers it kept across them. false: nothing written, ask sset.
+ */
+static inline __attribute__((always_inline)) bool sset_fast(loy_sbuf *b, const char *s, bool instant)
+{
+#ifdef LOY_HAVE_CSCAN
+    if (!s) {
+        b->set = LOY_SBUF_UNSET;
+        b->len = 0;
+        return true;
+    }
+    size_t len;
+    if (!loy_cstr_scan(s, &len) || len == 0 || len >= b->cap)
+        return false;
+    b->len = len;
+    if (instant) {
+        copy_instant(b->s, s, len + 1);
+        b->set = LOY_SBUF_GIVEN;
+    } else {
+        b->set = loy_copy_short(b->s, s, len + 1) ? LOY_SBUF_GIVEN : LOY_SBUF_PLAIN;
+    }
+    return true;
+#else
+    (void)b, (void)s, (void)instant;
+    return false;
+#endif
+}
+
 int loy_event_new(loy_event **out, const loy_policy *policy)
 {
     if (!out || !policy)
@@ -108,6 +146,13 @@ void loy_event_free(loy_event *e)
     loy_free(a, e);
 }
 
+static __attribute__((noinline)) int reset_strs(loy_event *e, const char *id, const char *at)
+{
+    if (!sset(e, &e->id, id, false) || !sset(e, &e->at, at, true))
+        return LOY_E_NOMEM;
+    return LOY_OK;
+}
+
 int loy_event_reset(loy_event *e, loy_event_type type, const char *id, const char *at)
 {
     if (!e)
@@ -123,9 +168,9 @@ int loy_event_reset(loy_event *e, loy_event_type type, const char *id, const cha
     e->tag_count = 0;
     e->savings = e->amount = e->orig_amount = e->orig_points = 0;
     e->points = e->order_amount = 0;
-    if (!sset(e, &e->id, id, false) || !sset(e, &e->at, at, true))
-        return LOY_E_NOMEM;
-    return LOY_OK;
+    if (sset_fast(&e->id, id, false) && sset_fast(&e->at, at, true))
+        return LOY_OK;
+    return reset_strs(e, id, at);
 }
 
 static int need(const loy_event *e, bool ok)
@@ -139,14 +184,18 @@ int loy_event_set_channel(loy_event *e, const char *channel)
 {
     if (!e)
         return LOY_E_INVALID_ARG;
-    return sset(e, &e->channel, channel, false) ? LOY_OK : LOY_E_NOMEM;
+    if (sset_fast(&e->channel, channel, false))
+        return LOY_OK;
+    return sset_general(e, &e->channel, channel, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_store(loy_event *e, const char *store)
 {
     if (!e)
         return LOY_E_INVALID_ARG;
-    return sset(e, &e->store, store, false) ? LOY_OK : LOY_E_NOMEM;
+    if (sset_fast(&e->store, store, false))
+        return LOY_OK;
+    return sset_general(e, &e->store, store, false) ? LOY_OK : LOY_E_NOMEM;
 }
 
 int loy_event_set_savings(loy_event *e, int64_t savings)
@@ -175,15 +224,17 @@ static inline __attribute__((always_inline)) int put_line(loy_event *e, const ch
     return LOY_OK;
 }
 
-/* put_line after growing the lines, apart: a call that has room then
- * keeps fewer values across its copies (it saved six registers). */
-static __attribute__((noinline)) int grow_and_put_line(loy_event *e, const char *sku, const char *category,
-                                                      int64_t amount, int64_t qty)
+/* A line that needs room or a string sset_fast leaves, apart: a line
+ * that takes the fast path then keeps nothing across a call. */
+static __attribute__((noinline)) int add_line_general(loy_event *e, const char *sku, const char *category,
+                                                     int64_t amount, int64_t qty)
 {
-    size_t old_cap = e->line_cap;
-    if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
-        return LOY_E_NOMEM;
-    memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
+    if (e->line_count >= e->line_cap) {
+        size_t old_cap = e->line_cap;
+        if (!LOY_GROW(e->alloc, e->lines, e->line_cap, e->line_count + 1))
+            return LOY_E_NOMEM;
+        memset(e->lines + old_cap, 0, (e->line_cap - old_cap) * sizeof *e->lines);
+    }
     return put_line(e, sku, category, amount, qty);
 }
 
@@ -193,9 +244,17 @@ int loy_event_add_line(loy_event *e, const char *sku, const char *category, int6
     int rc = need(e, e && (e->type == LOY_EVENT_ORDER || e->type == LOY_EVENT_RETURN));
     if (rc != LOY_OK)
         return rc;
-    if (e->line_count >= e->line_cap)
-        return grow_and_put_line(e, sku, category, amount, qty);
-    return put_line(e, sku, category, amount, qty);
+    if (e->line_count < e->line_cap) {
+        loy_line *l = &e->lines[e->line_count];
+        if (sset_fast(&l->sku, sku, false) && sset_fast(&l->category, category, false)) {
+            l->amount = amount;
+            l->qty = qty;
+            e->line_count++;
+            e->fields |= LOY_F_LINES;
+            return LOY_OK;
+        }
+    }
+    return add_line_general(e, sku, category, amount, qty);
 }
 
 int loy_event_set_amount(loy_event *e, int64_t amount)

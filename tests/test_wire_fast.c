@@ -445,6 +445,49 @@ static void query_without_member(void **state)
     twin_close(&t);
 }
 
+/* Numbers of 1 to 20 digits (the reader takes up to 7 from one word,
+ * more in its loop, and leaves fractions, exponents and 19+ digits to
+ * f_number) in every numeric field, followed by every kind of byte, with
+ * the line ending right after them or not. */
+static void numbers_of_every_length(void **state)
+{
+    (void)state;
+    twin t;
+    twin_open(&t, APPAREL);
+    static const char *const follow[] = {"", ",", "}", " ", ".5", "e2", "E", "x", "\"", "]", "-"};
+    uint64_t r = 12345;
+    char num[32], line[512];
+    for (int digits = 1; digits <= 20; digits++) {
+        for (int lead = 0; lead < 3; lead++) {
+            for (size_t f = 0; f < sizeof follow / sizeof follow[0]; f++) {
+                for (int k = 0; k < digits; k++) {
+                    r = r * 6364136223846793005u + 1442695040888963407u;
+                    num[k] = (char)('0' + (r >> 33) % 10);
+                }
+                num[0] = lead == 0 ? '0' : lead == 1 ? '9' : (char)('1' + (r >> 40) % 9);
+                num[digits] = 0;
+                snprintf(line, sizeof line,
+                         "{\"type\":\"order\",\"id\":\"N-1\",\"at\":\"2026-11-11T20:15:00+08:00\","
+                         "\"lines\":[{\"sku\":\"S\",\"category\":\"coats\",\"amount\":%s%s,\"qty\":%s%s}],"
+                         "\"savings\":%s%s}",
+                         num, follow[f], num + (digits > 3 ? digits - 3 : 0), follow[f], num, follow[f]);
+                both_str(&t, line);
+                /* the number last, with fewer than 8 bytes after it */
+                snprintf(line, sizeof line,
+                         "{\"type\":\"redeem\",\"id\":\"N-2\",\"at\":\"2026-11-11T20:15:00+08:00\","
+                         "\"order_amount\":%s%s,\"points\":%s%s",
+                         num, follow[f], num, follow[f]);
+                both_str(&t, line);
+                size_t n = strlen(line);
+                line[n] = '}';
+                line[n + 1] = 0;
+                both_str(&t, line);
+            }
+        }
+    }
+    twin_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +496,7 @@ int main(void)
         cmocka_unit_test(mutations),
         cmocka_unit_test(runs),
         cmocka_unit_test(query_without_member),
+        cmocka_unit_test(numbers_of_every_length),
     };
     return cmocka_run_group_tests_name("wire_fast", tests, NULL, NULL);
 }

@@ -706,7 +706,7 @@ static uchar *f_value(uchar *p, uchar *end, int depth, fval *v)
 }
 
 /* A value; strings, the most common, and counts without a call. */
-static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
+static inline __attribute__((always_inline)) uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
 {
     if (p < end && *p == '"')
         return f_string(p, end, v);
@@ -716,6 +716,30 @@ static inline uchar *f_any(uchar *p, uchar *end, int depth, fval *v)
     if (p < end && (unsigned)(*p - '1') < 9u) {
         uchar *s = p, *stop = end - p > 18 ? p + 18 : end;
         uint64_t acc = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Up to 7 digits (amounts, counts) from one word: each byte less
+         * '0' is a digit when it is at most 9 (the bound as in
+         * loy_instant25, lib/date.h; a borrow or carry only marks bytes
+         * after the first non-digit), and the n digits, moved to the top
+         * of the word behind zeros, are summed pairwise in three
+         * multiplies. 8 or more digits take the loop. */
+        if (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, sizeof x);
+            const uint64_t d = x - UINT64_C(0x3030303030303030);
+            const uint64_t bad = (d | (d + UINT64_C(0x7676767676767676))) & UINT64_C(0x8080808080808080);
+            if (bad) {
+                const unsigned n = (unsigned)__builtin_ctzll(bad) >> 3;   /* 1..7: *p is a digit */
+                uint64_t w = d << (64 - 8 * n);
+                w = w * 10 + (w >> 8);
+                w = ((w & UINT64_C(0x00FF00FF00FF00FF)) * ((UINT64_C(100) << 16) + 1)) >> 16;
+                w = ((w & UINT64_C(0x0000FFFF0000FFFF)) * ((UINT64_C(10000) << 32) + 1)) >> 32;
+                acc = w;
+                p += n;
+                stop = p;
+            }
+        }
+#endif
         while (p < stop && f_digit(*p))
             acc = acc * 10u + (uint64_t)(*p++ - '0');
         if (p < end && (f_digit(*p) || *p == '.' || *p == 'e' || *p == 'E'))
