@@ -33,7 +33,7 @@ typedef struct loader {
     size_t table_count;
     id_ref *table_small;    /* the caller's, TABLE_SMALL entries: most states need no allocation */
     loy_day joined;
-    loy_day day_min, day_max;   /* 0000-01-01, 9999-12-31 */
+    uint64_t day_min, day_span; /* 0000-01-01 as unsigned, and 9999-12-31 past it */
     const uint8_t *recent;      /* the recent ids, read once the state is good */
     size_t recent_count;
     /* With the policy's string numbers (lib/policy/ids.c) and a table of
@@ -347,7 +347,8 @@ static inline id_ref get_ref_at(loader *l, const char *what, size_t *at)
 
 static inline bool day_in_range(const loader *l, int64_t d)
 {
-    return d >= l->day_min && d <= l->day_max;
+    /* one compare: a day before the first wraps past the span */
+    return (uint64_t)d - l->day_min <= l->day_span;
 }
 
 /* base + a decoded delta; a sum past int64 (only damaged bytes have one)
@@ -1333,8 +1334,8 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.table = NULL;
     l.table_count = 0;
     l.joined = 0;
-    l.day_min = loy_day_min();
-    l.day_max = loy_day_max();
+    l.day_min = (uint64_t)(int64_t)loy_day_min();
+    l.day_span = (uint64_t)((int64_t)loy_day_max() - loy_day_min());
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
