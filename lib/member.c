@@ -191,6 +191,18 @@ static inline void drop_tags(loy_member *m, size_t from)
         drop_tags_from(m, from);
 }
 
+void loy_member_keep_lots(loy_member *m, size_t n)
+{
+    drop_lot_ids(m, n);
+    m->lot_count = n;
+}
+
+void loy_member_keep_tags(loy_member *m, size_t n)
+{
+    drop_tags(m, n);
+    m->tag_count = n;
+}
+
 static void free_lot_ids(loy_member *m)
 {
     for (size_t i = 0; i < m->lot_count; i++) {

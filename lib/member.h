@@ -210,7 +210,10 @@ LOY_INTERNAL void loy_member_swap_working(loy_member *a, loy_member *b);
  * excepted, but src gets back only dst's old buffers (with the lot and tag
  * counts that say which strings they own) and the spares: it is no member
  * any more, only capacity to copy into, clear or free. Cheaper than the
- * swap, for a working copy or a scratch that is cleared next.
+ * swap, for a working copy or a scratch that is cleared next. src's other
+ * counts become 0, so the state loader reads into it again without a
+ * clear (lib/state/load.c: its lots and tags write over the strings they
+ * find, and read_state writes every other field).
  */
 LOY_INTERNAL void loy_member_take_working(loy_member *dst, loy_member *src);
 /*
@@ -402,6 +405,10 @@ LOY_INTERNAL void loy_member_unborrow(loy_member *dst);
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);
 /* Hand *buf back as a spare (freed when the spare list cannot grow); *buf becomes NULL. */
 LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
+/* The first n lots (tags) stay, those past them give their strings back
+ * as spares (no journal open); n <= the count. */
+LOY_INTERNAL void loy_member_keep_lots(loy_member *m, size_t n);
+LOY_INTERNAL void loy_member_keep_tags(loy_member *m, size_t n);
 /* Set the handle's error message (printf-style). Returns code. */
 LOY_INTERNAL int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

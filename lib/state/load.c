@@ -33,7 +33,7 @@ typedef struct loader {
     size_t table_count;
     id_ref *table_small;    /* the caller's, TABLE_SMALL entries: most states need no allocation */
     loy_day joined;
-    loy_day day_min, day_max;   /* 0000-01-01, 9999-12-31 */
+    uint64_t day_min, day_span; /* 0000-01-01 as unsigned, and 9999-12-31 past it */
     const uint8_t *recent;      /* the recent ids, read once the state is good */
     size_t recent_count;
     /* With the policy's string numbers (lib/policy/ids.c) and a table of
@@ -347,7 +347,8 @@ static inline id_ref get_ref_at(loader *l, const char *what, size_t *at)
 
 static inline bool day_in_range(const loader *l, int64_t d)
 {
-    return d >= l->day_min && d <= l->day_max;
+    /* one compare: a day before the first wraps past the span */
+    return (uint64_t)d - l->day_min <= l->day_span;
 }
 
 /* base + a decoded delta; a sum past int64 (only damaged bytes have one)
@@ -569,20 +570,27 @@ static void read_tags(loader *l)
         nomem(l);
         return;
     }
+    /* Tags below `owned` hold the previous state's strings (see
+     * load_bytes): each is written over in place. */
+    size_t owned = t->tag_count;
     for (size_t i = 0; i < n && !l->bad; i++) {
         id_ref r;
         if (!l->fast || !fast_str(l, &r))
             r = get_str(l, "a tag");
         if (l->bad)
             return;
-        t->tags[i] = NULL;
-        t->tag_caps[i] = 0;
-        t->tag_count = i + 1;   /* owned from here on, for the free on failure */
+        if (i >= owned) {
+            t->tags[i] = NULL;
+            t->tag_caps[i] = 0;
+            t->tag_count = i + 1;   /* owned from here on, for the free on failure */
+        }
         if (!dup_ref(l, r, &t->tags[i], &t->tag_caps[i])) {
             nomem(l);
             return;
         }
     }
+    if (!l->bad && n < t->tag_count)
+        loy_member_keep_tags(t, n);
 }
 
 static bool lot_in_order(const loy_lot *a, const loy_lot *b)
@@ -660,9 +668,21 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64
 static void read_lots(loader *l)
 {
     loy_member *t = l->t;
+    /* Lots below `owned` are the previous state's, with their order ids
+     * (see load_bytes): a lot read there writes its id into the buffer it
+     * finds, and a lot without one gives the buffer back as a spare, so
+     * the ids need not all go to the spares and come back at every load.
+     * The lot count covers them until the end, for the free on failure. */
+    size_t owned = t->lot_count;
     size_t n = get_count(l, 3, "the number of lots");
-    if (l->bad || n == 0)
+    if (l->bad)
         return;
+    if (n == 0) {
+        if (owned)
+            loy_member_keep_lots(t, 0);
+        t->next_seq = 0;
+        return;
+    }
     if (!ROOM(t, lots, lot_cap, n)) {
         nomem(l);
         return;
@@ -682,8 +702,12 @@ static void read_lots(loader *l)
     int64_t total = 0;
     for (size_t i = 0; i < n && !l->bad; i++) {
         loy_lot *lot = &t->lots[i];
-        memset(lot, 0, sizeof *lot);
-        t->lot_count = i + 1;   /* owned from here on, for the free on failure */
+        /* both paths write every other field (a refusal clears the rest) */
+        if (i >= owned) {
+            lot->order_id = NULL;
+            lot->order_id_cap = 0;
+            t->lot_count = i + 1;   /* owned from here on, for the free on failure */
+        }
         unsigned hdr;
         if (l->fast &&
             fast_lot(l, i, n, seen, &total, &prev_credit, &prev_expires, lot, &hdr))
@@ -734,12 +758,16 @@ static void read_lots(loader *l)
                 if (!dup_ref(l, r, &lot->order_id, &lot->order_id_cap))
                     nomem(l);
             }
+        } else if (lot->order_id) {
+            loy_member_drop_str(t, &lot->order_id, &lot->order_id_cap);
         }
         if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
             malformed(l, "lots are not in expiry and credit order");
     }
     if (seen != seen_small)
         loy_free(t->alloc, seen);
+    if (!l->bad && n < t->lot_count)
+        loy_member_keep_lots(t, n);
     t->next_seq = (uint32_t)n;
 }
 
@@ -1121,6 +1149,8 @@ static void read_state(loader *l, unsigned flags)
     t->birthday = get_opt_date(l, "the birthday");
     if (!empty_list(l))
         read_tags(l);
+    else if (t->tag_count)
+        loy_member_keep_tags(t, 0);
 
     size_t entry;
     id_ref tier = get_ref_at(l, "the tier", &entry);
@@ -1181,6 +1211,9 @@ static void read_state(loader *l, unsigned flags)
             if (t->plan < 0)
                 lacks(l, "running plan", plan);
         }
+    } else {
+        t->plan_from = t->plan_until = LOY_DAY_NONE;
+        t->plan_fees = t->plan_savings = 0;
     }
     t->stage = -1;
     if (flags & ST_F_STAGE) {
@@ -1206,9 +1239,13 @@ static void read_state(loader *l, unsigned flags)
         at->offset_min = (int32_t)offset;
         at->utc_us = ((int64_t)at->date * 86400 + at->seconds - offset * 60) * 1000000 + micros;
         t->has_last_event = true;
+    } else {
+        t->has_last_event = false;
+        memset(&t->last_event, 0, sizeof t->last_event);
     }
     t->cap_day = get_opt_date(l, "the day of the points cap");
     t->day_points = get_nonneg(l, "the day's order points");
+    t->cap_earlier_count = 0;
     if (flags & ST_F_CAP_EARLIER)
         read_cap_earlier(l);
     if (flags & ST_F_SPEND_ORDERS)
@@ -1282,7 +1319,11 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
      * capacities, so a handle reused for many members stops allocating. */
     if (!m->load_scratch && loy_member_create(&m->load_scratch, m->policy) != LOY_OK)
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
-    /* a load always leaves its scratch cleared, and a new one is */
+    /* A new scratch is cleared, and so is one a refused load leaves. One
+     * an accepted load leaves holds the state the handle had, but for its
+     * lots and tags (whose strings read_lots and read_tags write over or
+     * give back) only buffers: loy_member_take_working zeroes the other
+     * counts, and read_state writes every other field of the state. */
     loy_member *t = m->load_scratch;
     id_ref table_small[TABLE_SMALL];
     loader l;
@@ -1293,8 +1334,8 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.table = NULL;
     l.table_count = 0;
     l.joined = 0;
-    l.day_min = loy_day_min();
-    l.day_max = loy_day_max();
+    l.day_min = (uint64_t)(int64_t)loy_day_min();
+    l.day_span = (uint64_t)((int64_t)loy_day_max() - loy_day_min());
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
@@ -1311,12 +1352,20 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.t = t;
     l.p = m->policy;
 
+    /* The ledger's bytes past the tier count are never written (a grow
+     * zeroes them); those before it may hold the previous state's. */
     size_t tiers = l.p->tiers.count;
     size_t had = t->upgrade_given_cap;
     if (!ROOM(t, upgrade_given, upgrade_given_cap, tiers ? tiers : 1))
         return loy_member_fail(m, LOY_E_NOMEM, "out of memory");
-    if (t->upgrade_given_cap > had)     /* the clear zeroed the rest */
+    if (t->upgrade_given_cap > had)
         memset(t->upgrade_given + had, 0, t->upgrade_given_cap - had);
+    if (tiers <= 16) {
+        static const uint8_t zeros[16];
+        loy_copy_short(t->upgrade_given, zeros, tiers);
+    } else {
+        memset(t->upgrade_given, 0, tiers);
+    }
 
     uint64_t flags = get_uvar(&l, "the flags");
     if (!l.bad && (flags & ~(uint64_t)ST_F_ALL))
@@ -1340,9 +1389,10 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
         for (size_t i = 0; i < l.recent_count; i++)
             m->recent[i] = st_get_u64le(l.recent + 8 * i);
         m->error[0] = '\0';
+    } else {
+        /* the half-read state: kept only as capacity */
+        loy_member_clear(t);
     }
-    /* t now holds the old state or the half-read one: kept only as capacity */
-    loy_member_clear(t);
     return rc;
 }
 
