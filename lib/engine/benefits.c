@@ -208,10 +208,10 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
  * reached, and the limits' bits stay clear. */
 static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
 {
-    uint32_t outcome = 0;
-    for (uint32_t i = 0; i < l->test_count; i++)
-        if (!test_holds(c, &l->tests[i], points))
-            outcome |= (uint32_t)1 << i;
+    uint32_t outcome = 0, bit = 1;
+    for (const loy_benefit_test *t = l->tests, *end = t + l->test_count; t < end; t++, bit <<= 1)
+        if (!test_holds(c, t, points))
+            outcome |= bit;
     if (c->m->benefit_use_count)
         for (uint32_t j = 0; j < l->limit_count; j++)
             if (limit_reached(c, (int32_t)l->limits[j]))
