@@ -206,16 +206,24 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
 /* The outcome of the tier's tests and limits that indexes its lists. A
  * limit counts from 1 (the loader asks it): without counters no limit is
  * reached, and the limits' bits stay clear. */
-static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
+static __attribute__((noinline)) uint32_t limits_outcome(loy_ctx *c, const loy_benefit_listed *l)
+{
+    uint32_t outcome = 0;
+    for (uint32_t j = 0; j < l->limit_count; j++)
+        if (limit_reached(c, (int32_t)l->limits[j]))
+            outcome |= (uint32_t)1 << (l->test_count + j);
+    return outcome;
+}
+/* Out of line, the limits too: the tests' loop then has the registers it
+ * needs without spilling the caller's values. */
+static __attribute__((noinline)) uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
 {
     uint32_t outcome = 0, bit = 1;
     for (const loy_benefit_test *t = l->tests, *end = t + l->test_count; t < end; t++, bit <<= 1)
         if (!test_holds(c, t, points))
             outcome |= bit;
-    if (c->m->benefit_use_count)
-        for (uint32_t j = 0; j < l->limit_count; j++)
-            if (limit_reached(c, (int32_t)l->limits[j]))
-                outcome |= (uint32_t)1 << (l->test_count + j);
+    if (c->m->benefit_use_count && l->limit_count)
+        outcome |= limits_outcome(c, l);
     return outcome;
 }
 
