@@ -49,7 +49,7 @@ void loy_result_set_options(loy_result *r, unsigned options)
         r->options = options;
 }
 
-void loy_result_begin(loy_result *r)
+void loy_result_begin_general(loy_result *r)
 {
     loy_arena_reset(&r->arena);
     r->code = LOY_OK;

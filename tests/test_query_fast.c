@@ -1,6 +1,7 @@
 /*
  * The benefits query reads the caller's member directly when step 2 would
- * change nothing at its instant (lib/engine/apply.c, housekeeping_idle),
+ * change nothing at its instant (lib/engine/apply.c, idle_totals, which
+ * also sums its points in the same walk over the lots),
  * and copies it and runs step 2 on the copy otherwise. Random policies
  * (pending points, expiry, paid plans, reviews of every kind) and members
  * made by random events are asked about instants on, just before and just

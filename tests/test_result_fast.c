@@ -147,6 +147,56 @@ static uint32_t pick(rng *r, uint32_t n)
     return (uint32_t)(r->s >> 33) % n;
 }
 
+/* loy_result_begin against loy_result_begin_general from the same result,
+ * after takes of many sizes that leave the head on the first chunk or on
+ * a later one, with the answer's fields dirty. */
+static void begin_fast_matches_general(void **state)
+{
+    (void)state;
+    loy_policy *p = load("minimal.yaml");
+    loy_result *r = NULL;
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    rng g = {12345};
+    int later = 0, first = 0;
+    for (int round = 0; round < 400; round++) {
+        uint32_t takes = pick(&g, 60);
+        for (uint32_t k = 0; k < takes; k++)
+            assert_non_null(loy_arena_take(&r->arena, 1 + pick(&g, k % 7 == 0 ? 9000 : 300)));
+        r->code = LOY_E_NOMEM;
+        r->message = "dirty";
+        r->nomem = pick(&g, 2);
+        r->root = r->effects = r->trace = rn_null(r);
+        r->json_valid = r->state_valid = true;
+        if (r->arena.head == r->arena.first)
+            first++;
+        else
+            later++;
+        loy_result saved = *r;
+        loy_result_begin_general(r);
+        loy_result general = *r;
+        *r = saved;
+        loy_result_begin(r);
+        assert_ptr_equal(r->arena.head, general.arena.head);
+        assert_ptr_equal(r->arena.first, general.arena.first);
+        assert_int_equal(r->arena.used, general.arena.used);
+        assert_ptr_equal(r->arena.head_data, general.arena.head_data);
+        assert_int_equal(r->arena.head_size, general.arena.head_size);
+        assert_ptr_equal(r->arena.alloc, general.arena.alloc);
+        assert_int_equal(r->code, general.code);
+        assert_string_equal(r->message, general.message);
+        assert_int_equal(r->nomem, general.nomem);
+        assert_null(r->root);
+        assert_null(r->effects);
+        assert_null(r->trace);
+        assert_int_equal(r->json_valid, general.json_valid);
+        assert_int_equal(r->state_valid, general.state_valid);
+    }
+    /* both roads were taken */
+    assert_true(first > 20 && later > 20);
+    loy_result_free(r);
+    loy_policy_free(p);
+}
+
 static void answers_well_formed(void **state)
 {
     (void)state;
@@ -284,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(root_fast_matches_general),
         cmocka_unit_test(answers_well_formed),
+        cmocka_unit_test(begin_fast_matches_general),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

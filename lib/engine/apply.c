@@ -491,19 +491,45 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
 /* Would step 2 change nothing on `m` on `day`? Each of loy_lots_release,
  * loy_lots_expire, loy_paid_end and loy_run_reviews first tests whether it
  * has work, and does nothing when it has none; these are those same
- * tests (engine.h), asked of the caller's member. When none has work, step 2 leaves the
- * member as it is, so the query reads the member itself instead of a copy
- * (some 350 instructions). A test that is unsure answers "work": the copy
- * then runs step 2, which settles it. */
-static bool housekeeping_idle(const loy_policy *p, const loy_member *m, loy_day day)
+ * tests (engine.h; loy_release_due's walk over the lots written out
+ * below), asked of the caller's member. When none has work, step 2 leaves
+ * the member as it is, so the query reads the member itself instead of a
+ * copy (some 350 instructions). A test that is unsure answers "work": the
+ * copy then runs step 2, which settles it.
+ *
+ * The same walk sums the points for the summary and the benefits, as
+ * loy_points_totals does for the usual state; any other state (a negative
+ * lot, a sum past int64, a negative debt) takes loy_points_totals itself.
+ * Returns whether step 2 is idle; the sums are set only then. */
+static inline bool idle_totals(const loy_policy *p, const loy_member *m, loy_day day, int64_t *available,
+                               int64_t *pending)
 {
-    return !loy_release_due(m, day) && !loy_expiry_due(m, day) && !loy_plan_end_due(m, day) &&
-           !loy_review_due(p, m, day);
+    if (loy_expiry_due(m, day) || loy_plan_end_due(m, day) || loy_review_due(p, m, day))
+        return false;
+    int64_t all = 0;
+    uint64_t held = 0;   /* unsigned: summed before `plain` is known */
+    bool plain = m->debt >= 0;
+    for (const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot; lot < end; lot++) {
+        if (lot->pending_until != LOY_DAY_NONE) {
+            if (lot->pending_until <= day)
+                return false;   /* loy_release_due */
+            held += (uint64_t)lot->points;
+        }
+        if (lot->points < 0 || !loy_add(all, lot->points, &all))
+            plain = false;
+    }
+    if (!plain) {
+        loy_points_totals(m, available, pending);
+        return true;
+    }
+    *available = all - (int64_t)held - m->debt;
+    *pending = (int64_t)held;
+    return true;
 }
 
-/* The query's steps on c->m; step 2 only with `housekeeping`. Returns the
- * answer's code. */
-static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len)
+/* The query's steps on c->m; step 2 only with `housekeeping`. `sums`, when
+ * not NULL, holds c->m's loy_points_totals. Returns the answer's code. */
+static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len, const int64_t *sums)
 {
     loy_result *result = c->r;
     c->stage_at_start = c->m->stage;
@@ -519,7 +545,12 @@ static int query_on(loy_ctx *c, bool housekeeping, const char *at, size_t at_len
     c->step = 3;
     /* summed once for the summary and the benefits that ask */
     int64_t available, pending;
-    loy_points_totals(c->m, &available, &pending);
+    if (sums) {
+        available = sums[0];
+        pending = sums[1];
+    } else {
+        loy_points_totals(c->m, &available, &pending);
+    }
     /* The answer's own nodes in one take when the head chunk has room:
      * the list, the summary's six, the root, its "query" and "at", and
      * at's text; laid out as the takes below lay them. */
@@ -621,7 +652,8 @@ static int query_benefits(const loy_policy *policy, const loy_member *member, co
 
     /* A query before the last event sees the state as it stands. */
     bool housekeeping = !(member->has_last_event && c.at.utc_us < member->last_event.utc_us);
-    bool copy = !may_read_member || (housekeeping && !housekeeping_idle(policy, member, c.day));
+    int64_t sums[2];
+    bool copy = !may_read_member || (housekeeping && !idle_totals(policy, member, c.day, &sums[0], &sums[1]));
     if (copy) {
         if (!scratch_ready(result, policy) || !loy_member_borrow(result->scratch, member))
             return answer_nomem(result, "query", "benefits", 8);
@@ -631,7 +663,7 @@ static int query_benefits(const loy_policy *policy, const loy_member *member, co
          * their conditions and the summary only read it. */
         c.m = (loy_member *)(uintptr_t)member;
     }
-    int code = query_on(&c, copy && housekeeping, at, at_len);
+    int code = query_on(&c, copy && housekeeping, at, at_len, !copy && housekeeping ? sums : NULL);
     if (copy)
         loy_member_unborrow(c.m);
     return code;

@@ -89,9 +89,19 @@ static inline bool strs_hold(const loy_cond *leaf, const char *s)
 {
     if (!s)
         return false;
-    for (uint32_t i = 0; i < leaf->count; i++)
-        if (leaf->strs[i][0] == s[0] && strcmp(leaf->strs[i], s) == 0)
+    /* compared here, not by strcmp: without a call in the tests' loop its
+     * values stay in registers (the strings are short ids and tags) */
+    const char c0 = s[0];
+    for (const char *const *p = leaf->strs, *const *end = p + leaf->count; p < end; p++) {
+        const char *a = *p;
+        if (a[0] != c0)
+            continue;
+        const char *b = s;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == *b)
             return true;
+    }
     return false;
 }
 
@@ -196,16 +206,24 @@ static loy_node *entry_now(loy_ctx *c, uint32_t i, uint32_t tier, uint32_t outco
 /* The outcome of the tier's tests and limits that indexes its lists. A
  * limit counts from 1 (the loader asks it): without counters no limit is
  * reached, and the limits' bits stay clear. */
-static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
+static __attribute__((noinline)) uint32_t limits_outcome(loy_ctx *c, const loy_benefit_listed *l)
 {
     uint32_t outcome = 0;
-    for (uint32_t i = 0; i < l->test_count; i++)
-        if (!test_holds(c, &l->tests[i], points))
-            outcome |= (uint32_t)1 << i;
-    if (c->m->benefit_use_count)
-        for (uint32_t j = 0; j < l->limit_count; j++)
-            if (limit_reached(c, (int32_t)l->limits[j]))
-                outcome |= (uint32_t)1 << (l->test_count + j);
+    for (uint32_t j = 0; j < l->limit_count; j++)
+        if (limit_reached(c, (int32_t)l->limits[j]))
+            outcome |= (uint32_t)1 << (l->test_count + j);
+    return outcome;
+}
+/* Out of line, the limits too: the tests' loop then has the registers it
+ * needs without spilling the caller's values. */
+static __attribute__((noinline)) uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t points)
+{
+    uint32_t outcome = 0, bit = 1;
+    for (const loy_benefit_test *t = l->tests, *end = t + l->test_count; t < end; t++, bit <<= 1)
+        if (!test_holds(c, t, points))
+            outcome |= bit;
+    if (c->m->benefit_use_count && l->limit_count)
+        outcome |= limits_outcome(c, l);
     return outcome;
 }
 
@@ -213,26 +231,11 @@ static uint32_t listed_outcome(loy_ctx *c, const loy_benefit_listed *l, int64_t 
  * map over its entry's fields (a built entry is a fixed map, result.h),
  * copied from the tier's row and changed only for the benefits the tier
  * asks about. */
-static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
+static __attribute__((noinline)) void planned_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     const loy_benefit_plan *pl = c->p->benefit_plan;
     uint32_t count = c->p->benefit_count, tiers = c->p->tiers.count, tier = (uint32_t)c->m->tier;
     const uint32_t *at = pl->asks_at + 2 * tier;
-    const loy_benefit_listed *l = &pl->listed[tier];
-    if (l->lists) {
-        if (list == &loy_nomem_node)
-            return;
-        const loy_node *first = l->lists + (size_t)listed_outcome(c, l, points) * count;
-        /* fixed maps (result.h): chained at load, never written */
-        loy_node *maps = (loy_node *)(uintptr_t)first;
-        if (list->last)
-            list->last->next = maps;
-        else
-            list->first = maps;
-        list->last = maps + count - 1;
-        list->count += count;
-        return;
-    }
     loy_node *maps = rn_block(c->r, count);
     if (!maps || list == &loy_nomem_node)
         return;   /* nomem is set: the caller answers NOMEM */
@@ -275,17 +278,40 @@ static void planned_list(loy_ctx *c, loy_node *list, int64_t points)
     list->count += count;
 }
 
+static __attribute__((noinline)) void general_list(loy_ctx *c, loy_node *list)
+{
+    for (uint32_t i = 0; i < c->p->benefit_count; i++)
+        if (!general_entry(c, list, i))
+            return;   /* nomem is set: the caller answers NOMEM */
+}
 bool loy_benefits_list(loy_ctx *c, loy_node *list, int64_t points)
 {
     /* the plan's tables are by tier: a member's tier is always one of the
      * policy's, but the general path is the one that never needs it */
-    if (c->p->benefit_plan && c->m->tier >= 0 && (uint32_t)c->m->tier < c->p->tiers.count) {
-        planned_list(c, list, points);
+    const loy_benefit_plan *pl = c->p->benefit_plan;
+    int32_t tier = c->m->tier;
+    if (pl && tier >= 0 && (uint32_t)tier < c->p->tiers.count) {
+        /* the tier's lists, the usual case, here; the row and the general
+         * path out of line, so that this one holds few registers */
+        const loy_benefit_listed *l = &pl->listed[tier];
+        if (!l->lists) {
+            planned_list(c, list, points);
+            return true;
+        }
+        if (list == &loy_nomem_node)
+            return true;
+        uint32_t count = c->p->benefit_count;
+        /* fixed maps (result.h): chained at load, never written */
+        loy_node *maps = (loy_node *)(uintptr_t)(l->lists + (size_t)listed_outcome(c, l, points) * count);
+        if (list->last)
+            list->last->next = maps;
+        else
+            list->first = maps;
+        list->last = maps + count - 1;
+        list->count += count;
         return true;
     }
-    for (uint32_t i = 0; i < c->p->benefit_count; i++)
-        if (!general_entry(c, list, i))
-            return true;   /* nomem is set: the caller answers NOMEM */
+    general_list(c, list);
     return true;
 }
 
