@@ -144,13 +144,21 @@ bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 {
     const loy_policy *p = c->p;
     effect_run run = {NULL, NULL, 0};
-    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
-    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
-    if (e) {
-        const loy_node *end = &p->effect_nodes.upgraded_to[to];
-        rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
-        rn_effect_done(NULL, e, end->last, 4);
-        run_add(&run, e);
+    const loy_node *pairs = p->effect_nodes.upgrade_pairs;
+    if (pairs) {
+        /* the whole effect is the policy's (lib/policy/gifts.c) */
+        loy_node *e = rn_block(c->r, 1);
+        if (e)
+            run_add(&run, rn_init_over(e, NULL, &pairs[(uint32_t)from * p->tiers.count + (uint32_t)to]));
+    } else {
+        /* {type, from} fresh; to and reason are the policy's */
+        loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
+        if (e) {
+            const loy_node *end = &p->effect_nodes.upgraded_to[to];
+            rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
+            rn_effect_done(NULL, e, end->last, 4);
+            run_add(&run, e);
+        }
     }
     const loy_gifts *g = &p->gifts;
     bool ok = true;
