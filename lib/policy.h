@@ -423,6 +423,9 @@ typedef struct loy_effect_nodes {
      * NULL: more than LOY_FIXED_PAIRS_MAX, the effect is built per event. */
     const loy_node *upgrade_pairs;  /* [from * tiers + to]: tier_changed's type, from, to, reason "upgrade" */
     const loy_node *stage_pairs;    /* [(from + 1) * stages + to]: stage_changed's type, from (null for -1), to */
+    /* per spend gift of period order: its whole effect, type, gift,
+     * reward, id (NULL: built per event, as the other periods') */
+    const loy_node *spend_whole;
 } loy_effect_nodes;
 
 /* The most tiers (and stages) whose pairs are built at load. */

@@ -38,12 +38,22 @@ static loy_policy *random_pair_policy(rng *r, char *y, size_t cap, int *tiers, i
         add(y, cap, "    - {id: tier-%d, at: %d}\n", t, at);
     }
     add(y, cap, "points:\n  earn:\n    rate: {amount: 1, points: 1}\n");
-    if (*tiers > 1 && pick(r, 3)) {
-        add(y, cap, "gifts:\n  upgrade:\n    once: %s\n    skipped: %s\n    by_tier:\n",
+    bool upgrade = *tiers > 1 && pick(r, 3), spend = pick(r, 3) > 0;
+    if (upgrade || spend)
+        add(y, cap, "gifts:\n");
+    if (upgrade) {
+        add(y, cap, "  upgrade:\n    once: %s\n    skipped: %s\n    by_tier:\n",
             pick(r, 2) ? "lifetime" : "every_time", pick(r, 2) ? "each" : "highest");
         for (int t = 1; t < *tiers; t++)
             if (t == *tiers - 1 || pick(r, 2))
                 add(y, cap, "      %s%d: {points: %d}\n", "tier-", t, 1 + pick(r, 300));
+    }
+    if (spend) {
+        static const char *const periods[] = {"order", "order", "calendar_month", "calendar_year"};
+        add(y, cap, "  spend:\n");
+        for (int s = 1 + pick(r, 3); s > 0; s--)
+            add(y, cap, "    - {id: sp%d, period: %s, at_least: %d, reward: {points: %d, coupons: [C%d]}}\n", s,
+                periods[pick(r, 4)], 100 + pick(r, 1500), pick(r, 50), s);
     }
     if (pick(r, 6) == 0) {
         *stages = 0;
@@ -77,6 +87,8 @@ static void expect_pairs_finished(const loy_policy *p)
     if (gn->stage_pairs)
         for (uint32_t k = 0; k < (p->stage_count + 1) * p->stage_count; k++)
             expect_finished(gn->stage_pairs[k].first);
+    for (uint32_t i = 0; i < p->gifts.spend_count; i++)
+        expect_finished(gn->spend_whole[i].first);
 }
 
 /* A copy of the answer's JSON (the result's buffer is reused). */
@@ -97,12 +109,14 @@ static void pairs_and_general_agree(void **state)
     (void)state;
     static char y[16384];
     rng r = {20261124};
-    long changed[2] = {0, 0}, built[2] = {0, 0}, from_null = 0;
+    long changed[2] = {0, 0}, built[2] = {0, 0}, from_null = 0, spent = 0;
     for (int k = 0; k < 300; k++) {
         int tiers, stages;
         loy_policy *p = random_pair_policy(&r, y, sizeof y, &tiers, &stages);
         loy_effect_nodes *gn = &p->effect_nodes;
         const loy_node *upgrade_pairs = gn->upgrade_pairs, *stage_pairs = gn->stage_pairs;
+        const loy_node *spend_whole = gn->spend_whole;
+        assert_non_null(spend_whole);
         assert_true((upgrade_pairs != NULL) == (tiers <= LOY_FIXED_PAIRS_MAX));
         assert_true((stage_pairs != NULL) == (stages > 0 && stages <= LOY_FIXED_PAIRS_MAX));
         built[0] += upgrade_pairs != NULL;
@@ -138,6 +152,7 @@ static void pairs_and_general_agree(void **state)
                     /* w = 1: the pairs taken away, as for a policy past the bound */
                     gn->upgrade_pairs = w ? NULL : upgrade_pairs;
                     gn->stage_pairs = w ? NULL : stage_pairs;
+                    gn->spend_whole = w ? NULL : spend_whole;
                     assert_int_equal(loy_event_reset(ev, LOY_EVENT_ORDER, oid, at), LOY_OK);
                     assert_int_equal(loy_event_add_line(ev, "SKU", "any", amount, 1), LOY_OK);
                     loy_result_set_options(res, options);
@@ -146,10 +161,12 @@ static void pairs_and_general_agree(void **state)
                 }
                 gn->upgrade_pairs = upgrade_pairs;
                 gn->stage_pairs = stage_pairs;
+                gn->spend_whole = spend_whole;
                 assert_string_equal(json[0], json[1]);
                 changed[0] += strstr(json[0], "\"tier_changed\"") != NULL;
                 changed[1] += strstr(json[0], "\"stage_changed\"") != NULL;
                 from_null += strstr(json[0], "\"from\": null") != NULL;
+                spent += strstr(json[0], "\"gift\": \"spend\"") != NULL;
                 free(json[0]);
                 free(json[1]);
                 const void *b0, *b1;
@@ -167,14 +184,15 @@ static void pairs_and_general_agree(void **state)
         loy_result_free(res);
         loy_policy_free(p);
     }
-    print_message("pairs built %ld/%ld, tier_changed %ld, stage_changed %ld, from null %ld\n", built[0], built[1],
-                  changed[0], changed[1], from_null);
+    print_message("pairs built %ld/%ld, tier_changed %ld, stage_changed %ld, from null %ld, spend gifts %ld\n",
+                  built[0], built[1], changed[0], changed[1], from_null, spent);
     /* both sides of the bound, and every kind of change, were seen */
     assert_true(built[0] > 30 && built[0] < 290);
     assert_true(built[1] > 30 && built[1] < 290);
     assert_true(changed[0] > 500);
     assert_true(changed[1] > 500);
     assert_true(from_null > 100);
+    assert_true(spent > 1000);
 }
 
 int main(void)

@@ -561,11 +561,16 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
-    /* A month's period is a lazy month node, formatted on read; a year's is
-     * the label, copied. */
+    /* An order's gift has no period: its effect is the policy's whole
+     * (lib/policy/gifts.c). A month's period is a lazy month node,
+     * formatted on read; a year's is the label, copied. */
     bool monthly = g->period == LOY_SP_MONTH;
-    loy_node *x;
-    loy_node *e = gift_effect(c, "spend", &c->p->effect_nodes.spend[index], monthly ? 2 : 1, &x);
+    loy_node *x = NULL, *e = &loy_nomem_node;
+    const loy_node *whole = c->p->effect_nodes.spend_whole;
+    if (g->period == LOY_SP_ORDER && whole)
+        push_fixed_effect(c, &whole[index]);
+    else
+        e = gift_effect(c, "spend", &c->p->effect_nodes.spend[index], monthly ? 2 : 1, &x);
     if (x) {
         rn_init_str(x, "id", g->id);
         if (monthly) {

@@ -253,6 +253,23 @@ static bool pair_nodes(loy_result *r, loy_policy *p)
     return true;
 }
 
+/* The effects of spend gifts that carry no period (order), whole. */
+static bool spend_nodes(loy_result *r, loy_policy *p)
+{
+    const loy_gifts *g = &p->gifts;
+    loy_effect_nodes *gn = &p->effect_nodes;
+    loy_node *whole = fixed_maps(r, g->spend_count);
+    gn->spend_whole = whole;
+    if (!whole)
+        return false;
+    for (uint32_t i = 0; i < g->spend_count; i++) {
+        const loy_spend_gift *s = &g->spend[i];
+        if (s->period == LOY_SP_ORDER && !gift_map(r, "spend", &s->reward, "id", s->id, &whole[i]))
+            return false;
+    }
+    return true;
+}
+
 static bool effect_nodes(loy_result *r, loy_policy *p)
 {
     const loy_gifts *g = &p->gifts;
@@ -283,7 +300,7 @@ static bool effect_nodes(loy_result *r, loy_policy *p)
     for (uint32_t i = 0; i < g->spend_count; i++)
         if (!reward_map(r, &g->spend[i].reward, &gn->spend[i]))
             return false;
-    return pair_nodes(r, p);
+    return spend_nodes(r, p) && pair_nodes(r, p);
 }
 
 bool loy_policy_effect_nodes(loy_policy *p)
