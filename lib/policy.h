@@ -418,7 +418,18 @@ typedef struct loy_effect_nodes {
     loy_node *surprise;             /* per surprise: type, gift, reward, id */
     loy_node *spend;                /* per spend gift: the reward's fields */
     loy_node *upgraded_to;          /* per tier: tier_changed's last fields, to and reason "upgrade" */
+    /* Whole effects per pair, for a policy of few tiers or stages (their
+     * square is the memory): an answer takes one fresh map over them.
+     * NULL: more than LOY_FIXED_PAIRS_MAX, the effect is built per event. */
+    const loy_node *upgrade_pairs;  /* [from * tiers + to]: tier_changed's type, from, to, reason "upgrade" */
+    const loy_node *stage_pairs;    /* [(from + 1) * stages + to]: stage_changed's type, from (null for -1), to */
+    /* per spend gift of period order: its whole effect, type, gift,
+     * reward, id (NULL: built per event, as the other periods') */
+    const loy_node *spend_whole;
 } loy_effect_nodes;
+
+/* The most tiers (and stages) whose pairs are built at load. */
+enum { LOY_FIXED_PAIRS_MAX = 16 };
 
 /* The benefits compiled at load (lib/policy/benefits.c). Each `when` is
  * flattened into its entries as a closed benefit's reasons list them

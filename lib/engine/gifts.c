@@ -144,13 +144,21 @@ bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 {
     const loy_policy *p = c->p;
     effect_run run = {NULL, NULL, 0};
-    /* {type, from} fresh; to and reason are the policy's (lib/policy/gifts.c) */
-    loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
-    if (e) {
-        const loy_node *end = &p->effect_nodes.upgraded_to[to];
-        rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
-        rn_effect_done(NULL, e, end->last, 4);
-        run_add(&run, e);
+    const loy_node *pairs = p->effect_nodes.upgrade_pairs;
+    if (pairs) {
+        /* the whole effect is the policy's (lib/policy/gifts.c) */
+        loy_node *e = rn_block(c->r, 1);
+        if (e)
+            run_add(&run, rn_init_over(e, NULL, &pairs[(uint32_t)from * p->tiers.count + (uint32_t)to]));
+    } else {
+        /* {type, from} fresh; to and reason are the policy's */
+        loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
+        if (e) {
+            const loy_node *end = &p->effect_nodes.upgraded_to[to];
+            rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
+            rn_effect_done(NULL, e, end->last, 4);
+            run_add(&run, e);
+        }
     }
     const loy_gifts *g = &p->gifts;
     bool ok = true;
@@ -553,11 +561,16 @@ static bool spend_gift(loy_ctx *c, int32_t index)
     if (g->period != LOY_SP_ORDER &&
         !add_mark(c, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, index, period))
         return false;
-    /* A month's period is a lazy month node, formatted on read; a year's is
-     * the label, copied. */
+    /* An order's gift has no period: its effect is the policy's whole
+     * (lib/policy/gifts.c). A month's period is a lazy month node,
+     * formatted on read; a year's is the label, copied. */
     bool monthly = g->period == LOY_SP_MONTH;
-    loy_node *x;
-    loy_node *e = gift_effect(c, "spend", &c->p->effect_nodes.spend[index], monthly ? 2 : 1, &x);
+    loy_node *x = NULL, *e = &loy_nomem_node;
+    const loy_node *whole = c->p->effect_nodes.spend_whole;
+    if (g->period == LOY_SP_ORDER && whole)
+        push_fixed_effect(c, &whole[index]);
+    else
+        e = gift_effect(c, "spend", &c->p->effect_nodes.spend[index], monthly ? 2 : 1, &x);
     if (x) {
         rn_init_str(x, "id", g->id);
         if (monthly) {

@@ -127,6 +127,18 @@ bool loy_step_lifecycle(loy_ctx *c)
     if (stage == m->stage)
         return true;
     /* A state without a stage gets one here, reported as a change from null. */
+    const loy_node *pairs = c->p->effect_nodes.stage_pairs;
+    if (pairs) {
+        /* the whole effect is the policy's (lib/policy/gifts.c) */
+        loy_node *e = rn_block(c->r, 1);
+        if (e) {
+            rn_init_over(e, NULL, &pairs[(uint32_t)(m->stage + 1) * c->p->stage_count + (uint32_t)stage]);
+            if (c->effects && c->effects != &loy_nomem_node)
+                rn_link(c->effects, e);
+        }
+        m->stage = stage;
+        return true;
+    }
     loy_node *e = rn_effect_take(c->r, "stage_changed", 2);
     if (e) {
         if (m->stage >= 0)

@@ -208,6 +208,68 @@ static bool gift_map(loy_result *r, const char *kind, const loy_reward *rw, cons
     return true;
 }
 
+/* The fields of an upgrade's tier_changed for every pair of tiers, and of
+ * stage_changed for every pair of stages, from a stage of -1 (null) on. */
+static bool pair_nodes(loy_result *r, loy_policy *p)
+{
+    loy_effect_nodes *gn = &p->effect_nodes;
+    uint32_t tiers = p->tiers.count, stages = p->has_lifecycle ? p->stage_count : 0;
+    gn->upgrade_pairs = NULL;
+    gn->stage_pairs = NULL;
+    if (tiers > 0 && tiers <= LOY_FIXED_PAIRS_MAX) {
+        loy_node *maps = fixed_maps(r, tiers * tiers);
+        loy_node *n = fixed_nodes(r, 4 * (size_t)tiers * tiers);
+        if (!maps || !n)
+            return false;
+        for (uint32_t from = 0; from < tiers; from++)
+            for (uint32_t to = 0; to < tiers; to++, n += 4) {
+                loy_node *e = &maps[from * tiers + to];
+                rn_link(e, rn_init_str(n, "type", "tier_changed"));
+                rn_link(e, rn_init_str(n + 1, "from", p->tiers.levels[from].id));
+                rn_link(e, rn_init_str(n + 2, "to", p->tiers.levels[to].id));
+                rn_link(e, rn_init_str(n + 3, "reason", "upgrade"));
+                rn_fix(e);
+            }
+        gn->upgrade_pairs = maps;
+    }
+    if (stages > 0 && stages <= LOY_FIXED_PAIRS_MAX) {
+        loy_node *maps = fixed_maps(r, (stages + 1) * stages);
+        loy_node *n = fixed_nodes(r, 3 * (size_t)(stages + 1) * stages);
+        if (!maps || !n)
+            return false;
+        for (uint32_t from = 0; from <= stages; from++)
+            for (uint32_t to = 0; to < stages; to++, n += 3) {
+                loy_node *e = &maps[from * stages + to];
+                rn_link(e, rn_init_str(n, "type", "stage_changed"));
+                if (from > 0)
+                    rn_link(e, rn_init_str(n + 1, "from", p->stages[from - 1].id));
+                else
+                    rn_link(e, rn_init(n + 1, LOY_NODE_NULL, "from"));
+                rn_link(e, rn_init_str(n + 2, "to", p->stages[to].id));
+                rn_fix(e);
+            }
+        gn->stage_pairs = maps;
+    }
+    return true;
+}
+
+/* The effects of spend gifts that carry no period (order), whole. */
+static bool spend_nodes(loy_result *r, loy_policy *p)
+{
+    const loy_gifts *g = &p->gifts;
+    loy_effect_nodes *gn = &p->effect_nodes;
+    loy_node *whole = fixed_maps(r, g->spend_count);
+    gn->spend_whole = whole;
+    if (!whole)
+        return false;
+    for (uint32_t i = 0; i < g->spend_count; i++) {
+        const loy_spend_gift *s = &g->spend[i];
+        if (s->period == LOY_SP_ORDER && !gift_map(r, "spend", &s->reward, "id", s->id, &whole[i]))
+            return false;
+    }
+    return true;
+}
+
 static bool effect_nodes(loy_result *r, loy_policy *p)
 {
     const loy_gifts *g = &p->gifts;
@@ -238,7 +300,7 @@ static bool effect_nodes(loy_result *r, loy_policy *p)
     for (uint32_t i = 0; i < g->spend_count; i++)
         if (!reward_map(r, &g->spend[i].reward, &gn->spend[i]))
             return false;
-    return true;
+    return spend_nodes(r, p) && pair_nodes(r, p);
 }
 
 bool loy_policy_effect_nodes(loy_policy *p)
