@@ -87,6 +87,16 @@ typedef struct loy_ctx {
     loy_day dc_bday_this_year;      /* loy_birthday_in_year(dc_bday_of, dc_ymd.y) */
     loy_month dc_bday_month;        /* its month */
     loy_ymd dc_bday_ymd;            /* dc_bday_of as a date */
+
+    /* At least the sum of c->m's lots' points; 0: none known (a zeroed
+     * ctx). An order credits two or three times and each credit's int64
+     * test needs that sum: the first walks the lots, and each credit after
+     * adds to what it found. Nothing else in an event raises the sum (a
+     * release adds back at most what it removes, the rest take), and lots
+     * are never negative (state load, import and every credit see to it),
+     * so no partial sum passes the bound: a credit within it cannot
+     * overflow, and one past it walks and refuses exactly as before. */
+    int64_t lots_bound;
 } loy_ctx;
 
 /* loy_trace without the call and its varargs set-up when not tracing: the

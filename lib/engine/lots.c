@@ -214,17 +214,24 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
     /* every lot's points summed and available_lot in one pass: repaying debt below does
      * not touch the lots. */
     const loy_member *m = c->m;
-    int64_t total = 0;
+    int64_t total, bound = c->lots_bound;
     size_t at = SIZE_MAX;
-    for (size_t i = 0; i < m->lot_count; i++) {
-        const loy_lot *lot = &m->lots[i];
-        if (!loy_add(total, lot->points, &total))
+    if (bound != 0 && !__builtin_add_overflow(bound, points, &total)) {
+        at = available_lot(m, expires);
+    } else {
+        total = 0;
+        for (size_t i = 0; i < m->lot_count; i++) {
+            const loy_lot *lot = &m->lots[i];
+            if (!loy_add(total, lot->points, &total))
+                return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+            if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
+                at = i;
+        }
+        if (!loy_add(total, points, &total))
             return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-        if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
-            at = i;
     }
-    if (!loy_add(total, points, &total))
-        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+    /* repaying debt adds less to the lots: the bound stays one */
+    c->lots_bound = total;
     points = repay_debt(c, points);
     if (points == 0)
         return true;
@@ -239,13 +246,17 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
         return true;
     /* every lot's points, pending and available, summed: the balance with
      * these points must stay in int64 (one jump per lot to the refusal) */
-    int64_t total = 0;
-    const loy_lot *lots = m->lots;
-    for (size_t i = 0, n = m->lot_count; i < n; i++)
-        if (__builtin_add_overflow(total, lots[i].points, &total))
+    int64_t total, bound = c->lots_bound;
+    if (bound == 0 || __builtin_add_overflow(bound, points, &total)) {
+        total = 0;
+        const loy_lot *lots = m->lots;
+        for (size_t i = 0, n = m->lot_count; i < n; i++)
+            if (__builtin_add_overflow(total, lots[i].points, &total))
+                goto overflow;
+        if (__builtin_add_overflow(total, points, &total))
             goto overflow;
-    if (__builtin_add_overflow(total, points, &total))
-        goto overflow;
+    }
+    c->lots_bound = total;
     loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");
