@@ -142,7 +142,9 @@ LOY_INTERNAL int64_t loy_metric_this_month(loy_ctx *c, int metric);
 LOY_INTERNAL bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out);
 static inline bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
 {
-    if (c->dc_expiry_state == 1 && c->dc_valid && c->dc_day == c->day) {
+    /* dc_expiry_state and dc_bday_valid are set only with the dates
+     * filled, and every fill clears them: set, they imply dc_valid */
+    if (c->dc_expiry_state == 1 && c->dc_day == c->day) {
         *out = c->dc_expiry;
         return true;
     }
@@ -158,7 +160,7 @@ LOY_INTERNAL loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday);
  * birthday gift), and after the first the answer is a few compares. */
 static inline loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
 {
-    if (c->dc_bday_valid && c->dc_bday_of == birthday && c->dc_valid && c->dc_day == c->day)
+    if (c->dc_bday_valid && c->dc_bday_of == birthday && c->dc_day == c->day)   /* see above */
         return c->dc_bday_month;
     return loy_ctx_birthday_fill(c, birthday);
 }
