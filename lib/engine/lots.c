@@ -138,9 +138,14 @@ bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
         if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= 9999LL * 12 + 11) {
             /* lot_expiry_in's answer, loy_month_last_day, without its two
              * calls: the day before the next month's first, which years
-             * 0..10000 give by Neri-Schneider (lib/date.h) */
+             * 0..10000 give by Neri-Schneider (lib/date.h), loy_ns_from_ymd
+             * with the month's start counted from March 1 read from a
+             * table, as loy_instant25 does */
+            static const uint16_t mar_start[12] = {306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
             int64_t next = month + 1;
-            c->dc_expiry = loy_ns_from_ymd((int32_t)(next / 12), (int32_t)(next % 12) + 1, 1) - 1;
+            uint32_t k = (uint32_t)(next % 12);   /* 0: January */
+            uint32_t year = (uint32_t)(next / 12) + LOY_NS_L - (uint32_t)(k < 2), cent = year / 100;
+            c->dc_expiry = (loy_day)(1461 * year / 4 - cent + cent / 4 + mar_start[k] - LOY_NS_K) - 1;
             c->dc_expiry_state = 1;
         } else {
             c->dc_expiry_state = lot_expiry_in(p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
