@@ -453,16 +453,15 @@ void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending
 {
     /* The usual state first: no lot negative, their sum within int64 and no
      * negative debt. Then plain sums give what the 128-bit ones do. */
-    int64_t all = 0, held = 0, signs = 0;   /* signs: every figure or'd, negative when one is */
+    int64_t all = 0, held = 0;
     const loy_lot *lot = m->lots, *end = m->lot_count ? lot + m->lot_count : lot;   /* lots may be NULL */
     for (; lot < end; lot++) {
-        int64_t points = lot->points;
-        signs |= points;
-        if (!loy_add(all, points, &all))
+        if (lot->points < 0 || !loy_add(all, lot->points, &all))
             return points_totals_wide(m, available, pending);
-        held += lot_pending(lot) ? points : 0;
+        if (lot_pending(lot))
+            held += lot->points;
     }
-    if ((signs | m->debt) < 0)
+    if (m->debt < 0)
         return points_totals_wide(m, available, pending);
     *available = all - held - m->debt;
     *pending = held;
