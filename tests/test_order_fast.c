@@ -152,7 +152,7 @@ static void add_order_as_general(void **state)
         switch (pick(&r, 3)) {
         case 0: break;
         case 1: loy_ctx_dates(&a); break;
-        default: a.dc_day = a.day - 40; a.dc_valid = true; a.dc_month = loy_month_of(a.dc_day); break;
+        default: a.dc_key = loy_dc_key(a.day - 40); a.dc_month = loy_month_of(a.day - 40); break;
         }
         a.dc_bucket = (size_t)pick(&r, (int)before + 3);
         bool got = loy_metric_add_order(&a, points, growth_ok, spend, growth);

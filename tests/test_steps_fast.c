@@ -84,9 +84,9 @@ static void this_month_is_the_months_sum(void **state)
             /* The cache filled or not, for this day or an older one, and
              * the remembered place right, stale or out of range. */
             switch (rnd() % 3) {
-            case 0: c.dc_valid = false; break;
+            case 0: c.dc_key = 0; break;
             case 1: loy_ctx_dates(&c); break;
-            default: c.dc_day = c.day - 40; c.dc_valid = true; c.dc_month = loy_month_of(c.dc_day); break;
+            default: c.dc_key = loy_dc_key(c.day - 40); c.dc_month = loy_month_of(c.day - 40); break;
             }
             c.dc_bucket = (size_t)(rnd() % (m->month_count + 3));
             for (int metric = 0; metric < 4; metric++) {

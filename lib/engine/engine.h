@@ -74,19 +74,28 @@ typedef struct loy_ctx {
     /* What the steps keep working out from the event's day, filled on first
      * use and keyed by what it was made from, so a ctx set up anywhere
      * (zeroed) is served correctly: see loy_ctx_dates(). */
-    loy_day dc_day;                 /* the day dc_* is for; valid when dc_valid */
-    bool dc_valid;
+    uint32_t dc_key;                /* loy_dc_key of the day dc_* is for; 0: none */
     int8_t dc_expiry_state;         /* 0: not yet, 1: dc_expiry, 2: past 9999-12-31 */
     bool dc_bday_valid;             /* dc_bday_of, dc_bday_month */
     bool dc_bday_day_valid;         /* dc_bday_this_year */
-    loy_ymd dc_ymd;                 /* of dc_day */
-    loy_month dc_month;             /* of dc_day */
-    loy_day dc_expiry;              /* loy_lot_expiry of dc_day */
+    loy_ymd dc_ymd;                 /* of the cached day */
+    loy_month dc_month;             /* of the cached day */
+    loy_day dc_expiry;              /* loy_lot_expiry of the cached day */
     size_t dc_bucket;               /* where dc_month's bucket was last seen in m->months */
     loy_day dc_bday_of;             /* the birthday dc_bday_this_year is for */
     loy_day dc_bday_this_year;      /* loy_birthday_in_year(dc_bday_of, dc_ymd.y) */
     loy_month dc_bday_month;        /* its month */
     loy_ymd dc_bday_ymd;            /* dc_bday_of as a date */
+
+    /* At least the sum of c->m's lots' points; 0: none known (a zeroed
+     * ctx). An order credits two or three times and each credit's int64
+     * test needs that sum: the first walks the lots, and each credit after
+     * adds to what it found. Nothing else in an event raises the sum (a
+     * release adds back at most what it removes, the rest take), and lots
+     * are never negative (state load, import and every credit see to it),
+     * so no partial sum passes the bound: a credit within it cannot
+     * overflow, and one past it walks and refuses exactly as before. */
+    int64_t lots_bound;
 } loy_ctx;
 
 /* loy_trace without the call and its varargs set-up when not tracing: the
@@ -97,18 +106,26 @@ typedef struct loy_ctx {
             loy_trace((c), __VA_ARGS__);         \
     } while (0)
 LOY_INTERNAL void loy_ctx_dates_fill(loy_ctx *c);
-/* Makes the date cache hold c->day. Every accessor calls it, so the cache
- * fills on first use and follows c->day wherever a ctx is set up. */
-static inline void loy_ctx_dates(loy_ctx *c)
+/* The date cache's key of a day: the day with its sign bit flipped. No
+ * ctx's day is LOY_DAY_NONE (INT32_MIN), so no day's key is 0, and a
+ * zeroed ctx's cache holds no day: one compare asks what a valid flag
+ * and the day took two for. */
+static inline uint32_t loy_dc_key(loy_day day)
 {
-    if (!c->dc_valid || c->dc_day != c->day)
-        loy_ctx_dates_fill(c);
+    return (uint32_t)day ^ 0x80000000u;
 }
 /* Does the cache hold c->day already? For readers that keep the filling
  * call off their usual path (a tail call there saves no registers). */
 static inline bool loy_ctx_dates_ready(const loy_ctx *c)
 {
-    return c->dc_valid && c->dc_day == c->day;
+    return c->dc_key == loy_dc_key(c->day);
+}
+/* Makes the date cache hold c->day. Every accessor calls it, so the cache
+ * fills on first use and follows c->day wherever a ctx is set up. */
+static inline void loy_ctx_dates(loy_ctx *c)
+{
+    if (!loy_ctx_dates_ready(c))
+        loy_ctx_dates_fill(c);
 }
 static inline loy_ymd loy_ctx_ymd(loy_ctx *c)
 {
@@ -132,7 +149,9 @@ LOY_INTERNAL int64_t loy_metric_this_month(loy_ctx *c, int metric);
 LOY_INTERNAL bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out);
 static inline bool loy_ctx_credit_expiry(loy_ctx *c, loy_day *out)
 {
-    if (c->dc_expiry_state == 1 && c->dc_valid && c->dc_day == c->day) {
+    /* dc_expiry_state and dc_bday_valid are set only with the dates
+     * filled, and every fill clears them */
+    if (c->dc_expiry_state == 1 && loy_ctx_dates_ready(c)) {
         *out = c->dc_expiry;
         return true;
     }
@@ -148,7 +167,7 @@ LOY_INTERNAL loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday);
  * birthday gift), and after the first the answer is a few compares. */
 static inline loy_month loy_ctx_birthday_month(loy_ctx *c, loy_day birthday)
 {
-    if (c->dc_bday_valid && c->dc_bday_of == birthday && c->dc_valid && c->dc_day == c->day)
+    if (c->dc_bday_valid && c->dc_bday_of == birthday && loy_ctx_dates_ready(c))
         return c->dc_bday_month;
     return loy_ctx_birthday_fill(c, birthday);
 }

@@ -227,18 +227,22 @@ loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
         int32_t year = c->dc_ymd.y;
         /* Only the month and day are read (here and by
          * birthday_in_year_ymd): the birthday's year is not worked out. */
-        loy_ymd b;
-        if (!loy_ns_month_day(birthday, &b.m, &b.d))
-            b = loy_day_to_ymd(birthday);
+        /* month and day in scalars, not a loy_ymd: kept in registers */
+        int32_t bm, bd;
+        if (!loy_ns_month_day(birthday, &bm, &bd)) {
+            loy_ymd b = loy_day_to_ymd(birthday);
+            bm = b.m;
+            bd = b.d;
+        }
         /* loy_birthday_in_year's month: the birthday's own, but a Feb 29
          * moved to Mar 1 in a year without one. */
-        int32_t month = b.m;
-        if (b.m == 2 && b.d == 29 && !loy_is_leap(year) && p->gifts.has_birthday &&
+        int32_t month = bm;
+        if (bm == 2 && bd == 29 && !loy_is_leap(year) && p->gifts.has_birthday &&
             p->gifts.feb29 == LOY_FEB29_MAR1)
             month = 3;
         c->dc_bday_of = birthday;
-        c->dc_bday_ymd.m = b.m;
-        c->dc_bday_ymd.d = b.d;
+        c->dc_bday_ymd.m = bm;
+        c->dc_bday_ymd.d = bd;
         c->dc_bday_month = year * 12 + (month - 1);
         c->dc_bday_valid = true;
         c->dc_bday_day_valid = false;

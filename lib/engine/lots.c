@@ -138,9 +138,14 @@ bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
         if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= 9999LL * 12 + 11) {
             /* lot_expiry_in's answer, loy_month_last_day, without its two
              * calls: the day before the next month's first, which years
-             * 0..10000 give by Neri-Schneider (lib/date.h) */
+             * 0..10000 give by Neri-Schneider (lib/date.h), loy_ns_from_ymd
+             * with the month's start counted from March 1 read from a
+             * table, as loy_instant25 does */
+            static const uint16_t mar_start[12] = {306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
             int64_t next = month + 1;
-            c->dc_expiry = loy_ns_from_ymd((int32_t)(next / 12), (int32_t)(next % 12) + 1, 1) - 1;
+            uint32_t k = (uint32_t)(next % 12);   /* 0: January */
+            uint32_t year = (uint32_t)(next / 12) + LOY_NS_L - (uint32_t)(k < 2), cent = year / 100;
+            c->dc_expiry = (loy_day)(1461 * year / 4 - cent + cent / 4 + mar_start[k] - LOY_NS_K) - 1;
             c->dc_expiry_state = 1;
         } else {
             c->dc_expiry_state = lot_expiry_in(p, c->dc_month, c->dc_ymd.y, &c->dc_expiry) ? 1 : 2;
@@ -214,17 +219,24 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
     /* every lot's points summed and available_lot in one pass: repaying debt below does
      * not touch the lots. */
     const loy_member *m = c->m;
-    int64_t total = 0;
+    int64_t total, bound = c->lots_bound;
     size_t at = SIZE_MAX;
-    for (size_t i = 0; i < m->lot_count; i++) {
-        const loy_lot *lot = &m->lots[i];
-        if (!loy_add(total, lot->points, &total))
+    if (bound != 0 && !__builtin_add_overflow(bound, points, &total)) {
+        at = available_lot(m, expires);
+    } else {
+        total = 0;
+        for (size_t i = 0; i < m->lot_count; i++) {
+            const loy_lot *lot = &m->lots[i];
+            if (!loy_add(total, lot->points, &total))
+                return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+            if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
+                at = i;
+        }
+        if (!loy_add(total, points, &total))
             return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
-        if (at == SIZE_MAX && !lot_pending(lot) && lot->expires == expires)
-            at = i;
     }
-    if (!loy_add(total, points, &total))
-        return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+    /* repaying debt adds less to the lots: the bound stays one */
+    c->lots_bound = total;
     points = repay_debt(c, points);
     if (points == 0)
         return true;
@@ -239,13 +251,17 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
         return true;
     /* every lot's points, pending and available, summed: the balance with
      * these points must stay in int64 (one jump per lot to the refusal) */
-    int64_t total = 0;
-    const loy_lot *lots = m->lots;
-    for (size_t i = 0, n = m->lot_count; i < n; i++)
-        if (__builtin_add_overflow(total, lots[i].points, &total))
+    int64_t total, bound = c->lots_bound;
+    if (bound == 0 || __builtin_add_overflow(bound, points, &total)) {
+        total = 0;
+        const loy_lot *lots = m->lots;
+        for (size_t i = 0, n = m->lot_count; i < n; i++)
+            if (__builtin_add_overflow(total, lots[i].points, &total))
+                goto overflow;
+        if (__builtin_add_overflow(total, points, &total))
             goto overflow;
-    if (__builtin_add_overflow(total, points, &total))
-        goto overflow;
+    }
+    c->lots_bound = total;
     loy_lot *slot = lot_insert(m, points, expires, pending_until, c->day);
     if (!slot)
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");

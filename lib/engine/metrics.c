@@ -180,7 +180,7 @@ bool loy_tier_metric_today(loy_ctx *c, int64_t *out)
 {
     /* The cache is filled by then (the order step used it): with the fill
      * as a tail call, the usual path saves no registers. */
-    if (!c->dc_valid || c->dc_day != c->day)
+    if (!loy_ctx_dates_ready(c))
         return tier_metric_after_fill(c, out);
     const loy_policy *p = c->p;
     const loy_member *m = c->m;
@@ -225,8 +225,7 @@ void loy_buckets_drop_before(loy_member *m, loy_month oldest)
 /* per-event date cache */
 void loy_ctx_dates_fill(loy_ctx *c)
 {
-    c->dc_day = c->day;
-    c->dc_valid = true;
+    c->dc_key = loy_dc_key(c->day);
     c->dc_ymd = loy_day_to_ymd(c->day);
     c->dc_month = loy_month_of_ymd(c->dc_ymd);
     c->dc_expiry_state = 0;
@@ -275,7 +274,7 @@ int64_t loy_metric_this_month(loy_ctx *c, int metric)
      * the bucket's place), so no saved registers either. */
     const loy_member *m = c->m;
     size_t i = c->dc_bucket;
-    if (!c->dc_valid || c->dc_day != c->day || i >= m->month_count ||
+    if (!loy_ctx_dates_ready(c) || i >= m->month_count ||
         m->months[i].month != c->dc_month)
         return month_metric_cold(c, metric);
     return bucket_value(&m->months[i], metric);
