@@ -148,7 +148,11 @@ static inline uint64_t loy_load8(const char *s)
      (uint64_t)(uint8_t)(d) << 24 | (uint64_t)(uint8_t)(e) << 32 | (uint64_t)(uint8_t)(f) << 40 | \
      (uint64_t)(uint8_t)(g) << 48 | (uint64_t)(uint8_t)(h) << 56)
 
-static inline bool loy_instant25(const char *s, loy_instant *out)
+/* ymd, when not NULL, gets the local date as written: step 1 hands it to
+ * the event's date cache, which would otherwise work it out of the day
+ * again (lib/engine/engine.h, loy_ctx_dates_set). */
+static inline __attribute__((always_inline)) bool loy_instant25_ymd(const char *s, loy_instant *out,
+                                                                    loy_ymd *ymd)
 {
     const char sign = s[19];
     if ((sign != '+' && sign != '-') || s[16] != ':')
@@ -193,7 +197,17 @@ static inline bool loy_instant25(const char *s, loy_instant *out)
     out->seconds = seconds;
     out->offset_min = offset;
     out->utc_us = ((int64_t)date * 86400 + seconds - (int64_t)offset * 60) * 1000000;
+    if (ymd) {
+        ymd->y = y;
+        ymd->m = m;
+        ymd->d = d;
+    }
     return true;
+}
+
+static inline bool loy_instant25(const char *s, loy_instant *out)
+{
+    return loy_instant25_ymd(s, out, NULL);
 }
 
 static inline bool loy_parse_instant_inline(const char *s, size_t len, loy_instant *out)

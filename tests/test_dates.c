@@ -451,6 +451,22 @@ static void check_instant_bytes(const char *s, size_t len)
         fail_msg("inline '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
     if (loy_parse_instant_general(copy, len, &g) != want || memcmp(&g, &b, sizeof g) != 0)
         fail_msg("general '%.*s' (%zu bytes): reference %d", (int)len, s, len, want);
+    /* the fast path that also hands step 1 the date as y, m, d for the
+     * date cache: when it takes the bytes, the same instant and the date
+     * the reference conversion gives (when it does not, the general path
+     * answers, checked above) */
+    if (len == 25) {
+        loy_instant f;
+        loy_ymd ymd = {-1, -1, -1};
+        memset(&f, 0x5a, sizeof f);
+        if (loy_instant25_ymd(copy, &f, &ymd)) {
+            loy_ymd want_ymd = loy_day_to_ymd_ref(b.date);
+            if (!want || memcmp(&f, &b, sizeof f) != 0 || ymd.y != want_ymd.y || ymd.m != want_ymd.m ||
+                ymd.d != want_ymd.d)
+                fail_msg("instant25_ymd '%.*s': %d-%d-%d, reference %d-%d-%d", (int)len, s, (int)ymd.y,
+                         (int)ymd.m, (int)ymd.d, (int)want_ymd.y, (int)want_ymd.m, (int)want_ymd.d);
+        }
+    }
     free(copy);
 }
 

@@ -114,6 +114,17 @@ static inline uint32_t loy_dc_key(loy_day day)
 {
     return (uint32_t)day ^ 0x80000000u;
 }
+/* Makes the date cache hold c->day, given as y, m, d: what
+ * loy_ctx_dates_fill does, for a caller that has the date in hand. */
+static inline void loy_ctx_dates_set(loy_ctx *c, loy_ymd ymd)
+{
+    c->dc_key = loy_dc_key(c->day);
+    c->dc_ymd = ymd;
+    c->dc_month = loy_month_of_ymd(ymd);
+    c->dc_expiry_state = 0;
+    c->dc_bday_valid = false;
+    c->dc_bday_day_valid = false;
+}
 /* Does the cache hold c->day already? For readers that keep the filling
  * call off their usual path (a tail call there saves no registers). */
 static inline bool loy_ctx_dates_ready(const loy_ctx *c)

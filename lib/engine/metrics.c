@@ -225,12 +225,7 @@ void loy_buckets_drop_before(loy_member *m, loy_month oldest)
 /* per-event date cache */
 void loy_ctx_dates_fill(loy_ctx *c)
 {
-    c->dc_key = loy_dc_key(c->day);
-    c->dc_ymd = loy_day_to_ymd(c->day);
-    c->dc_month = loy_month_of_ymd(c->dc_ymd);
-    c->dc_expiry_state = 0;
-    c->dc_bday_valid = false;
-    c->dc_bday_day_valid = false;
+    loy_ctx_dates_set(c, loy_day_to_ymd(c->day));
 }
 
 /* An order adds to three or four metrics of the same month: the bucket's

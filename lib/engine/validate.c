@@ -246,10 +246,18 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
     *id_ok = true;
     if (!ev->at.set)
         return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing 'at'", type);
-    if (!loy_parse_instant_inline(ev->at.s, ev->at.len, &c->at))
+    /* The usual 25-byte instant also fills the event's date cache with
+     * the date it spells, which every step reads. */
+    loy_ymd ymd;
+    if (ev->at.len == 25 && loy_instant25_ymd(ev->at.s, &c->at, &ymd)) {
+        c->day = c->at.date;
+        loy_ctx_dates_set(c, ymd);
+    } else if (!loy_parse_instant_general(ev->at.s, ev->at.len, &c->at)) {
         return loy_refuse(c, LOY_E_INVALID_EVENT,
                           "%s: 'at' must be an RFC 3339 instant with an offset", type);
-    c->day = c->at.date;
+    } else {
+        c->day = c->at.date;
+    }
     if (!check_str(c, type, "channel", &ev->channel, false) ||
         !check_str(c, type, "store", &ev->store, false))
         return false;
