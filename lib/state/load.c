@@ -55,6 +55,7 @@ typedef struct loader {
 #define PAD 16
 #define LOTS_SMALL 64
 
+
 static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3), cold));
 static void malformed(loader *l, const char *fmt, ...)
 {
@@ -805,19 +806,23 @@ static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_buc
     }
     if (mo < 0 || mo > last_month || mask == 0)
         return false;
-    int64_t v[4] = {0, 0, 0, 0};
-    for (unsigned bits = mask; bits; bits &= bits - 1) {
-        if (!fast_var3(&p, &x) || x == 0)
-            return false;
-        v[__builtin_ctz(bits)] = (int64_t)x;
-    }
+    /* bit by bit, each figure in a register of its own */
+    uint64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+    if ((mask & 1) && (!fast_var3(&p, &v0) || v0 == 0))
+        return false;
+    if ((mask & 2) && (!fast_var3(&p, &v1) || v1 == 0))
+        return false;
+    if ((mask & 4) && (!fast_var3(&p, &v2) || v2 == 0))
+        return false;
+    if ((mask & 8) && (!fast_var3(&p, &v3) || v3 == 0))
+        return false;
     l->at = p;
     *month = mo;
     b->month = (loy_month)mo;
-    b->spend = v[0];
-    b->orders = v[1];
-    b->growth = v[2];
-    b->points_earned = v[3];
+    b->spend = (int64_t)v0;
+    b->orders = (int64_t)v1;
+    b->growth = (int64_t)v2;
+    b->points_earned = (int64_t)v3;
     return true;
 }
 
@@ -834,11 +839,13 @@ static void read_months(loader *l)
     }
     const int64_t last_month = 9999LL * 12 + 11;
     int64_t month = loy_month_of(l->joined);
-    for (size_t i = 0; i < n && !l->bad; i++) {
-        if (l->fast && fast_month(l, i, &month, &t->months[i])) {
-            t->month_count = i + 1;
-            continue;
-        }
+    size_t i = 0;
+    if (l->fast) {
+        while (i < n && fast_month(l, i, &month, &t->months[i]))
+            i++;
+        t->month_count = i;
+    }
+    for (; i < n && !l->bad; i++) {
         unsigned mask;
         if (i == 0) {
             month = plus_delta(month, get_svar(l, "a month"));
