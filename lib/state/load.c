@@ -513,7 +513,7 @@ static void nomem(loader *l)
     l->oom = true;
 }
 
-static void read_table(loader *l)
+static inline __attribute__((always_inline)) void read_table(loader *l)
 {
     size_t n = get_count(l, 2, "the string table's size");
     if (l->bad || n == 0)
