@@ -42,6 +42,10 @@ typedef struct loader {
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
     bool fast;                  /* false: the checked path alone (tests) */
+    /* Every month read by fast_month: their figures' sums, which read_state
+     * then needs not work out again (see read_months). */
+    bool months_summed;
+    int64_t in_months[4];
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -779,7 +783,7 @@ static void read_lots(loader *l)
 _Static_assert(PAD >= 16, "a regular month or lot is read within the padding");
 
 /* Month i into *b when it is regular (see fast_var3); false: nothing read. */
-static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b)
+static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b, uint64_t sum[4])
 {
     const int64_t last_month = 9999LL * 12 + 11;
     const uint8_t *p = l->at;
@@ -818,6 +822,10 @@ static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_buc
         return false;
     l->at = p;
     *month = mo;
+    sum[0] += v0;
+    sum[1] += v1;
+    sum[2] += v2;
+    sum[3] += v3;
     b->month = (loy_month)mo;
     b->spend = (int64_t)v0;
     b->orders = (int64_t)v1;
@@ -831,6 +839,7 @@ static void read_months(loader *l)
     loy_member *t = l->t;
     /* a later month takes as little as 2 bytes: its byte and one figure */
     size_t n = get_count(l, 2, "the number of months");
+    l->months_summed = false;
     if (l->bad || n == 0)
         return;
     if (!ROOM(t, months, month_cap, n)) {
@@ -841,9 +850,18 @@ static void read_months(loader *l)
     int64_t month = loy_month_of(l->joined);
     size_t i = 0;
     if (l->fast) {
-        while (i < n && fast_month(l, i, &month, &t->months[i]))
+        /* Figures below 2^21 each (fast_var3), at most 2^32 of them (the
+         * length is a u32): their sums stay below 2^53, no check needed. */
+        uint64_t sum[4] = {0, 0, 0, 0};
+        while (i < n && fast_month(l, i, &month, &t->months[i], sum))
             i++;
         t->month_count = i;
+        if (i == n) {
+            l->months_summed = true;
+            for (int k = 0; k < 4; k++)
+                l->in_months[k] = (int64_t)sum[k];
+            return;
+        }
     }
     for (; i < n && !l->bad; i++) {
         unsigned mask;
@@ -1182,7 +1200,9 @@ static void read_state(loader *l, unsigned flags)
      * fits int64). Damaged bytes that break it are refused here. */
     if (!l->bad) {
         int64_t in_months[4] = {0, 0, 0, 0};
-        for (size_t i = 0; i < t->month_count; i++) {
+        if (l->months_summed)
+            memcpy(in_months, l->in_months, sizeof in_months);
+        for (size_t i = 0; i < t->month_count && !l->months_summed; i++) {
             const loy_month_bucket *b = &t->months[i];
             if (!loy_add(in_months[LOY_METRIC_SPEND], b->spend, &in_months[LOY_METRIC_SPEND]) ||
                 !loy_add(in_months[LOY_METRIC_ORDERS], b->orders, &in_months[LOY_METRIC_ORDERS]) ||
