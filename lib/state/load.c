@@ -1193,8 +1193,10 @@ static void read_state(loader *l, unsigned flags)
     read_lots(l);
 
     read_months(l);
-    for (int k = 0; k < 4; k++)
-        t->lifetime[k] = get_svar(l, "a lifetime total");
+    t->lifetime[0] = get_svar(l, "a lifetime total");
+    t->lifetime[1] = get_svar(l, "a lifetime total");
+    t->lifetime[2] = get_svar(l, "a lifetime total");
+    t->lifetime[3] = get_svar(l, "a lifetime total");
     /* What the engine's updates keep and lib/engine/metrics.c relies on:
      * each lifetime total holds at least the months kept (so their sum
      * fits int64). Damaged bytes that break it are refused here. */
