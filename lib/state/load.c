@@ -42,6 +42,10 @@ typedef struct loader {
     bool by_number;
     int32_t number[32];         /* per table entry: the policy's number, -1: none */
     bool fast;                  /* false: the checked path alone (tests) */
+    /* Every month read by fast_month: their figures' sums, which read_state
+     * then needs not work out again (see read_months). */
+    bool months_summed;
+    int64_t in_months[4];
 } loader;
 
 /* The grow call only when short: a reused handle has the room. */
@@ -54,6 +58,7 @@ typedef struct loader {
  * string's end. */
 #define PAD 16
 #define LOTS_SMALL 64
+
 
 static void malformed(loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3), cold));
 static void malformed(loader *l, const char *fmt, ...)
@@ -512,7 +517,7 @@ static void nomem(loader *l)
     l->oom = true;
 }
 
-static void read_table(loader *l)
+static inline __attribute__((always_inline)) void read_table(loader *l)
 {
     size_t n = get_count(l, 2, "the string table's size");
     if (l->bad || n == 0)
@@ -778,7 +783,7 @@ static void read_lots(loader *l)
 _Static_assert(PAD >= 16, "a regular month or lot is read within the padding");
 
 /* Month i into *b when it is regular (see fast_var3); false: nothing read. */
-static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b)
+static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b, uint64_t sum[4])
 {
     const int64_t last_month = 9999LL * 12 + 11;
     const uint8_t *p = l->at;
@@ -805,19 +810,27 @@ static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_buc
     }
     if (mo < 0 || mo > last_month || mask == 0)
         return false;
-    int64_t v[4] = {0, 0, 0, 0};
-    for (unsigned bits = mask; bits; bits &= bits - 1) {
-        if (!fast_var3(&p, &x) || x == 0)
-            return false;
-        v[__builtin_ctz(bits)] = (int64_t)x;
-    }
+    /* bit by bit, each figure in a register of its own */
+    uint64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+    if ((mask & 1) && (!fast_var3(&p, &v0) || v0 == 0))
+        return false;
+    if ((mask & 2) && (!fast_var3(&p, &v1) || v1 == 0))
+        return false;
+    if ((mask & 4) && (!fast_var3(&p, &v2) || v2 == 0))
+        return false;
+    if ((mask & 8) && (!fast_var3(&p, &v3) || v3 == 0))
+        return false;
     l->at = p;
     *month = mo;
+    sum[0] += v0;
+    sum[1] += v1;
+    sum[2] += v2;
+    sum[3] += v3;
     b->month = (loy_month)mo;
-    b->spend = v[0];
-    b->orders = v[1];
-    b->growth = v[2];
-    b->points_earned = v[3];
+    b->spend = (int64_t)v0;
+    b->orders = (int64_t)v1;
+    b->growth = (int64_t)v2;
+    b->points_earned = (int64_t)v3;
     return true;
 }
 
@@ -826,6 +839,7 @@ static void read_months(loader *l)
     loy_member *t = l->t;
     /* a later month takes as little as 2 bytes: its byte and one figure */
     size_t n = get_count(l, 2, "the number of months");
+    l->months_summed = false;
     if (l->bad || n == 0)
         return;
     if (!ROOM(t, months, month_cap, n)) {
@@ -834,11 +848,22 @@ static void read_months(loader *l)
     }
     const int64_t last_month = 9999LL * 12 + 11;
     int64_t month = loy_month_of(l->joined);
-    for (size_t i = 0; i < n && !l->bad; i++) {
-        if (l->fast && fast_month(l, i, &month, &t->months[i])) {
-            t->month_count = i + 1;
-            continue;
+    size_t i = 0;
+    if (l->fast) {
+        /* Figures below 2^21 each (fast_var3), at most 2^32 of them (the
+         * length is a u32): their sums stay below 2^53, no check needed. */
+        uint64_t sum[4] = {0, 0, 0, 0};
+        while (i < n && fast_month(l, i, &month, &t->months[i], sum))
+            i++;
+        t->month_count = i;
+        if (i == n) {
+            l->months_summed = true;
+            for (int k = 0; k < 4; k++)
+                l->in_months[k] = (int64_t)sum[k];
+            return;
         }
+    }
+    for (; i < n && !l->bad; i++) {
         unsigned mask;
         if (i == 0) {
             month = plus_delta(month, get_svar(l, "a month"));
@@ -1168,14 +1193,18 @@ static void read_state(loader *l, unsigned flags)
     read_lots(l);
 
     read_months(l);
-    for (int k = 0; k < 4; k++)
-        t->lifetime[k] = get_svar(l, "a lifetime total");
+    t->lifetime[0] = get_svar(l, "a lifetime total");
+    t->lifetime[1] = get_svar(l, "a lifetime total");
+    t->lifetime[2] = get_svar(l, "a lifetime total");
+    t->lifetime[3] = get_svar(l, "a lifetime total");
     /* What the engine's updates keep and lib/engine/metrics.c relies on:
      * each lifetime total holds at least the months kept (so their sum
      * fits int64). Damaged bytes that break it are refused here. */
     if (!l->bad) {
         int64_t in_months[4] = {0, 0, 0, 0};
-        for (size_t i = 0; i < t->month_count; i++) {
+        if (l->months_summed)
+            memcpy(in_months, l->in_months, sizeof in_months);
+        for (size_t i = 0; i < t->month_count && !l->months_summed; i++) {
             const loy_month_bucket *b = &t->months[i];
             if (!loy_add(in_months[LOY_METRIC_SPEND], b->spend, &in_months[LOY_METRIC_SPEND]) ||
                 !loy_add(in_months[LOY_METRIC_ORDERS], b->orders, &in_months[LOY_METRIC_ORDERS]) ||
