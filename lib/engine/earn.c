@@ -1123,25 +1123,16 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     return true;
 }
 
-/* loy_day_min() and loy_day_max(), 0000-01-01 and 9999-12-31 (checked
- * against them by tests/test_order_fast.c) */
-enum { LAST_DAY_MIN = -719528, LAST_DAY_MAX = 2932896 };
-
 static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64_t mask)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
-    if (!loy_ctx_credit_expiry(c, &expires))
-        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (pts->pending_days > 0) {
-        /* loy_add_days without the call while the sum stays a date */
-        int64_t until = (int64_t)c->day + pts->pending_days;
-        if ((uint64_t)(until - LAST_DAY_MIN) <= (uint64_t)(LAST_DAY_MAX - LAST_DAY_MIN))
-            pending_until = (loy_day)until;
-        else if (!loy_add_days(c->day, pts->pending_days, &pending_until))
-            return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
-        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len))
+        /* the last day, pending_until and the lot in one call */
+        if (!loy_lots_add_order(c, points, &expires, &pending_until))
             return false;
+    } else if (!loy_ctx_credit_expiry(c, &expires)) {
+        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
     }
