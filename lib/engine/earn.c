@@ -1140,12 +1140,17 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (fixed) {
         /* the rules list of mask, fixed at load, after fresh fields */
         bool pending = pending_until != LOY_DAY_NONE, dated = expires != LOY_DAY_NONE;
-        loy_node *b = rn_effect_take(c->r, "points", 2 + (size_t)pending + (size_t)dated);
+        /* The strings through an empty asm: as constants, gcc pairs each
+         * with its key in a vector register, built, spilled around the
+         * call above and reloaded, where two plain stores do. */
+        const char *type = "points", *source = "order";
+        __asm__("" : "+r"(type), "+r"(source));
+        loy_node *b = rn_effect_take(c->r, type, 2 + (size_t)pending + (size_t)dated);
         if (!b)
             return true;    /* nomem is set: the answer is dropped */
         loy_node *n = b + 2;
         rn_sib(rn_init_int(n++, "delta", points));
-        loy_node *last = rn_init_str(n, "source", "order");
+        loy_node *last = rn_init_str(n, "source", source);
         if (pending) {
             rn_sib(last);
             last = rn_init_date(++n, "pending_until", pending_until);
