@@ -1040,7 +1040,7 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
 /* The order's points after min_order and caps; fills the rules: bit j of
  * *mask when there are at most 64 multipliers, else applied[j]. */
 static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask,
-                         const u128 *settled)
+                         bool have_settled, u128 settled)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -1059,8 +1059,8 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     bool fits;
     u128 quick;
     int fast = 1;
-    if (settled)
-        quick = *settled;   /* the one pass made it, and *mask */
+    if (have_settled)
+        quick = settled;    /* the one pass made it, and *mask */
     else
         fast = raw_points_plan(c, mask, &quick);
     if (fast < 0)
@@ -1208,7 +1208,7 @@ bool loy_step_order(loy_ctx *c)
     loy_member *m = c->m;
 
     int64_t eligible = 0, qualifying = 0;
-    u128 settled;
+    u128 settled = 0;
     uint64_t mask = 0;
     int one_pass = order_in_one_pass(c, &eligible, &qualifying, &settled, &mask);
     if (one_pass < 0)
@@ -1250,7 +1250,7 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        if (!order_points(c, eligible, &points, applied, &mask, one_pass ? &settled : NULL))
+        if (!order_points(c, eligible, &points, applied, &mask, one_pass != 0, settled))
             return false;
         if (points > 0 && !credit_order(c, points, applied, mask))
             return false;
