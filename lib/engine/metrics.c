@@ -368,10 +368,13 @@ static inline __attribute__((always_inline)) bool add_order_in_place(loy_ctx *c,
         goto back5;
     if (add_in_place(&life[LOY_METRIC_SPEND], spend))
         goto back6;
-    if (add_in_place(&b->growth, growth))
-        goto back7;
-    if (add_in_place(&life[LOY_METRIC_GROWTH], growth))
-        goto back8;
+    /* a policy without a growth section adds 0: one test for both */
+    if (growth != 0) {
+        if (add_in_place(&b->growth, growth))
+            goto back7;
+        if (add_in_place(&life[LOY_METRIC_GROWTH], growth))
+            goto back8;
+    }
     return true;
 back8:
     take_back(&life[LOY_METRIC_GROWTH], growth);
