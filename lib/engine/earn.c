@@ -1040,7 +1040,7 @@ static void count_new_day(loy_member *m, loy_day day, int64_t points)
 /* The order's points after min_order and caps; fills the rules: bit j of
  * *mask when there are at most 64 multipliers, else applied[j]. */
 static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *applied, uint64_t *mask,
-                         const u128 *settled)
+                         bool have_settled, u128 settled)
 {
     const loy_points *pts = &c->p->points;
     loy_member *m = c->m;
@@ -1059,8 +1059,8 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     bool fits;
     u128 quick;
     int fast = 1;
-    if (settled)
-        quick = *settled;   /* the one pass made it, and *mask */
+    if (have_settled)
+        quick = settled;    /* the one pass made it, and *mask */
     else
         fast = raw_points_plan(c, mask, &quick);
     if (fast < 0)
@@ -1123,25 +1123,16 @@ static bool order_points(loy_ctx *c, int64_t eligible, int64_t *points, bool *ap
     return true;
 }
 
-/* loy_day_min() and loy_day_max(), 0000-01-01 and 9999-12-31 (checked
- * against them by tests/test_order_fast.c) */
-enum { LAST_DAY_MIN = -719528, LAST_DAY_MAX = 2932896 };
-
 static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64_t mask)
 {
     const loy_points *pts = &c->p->points;
     loy_day expires, pending_until = LOY_DAY_NONE;
-    if (!loy_ctx_credit_expiry(c, &expires))
-        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     if (pts->pending_days > 0) {
-        /* loy_add_days without the call while the sum stays a date */
-        int64_t until = (int64_t)c->day + pts->pending_days;
-        if ((uint64_t)(until - LAST_DAY_MIN) <= (uint64_t)(LAST_DAY_MAX - LAST_DAY_MIN))
-            pending_until = (loy_day)until;
-        else if (!loy_add_days(c->day, pts->pending_days, &pending_until))
-            return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
-        if (!loy_lots_add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len))
+        /* the last day, pending_until and the lot in one call */
+        if (!loy_lots_add_order(c, points, &expires, &pending_until))
             return false;
+    } else if (!loy_ctx_credit_expiry(c, &expires)) {
+        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     } else if (!loy_lots_credit(c, points, expires)) {
         return false;
     }
@@ -1149,12 +1140,17 @@ static bool credit_order(loy_ctx *c, int64_t points, const bool *applied, uint64
     if (fixed) {
         /* the rules list of mask, fixed at load, after fresh fields */
         bool pending = pending_until != LOY_DAY_NONE, dated = expires != LOY_DAY_NONE;
-        loy_node *b = rn_effect_take(c->r, "points", 2 + (size_t)pending + (size_t)dated);
+        /* The strings through an empty asm: as constants, gcc pairs each
+         * with its key in a vector register, built, spilled around the
+         * call above and reloaded, where two plain stores do. */
+        const char *type = "points", *source = "order";
+        __asm__("" : "+r"(type), "+r"(source));
+        loy_node *b = rn_effect_take(c->r, type, 2 + (size_t)pending + (size_t)dated);
         if (!b)
             return true;    /* nomem is set: the answer is dropped */
         loy_node *n = b + 2;
         rn_sib(rn_init_int(n++, "delta", points));
-        loy_node *last = rn_init_str(n, "source", "order");
+        loy_node *last = rn_init_str(n, "source", source);
         if (pending) {
             rn_sib(last);
             last = rn_init_date(++n, "pending_until", pending_until);
@@ -1212,7 +1208,7 @@ bool loy_step_order(loy_ctx *c)
     loy_member *m = c->m;
 
     int64_t eligible = 0, qualifying = 0;
-    u128 settled;
+    u128 settled = 0;
     uint64_t mask = 0;
     int one_pass = order_in_one_pass(c, &eligible, &qualifying, &settled, &mask);
     if (one_pass < 0)
@@ -1254,7 +1250,7 @@ bool loy_step_order(loy_ctx *c)
                 return loy_refuse(c, LOY_E_NOMEM, "out of memory");
             }
         }
-        if (!order_points(c, eligible, &points, applied, &mask, one_pass ? &settled : NULL))
+        if (!order_points(c, eligible, &points, applied, &mask, one_pass != 0, settled))
             return false;
         if (points > 0 && !credit_order(c, points, applied, mask))
             return false;

@@ -209,6 +209,9 @@ LOY_INTERNAL bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires);
 /* Add a pending lot for an order; order_id_len is the id's known length. */
 LOY_INTERNAL bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires,
                                        loy_day pending_until, const char *order_id, size_t order_id_len);
+/* An order's pending lot (policy pending_days > 0): its last day and
+ * pending_until, refused as credit_order would, then the lot; one call. */
+LOY_INTERNAL bool loy_lots_add_order(loy_ctx *c, int64_t points, loy_day *expires, loy_day *pending_until);
 /* Step 2: release due pending lots, then expire lots (effects in order).
  * The _due forms do the work once their first test (below) holds; the
  * plain forms are that test inline, so the usual event, with nothing due,

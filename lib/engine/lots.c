@@ -128,8 +128,9 @@ bool loy_lot_expiry(const loy_policy *p, loy_day day, loy_day *out)
     }
 }
 
-/* per-event date cache */
-bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
+/* per-event date cache; inline in loy_lots_add_order, which an order
+ * reaches first */
+static inline __attribute__((always_inline)) bool credit_expiry_fill(loy_ctx *c, loy_day *out)
 {
     loy_ctx_dates(c);
     if (c->dc_expiry_state == 0) {
@@ -155,6 +156,11 @@ bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
         return false;
     *out = c->dc_expiry;
     return true;
+}
+
+bool loy_ctx_credit_expiry_fill(loy_ctx *c, loy_day *out)
+{
+    return credit_expiry_fill(c, out);
 }
 
 /* The available lot of that last day (SIZE_MAX: none). */
@@ -243,8 +249,9 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
     return add_available_at(c, points, expires, at);
 }
 
-bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,
-                          const char *order_id, size_t order_id_len)
+static inline __attribute__((always_inline)) bool add_pending(loy_ctx *c, int64_t points, loy_day expires,
+                                                               loy_day pending_until, const char *order_id,
+                                                               size_t order_id_len)
 {
     loy_member *m = c->m;
     if (points <= 0)
@@ -276,6 +283,37 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return true;
 overflow:
     return loy_refuse(c, LOY_E_OVERFLOW, "points balance overflows int64");
+}
+
+bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day pending_until,
+                          const char *order_id, size_t order_id_len)
+{
+    return add_pending(c, points, expires, pending_until, order_id, order_id_len);
+}
+
+/* loy_day_min() and loy_day_max(), 0000-01-01 and 9999-12-31 (checked
+ * against them by tests/test_order_pending.c) */
+enum { LAST_DAY_MIN = -719528, LAST_DAY_MAX = 2932896 };
+
+bool loy_lots_add_order(loy_ctx *c, int64_t points, loy_day *expires_out, loy_day *until_out)
+{
+    /* credit_order's steps in its order, so the same refusal comes first:
+     * the last day, pending_until, then the lot */
+    loy_day expires, pending_until;
+    bool known = c->dc_expiry_state == 1 && loy_ctx_dates_ready(c);
+    if (known)
+        expires = c->dc_expiry;
+    else if (!credit_expiry_fill(c, &expires))
+        return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
+    /* loy_add_days without the call while the sum stays a date */
+    int64_t until = (int64_t)c->day + c->p->points.pending_days;
+    if ((uint64_t)(until - LAST_DAY_MIN) <= (uint64_t)(LAST_DAY_MAX - LAST_DAY_MIN))
+        pending_until = (loy_day)until;
+    else if (!loy_add_days(c->day, c->p->points.pending_days, &pending_until))
+        return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");
+    *expires_out = expires;
+    *until_out = pending_until;
+    return add_pending(c, points, expires, pending_until, c->ev->id.s, c->ev->id.len);
 }
 
 /* loy_lots_release once a lot is due (engine.h asks first). */

@@ -368,10 +368,13 @@ static inline __attribute__((always_inline)) bool add_order_in_place(loy_ctx *c,
         goto back5;
     if (add_in_place(&life[LOY_METRIC_SPEND], spend))
         goto back6;
-    if (add_in_place(&b->growth, growth))
-        goto back7;
-    if (add_in_place(&life[LOY_METRIC_GROWTH], growth))
-        goto back8;
+    /* a policy without a growth section adds 0: one test for both */
+    if (growth != 0) {
+        if (add_in_place(&b->growth, growth))
+            goto back7;
+        if (add_in_place(&life[LOY_METRIC_GROWTH], growth))
+            goto back8;
+    }
     return true;
 back8:
     take_back(&life[LOY_METRIC_GROWTH], growth);
@@ -416,18 +419,23 @@ bool loy_metric_add_order(loy_ctx *c, int64_t points, bool growth_ok, int64_t sp
      * bucket made for an order that is then refused goes with the undo. */
     loy_member *m = c->m;
     size_t n = m->month_count;
-    if (n > 0 && growth_ok && loy_ctx_dates_ready(c)) {
+    if (growth_ok && loy_ctx_dates_ready(c)) {
         loy_month month = c->dc_month;
-        loy_month_bucket *last = &m->months[n - 1];
-        if (last->month == month) {
-            c->dc_bucket = n - 1;
-            return add_order_in_place(c, last, points, spend, growth);
+        if (n > 0) {
+            loy_month_bucket *last = &m->months[n - 1];
+            if (last->month == month) {
+                c->dc_bucket = n - 1;
+                return add_order_in_place(c, last, points, spend, growth);
+            }
+            if (last->month >= month)
+                return add_order_cold(c, points, growth_ok, spend, growth);
         }
-        if (last->month < month && n < m->month_cap) {
-            /* loy_bucket's new newest month */
+        if (n < m->month_cap) {
+            /* loy_bucket's new newest month, the first of a member without
+             * one among them (a loaded member keeps its buffer) */
             m->month_count = n + 1;
             c->dc_bucket = n;
-            return add_order_in_place(c, bucket_init(last + 1, month), points, spend, growth);
+            return add_order_in_place(c, bucket_init(&m->months[n], month), points, spend, growth);
         }
     }
     return add_order_cold(c, points, growth_ok, spend, growth);
