@@ -154,6 +154,17 @@ LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
  * one month, which cannot overflow. The order step has just written that
  * bucket, so its place is known and there is no search. */
 LOY_INTERNAL int64_t loy_metric_this_month(loy_ctx *c, int metric);
+/* loy_metric_this_month(c, LOY_METRIC_SPEND), its usual path inline: the
+ * monthly spend gift reads it on nearly every order, and the call cost
+ * more than the read (tests/test_month_spend.c). */
+static inline int64_t loy_month_spend_now(loy_ctx *c)
+{
+    const loy_member *m = c->m;
+    size_t i = c->dc_bucket;
+    if (loy_ctx_dates_ready(c) && i < m->month_count && m->months[i].month == c->dc_month)
+        return m->months[i].spend;
+    return loy_metric_this_month(c, LOY_METRIC_SPEND);
+}
 /* loy_lot_expiry(c->p, c->day, out), worked out once an event: the filling
  * call, then an inline read (an order with a gift credits two or three
  * times). */

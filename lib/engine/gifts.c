@@ -550,7 +550,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
         }
         /* A sum past int64 is above any threshold. */
         if (from == to)
-            spend = loy_metric_this_month(c, LOY_METRIC_SPEND);
+            spend = loy_month_spend_now(c);
         else if (!loy_metric_sum(m, LOY_METRIC_SPEND, from, to, &spend))
             spend = INT64_MAX;
     }
