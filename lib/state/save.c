@@ -668,7 +668,12 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     uint16_t entry_small[256];
     s.entry_of = NULL;
     if (s.p->state_ids.names && s.p->state_ids.count <= 256) {
-        memset(entry_small, 0, s.p->state_ids.count * sizeof entry_small[0]);
+        /* a constant size for the usual few ids: a handful of stores
+         * instead of a string instruction sized at run time */
+        if (s.p->state_ids.count <= 32)
+            memset(entry_small, 0, 32 * sizeof entry_small[0]);
+        else
+            memset(entry_small, 0, s.p->state_ids.count * sizeof entry_small[0]);
         s.entry_of = entry_small;
     }
     size_t nkeys = scratch + m->lot_count + 1;
