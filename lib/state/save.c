@@ -338,32 +338,44 @@ static inline __attribute__((always_inline)) void put_months(saver *s)
     loy_month prev = 0;
     for (size_t i = 0; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
-                        (unsigned)(b->growth != 0) << 2 | (unsigned)(b->points_earned != 0) << 3;
-        if (!mask)
+        if (!(b->spend | b->orders | b->growth | b->points_earned))
             continue;       /* an empty month says nothing */
         /* The first month is placed from the joining month; each later one
          * by its gap in months to the one before, minus one, which shares a
-         * byte with the figure mask while it is below 15. */
+         * byte with the figure mask while it is below 15. The mask byte is
+         * kept and filled in as the figures are written. */
+        uint8_t *mask_at;
+        unsigned mask;
         if (n == 0) {
             w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
-            *w++ = (uint8_t)mask;
+            mask_at = w++;
+            mask = 0;
         } else {
             uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
-            *w++ = (uint8_t)(mask | (gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4);
+            mask_at = w++;
+            mask = (unsigned)(gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4;
             if (gap >= ST_MONTH_GAP_MORE)
                 w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
         }
         n++;
         prev = b->month;
-        if (mask & 1u)
+        if (b->spend) {
+            mask |= 1u;
             w = write_uvar(w, (uint64_t)b->spend);
-        if (mask & 2u)
+        }
+        if (b->orders) {
+            mask |= 2u;
             w = write_uvar(w, (uint64_t)b->orders);
-        if (mask & 4u)
+        }
+        if (b->growth) {
+            mask |= 4u;
             w = write_uvar(w, (uint64_t)b->growth);
-        if (mask & 8u)
+        }
+        if (b->points_earned) {
+            mask |= 8u;
             w = write_uvar(w, (uint64_t)b->points_earned);
+        }
+        *mask_at = (uint8_t)mask;
     }
     s->w = w;
     put_count_at(s, count_at, n);
