@@ -486,8 +486,10 @@ static inline __attribute__((always_inline)) void put_body(saver *s, size_t spen
     put_lots(s);
 
     put_months(s);
-    for (int k = 0; k < 4; k++)
-        put_svar(s, m->lifetime[k]);
+    put_svar(s, m->lifetime[0]);
+    put_svar(s, m->lifetime[1]);
+    put_svar(s, m->lifetime[2]);
+    put_svar(s, m->lifetime[3]);
     put_uvar(s, (uint64_t)m->orders);
     put_opt_date(s, m->last_order);
 
