@@ -189,7 +189,7 @@ static inline __attribute__((always_inline)) void put_ref(saver *s, const char *
  * strings alike, so the table comes out as put_ref would make it. */
 static inline __attribute__((always_inline)) void put_id(saver *s, unsigned kind, uint32_t index, const char *id)
 {
-    if (!s->entry_of) {
+    if (__builtin_expect(!s->entry_of, 0)) {
         put_ref(s, id);
         return;
     }
