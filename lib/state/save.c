@@ -328,54 +328,66 @@ static inline void put_count_at(saver *s, uint8_t *count_at, size_t n)
     write_uvar(count_at, n);
 }
 
+/* A month's non-zero figures, each with its bit added to mask, which is
+ * then stored at mask_at. */
+static inline __attribute__((always_inline)) uint8_t *put_figures(uint8_t *w, const loy_month_bucket *b,
+                                                                  uint8_t *mask_at, unsigned mask)
+{
+    if (b->spend) {
+        mask |= 1u;
+        w = write_uvar(w, (uint64_t)b->spend);
+    }
+    if (b->orders) {
+        mask |= 2u;
+        w = write_uvar(w, (uint64_t)b->orders);
+    }
+    if (b->growth) {
+        mask |= 4u;
+        w = write_uvar(w, (uint64_t)b->growth);
+    }
+    if (b->points_earned) {
+        mask |= 8u;
+        w = write_uvar(w, (uint64_t)b->points_earned);
+    }
+    *mask_at = (uint8_t)mask;
+    return w;
+}
+
 static inline __attribute__((always_inline)) void put_months(saver *s)
 {
     const loy_member *m = s->m;
     /* The count of months written goes first; it is known only after the
      * loop (empty months are skipped), so a byte is kept for it. */
     uint8_t *count_at = s->w, *w = s->w + 1;     /* a local cursor, as in put_lots */
-    size_t n = 0;
+    size_t n = 0, i = 0;
     loy_month prev = 0;
-    for (size_t i = 0; i < m->month_count; i++) {
+    /* The first month is placed from the joining month; each later one
+     * by its gap in months to the one before, minus one, which shares a
+     * byte with the figure mask while it is below 15. The mask byte is
+     * kept and filled in as the figures are written. */
+    for (; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
         if (!(b->spend | b->orders | b->growth | b->points_earned))
             continue;       /* an empty month says nothing */
-        /* The first month is placed from the joining month; each later one
-         * by its gap in months to the one before, minus one, which shares a
-         * byte with the figure mask while it is below 15. The mask byte is
-         * kept and filled in as the figures are written. */
-        uint8_t *mask_at;
-        unsigned mask;
-        if (n == 0) {
-            w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
-            mask_at = w++;
-            mask = 0;
-        } else {
-            uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
-            mask_at = w++;
-            mask = (unsigned)(gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4;
-            if (gap >= ST_MONTH_GAP_MORE)
-                w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
-        }
+        w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
+        uint8_t *mask_at = w++;
+        w = put_figures(w, b, mask_at, 0);
+        n = 1;
+        prev = b->month;
+        i++;
+        break;
+    }
+    for (; i < m->month_count; i++) {
+        const loy_month_bucket *b = &m->months[i];
+        if (!(b->spend | b->orders | b->growth | b->points_earned))
+            continue;
+        uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
+        uint8_t *mask_at = w++;
+        if (gap >= ST_MONTH_GAP_MORE)
+            w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
+        w = put_figures(w, b, mask_at, (unsigned)(gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4);
         n++;
         prev = b->month;
-        if (b->spend) {
-            mask |= 1u;
-            w = write_uvar(w, (uint64_t)b->spend);
-        }
-        if (b->orders) {
-            mask |= 2u;
-            w = write_uvar(w, (uint64_t)b->orders);
-        }
-        if (b->growth) {
-            mask |= 4u;
-            w = write_uvar(w, (uint64_t)b->growth);
-        }
-        if (b->points_earned) {
-            mask |= 8u;
-            w = write_uvar(w, (uint64_t)b->points_earned);
-        }
-        *mask_at = (uint8_t)mask;
     }
     s->w = w;
     put_count_at(s, count_at, n);
