@@ -125,6 +125,11 @@ static loy_member *gen_member(const gen_policy *g, rng *r, int seed, rig *t)
         }
         month += 1 + (pick(r, 4) == 0 ? pick(r, 40) : 0);
     }
+    /* an emptied month, as the engine may leave one: written as nothing */
+    if (m->month_count && pick(r, 3) == 0) {
+        loy_month_bucket *b = &m->months[pick(r, (int)m->month_count)];
+        b->spend = b->orders = b->growth = b->points_earned = 0;
+    }
     for (int i = 0; i < g->actions; i++)
         if (pick(r, 2)) {
             char ev_id[32];
@@ -136,10 +141,25 @@ static loy_member *gen_member(const gen_policy *g, rng *r, int seed, rig *t)
     return m;
 }
 
+/* Members seen with lots in seq order (no ranks written) and out of it,
+ * with an empty month kept in memory, with a gap of 15 months or more. */
+static size_t seen_in_seq, seen_out_of_seq, seen_empty_month, seen_long_gap;
+
 /* The same bytes by string numbers and by string compares; the months
- * read back whole by the checked reader. */
+ * and lots read back whole by the checked reader. */
 static void check_member(gen_policy *g, loy_member *m)
 {
+    bool in_seq = true;
+    for (size_t i = 1; i < m->lot_count; i++)
+        in_seq &= m->lots[i - 1].seq < m->lots[i].seq;
+    if (m->lot_count > 1)
+        *(in_seq ? &seen_in_seq : &seen_out_of_seq) += 1;
+    for (size_t i = 0; i < m->month_count; i++) {
+        const loy_month_bucket *b = &m->months[i];
+        seen_empty_month += !(b->spend | b->orders | b->growth | b->points_earned);
+        seen_long_gap += i > 0 && b->month - m->months[i - 1].month > 15;
+    }
+
     blob numbered = state_of(m);
     loy_state_ids keep = g->p->state_ids;
     g->p->state_ids.names = NULL;
@@ -165,6 +185,19 @@ static void check_member(gen_policy *g, loy_member *m)
         assert_int_equal(c->points_earned, b->points_earned);
     }
     assert_int_equal(k, back->month_count);
+    /* the lots, in their places and in the same credit order (the ranks
+     * written when they are out of seq order) */
+    assert_int_equal(back->lot_count, m->lot_count);
+    for (size_t i = 0; i < m->lot_count; i++) {
+        const loy_lot *a = &m->lots[i], *c = &back->lots[i];
+        assert_int_equal(c->points, a->points);
+        assert_int_equal(c->credited, a->credited);
+        assert_int_equal(c->expires, a->expires);
+        assert_int_equal(c->pending_until, a->pending_until);
+        assert_int_equal(c->order_id != NULL, a->order_id != NULL);
+        for (size_t j = 0; j < i; j++)
+            assert_int_equal(back->lots[j].seq < c->seq, m->lots[j].seq < a->seq);
+    }
     assert_state_is(back, &numbered);
     loy_member_free(back);
     assert_round_trip(g->p, &numbered);
@@ -195,8 +228,10 @@ static void run(int tiers, int actions, int stages, uint64_t seed, int members, 
 static void test_few_ids(void **state)
 {
     LOY_UNUSED(state);
+    seen_in_seq = seen_out_of_seq = seen_empty_month = seen_long_gap = 0;
     for (uint64_t s = 1; s <= 6; s++)
         run(3 + 4 * (int)s, 1 + (int)s % 3, 1 + (int)s % 2, s, 120, true);
+    assert_true(seen_in_seq > 0 && seen_out_of_seq > 0 && seen_empty_month > 0 && seen_long_gap > 0);
 }
 
 /* 33 to 64 ids: the map is cleared by its size. */

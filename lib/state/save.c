@@ -260,23 +260,11 @@ static inline __attribute__((always_inline)) void put_counters(saver *s, const l
     }
 }
 
-static inline __attribute__((always_inline)) void put_lots(saver *s)
+/* The lots, each after its header byte; in_seq a constant at each call,
+ * so the usual case (lots in seq order) asks nothing about ranks. */
+static inline __attribute__((always_inline)) void put_lot_list(saver *s, bool in_seq)
 {
     const loy_member *m = s->m;
-    /* credit rank of each lot: its place in seq order; lots that all
-     * expire alike sit in seq order already, so their rank is their place
-     * and s->ranks is not filled */
-    bool in_seq = true;
-    for (size_t i = 1; i < m->lot_count && in_seq; i++)
-        in_seq = m->lots[i - 1].seq < m->lots[i].seq;
-    if (!in_seq) {
-        for (size_t i = 0; i < m->lot_count; i++)
-            s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
-        sort_keys(s->keys, m->lot_count);
-        for (size_t r = 0; r < m->lot_count; r++)
-            s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
-    }
-
     /* a local cursor: the compiler keeps it in a register across the
      * byte stores, which may alias anything, s->w included */
     uint8_t *w = write_uvar(s->w, m->lot_count);
@@ -311,6 +299,29 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
         }
     }
     s->w = w;
+}
+
+static inline __attribute__((always_inline)) void put_lots(saver *s)
+{
+    const loy_member *m = s->m;
+    /* credit rank of each lot: its place in seq order; lots that all
+     * expire alike sit in seq order already, so their rank is their place
+     * and s->ranks is not filled */
+    bool in_seq = true;
+    for (size_t i = 1; i < m->lot_count && in_seq; i++)
+        in_seq = m->lots[i - 1].seq < m->lots[i].seq;
+    if (!in_seq) {
+        for (size_t i = 0; i < m->lot_count; i++)
+            s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
+        sort_keys(s->keys, m->lot_count);
+        for (size_t r = 0; r < m->lot_count; r++)
+            s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
+    }
+
+    if (in_seq)
+        put_lot_list(s, true);
+    else
+        put_lot_list(s, false);
 }
 
 /* The count of the n entries written after the byte kept for it at
