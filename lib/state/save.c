@@ -164,7 +164,8 @@ static inline __attribute__((always_inline)) bool add_entry(saver *s, const char
     }
     s->table[s->table_count].s = id;
     s->table[s->table_count].len = len;
-    s->table_bytes += (len < 0x80 ? 1 : uvar_len(len)) + len;     /* ids are short: a one-byte length without the call */
+    /* ids are short: a one-byte length without the call */
+    s->table_bytes += (len < 0x80 ? 1 : uvar_len(len)) + len;
     put_uvar(s, s->table_count++);
     return true;
 }
