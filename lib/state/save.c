@@ -203,6 +203,19 @@ static inline __attribute__((always_inline)) void put_id(saver *s, unsigned kind
         s->entry_of[sn] = (uint16_t)s->table_count;
 }
 
+/* put_id for the first id of the table, which it joins without a look. */
+static inline __attribute__((always_inline)) void put_first_id(saver *s, unsigned kind, uint32_t index,
+                                                                const char *id)
+{
+    if (__builtin_expect(!s->entry_of, 0)) {
+        add_entry(s, id, strlen(id));
+        return;
+    }
+    uint32_t sn = s->p->state_ids.of[kind][index];
+    if (add_entry(s, s->p->state_ids.names[sn], s->p->state_ids.lens[sn]))
+        s->entry_of[sn] = 1;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -502,7 +515,7 @@ static inline __attribute__((always_inline)) void put_body(saver *s, size_t spen
     for (size_t i = 0; i < m->tag_count; i++)
         put_str(s, m->tags[i]);
 
-    put_id(s, LOY_SID_TIER, (uint32_t)m->tier, p->tiers.levels[m->tier].id);
+    put_first_id(s, LOY_SID_TIER, (uint32_t)m->tier, p->tiers.levels[m->tier].id);
     put_date(s, m->tier_since);
     put_opt_date(s, m->last_review);
 
