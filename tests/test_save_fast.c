@@ -12,8 +12,10 @@
  *   every non-empty month with each of its four figures, the empty ones
  *   gone, and the bytes of the loaded handle the same bytes again.
  *
- * Members get random tiers, upgrade gifts, lots, months (any subset of the
- * four figures zero, gaps of 1 to 40 months), orders, tags and actions.
+ * Members get random tiers, upgrade gifts, birthday gifts (none, one, or
+ * several with repeats: a single one is written without the sort), lots,
+ * months (any subset of the four figures zero, gaps of 1 to 40 months),
+ * orders, tags and actions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +99,14 @@ static loy_member *gen_member(const gen_policy *g, rng *r, int seed, rig *t)
     for (int i = 1; i < g->tiers; i++)
         if (pick(r, 3) == 0)
             assert_int_equal(loy_member_import_gift(m, "upgrade", g->tier[i]), LOY_OK);
+    /* birthday gifts: none, one (written without the sort) or several,
+     * repeats among them */
+    int gifts = pick(r, 4);
+    for (int i = 0; i < gifts; i++) {
+        char year[8];
+        snprintf(year, sizeof year, "%d", 2021 + pick(r, 5));
+        assert_int_equal(loy_member_import_gift(m, "birthday", year), LOY_OK);
+    }
     int tags = pick(r, 3);
     for (int i = 0; i < tags; i++) {
         char tag[64];
@@ -185,6 +195,21 @@ static void check_member(gen_policy *g, loy_member *m)
         assert_int_equal(c->points_earned, b->points_earned);
     }
     assert_int_equal(k, back->month_count);
+    /* the birthday years, each once */
+    for (size_t i = 0; i < m->birthday_year_count; i++) {
+        bool found = false;
+        for (size_t j = 0; j < back->birthday_year_count; j++)
+            found |= back->birthday_years[j] == m->birthday_years[i];
+        assert_true(found);
+    }
+    for (size_t j = 0; j < back->birthday_year_count; j++) {
+        bool found = false;
+        for (size_t i = 0; i < m->birthday_year_count; i++)
+            found |= back->birthday_years[j] == m->birthday_years[i];
+        assert_true(found);
+        for (size_t i = 0; i < j; i++)
+            assert_true(back->birthday_years[i] != back->birthday_years[j]);
+    }
     /* the lots, in their places and in the same credit order (the ranks
      * written when they are out of seq order) */
     assert_int_equal(back->lot_count, m->lot_count);

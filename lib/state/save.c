@@ -434,18 +434,24 @@ static inline __attribute__((always_inline)) void put_gifts(saver *s)
         }
     put_count_at(s, count_at, n);
 
-    /* birthday years: ascending, each once */
-    n = 0;
-    for (size_t i = 0; i < m->birthday_year_count; i++)
-        s->keys[n++] = (uint64_t)(uint32_t)m->birthday_years[i];
-    sort_keys(s->keys, n);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || s->keys[i] != s->keys[i - 1])
-            s->keys[distinct++] = s->keys[i];
-    put_uvar(s, distinct);
-    for (size_t i = 0; i < distinct; i++)
-        put_uvar(s, i == 0 ? s->keys[0] : s->keys[i] - s->keys[i - 1] - 1);
+    /* birthday years: ascending, each once; none or one without the keys */
+    if (m->birthday_year_count <= 1) {
+        put_uvar(s, m->birthday_year_count);
+        if (m->birthday_year_count)
+            put_uvar(s, (uint32_t)m->birthday_years[0]);
+    } else {
+        n = 0;
+        for (size_t i = 0; i < m->birthday_year_count; i++)
+            s->keys[n++] = (uint64_t)(uint32_t)m->birthday_years[i];
+        sort_keys(s->keys, n);
+        size_t distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || s->keys[i] != s->keys[i - 1])
+                s->keys[distinct++] = s->keys[i];
+        put_uvar(s, distinct);
+        for (size_t i = 0; i < distinct; i++)
+            put_uvar(s, i == 0 ? s->keys[0] : s->keys[i] - s->keys[i - 1] - 1);
+    }
 
     n = 0;
     for (size_t i = 0; i < m->surprise_given_count; i++) {
