@@ -254,6 +254,10 @@ static uint64_t key2(uint32_t hi, uint32_t lo)
 /* Counters, by policy index; an index the policy lacks is not written. */
 static inline __attribute__((always_inline)) void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefits)
 {
+    if (!n) {
+        put_byte(s, 0);     /* most members hold no counter of a kind */
+        return;
+    }
     uint32_t limit = benefits ? s->p->benefit_count : s->p->points.action_count;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
