@@ -457,17 +457,21 @@ static inline __attribute__((always_inline)) void put_gifts(saver *s)
             put_uvar(s, i == 0 ? s->keys[0] : s->keys[i] - s->keys[i - 1] - 1);
     }
 
-    n = 0;
-    for (size_t i = 0; i < m->surprise_given_count; i++) {
-        const loy_gift_mark *g = &m->surprise_given[i];
-        if (g->index >= 0 && (uint32_t)g->index < p->gifts.surprise_count)
-            s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
-    }
-    sort_keys(s->keys, n);
-    put_uvar(s, n);
-    for (size_t i = 0; i < n; i++) {
-        put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
-        put_uvar(s, (uint32_t)s->keys[i]);
+    if (!m->surprise_given_count) {
+        put_byte(s, 0);     /* surprises are rare */
+    } else {
+        n = 0;
+        for (size_t i = 0; i < m->surprise_given_count; i++) {
+            const loy_gift_mark *g = &m->surprise_given[i];
+            if (g->index >= 0 && (uint32_t)g->index < p->gifts.surprise_count)
+                s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
+        }
+        sort_keys(s->keys, n);
+        put_uvar(s, n);
+        for (size_t i = 0; i < n; i++) {
+            put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
+            put_uvar(s, (uint32_t)s->keys[i]);
+        }
     }
 
     n = 0;
