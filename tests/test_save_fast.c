@@ -10,7 +10,10 @@
  * - months, whose mask byte is filled in as the figures are written, read
  *   back by the checked reader (loy_state_load_checked, no fast paths):
  *   every non-empty month with each of its four figures, the empty ones
- *   gone, and the bytes of the loaded handle the same bytes again.
+ *   gone, and the bytes of the loaded handle the same bytes again;
+ * - lists the member holds none of (counters, surprise gifts), written as
+ *   one byte without their loops, and everything else: read back by the
+ *   checked reader and written again to the same bytes.
  *
  * Members get random tiers, upgrade gifts, birthday gifts (none, one, or
  * several with repeats: a single one is written without the sort), lots,
