@@ -164,7 +164,8 @@ static inline __attribute__((always_inline)) bool add_entry(saver *s, const char
     }
     s->table[s->table_count].s = id;
     s->table[s->table_count].len = len;
-    s->table_bytes += uvar_len(len) + len;
+    /* ids are short: a one-byte length without the call */
+    s->table_bytes += (len < 0x80 ? 1 : uvar_len(len)) + len;
     put_uvar(s, s->table_count++);
     return true;
 }
@@ -189,7 +190,7 @@ static inline __attribute__((always_inline)) void put_ref(saver *s, const char *
  * strings alike, so the table comes out as put_ref would make it. */
 static inline __attribute__((always_inline)) void put_id(saver *s, unsigned kind, uint32_t index, const char *id)
 {
-    if (!s->entry_of) {
+    if (__builtin_expect(!s->entry_of, 0)) {
         put_ref(s, id);
         return;
     }
@@ -200,6 +201,19 @@ static inline __attribute__((always_inline)) void put_id(saver *s, unsigned kind
     }
     if (add_entry(s, s->p->state_ids.names[sn], s->p->state_ids.lens[sn]))
         s->entry_of[sn] = (uint16_t)s->table_count;
+}
+
+/* put_id for the first id of the table, which it joins without a look. */
+static inline __attribute__((always_inline)) void put_first_id(saver *s, unsigned kind, uint32_t index,
+                                                                const char *id)
+{
+    if (__builtin_expect(!s->entry_of, 0)) {
+        add_entry(s, id, strlen(id));
+        return;
+    }
+    uint32_t sn = s->p->state_ids.of[kind][index];
+    if (add_entry(s, s->p->state_ids.names[sn], s->p->state_ids.lens[sn]))
+        s->entry_of[sn] = 1;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -240,6 +254,10 @@ static uint64_t key2(uint32_t hi, uint32_t lo)
 /* Counters, by policy index; an index the policy lacks is not written. */
 static inline __attribute__((always_inline)) void put_counters(saver *s, const loy_counter *cs, size_t n, bool benefits)
 {
+    if (!n) {
+        put_byte(s, 0);     /* most members hold no counter of a kind */
+        return;
+    }
     uint32_t limit = benefits ? s->p->benefit_count : s->p->points.action_count;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -260,23 +278,11 @@ static inline __attribute__((always_inline)) void put_counters(saver *s, const l
     }
 }
 
-static inline __attribute__((always_inline)) void put_lots(saver *s)
+/* The lots, each after its header byte; in_seq a constant at each call,
+ * so the usual case (lots in seq order) asks nothing about ranks. */
+static inline __attribute__((always_inline)) void put_lot_list(saver *s, bool in_seq)
 {
     const loy_member *m = s->m;
-    /* credit rank of each lot: its place in seq order; lots that all
-     * expire alike sit in seq order already, so their rank is their place
-     * and s->ranks is not filled */
-    bool in_seq = true;
-    for (size_t i = 1; i < m->lot_count && in_seq; i++)
-        in_seq = m->lots[i - 1].seq < m->lots[i].seq;
-    if (!in_seq) {
-        for (size_t i = 0; i < m->lot_count; i++)
-            s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
-        sort_keys(s->keys, m->lot_count);
-        for (size_t r = 0; r < m->lot_count; r++)
-            s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
-    }
-
     /* a local cursor: the compiler keeps it in a register across the
      * byte stores, which may alias anything, s->w included */
     uint8_t *w = write_uvar(s->w, m->lot_count);
@@ -313,6 +319,29 @@ static inline __attribute__((always_inline)) void put_lots(saver *s)
     s->w = w;
 }
 
+static inline __attribute__((always_inline)) void put_lots(saver *s)
+{
+    const loy_member *m = s->m;
+    /* credit rank of each lot: its place in seq order; lots that all
+     * expire alike sit in seq order already, so their rank is their place
+     * and s->ranks is not filled */
+    bool in_seq = true;
+    for (size_t i = 1; i < m->lot_count && in_seq; i++)
+        in_seq = m->lots[i - 1].seq < m->lots[i].seq;
+    if (!in_seq) {
+        for (size_t i = 0; i < m->lot_count; i++)
+            s->keys[i] = key2(m->lots[i].seq, (uint32_t)i);
+        sort_keys(s->keys, m->lot_count);
+        for (size_t r = 0; r < m->lot_count; r++)
+            s->ranks[s->keys[r] & 0xFFFFFFFFu] = r;
+    }
+
+    if (in_seq)
+        put_lot_list(s, true);
+    else
+        put_lot_list(s, false);
+}
+
 /* The count of the n entries written after the byte kept for it at
  * count_at: one byte below 128 entries; past that the entries move up to
  * make room, which is within the room reserved for counts. */
@@ -328,42 +357,66 @@ static inline void put_count_at(saver *s, uint8_t *count_at, size_t n)
     write_uvar(count_at, n);
 }
 
+/* A month's non-zero figures, each with its bit added to mask, which is
+ * then stored at mask_at. */
+static inline __attribute__((always_inline)) uint8_t *put_figures(uint8_t *w, const loy_month_bucket *b,
+                                                                  uint8_t *mask_at, unsigned mask)
+{
+    if (b->spend) {
+        mask |= 1u;
+        w = write_uvar(w, (uint64_t)b->spend);
+    }
+    if (b->orders) {
+        mask |= 2u;
+        w = write_uvar(w, (uint64_t)b->orders);
+    }
+    if (b->growth) {
+        mask |= 4u;
+        w = write_uvar(w, (uint64_t)b->growth);
+    }
+    if (b->points_earned) {
+        mask |= 8u;
+        w = write_uvar(w, (uint64_t)b->points_earned);
+    }
+    *mask_at = (uint8_t)mask;
+    return w;
+}
+
 static inline __attribute__((always_inline)) void put_months(saver *s)
 {
     const loy_member *m = s->m;
     /* The count of months written goes first; it is known only after the
      * loop (empty months are skipped), so a byte is kept for it. */
     uint8_t *count_at = s->w, *w = s->w + 1;     /* a local cursor, as in put_lots */
-    size_t n = 0;
+    size_t n = 0, i = 0;
     loy_month prev = 0;
-    for (size_t i = 0; i < m->month_count; i++) {
+    /* The first month is placed from the joining month; each later one
+     * by its gap in months to the one before, minus one, which shares a
+     * byte with the figure mask while it is below 15. The mask byte is
+     * kept and filled in as the figures are written. */
+    for (; i < m->month_count; i++) {
         const loy_month_bucket *b = &m->months[i];
-        unsigned mask = (unsigned)(b->spend != 0) | (unsigned)(b->orders != 0) << 1 |
-                        (unsigned)(b->growth != 0) << 2 | (unsigned)(b->points_earned != 0) << 3;
-        if (!mask)
+        if (!(b->spend | b->orders | b->growth | b->points_earned))
             continue;       /* an empty month says nothing */
-        /* The first month is placed from the joining month; each later one
-         * by its gap in months to the one before, minus one, which shares a
-         * byte with the figure mask while it is below 15. */
-        if (n == 0) {
-            w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
-            *w++ = (uint8_t)mask;
-        } else {
-            uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
-            *w++ = (uint8_t)(mask | (gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4);
-            if (gap >= ST_MONTH_GAP_MORE)
-                w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
-        }
+        w = write_uvar(w, st_zigzag((int64_t)b->month - loy_month_of(m->joined)));
+        uint8_t *mask_at = w++;
+        w = put_figures(w, b, mask_at, 0);
+        n = 1;
+        prev = b->month;
+        i++;
+        break;
+    }
+    for (; i < m->month_count; i++) {
+        const loy_month_bucket *b = &m->months[i];
+        if (!(b->spend | b->orders | b->growth | b->points_earned))
+            continue;
+        uint64_t gap = (uint64_t)((int64_t)b->month - prev - 1);
+        uint8_t *mask_at = w++;
+        if (gap >= ST_MONTH_GAP_MORE)
+            w = write_uvar(w, gap - ST_MONTH_GAP_MORE);
+        w = put_figures(w, b, mask_at, (unsigned)(gap < ST_MONTH_GAP_MORE ? gap : ST_MONTH_GAP_MORE) << 4);
         n++;
         prev = b->month;
-        if (mask & 1u)
-            w = write_uvar(w, (uint64_t)b->spend);
-        if (mask & 2u)
-            w = write_uvar(w, (uint64_t)b->orders);
-        if (mask & 4u)
-            w = write_uvar(w, (uint64_t)b->growth);
-        if (mask & 8u)
-            w = write_uvar(w, (uint64_t)b->points_earned);
     }
     s->w = w;
     put_count_at(s, count_at, n);
@@ -385,30 +438,40 @@ static inline __attribute__((always_inline)) void put_gifts(saver *s)
         }
     put_count_at(s, count_at, n);
 
-    /* birthday years: ascending, each once */
-    n = 0;
-    for (size_t i = 0; i < m->birthday_year_count; i++)
-        s->keys[n++] = (uint64_t)(uint32_t)m->birthday_years[i];
-    sort_keys(s->keys, n);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || s->keys[i] != s->keys[i - 1])
-            s->keys[distinct++] = s->keys[i];
-    put_uvar(s, distinct);
-    for (size_t i = 0; i < distinct; i++)
-        put_uvar(s, i == 0 ? s->keys[0] : s->keys[i] - s->keys[i - 1] - 1);
-
-    n = 0;
-    for (size_t i = 0; i < m->surprise_given_count; i++) {
-        const loy_gift_mark *g = &m->surprise_given[i];
-        if (g->index >= 0 && (uint32_t)g->index < p->gifts.surprise_count)
-            s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
+    /* birthday years: ascending, each once; none or one without the keys */
+    if (m->birthday_year_count <= 1) {
+        put_uvar(s, m->birthday_year_count);
+        if (m->birthday_year_count)
+            put_uvar(s, (uint32_t)m->birthday_years[0]);
+    } else {
+        n = 0;
+        for (size_t i = 0; i < m->birthday_year_count; i++)
+            s->keys[n++] = (uint64_t)(uint32_t)m->birthday_years[i];
+        sort_keys(s->keys, n);
+        size_t distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || s->keys[i] != s->keys[i - 1])
+                s->keys[distinct++] = s->keys[i];
+        put_uvar(s, distinct);
+        for (size_t i = 0; i < distinct; i++)
+            put_uvar(s, i == 0 ? s->keys[0] : s->keys[i] - s->keys[i - 1] - 1);
     }
-    sort_keys(s->keys, n);
-    put_uvar(s, n);
-    for (size_t i = 0; i < n; i++) {
-        put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
-        put_uvar(s, (uint32_t)s->keys[i]);
+
+    if (!m->surprise_given_count) {
+        put_byte(s, 0);     /* surprises are rare */
+    } else {
+        n = 0;
+        for (size_t i = 0; i < m->surprise_given_count; i++) {
+            const loy_gift_mark *g = &m->surprise_given[i];
+            if (g->index >= 0 && (uint32_t)g->index < p->gifts.surprise_count)
+                s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
+        }
+        sort_keys(s->keys, n);
+        put_uvar(s, n);
+        for (size_t i = 0; i < n; i++) {
+            put_id(s, LOY_SID_SURPRISE, (uint32_t)(s->keys[i] >> 32), p->gifts.surprise[s->keys[i] >> 32].id);
+            put_uvar(s, (uint32_t)s->keys[i]);
+        }
     }
 
     n = 0;
@@ -466,7 +529,7 @@ static inline __attribute__((always_inline)) void put_body(saver *s, size_t spen
     for (size_t i = 0; i < m->tag_count; i++)
         put_str(s, m->tags[i]);
 
-    put_id(s, LOY_SID_TIER, (uint32_t)m->tier, p->tiers.levels[m->tier].id);
+    put_first_id(s, LOY_SID_TIER, (uint32_t)m->tier, p->tiers.levels[m->tier].id);
     put_date(s, m->tier_since);
     put_opt_date(s, m->last_review);
 
@@ -474,8 +537,10 @@ static inline __attribute__((always_inline)) void put_body(saver *s, size_t spen
     put_lots(s);
 
     put_months(s);
-    for (int k = 0; k < 4; k++)
-        put_svar(s, m->lifetime[k]);
+    put_svar(s, m->lifetime[0]);
+    put_svar(s, m->lifetime[1]);
+    put_svar(s, m->lifetime[2]);
+    put_svar(s, m->lifetime[3]);
     put_uvar(s, (uint64_t)m->orders);
     put_opt_date(s, m->last_order);
 
@@ -668,7 +733,12 @@ int loy_member_to_bytes(loy_member *m, const void **data, size_t *len)
     uint16_t entry_small[256];
     s.entry_of = NULL;
     if (s.p->state_ids.names && s.p->state_ids.count <= 256) {
-        memset(entry_small, 0, s.p->state_ids.count * sizeof entry_small[0]);
+        /* a constant size for the usual few ids: a handful of stores
+         * instead of a string instruction sized at run time */
+        if (s.p->state_ids.count <= 32)
+            memset(entry_small, 0, 32 * sizeof entry_small[0]);
+        else
+            memset(entry_small, 0, s.p->state_ids.count * sizeof entry_small[0]);
         s.entry_of = entry_small;
     }
     size_t nkeys = scratch + m->lot_count + 1;
