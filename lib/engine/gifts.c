@@ -105,8 +105,12 @@ static inline __attribute__((always_inline)) void run_add(effect_run *run, loy_n
     run->count++;
 }
 
+/* An upgrade's nodes: the tier_changed map, then per gift its map over
+ * the policy's fields and its points effect (at most 5 nodes). */
+enum { UPGRADE_GIFT_NODES = 6 };
+
 static inline __attribute__((always_inline)) bool give_upgrade_gift(loy_ctx *c, int32_t level,
-                                                                   effect_run *run)
+                                                                   effect_run *run, loy_node **nodes)
 {
     const loy_gifts *g = &c->p->gifts;
     const char *tier = c->p->tiers.levels[level].id;
@@ -120,21 +124,37 @@ static inline __attribute__((always_inline)) bool give_upgrade_gift(loy_ctx *c, 
         return true;
     }
     c->m->upgrade_given[level] = 1;
-    loy_node *e = rn_block(c->r, 1);
+    loy_node *e = *nodes;
     if (e)
         run_add(run, rn_init_over(e, NULL, &c->p->effect_nodes.upgrade[level]));
     LOY_TRACE(c, "gift:upgrade", true, "%s: reached", tier);
     /* credit_reward_points, with the points effect chained */
-    if (!reward->has_points || reward->points <= 0)
+    if (!reward->has_points || reward->points <= 0) {
+        if (e)
+            *nodes = e + 1;
         return true;
+    }
     loy_day expires;
     if (!loy_ctx_credit_expiry(c, &expires))
         return loy_refuse(c, LOY_E_OVERFLOW, "the expiry date of %s points passes 9999-12-31", "upgrade");
     if (!loy_lots_credit(c, reward->points, expires))
         return false;
-    loy_node *pe = rn_push_points_effect(c->r, NULL, reward->points, "upgrade", expires);
-    if (pe)
-        run_add(run, pe);
+    if (e) {
+        /* rn_push_points_effect's fields, in the upgrade's block */
+        loy_node *b = e + 1;
+        bool dated = expires != LOY_DAY_NONE;
+        rn_init(b, LOY_NODE_MAP, NULL);
+        rn_sib(rn_init_str(b + 1, "type", "points"));
+        rn_sib(rn_init_int(b + 2, "delta", reward->points));
+        loy_node *last = rn_init_str(b + 3, "source", "upgrade");
+        if (dated) {
+            rn_sib(last);
+            last = rn_init_date(b + 4, "expires", expires);
+        }
+        rn_effect_done(NULL, b, last, dated ? 4 : 3);
+        run_add(run, b);
+        *nodes = last + 1;
+    }
     return true;
 }
 
@@ -143,32 +163,43 @@ static inline __attribute__((always_inline)) bool give_upgrade_gift(loy_ctx *c, 
 bool loy_gifts_upgrade(loy_ctx *c, int32_t from, int32_t to)
 {
     const loy_policy *p = c->p;
+    const loy_gifts *g = &p->gifts;
+    bool gifts = g->has_upgrade && to > from;
+    /* `highest` gives only the new tier's gift, never a lower one instead. */
+    int32_t first = g->upgrade_highest ? to : from + 1;
     effect_run run = {NULL, NULL, 0};
     const loy_node *pairs = p->effect_nodes.upgrade_pairs;
+    /* every fresh node of the upgrade in one take (what the gifts do not
+     * use is left over in the answer's arena) */
+    loy_node *nodes = NULL;
     if (pairs) {
         /* the whole effect is the policy's (lib/policy/gifts.c) */
-        loy_node *e = rn_block(c->r, 1);
-        if (e)
+        size_t need = 1 + (gifts ? (size_t)(to - first + 1) * UPGRADE_GIFT_NODES : 0);
+        loy_node *e = rn_block(c->r, need);
+        if (e) {
             run_add(&run, rn_init_over(e, NULL, &pairs[(uint32_t)from * p->tiers.count + (uint32_t)to]));
+            nodes = e + 1;
+        }
     } else {
         /* {type, from} fresh; to and reason are the policy's */
-        loy_node *e = rn_effect_take(c->r, "tier_changed", 1);
+        size_t need = 3 + (gifts ? (size_t)(to - first + 1) * UPGRADE_GIFT_NODES : 0);
+        loy_node *e = rn_block(c->r, need);
         if (e) {
+            rn_init(e, LOY_NODE_MAP, NULL);
+            rn_sib(rn_init_str(e + 1, "type", "tier_changed"));
             const loy_node *end = &p->effect_nodes.upgraded_to[to];
             rn_init_str(e + 2, "from", p->tiers.levels[from].id)->next = end->first;
             rn_effect_done(NULL, e, end->last, 4);
             run_add(&run, e);
+            nodes = e + 3;
         }
     }
-    const loy_gifts *g = &p->gifts;
     bool ok = true;
-    if (g->has_upgrade && to > from) {
+    if (gifts) {
         if (!upgrade_ledger_fits(c))
             return false;
-        /* `highest` gives only the new tier's gift, never a lower one instead. */
-        int32_t first = g->upgrade_highest ? to : from + 1;
         for (int32_t level = first; ok && level <= to; level++)
-            ok = give_upgrade_gift(c, level, &run);
+            ok = give_upgrade_gift(c, level, &run, &nodes);
     }
     loy_node *list = c->effects;
     if (run.count && list && list != &loy_nomem_node)

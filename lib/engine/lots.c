@@ -246,6 +246,30 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
     points = repay_debt(c, points);
     if (points == 0)
         return true;
+    if (at == SIZE_MAX) {
+        /* A new lot: inline while it goes last with room (lot_insert's
+         * common case), so the usual credit makes no call. */
+        loy_member *w = c->m;
+        size_t n = w->lot_count;
+        if (n < w->lot_cap) {
+            uint32_t seq = w->next_seq;
+            int64_t key = expiry_key(expires);
+            if (n == 0 || key > expiry_key(w->lots[n - 1].expires) ||
+                (key == expiry_key(w->lots[n - 1].expires) && seq >= w->lots[n - 1].seq)) {
+                loy_lot *slot = &w->lots[n];
+                w->next_seq = seq + 1;
+                slot->points = points;
+                slot->expires = expires;
+                slot->pending_until = LOY_DAY_NONE;
+                slot->credited = c->day;
+                slot->seq = seq;
+                slot->order_id = NULL;
+                slot->order_id_cap = 0;
+                w->lot_count = n + 1;
+                return true;
+            }
+        }
+    }
     return add_available_at(c, points, expires, at);
 }
 
