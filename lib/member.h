@@ -412,6 +412,25 @@ LOY_INTERNAL void loy_member_unborrow(loy_member *dst);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);
+/* loy_member_set_str for a *buf that holds no buffer (a new lot's order
+ * id). Inline when the last spare is long enough, as it is for a member
+ * in steady use: no call, no grow test on the caller's capacity. */
+static inline bool loy_member_set_new_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len)
+{
+    size_t n = m->spare_count;
+    if (n && len < m->spare[n - 1].cap) {
+        if (m->undo)
+            m->undo->made_str = true;
+        m->spare_count = n - 1;
+        char *d = m->spare[n - 1].s;
+        *buf = d;
+        *cap = m->spare[n - 1].cap;
+        d[len] = '\0';
+        loy_copy_short(d, s, len);
+        return true;
+    }
+    return loy_member_set_str(m, buf, cap, s, len);
+}
 /* Hand *buf back as a spare (freed when the spare list cannot grow); *buf becomes NULL. */
 LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* The first n lots (tags) stay, those past them give their strings back
