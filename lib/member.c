@@ -230,7 +230,7 @@ void loy_member_clear(loy_member *m)
     if (m->id)
         m->id[0] = '\0';
     m->joined = LOY_DAY_NONE;
-    m->birthday = LOY_DAY_NONE;
+    loy_member_put_birthday(m, LOY_DAY_NONE);
     m->tag_count = 0;
     m->tier = 0;
     m->tier_since = LOY_DAY_NONE;
@@ -849,7 +849,7 @@ int loy_member_set_birthday(loy_member *m, const char *date)
     loy_day day = LOY_DAY_NONE;
     if (date && !parse_date_str(date, &day))
         return loy_member_fail(m, LOY_E_INVALID_MEMBER, "birthday '%s' is not a date YYYY-MM-DD", date);
-    m->birthday = day;
+    loy_member_put_birthday(m, day);
     loy_member_initial_stage(m);
     ok(m);
     return LOY_OK;

@@ -141,6 +141,15 @@ struct loy_member {
     loy_day_points cap_earlier[LOY_CAP_EARLIER_DAYS];
 
     loy_day birthday;               /* LOY_DAY_NONE: none (the date as given, Feb 29 kept) */
+    /* Not state: the birthday's month and day, worked out where the
+     * birthday is written (loy_member_put_birthday) instead of on every
+     * event that asks. Keyed by the day they are for (loy_dc_key's form,
+     * so a zeroed handle's key names no day): a birthday written any other
+     * way only misses them. In the journaled block, so a rollback and
+     * every copy carry them with the birthday. */
+    uint32_t birthday_md_key;
+    int16_t birthday_m;
+    int16_t birthday_d;
     int32_t tier;                   /* tier index */
     loy_day tier_since;
     loy_day last_review;            /* LOY_DAY_NONE: none processed yet */
@@ -403,12 +412,45 @@ LOY_INTERNAL void loy_member_unborrow(loy_member *dst);
 /* *buf (capacity *cap) becomes a copy of s (len bytes); an empty *buf takes
  * a spare buffer first. false on NOMEM (*buf may then hold a buffer). */
 LOY_INTERNAL bool loy_member_set_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len);
+/* loy_member_set_str for a *buf that holds no buffer (a new lot's order
+ * id). Inline when the last spare is long enough, as it is for a member
+ * in steady use: no call, no grow test on the caller's capacity. */
+static inline bool loy_member_set_new_str(loy_member *m, char **buf, size_t *cap, const char *s, size_t len)
+{
+    size_t n = m->spare_count;
+    if (n && len < m->spare[n - 1].cap) {
+        if (m->undo)
+            m->undo->made_str = true;
+        m->spare_count = n - 1;
+        char *d = m->spare[n - 1].s;
+        *buf = d;
+        *cap = m->spare[n - 1].cap;
+        d[len] = '\0';
+        loy_copy_short(d, s, len);
+        return true;
+    }
+    return loy_member_set_str(m, buf, cap, s, len);
+}
 /* Hand *buf back as a spare (freed when the spare list cannot grow); *buf becomes NULL. */
 LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* The first n lots (tags) stay, those past them give their strings back
  * as spares (no journal open); n <= the count. */
 LOY_INTERNAL void loy_member_keep_lots(loy_member *m, size_t n);
 LOY_INTERNAL void loy_member_keep_tags(loy_member *m, size_t n);
+/* m->birthday = day, with its month and day kept beside it. */
+static inline void loy_member_put_birthday(loy_member *m, loy_day day)
+{
+    int32_t bm = 0, bd = 0;
+    if (day != LOY_DAY_NONE && !loy_ns_month_day(day, &bm, &bd)) {
+        loy_ymd b = loy_day_to_ymd(day);
+        bm = b.m;
+        bd = b.d;
+    }
+    m->birthday = day;
+    m->birthday_md_key = (uint32_t)day ^ 0x80000000u;
+    m->birthday_m = (int16_t)bm;
+    m->birthday_d = (int16_t)bd;
+}
 /* Set the handle's error message (printf-style). Returns code. */
 LOY_INTERNAL int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

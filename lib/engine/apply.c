@@ -266,7 +266,7 @@ static bool step_profile(loy_ctx *c)
         loy_day birthday = LOY_DAY_NONE;
         if (ev->birthday.set && !loy_parse_date(ev->birthday.s, ev->birthday.len, &birthday))
             return loy_refuse(c, LOY_E_INVALID_EVENT, "profile: 'birthday' must be a date YYYY-MM-DD");
-        c->m->birthday = birthday;
+        loy_member_put_birthday(c->m, birthday);
         if (c->trace)
             loy_trace(c, "profile", true, "birthday %s", ev->birthday.set ? ev->birthday.s : "removed");
     }

@@ -250,35 +250,68 @@ bool loy_birthday_occurrence(const loy_policy *p, loy_day birthday, loy_day day,
 }
 
 /* per-event date cache */
-loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
+
+/* The birthday part of the cache (the dates part already holds c->day);
+ * month: loy_birthday_in_year's, which moves a Feb 29. */
+static inline loy_month birthday_store(loy_ctx *c, loy_day birthday, int32_t bm, int32_t bd, int32_t month)
+{
+    c->dc_bday_of = birthday;
+    c->dc_bday_ymd.m = bm;
+    c->dc_bday_ymd.d = bd;
+    c->dc_bday_month = c->dc_ymd.y * 12 + (month - 1);
+    c->dc_bday_valid = true;
+    c->dc_bday_day_valid = false;
+    return c->dc_bday_month;
+}
+
+/* A Feb 29 birthday: Mar 1 in a year without one when the policy says so.
+ * Out of line: rare, and its leap-year call would cost the usual path
+ * saved registers. */
+static __attribute__((noinline)) loy_month birthday_store_feb29(loy_ctx *c, loy_day birthday)
+{
+    const loy_policy *p = c->p;
+    bool mar1 = !loy_is_leap(c->dc_ymd.y) && p->gifts.has_birthday && p->gifts.feb29 == LOY_FEB29_MAR1;
+    return birthday_store(c, birthday, 2, 29, mar1 ? 3 : 2);
+}
+
+static inline loy_month birthday_put(loy_ctx *c, loy_day birthday, int32_t bm, int32_t bd)
+{
+    if (bm == 2 && bd == 29)
+        return birthday_store_feb29(c, birthday);
+    return birthday_store(c, birthday, bm, bd, bm);
+}
+
+/* A birthday the member's kept month and day are not for (written other
+ * than by loy_member_put_birthday), or a cache without c->day yet. Only
+ * the month and day are worked out, not the birthday's year. */
+static __attribute__((noinline)) loy_month birthday_fill_slow(loy_ctx *c, loy_day birthday)
 {
     loy_ctx_dates(c);
-    if (!c->dc_bday_valid || c->dc_bday_of != birthday) {
-        const loy_policy *p = c->p;
-        int32_t year = c->dc_ymd.y;
-        /* Only the month and day are read (here and by
-         * birthday_in_year_ymd): the birthday's year is not worked out. */
-        /* month and day in scalars, not a loy_ymd: kept in registers */
-        int32_t bm, bd;
-        if (!loy_ns_month_day(birthday, &bm, &bd)) {
-            loy_ymd b = loy_day_to_ymd(birthday);
-            bm = b.m;
-            bd = b.d;
-        }
-        /* loy_birthday_in_year's month: the birthday's own, but a Feb 29
-         * moved to Mar 1 in a year without one. */
-        int32_t month = bm;
-        if (bm == 2 && bd == 29 && !loy_is_leap(year) && p->gifts.has_birthday &&
-            p->gifts.feb29 == LOY_FEB29_MAR1)
-            month = 3;
-        c->dc_bday_of = birthday;
-        c->dc_bday_ymd.m = bm;
-        c->dc_bday_ymd.d = bd;
-        c->dc_bday_month = year * 12 + (month - 1);
-        c->dc_bday_valid = true;
-        c->dc_bday_day_valid = false;
+    if (c->dc_bday_valid && c->dc_bday_of == birthday)
+        return c->dc_bday_month;
+    const loy_member *m = c->m;
+    if (m->birthday_md_key == ((uint32_t)birthday ^ 0x80000000u))
+        return birthday_put(c, birthday, m->birthday_m, m->birthday_d);
+    /* month and day in scalars, not a loy_ymd: kept in registers */
+    int32_t bm, bd;
+    if (!loy_ns_month_day(birthday, &bm, &bd)) {
+        loy_ymd b = loy_day_to_ymd(birthday);
+        bm = b.m;
+        bd = b.d;
     }
-    return c->dc_bday_month;
+    return birthday_put(c, birthday, bm, bd);
+}
+
+/* The usual call: the dates cached, the member's birthday with its month
+ * and day kept (lib/member.h): no conversion, no saved registers. */
+loy_month loy_ctx_birthday_fill(loy_ctx *c, loy_day birthday)
+{
+    const loy_member *m = c->m;
+    if (!loy_ctx_dates_ready(c) || m->birthday_md_key != ((uint32_t)birthday ^ 0x80000000u))
+        return birthday_fill_slow(c, birthday);
+    if (c->dc_bday_valid && c->dc_bday_of == birthday)
+        return c->dc_bday_month;
+    return birthday_put(c, birthday, m->birthday_m, m->birthday_d);
 }
 
 loy_day loy_ctx_birthday_this_year(loy_ctx *c, loy_day birthday)

@@ -299,7 +299,7 @@ static inline __attribute__((always_inline)) bool add_pending(loy_ctx *c, int64_
     /* A spare buffer of the member, when it has one: no allocation per order.
      * The length the event already holds spares a strlen; every reader of a
      * lot's id stops at its first NUL, so an id with one inside reads the same. */
-    if (!loy_member_set_str(m, &slot->order_id, &slot->order_id_cap, order_id, order_id_len)) {
+    if (!loy_member_set_new_str(m, &slot->order_id, &slot->order_id_cap, order_id, order_id_len)) {
         /* Undo the insert so the working copy stays consistent. */
         lot_remove(m, (size_t)(slot - m->lots));
         return loy_refuse(c, LOY_E_NOMEM, "out of memory");

@@ -1171,7 +1171,7 @@ static void read_state(loader *l, unsigned flags)
     if (l->bad)
         return;
     l->joined = t->joined = (loy_day)joined;
-    t->birthday = get_opt_date(l, "the birthday");
+    loy_member_put_birthday(t, get_opt_date(l, "the birthday"));
     if (!empty_list(l))
         read_tags(l);
     else if (t->tag_count)
