@@ -795,6 +795,9 @@ static int parse_options(int argc, char **argv, options *o)
 
 typedef struct figures {
     double t[M_COUNT];
+    /* library / floor taken turn by turn (time_ratio): the lowest, the
+     * median and the highest; checkout alone, and with the benefits query */
+    double ratio[3], ratio_q[3];
     double allocs[M_COUNT];
     size_t mismatches, checked;
     char first_mismatch[400];
@@ -808,6 +811,37 @@ typedef struct figures {
     size_t failures;
     char load[64];
 } figures;
+
+/* One pass of mode m, in ns per case, after an untimed pass that brings
+ * the mode's own data back into the caches the other mode of the turn
+ * took: each side is timed as warm as it is when timed alone. */
+static double pass_ns(bench *b, mode m)
+{
+    pass(b, m);
+    double t0 = now_ns();
+    pass(b, m);
+    return (now_ns() - t0) / (double)b->cases.count;
+}
+
+/* library / floor, taken pass by pass: on a shared host the speed moves
+ * by up to 2x within a second, so the library (less the reset, which is
+ * not counted) and the floor take turns, one pass each (a few ms), and
+ * each turn gives its own ratio. out: the lowest, the median and the
+ * highest of `turns` ratios. */
+static void time_ratio(bench *b, mode lib, mode floor, int turns, double out[3])
+{
+    static double ratio[4096];
+    if (turns > 4096)
+        turns = 4096;
+    for (int i = 0; i < turns; i++) {
+        double reset = pass_ns(b, M_RESTORE);
+        double l = pass_ns(b, lib) - reset;
+        ratio[i] = l / pass_ns(b, floor);
+    }
+    out[1] = median(ratio, turns);  /* sorts */
+    out[0] = ratio[0];
+    out[2] = ratio[turns - 1];
+}
 
 /* Every case once: the library's answer against the floor's. */
 static void check_all(bench *b, figures *f)
@@ -846,8 +880,7 @@ static void print_table(const options *o, const figures *f)
     double apply_only = t[M_APPLY] - t[M_BUILD];
     double checkout = t[M_APPLY_QUERY] - t[M_RESTORE];
     double floor_checkout = t[M_FLOOR_BENEFITS];
-    double ratio = decision / t[M_FLOOR];
-    double ratio_q = checkout / floor_checkout;
+    double ratio = f->ratio[1], ratio_q = f->ratio_q[1];
     double dec_allocs = f->allocs[M_APPLY] - f->allocs[M_RESTORE];
 
     printf("libloyalty benchmark (bench/, -O2 -DNDEBUG, one core, thread CPU time; load average %s)\n",
@@ -875,13 +908,21 @@ static void print_table(const options *o, const figures *f)
     snprintf(v, sizeof v, "%.0f ns", t[M_FLOOR]);
     ROW("    ns/decision", v, "", "");
     snprintf(v, sizeof v, "%.1fx", ratio);
-    ROW("    library / floor", v, "<= 3x", met(ratio <= 3.0));
+    ROW("    library / floor (median of turns)", v, "<= 3x", met(ratio <= 3.0));
+    snprintf(v, sizeof v, "%.1f-%.1fx", f->ratio[0], f->ratio[2]);
+    ROW("    (lowest-highest turn)", v, "", "");
+    snprintf(v, sizeof v, "%.1fx", decision / t[M_FLOOR]);
+    ROW("    (the two medians above, timed apart)", v, "", "");
     snprintf(v, sizeof v, "%.0f ns", checkout);
     ROW("(a') checkout + benefits query (build+apply+query)", v, "", "");
     snprintf(v, sizeof v, "%.0f ns", floor_checkout);
     ROW("    floor checkout + benefits", v, "", "");
     snprintf(v, sizeof v, "%.1fx", ratio_q);
-    ROW("    library / floor", v, "<= 3x", met(ratio_q <= 3.0));
+    ROW("    library / floor (median of turns)", v, "<= 3x", met(ratio_q <= 3.0));
+    snprintf(v, sizeof v, "%.1f-%.1fx", f->ratio_q[0], f->ratio_q[2]);
+    ROW("    (lowest-highest turn)", v, "", "");
+    snprintf(v, sizeof v, "%.1fx", checkout / floor_checkout);
+    ROW("    (the two medians above, timed apart)", v, "", "");
     snprintf(v, sizeof v, "%.0f/s", 1e9 / t[M_ROUNDTRIP]);
     ROW("(b) round trips/s (bytes -> apply -> bytes)", v, ">= 2,000,000/s", met(1e9 / t[M_ROUNDTRIP] >= 2e6));
     snprintf(v, sizeof v, "%.0f ns", t[M_ROUNDTRIP]);
@@ -989,11 +1030,12 @@ static void print_json(const options *o, const figures *f)
     printf(" \"checkout\": {\"decisions_per_s\": %.0f, \"ns_per_decision\": %.1f, \"ns_apply\": %.1f, "
            "\"ns_build\": %.1f, \"ns_restore\": %.1f,\n", 1e9 / decision, decision, t[M_APPLY] - t[M_BUILD],
            t[M_BUILD] - t[M_RESTORE], t[M_RESTORE]);
-    printf("   \"floor_ns\": %.1f, \"floor_per_s\": %.0f, \"ratio_to_floor\": %.2f,\n", t[M_FLOOR],
-           1e9 / t[M_FLOOR], decision / t[M_FLOOR]);
-    printf("   \"with_query_ns\": %.1f, \"floor_with_benefits_ns\": %.1f, \"ratio_with_query\": %.2f},\n",
-           t[M_APPLY_QUERY] - t[M_RESTORE], t[M_FLOOR_BENEFITS],
-           (t[M_APPLY_QUERY] - t[M_RESTORE]) / t[M_FLOOR_BENEFITS]);
+    printf("   \"floor_ns\": %.1f, \"floor_per_s\": %.0f, \"ratio_to_floor\": %.2f, "
+           "\"ratio_to_floor_range\": [%.2f, %.2f],\n", t[M_FLOOR], 1e9 / t[M_FLOOR], f->ratio[1],
+           f->ratio[0], f->ratio[2]);
+    printf("   \"with_query_ns\": %.1f, \"floor_with_benefits_ns\": %.1f, \"ratio_with_query\": %.2f, "
+           "\"ratio_with_query_range\": [%.2f, %.2f]},\n",
+           t[M_APPLY_QUERY] - t[M_RESTORE], t[M_FLOOR_BENEFITS], f->ratio_q[1], f->ratio_q[0], f->ratio_q[2]);
     printf(" \"roundtrip\": {\"per_s\": %.0f, \"ns\": %.1f, \"ns_load\": %.1f, \"ns_save\": %.1f},\n",
            1e9 / t[M_ROUNDTRIP], t[M_ROUNDTRIP], t[M_LOAD], t[M_LOAD_SAVE] - t[M_LOAD]);
     printf(" \"apply_json_ns\": %.1f,\n", t[M_JSON]);
@@ -1094,6 +1136,12 @@ int main(int argc, char **argv)
         if (o.verbose)
             fprintf(stderr, "  %-28s %8.1f ns\n", mode_names[m], f.t[m]);
     }
+    /* about a second each, whatever the number of cases */
+    int turns = (int)(1e9 / ((f.t[M_APPLY_QUERY] + f.t[M_RESTORE] + f.t[M_FLOOR_BENEFITS]) * (double)b.cases.count));
+    if (turns < 11)
+        turns = 11;
+    time_ratio(&b, M_APPLY, M_FLOOR, turns, f.ratio);
+    time_ratio(&b, M_APPLY_QUERY, M_FLOOR_BENEFITS, turns, f.ratio_q);
     for (int m = 0; m < M_COUNT; m++)
         f.allocs[m] = allocs_mode(&b, &cnt, (mode)m);
     f.failures = b.failures;
