@@ -29,6 +29,7 @@ static int32_t intern_one(interner *in, const char *s, unsigned flag)
             i = (i + 1) & t->mask;
         id = (int32_t)t->count++;
         t->slots[i] = (loy_intern_slot){k.w0, k.w1, s, (uint32_t)k.len, id};
+        t->named_bits |= UINT64_C(1) << loy_intern_bit(&k);
     }
     t->flags[id] |= (uint8_t)flag;
     return id;
