@@ -15,6 +15,12 @@
 
 #include "codec.h"
 
+/* loy_day_min() and loy_day_max() (0000-01-01, 9999-12-31) as constants:
+ * every load asked the calls, and every range test loaded their values.
+ * tests/test_load_take.c checks that they agree with lib/date.c. */
+#define LOAD_DAY_MIN (-719528)
+#define LOAD_DAY_MAX 2932896
+
 typedef struct id_ref {
     const char *s;          /* into the input, not NUL-terminated */
     size_t len;
@@ -33,7 +39,6 @@ typedef struct loader {
     size_t table_count;
     id_ref *table_small;    /* the caller's, TABLE_SMALL entries: most states need no allocation */
     loy_day joined;
-    uint64_t day_min, day_span; /* 0000-01-01 as unsigned, and 9999-12-31 past it */
     const uint8_t *recent;      /* the recent ids, read once the state is good */
     size_t recent_count;
     /* With the policy's string numbers (lib/policy/ids.c) and a table of
@@ -353,7 +358,8 @@ static inline id_ref get_ref_at(loader *l, const char *what, size_t *at)
 static inline bool day_in_range(const loader *l, int64_t d)
 {
     /* one compare: a day before the first wraps past the span */
-    return (uint64_t)d - l->day_min <= l->day_span;
+    (void)l;
+    return (uint64_t)d - (uint64_t)(int64_t)LOAD_DAY_MIN <= (uint64_t)((int64_t)LOAD_DAY_MAX - LOAD_DAY_MIN);
 }
 
 /* base + a decoded delta; a sum past int64 (only damaged bytes have one)
@@ -670,6 +676,44 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64
     return true;
 }
 
+/* The scratch's own drops of lot order ids (loy_member_drop_str and
+ * loy_member_keep_lots): the scratch never has a journal open, so a
+ * buffer goes straight onto its spare list when the list has room; the
+ * member.c calls, which may grow the list or free, take the rest. */
+static inline void scratch_drop_id(loy_member *t, loy_lot *lot)
+{
+    if (t->spare_count < t->spare_cap) {
+        t->spare[t->spare_count].s = lot->order_id;
+        t->spare[t->spare_count].cap = lot->order_id_cap;
+        t->spare_count++;
+        lot->order_id = NULL;
+        lot->order_id_cap = 0;
+    } else {
+        loy_member_drop_str(t, &lot->order_id, &lot->order_id_cap);
+    }
+}
+
+/* n < t->lot_count */
+static inline void scratch_keep_lots(loy_member *t, size_t n)
+{
+    if (t->spare_count + (t->lot_count - n) > t->spare_cap) {
+        loy_member_keep_lots(t, n);
+        return;
+    }
+    loy_spare_str *sp = t->spare + t->spare_count;
+    for (loy_lot *lot = t->lots + n, *end = t->lots + t->lot_count; lot < end; lot++) {
+        if (lot->order_id) {
+            sp->s = lot->order_id;
+            sp->cap = lot->order_id_cap;
+            sp++;
+            lot->order_id = NULL;
+            lot->order_id_cap = 0;
+        }
+    }
+    t->spare_count = (size_t)(sp - t->spare);
+    t->lot_count = n;
+}
+
 static void read_lots(loader *l)
 {
     loy_member *t = l->t;
@@ -684,7 +728,7 @@ static void read_lots(loader *l)
         return;
     if (n == 0) {
         if (owned)
-            loy_member_keep_lots(t, 0);
+            scratch_keep_lots(t, 0);
         t->next_seq = 0;
         return;
     }
@@ -764,7 +808,7 @@ static void read_lots(loader *l)
                     nomem(l);
             }
         } else if (lot->order_id) {
-            loy_member_drop_str(t, &lot->order_id, &lot->order_id_cap);
+            scratch_drop_id(t, lot);
         }
         if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
             malformed(l, "lots are not in expiry and credit order");
@@ -772,7 +816,7 @@ static void read_lots(loader *l)
     if (seen != seen_small)
         loy_free(t->alloc, seen);
     if (!l->bad && n < t->lot_count)
-        loy_member_keep_lots(t, n);
+        scratch_keep_lots(t, n);
     t->next_seq = (uint32_t)n;
 }
 
@@ -1094,7 +1138,7 @@ static void read_cap_earlier(loader *l)
      * read back. */
     int64_t next = t->cap_day;
     for (size_t i = n; i-- > 0;) {
-        int64_t day = back[i] >= (uint64_t)(next - loy_day_min()) ? INT64_MIN
+        int64_t day = back[i] >= (uint64_t)(next - LOAD_DAY_MIN) ? INT64_MIN
                                                                     : next - (int64_t)back[i] - 1;
         if (!day_in_range(l, day)) {
             malformed(l, "an earlier day of the points cap is not a date of 0000..9999");
@@ -1363,8 +1407,6 @@ static inline __attribute__((always_inline)) int load_bytes(loy_member *m, const
     l.table = NULL;
     l.table_count = 0;
     l.joined = 0;
-    l.day_min = (uint64_t)(int64_t)loy_day_min();
-    l.day_span = (uint64_t)((int64_t)loy_day_max() - loy_day_min());
     l.recent = NULL;
     l.recent_count = 0;
     l.by_number = false;
