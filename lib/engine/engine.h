@@ -150,6 +150,28 @@ static inline loy_month loy_ctx_month(loy_ctx *c)
 }
 /* loy_tier_metric(c->p, c->m, c->day, out) from the cached month. */
 LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
+
+/* Whether the member's tier metric, as any window reads it, certainly
+ * stays below the next tier's `at` (or there is no next tier), so that
+ * the upgrade step has nothing to do. A window sums kept months, which
+ * are never negative, and each lifetime total holds at least the months
+ * kept (the engine's updates and imports keep it, the state loader
+ * refuses bytes that break it): the lifetime total bounds every window's
+ * sum, which then also fits int64, so the tier metric's overflow refusal
+ * cannot be due either (nor for a lifetime window, which reads a total
+ * without adding). A lifetime window of orders reads the imported
+ * count, which may exceed the total of the months: no shortcut there. */
+static inline bool loy_tier_below_next(const loy_policy *p, const loy_member *m)
+{
+    uint32_t next = (uint32_t)m->tier + 1;
+    if (next >= p->tiers.count)
+        return true;
+    /* loy_qualify and loy_metric differ past spend: orders, points, growth */
+    static const uint8_t metric_of[4] = {LOY_METRIC_SPEND, LOY_METRIC_ORDERS, LOY_METRIC_POINTS_EARNED,
+                                         LOY_METRIC_GROWTH};
+    return p->tiers.window != LOY_W_LIFETIME &&
+           m->lifetime[metric_of[p->tiers.qualify_on & 3]] < p->tiers.levels[next].at;
+}
 /* A metric (LOY_METRIC_*) of the month of c->day: loy_metric_sum over that
  * one month, which cannot overflow. The order step has just written that
  * bucket, so its place is known and there is no search. */

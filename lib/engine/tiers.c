@@ -134,6 +134,11 @@ static __attribute__((noinline)) bool traced_upgrade(loy_ctx *c, int64_t metric,
 
 bool loy_step_upgrade(loy_ctx *c)
 {
+    /* Most events upgrade no one; loy_tier_below_next settles that from one
+     * total, without summing the window's months. The trace states the
+     * metric itself, so it takes the sum. */
+    if (!c->trace && loy_tier_below_next(c->p, c->m))
+        return true;
     int64_t metric;
     if (!loy_tier_metric_today(c, &metric))
         return loy_refuse(c, LOY_E_OVERFLOW, "the tier metric overflows int64");
