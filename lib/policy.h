@@ -489,6 +489,7 @@ enum {
 
 typedef struct loy_benefit_test {
     int32_t kind;                   /* LOY_BT_* */
+    uint32_t firsts;                /* TAGS, CHANNEL, STORE: bit (b & 31) for each first byte b of leaf's strings */
     int64_t n;                      /* POINTS_AT_LEAST: the cond's n */
     const loy_cond *cond;           /* the entry: its reason, and its test for LOY_BT_COND */
     const loy_cond *leaf;           /* TAGS, CHANNEL, STORE: the predicate */

@@ -28,13 +28,15 @@
 
 static const char *const TIERS[] = {"t0", "t1", "t2", "t3"};
 /* ids that share a first byte, and that are prefixes of each other, so
- * that a string test that compares too little or too much is caught */
-static const char *const TAGS[] = {"vip", "staff", "new", "vip-list", "vi", "staffer"};
-static const char *const CHANNELS[] = {"pos", "app", "tmall", "tm", "tmall2", "po"};
-static const char *const STORES[] = {"s0", "s1", "s10", "s"};
-#define N_TAGS 6u
-#define N_CHANNELS 6u
-#define N_STORES 4u
+ * that a string test that compares too little or too much is caught; and
+ * ids whose first bytes differ but agree in their low five bits (the
+ * query's first-byte mask, loy_benefit_test.firsts) */
+static const char *const TAGS[] = {"vip", "staff", "new", "vip-list", "vi", "staffer", "Vip", "6vip"};
+static const char *const CHANNELS[] = {"pos", "app", "tmall", "tm", "tmall2", "po", "Tmall", "4mall"};
+static const char *const STORES[] = {"s0", "s1", "s10", "s", "S0", "3s"};
+#define N_TAGS 8u
+#define N_CHANNELS 8u
+#define N_STORES 6u
 
 static void random_date(rng *r, char out[11])
 {

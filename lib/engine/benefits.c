@@ -85,13 +85,17 @@ static bool general_entry(loy_ctx *c, loy_node *list, uint32_t i)
 }
 
 /* Is `s` one of the predicate's strings? As cond.c's str_in. */
-static inline bool strs_hold(const loy_cond *leaf, const char *s)
+static inline bool strs_hold(const loy_benefit_test *t, const char *s)
 {
     if (!s)
         return false;
     /* compared here, not by strcmp: without a call in the tests' loop its
      * values stay in registers (the strings are short ids and tags) */
     const char c0 = s[0];
+    /* most strings start with a byte no leaf string starts with */
+    if (!(t->firsts >> ((unsigned char)c0 & 31u) & 1u))
+        return false;
+    const loy_cond *leaf = t->leaf;
     for (const char *const *p = leaf->strs, *const *end = p + leaf->count; p < end; p++) {
         const char *a = *p;
         if (a[0] != c0)
@@ -119,14 +123,14 @@ static inline __attribute__((always_inline)) bool test_holds(loy_ctx *c, const l
         const loy_member *m = c->m;
         holds = false;
         for (size_t i = 0; i < m->tag_count && !holds; i++)
-            holds = strs_hold(t->leaf, m->tags[i]);
+            holds = strs_hold(t, m->tags[i]);
         break;
     }
     case LOY_BT_CHANNEL:
-        holds = !c->no_event && strs_hold(t->leaf, c->channel);
+        holds = !c->no_event && strs_hold(t, c->channel);
         break;
     case LOY_BT_STORE:
-        holds = !c->no_event && strs_hold(t->leaf, c->store);
+        holds = !c->no_event && strs_hold(t, c->store);
         break;
     default:
         return loy_cond_entry_holds(c, t->cond);

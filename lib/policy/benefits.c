@@ -30,6 +30,16 @@ typedef struct test_fill {
     uint32_t at;
 } test_fill;
 
+/* The query's first look at a string: no leaf string starts with a byte
+ * whose bit is clear (lib/engine/benefits.c, strs_hold). */
+static uint32_t leaf_firsts(const loy_cond *leaf)
+{
+    uint32_t firsts = 0;
+    for (uint32_t i = 0; i < leaf->count; i++)
+        firsts |= UINT32_C(1) << ((unsigned char)leaf->strs[i][0] & 31u);
+    return firsts;
+}
+
 static void add_test(const loy_cond *cc, void *ctx)
 {
     test_fill *f = ctx;
@@ -52,6 +62,7 @@ static void add_test(const loy_cond *cc, void *ctx)
         x->kind = kind;
         x->leaf = leaf;
         x->negate = negate;
+        x->firsts = leaf_firsts(leaf);
     }
 }
 
@@ -175,6 +186,7 @@ static void any_at_tier(loy_benefit_test *x, uint32_t tier)
     x->kind = kind;
     x->leaf = leaf;
     x->negate = false;
+    x->firsts = leaf_firsts(leaf);
 }
 
 static bool tier_listed(loy_policy *p, const loy_benefit_ask *a, const loy_benefit_ask *end, uint32_t tier,
