@@ -147,17 +147,7 @@ static void drop_lot_ids_from(loy_member *m, size_t from)
             give_spare(m, &m->lots[i].order_id, &m->lots[i].order_id_cap);
         return;
     }
-    loy_spare_str *sp = m->spare + m->spare_count;
-    for (loy_lot *lot = m->lots + from, *end = m->lots + m->lot_count; lot < end; lot++) {
-        if (lot->order_id) {
-            sp->s = lot->order_id;
-            sp->cap = lot->order_id_cap;
-            sp++;
-            lot->order_id = NULL;
-            lot->order_id_cap = 0;
-        }
-    }
-    m->spare_count = (size_t)(sp - m->spare);
+    loy_member_spare_lot_ids(m, from);
 }
 
 /* The test inline: a working copy or scratch often holds no lot or tag. */

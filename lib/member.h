@@ -436,6 +436,23 @@ LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* The first n lots (tags) stay, those past them give their strings back
  * as spares (no journal open); n <= the count. */
 LOY_INTERNAL void loy_member_keep_lots(loy_member *m, size_t n);
+/* The lots from `from` on hand their order ids to the spare list, which
+ * the caller has made room in for all of them (no journal open). Inline
+ * because the state loader's scratch does this at every load. */
+static inline void loy_member_spare_lot_ids(loy_member *m, size_t from)
+{
+    loy_spare_str *sp = m->spare + m->spare_count;
+    for (loy_lot *lot = m->lots + from, *end = m->lots + m->lot_count; lot < end; lot++) {
+        if (lot->order_id) {
+            sp->s = lot->order_id;
+            sp->cap = lot->order_id_cap;
+            sp++;
+            lot->order_id = NULL;
+            lot->order_id_cap = 0;
+        }
+    }
+    m->spare_count = (size_t)(sp - m->spare);
+}
 LOY_INTERNAL void loy_member_keep_tags(loy_member *m, size_t n);
 /* m->birthday = day, with its month and day kept beside it. */
 static inline void loy_member_put_birthday(loy_member *m, loy_day day)
