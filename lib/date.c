@@ -115,8 +115,8 @@ loy_ymd loy_day_to_ymd(loy_day day)
 }
 
 /* Constants checked against the conversions in tests/test_dates.c. */
-loy_day loy_day_max(void) { return 2932896; }    /* 9999-12-31 */
-loy_day loy_day_min(void) { return -719528; }    /* 0000-01-01 */
+loy_day loy_day_max(void) { return LOY_DAY_LAST; }
+loy_day loy_day_min(void) { return LOY_DAY_FIRST; }
 
 int loy_weekday(loy_day day)
 {

@@ -12,7 +12,10 @@
 
 typedef int32_t loy_day;          /* a civil date as a day number */
 #define LOY_DAY_NONE INT32_MIN    /* "no date" (never expires, no birthday...) */
-#define LOY_DAY_MAX_VALID 0       /* see loy_day_max(): computed, not a constant */
+/* 0000-01-01 and 9999-12-31, the ends of the range (loy_day_min() and
+ * loy_day_max()): constants for the hot paths that test a day against them. */
+#define LOY_DAY_FIRST (-719528)
+#define LOY_DAY_LAST 2932896
 
 /* A month as year*12 + (month-1): "2026-10" is 2026*12 + 9. */
 typedef int32_t loy_month;

@@ -315,10 +315,6 @@ bool loy_lots_add_pending(loy_ctx *c, int64_t points, loy_day expires, loy_day p
     return add_pending(c, points, expires, pending_until, order_id, order_id_len);
 }
 
-/* loy_day_min() and loy_day_max(), 0000-01-01 and 9999-12-31 (checked
- * against them by tests/test_order_pending.c) */
-enum { LAST_DAY_MIN = -719528, LAST_DAY_MAX = 2932896 };
-
 bool loy_lots_add_order(loy_ctx *c, int64_t points, loy_day *expires_out, loy_day *until_out)
 {
     /* credit_order's steps in its order, so the same refusal comes first:
@@ -331,7 +327,7 @@ bool loy_lots_add_order(loy_ctx *c, int64_t points, loy_day *expires_out, loy_da
         return loy_refuse(c, LOY_E_OVERFLOW, "the points' last day passes 9999-12-31");
     /* loy_add_days without the call while the sum stays a date */
     int64_t until = (int64_t)c->day + c->p->points.pending_days;
-    if ((uint64_t)(until - LAST_DAY_MIN) <= (uint64_t)(LAST_DAY_MAX - LAST_DAY_MIN))
+    if ((uint64_t)(until - LOY_DAY_FIRST) <= (uint64_t)(LOY_DAY_LAST - LOY_DAY_FIRST))
         pending_until = (loy_day)until;
     else if (!loy_add_days(c->day, c->p->points.pending_days, &pending_until))
         return loy_refuse(c, LOY_E_OVERFLOW, "pending_until passes 9999-12-31");

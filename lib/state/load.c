@@ -15,12 +15,6 @@
 
 #include "codec.h"
 
-/* loy_day_min() and loy_day_max() (0000-01-01, 9999-12-31) as constants:
- * every load asked the calls, and every range test loaded their values.
- * tests/test_load_take.c checks that they agree with lib/date.c. */
-#define LOAD_DAY_MIN (-719528)
-#define LOAD_DAY_MAX 2932896
-
 typedef struct id_ref {
     const char *s;          /* into the input, not NUL-terminated */
     size_t len;
@@ -359,7 +353,7 @@ static inline bool day_in_range(const loader *l, int64_t d)
 {
     /* one compare: a day before the first wraps past the span */
     (void)l;
-    return (uint64_t)d - (uint64_t)(int64_t)LOAD_DAY_MIN <= (uint64_t)((int64_t)LOAD_DAY_MAX - LOAD_DAY_MIN);
+    return (uint64_t)d - (uint64_t)(int64_t)LOY_DAY_FIRST <= (uint64_t)((int64_t)LOY_DAY_LAST - LOY_DAY_FIRST);
 }
 
 /* base + a decoded delta; a sum past int64 (only damaged bytes have one)
@@ -700,17 +694,7 @@ static inline void scratch_keep_lots(loy_member *t, size_t n)
         loy_member_keep_lots(t, n);
         return;
     }
-    loy_spare_str *sp = t->spare + t->spare_count;
-    for (loy_lot *lot = t->lots + n, *end = t->lots + t->lot_count; lot < end; lot++) {
-        if (lot->order_id) {
-            sp->s = lot->order_id;
-            sp->cap = lot->order_id_cap;
-            sp++;
-            lot->order_id = NULL;
-            lot->order_id_cap = 0;
-        }
-    }
-    t->spare_count = (size_t)(sp - t->spare);
+    loy_member_spare_lot_ids(t, n);
     t->lot_count = n;
 }
 
@@ -1138,7 +1122,7 @@ static void read_cap_earlier(loader *l)
      * read back. */
     int64_t next = t->cap_day;
     for (size_t i = n; i-- > 0;) {
-        int64_t day = back[i] >= (uint64_t)(next - LOAD_DAY_MIN) ? INT64_MIN
+        int64_t day = back[i] >= (uint64_t)(next - LOY_DAY_FIRST) ? INT64_MIN
                                                                     : next - (int64_t)back[i] - 1;
         if (!day_in_range(l, day)) {
             malformed(l, "an earlier day of the points cap is not a date of 0000..9999");
