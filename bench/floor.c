@@ -211,9 +211,8 @@ static int64_t order_points(fl_member *m, const fl_order *o, int32_t day, int32_
     return points;
 }
 
-int fl_checkout(const fl_member *in, const fl_order *o, fl_member *m, fl_decision *d)
+int fl_checkout(fl_member *m, const fl_order *o, fl_decision *d)
 {
-    *m = *in;
     d->release_count = d->expiry_count = 0;
     d->upgrade_gifts = d->surprise = 0;
     d->birthday = d->spend_gift = false;

@@ -114,9 +114,11 @@ typedef struct fl_benefits {
 int32_t fl_days(int32_t y, int32_t m, int32_t d);
 void fl_ymd(int32_t day, int32_t *y, int32_t *m, int32_t *d);
 
-/* Apply the order to `in`; the new state goes to `out` (in is untouched).
- * Returns 0, or -1 when the order is outside what the floor handles. */
-int fl_checkout(const fl_member *in, const fl_order *order, fl_member *out, fl_decision *d);
+/* Apply the order to m in place, as loy_apply does to its member. The
+ * bench resets m from the case's state before each call and times that
+ * reset apart, as it does the library's. Returns 0, or -1 when the order
+ * is outside what the floor handles (m is then part-way changed). */
+int fl_checkout(fl_member *m, const fl_order *order, fl_decision *d);
 /* Which benefits are open to m at the order's instant (after the order). */
 void fl_benefits_open(const fl_member *m, const char *channel, fl_benefits *b);
 
