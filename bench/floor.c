@@ -15,7 +15,7 @@ const char *const fl_benefit_ids[7] = {"member-price", "free-shipping", "alterat
 const char *const fl_price_values[FL_TIERS] = {NULL, "0.95", "0.9", "0.85"};
 
 static const int64_t tier_at[FL_TIERS] = {0, 100000, 300000, 500000};
-static const int64_t tier_bonus[FL_TIERS] = {0, 12000, 15000, 20000};      /* x 10^4 */
+static const int64_t tier_bonus[FL_TIERS] = {0, 12, 15, 20};      /* x 10: every apparel factor is in tenths */
 static const int64_t upgrade_points[FL_TIERS] = {0, 200, 500, 0};
 static const bool birthday_gift[FL_TIERS] = {true, false, true, true};
 static const int64_t birthday_points[FL_TIERS] = {0, 0, 300, 800};
@@ -161,43 +161,46 @@ static int64_t order_points(fl_member *m, const fl_order *o, int32_t day, int32_
 {
     if (eligible < 1000)
         return 0;
-    /* Factors that hold for every line, each x 10^4; one that does not
-     * apply counts as 10^4, so every line has the denominator 10^16. */
-    __int128 common = 1;
+    /* Factors that hold for every line, each x 10 (apparel's factors are
+     * all in tenths); one that does not apply counts as 10, so every line
+     * has the denominator 10^4. The largest product is 20 x 20 x 20 x 15,
+     * so a line below 10^12 minor units keeps the sum of eight lines in
+     * int64: the floor knows its policy, and does no 128-bit division. */
+    int64_t common = 1;
     unsigned applied = 0;
     if (tier_bonus[m->tier]) {
         common *= tier_bonus[m->tier];
         applied |= FL_RULE_TIER_BONUS;
     } else {
-        common *= 10000;
+        common *= 10;
     }
     if (dd == 8 || dd == 18 || dd == 28) {
-        common *= 20000;
+        common *= 20;
         applied |= FL_RULE_MEMBER_DAY;
     } else {
-        common *= 10000;
+        common *= 10;
     }
     if (m->bday_month == mo) {
-        common *= 20000;
+        common *= 20;
         applied |= FL_RULE_BIRTHDAY;
     } else {
-        common *= 10000;
+        common *= 10;
     }
     bool season = day >= days(2026, 10, 1) && day <= days(2026, 12, 31);
-    __int128 sum = 0;
+    int64_t sum = 0;
     for (int i = 0; i < o->line_count; i++) {
         if (!counts[i])
             continue;
-        int64_t f = 10000;
+        int64_t f = 10;
         if (season && coats[i]) {
-            f = 15000;
+            f = 15;
             applied |= FL_RULE_NEW_SEASON;
         }
-        sum += (__int128)o->lines[i].amount * common * f;
+        sum += o->lines[i].amount * common * f;
     }
     *rules = applied;
-    /* rate: 1 point per 1.00 (100 minor units); four factors of 10^4. */
-    int64_t points = (int64_t)(sum / ((__int128)100 * 10000 * 10000 * 10000 * 10000));
+    /* rate: 1 point per 1.00 (100 minor units); four factors of 10. */
+    int64_t points = sum / (100 * 10 * 10 * 10 * 10);
     if (points > 20000)
         points = 20000;
     int64_t today = m->cap_day == day ? m->day_points : 0;
@@ -231,6 +234,8 @@ int fl_checkout(fl_member *m, const fl_order *o, fl_decision *d)
     bool coats[FL_MAX_LINES], counts[FL_MAX_LINES];
     int64_t eligible = 0, qualifying = 0;
     for (int i = 0; i < o->line_count; i++) {
+        if (o->lines[i].amount < 0 || o->lines[i].amount >= INT64_C(1000000000000))
+            return -1;      /* beyond order_points' int64 sum */
         const char *c = o->lines[i].category;
         char first = c ? c[0] : '\0';
         bool gift_card = first == 'g' && strcmp(c, "gift_card") == 0;
