@@ -25,6 +25,21 @@ typedef struct loy_lot {
     size_t order_id_cap;
 } loy_lot;
 
+/* Sort key of a last day: "never" after every date. */
+static inline int64_t loy_lot_expiry_key(loy_day expires)
+{
+    return expires == LOY_DAY_NONE ? INT64_MAX : (int64_t)expires;
+}
+
+/* The order lots are kept in: expires ascending, never-expiring last, then
+ * credit order. One definition for the engine, the member API and the state
+ * loader, which must all agree on it. */
+static inline bool loy_lot_before(const loy_lot *a, const loy_lot *b)
+{
+    int64_t ka = loy_lot_expiry_key(a->expires), kb = loy_lot_expiry_key(b->expires);
+    return ka != kb ? ka < kb : a->seq < b->seq;
+}
+
 /* A string buffer kept for reuse (see loy_member_set_str). */
 typedef struct loy_spare_str {
     char *s;

@@ -598,18 +598,6 @@ static void read_tags(loader *l)
         loy_member_keep_tags(t, n);
 }
 
-static bool lot_in_order(const loy_lot *a, const loy_lot *b)
-{
-    if (a->expires != b->expires) {
-        if (a->expires == LOY_DAY_NONE)
-            return false;
-        if (b->expires == LOY_DAY_NONE)
-            return true;
-        return a->expires < b->expires;
-    }
-    return a->seq < b->seq;
-}
-
 static inline bool seen_has(const uint64_t *seen, uint64_t rank)
 {
     return (seen[rank / 64] >> (rank % 64)) & 1u;
@@ -794,7 +782,7 @@ static void read_lots(loader *l)
         } else if (lot->order_id) {
             scratch_drop_id(t, lot);
         }
-        if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
+        if (!l->bad && i > 0 && !loy_lot_before(&t->lots[i - 1], lot))
             malformed(l, "lots are not in expiry and credit order");
     }
     if (seen != seen_small)
