@@ -398,6 +398,20 @@ bool loy_lots_expire_due(loy_ctx *c)
     }
 }
 
+/* Up to `want` points from lot i: the lot shrinks, or goes when it has no
+ * more than that. Returns the points taken. */
+static inline int64_t lot_take(loy_member *m, size_t i, int64_t want)
+{
+    loy_lot *lot = &m->lots[i];
+    if (lot->points > want) {
+        lot->points -= want;
+        return want;
+    }
+    int64_t got = lot->points;
+    lot_remove(m, i);
+    return got;
+}
+
 int64_t loy_lots_take(loy_member *m, int64_t points)
 {
     int64_t taken = 0;
@@ -409,15 +423,7 @@ int64_t loy_lots_take(loy_member *m, int64_t points)
                 best = i;
         if (best == SIZE_MAX)
             break;
-        loy_lot *lot = &m->lots[best];
-        int64_t want = points - taken;
-        if (lot->points > want) {
-            lot->points -= want;
-            taken += want;
-        } else {
-            taken += lot->points;
-            lot_remove(m, best);
-        }
+        taken += lot_take(m, best, points - taken);
     }
     return taken;
 }
@@ -435,15 +441,7 @@ int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t point
         }
         if (best == SIZE_MAX)
             break;
-        loy_lot *lot = &m->lots[best];
-        int64_t want = points - taken;
-        if (lot->points > want) {
-            lot->points -= want;
-            taken += want;
-        } else {
-            taken += lot->points;
-            lot_remove(m, best);
-        }
+        taken += lot_take(m, best, points - taken);
     }
     return taken;
 }
