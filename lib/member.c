@@ -107,12 +107,10 @@ static void give_spare(loy_member *m, char **buf, size_t *cap)
     if (!*buf)
         return;
     if (LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + 1)) {
-        m->spare[m->spare_count].s = *buf;
-        m->spare[m->spare_count].cap = *cap;
-        m->spare_count++;
-    } else {
-        loy_free(m->alloc, *buf);
+        loy_member_spare_put(m, buf, cap);
+        return;
     }
+    loy_free(m->alloc, *buf);
     *buf = NULL;
     *cap = 0;
 }

@@ -451,6 +451,16 @@ LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* The first n lots (tags) stay, those past them give their strings back
  * as spares (no journal open); n <= the count. */
 LOY_INTERNAL void loy_member_keep_lots(loy_member *m, size_t n);
+/* *buf onto the spare list, which has room for it; *buf becomes NULL.
+ * Inline: the state loader's scratch drops ids through it on every load. */
+static inline void loy_member_spare_put(loy_member *m, char **buf, size_t *cap)
+{
+    m->spare[m->spare_count].s = *buf;
+    m->spare[m->spare_count].cap = *cap;
+    m->spare_count++;
+    *buf = NULL;
+    *cap = 0;
+}
 /* The lots from `from` on hand their order ids to the spare list, which
  * the caller has made room in for all of them (no journal open). Inline
  * because the state loader's scratch does this at every load. */

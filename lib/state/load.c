@@ -664,15 +664,10 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64
  * member.c calls, which may grow the list or free, take the rest. */
 static inline void scratch_drop_id(loy_member *t, loy_lot *lot)
 {
-    if (t->spare_count < t->spare_cap) {
-        t->spare[t->spare_count].s = lot->order_id;
-        t->spare[t->spare_count].cap = lot->order_id_cap;
-        t->spare_count++;
-        lot->order_id = NULL;
-        lot->order_id_cap = 0;
-    } else {
+    if (t->spare_count < t->spare_cap)
+        loy_member_spare_put(t, &lot->order_id, &lot->order_id_cap);
+    else
         loy_member_drop_str(t, &lot->order_id, &lot->order_id_cap);
-    }
 }
 
 /* n < t->lot_count */
