@@ -52,14 +52,7 @@ void loy_result_set_options(loy_result *r, unsigned options)
 void loy_result_begin_general(loy_result *r)
 {
     loy_arena_reset(&r->arena);
-    r->code = LOY_OK;
-    r->message = "";
-    r->nomem = false;
-    r->root = NULL;
-    r->effects = NULL;
-    r->trace = NULL;
-    r->json_valid = false;
-    r->state_valid = false;
+    loy_result_clear_answer(r);
 }
 
 int loy_result_set_code(loy_result *r, int code, const char *message)
