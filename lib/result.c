@@ -154,7 +154,9 @@ LOY_NOINLINE loy_node *rn_node_slow(loy_result *r, uint8_t kind)
 }
 
 /* The slow road of a builder that returns its node: rn_node_slow, then
- * the value (FILL, the same stores as the fast road). */
+ * the value (FILL, the same stores as the fast road). Each builder below
+ * writes its fast road out (room, take, init, value) on purpose: it is the
+ * per-node cost of every answer, kept to straight-line stores. */
 #define SLOW(name, params, FILL)                                              \
     static LOY_NOINLINE loy_node *name params                                 \
     {                                                                         \
