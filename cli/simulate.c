@@ -1214,6 +1214,25 @@ static void build_union(const sim *sm, loy_kind kind, id_union *u)
     }
 }
 
+/* A row per tier or stage id of either run: its members at the end. */
+static void print_members_per(const sim *sm, loy_kind kind)
+{
+    id_union u;
+    build_union(sm, kind, &u);
+    for (size_t j = 0; j < u.n; j++) {
+        bool has[2];
+        int64_t v[2];
+        for (int r = 0; r < 2; r++) {
+            has[r] = r < sm->run_count && u.at[r][j] != SIZE_MAX;
+            const sim_run *s = &sm->runs[r];
+            v[r] = has[r] ? (int64_t)(kind == LOY_KIND_TIER ? s->tier_count : s->stage_count)[u.at[r][j]] : 0;
+        }
+        char label[96];
+        snprintf(label, sizeof label, "  %s", u.id[j]);
+        print_row(sm, label, has, v);
+    }
+}
+
 static void print_table(const sim *sm)
 {
     const sim_run *a = &sm->runs[0];
@@ -1235,33 +1254,10 @@ static void print_table(const sim *sm)
     ROW("queries", queries);
 
     printf("\nmembers per tier at the end\n");
-    id_union u;
-    build_union(sm, LOY_KIND_TIER, &u);
-    for (size_t j = 0; j < u.n; j++) {
-        bool has[2];
-        int64_t v[2];
-        for (int r = 0; r < 2; r++) {
-            has[r] = r < sm->run_count && u.at[r][j] != SIZE_MAX;
-            v[r] = has[r] ? (int64_t)sm->runs[r].tier_count[u.at[r][j]] : 0;
-        }
-        char label[96];
-        snprintf(label, sizeof label, "  %s", u.id[j]);
-        print_row(sm, label, has, v);
-    }
+    print_members_per(sm, LOY_KIND_TIER);
 
     printf("\nmembers per stage at the end\n");
-    build_union(sm, LOY_KIND_STAGE, &u);
-    for (size_t j = 0; j < u.n; j++) {
-        bool has[2];
-        int64_t v[2];
-        for (int r = 0; r < 2; r++) {
-            has[r] = r < sm->run_count && u.at[r][j] != SIZE_MAX;
-            v[r] = has[r] ? (int64_t)sm->runs[r].stage_count[u.at[r][j]] : 0;
-        }
-        char label[96];
-        snprintf(label, sizeof label, "  %s", u.id[j]);
-        print_row(sm, label, has, v);
-    }
+    print_members_per(sm, LOY_KIND_STAGE);
     row_both(sm, "  (no stage)", (int64_t)a->stage_count[a->stages],
              sm->run_count > 1 ? (int64_t)sm->runs[1].stage_count[sm->runs[1].stages] : 0);
 
@@ -1288,6 +1284,7 @@ static void print_table(const sim *sm)
     }
 
     printf("\ngifts by kind and tier\n");
+    id_union u;
     build_union(sm, LOY_KIND_TIER, &u);
     for (int k = 0; k < GIFT_COUNT; k++) {
         for (size_t j = 0; j <= u.n; j++) {

@@ -107,12 +107,10 @@ static void give_spare(loy_member *m, char **buf, size_t *cap)
     if (!*buf)
         return;
     if (LOY_GROW(m->alloc, m->spare, m->spare_cap, m->spare_count + 1)) {
-        m->spare[m->spare_count].s = *buf;
-        m->spare[m->spare_count].cap = *cap;
-        m->spare_count++;
-    } else {
-        loy_free(m->alloc, *buf);
+        loy_member_spare_put(m, buf, cap);
+        return;
     }
+    loy_free(m->alloc, *buf);
     *buf = NULL;
     *cap = 0;
 }
@@ -904,19 +902,6 @@ static int64_t lots_total(const loy_member *m)
     return total;
 }
 
-/* Lots stay sorted: expires ascending, never-expiring last, then credit order. */
-static bool lot_before(const loy_lot *a, const loy_lot *b)
-{
-    if (a->expires != b->expires) {
-        if (a->expires == LOY_DAY_NONE)
-            return false;
-        if (b->expires == LOY_DAY_NONE)
-            return true;
-        return a->expires < b->expires;
-    }
-    return a->seq < b->seq;
-}
-
 int loy_member_import_lot(loy_member *m, int64_t points, const char *expires)
 {
     if (!m)
@@ -958,7 +943,7 @@ int loy_member_import_lot(loy_member *m, int64_t points, const char *expires)
     lot.credited = m->joined;   /* a legacy lot's credit date is unknown; joining is the earliest we know */
     lot.seq = m->next_seq++;
     size_t at = m->lot_count;
-    while (at > 0 && lot_before(&lot, &m->lots[at - 1]))
+    while (at > 0 && loy_lot_before(&lot, &m->lots[at - 1]))
         at--;
     memmove(&m->lots[at + 1], &m->lots[at], (m->lot_count - at) * sizeof lot);
     m->lots[at] = lot;

@@ -25,6 +25,21 @@ typedef struct loy_lot {
     size_t order_id_cap;
 } loy_lot;
 
+/* Sort key of a last day: "never" after every date. */
+static inline int64_t loy_lot_expiry_key(loy_day expires)
+{
+    return expires == LOY_DAY_NONE ? INT64_MAX : (int64_t)expires;
+}
+
+/* The order lots are kept in: expires ascending, never-expiring last, then
+ * credit order. One definition for the engine, the member API and the state
+ * loader, which must all agree on it. */
+static inline bool loy_lot_before(const loy_lot *a, const loy_lot *b)
+{
+    int64_t ka = loy_lot_expiry_key(a->expires), kb = loy_lot_expiry_key(b->expires);
+    return ka != kb ? ka < kb : a->seq < b->seq;
+}
+
 /* A string buffer kept for reuse (see loy_member_set_str). */
 typedef struct loy_spare_str {
     char *s;
@@ -436,6 +451,16 @@ LOY_INTERNAL void loy_member_drop_str(loy_member *m, char **buf, size_t *cap);
 /* The first n lots (tags) stay, those past them give their strings back
  * as spares (no journal open); n <= the count. */
 LOY_INTERNAL void loy_member_keep_lots(loy_member *m, size_t n);
+/* *buf onto the spare list, which has room for it; *buf becomes NULL.
+ * Inline: the state loader's scratch drops ids through it on every load. */
+static inline void loy_member_spare_put(loy_member *m, char **buf, size_t *cap)
+{
+    m->spare[m->spare_count].s = *buf;
+    m->spare[m->spare_count].cap = *cap;
+    m->spare_count++;
+    *buf = NULL;
+    *cap = 0;
+}
 /* The lots from `from` on hand their order ids to the spare list, which
  * the caller has made room in for all of them (no journal open). Inline
  * because the state loader's scratch does this at every load. */

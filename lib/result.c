@@ -52,14 +52,7 @@ void loy_result_set_options(loy_result *r, unsigned options)
 void loy_result_begin_general(loy_result *r)
 {
     loy_arena_reset(&r->arena);
-    r->code = LOY_OK;
-    r->message = "";
-    r->nomem = false;
-    r->root = NULL;
-    r->effects = NULL;
-    r->trace = NULL;
-    r->json_valid = false;
-    r->state_valid = false;
+    loy_result_clear_answer(r);
 }
 
 int loy_result_set_code(loy_result *r, int code, const char *message)
@@ -161,7 +154,9 @@ LOY_NOINLINE loy_node *rn_node_slow(loy_result *r, uint8_t kind)
 }
 
 /* The slow road of a builder that returns its node: rn_node_slow, then
- * the value (FILL, the same stores as the fast road). */
+ * the value (FILL, the same stores as the fast road). Each builder below
+ * writes its fast road out (room, take, init, value) on purpose: it is the
+ * per-node cost of every answer, kept to straight-line stores. */
 #define SLOW(name, params, FILL)                                              \
     static LOY_NOINLINE loy_node *name params                                 \
     {                                                                         \

@@ -88,14 +88,9 @@ LOY_INTERNAL void loy_wire_free(loy_result *r);
  * decision and query starts here; loy_result_begin_general is the same with
  * the arena always reset by loy_arena_reset (tests/test_result_fast.c). */
 LOY_INTERNAL void loy_result_begin_general(loy_result *r);
-static inline void loy_result_begin(loy_result *r)
+/* The answer's fields as a new answer has them, for both of those. */
+static inline void loy_result_clear_answer(loy_result *r)
 {
-    /* loy_arena_reset makes the first chunk the head; when it already is,
-     * the head's data and size are the first's, and only `used` moves */
-    if (r->arena.head == r->arena.first)
-        r->arena.used = 0;
-    else
-        loy_arena_reset(&r->arena);
     r->code = LOY_OK;
     r->message = "";
     r->nomem = false;
@@ -104,6 +99,16 @@ static inline void loy_result_begin(loy_result *r)
     r->trace = NULL;
     r->json_valid = false;
     r->state_valid = false;
+}
+static inline void loy_result_begin(loy_result *r)
+{
+    /* loy_arena_reset makes the first chunk the head; when it already is,
+     * the head's data and size are the first's, and only `used` moves */
+    if (r->arena.head == r->arena.first)
+        r->arena.used = 0;
+    else
+        loy_arena_reset(&r->arena);
+    loy_result_clear_answer(r);
 }
 /* Record the outcome; message is copied. Returns code. */
 LOY_INTERNAL int loy_result_set_code(loy_result *r, int code, const char *message);

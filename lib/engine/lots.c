@@ -13,18 +13,6 @@
  */
 #include "engine.h"
 
-/* Sort key of a last day: "never" after every date. */
-static int64_t expiry_key(loy_day expires)
-{
-    return expires == LOY_DAY_NONE ? INT64_MAX : (int64_t)expires;
-}
-
-static bool lot_before(const loy_lot *a, const loy_lot *b)
-{
-    int64_t ka = expiry_key(a->expires), kb = expiry_key(b->expires);
-    return ka != kb ? ka < kb : a->seq < b->seq;
-}
-
 static bool lot_pending(const loy_lot *lot)
 {
     return lot->pending_until != LOY_DAY_NONE;
@@ -52,7 +40,7 @@ static __attribute__((noinline)) loy_lot *lot_insert_sorted(loy_member *m, int64
     if (!LOY_GROW(m->alloc, m->lots, m->lot_cap, m->lot_count + 1))
         return NULL;
     size_t pos = m->lot_count;
-    while (pos > 0 && lot_before(&lot, &m->lots[pos - 1]))
+    while (pos > 0 && loy_lot_before(&lot, &m->lots[pos - 1]))
         pos--;
     memmove(&m->lots[pos + 1], &m->lots[pos], (m->lot_count - pos) * sizeof *m->lots);
     m->lot_count++;
@@ -70,11 +58,11 @@ static inline loy_lot *lot_insert(loy_member *m, int64_t points, loy_day expires
     size_t n = m->lot_count;
     /* The common case, a lot after every other (a new pending lot usually
      * expires last) with room for it: written in place, no grow call, no
-     * memmove. lot_before(new, last) is false exactly when this holds. */
+     * memmove. loy_lot_before(new, last) is false exactly when this holds. */
     if (n < m->lot_cap) {
         const loy_lot *last = n > 0 ? &m->lots[n - 1] : NULL;
-        int64_t key = expiry_key(expires);
-        if (!last || key > expiry_key(last->expires) || (key == expiry_key(last->expires) && seq >= last->seq)) {
+        int64_t key = loy_lot_expiry_key(expires);
+        if (!last || key > loy_lot_expiry_key(last->expires) || (key == loy_lot_expiry_key(last->expires) && seq >= last->seq)) {
             loy_lot *slot = &m->lots[n];
             slot->points = points;
             slot->expires = expires;
@@ -253,9 +241,9 @@ bool loy_lots_credit(loy_ctx *c, int64_t points, loy_day expires)
         size_t n = w->lot_count;
         if (n < w->lot_cap) {
             uint32_t seq = w->next_seq;
-            int64_t key = expiry_key(expires);
-            if (n == 0 || key > expiry_key(w->lots[n - 1].expires) ||
-                (key == expiry_key(w->lots[n - 1].expires) && seq >= w->lots[n - 1].seq)) {
+            int64_t key = loy_lot_expiry_key(expires);
+            if (n == 0 || key > loy_lot_expiry_key(w->lots[n - 1].expires) ||
+                (key == loy_lot_expiry_key(w->lots[n - 1].expires) && seq >= w->lots[n - 1].seq)) {
                 loy_lot *slot = &w->lots[n];
                 w->next_seq = seq + 1;
                 slot->points = points;
@@ -410,6 +398,20 @@ bool loy_lots_expire_due(loy_ctx *c)
     }
 }
 
+/* Up to `want` points from lot i: the lot shrinks, or goes when it has no
+ * more than that. Returns the points taken. */
+static inline int64_t lot_take(loy_member *m, size_t i, int64_t want)
+{
+    loy_lot *lot = &m->lots[i];
+    if (lot->points > want) {
+        lot->points -= want;
+        return want;
+    }
+    int64_t got = lot->points;
+    lot_remove(m, i);
+    return got;
+}
+
 int64_t loy_lots_take(loy_member *m, int64_t points)
 {
     int64_t taken = 0;
@@ -417,19 +419,11 @@ int64_t loy_lots_take(loy_member *m, int64_t points)
         size_t best = SIZE_MAX;
         for (size_t i = 0; i < m->lot_count; i++)
             if (!lot_pending(&m->lots[i]) &&
-                (best == SIZE_MAX || lot_before(&m->lots[i], &m->lots[best])))
+                (best == SIZE_MAX || loy_lot_before(&m->lots[i], &m->lots[best])))
                 best = i;
         if (best == SIZE_MAX)
             break;
-        loy_lot *lot = &m->lots[best];
-        int64_t want = points - taken;
-        if (lot->points > want) {
-            lot->points -= want;
-            taken += want;
-        } else {
-            taken += lot->points;
-            lot_remove(m, best);
-        }
+        taken += lot_take(m, best, points - taken);
     }
     return taken;
 }
@@ -442,20 +436,12 @@ int64_t loy_lots_take_pending(loy_member *m, const char *order_id, int64_t point
         for (size_t i = 0; i < m->lot_count; i++) {
             const loy_lot *lot = &m->lots[i];
             if (lot_pending(lot) && loy_streq(lot->order_id, order_id) &&
-                (best == SIZE_MAX || lot_before(lot, &m->lots[best])))
+                (best == SIZE_MAX || loy_lot_before(lot, &m->lots[best])))
                 best = i;
         }
         if (best == SIZE_MAX)
             break;
-        loy_lot *lot = &m->lots[best];
-        int64_t want = points - taken;
-        if (lot->points > want) {
-            lot->points -= want;
-            taken += want;
-        } else {
-            taken += lot->points;
-            lot_remove(m, best);
-        }
+        taken += lot_take(m, best, points - taken);
     }
     return taken;
 }

@@ -598,18 +598,6 @@ static void read_tags(loader *l)
         loy_member_keep_tags(t, n);
 }
 
-static bool lot_in_order(const loy_lot *a, const loy_lot *b)
-{
-    if (a->expires != b->expires) {
-        if (a->expires == LOY_DAY_NONE)
-            return false;
-        if (b->expires == LOY_DAY_NONE)
-            return true;
-        return a->expires < b->expires;
-    }
-    return a->seq < b->seq;
-}
-
 static inline bool seen_has(const uint64_t *seen, uint64_t rank)
 {
     return (seen[rank / 64] >> (rank % 64)) & 1u;
@@ -676,15 +664,10 @@ static inline bool fast_lot(loader *l, size_t i, size_t n, uint64_t *seen, int64
  * member.c calls, which may grow the list or free, take the rest. */
 static inline void scratch_drop_id(loy_member *t, loy_lot *lot)
 {
-    if (t->spare_count < t->spare_cap) {
-        t->spare[t->spare_count].s = lot->order_id;
-        t->spare[t->spare_count].cap = lot->order_id_cap;
-        t->spare_count++;
-        lot->order_id = NULL;
-        lot->order_id_cap = 0;
-    } else {
+    if (t->spare_count < t->spare_cap)
+        loy_member_spare_put(t, &lot->order_id, &lot->order_id_cap);
+    else
         loy_member_drop_str(t, &lot->order_id, &lot->order_id_cap);
-    }
 }
 
 /* n < t->lot_count */
@@ -794,7 +777,7 @@ static void read_lots(loader *l)
         } else if (lot->order_id) {
             scratch_drop_id(t, lot);
         }
-        if (!l->bad && i > 0 && !lot_in_order(&t->lots[i - 1], lot))
+        if (!l->bad && i > 0 && !loy_lot_before(&t->lots[i - 1], lot))
             malformed(l, "lots are not in expiry and credit order");
     }
     if (seen != seen_small)
