@@ -28,47 +28,9 @@
 #include "loyalty.h"
 #include "support/fault_alloc.h"
 #include "support/state_bytes.h"
+#include "support/undo_support.h"
 
 static fault_alloc fa = {.countdown = -1};
-
-static loy_policy *load_policy(const char *name)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/policies/%s.yaml", LOY_SPEC_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    char *buf = malloc((size_t)size);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    loy_allocator a = {fault_malloc, fault_realloc, fault_free, &fa};
-    loy_policy *p = NULL;
-    disarm(&fa);
-    assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
-    free(buf);
-    return p;
-}
-
-static loy_member *loaded(const loy_policy *p, const bytes *b)
-{
-    loy_member *m = NULL;
-    assert_int_equal(loy_member_create(&m, p), LOY_OK);
-    assert_int_equal(loy_member_load(m, b->data, b->len), LOY_OK);
-    return m;
-}
-
-/* r holds the same answer as fr, byte for byte. */
-static void assert_same_json(loy_result *r, loy_result *fr)
-{
-    char *got = json_of(r), *want = json_of(fr);
-    assert_string_equal(got, want);
-    free(got);
-    free(want);
-}
 
 /* m, on long-lived handles, answered as the freshly loaded member did and
  * holds the same state bytes. */
@@ -223,7 +185,7 @@ static void refused_then_next(const loy_policy *p, const bytes *start, build_fn 
 static void test_step3_overflow_after_housekeeping(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* Room for the release (150) but not the order's points as well. */
     bytes start = member_near_max(p, 1000, NULL, NULL);
     static const char *const trace[] = {"\"release\"", "\"expiry\"", "points balance overflows", NULL};
@@ -237,7 +199,7 @@ static void test_step3_overflow_after_housekeeping(void **s)
 static void test_step4_overflow_in_upgrade_gift(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* After housekeeping INT64_MAX - 1150: the order's 1,000 pending points
      * fit, the silver gift's 200 do not. */
     bytes start = member_near_max(p, 1300, NULL, NULL);
@@ -251,7 +213,7 @@ static void test_step4_overflow_in_upgrade_gift(void **s)
 static void test_step5_overflow_in_birthday_gift(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* A gold member in her birthday month: the gift's 300 points do not fit. */
     bytes start = member_near_max(p, 400, "gold", "1990-04-02");
     static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 5", "points balance overflows", NULL};
@@ -332,7 +294,7 @@ static void sweep(const loy_policy *p, const bytes *start, build_fn build, long 
 static void test_nomem_at_every_allocation(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
     sweep(p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
     sweep(p, &start, build_upgrade_order, 5);
@@ -385,7 +347,7 @@ static bool gets_big_basket(const loy_policy *p, const bytes *start, build_fn bu
 static void test_nomem_with_imported_order_marks(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("grocery");
+    loy_policy *p = load_policy(&fa, "grocery");
     bytes start = member_with_order_marks(p);
     assert_false(gets_big_basket(p, &start, build_big_order));     /* O-2: marked */
     assert_true(gets_big_basket(p, &start, build_upgrade_order));  /* O-3 */
@@ -401,7 +363,7 @@ static void test_nomem_with_imported_order_marks(void **s)
 static void test_refusals_interleaved(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000, NULL, NULL);
     loy_member *m = loaded(p, &start);
     loy_member *fresh = loaded(p, &start);
@@ -445,7 +407,7 @@ static void test_refusals_interleaved(void **s)
 static void test_query_borrows(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
     loy_member *m = loaded(p, &start);
     loy_member *fresh = loaded(p, &start);
@@ -544,7 +506,7 @@ static void random_history(const char *policy, uint64_t seed, int members, int e
                                            "free-veg", "tasting", "monthly-coupons", "nope"};
     static const char *const tags[] = {"employee", "vip-list", "a-rather-longer-tag-name", "x"};
     static const char *const channels[] = {"pos", "app", "tmall", "mini_program"};
-    loy_policy *p = load_policy(policy);
+    loy_policy *p = load_policy(&fa, policy);
     rng g = {seed};
     for (int mi = 0; mi < members; mi++) {
         loy_member *m = NULL;

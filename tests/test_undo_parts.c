@@ -34,53 +34,16 @@
 #include "support/fault_alloc.h"
 #include "support/state_bytes.h"
 #include "support/test_rng.h"
+#include "support/undo_support.h"
 
 static fault_alloc fa = {.countdown = -1};
-
-static loy_policy *load_policy(const char *name)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/policies/%s.yaml", LOY_SPEC_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    char *buf = malloc((size_t)size);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    loy_allocator a = {fault_malloc, fault_realloc, fault_free, &fa};
-    loy_policy *p = NULL;
-    disarm(&fa);
-    assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
-    free(buf);
-    return p;
-}
-
-static loy_member *loaded(const loy_policy *p, const bytes *b)
-{
-    loy_member *m = NULL;
-    assert_int_equal(loy_member_create(&m, p), LOY_OK);
-    assert_int_equal(loy_member_load(m, b->data, b->len), LOY_OK);
-    return m;
-}
-
-static void assert_same_json(loy_result *r, loy_result *fr)
-{
-    char *got = json_of(r), *want = json_of(fr);
-    assert_string_equal(got, want);
-    free(got);
-    free(want);
-}
 
 /* A platinum member with `lots` points lasting to 2027 and a few gift
  * marks of earlier periods already given (so that an append lands after
  * entries that must stay). */
 static bytes platinum_member(int64_t lots, int marks)
 {
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-PARTS", "2024-01-01"), LOY_OK);
     assert_int_equal(loy_member_import_lot(m, lots, "2027-12-31"), LOY_OK);
@@ -138,7 +101,7 @@ static bool marked(loy_result *r)
 static void test_refusals_between_marks(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     rng g = {7};
     int refused = 0, marks = 0;
     for (int round = 0; round < 400; round++) {
@@ -179,7 +142,7 @@ static void test_refusals_between_marks(void **s)
 static void test_nomem_after_a_mark(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     for (int marks = 0; marks <= 4; marks++) {
         for (int sticky = 0; sticky < 2; sticky++) {
             bytes start = platinum_member(1000, marks);
