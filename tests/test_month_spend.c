@@ -13,18 +13,10 @@
 
 #include "rules_support.h"
 #include "support/month_buckets.h"
+#include "support/one_tier.h"
 
 static const char policy_yaml[] =
-    "loyalty_policy: 1\n"
-    "program: Spend\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
+    ONE_TIER_POLICY("Spend");
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Du;
 

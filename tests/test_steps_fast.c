@@ -16,18 +16,10 @@
 
 #include "rules_support.h"
 #include "support/month_buckets.h"
+#include "support/one_tier.h"
 
 static const char policy_yaml[] =
-    "loyalty_policy: 1\n"
-    "program: Steps\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
+    ONE_TIER_POLICY("Steps");
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
 
