@@ -253,42 +253,39 @@ static bool ref_parse_instant(const char *s, size_t len, loy_instant *out)
         return false;
     if (hh > 23 || mi > 59 || ss > 59)
         return false;
-    size_t i = 19;
-    int64_t micros = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        size_t start = i, nd = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (nd < 6)
-                micros = micros * 10 + (s[i] - '0');
-            nd++;
-            i++;
-        }
-        if (i == start)
-            return false;
-        for (; nd < 6; nd++)
-            micros *= 10;
-    }
-    if (i >= len)
-        return false;
+    /*
+     * The tail after the seconds, read from the right rather than as the
+     * library reads it: the zone is the last byte (Z) or the last six
+     * (+HH:MM), and what lies between the seconds and the zone is empty or
+     * a dot and at least one digit, of which the first six count.
+     */
+    size_t zone;
     int32_t offset = 0;
-    if (s[i] == 'Z' || s[i] == 'z') {
-        i++;
-    } else if (s[i] == '+' || s[i] == '-') {
-        int32_t oh, om;
-        if (len - i != 6 || s[i + 3] != ':')
-            return false;
-        if (!ref_digits(s + i + 1, 2, &oh) || !ref_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        offset = oh * 60 + om;
-        if (s[i] == '-')
-            offset = -offset;
-        i += 6;
+    if (s[len - 1] == 'Z' || s[len - 1] == 'z') {
+        zone = 1;
     } else {
-        return false;
+        int32_t oh, om;
+        const char *z = s + len - 6;
+        if (len < 25 || (z[0] != '+' && z[0] != '-') || z[3] != ':' || !ref_digits(z + 1, 2, &oh) ||
+            !ref_digits(z + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        offset = (z[0] == '-' ? -1 : 1) * (oh * 60 + om);
+        zone = 6;
     }
-    if (i != len)
-        return false;
+    size_t frac = len - zone - 19;
+    int64_t micros = 0;
+    if (frac > 0) {
+        if (s[19] != '.' || frac < 2)
+            return false;
+        int64_t place = 100000;
+        for (size_t k = 20; k < len - zone; k++) {
+            int32_t digit;
+            if (!ref_digits(s + k, 1, &digit))
+                return false;
+            micros += digit * place;
+            place /= 10;
+        }
+    }
     out->date = date;
     out->seconds = hh * 3600 + mi * 60 + ss;
     out->offset_min = offset;
