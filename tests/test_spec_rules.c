@@ -35,6 +35,7 @@
 
 #include "loyalty.h"
 #include "support/wire_support.h"
+#include "support/replay_support.h"
 
 #define SPEC_CASES LOY_TEST_DIR "/spec"
 
@@ -47,30 +48,6 @@ typedef struct spec_case {
     bool known_bug;
 } spec_case;
 
-static char *read_or_fail(const char *path, size_t *len)
-{
-    char *text = loy_test_read_file(path, len);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    return text;
-}
-
-static loy_policy *load_policy_or_fail(const char *path)
-{
-    loy_policy *policy = NULL;
-    loy_diag *diag = NULL;
-    int rc = loy_policy_load_file(&policy, path, &diag);
-    if (rc != LOY_OK) {
-        for (size_t i = 0; diag && i < loy_diag_count(diag); i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", path, loy_diag_line(diag, i), loy_diag_column(diag, i),
-                    loy_diag_message(diag, i));
-        loy_diag_free(diag);
-        fail_msg("%s: the policy does not load (%s)", path, loy_error_name(rc));
-    }
-    loy_diag_free(diag);
-    return policy;
-}
-
 /* A private copy of the member's state bytes. */
 static void *state_copy(loy_member *member, size_t *len)
 {
@@ -80,19 +57,6 @@ static void *state_copy(loy_member *member, size_t *len)
     assert_non_null(copy);
     memcpy(copy, data, *len);
     return copy;
-}
-
-static void append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
-{
-    while (*used + n + 2 > *cap) {
-        *cap *= 2;
-        *buf = realloc(*buf, *cap);
-        assert_non_null(*buf);
-    }
-    memcpy(*buf + *used, s, n);
-    *used += n;
-    (*buf)[(*used)++] = '\n';
-    (*buf)[*used] = '\0';
 }
 
 static bool is_query_line(const char *line, size_t len)

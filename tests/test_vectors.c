@@ -21,6 +21,7 @@
 
 #include "loyalty.h"
 #include "support/wire_support.h"
+#include "support/replay_support.h"
 
 typedef struct vector {
     char name[128];             /* "55-spec-example" */
@@ -30,28 +31,10 @@ typedef struct vector {
     char label[160];
 } vector;
 
-static char *read_or_fail(const char *path, size_t *len)
-{
-    char *text = loy_test_read_file(path, len);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    return text;
-}
-
 static void vector_api(void **state)
 {
     const vector *v = *state;
-    loy_policy *policy = NULL;
-    loy_diag *diag = NULL;
-    int rc = loy_policy_load_file(&policy, v->policy, &diag);
-    if (rc != LOY_OK) {
-        for (size_t i = 0; diag && i < loy_diag_count(diag); i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", v->policy, loy_diag_line(diag, i), loy_diag_column(diag, i),
-                    loy_diag_message(diag, i));
-        loy_diag_free(diag);
-        fail_msg("%s: the policy does not load (%s)", v->policy, loy_error_name(rc));
-    }
-    loy_diag_free(diag);
+    loy_policy *policy = load_policy_or_fail(v->policy);
 
     size_t in_len, exp_len;
     char *input = read_or_fail(v->input, &in_len);
@@ -65,7 +48,7 @@ static void vector_api(void **state)
     loy_result *result = NULL;
     assert_int_equal(loy_member_create(&member, policy), LOY_OK);
     assert_int_equal(loy_result_new(&result, policy), LOY_OK);
-    rc = loy_member_init_json(member, lines[0], lens[0], result);
+    int rc = loy_member_init_json(member, lines[0], lens[0], result);
     if (rc != LOY_OK)
         fail_msg("%s: the member line is refused: %s", v->name, loy_result_json(result, NULL));
 
@@ -79,15 +62,7 @@ static void vector_api(void **state)
         const char *json = loy_result_json(result, &n);
         assert_non_null(json);
         assert_int_equal(strlen(json), n);
-        while (used + n + 2 > cap) {
-            cap *= 2;
-            got = realloc(got, cap);
-            assert_non_null(got);
-        }
-        memcpy(got + used, json, n);
-        used += n;
-        got[used++] = '\n';
-        got[used] = '\0';
+        append(&got, &used, &cap, json, n);
     }
     int mismatches = loy_test_compare_lines(v->label, expected, exp_len, got, used);
 
