@@ -358,6 +358,42 @@ static void test_nomem_with_imported_order_marks(void **s)
     assert_int_equal(fa.live, 0);
 }
 
+/* A member on handles kept from event to event (m, r) beside its twin
+ * loaded fresh from the same state bytes (fresh, fr), and one event. */
+typedef struct twins {
+    loy_member *m, *fresh;
+    loy_result *r, *fr;
+    loy_event *e;
+} twins;
+
+static twins twins_open(const loy_policy *p, const bytes *start)
+{
+    twins t = {loaded(p, start), loaded(p, start), NULL, NULL, NULL};
+    assert_int_equal(loy_result_new(&t.r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&t.fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&t.e, p), LOY_OK);
+    return t;
+}
+
+static void twins_close(twins *t)
+{
+    loy_event_free(t->e);
+    loy_result_free(t->r);
+    loy_result_free(t->fr);
+    loy_member_free(t->m);
+    loy_member_free(t->fresh);
+}
+
+/* A one-line order accepted by both, with the same answer and state after. */
+static void order_on_both(const loy_policy *p, twins *t, const char *id, const char *at, int64_t amount)
+{
+    loy_event_reset(t->e, LOY_EVENT_ORDER, id, at);
+    loy_event_add_line(t->e, "TEE-9", "tees", amount, 1);
+    assert_int_equal(loy_apply(p, t->m, t->e, t->r), LOY_OK);
+    assert_int_equal(loy_apply(p, t->fresh, t->e, t->fr), LOY_OK);
+    assert_same_as_fresh(t->m, t->r, t->fresh, t->fr);
+}
+
 /* A refused event on handles that keep being reused: the journal's held
  * order ids and the spares stay consistent over many rounds. */
 static void test_refusals_interleaved(void **s)
@@ -365,37 +401,23 @@ static void test_refusals_interleaved(void **s)
     (void)s;
     loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000, NULL, NULL);
-    loy_member *m = loaded(p, &start);
-    loy_member *fresh = loaded(p, &start);
-    loy_result *r = NULL, *fr = NULL;
-    loy_event *e = NULL;
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
-    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    twins t = twins_open(p, &start);
     char id[32], at[40];
     for (int i = 0; i < 40; i++) {
         /* a refused order (overflow, after a release on the first round) */
         snprintf(id, sizeof id, "O-BIG-%d", i);
         snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 4);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-2", "tees", 200000, 1);
-        bytes before = state_of(m);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
-        assert_state(m, &before);
+        loy_event_reset(t.e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(t.e, "TEE-2", "tees", 200000, 1);
+        bytes before = state_of(t.m);
+        assert_int_equal(loy_apply(p, t.m, t.e, t.r), LOY_E_OVERFLOW);
+        assert_state(t.m, &before);
         free(before.data);
         /* an accepted small order with its own pending lot, on both */
         snprintf(id, sizeof id, "O-S-%d", i);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
-        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        assert_same_as_fresh(m, r, fresh, fr);
+        order_on_both(p, &t, id, at, 1000);
     }
-    loy_event_free(e);
-    loy_result_free(r);
-    loy_result_free(fr);
-    loy_member_free(m);
-    loy_member_free(fresh);
+    twins_close(&t);
     free(start.data);
     loy_policy_free(p);
 }
@@ -409,45 +431,31 @@ static void test_query_borrows(void **s)
     (void)s;
     loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
-    loy_member *m = loaded(p, &start);
-    loy_member *fresh = loaded(p, &start);
-    loy_result *r = NULL, *fr = NULL;
-    loy_event *e = NULL;
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
-    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
-    loy_result_set_options(r, LOY_RESULT_TRACE);
-    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    twins t = twins_open(p, &start);
+    loy_result_set_options(t.r, LOY_RESULT_TRACE);
+    loy_result_set_options(t.fr, LOY_RESULT_TRACE);
     for (int i = 0; i < 20; i++) {
-        bytes before = state_of(m);
+        bytes before = state_of(t.m);
         char at[40];
         snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 2);
-        assert_int_equal(loy_query_benefits(p, m, at, "pos", NULL, r), LOY_OK);
+        assert_int_equal(loy_query_benefits(p, t.m, at, "pos", NULL, t.r), LOY_OK);
         if (i == 0) {
             /* the query's housekeeping released O-1's lot */
-            char *got = json_of(r);
+            char *got = json_of(t.r);
             assert_non_null(strstr(got, "\"release\""));
             assert_non_null(strstr(got, "O-1"));
             free(got);
         }
-        assert_int_equal(loy_query_benefits(p, fresh, at, "pos", NULL, fr), LOY_OK);
-        assert_same_json(r, fr);
-        assert_state(m, &before);
+        assert_int_equal(loy_query_benefits(p, t.fresh, at, "pos", NULL, t.fr), LOY_OK);
+        assert_same_json(t.r, t.fr);
+        assert_state(t.m, &before);
         free(before.data);
 
         char id[32];
         snprintf(id, sizeof id, "O-Q-%d", i);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-9", "tees", 1000 + 100 * i, 1);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
-        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        assert_same_as_fresh(m, r, fresh, fr);
+        order_on_both(p, &t, id, at, 1000 + 100 * i);
     }
-    loy_event_free(e);
-    loy_result_free(r);
-    loy_result_free(fr);
-    loy_member_free(m);
-    loy_member_free(fresh);
+    twins_close(&t);
     free(start.data);
     loy_policy_free(p);
 }
