@@ -330,6 +330,17 @@ static inline void rig_close(rig *t)
     memset(t, 0, sizeof *t);
 }
 
+/* A zeroed engine context on p and m, for the tests that drive engine
+ * internals directly; they set the day and cache fields they test. */
+static inline loy_ctx ctx_on(const loy_policy *p, loy_member *m)
+{
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.m = m;
+    return c;
+}
+
 /* Start building an event. */
 static inline void ev(rig *t, loy_event_type type, const char *id, const char *at)
 {

@@ -13,6 +13,7 @@
 
 #include "rules_support.h"
 #include "date.h"
+#include "support/one_tier.h"
 
 /* A little past the fast range (-1000..12000) on both sides. */
 #define Y_LO (-1200)
@@ -558,16 +559,7 @@ static const char *cache_yaml(const char *expiry, const char *feb29, const char 
 {
     static char buf[1024];
     snprintf(buf, sizeof buf,
-             "loyalty_policy: 1\n"
-             "program: Dates\n"
-             "currency: {code: CNY}\n"
-             "tiers:\n"
-             "  qualify_on: spend\n"
-             "  levels:\n"
-             "    - {id: member}\n"
-             "points:\n"
-             "  earn:\n"
-             "    rate: {amount: 1, points: 1}\n"
+             ONE_TIER_POLICY("Dates")
              "  expiry: %s\n"
              "gifts:\n"
              "  birthday:\n"
@@ -589,10 +581,7 @@ static void check_cache(const char *expiry, const char *feb29, const char *windo
     assert_int_equal(loy_member_new(&m, p, "M-1", "1900-01-01"), LOY_OK);
     const loy_day birthdays[] = {loy_day_from_ymd(1984, 2, 29), loy_day_from_ymd(1990, 1, 1),
                                  loy_day_from_ymd(1975, 12, 31), loy_day_from_ymd(2000, 3, 1)};
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     const loy_day spans[][2] = {{loy_day_from_ymd(1900, 1, 1), loy_day_from_ymd(2400, 12, 31)},
                                 {loy_day_from_ymd(9990, 1, 1), loy_day_max()}};
     for (size_t s = 0; s < 2; s++) {
@@ -653,10 +642,7 @@ static void metric_bucket_hint(void **state)
     loy_policy *p = load_policy_text(cache_yaml("none", "feb28", "month"));
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     c.day = loy_day_from_ymd(2026, 6, 15);
     int64_t sum = 0;
     assert_true(loy_metric_add(&c, c.day, LOY_METRIC_SPEND, 5));

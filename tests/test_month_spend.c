@@ -28,10 +28,7 @@ static void spend_now_is_the_months_sum(void **state)
     loy_policy *p = load_policy_text(policy_yaml);
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     long fast = 0;
     for (int round = 0; round < 300; round++) {
         fill_buckets(m, &rng_state);
@@ -74,10 +71,7 @@ static void spend_now_after_updates(void **state)
     loy_policy *p = load_policy_text(policy_yaml);
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     c.day = loy_day_from_ymd(2026, 6, 15);
     for (int i = 0; i < 400; i++) {
         loy_day other = loy_day_from_ymd(2026, (int32_t)(rnd() % 12) + 1, 3);

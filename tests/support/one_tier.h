@@ -1,8 +1,9 @@
 /*
  * The smallest policy the engine runs, for the tests whose subject is not
  * the policy: one tier, a point a unit. The program's name is the test's
- * own, so a failing load says whose policy it was; a test that needs more
- * appends its keys under `earn:`.
+ * own, so a failing load says whose policy it was. The text ends inside
+ * `points: earn:`, so a test that needs more appends keys of earn (four
+ * spaces), of points (two) or of the policy (none).
  */
 #ifndef ONE_TIER_H
 #define ONE_TIER_H
