@@ -34,46 +34,27 @@ typedef struct vector {
 static void vector_api(void **state)
 {
     const vector *v = *state;
-    loy_policy *policy = load_policy_or_fail(v->policy);
-
-    size_t in_len, exp_len;
-    char *input = read_or_fail(v->input, &in_len);
-    char *expected = read_or_fail(v->expected, &exp_len);
-    const char **lines;
-    size_t *lens, count;
-    loy_test_split_lines(input, in_len, &lines, &lens, &count);
-    assert_true(count >= 1);
-
-    loy_member *member = NULL;
-    loy_result *result = NULL;
-    assert_int_equal(loy_member_create(&member, policy), LOY_OK);
-    assert_int_equal(loy_result_new(&result, policy), LOY_OK);
-    int rc = loy_member_init_json(member, lines[0], lens[0], result);
+    replay c = replay_open(v->policy, v->input, v->expected);
+    int rc = loy_member_init_json(c.member, c.lines[0], c.lens[0], c.result);
     if (rc != LOY_OK)
-        fail_msg("%s: the member line is refused: %s", v->name, loy_result_json(result, NULL));
+        fail_msg("%s: the member line is refused: %s", v->name, loy_result_json(c.result, NULL));
 
     /* Every result line, as loy_result_json writes it, joined into one text. */
     size_t cap = 1 << 16, used = 0;
     char *got = malloc(cap);
     assert_non_null(got);
-    for (size_t i = 1; i < count; i++) {
-        loy_apply_json_line(policy, member, lines[i], lens[i], result);
+    for (size_t i = 1; i < c.count; i++) {
+        loy_apply_json_line(c.policy, c.member, c.lines[i], c.lens[i], c.result);
         size_t n;
-        const char *json = loy_result_json(result, &n);
+        const char *json = loy_result_json(c.result, &n);
         assert_non_null(json);
         assert_int_equal(strlen(json), n);
         append(&got, &used, &cap, json, n);
     }
-    int mismatches = loy_test_compare_lines(v->label, expected, exp_len, got, used);
+    int mismatches = loy_test_compare_lines(v->label, c.expected, c.exp_len, got, used);
 
     free(got);
-    free(lines);
-    free(lens);
-    free(input);
-    free(expected);
-    loy_result_free(result);
-    loy_member_free(member);
-    loy_policy_free(policy);
+    replay_close(&c);
     if (mismatches)
         fail_msg("%s: %d line(s) differ from %s", v->name, mismatches, v->expected);
 }

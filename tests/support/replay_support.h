@@ -37,6 +37,44 @@ static inline loy_policy *load_policy_or_fail(const char *path)
     return policy;
 }
 
+/* One replay: its policy, its input split into lines (the member line
+ * first), the expected text, and a new member and result on the policy. */
+typedef struct replay {
+    loy_policy *policy;
+    char *input, *expected;
+    size_t in_len, exp_len;
+    const char **lines;
+    size_t *lens, count;
+    loy_member *member;
+    loy_result *result;
+} replay;
+
+static inline replay replay_open(const char *policy, const char *input, const char *expected)
+{
+    replay c;
+    c.policy = load_policy_or_fail(policy);
+    c.input = read_or_fail(input, &c.in_len);
+    c.expected = read_or_fail(expected, &c.exp_len);
+    loy_test_split_lines(c.input, c.in_len, &c.lines, &c.lens, &c.count);
+    assert_true(c.count >= 1);
+    c.member = NULL;
+    c.result = NULL;
+    assert_int_equal(loy_member_create(&c.member, c.policy), LOY_OK);
+    assert_int_equal(loy_result_new(&c.result, c.policy), LOY_OK);
+    return c;
+}
+
+static inline void replay_close(replay *c)
+{
+    free(c->lines);
+    free(c->lens);
+    free(c->input);
+    free(c->expected);
+    loy_result_free(c->result);
+    loy_member_free(c->member);
+    loy_policy_free(c->policy);
+}
+
 /* s[0..n) and a newline onto *buf, which stays NUL-terminated. */
 static inline void append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
 {
