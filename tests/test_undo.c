@@ -80,8 +80,6 @@ static bytes member_near_max(const loy_policy *p, int64_t headroom, const char *
 
 /* ----------------------------------------------------------------- events */
 
-typedef void (*build_fn)(loy_event *e);
-
 /* 2,000.00 of coats: 2,000 points (times 1.5 in season), and silver. */
 static void build_big_order(loy_event *e)
 {
@@ -229,78 +227,16 @@ static void test_step5_overflow_in_birthday_gift(void **s)
 
 /* -------------------------------------------------------- out of memory */
 
-/*
- * Fail the k-th allocation of an apply, for every k the apply reaches,
- * once and from k on. A NOMEM refusal leaves the state bytes; then the
- * same event, on the same handles with the allocator back, gives the
- * answer and bytes of a run without faults; and nothing leaks.
- */
-static void sweep(const loy_policy *p, const bytes *start, build_fn build, long min_hits)
-{
-    for (int sticky = 0; sticky < 2; sticky++) {
-        disarm(&fa);
-        long base_live = fa.live;
-        loy_member *m = loaded(p, start);
-        loy_result *r = NULL;
-        loy_event *e = NULL;
-        assert_int_equal(loy_result_new(&r, p), LOY_OK);
-        assert_int_equal(loy_event_new(&e, p), LOY_OK);
-        loy_result_set_options(r, LOY_RESULT_TRACE);
-        build(e);
-        int want_rc = loy_apply(p, m, e, r);
-        char *want = json_of(r);
-        bytes want_state = state_of(m);
-        loy_event_free(e);
-        loy_result_free(r);
-        loy_member_free(m);
-
-        long hits = 0;
-        for (long k = 0; k < 100000; k++) {
-            m = loaded(p, start);
-            assert_int_equal(loy_result_new(&r, p), LOY_OK);
-            assert_int_equal(loy_event_new(&e, p), LOY_OK);
-            loy_result_set_options(r, LOY_RESULT_TRACE);
-            build(e);
-            arm(&fa, k, sticky);
-            int rc = loy_apply(p, m, e, r);
-            long failures = fa.failures;
-            disarm(&fa);
-            if (rc == LOY_E_NOMEM) {
-                assert_true(failures > 0);
-                assert_state(m, start);
-                rc = loy_apply(p, m, e, r);
-            }
-            if (rc != want_rc)
-                fail_msg("k=%ld: got %s, want %s", k, loy_error_name(rc), loy_error_name(want_rc));
-            char *got = json_of(r);
-            assert_string_equal(got, want);
-            free(got);
-            assert_state(m, &want_state);
-            loy_event_free(e);
-            loy_result_free(r);
-            loy_member_free(m);
-            if (fa.live != base_live)
-                fail_msg("k=%ld: %ld blocks leaked", k, fa.live - base_live);
-            if (failures == 0)
-                break;
-            hits++;
-        }
-        assert_true(hits >= min_hits);
-        free(want);
-        free(want_state.data);
-    }
-}
-
 static void test_nomem_at_every_allocation(void **s)
 {
     (void)s;
     loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
-    sweep(p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
-    sweep(p, &start, build_upgrade_order, 5);
-    sweep(p, &start, build_profile, 3);         /* tags saved, then replaced */
-    sweep(p, &start, build_return, 2);
-    sweep(p, &start, build_tick, 2);
+    nomem_sweep(&fa, p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
+    nomem_sweep(&fa, p, &start, build_upgrade_order, 5);
+    nomem_sweep(&fa, p, &start, build_profile, 3);         /* tags saved, then replaced */
+    nomem_sweep(&fa, p, &start, build_return, 2);
+    nomem_sweep(&fa, p, &start, build_tick, 2);
     free(start.data);
     loy_policy_free(p);
     assert_int_equal(fa.live, 0);
@@ -351,8 +287,8 @@ static void test_nomem_with_imported_order_marks(void **s)
     bytes start = member_with_order_marks(p);
     assert_false(gets_big_basket(p, &start, build_big_order));     /* O-2: marked */
     assert_true(gets_big_basket(p, &start, build_upgrade_order));  /* O-3 */
-    sweep(p, &start, build_big_order, 2);
-    sweep(p, &start, build_upgrade_order, 2);
+    nomem_sweep(&fa, p, &start, build_big_order, 2);
+    nomem_sweep(&fa, p, &start, build_upgrade_order, 2);
     free(start.data);
     loy_policy_free(p);
     assert_int_equal(fa.live, 0);

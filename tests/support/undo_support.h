@@ -55,4 +55,70 @@ static inline void assert_same_json(loy_result *r, loy_result *fr)
     free(want);
 }
 
+/* Builds the event to apply, on a fresh or reset event handle. */
+typedef void (*build_fn)(loy_event *e);
+
+/*
+ * Fail the k-th allocation of an apply, for every k the apply reaches,
+ * once and from k on. A NOMEM refusal leaves the state bytes; then the
+ * same event, on the same handles with the allocator back, gives the
+ * answer and bytes of a run without faults; and nothing leaks.
+ */
+static inline void nomem_sweep(fault_alloc *fa, const loy_policy *p, const bytes *start, build_fn build,
+                               long min_hits)
+{
+    for (int sticky = 0; sticky < 2; sticky++) {
+        disarm(fa);
+        long base_live = fa->live;
+        loy_member *m = loaded(p, start);
+        loy_result *r = NULL;
+        loy_event *e = NULL;
+        assert_int_equal(loy_result_new(&r, p), LOY_OK);
+        assert_int_equal(loy_event_new(&e, p), LOY_OK);
+        loy_result_set_options(r, LOY_RESULT_TRACE);
+        build(e);
+        int want_rc = loy_apply(p, m, e, r);
+        char *want = json_of(r);
+        bytes want_state = state_of(m);
+        loy_event_free(e);
+        loy_result_free(r);
+        loy_member_free(m);
+
+        long hits = 0;
+        for (long k = 0; k < 100000; k++) {
+            m = loaded(p, start);
+            assert_int_equal(loy_result_new(&r, p), LOY_OK);
+            assert_int_equal(loy_event_new(&e, p), LOY_OK);
+            loy_result_set_options(r, LOY_RESULT_TRACE);
+            build(e);
+            arm(fa, k, sticky);
+            int rc = loy_apply(p, m, e, r);
+            long failures = fa->failures;
+            disarm(fa);
+            if (rc == LOY_E_NOMEM) {
+                assert_true(failures > 0);
+                assert_state(m, start);
+                rc = loy_apply(p, m, e, r);
+            }
+            if (rc != want_rc)
+                fail_msg("k=%ld: got %s, want %s", k, loy_error_name(rc), loy_error_name(want_rc));
+            char *got = json_of(r);
+            assert_string_equal(got, want);
+            free(got);
+            assert_state(m, &want_state);
+            loy_event_free(e);
+            loy_result_free(r);
+            loy_member_free(m);
+            if (fa->live != base_live)
+                fail_msg("k=%ld: %ld blocks leaked", k, fa->live - base_live);
+            if (failures == 0)
+                break;
+            hits++;
+        }
+        assert_true(hits >= min_hits);
+        free(want);
+        free(want_state.data);
+    }
+}
+
 #endif
