@@ -2,7 +2,8 @@
  * Shared by the replays of hand-worked expected lines (test_spec_rules.c,
  * test_vectors.c): their files and policies must be there, so a missing
  * one fails the case with its path, and the results are joined into one
- * JSON-lines text for loy_test_compare_lines.
+ * JSON-lines text for loy_test_compare_lines. test_policy_load.c reads
+ * its policy texts with read_or_fail too.
  *
  * Include after <cmocka.h>, "loyalty.h" and "support/wire_support.h".
  */
