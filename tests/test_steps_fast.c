@@ -70,12 +70,7 @@ static void this_month_after_updates(void **state)
     loy_ctx c = ctx_on(p, m);
     c.day = loy_day_from_ymd(2026, 6, 15);
     for (int i = 0; i < 200; i++) {
-        loy_day other = loy_day_from_ymd(2026, (int32_t)(rnd() % 12) + 1, 3);
-        if (rnd() % 2)
-            assert_true(loy_metric_add(&c, other, LOY_METRIC_SPEND, (int64_t)(rnd() % 100)));
-        if (rnd() % 2)
-            assert_true(loy_metric_add_order(&c, (int64_t)(rnd() % 50), true, (int64_t)(rnd() % 100),
-                                             (int64_t)(rnd() % 10)));
+        random_updates(&c, &rng_state);
         for (int metric = 0; metric < 4; metric++) {
             int64_t want = -1;
             loy_month june = loy_month_of(c.day);

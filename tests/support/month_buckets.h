@@ -1,5 +1,6 @@
 /*
- * Random month buckets for the tests that hold a shortcut read of one
+ * Random month buckets, and the updates orders make to them, for the
+ * tests that hold a shortcut read of one
  * month against loy_metric_sum (test_month_spend.c, test_steps_fast.c).
  * The generator's state is the caller's, so each test keeps its own seed
  * and stream.
@@ -46,6 +47,19 @@ static inline void fill_buckets(loy_member *m, uint64_t *s)
         b->growth = bucket_value(s);
         b->points_earned = bucket_value(s);
     }
+}
+
+/* Metric updates as orders make them, at random: spend added to a month
+ * of 2026 (before or after c's, or c's own), and an order's figures in
+ * c's month. Each must be accepted. */
+static inline void random_updates(loy_ctx *c, uint64_t *s)
+{
+    loy_day other = loy_day_from_ymd(2026, (int32_t)(xorshift64s(s) % 12) + 1, 3);
+    if (xorshift64s(s) % 2)
+        assert_true(loy_metric_add(c, other, LOY_METRIC_SPEND, (int64_t)(xorshift64s(s) % 100)));
+    if (xorshift64s(s) % 2)
+        assert_true(loy_metric_add_order(c, (int64_t)(xorshift64s(s) % 50), true, (int64_t)(xorshift64s(s) % 100),
+                                         (int64_t)(xorshift64s(s) % 10)));
 }
 
 #endif
