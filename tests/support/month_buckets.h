@@ -1,9 +1,8 @@
 /*
  * Random month buckets, and the updates orders make to them, for the
- * tests that hold a shortcut read of one
- * month against loy_metric_sum (test_month_spend.c, test_steps_fast.c).
- * The generator's state is the caller's, so each test keeps its own seed
- * and stream.
+ * tests that hold a shortcut read of one month against loy_metric_sum
+ * (test_month_spend.c, test_steps_fast.c). The generator's state is the
+ * caller's, so each test keeps its own seed and stream.
  *
  * Include after "rules_support.h" (which brings the engine's header).
  */
