@@ -302,15 +302,22 @@ static inline loy_policy *load_policy_file(const char *name)
     return p;
 }
 
-/* A rig around a loaded policy, with a new member; imports follow with
- * loy_member_* on t->m before the first event. */
-static inline void rig_open(rig *t, loy_policy *p, const char *member_id, const char *joined)
+/* A rig around a loaded policy, with a new member and no trace: for the
+ * tests that read only the member, where a trace would be wasted work. */
+static inline void rig_open_untraced(rig *t, loy_policy *p, const char *member_id, const char *joined)
 {
     memset(t, 0, sizeof *t);
     t->p = p;
     assert_int_equal(loy_member_new(&t->m, p, member_id, joined), LOY_OK);
     assert_int_equal(loy_event_new(&t->e, p), LOY_OK);
     assert_int_equal(loy_result_new(&t->r, p), LOY_OK);
+}
+
+/* A rig around a loaded policy, with a new member; imports follow with
+ * loy_member_* on t->m before the first event. */
+static inline void rig_open(rig *t, loy_policy *p, const char *member_id, const char *joined)
+{
+    rig_open_untraced(t, p, member_id, joined);
     loy_result_set_options(t->r, LOY_RESULT_TRACE);
 }
 
@@ -321,6 +328,17 @@ static inline void rig_close(rig *t)
     loy_member_free(t->m);
     loy_policy_free(t->p);
     memset(t, 0, sizeof *t);
+}
+
+/* A zeroed engine context on p and m, for the tests that drive engine
+ * internals directly; they set the day and cache fields they test. */
+static inline loy_ctx ctx_on(const loy_policy *p, loy_member *m)
+{
+    loy_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.m = m;
+    return c;
 }
 
 /* Start building an event. */

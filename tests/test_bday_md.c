@@ -24,18 +24,10 @@
 #include "member.h"
 #include "rules_support.h"
 #include "support/test_rng.h"
+#include "support/one_tier.h"
 
 #define POLICY(feb29)                                  \
-    "loyalty_policy: 1\n"                              \
-    "program: Bday\n"                                  \
-    "currency: {code: CNY}\n"                          \
-    "tiers:\n"                                         \
-    "  qualify_on: spend\n"                            \
-    "  levels:\n"                                      \
-    "    - {id: member}\n"                             \
-    "points:\n"                                        \
-    "  earn:\n"                                        \
-    "    rate: {amount: 1, points: 1}\n"               \
+    ONE_TIER_POLICY("Bday")                            \
     "gifts:\n"                                         \
     "  birthday:\n"                                    \
     "    window: month\n"                              \

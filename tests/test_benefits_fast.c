@@ -76,17 +76,7 @@ static void random_entry(rng *r, char *out, size_t cap, int depth)
     }
     case 22: snprintf(out, cap, "time_between: [\"%02d:30\", \"%02d:00\"]", pick(r, 24), pick(r, 24)); break;
     case 23: snprintf(out, cap, "birthday: %s", pick(r, 2) ? "day" : "month"); break;
-    default: {
-        /* groups: any, all and not around the same entries */
-        char a[512], b[512];
-        random_entry(r, a, sizeof a, depth + 1);
-        random_entry(r, b, sizeof b, depth + 1);
-        switch (pick(r, 3)) {
-        case 0: snprintf(out, cap, "any: [{%s}, {%s}]", a, b); break;
-        case 1: snprintf(out, cap, "all: [{%s}, {%s}]", a, b); break;
-        default: snprintf(out, cap, "not: {%s}", a); break;
-        }
-    }
+    default: random_group(r, out, cap, depth, random_entry); break;
     }
 }
 

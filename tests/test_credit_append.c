@@ -23,19 +23,7 @@
 #include "engine/engine.h"
 #include "member.h"
 #include "support/test_rng.h"
-
-static loy_policy *policy_after(long months)
-{
-    char y[512];
-    snprintf(y, sizeof y,
-             "loyalty_policy: 1\ncurrency: {code: CNY}\n"
-             "tiers: {qualify_on: spend, levels: [{id: t0}]}\n"
-             "points:\n  earn:\n    rate: {amount: 1, points: 1}\n  expiry: {after_months: %ld}\n",
-             months);
-    loy_policy *p = NULL;
-    assert_int_equal(loy_policy_load_buffer(&p, y, strlen(y), "expiry.yaml", NULL), LOY_OK);
-    return p;
-}
+#include "support/lots_pair.h"
 
 static void same_members(const loy_member *a, const loy_member *b, int round, int step)
 {
@@ -43,13 +31,9 @@ static void same_members(const loy_member *a, const loy_member *b, int round, in
         fail_msg("round %d, step %d: %zu lots, debt %lld, seq %u; the insert's %zu, %lld, %u", round,
                  step, a->lot_count, (long long)a->debt, (unsigned)a->next_seq, b->lot_count,
                  (long long)b->debt, (unsigned)b->next_seq);
-    for (size_t i = 0; i < a->lot_count; i++) {
-        const loy_lot *x = &a->lots[i], *y = &b->lots[i];
-        if (x->points != y->points || x->expires != y->expires || x->pending_until != y->pending_until ||
-            x->credited != y->credited || x->seq != y->seq ||
-            strcmp(x->order_id ? x->order_id : "", y->order_id ? y->order_id : "") != 0)
-            fail_msg("round %d, step %d: lot %zu differs", round, step, i);
-    }
+    long i = first_lot_diff(a, b);
+    if (i >= 0)
+        fail_msg("round %d, step %d: lot %ld differs", round, step, i);
 }
 
 static void append_as_insert(void **state)
@@ -69,13 +53,7 @@ static void append_as_insert(void **state)
         assert_int_equal(loy_member_new(&b, p, "M-1", "2024-01-01"), LOY_OK);
         a->debt = b->debt = pick(&r, 4) == 0 ? pick(&r, 300) : 0;
         loy_ctx ca, cb;
-        memset(&ca, 0, sizeof ca);
-        memset(&cb, 0, sizeof cb);
-        ca.p = cb.p = p;
-        ca.m = a;
-        cb.m = b;
-        ca.r = ra;
-        cb.r = rb;
+        ctx_pair(&ca, &cb, p, a, b, ra, rb);
         ca.day = cb.day = loy_day_from_ymd(2026, 2, 10);
         for (int step = 0; step < 10; step++) {
             int64_t points = pick(&r, 8) == 0 ? (int64_t)pick(&r, 3) - 1 : pick(&r, 1000);

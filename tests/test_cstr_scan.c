@@ -25,6 +25,7 @@
 #include "event.h"
 #include "policy.h"
 #include "support/test_rng.h"
+#include "support/one_tier.h"
 
 /* A random byte: mostly ASCII letters, sometimes NUL or a high byte. */
 static char junk(rng *r)
@@ -130,16 +131,7 @@ static void same(const loy_sbuf *got, const loy_sbuf *want, const char *s)
 }
 
 static const char policy_yaml[] =
-    "loyalty_policy: 1\n"
-    "program: Fast\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
+    ONE_TIER_POLICY("Fast");
 
 /* A string of len bytes at alignment mis in a heap block of exactly its
  * size (ASan checks the copies stay inside it), or NULL now and then. */

@@ -13,6 +13,7 @@
 
 #include "rules_support.h"
 #include "date.h"
+#include "support/one_tier.h"
 
 /* A little past the fast range (-1000..12000) on both sides. */
 #define Y_LO (-1200)
@@ -253,42 +254,39 @@ static bool ref_parse_instant(const char *s, size_t len, loy_instant *out)
         return false;
     if (hh > 23 || mi > 59 || ss > 59)
         return false;
-    size_t i = 19;
-    int64_t micros = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        size_t start = i, nd = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (nd < 6)
-                micros = micros * 10 + (s[i] - '0');
-            nd++;
-            i++;
-        }
-        if (i == start)
-            return false;
-        for (; nd < 6; nd++)
-            micros *= 10;
-    }
-    if (i >= len)
-        return false;
+    /*
+     * The tail after the seconds, read from the right rather than as the
+     * library reads it: the zone is the last byte (Z) or the last six
+     * (+HH:MM), and what lies between the seconds and the zone is empty or
+     * a dot and at least one digit, of which the first six count.
+     */
+    size_t zone;
     int32_t offset = 0;
-    if (s[i] == 'Z' || s[i] == 'z') {
-        i++;
-    } else if (s[i] == '+' || s[i] == '-') {
-        int32_t oh, om;
-        if (len - i != 6 || s[i + 3] != ':')
-            return false;
-        if (!ref_digits(s + i + 1, 2, &oh) || !ref_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        offset = oh * 60 + om;
-        if (s[i] == '-')
-            offset = -offset;
-        i += 6;
+    if (s[len - 1] == 'Z' || s[len - 1] == 'z') {
+        zone = 1;
     } else {
-        return false;
+        int32_t oh, om;
+        const char *z = s + len - 6;
+        if (len < 25 || (z[0] != '+' && z[0] != '-') || z[3] != ':' || !ref_digits(z + 1, 2, &oh) ||
+            !ref_digits(z + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        offset = (z[0] == '-' ? -1 : 1) * (oh * 60 + om);
+        zone = 6;
     }
-    if (i != len)
-        return false;
+    size_t frac = len - zone - 19;
+    int64_t micros = 0;
+    if (frac > 0) {
+        if (s[19] != '.' || frac < 2)
+            return false;
+        int64_t place = 100000;
+        for (size_t k = 20; k < len - zone; k++) {
+            int32_t digit;
+            if (!ref_digits(s + k, 1, &digit))
+                return false;
+            micros += digit * place;
+            place /= 10;
+        }
+    }
     out->date = date;
     out->seconds = hh * 3600 + mi * 60 + ss;
     out->offset_min = offset;
@@ -561,16 +559,7 @@ static const char *cache_yaml(const char *expiry, const char *feb29, const char 
 {
     static char buf[1024];
     snprintf(buf, sizeof buf,
-             "loyalty_policy: 1\n"
-             "program: Dates\n"
-             "currency: {code: CNY}\n"
-             "tiers:\n"
-             "  qualify_on: spend\n"
-             "  levels:\n"
-             "    - {id: member}\n"
-             "points:\n"
-             "  earn:\n"
-             "    rate: {amount: 1, points: 1}\n"
+             ONE_TIER_POLICY("Dates")
              "  expiry: %s\n"
              "gifts:\n"
              "  birthday:\n"
@@ -592,10 +581,7 @@ static void check_cache(const char *expiry, const char *feb29, const char *windo
     assert_int_equal(loy_member_new(&m, p, "M-1", "1900-01-01"), LOY_OK);
     const loy_day birthdays[] = {loy_day_from_ymd(1984, 2, 29), loy_day_from_ymd(1990, 1, 1),
                                  loy_day_from_ymd(1975, 12, 31), loy_day_from_ymd(2000, 3, 1)};
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     const loy_day spans[][2] = {{loy_day_from_ymd(1900, 1, 1), loy_day_from_ymd(2400, 12, 31)},
                                 {loy_day_from_ymd(9990, 1, 1), loy_day_max()}};
     for (size_t s = 0; s < 2; s++) {
@@ -656,10 +642,7 @@ static void metric_bucket_hint(void **state)
     loy_policy *p = load_policy_text(cache_yaml("none", "feb28", "month"));
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     c.day = loy_day_from_ymd(2026, 6, 15);
     int64_t sum = 0;
     assert_true(loy_metric_add(&c, c.day, LOY_METRIC_SPEND, 5));

@@ -21,17 +21,6 @@
     "  levels:\n"                                 \
     "    - {id: member}\n"
 
-static loy_policy *load_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static loy_policy *load_fmt(const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return load_policy_text(buf);
-}
-
 /* The delta of the order's `points` effect; 0 when the result has none. */
 static int64_t order_delta(rig *t)
 {

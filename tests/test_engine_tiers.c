@@ -13,17 +13,6 @@
 
 #include "support/engine_support.h"
 
-static loy_policy *load_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static loy_policy *load_fmt(const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return load_policy_text(buf);
-}
-
 /* Spend tiers on 12 rolling months, no points: effects are tier changes only. */
 static const char *const SPEND_TIERS =
     "loyalty_policy: 1\n"

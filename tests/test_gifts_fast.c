@@ -58,17 +58,7 @@ static void random_entry(rng *r, char *out, size_t cap, int depth)
     case 9: snprintf(out, cap, "month: [%d, %d]", 1 + pick(r, 12), 1 + pick(r, 12)); break;
     case 10: snprintf(out, cap, "month: [%d]", 1 + pick(r, 12)); break;
     case 11: snprintf(out, cap, "orders_at_least: %d", 1 + pick(r, 3)); break;
-    default: {
-        /* groups: any, all and not around the same entries */
-        char x[256], z[256];
-        random_entry(r, x, sizeof x, depth + 1);
-        random_entry(r, z, sizeof z, depth + 1);
-        switch (pick(r, 3)) {
-        case 0: snprintf(out, cap, "any: [{%s}, {%s}]", x, z); break;
-        case 1: snprintf(out, cap, "all: [{%s}, {%s}]", x, z); break;
-        default: snprintf(out, cap, "not: {%s}", x); break;
-        }
-    }
+    default: random_group(r, out, cap, depth, random_entry); break;
     }
 }
 

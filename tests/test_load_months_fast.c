@@ -21,12 +21,6 @@
 #include "rules_support.h"
 #include "state/codec.h"
 
-static uint64_t lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005u + 1442695040888963407u;
-    return *s >> 33;
-}
-
 static uint64_t pick_figure(uint64_t *seed, unsigned style)
 {
     switch (style) {

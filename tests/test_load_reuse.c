@@ -44,12 +44,6 @@ static const char POLICY[] =
     "benefits:\n"
     "  - {id: lounge, kind: service, limit: {count: 1, per: year}}\n";
 
-static uint64_t lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005u + 1442695040888963407u;
-    return *s >> 33;
-}
-
 #define MAX_STATES 160
 
 typedef struct states {
@@ -69,11 +63,7 @@ static void keep(states *s, loy_member *m)
 static void history(loy_policy *p, states *s, const char *member, uint64_t seed)
 {
     rig t;
-    memset(&t, 0, sizeof t);
-    t.p = p;
-    assert_int_equal(loy_member_new(&t.m, p, member, "2025-01-01"), LOY_OK);
-    assert_int_equal(loy_event_new(&t.e, p), LOY_OK);
-    assert_int_equal(loy_result_new(&t.r, p), LOY_OK);
+    rig_open_untraced(&t, p, member, "2025-01-01");
     if (seed % 2)
         assert_int_equal(loy_member_add_tag(t.m, "imported-tag"), LOY_OK);
     if (seed % 3 == 0)

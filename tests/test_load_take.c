@@ -36,12 +36,6 @@ static const char POLICY[] =
     "  expiry: {after_months: 12}\n"
     "  redeem: {rate: {points: 100, amount: 1}}\n";
 
-static uint64_t lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005u + 1442695040888963407u;
-    return *s >> 33;
-}
-
 #define MAX_STATES 400
 
 typedef struct states {
@@ -60,11 +54,7 @@ static void keep(states *s, loy_member *m)
 static void history(loy_policy *p, states *s, const char *member, uint64_t seed)
 {
     rig t;
-    memset(&t, 0, sizeof t);
-    t.p = p;
-    assert_int_equal(loy_member_new(&t.m, p, member, "2025-01-01"), LOY_OK);
-    assert_int_equal(loy_event_new(&t.e, p), LOY_OK);
-    assert_int_equal(loy_result_new(&t.r, p), LOY_OK);
+    rig_open_untraced(&t, p, member, "2025-01-01");
     keep(s, t.m);
     char id[72], at[48];
     int day = 0;

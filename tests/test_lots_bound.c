@@ -21,19 +21,7 @@
 #include "engine/engine.h"
 #include "member.h"
 #include "support/test_rng.h"
-
-static loy_policy *policy_after(long months)
-{
-    char y[512];
-    snprintf(y, sizeof y,
-             "loyalty_policy: 1\ncurrency: {code: CNY}\n"
-             "tiers: {qualify_on: spend, levels: [{id: t0}]}\n"
-             "points:\n  earn:\n    rate: {amount: 1, points: 1}\n  expiry: {after_months: %ld}\n",
-             months);
-    loy_policy *p = NULL;
-    assert_int_equal(loy_policy_load_buffer(&p, y, strlen(y), "expiry.yaml", NULL), LOY_OK);
-    return p;
-}
+#include "support/lots_pair.h"
 
 /* Points either side of the edges the sums meet. */
 static int64_t random_points(rng *r)
@@ -52,13 +40,9 @@ static void same_members(const loy_member *a, const loy_member *b, int round, in
     if (a->lot_count != b->lot_count || a->debt != b->debt || a->next_seq != b->next_seq)
         fail_msg("round %d, step %d: %zu lots, debt %lld; the walk's %zu, %lld", round, step,
                  a->lot_count, (long long)a->debt, b->lot_count, (long long)b->debt);
-    for (size_t i = 0; i < a->lot_count; i++) {
-        const loy_lot *x = &a->lots[i], *y = &b->lots[i];
-        if (x->points != y->points || x->expires != y->expires || x->pending_until != y->pending_until ||
-            x->credited != y->credited || x->seq != y->seq ||
-            strcmp(x->order_id ? x->order_id : "", y->order_id ? y->order_id : "") != 0)
-            fail_msg("round %d, step %d: lot %zu differs", round, step, i);
-    }
+    long i = first_lot_diff(a, b);
+    if (i >= 0)
+        fail_msg("round %d, step %d: lot %ld differs", round, step, i);
 }
 
 static void bound_as_walk(void **state)
@@ -85,13 +69,7 @@ static void bound_as_walk(void **state)
         }
         a->debt = b->debt = pick(&r, 3) == 0 ? pick(&r, 1000) : 0;
         loy_ctx ca, cb;
-        memset(&ca, 0, sizeof ca);
-        memset(&cb, 0, sizeof cb);
-        ca.p = cb.p = p;
-        ca.m = a;
-        cb.m = b;
-        ca.r = ra;
-        cb.r = rb;
+        ctx_pair(&ca, &cb, p, a, b, ra, rb);
         ca.day = cb.day = loy_day_from_ymd(2026, 2, 10);
         same_members(a, b, round, -1);
         for (int step = 0; step < 8; step++) {

@@ -24,19 +24,7 @@
 #include "engine/engine.h"
 #include "member.h"
 #include "support/test_rng.h"
-
-static loy_policy *policy_after(long months)
-{
-    char y[512];
-    snprintf(y, sizeof y,
-             "loyalty_policy: 1\ncurrency: {code: CNY}\n"
-             "tiers: {qualify_on: spend, levels: [{id: t0}]}\n"
-             "points:\n  earn:\n    rate: {amount: 1, points: 1}\n  expiry: {after_months: %ld}\n",
-             months);
-    loy_policy *p = NULL;
-    assert_int_equal(loy_policy_load_buffer(&p, y, strlen(y), "expiry.yaml", NULL), LOY_OK);
-    return p;
-}
+#include "support/lots_pair.h"
 
 static void credit_expiry_as_lot_expiry(void **state)
 {

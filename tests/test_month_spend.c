@@ -12,55 +12,15 @@
 #include <cmocka.h>
 
 #include "rules_support.h"
+#include "support/month_buckets.h"
+#include "support/one_tier.h"
 
 static const char policy_yaml[] =
-    "loyalty_policy: 1\n"
-    "program: Spend\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
+    ONE_TIER_POLICY("Spend");
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Du;
 
-static uint64_t rnd(void)
-{
-    /* xorshift64*: reproducible on every machine */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Du;
-}
-
-static int64_t rnd_value(void)
-{
-    switch (rnd() % 4) {
-    case 0: return 0;
-    case 1: return (int64_t)(rnd() % 1000);
-    case 2: return (int64_t)(rnd() >> 1);
-    default: return INT64_MAX - (int64_t)(rnd() % 3);
-    }
-}
-
-static void fill_buckets(loy_member *m)
-{
-    m->month_count = 0;
-    loy_month first = 2024 * 12;
-    for (loy_month mo = first; mo < first + 36; mo++) {
-        if (rnd() % 3 == 0)
-            continue;
-        loy_month_bucket *b = loy_bucket(m, mo);
-        assert_non_null(b);
-        b->spend = rnd_value();
-        b->orders = rnd_value();
-        b->growth = rnd_value();
-        b->points_earned = rnd_value();
-    }
-}
+static uint64_t rnd(void) { return xorshift64s(&rng_state); }
 
 static void spend_now_is_the_months_sum(void **state)
 {
@@ -68,13 +28,10 @@ static void spend_now_is_the_months_sum(void **state)
     loy_policy *p = load_policy_text(policy_yaml);
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     long fast = 0;
     for (int round = 0; round < 300; round++) {
-        fill_buckets(m);
+        fill_buckets(m, &rng_state);
         for (loy_month mo = 2023 * 12 + 10; mo < 2027 * 12 + 2; mo++) {
             c.day = loy_day_from_ymd(mo / 12, mo % 12 + 1, (int32_t)(rnd() % 28) + 1);
             c.dc_bucket = (size_t)(rnd() % (m->month_count + 3));
@@ -114,18 +71,10 @@ static void spend_now_after_updates(void **state)
     loy_policy *p = load_policy_text(policy_yaml);
     loy_member *m = NULL;
     assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
-    loy_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = p;
-    c.m = m;
+    loy_ctx c = ctx_on(p, m);
     c.day = loy_day_from_ymd(2026, 6, 15);
     for (int i = 0; i < 400; i++) {
-        loy_day other = loy_day_from_ymd(2026, (int32_t)(rnd() % 12) + 1, 3);
-        if (rnd() % 2)
-            assert_true(loy_metric_add(&c, other, LOY_METRIC_SPEND, (int64_t)(rnd() % 100)));
-        if (rnd() % 2)
-            assert_true(loy_metric_add_order(&c, (int64_t)(rnd() % 50), true, (int64_t)(rnd() % 100),
-                                             (int64_t)(rnd() % 10)));
+        random_updates(&c, &rng_state);
         int64_t want = -1;
         loy_month june = loy_month_of(c.day);
         assert_true(loy_metric_sum(m, LOY_METRIC_SPEND, june, june, &want));

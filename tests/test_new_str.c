@@ -20,18 +20,10 @@
 #include "member.h"
 #include "rules_support.h"
 #include "support/test_rng.h"
+#include "support/one_tier.h"
 
 static const char policy_text[] =
-    "loyalty_policy: 1\n"
-    "program: Str\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
+    ONE_TIER_POLICY("Str");
 
 /* Give m spares of these capacities (a buffer made by set_str, dropped). */
 static void make_spares(loy_member *m, const size_t *caps, size_t n)

@@ -30,6 +30,7 @@
 #include "engine/engine.h"
 #include "member.h"
 #include "support/test_rng.h"
+#include "support/lots_pair.h"
 
 static loy_policy *policy_of(const char *expiry, int pending_days)
 {
@@ -71,13 +72,9 @@ static void same_lots(const loy_member *a, const loy_member *b, const char *what
 {
     if (a->lot_count != b->lot_count || a->next_seq != b->next_seq)
         fail_msg("%s: %zu lots against the steps' %zu", what, a->lot_count, b->lot_count);
-    for (size_t i = 0; i < a->lot_count; i++) {
-        const loy_lot *x = &a->lots[i], *y = &b->lots[i];
-        if (x->points != y->points || x->expires != y->expires || x->pending_until != y->pending_until ||
-            x->credited != y->credited || x->seq != y->seq ||
-            strcmp(x->order_id ? x->order_id : "", y->order_id ? y->order_id : "") != 0)
-            fail_msg("%s: lot %zu differs", what, i);
-    }
+    long i = first_lot_diff(a, b);
+    if (i >= 0)
+        fail_msg("%s: lot %ld differs", what, i);
 }
 
 static void pending_as_steps(void **state)
@@ -110,13 +107,7 @@ static void pending_as_steps(void **state)
                                      loy_member_import_lot(b, points, last));
                 }
                 loy_ctx ca, cb;
-                memset(&ca, 0, sizeof ca);
-                memset(&cb, 0, sizeof cb);
-                ca.p = cb.p = p;
-                ca.m = a;
-                cb.m = b;
-                ca.r = ra;
-                cb.r = rb;
+                ctx_pair(&ca, &cb, p, a, b, ra, rb);
                 loy_event ev;
                 memset(&ev, 0, sizeof ev);
                 char id[24];
@@ -235,13 +226,7 @@ static void first_bucket_as_loy_bucket(void **state)
         }
         a->orders = b->orders = random_figure(&r);
         loy_ctx ca, cb;
-        memset(&ca, 0, sizeof ca);
-        memset(&cb, 0, sizeof cb);
-        ca.p = cb.p = p;
-        ca.m = a;
-        cb.m = b;
-        ca.r = ra;
-        cb.r = rb;
+        ctx_pair(&ca, &cb, p, a, b, ra, rb);
         ca.day = cb.day = loy_day_from_ymd(2026, 1 + pick(&r, 12), 1 + pick(&r, 28));
         /* the shortcut wants the date cache filled, as the order step leaves it */
         loy_ctx_dates(&ca);

@@ -162,17 +162,7 @@ static loy_policy *random_policy(rng *r, bool wide)
     case 2: add(y, sizeof y, "    min_order: %d\n", pick(r, 2000)); break;
     default: break;
     }
-    loy_policy *p = NULL;
-    loy_diag *d = NULL;
-    int rc = loy_policy_load_buffer(&p, y, strlen(y), "random.yaml", &d);
-    if (rc != LOY_OK) {
-        fprintf(stderr, "%s\n", y);
-        for (size_t i = 0; i < loy_diag_count(d); i++)
-            fprintf(stderr, "%u: %s\n", loy_diag_line(d, i), loy_diag_message(d, i));
-    }
-    loy_diag_free(d);
-    assert_int_equal(rc, LOY_OK);
-    return p;
+    return load_generated(y, "random.yaml");
 }
 
 /* A string of the pool, sometimes with a NUL and a tail after it. */

@@ -20,24 +20,9 @@
 
 #include "loyalty.h"
 #include "policy/internal.h"
+#include "support/wire_support.h"
 
 #define CORPUS LOY_TEST_DIR "/policies/invalid"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
 
 /* The diag as "LINE:COL: message\n" lines (malloc'd). */
 static char *diag_text(const loy_diag *d)
@@ -110,7 +95,7 @@ static void test_corpus(void **state)
         char path[4096], expected_path[4096];
         snprintf(path, sizeof path, "%s/%s.yaml", CORPUS, names[i]);
         snprintf(expected_path, sizeof expected_path, "%s/%s.expected", CORPUS, names[i]);
-        char *want = slurp(expected_path);
+        char *want = loy_test_read_file(expected_path, NULL);
         loy_policy *p = NULL;
         loy_diag *d = NULL;
         int rc = loy_policy_load_file(&p, path, &d);

@@ -19,24 +19,10 @@
 
 #include "loyalty.h"
 #include "policy.h"
+#include "support/wire_support.h"
+#include "support/replay_support.h"
 
 #define POLICY(name) LOY_SPEC_DIR "/policies/" name ".yaml"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
 
 static loy_policy *load_ok(const char *path)
 {
@@ -616,7 +602,7 @@ static void test_buffer_and_fingerprint(void **state)
 {
     (void)state;
     size_t len;
-    char *text = slurp(POLICY("apparel"), &len);
+    char *text = read_or_fail(POLICY("apparel"), &len);
     loy_policy *p = NULL;
     loy_diag *d = NULL;
     assert_int_equal(loy_policy_load_buffer(&p, text, len, NULL, &d), LOY_OK);
@@ -643,7 +629,7 @@ static void test_buffer_and_fingerprint(void **state)
 
     /* the file loader gives the same fingerprint */
     p = load_ok(POLICY("minimal"));
-    text = slurp(POLICY("minimal"), &len);
+    text = read_or_fail(POLICY("minimal"), &len);
     assert_int_equal(loy_policy_fingerprint(p), XXH3_64bits(text, len));
     free(text);
     loy_policy_free(p);
@@ -753,10 +739,10 @@ static void test_nomem(void **state)
 {
     (void)state;
     size_t len;
-    char *text = slurp(POLICY("grocery"), &len);
+    char *text = read_or_fail(POLICY("grocery"), &len);
     nomem_run(text, len, LOY_OK);
     free(text);
-    text = slurp(POLICY("apparel"), &len);
+    text = read_or_fail(POLICY("apparel"), &len);
     nomem_run(text, len, LOY_OK);
     free(text);
     const char *bad = HEAD "tiers: {qualify_on: spnd, levels: []}\npoints: {earn: {rate: {amount: -1}}}\n";
@@ -781,7 +767,7 @@ static int run(const char *args, char *out, size_t cap)
 static char *ok_line(const char *path, const char *counts)
 {
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = read_or_fail(path, &len);
     char *line = malloc(strlen(path) + strlen(counts) + 64);
     sprintf(line, "%s: ok, %s, fingerprint %016llx\n", path, counts,
             (unsigned long long)XXH3_64bits(text, len));

@@ -35,6 +35,7 @@
 
 #include "loyalty.h"
 #include "support/wire_support.h"
+#include "support/replay_support.h"
 
 #define SPEC_CASES LOY_TEST_DIR "/spec"
 
@@ -47,30 +48,6 @@ typedef struct spec_case {
     bool known_bug;
 } spec_case;
 
-static char *read_or_fail(const char *path, size_t *len)
-{
-    char *text = loy_test_read_file(path, len);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    return text;
-}
-
-static loy_policy *load_policy_or_fail(const char *path)
-{
-    loy_policy *policy = NULL;
-    loy_diag *diag = NULL;
-    int rc = loy_policy_load_file(&policy, path, &diag);
-    if (rc != LOY_OK) {
-        for (size_t i = 0; diag && i < loy_diag_count(diag); i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", path, loy_diag_line(diag, i), loy_diag_column(diag, i),
-                    loy_diag_message(diag, i));
-        loy_diag_free(diag);
-        fail_msg("%s: the policy does not load (%s)", path, loy_error_name(rc));
-    }
-    loy_diag_free(diag);
-    return policy;
-}
-
 /* A private copy of the member's state bytes. */
 static void *state_copy(loy_member *member, size_t *len)
 {
@@ -80,19 +57,6 @@ static void *state_copy(loy_member *member, size_t *len)
     assert_non_null(copy);
     memcpy(copy, data, *len);
     return copy;
-}
-
-static void append(char **buf, size_t *used, size_t *cap, const char *s, size_t n)
-{
-    while (*used + n + 2 > *cap) {
-        *cap *= 2;
-        *buf = realloc(*buf, *cap);
-        assert_non_null(*buf);
-    }
-    memcpy(*buf + *used, s, n);
-    *used += n;
-    (*buf)[(*used)++] = '\n';
-    (*buf)[*used] = '\0';
 }
 
 static bool is_query_line(const char *line, size_t len)
@@ -109,20 +73,7 @@ static bool is_query_line(const char *line, size_t len)
 static void run_case(void **state)
 {
     const spec_case *sc = *state;
-    loy_policy *policy = load_policy_or_fail(sc->policy);
-
-    size_t in_len, exp_len;
-    char *input = read_or_fail(sc->input, &in_len);
-    char *expected = read_or_fail(sc->expected, &exp_len);
-    const char **lines;
-    size_t *lens, count;
-    loy_test_split_lines(input, in_len, &lines, &lens, &count);
-    assert_true(count >= 1);
-
-    loy_member *member = NULL;
-    loy_result *result = NULL;
-    assert_int_equal(loy_member_create(&member, policy), LOY_OK);
-    assert_int_equal(loy_result_new(&result, policy), LOY_OK);
+    replay c = replay_open(sc->policy, sc->input, sc->expected);
 
     size_t cap = 1 << 16, used = 0;
     char *got = malloc(cap);
@@ -130,24 +81,24 @@ static void run_case(void **state)
     got[0] = '\0';
     int unchanged_failures = 0;
 
-    int rc = loy_member_init_json(member, lines[0], lens[0], result);
+    int rc = loy_member_init_json(c.member, c.lines[0], c.lens[0], c.result);
     if (rc != LOY_OK) {
         /* A refused member object: its error object is the only line. */
         size_t n;
-        const char *json = loy_result_json(result, &n);
+        const char *json = loy_result_json(c.result, &n);
         append(&got, &used, &cap, json, n);
     } else {
-        for (size_t i = 1; i < count; i++) {
+        for (size_t i = 1; i < c.count; i++) {
             size_t before_len;
-            void *before = state_copy(member, &before_len);
-            rc = loy_apply_json_line(policy, member, lines[i], lens[i], result);
+            void *before = state_copy(c.member, &before_len);
+            rc = loy_apply_json_line(c.policy, c.member, c.lines[i], c.lens[i], c.result);
             size_t n;
-            const char *json = loy_result_json(result, &n);
+            const char *json = loy_result_json(c.result, &n);
             assert_non_null(json);
             append(&got, &used, &cap, json, n);
-            if (rc != LOY_OK || is_query_line(lines[i], lens[i])) {
+            if (rc != LOY_OK || is_query_line(c.lines[i], c.lens[i])) {
                 size_t after_len;
-                void *after = state_copy(member, &after_len);
+                void *after = state_copy(c.member, &after_len);
                 if (after_len != before_len || memcmp(before, after, before_len) != 0) {
                     fprintf(stderr, "%s line %zu: the state changed under a %s\n", sc->label, i + 1,
                             rc != LOY_OK ? "refused event" : "query");
@@ -158,16 +109,10 @@ static void run_case(void **state)
             free(before);
         }
     }
-    int mismatches = loy_test_compare_lines(sc->label, expected, exp_len, got, used);
+    int mismatches = loy_test_compare_lines(sc->label, c.expected, c.exp_len, got, used);
 
     free(got);
-    free(lines);
-    free(lens);
-    free(input);
-    free(expected);
-    loy_result_free(result);
-    loy_member_free(member);
-    loy_policy_free(policy);
+    replay_close(&c);
     const char *strict = getenv("LOY_SPEC_STRICT");
     if (sc->known_bug && !(strict && strcmp(strict, "1") == 0)) {
         if (!mismatches && !unchanged_failures)

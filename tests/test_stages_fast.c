@@ -41,17 +41,7 @@ static void random_entry(rng *r, char *out, size_t cap, int depth)
     case 9: snprintf(out, cap, "month: [%d, %d]", 1 + pick(r, 12), 1 + pick(r, 12)); break;
     case 10: snprintf(out, cap, "spend_in_window_at_least: %d", pick(r, 3000)); break;
     case 11: snprintf(out, cap, "orders_at_least: %d", 1 + pick(r, 3)); break;
-    default: {
-        /* groups: any, all and not around the same entries */
-        char a[256], b[256];
-        random_entry(r, a, sizeof a, depth + 1);
-        random_entry(r, b, sizeof b, depth + 1);
-        switch (pick(r, 3)) {
-        case 0: snprintf(out, cap, "any: [{%s}, {%s}]", a, b); break;
-        case 1: snprintf(out, cap, "all: [{%s}, {%s}]", a, b); break;
-        default: snprintf(out, cap, "not: {%s}", a); break;
-        }
-    }
+    default: random_group(r, out, cap, depth, random_entry); break;
     }
 }
 

@@ -896,12 +896,6 @@ static void test_crafted_payloads(void **state)
 /* Random damage to the payload, resealed so that only the parser stands
  * between it and the member: never a crash, never a read out of bounds,
  * and whatever loads writes itself back and loads again. */
-static uint64_t lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return *s >> 33;
-}
-
 static void test_random_damage(void **state)
 {
     LOY_UNUSED(state);

@@ -28,47 +28,9 @@
 #include "loyalty.h"
 #include "support/fault_alloc.h"
 #include "support/state_bytes.h"
+#include "support/undo_support.h"
 
 static fault_alloc fa = {.countdown = -1};
-
-static loy_policy *load_policy(const char *name)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/policies/%s.yaml", LOY_SPEC_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    char *buf = malloc((size_t)size);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    loy_allocator a = {fault_malloc, fault_realloc, fault_free, &fa};
-    loy_policy *p = NULL;
-    disarm(&fa);
-    assert_int_equal(loy_policy_load_buffer_ex(&p, buf, (size_t)size, name, NULL, &a), LOY_OK);
-    free(buf);
-    return p;
-}
-
-static loy_member *loaded(const loy_policy *p, const bytes *b)
-{
-    loy_member *m = NULL;
-    assert_int_equal(loy_member_create(&m, p), LOY_OK);
-    assert_int_equal(loy_member_load(m, b->data, b->len), LOY_OK);
-    return m;
-}
-
-/* r holds the same answer as fr, byte for byte. */
-static void assert_same_json(loy_result *r, loy_result *fr)
-{
-    char *got = json_of(r), *want = json_of(fr);
-    assert_string_equal(got, want);
-    free(got);
-    free(want);
-}
 
 /* m, on long-lived handles, answered as the freshly loaded member did and
  * holds the same state bytes. */
@@ -117,8 +79,6 @@ static bytes member_near_max(const loy_policy *p, int64_t headroom, const char *
 }
 
 /* ----------------------------------------------------------------- events */
-
-typedef void (*build_fn)(loy_event *e);
 
 /* 2,000.00 of coats: 2,000 points (times 1.5 in season), and silver. */
 static void build_big_order(loy_event *e)
@@ -223,7 +183,7 @@ static void refused_then_next(const loy_policy *p, const bytes *start, build_fn 
 static void test_step3_overflow_after_housekeeping(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* Room for the release (150) but not the order's points as well. */
     bytes start = member_near_max(p, 1000, NULL, NULL);
     static const char *const trace[] = {"\"release\"", "\"expiry\"", "points balance overflows", NULL};
@@ -237,7 +197,7 @@ static void test_step3_overflow_after_housekeeping(void **s)
 static void test_step4_overflow_in_upgrade_gift(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* After housekeeping INT64_MAX - 1150: the order's 1,000 pending points
      * fit, the silver gift's 200 do not. */
     bytes start = member_near_max(p, 1300, NULL, NULL);
@@ -251,7 +211,7 @@ static void test_step4_overflow_in_upgrade_gift(void **s)
 static void test_step5_overflow_in_birthday_gift(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     /* A gold member in her birthday month: the gift's 300 points do not fit. */
     bytes start = member_near_max(p, 400, "gold", "1990-04-02");
     static const char *const trace[] = {"\"release\"", "\"expiry\"", "\"step\": 5", "points balance overflows", NULL};
@@ -267,78 +227,16 @@ static void test_step5_overflow_in_birthday_gift(void **s)
 
 /* -------------------------------------------------------- out of memory */
 
-/*
- * Fail the k-th allocation of an apply, for every k the apply reaches,
- * once and from k on. A NOMEM refusal leaves the state bytes; then the
- * same event, on the same handles with the allocator back, gives the
- * answer and bytes of a run without faults; and nothing leaks.
- */
-static void sweep(const loy_policy *p, const bytes *start, build_fn build, long min_hits)
-{
-    for (int sticky = 0; sticky < 2; sticky++) {
-        disarm(&fa);
-        long base_live = fa.live;
-        loy_member *m = loaded(p, start);
-        loy_result *r = NULL;
-        loy_event *e = NULL;
-        assert_int_equal(loy_result_new(&r, p), LOY_OK);
-        assert_int_equal(loy_event_new(&e, p), LOY_OK);
-        loy_result_set_options(r, LOY_RESULT_TRACE);
-        build(e);
-        int want_rc = loy_apply(p, m, e, r);
-        char *want = json_of(r);
-        bytes want_state = state_of(m);
-        loy_event_free(e);
-        loy_result_free(r);
-        loy_member_free(m);
-
-        long hits = 0;
-        for (long k = 0; k < 100000; k++) {
-            m = loaded(p, start);
-            assert_int_equal(loy_result_new(&r, p), LOY_OK);
-            assert_int_equal(loy_event_new(&e, p), LOY_OK);
-            loy_result_set_options(r, LOY_RESULT_TRACE);
-            build(e);
-            arm(&fa, k, sticky);
-            int rc = loy_apply(p, m, e, r);
-            long failures = fa.failures;
-            disarm(&fa);
-            if (rc == LOY_E_NOMEM) {
-                assert_true(failures > 0);
-                assert_state(m, start);
-                rc = loy_apply(p, m, e, r);
-            }
-            if (rc != want_rc)
-                fail_msg("k=%ld: got %s, want %s", k, loy_error_name(rc), loy_error_name(want_rc));
-            char *got = json_of(r);
-            assert_string_equal(got, want);
-            free(got);
-            assert_state(m, &want_state);
-            loy_event_free(e);
-            loy_result_free(r);
-            loy_member_free(m);
-            if (fa.live != base_live)
-                fail_msg("k=%ld: %ld blocks leaked", k, fa.live - base_live);
-            if (failures == 0)
-                break;
-            hits++;
-        }
-        assert_true(hits >= min_hits);
-        free(want);
-        free(want_state.data);
-    }
-}
-
 static void test_nomem_at_every_allocation(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
-    sweep(p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
-    sweep(p, &start, build_upgrade_order, 5);
-    sweep(p, &start, build_profile, 3);         /* tags saved, then replaced */
-    sweep(p, &start, build_return, 2);
-    sweep(p, &start, build_tick, 2);
+    nomem_sweep(&fa, p, &start, build_big_order, 5);       /* release, expiry, a new lot, upgrade, gifts */
+    nomem_sweep(&fa, p, &start, build_upgrade_order, 5);
+    nomem_sweep(&fa, p, &start, build_profile, 3);         /* tags saved, then replaced */
+    nomem_sweep(&fa, p, &start, build_return, 2);
+    nomem_sweep(&fa, p, &start, build_tick, 2);
     free(start.data);
     loy_policy_free(p);
     assert_int_equal(fa.live, 0);
@@ -385,15 +283,51 @@ static bool gets_big_basket(const loy_policy *p, const bytes *start, build_fn bu
 static void test_nomem_with_imported_order_marks(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("grocery");
+    loy_policy *p = load_policy(&fa, "grocery");
     bytes start = member_with_order_marks(p);
     assert_false(gets_big_basket(p, &start, build_big_order));     /* O-2: marked */
     assert_true(gets_big_basket(p, &start, build_upgrade_order));  /* O-3 */
-    sweep(p, &start, build_big_order, 2);
-    sweep(p, &start, build_upgrade_order, 2);
+    nomem_sweep(&fa, p, &start, build_big_order, 2);
+    nomem_sweep(&fa, p, &start, build_upgrade_order, 2);
     free(start.data);
     loy_policy_free(p);
     assert_int_equal(fa.live, 0);
+}
+
+/* A member on handles kept from event to event (m, r) beside its twin
+ * loaded fresh from the same state bytes (fresh, fr), and one event. */
+typedef struct twins {
+    loy_member *m, *fresh;
+    loy_result *r, *fr;
+    loy_event *e;
+} twins;
+
+static twins twins_open(const loy_policy *p, const bytes *start)
+{
+    twins t = {loaded(p, start), loaded(p, start), NULL, NULL, NULL};
+    assert_int_equal(loy_result_new(&t.r, p), LOY_OK);
+    assert_int_equal(loy_result_new(&t.fr, p), LOY_OK);
+    assert_int_equal(loy_event_new(&t.e, p), LOY_OK);
+    return t;
+}
+
+static void twins_close(twins *t)
+{
+    loy_event_free(t->e);
+    loy_result_free(t->r);
+    loy_result_free(t->fr);
+    loy_member_free(t->m);
+    loy_member_free(t->fresh);
+}
+
+/* A one-line order accepted by both, with the same answer and state after. */
+static void order_on_both(const loy_policy *p, twins *t, const char *id, const char *at, int64_t amount)
+{
+    loy_event_reset(t->e, LOY_EVENT_ORDER, id, at);
+    loy_event_add_line(t->e, "TEE-9", "tees", amount, 1);
+    assert_int_equal(loy_apply(p, t->m, t->e, t->r), LOY_OK);
+    assert_int_equal(loy_apply(p, t->fresh, t->e, t->fr), LOY_OK);
+    assert_same_as_fresh(t->m, t->r, t->fresh, t->fr);
 }
 
 /* A refused event on handles that keep being reused: the journal's held
@@ -401,39 +335,25 @@ static void test_nomem_with_imported_order_marks(void **s)
 static void test_refusals_interleaved(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000, NULL, NULL);
-    loy_member *m = loaded(p, &start);
-    loy_member *fresh = loaded(p, &start);
-    loy_result *r = NULL, *fr = NULL;
-    loy_event *e = NULL;
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
-    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    twins t = twins_open(p, &start);
     char id[32], at[40];
     for (int i = 0; i < 40; i++) {
         /* a refused order (overflow, after a release on the first round) */
         snprintf(id, sizeof id, "O-BIG-%d", i);
         snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 4);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-2", "tees", 200000, 1);
-        bytes before = state_of(m);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_E_OVERFLOW);
-        assert_state(m, &before);
+        loy_event_reset(t.e, LOY_EVENT_ORDER, id, at);
+        loy_event_add_line(t.e, "TEE-2", "tees", 200000, 1);
+        bytes before = state_of(t.m);
+        assert_int_equal(loy_apply(p, t.m, t.e, t.r), LOY_E_OVERFLOW);
+        assert_state(t.m, &before);
         free(before.data);
         /* an accepted small order with its own pending lot, on both */
         snprintf(id, sizeof id, "O-S-%d", i);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-9", "tees", 1000, 1);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
-        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        assert_same_as_fresh(m, r, fresh, fr);
+        order_on_both(p, &t, id, at, 1000);
     }
-    loy_event_free(e);
-    loy_result_free(r);
-    loy_result_free(fr);
-    loy_member_free(m);
-    loy_member_free(fresh);
+    twins_close(&t);
     free(start.data);
     loy_policy_free(p);
 }
@@ -445,47 +365,33 @@ static void test_refusals_interleaved(void **s)
 static void test_query_borrows(void **s)
 {
     (void)s;
-    loy_policy *p = load_policy("apparel");
+    loy_policy *p = load_policy(&fa, "apparel");
     bytes start = member_near_max(p, 1000000, NULL, "1990-04-02");
-    loy_member *m = loaded(p, &start);
-    loy_member *fresh = loaded(p, &start);
-    loy_result *r = NULL, *fr = NULL;
-    loy_event *e = NULL;
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
-    assert_int_equal(loy_result_new(&fr, p), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
-    loy_result_set_options(r, LOY_RESULT_TRACE);
-    loy_result_set_options(fr, LOY_RESULT_TRACE);
+    twins t = twins_open(p, &start);
+    loy_result_set_options(t.r, LOY_RESULT_TRACE);
+    loy_result_set_options(t.fr, LOY_RESULT_TRACE);
     for (int i = 0; i < 20; i++) {
-        bytes before = state_of(m);
+        bytes before = state_of(t.m);
         char at[40];
         snprintf(at, sizeof at, "2026-04-%02dT12:00:00+08:00", 10 + i / 2);
-        assert_int_equal(loy_query_benefits(p, m, at, "pos", NULL, r), LOY_OK);
+        assert_int_equal(loy_query_benefits(p, t.m, at, "pos", NULL, t.r), LOY_OK);
         if (i == 0) {
             /* the query's housekeeping released O-1's lot */
-            char *got = json_of(r);
+            char *got = json_of(t.r);
             assert_non_null(strstr(got, "\"release\""));
             assert_non_null(strstr(got, "O-1"));
             free(got);
         }
-        assert_int_equal(loy_query_benefits(p, fresh, at, "pos", NULL, fr), LOY_OK);
-        assert_same_json(r, fr);
-        assert_state(m, &before);
+        assert_int_equal(loy_query_benefits(p, t.fresh, at, "pos", NULL, t.fr), LOY_OK);
+        assert_same_json(t.r, t.fr);
+        assert_state(t.m, &before);
         free(before.data);
 
         char id[32];
         snprintf(id, sizeof id, "O-Q-%d", i);
-        loy_event_reset(e, LOY_EVENT_ORDER, id, at);
-        loy_event_add_line(e, "TEE-9", "tees", 1000 + 100 * i, 1);
-        assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
-        assert_int_equal(loy_apply(p, fresh, e, fr), LOY_OK);
-        assert_same_as_fresh(m, r, fresh, fr);
+        order_on_both(p, &t, id, at, 1000 + 100 * i);
     }
-    loy_event_free(e);
-    loy_result_free(r);
-    loy_result_free(fr);
-    loy_member_free(m);
-    loy_member_free(fresh);
+    twins_close(&t);
     free(start.data);
     loy_policy_free(p);
 }
@@ -544,7 +450,7 @@ static void random_history(const char *policy, uint64_t seed, int members, int e
                                            "free-veg", "tasting", "monthly-coupons", "nope"};
     static const char *const tags[] = {"employee", "vip-list", "a-rather-longer-tag-name", "x"};
     static const char *const channels[] = {"pos", "app", "tmall", "mini_program"};
-    loy_policy *p = load_policy(policy);
+    loy_policy *p = load_policy(&fa, policy);
     rng g = {seed};
     for (int mi = 0; mi < members; mi++) {
         loy_member *m = NULL;

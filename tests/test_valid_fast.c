@@ -23,6 +23,8 @@
 #include "engine/engine.h"
 #include "event.h"
 #include "wire/wire.h"
+#include "rules_support.h"
+#include "support/one_tier.h"
 
 #define AT "2026-11-11T20:15:00+08:00"
 
@@ -31,43 +33,11 @@
               "\"\\u5916\\u5957\"]"
 
 static const char policy_lookup[] =
-    "loyalty_policy: 1\n"
-    "program: Fast\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n"
+    ONE_TIER_POLICY("Fast")
     "    exclude: {categories: " NAMES ", skus: " NAMES "}\n";
 
 static const char policy_plain[] =
-    "loyalty_policy: 1\n"
-    "program: Fast\n"
-    "currency: {code: CNY}\n"
-    "tiers:\n"
-    "  qualify_on: spend\n"
-    "  levels:\n"
-    "    - {id: member}\n"
-    "points:\n"
-    "  earn:\n"
-    "    rate: {amount: 1, points: 1}\n";
-
-static loy_policy *load(const char *yaml)
-{
-    loy_policy *p = NULL;
-    loy_diag *diag = NULL;
-    int rc = loy_policy_load_buffer(&p, yaml, strlen(yaml), "fast.yaml", &diag);
-    if (rc != LOY_OK)
-        for (size_t i = 0; i < loy_diag_count(diag); i++)
-            fprintf(stderr, "fast.yaml:%u:%u: %s\n", loy_diag_line(diag, i), loy_diag_column(diag, i),
-                    loy_diag_message(diag, i));
-    loy_diag_free(diag);
-    assert_int_equal(rc, LOY_OK);
-    return p;
-}
+    ONE_TIER_POLICY("Fast");
 
 /* ------------------------------------------- the tests as they were */
 
@@ -251,7 +221,7 @@ static void compare(const loy_policy *p, loy_result *r, const loy_event *ev, con
 
 static void run_policy(const char *yaml, bool lookups)
 {
-    loy_policy *p = load(yaml);
+    loy_policy *p = load_policy_text(yaml);
     assert_int_equal(p->interned.any_category, lookups);
     assert_int_equal(p->interned.any_sku, lookups);
     loy_result *r = NULL;
@@ -350,7 +320,7 @@ static void put_claiming_nothing(loy_sbuf *b, const cand *c)
  */
 static void run_setters(const char *yaml)
 {
-    loy_policy *p = load(yaml);
+    loy_policy *p = load_policy_text(yaml);
     loy_result *r = NULL;
     assert_int_equal(loy_result_new(&r, p), LOY_OK);
     make_cands();
@@ -448,7 +418,7 @@ static bool plain_bytes(const cand *c)
  */
 static void run_reader(const char *yaml)
 {
-    loy_policy *p = load(yaml);
+    loy_policy *p = load_policy_text(yaml);
     loy_result *r = NULL, *rw = NULL;
     assert_int_equal(loy_result_new(&r, p), LOY_OK);
     assert_int_equal(loy_result_new(&rw, p), LOY_OK);
@@ -552,7 +522,7 @@ static void lines_without_lookups(void **state)
 static void buffers_are_padded(void **state)
 {
     (void)state;
-    loy_policy *p = load(policy_plain);
+    loy_policy *p = load_policy_text(policy_plain);
     loy_event *ev = NULL;
     assert_int_equal(loy_event_new(&ev, p), LOY_OK);
     char s[80];

@@ -21,6 +21,7 @@
 
 #include "loyalty.h"
 #include "support/wire_support.h"
+#include "support/replay_support.h"
 
 typedef struct vector {
     char name[128];             /* "55-spec-example" */
@@ -30,75 +31,30 @@ typedef struct vector {
     char label[160];
 } vector;
 
-static char *read_or_fail(const char *path, size_t *len)
-{
-    char *text = loy_test_read_file(path, len);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    return text;
-}
-
 static void vector_api(void **state)
 {
     const vector *v = *state;
-    loy_policy *policy = NULL;
-    loy_diag *diag = NULL;
-    int rc = loy_policy_load_file(&policy, v->policy, &diag);
-    if (rc != LOY_OK) {
-        for (size_t i = 0; diag && i < loy_diag_count(diag); i++)
-            fprintf(stderr, "%s:%u:%u: %s\n", v->policy, loy_diag_line(diag, i), loy_diag_column(diag, i),
-                    loy_diag_message(diag, i));
-        loy_diag_free(diag);
-        fail_msg("%s: the policy does not load (%s)", v->policy, loy_error_name(rc));
-    }
-    loy_diag_free(diag);
-
-    size_t in_len, exp_len;
-    char *input = read_or_fail(v->input, &in_len);
-    char *expected = read_or_fail(v->expected, &exp_len);
-    const char **lines;
-    size_t *lens, count;
-    loy_test_split_lines(input, in_len, &lines, &lens, &count);
-    assert_true(count >= 1);
-
-    loy_member *member = NULL;
-    loy_result *result = NULL;
-    assert_int_equal(loy_member_create(&member, policy), LOY_OK);
-    assert_int_equal(loy_result_new(&result, policy), LOY_OK);
-    rc = loy_member_init_json(member, lines[0], lens[0], result);
+    replay c = replay_open(v->policy, v->input, v->expected);
+    int rc = loy_member_init_json(c.member, c.lines[0], c.lens[0], c.result);
     if (rc != LOY_OK)
-        fail_msg("%s: the member line is refused: %s", v->name, loy_result_json(result, NULL));
+        fail_msg("%s: the member line is refused: %s", v->name, loy_result_json(c.result, NULL));
 
     /* Every result line, as loy_result_json writes it, joined into one text. */
     size_t cap = 1 << 16, used = 0;
     char *got = malloc(cap);
     assert_non_null(got);
-    for (size_t i = 1; i < count; i++) {
-        loy_apply_json_line(policy, member, lines[i], lens[i], result);
+    for (size_t i = 1; i < c.count; i++) {
+        loy_apply_json_line(c.policy, c.member, c.lines[i], c.lens[i], c.result);
         size_t n;
-        const char *json = loy_result_json(result, &n);
+        const char *json = loy_result_json(c.result, &n);
         assert_non_null(json);
         assert_int_equal(strlen(json), n);
-        while (used + n + 2 > cap) {
-            cap *= 2;
-            got = realloc(got, cap);
-            assert_non_null(got);
-        }
-        memcpy(got + used, json, n);
-        used += n;
-        got[used++] = '\n';
-        got[used] = '\0';
+        append(&got, &used, &cap, json, n);
     }
-    int mismatches = loy_test_compare_lines(v->label, expected, exp_len, got, used);
+    int mismatches = loy_test_compare_lines(v->label, c.expected, c.exp_len, got, used);
 
     free(got);
-    free(lines);
-    free(lens);
-    free(input);
-    free(expected);
-    loy_result_free(result);
-    loy_member_free(member);
-    loy_policy_free(policy);
+    replay_close(&c);
     if (mismatches)
         fail_msg("%s: %d line(s) differ from %s", v->name, mismatches, v->expected);
 }

@@ -16,6 +16,7 @@
 
 #include "loyalty.h"
 #include "support/wire_support.h"
+#include "support/state_bytes.h"
 
 #define APPAREL LOY_SPEC_DIR "/policies/apparel.yaml"
 #define GROCERY LOY_SPEC_DIR "/policies/grocery.yaml"
@@ -286,12 +287,7 @@ static void event_line_refusals(void **state)
     rig g;
     rig_open(&g, APPAREL);
     assert_int_equal(init(&g, MEMBER_APPAREL), LOY_OK);
-    const void *bytes;
-    size_t n;
-    assert_int_equal(loy_member_to_bytes(g.m, &bytes, &n), LOY_OK);
-    void *before = malloc(n);
-    memcpy(before, bytes, n);
-    size_t before_len = n;
+    bytes before = state_of(g.m);
     for (size_t i = 0; i < sizeof event_refusals / sizeof event_refusals[0]; i++) {
         const refusal *t = &event_refusals[i];
         int rc = line(&g, t->json);
@@ -307,11 +303,9 @@ static void event_line_refusals(void **state)
         snprintf(id, sizeof id, "%.*s", (int)len, s);
         error_is(g.r, rc, t->code, "event", id, t->words);
         /* Refused: the member is unchanged byte for byte. */
-        assert_int_equal(loy_member_to_bytes(g.m, &bytes, &n), LOY_OK);
-        assert_int_equal(n, before_len);
-        assert_memory_equal(bytes, before, n);
+        assert_state(g.m, &before);
     }
-    free(before);
+    free(before.data);
     rig_close(&g);
 }
 
@@ -404,12 +398,7 @@ static void queries(void **state)
     rig g;
     rig_open(&g, APPAREL);
     assert_int_equal(init(&g, MEMBER_APPAREL), LOY_OK);
-    const void *bytes;
-    size_t n;
-    assert_int_equal(loy_member_to_bytes(g.m, &bytes, &n), LOY_OK);
-    void *before = malloc(n);
-    memcpy(before, bytes, n);
-    size_t before_len = n;
+    bytes before = state_of(g.m);
 
     error_is(g.r, line(&g, "{\"query\": \"members\", " AT "}"), LOY_E_INVALID_QUERY, "query", "members",
              "the only query is 'benefits'");
@@ -435,10 +424,8 @@ static void queries(void **state)
     assert_int_equal(loy_node_count(loy_node_get(root, "benefits")), 7);
 
     /* Queries never change the member. */
-    assert_int_equal(loy_member_to_bytes(g.m, &bytes, &n), LOY_OK);
-    assert_int_equal(n, before_len);
-    assert_memory_equal(bytes, before, n);
-    free(before);
+    assert_state(g.m, &before);
+    free(before.data);
     rig_close(&g);
 }
 
@@ -457,10 +444,10 @@ static void apply_json_state_form(void **state)
     rig g;
     rig_open(&g, APPAREL);
     assert_int_equal(init(&g, MEMBER_APPAREL), LOY_OK);
-    const void *bytes;
+    const void *data;
     size_t n0;
-    assert_int_equal(loy_member_to_bytes(g.m, &bytes, &n0), LOY_OK);
-    void *s0 = dup_bytes(bytes, n0);
+    assert_int_equal(loy_member_to_bytes(g.m, &data, &n0), LOY_OK);
+    void *s0 = dup_bytes(data, n0);
 
     /* A fresh result has no state. */
     loy_result *r = NULL;
@@ -480,9 +467,9 @@ static void apply_json_state_form(void **state)
     size_t n1;
     const void *st = loy_result_state(r, &n1);
     assert_non_null(st);
-    assert_int_equal(loy_member_to_bytes(g.m, &bytes, &len), LOY_OK);
+    assert_int_equal(loy_member_to_bytes(g.m, &data, &len), LOY_OK);
     assert_int_equal(n1, len);
-    assert_memory_equal(st, bytes, n1);
+    assert_memory_equal(st, data, n1);
     void *s1 = dup_bytes(st, n1);
 
     /* Refused, a query, malformed: the input bytes come back unchanged. */
@@ -646,11 +633,7 @@ static void allocation_failures(void **state)
         assert_int_equal(loy_member_create(&m, p), LOY_OK);
         assert_int_equal(loy_result_new(&r, p), LOY_OK);
         assert_int_equal(loy_member_init_json(m, MEMBER_APPAREL, strlen(MEMBER_APPAREL), r), LOY_OK);
-        const void *bytes;
-        size_t n;
-        assert_int_equal(loy_member_to_bytes(m, &bytes, &n), LOY_OK);
-        void *before = dup_bytes(bytes, n);
-        size_t before_len = n;
+        bytes before = state_of(m);
 
         c.mallocs = 0;
         c.limit = budget;
@@ -664,11 +647,9 @@ static void allocation_failures(void **state)
         } else {
             if (rc != LOY_E_NOMEM)
                 fail_msg("budget %ld: %s", budget, loy_error_name(rc));
-            assert_int_equal(loy_member_to_bytes(m, &bytes, &n), LOY_OK);
-            assert_int_equal(n, before_len);
-            assert_memory_equal(bytes, before, n);
+            assert_state(m, &before);
         }
-        free(before);
+        free(before.data);
         loy_result_free(r);
         loy_member_free(m);
         loy_policy_free(p);

@@ -53,6 +53,20 @@ static inline void add_random_when(rng *r, char *y, size_t cap, random_entry_fn 
     add(y, cap, "}");
 }
 
+/* An any, all or not group around entries one level deeper, from the same
+ * generator (which keeps groups from nesting further by its depth). */
+static inline void random_group(rng *r, char *out, size_t cap, int depth, random_entry_fn *entry)
+{
+    char a[512], b[512];
+    entry(r, a, sizeof a, depth + 1);
+    entry(r, b, sizeof b, depth + 1);
+    switch (pick(r, 3)) {
+    case 0: snprintf(out, cap, "any: [{%s}, {%s}]", a, b); break;
+    case 1: snprintf(out, cap, "all: [{%s}, {%s}]", a, b); break;
+    default: snprintf(out, cap, "not: {%s}", a); break;
+    }
+}
+
 /* The policy y, which must load; its text and diagnostics are printed when
  * it does not. */
 static inline loy_policy *load_generated(const char *y, const char *name)

@@ -144,4 +144,18 @@ static inline int64_t month_figure(rig *t, int metric, const char *month)
     return v;
 }
 
+/* ------------------------------------------------------------ policies */
+
+/* A policy from a printf format, for tests that vary one figure of it. */
+static inline loy_policy *load_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline loy_policy *load_fmt(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return load_policy_text(buf);
+}
+
 #endif
