@@ -480,17 +480,13 @@ static __attribute__((noinline)) void points_totals_wide(const loy_member *m, in
         else
             avail += m->lots[i].points;
     }
-    /* Lots are never negative and their sum stays within int64 (every
-     * credit and the state load check it), and debt is never negative: then
-     * neither figure needs clamping. The clamps stay for any other case. */
-    if (avail + pend <= INT64_MAX && m->debt >= 0) {
-        *available = (int64_t)avail - m->debt;
-        *pending = (int64_t)pend;
-        return;
-    }
+    /* Only a state the library does not make (a negative lot or debt, or
+     * lots past int64 between them) comes here, so both figures are
+     * clamped, either way: with a negative settled lot the pending sum
+     * alone can pass INT64_MAX while the two together do not. */
     avail -= m->debt;
     *available = avail > INT64_MAX ? INT64_MAX : avail < INT64_MIN ? INT64_MIN : (int64_t)avail;
-    *pending = pend > INT64_MAX ? INT64_MAX : (int64_t)pend;
+    *pending = pend > INT64_MAX ? INT64_MAX : pend < INT64_MIN ? INT64_MIN : (int64_t)pend;
 }
 
 void loy_points_totals(const loy_member *m, int64_t *available, int64_t *pending)
