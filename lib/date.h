@@ -74,6 +74,21 @@ typedef struct loy_instant {
     int64_t utc_us;        /* microseconds since an internal epoch, for ordering */
 } loy_instant;
 
+/* The earliest local date an event accepted after `at` can carry. With
+ * mixed offsets a later event may have an earlier local date (POLICY.md
+ * §1); it has a UTC instant at or after this one's and an offset of at
+ * least -23:59, so its local date is at least the UTC date of (this
+ * instant - 23:59). It is never after at's own local date, and at most two
+ * days before it. What a member keeps for later events (per-day cap
+ * counts, limit counters, monthly figures) reaches back to this date. */
+static inline loy_day loy_earliest_reachable_day(const loy_instant *at)
+{
+    const int64_t day_us = INT64_C(86400) * 1000000, widest_offset_us = INT64_C(23 * 60 + 59) * 60 * 1000000;
+    int64_t t = at->utc_us - widest_offset_us;
+    int64_t day = t / day_us - (t % day_us < 0);
+    return (loy_day)day;
+}
+
 /* Parses YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM); T and Z may be lowercase. */
 LOY_INTERNAL bool loy_parse_instant(const char *s, size_t len, loy_instant *out);
 /* The same parser without the fast path: any shape of loy_parse_instant. */

@@ -38,17 +38,8 @@ static const char *period_word(loy_period per)
  * offsets a later event may have an earlier local date than the one before
  * it, and it counts in the period of its own local date (§1). So the
  * counter of a past period is kept, not overwritten, while a later event
- * can still reach it: any later event's local date is at least the UTC date
- * of this instant less 23:59, the largest offset an instant may carry.
+ * can still reach it: loy_earliest_reachable_day (date.h).
  */
-static loy_day earliest_reachable_day(const loy_instant *at)
-{
-    const int64_t day_us = 86400LL * 1000000, widest_offset_us = (23 * 60 + 59) * 60LL * 1000000;
-    int64_t t = at->utc_us - widest_offset_us;
-    int64_t day = t / day_us - (t % day_us < 0);
-    return (loy_day)day;
-}
-
 static loy_day period_last_day(loy_period per, loy_day start)
 {
     switch (per) {
@@ -119,7 +110,7 @@ bool loy_limit_record(loy_ctx *c, loy_counter **cs, size_t *n, size_t *cap, int3
 {
     if (limit->kind == LOY_LIMIT_NONE)
         return true;
-    loy_day day = c->day, earliest = earliest_reachable_day(&c->at);
+    loy_day day = c->day, earliest = loy_earliest_reachable_day(&c->at);
     loy_day start = limit_start(limit, day);
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++) {

@@ -486,7 +486,7 @@ int loy_apply(const loy_policy *policy, loy_member *member, const loy_event *eve
     m->last_event = c.at;
     m->has_last_event = true;
     m->fresh = false;
-    loy_buckets_prune(policy, m, loy_ctx_month(&c));
+    loy_buckets_prune(policy, m, loy_ctx_reachable_month(&c));
     loy_member_undo_commit(m);
     remember_id(m, hash);
     result->root = root;

@@ -955,29 +955,17 @@ static int order_in_one_pass(loy_ctx *c, int64_t *eligible, int64_t *qualifying,
 /*
  * cap.per_day counts each local date on its own (§4.1 step 5, §1). With
  * mixed offsets a later event may carry an earlier local date, so the
- * member keeps a count for every date a later event can still reach: one
- * accepted from now on has a UTC instant at or after this one's, and an
- * offset of at least -23:59, so its local date is at least the UTC date
- * of (this instant - 23:59). The dates counted lie between that date and
- * the latest local date of an instant at or before this one (UTC date of
- * this instant + 23:59): three dates at most, the latest in cap_day, the
- * others in cap_earlier.
+ * member keeps a count for every date a later event can still reach
+ * (loy_earliest_reachable_day, date.h). The dates counted lie between
+ * that date and the latest local date of an instant at or before this one
+ * (UTC date of this instant + 23:59): three dates at most, the latest in
+ * cap_day, the others in cap_earlier.
  */
-static loy_day earliest_reachable_day(const loy_instant *at)
-{
-    const int64_t day_us = INT64_C(86400) * 1000000;
-    int64_t us = at->utc_us - INT64_C(1439) * 60 * 1000000;
-    int64_t day = us / day_us;
-    if (us % day_us < 0)
-        day--;
-    return (loy_day)day;
-}
-
 static void forget_unreachable_days(loy_member *m, const loy_instant *at)
 {
     if (m->cap_day == LOY_DAY_NONE)
         return;
-    loy_day reach = earliest_reachable_day(at);
+    loy_day reach = loy_earliest_reachable_day(at);
     if (m->cap_day < reach) {
         m->cap_day = LOY_DAY_NONE;
         m->day_points = 0;

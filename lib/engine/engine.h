@@ -148,6 +148,19 @@ static inline loy_month loy_ctx_month(loy_ctx *c)
     loy_ctx_dates(c);
     return c->dc_month;
 }
+/* The month the monthly figures are kept back from after this event: the
+ * month of the earliest local date a later event can carry
+ * (loy_earliest_reachable_day), which may be the month before this one's
+ * (§1), and whose windows reach months_kept back from there. From the 3rd
+ * of a month on that date is in the same month (it is at most two days
+ * earlier), so the cached month answers. */
+static inline loy_month loy_ctx_reachable_month(loy_ctx *c)
+{
+    loy_ctx_dates(c);
+    if (c->dc_ymd.d >= 3)
+        return c->dc_month;
+    return loy_month_of(loy_earliest_reachable_day(&c->at));
+}
 /* loy_tier_metric(c->p, c->m, c->day, out) from the cached month. */
 LOY_INTERNAL bool loy_tier_metric_today(loy_ctx *c, int64_t *out);
 
@@ -304,7 +317,8 @@ LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_
 LOY_INTERNAL bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Drops the buckets of months before `oldest`; the oldest bucket is one. */
 LOY_INTERNAL void loy_buckets_drop_before(loy_member *m, loy_month oldest);
-/* Drop buckets older than policy->months_kept before `now`. The test is
+/* Drop buckets older than policy->months_kept before `now` (after an
+ * accepted event, loy_ctx_reachable_month). The test is
  * inline: every accepted event asks, and nearly always there is nothing
  * to drop. */
 static inline void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
