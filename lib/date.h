@@ -83,7 +83,8 @@ typedef struct loy_instant {
  * counts, limit counters, monthly figures) reaches back to this date. */
 static inline loy_day loy_earliest_reachable_day(const loy_instant *at)
 {
-    const int64_t day_us = INT64_C(86400) * 1000000, widest_offset_us = INT64_C(23 * 60 + 59) * 60 * 1000000;
+    const int64_t day_us = INT64_C(86400) * 1000000;
+    const int64_t widest_offset_us = INT64_C(1439) * 60 * 1000000;   /* 23:59 */
     int64_t t = at->utc_us - widest_offset_us;
     int64_t day = t / day_us - (t % day_us < 0);
     return (loy_day)day;

@@ -663,6 +663,49 @@ static void metric_bucket_hint(void **state)
     loy_policy_free(p);
 }
 
+/* The month monthly figures are kept back from (loy_ctx_reachable_month)
+ * against its definition worked out apart from date.h: the local date of
+ * an instant at offset o minutes, time s seconds, less o and less the
+ * widest offset 23:59, floored to a day. Every offset from -23:59 to
+ * +23:59 in steps that hit both ends, times near both ends of the day,
+ * every day of 2027-2029 (Feb 29 and the year ends among them). */
+static void reachable_month_by_definition(void **state)
+{
+    (void)state;
+    loy_policy *p = load_policy_text(cache_yaml("none", "feb28", "month"));
+    loy_member *m = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2020-01-01"), LOY_OK);
+    const int offsets[] = {-1439, -1438, -720, -300, -1, 0, 1, 330, 540, 840, 1438, 1439};
+    const int times[] = {0, 59, 1800, 43200, 86340, 86399};
+    long checked = 0, earlier_month = 0;
+    for (loy_day day = loy_day_from_ymd(2027, 1, 1); day <= loy_day_from_ymd(2029, 12, 31); day++) {
+        loy_ymd v = loy_day_to_ymd(day);
+        for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
+            for (size_t t = 0; t < sizeof times / sizeof times[0]; t++) {
+                int off = offsets[o], sec = times[t];
+                char at[40];
+                snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (int)v.y, (int)v.m,
+                         (int)v.d, sec / 3600, sec / 60 % 60, sec % 60, off < 0 ? '-' : '+',
+                         abs(off) / 60, abs(off) % 60);
+                loy_ctx c = ctx_on(p, m);
+                assert_true(loy_parse_instant(at, strlen(at), &c.at));
+                c.day = c.at.date;
+                int64_t utc_s = (int64_t)day * 86400 + sec - (int64_t)off * 60 - 1439 * 60;
+                loy_day want = (loy_day)(utc_s >= 0 ? utc_s / 86400 : -((-utc_s + 86399) / 86400));
+                assert_int_equal(loy_earliest_reachable_day(&c.at), want);
+                assert_true(want <= day && want >= day - 2);
+                assert_int_equal(loy_ctx_reachable_month(&c), loy_month_of(want));
+                earlier_month += loy_month_of(want) < loy_month_of(day);
+                checked++;
+            }
+        }
+    }
+    /* both roads taken: the cached month, and the month before */
+    assert_true(earlier_month > 0 && earlier_month < checked);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +726,7 @@ int main(void)
         cmocka_unit_test(cache_year_end_mar1),
         cmocka_unit_test(cache_no_expiry),
         cmocka_unit_test(metric_bucket_hint),
+        cmocka_unit_test(reachable_month_by_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
