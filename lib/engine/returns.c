@@ -80,8 +80,11 @@ bool loy_step_return(loy_ctx *c)
     int64_t qualifying, growth;
     if (!refunded_qualifying(c, &qualifying))
         return false;
+    /* Growth to take off past int64 is an exact intermediate, not a result
+     * (§1): it is more than any figure holds, so the figures go to 0 (§3.1),
+     * which INT64_MAX does as well. */
     if (!loy_growth_for_spend(p, qualifying, &growth))
-        return loy_refuse(c, LOY_E_OVERFLOW, "growth overflows int64");
+        growth = INT64_MAX;
     return loy_metric_lower(c, orig.date, LOY_METRIC_SPEND, qualifying) &&
            loy_metric_lower(c, orig.date, LOY_METRIC_POINTS_EARNED, clawback) &&
            loy_metric_lower(c, orig.date, LOY_METRIC_GROWTH, growth);
