@@ -70,6 +70,60 @@ static bool is_query_line(const char *line, size_t len)
     return false;
 }
 
+/* A line {"policy": "NAME.yaml"} (after the member line) continues the
+ * case under another policy of tests/spec/policies/ (POLICY.md §10.2): the
+ * member's state bytes are loaded into a new handle on that policy. It is
+ * answered {"policy": NAME, "loaded": true}, or the load's error object
+ * ({"event": null, "error": {"code": ...}}), and then the case goes on
+ * under the policy that loaded last with the state that loaded last. */
+static bool policy_switch_line(const char *line, size_t len, char *name, size_t size)
+{
+    const char *key = "{\"policy\": \"";
+    size_t klen = strlen(key);
+    if (len < klen + 2 || memcmp(line, key, klen) != 0)
+        return false;
+    const char *end = memchr(line + klen, '"', len - klen);
+    if (!end)
+        return false;
+    snprintf(name, size, "%.*s", (int)(end - line - (int)klen), line + klen);
+    return true;
+}
+
+static void switch_policy(replay *c, const char *name, char **got, size_t *used, size_t *cap)
+{
+    char path[1024], line[1024];
+    if (strncmp(name, "spec:", 5) == 0)
+        snprintf(path, sizeof path, "%s/policies/%s", LOY_SPEC_DIR, name + 5);
+    else
+        snprintf(path, sizeof path, "%s/policies/%s", SPEC_CASES, name);
+    size_t len;
+    void *bytes = state_copy(c->member, &len);
+    loy_policy *policy = load_policy_or_fail(path);
+    loy_member *member = NULL;
+    assert_int_equal(loy_member_create(&member, policy), LOY_OK);
+    int rc = loy_member_load(member, bytes, len);
+    free(bytes);
+    if (rc != LOY_OK) {
+        /* The message is free (§11.3); the code is compared. */
+        snprintf(line, sizeof line, "{\"event\": null, \"error\": {\"code\": \"%s\"}}",
+                 loy_error_name(rc));
+        append(got, used, cap, line, strlen(line));
+        loy_member_free(member);
+        loy_policy_free(policy);
+        return;
+    }
+    loy_result *result = NULL;
+    assert_int_equal(loy_result_new(&result, policy), LOY_OK);
+    loy_result_free(c->result);
+    loy_member_free(c->member);
+    loy_policy_free(c->policy);
+    c->policy = policy;
+    c->member = member;
+    c->result = result;
+    snprintf(line, sizeof line, "{\"policy\": \"%s\", \"loaded\": true}", name);
+    append(got, used, cap, line, strlen(line));
+}
+
 static void run_case(void **state)
 {
     const spec_case *sc = *state;
@@ -89,6 +143,12 @@ static void run_case(void **state)
         append(&got, &used, &cap, json, n);
     } else {
         for (size_t i = 1; i < c.count; i++) {
+            char next[512];
+            if (policy_switch_line(c.lines[i], c.lens[i], next, sizeof next)) {
+                /* §10.2: the state bytes so far, loaded under another policy. */
+                switch_policy(&c, next, &got, &used, &cap);
+                continue;
+            }
             size_t before_len;
             void *before = state_copy(c.member, &before_len);
             rc = loy_apply_json_line(c.policy, c.member, c.lines[i], c.lens[i], c.result);
