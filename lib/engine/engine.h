@@ -317,14 +317,20 @@ LOY_INTERNAL bool loy_tier_metric(const loy_policy *p, const loy_member *m, loy_
 LOY_INTERNAL bool loy_window_spend(const loy_policy *p, const loy_member *m, loy_day as_of, int64_t *out);
 /* Drops the buckets of months before `oldest`; the oldest bucket is one. */
 LOY_INTERNAL void loy_buckets_drop_before(loy_member *m, loy_month oldest);
-/* Drop buckets older than policy->months_kept before `now` (after an
- * accepted event, loy_ctx_reachable_month). The test is
- * inline: every accepted event asks, and nearly always there is nothing
- * to drop. */
-static inline void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month now)
+/* The oldest month a state keeps when later events can fall in `reach`
+ * (loy_ctx_reachable_month): policy->months_kept months ending there. The
+ * pruning and a return's test of a month no longer kept both ask it. */
+static inline loy_month loy_oldest_kept_month(const loy_policy *p, loy_month reach)
 {
     int32_t kept = p->months_kept < 1 ? 1 : p->months_kept;
-    loy_month oldest = now - (kept - 1);
+    return reach - (kept - 1);
+}
+/* Drop buckets older than loy_oldest_kept_month(p, reach), after an
+ * accepted event. The test is inline: every accepted event asks, and
+ * nearly always there is nothing to drop. */
+static inline void loy_buckets_prune(const loy_policy *p, loy_member *m, loy_month reach)
+{
+    loy_month oldest = loy_oldest_kept_month(p, reach);
     if (m->month_count > 0 && m->months[0].month < oldest)
         loy_buckets_drop_before(m, oldest);
 }

@@ -461,9 +461,9 @@ bool loy_metric_lower(loy_ctx *c, loy_day day, int metric, int64_t value)
          * passed may still be kept, and whether its bucket is there must
          * not matter, since a bucket whose figures all went back to 0 is
          * not in the state bytes. */
-        int32_t kept = c->p->months_kept < 1 ? 1 : c->p->months_kept;
         bool pruned = m->has_last_event &&
-                      month < loy_month_of(loy_earliest_reachable_day(&m->last_event)) - (kept - 1);
+                      month < loy_oldest_kept_month(c->p,
+                                                    loy_month_of(loy_earliest_reachable_day(&m->last_event)));
         /* The months no longer kept hold, together, the lifetime total less
          * the buckets; none goes below 0 (§3.1), so a second return of an
          * old order cannot take more than is left there. */
