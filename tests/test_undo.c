@@ -138,12 +138,9 @@ static void build_return(loy_event *e)
 static void refused_then_next(const loy_policy *p, const bytes *start, build_fn refused, int code,
                               const char *const *in_trace, build_fn next)
 {
-    loy_member *m = loaded(p, start);
-    loy_result *r = NULL;
-    loy_event *e = NULL;
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
-    loy_result_set_options(r, LOY_RESULT_TRACE);
+    loy_result *r;
+    loy_event *e;
+    loy_member *m = loaded_traced(p, start, &r, &e);
 
     refused(e);
     int rc = loy_apply(p, m, e, r);

@@ -108,12 +108,9 @@ static void test_refusals_between_marks(void **s)
         /* headroom around what the order and the gifts credit */
         int64_t headroom = 1 + pick(&g, 3000);
         bytes start = platinum_member(INT64_MAX - headroom, pick(&g, 5));
-        loy_member *m = loaded(p, &start);
-        loy_result *r = NULL;
-        loy_event *e = NULL;
-        assert_int_equal(loy_result_new(&r, p), LOY_OK);
-        assert_int_equal(loy_event_new(&e, p), LOY_OK);
-        loy_result_set_options(r, LOY_RESULT_TRACE);
+        loy_result *r;
+        loy_event *e;
+        loy_member *m = loaded_traced(p, &start, &r, &e);
         for (int i = 0; i < 4; i++) {
             char id[32];
             snprintf(id, sizeof id, "O-%d-%d", round, i);

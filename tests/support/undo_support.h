@@ -46,6 +46,19 @@ static inline loy_member *loaded(const loy_policy *p, const bytes *b)
     return m;
 }
 
+/* A fresh member holding the state bytes b, with a new event and a
+ * tracing result for it in *e and *r. */
+static inline loy_member *loaded_traced(const loy_policy *p, const bytes *b, loy_result **r, loy_event **e)
+{
+    loy_member *m = loaded(p, b);
+    *r = NULL;
+    *e = NULL;
+    assert_int_equal(loy_result_new(r, p), LOY_OK);
+    assert_int_equal(loy_event_new(e, p), LOY_OK);
+    loy_result_set_options(*r, LOY_RESULT_TRACE);
+    return m;
+}
+
 /* r holds the same answer as fr, byte for byte. */
 static inline void assert_same_json(loy_result *r, loy_result *fr)
 {
@@ -70,12 +83,9 @@ static inline void nomem_sweep(fault_alloc *fa, const loy_policy *p, const bytes
     for (int sticky = 0; sticky < 2; sticky++) {
         disarm(fa);
         long base_live = fa->live;
-        loy_member *m = loaded(p, start);
-        loy_result *r = NULL;
-        loy_event *e = NULL;
-        assert_int_equal(loy_result_new(&r, p), LOY_OK);
-        assert_int_equal(loy_event_new(&e, p), LOY_OK);
-        loy_result_set_options(r, LOY_RESULT_TRACE);
+        loy_result *r;
+        loy_event *e;
+        loy_member *m = loaded_traced(p, start, &r, &e);
         build(e);
         int want_rc = loy_apply(p, m, e, r);
         char *want = json_of(r);
@@ -86,10 +96,7 @@ static inline void nomem_sweep(fault_alloc *fa, const loy_policy *p, const bytes
 
         long hits = 0;
         for (long k = 0; k < 100000; k++) {
-            m = loaded(p, start);
-            assert_int_equal(loy_result_new(&r, p), LOY_OK);
-            assert_int_equal(loy_event_new(&e, p), LOY_OK);
-            loy_result_set_options(r, LOY_RESULT_TRACE);
+            m = loaded_traced(p, start, &r, &e);
             build(e);
             arm(fa, k, sticky);
             int rc = loy_apply(p, m, e, r);
