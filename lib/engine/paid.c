@@ -4,13 +4,21 @@
  */
 #include "engine.h"
 
-/* (start + months) - 1 day: the last day of a plan run starting on `start`. */
+/* (start + months) - 1 day: the last day of a plan run starting on `start`.
+ * start + months is an exact intermediate (§1): it may be 10000-01-01 when
+ * the run starts on the 1st and ends on 9999-12-31, the last day a date can
+ * be, so that one case is answered without it. */
 static bool plan_last_day(loy_ctx *c, loy_day start, int32_t months, loy_day *out)
 {
     loy_day after;
-    if (!loy_add_months(start, months, &after) || !loy_add_days(after, -1, out))
-        return loy_refuse(c, LOY_E_OVERFLOW, "the plan would run past 9999-12-31");
-    return true;
+    if (loy_add_months(start, months, &after) && loy_add_days(after, -1, out))
+        return true;
+    loy_ymd s = loy_day_to_ymd(start);
+    if (s.d == 1 && (int64_t)s.y * 12 + (s.m - 1) + months == INT64_C(10000) * 12) {
+        *out = loy_day_from_ymd(9999, 12, 31);
+        return true;
+    }
+    return loy_refuse(c, LOY_E_OVERFLOW, "the plan would run past 9999-12-31");
 }
 
 static bool extend_plan(loy_ctx *c, const loy_plan *plan)

@@ -56,6 +56,18 @@ static inline __attribute__((always_inline)) bool check_str(loy_ctx *c, const ch
     return refuse_str(c, where, field, b);
 }
 
+/* kind, benefit and plan: present and a string, which §11.1 does not ask
+ * to be non-empty. An empty one names nothing in the policy, so it is an
+ * unknown kind (accepted, earns nothing, §4.3), benefit or plan. */
+static bool check_name(loy_ctx *c, const char *where, const char *field, const loy_sbuf *b)
+{
+    if (b->set == LOY_SBUF_PLAIN || (b->set && (b->len == 0 || sbuf_utf8_ok(b))))
+        return true;
+    if (!b->set)
+        return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: missing '%s'", where, field);
+    return loy_refuse(c, LOY_E_INVALID_EVENT, "%s: '%s' must be a string of UTF-8", where, field);
+}
+
 static bool check_nonneg(loy_ctx *c, const char *where, const char *field, int64_t v)
 {
     if (v < 0)
@@ -272,7 +284,7 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
     case LOY_EVENT_RETURN:
         return check_return(c, ev);
     case LOY_EVENT_ACTION:
-        return check_str(c, type, "kind", &ev->kind, true);
+        return check_name(c, type, "kind", &ev->kind);
     case LOY_EVENT_REDEEM:
         if (!(ev->fields & LOY_F_POINTS))
             return loy_refuse(c, LOY_E_INVALID_EVENT, "redeem: missing 'points'");
@@ -282,9 +294,9 @@ bool loy_validate_event(loy_ctx *c, const loy_event *ev, bool *id_ok)
             return loy_refuse(c, LOY_E_INVALID_EVENT, "redeem: 'points' must be >= 1");
         return check_nonneg(c, "redeem", "order_amount", ev->order_amount);
     case LOY_EVENT_USE_BENEFIT:
-        return check_str(c, type, "benefit", &ev->benefit, true);
+        return check_name(c, type, "benefit", &ev->benefit);
     case LOY_EVENT_JOIN_PAID:
-        return check_str(c, type, "plan", &ev->plan, true);
+        return check_name(c, type, "plan", &ev->plan);
     case LOY_EVENT_PROFILE:
         return check_profile(c, ev);
     case LOY_EVENT_TICK:

@@ -118,7 +118,7 @@ static bool read_string_field(loy_rd *d, const loy_json *obj, const char *key, l
                               int (*setter)(loy_event *, const char *))
 {
     const char *value;
-    if (!loy_rd_string(d, LOY_E_INVALID_EVENT, obj, key, true, true, &value))
+    if (!loy_rd_string(d, LOY_E_INVALID_EVENT, obj, key, true, false, &value))
         return false;
     return set_ok(d, setter(ev, value));
 }
@@ -1145,17 +1145,17 @@ bool loy_wire_fast_event(loy_wire *w, const loy_policy *policy, loy_member *memb
         break;
     }
     case LOY_EVENT_ACTION:
-        ok = f_req_text(TOP(K_KIND)) && f_put(ev, &ev->kind, TOP(K_KIND));
+        ok = TOP(K_KIND)->kind == FV_STR && f_put(ev, &ev->kind, TOP(K_KIND));
         break;
     case LOY_EVENT_REDEEM:
         ok = f_count(TOP(K_POINTS), &a) && f_count(TOP(K_ORDER_AMOUNT), &b)
              && loy_event_set_points(ev, a) == LOY_OK && loy_event_set_order_amount(ev, b) == LOY_OK;
         break;
     case LOY_EVENT_USE_BENEFIT:
-        ok = f_req_text(TOP(K_BENEFIT)) && f_put(ev, &ev->benefit, TOP(K_BENEFIT));
+        ok = TOP(K_BENEFIT)->kind == FV_STR && f_put(ev, &ev->benefit, TOP(K_BENEFIT));
         break;
     case LOY_EVENT_JOIN_PAID:
-        ok = f_req_text(TOP(K_PLAN)) && f_put(ev, &ev->plan, TOP(K_PLAN));
+        ok = TOP(K_PLAN)->kind == FV_STR && f_put(ev, &ev->plan, TOP(K_PLAN));
         break;
     case LOY_EVENT_PROFILE:
         ok = f_profile(ev, &d);
