@@ -1133,9 +1133,12 @@ static int import_surprise(loy_member *m, const char *entry)
                                entry);
     int32_t period = 0;
     if (p->gifts.surprise[idx].per_year) {
-        if (!colon || !parse_year(colon + 1, strlen(colon + 1), &period))
+        /* YEAR as YYYY, like a spend gift's year: "crab-season:26" is more
+         * likely a slip for 2026 than a gift given in year 26, and read as
+         * year 26 it would let 2026's gift be given again. */
+        if (!colon || strlen(colon + 1) != 4 || !parse_year(colon + 1, 4, &period))
             return loy_member_fail(m, LOY_E_INVALID_MEMBER,
-                                   "surprise gift entry '%s' must be ID:YEAR (the gift is once per_year)", entry);
+                                   "surprise gift entry '%s' must be ID:YYYY (the gift is once per_year)", entry);
     } else if (colon) {
         return loy_member_fail(m, LOY_E_INVALID_MEMBER,
                                "surprise gift entry '%s' must be the bare id (the gift is once lifetime)", entry);

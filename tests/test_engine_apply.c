@@ -129,8 +129,10 @@ static void test_invalid_events(void **state)
 
     ev(&t, LOY_EVENT_ACTION, "Z-4", AT);
     refuse_invalid(&t, "action: missing 'kind'", "Z-4");
-    ev_action(&t, "Z-4", AT, "");
-    refuse_invalid(&t, "action: 'kind' must be a non-empty string", "Z-4");
+    /* An empty kind is an unknown one (test_empty_names_are_unknown); bytes
+     * that are not UTF-8 are not a kind at all. */
+    ev_action(&t, "Z-4", AT, "\xff");
+    refuse_invalid(&t, "action: 'kind' must be a string of UTF-8", "Z-4");
 
     ev(&t, LOY_EVENT_REDEEM, "Z-5", AT);
     assert_int_equal(loy_event_set_order_amount(t.e, 100), LOY_OK);
@@ -427,6 +429,46 @@ static void test_nomem_at_every_allocation(void **state)
     loy_policy_free(p);
 }
 
+/* §11.1 asks only id, channel, store, sku and category to be non-empty:
+ * through the setters, as through JSON, an empty kind, benefit or plan is a
+ * name the policy lacks, while bytes that are not UTF-8 are still refused. */
+static void test_empty_names_are_unknown(void **state)
+{
+    (void)state;
+    loy_policy *p = NULL;
+    assert_int_equal(loy_policy_load_file(&p, LOY_SPEC_DIR "/policies/grocery.yaml", NULL), LOY_OK);
+    loy_member *m = NULL;
+    loy_event *e = NULL;
+    loy_result *r = NULL;
+    assert_int_equal(loy_member_new(&m, p, "M-1", "2026-01-01"), LOY_OK);
+    assert_int_equal(loy_event_new(&e, p), LOY_OK);
+    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_set_kind(e, ""), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
+    assert_int_equal(loy_member_points_available(m), 0);
+
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_USE_BENEFIT, "U-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_set_benefit(e, ""), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_UNKNOWN_BENEFIT);
+
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_JOIN_PAID, "P-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_set_plan(e, ""), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_UNKNOWN_PLAN);
+
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-2", "2026-02-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_event_set_kind(e, "\xff"), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_INVALID_EVENT);
+
+    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-3", "2026-02-01T10:00:00+08:00"), LOY_OK);
+    assert_int_equal(loy_apply(p, m, e, r), LOY_E_INVALID_EVENT);
+    loy_result_free(r);
+    loy_event_free(e);
+    loy_member_free(m);
+    loy_policy_free(p);
+}
+
 static void test_steady_state_does_not_allocate(void **state)
 {
     (void)state;
@@ -708,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_trace_and_fingerprint),
         cmocka_unit_test(test_nomem_at_every_allocation),
         cmocka_unit_test(test_steady_state_does_not_allocate),
+        cmocka_unit_test(test_empty_names_are_unknown),
         cmocka_unit_test(test_random_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -330,6 +330,8 @@ static void test_import_gifts(void **state)
     expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "crab-season"));
     expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "crab-season:"));
     expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "crab-season:26x"));
+    expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "crab-season:26"));
+    expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "crab-season:02026"));
     expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "new-fabric-trial:2026"));
     expect_refused_import(m, LOY_E_INVALID_MEMBER, loy_member_import_gift(m, "surprise", "truffle"));
     /* monthly-credit counts calendar months */
@@ -348,6 +350,7 @@ static void test_import_gifts(void **state)
     expect_ok(m, loy_member_import_gift(m, "birthday", "2025"));     /* once is enough */
     expect_ok(m, loy_member_import_gift(m, "surprise", "new-fabric-trial"));
     expect_ok(m, loy_member_import_gift(m, "surprise", "crab-season:2026"));
+    expect_ok(m, loy_member_import_gift(m, "surprise", "crab-season:0026"));   /* an event in year 26 */
     expect_ok(m, loy_member_import_gift(m, "spend", "monthly-credit:2026-10"));
 
     assert_int_equal(m->upgrade_given[0], 0);
@@ -357,11 +360,13 @@ static void test_import_gifts(void **state)
     assert_int_equal(m->birthday_year_count, 2);
     assert_int_equal(m->birthday_years[0], 2024);
     assert_int_equal(m->birthday_years[1], 2025);
-    assert_int_equal(m->surprise_given_count, 2);
+    assert_int_equal(m->surprise_given_count, 3);
     assert_int_equal(m->surprise_given[0].index, 1);        /* new-fabric-trial, lifetime */
     assert_int_equal(m->surprise_given[0].period, 0);
     assert_int_equal(m->surprise_given[1].index, 0);        /* crab-season, 2026 */
     assert_int_equal(m->surprise_given[1].period, 2026);
+    assert_int_equal(m->surprise_given[2].index, 0);        /* crab-season, 0026 */
+    assert_int_equal(m->surprise_given[2].period, 26);
     assert_int_equal(m->spend_given_count, 1);
     assert_int_equal(m->spend_given[0].index, 0);
     assert_int_equal(m->spend_given[0].period, 2026 * 12 + 9);

@@ -269,7 +269,7 @@ static const refusal event_refusals[] = {
     {NULL, "{\"type\": \"return\", \"id\": \"S-8\", " AT ", \"amount\": 1, \"original\": \"O-1\"}", LOY_E_INVALID_EVENT, "'original' must be an object"},
     {NULL, "{\"type\": \"return\", \"id\": \"S-9\", " AT ", \"amount\": 1, \"original\": {\"id\": \"O\", \"amount\": 1, \"points\": 1}}", LOY_E_INVALID_EVENT, "return.original: missing 'at'"},
     {NULL, "{\"type\": \"return\", \"id\": \"S-10\", " AT ", \"original\": {\"id\": \"O\", " AT ", \"amount\": 1, \"points\": 1}}", LOY_E_INVALID_EVENT, "return: missing 'amount'"},
-    {NULL, "{\"type\": \"action\", \"id\": \"S-11\", " AT ", \"kind\": 5}", LOY_E_INVALID_EVENT, "action: 'kind' must be a non-empty string"},
+    {NULL, "{\"type\": \"action\", \"id\": \"S-11\", " AT ", \"kind\": 5}", LOY_E_INVALID_EVENT, "action: 'kind' must be a string"},
     {NULL, "{\"type\": \"join_paid\", \"id\": \"S-12\", " AT "}", LOY_E_INVALID_EVENT, "join_paid: missing 'plan'"},
     {NULL, "{\"type\": \"profile\", \"id\": \"S-13\", " AT "}", LOY_E_INVALID_EVENT, "profile: needs 'birthday'"},
     {NULL, "{\"type\": \"profile\", \"id\": \"S-14\", " AT ", \"tags\": [\"\"]}", LOY_E_INVALID_EVENT, "profile.tags[0]"},
