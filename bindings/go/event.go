@@ -60,6 +60,12 @@ type Return struct {
 }
 
 // Action is a signup, review, share, check-in... (any kind).
+//
+// Here, as for UseBenefit.Benefit and JoinPaid.Plan, an empty Kind is Go's
+// zero value and means "not given" (the library refuses the event with
+// LOY_E_INVALID_EVENT). POLICY.md allows an empty name, which the policy
+// then lacks; send such an event through Member.ApplyJSON to carry it as
+// written.
 type Action struct {
 	ID      string
 	At      time.Time

@@ -135,6 +135,19 @@ def test_use_benefit(apparel: loyalty.Policy) -> None:
     assert r.ok and r.effects == [{"type": "benefit_used", "benefit": "staff-discount"}]
 
 
+def test_empty_names_are_unknown(grocery: loyalty.Policy) -> None:
+    # POLICY.md §11.1 asks kind, benefit and plan to be strings, not
+    # non-empty ones: "" is a name the policy lacks. None (the default) is
+    # a field not given. (Joined 11 days before: not yet dormant.)
+    m = member(grocery, joined="2026-04-20")
+    r = m.apply(Action("A-1", AT, ""))
+    assert r.ok and r.effects == []
+    assert m.apply(UseBenefit("U-1", AT, "")).error.name == "LOY_E_UNKNOWN_BENEFIT"
+    assert m.apply(JoinPaid("P-1", AT, "")).error.name == "LOY_E_UNKNOWN_PLAN"
+    r = m.apply(Action("A-2", AT))
+    assert r.error is not None and r.error.name == "LOY_E_INVALID_EVENT"
+
+
 def test_join_paid(grocery: loyalty.Policy) -> None:
     m = member(grocery)
     r = m.apply(JoinPaid("P-1", "2026-03-01T09:00:00+08:00", "annual"))

@@ -153,13 +153,13 @@ class Return(Event):
 
 @dataclass(frozen=True)
 class Action(Event):
-    kind: str = ""
+    kind: Optional[str] = None
     channel: Optional[str] = None
     store: Optional[str] = None
     _type: ClassVar[Optional[int]] = _ffi.EVENT_ACTION
 
     def _fill_own(self, ev: Any, call: Callable[..., None]) -> None:
-        if self.kind:
+        if self.kind is not None:
             call(_ffi.lib.loy_event_set_kind, ev, _ffi.encode(self.kind))
 
 
@@ -178,25 +178,25 @@ class Redeem(Event):
 
 @dataclass(frozen=True)
 class UseBenefit(Event):
-    benefit: str = ""
+    benefit: Optional[str] = None
     channel: Optional[str] = None
     store: Optional[str] = None
     _type: ClassVar[Optional[int]] = _ffi.EVENT_USE_BENEFIT
 
     def _fill_own(self, ev: Any, call: Callable[..., None]) -> None:
-        if self.benefit:
+        if self.benefit is not None:
             call(_ffi.lib.loy_event_set_benefit, ev, _ffi.encode(self.benefit))
 
 
 @dataclass(frozen=True)
 class JoinPaid(Event):
-    plan: str = ""
+    plan: Optional[str] = None
     channel: Optional[str] = None
     store: Optional[str] = None
     _type: ClassVar[Optional[int]] = _ffi.EVENT_JOIN_PAID
 
     def _fill_own(self, ev: Any, call: Callable[..., None]) -> None:
-        if self.plan:
+        if self.plan is not None:
             call(_ffi.lib.loy_event_set_plan, ev, _ffi.encode(self.plan))
 
 
