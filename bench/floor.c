@@ -263,8 +263,7 @@ int fl_checkout(fl_member *m, const fl_order *o, fl_decision *d)
     b->spend += qualifying;
     b->orders += 1;
     m->orders += 1;
-    if (m->last_order == FL_NONE || m->last_order < day)
-        m->last_order = day;
+    m->last_order = day;
 
     /* Step 4: upgrade on the 12-month spend, with each level's gift once. */
     int64_t spend, orders12;

@@ -1251,9 +1251,9 @@ bool loy_step_order(loy_ctx *c)
                                             loy_add(growth, p->growth.per_order, &growth));
     if (!loy_metric_add_order(c, points > 0 ? points : 0, growth_ok, qualifying, growth))
         return false;
-    /* LOY_DAY_NONE is INT32_MIN, below every event's day */
-    if (m->last_order < c->day)
-        m->last_order = c->day;
+    /* The last order is the last accepted order event, dated by its own
+     * local date (§1), even when an earlier order carried a later one. */
+    m->last_order = c->day;
     if ((ev->fields & LOY_F_SAVINGS) && ev->savings > 0 && !loy_paid_add_savings(c, ev->savings))
         return false;
     return true;
