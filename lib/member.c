@@ -1179,7 +1179,8 @@ static int import_spend(loy_member *m, const char *entry)
         if (plen != 4 || !parse_year(period, plen, &year))
             return loy_member_fail(m, LOY_E_INVALID_MEMBER,
                                    "spend gift entry '%s' must name a year YYYY", entry);
-        return add_mark(m, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, idx, year);
+        return add_mark(m, &m->spend_given, &m->spend_given_count, &m->spend_given_cap, idx,
+                        LOY_SPEND_YEAR_MARK + year);
     }
     case LOY_SP_ORDER: {
         /* The order may still arrive as an event (§5: the gift is given

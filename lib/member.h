@@ -64,8 +64,15 @@ typedef struct loy_counter {
 
 typedef struct loy_gift_mark {
     int32_t index;                  /* surprise or spend gift index */
-    int32_t period;                 /* surprise: year or 0 (lifetime); spend: month (loy_month) or year */
+    int32_t period;                 /* surprise: year, or 0 for a lifetime entry;
+                                     * spend: a month (loy_month), or LOY_SPEND_YEAR_MARK + a year */
 } loy_gift_mark;
+
+/* A spend gift's ledger keeps the kind of period each entry was given for,
+ * whatever the policy says now (POLICY.md §10.2: the ledgers carry over as
+ * they stand), so a year is kept apart from every month (9999-12 is
+ * 119999). */
+#define LOY_SPEND_YEAR_MARK (INT32_C(1) << 20)
 
 /* Order points credited on one local date (cap.per_day). */
 typedef struct loy_day_points {

@@ -231,15 +231,19 @@ static void test_spend_order_entry_round_trip(void **state)
     order(&t, "O-8", "2026-03-02T10:00:00+08:00", 60000);       /* 600 + the gift's 50 */
     assert_int_equal(loy_member_points_available(t.m), 1250);
 
-    /* under a policy whose `big` is per month the entries are dropped */
+    /* under a policy whose `big` is per month the entries stand (§10.2),
+     * matching no month, and match orders again once it is back */
     loy_policy *monthly = load_policy_text(SPEND_MONTH_POLICY);
     loy_member *m = loaded(monthly, &b);
-    assert_int_equal(m->spend_order_count, 0);
+    assert_int_equal(m->spend_order_count, 2);
     blob again = state_of(m);
-    assert_int_equal(flags_of(&again) & FLAG_SPEND_ORDERS, 0);
-    free(again.data);
+    assert_int_equal(flags_of(&again) & FLAG_SPEND_ORDERS, FLAG_SPEND_ORDERS);
     loy_member_free(m);
     loy_policy_free(monthly);
+    m = loaded(t.p, &again);
+    assert_int_equal(m->spend_order_count, 2);
+    free(again.data);
+    loy_member_free(m);
 
     free(b.data);
     rig_close(&t);

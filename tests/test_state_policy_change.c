@@ -604,11 +604,28 @@ static void test_spend_gift_period_changed(void **state)
               "  spend:\n"
               "    - {id: m-credit, period: calendar_year, at_least: 500, reward: {credit: 5}}\n";
     open_loaded(&t, v, &base_state);
-    assert_int_equal(t.m->spend_given_count, 0);
+    assert_int_equal(t.m->spend_given_count, 1);        /* kept as it stands (§10.2) */
     ev(&t, LOY_EVENT_ORDER, "O-2", "2026-03-20T10:00:00+08:00");
     ev_line(&t, "HAT", "hats", 60000);
     OK_APPLY(&t);
     assert_true(effects_have(&t, "gift", "period", "2026"));
+
+    /* back per month: March 2026's entry still stands, and the year's
+     * entry is kept beside it */
+    blob b = state_of(t.m);
+    assert_round_trip(t.p, &b);
+    rig_close(&t);
+    open_loaded(&t, BASE, &b);
+    assert_int_equal(t.m->spend_given_count, 2);
+    ev(&t, LOY_EVENT_ORDER, "O-3", "2026-03-21T10:00:00+08:00");
+    ev_line(&t, "HAT", "hats", 60000);
+    OK_APPLY(&t);
+    assert_false(effects_have(&t, "gift", "id", "m-credit"));
+    ev(&t, LOY_EVENT_ORDER, "O-4", "2026-04-02T10:00:00+08:00");
+    ev_line(&t, "HAT", "hats", 60000);
+    OK_APPLY(&t);
+    assert_true(effects_have(&t, "gift", "period", "2026-04"));
+    free(b.data);
     rig_close(&t);
 }
 
@@ -638,6 +655,14 @@ static void test_surprise_once_changed(void **state)
     assert_false(effects_have(&t, "gift", "id", "s-year"));
     blob b = state_of(t.m);
     assert_round_trip(t.p, &b);
+    rig_close(&t);
+
+    /* per_year again: the entry kept its year (2026), so 2027, which the
+     * lifetime policy refused it, brings it */
+    open_loaded(&t, BASE, &b);
+    ev(&t, LOY_EVENT_TICK, "T-2", "2027-01-06T10:00:00+08:00");
+    OK_APPLY(&t);
+    assert_true(effects_have(&t, "gift", "id", "s-year"));
     free(b.data);
     rig_close(&t);
 }

@@ -426,6 +426,16 @@ static bool has_mark(const loy_gift_mark *marks, size_t count, int32_t index, in
     return false;
 }
 
+/* Under `once: lifetime` any entry of the gift means given, whatever year
+ * it names: a ledger kept from a policy where the gift was per_year. */
+static bool has_any_mark(const loy_gift_mark *marks, size_t count, int32_t index)
+{
+    for (size_t i = 0; i < count; i++)
+        if (marks[i].index == index)
+            return true;
+    return false;
+}
+
 static __attribute__((noinline)) bool add_mark_grow(loy_ctx *c, loy_gift_mark **marks, size_t count,
                                                     size_t *cap)
 {
@@ -529,7 +539,8 @@ static __attribute__((noinline)) bool surprise_give(loy_ctx *c, int32_t index)
     const loy_surprise *s = &c->p->gifts.surprise[index];
     loy_member *m = c->m;
     int32_t period = s->per_year ? loy_ctx_ymd(c).y : 0;
-    if (has_mark(m->surprise_given, m->surprise_given_count, index, period)) {
+    if (s->per_year ? has_mark(m->surprise_given, m->surprise_given_count, index, period)
+                    : has_any_mark(m->surprise_given, m->surprise_given_count, index)) {
         if (s->per_year)
             LOY_TRACE(c, "gift:surprise", false, "%s: already given for %d", s->id, (int)period);
         else
@@ -571,7 +582,7 @@ static void spend_label(const loy_spend_gift *g, int32_t period, char label[16])
     else if (g->period == LOY_SP_MONTH)
         loy_format_month(period, label);
     else
-        snprintf(label, 16, "%04d", (int)period);
+        snprintf(label, 16, "%04d", (int)(period - LOY_SPEND_YEAR_MARK));
 }
 
 static bool spend_gift(loy_ctx *c, int32_t index)
@@ -600,7 +611,7 @@ static bool spend_gift(loy_ctx *c, int32_t index)
             period = loy_month_of_ymd(d);
             from = to = period;
         } else {
-            period = d.y;
+            period = LOY_SPEND_YEAR_MARK + d.y;
             from = d.y * 12;
             to = from + 11;
         }

@@ -1039,8 +1039,9 @@ static void read_gifts(loader *l)
         int idx = lookup(l, LOY_SID_SURPRISE, at, id);
         if (idx < 0)
             continue;
-        /* A gift now once in a lifetime counts as given whatever year it was. */
-        int32_t period = p->gifts.surprise[idx].per_year ? (int32_t)year : 0;
+        /* The entry as it stands (§10.2), its year too: a gift now once in
+         * a lifetime counts as given whatever year an entry names. */
+        int32_t period = (int32_t)year;
         if (!mark_known(t->surprise_given, t->surprise_given_count, idx, period)) {
             t->surprise_given[t->surprise_given_count].index = idx;
             t->surprise_given[t->surprise_given_count].period = period;
@@ -1067,12 +1068,12 @@ static void read_gifts(loader *l)
         int idx = lookup(l, LOY_SID_SPEND, at, id);
         if (idx < 0)
             continue;
-        /* a ledger of months says nothing about years, nor the other way round */
-        loy_spend_period now = p->gifts.spend[idx].period;
-        if ((kind == ST_SPEND_MONTH && now != LOY_SP_MONTH) || (kind == ST_SPEND_YEAR && now != LOY_SP_YEAR))
-            continue;
+        /* Kept as it stands (§10.2), with its kind of period: under a
+         * policy that now counts the other kind, or orders, it matches no
+         * period, and it does again if the policy changes back. */
         t->spend_given[t->spend_given_count].index = idx;
-        t->spend_given[t->spend_given_count].period = (int32_t)v;
+        t->spend_given[t->spend_given_count].period =
+            kind == ST_SPEND_YEAR ? LOY_SPEND_YEAR_MARK + (int32_t)v : (int32_t)v;
         t->spend_given_count++;
     }
 }
@@ -1143,7 +1144,7 @@ static void read_spend_orders(loader *l)
         uint64_t order = st_get_u64le(l->at);
         l->at += 8;
         int idx = lookup(l, LOY_SID_SPEND, entry, id);
-        if (idx < 0 || l->p->gifts.spend[idx].period != LOY_SP_ORDER)
+        if (idx < 0)
             continue;
         size_t at = 0;
         while (at < t->spend_order_count &&

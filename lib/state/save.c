@@ -474,29 +474,33 @@ static inline __attribute__((always_inline)) void put_gifts(saver *s)
         }
     }
 
+    /* Each entry with the kind of period it was given for, which the
+     * policy may since have changed (§10.2: the ledgers carry over). */
     n = 0;
     for (size_t i = 0; i < m->spend_given_count; i++) {
         const loy_gift_mark *g = &m->spend_given[i];
-        if (g->index >= 0 && (uint32_t)g->index < p->gifts.spend_count &&
-            p->gifts.spend[g->index].period != LOY_SP_ORDER)
+        if (g->index >= 0 && (uint32_t)g->index < p->gifts.spend_count)
             s->keys[n++] = key2((uint32_t)g->index, (uint32_t)g->period);
     }
     sort_keys(s->keys, n);
     put_uvar(s, n);
     for (size_t i = 0; i < n; i++) {
         const loy_spend_gift *g = &p->gifts.spend[s->keys[i] >> 32];
+        uint32_t period = (uint32_t)s->keys[i];
+        bool year = period >= (uint32_t)LOY_SPEND_YEAR_MARK;
         put_id(s, LOY_SID_SPEND, (uint32_t)(s->keys[i] >> 32), g->id);
-        put_byte(s, g->period == LOY_SP_MONTH ? ST_SPEND_MONTH : ST_SPEND_YEAR);
-        put_uvar(s, (uint32_t)s->keys[i]);
+        put_byte(s, year ? ST_SPEND_YEAR : ST_SPEND_MONTH);
+        put_uvar(s, year ? period - (uint32_t)LOY_SPEND_YEAR_MARK : period);
     }
 }
 
-/* Imported period-order entries of gifts the policy still has as such. */
+/* Imported period-order entries of gifts the policy still has, as they
+ * stand (§10.2) even if the gift now counts months or years: they match
+ * again if it comes back to `period: order`. */
 static bool spend_order_written(const loy_member *m, const loy_order_mark *o)
 {
     const loy_policy *p = m->policy;
-    return o->index >= 0 && (uint32_t)o->index < p->gifts.spend_count &&
-           p->gifts.spend[o->index].period == LOY_SP_ORDER;
+    return o->index >= 0 && (uint32_t)o->index < p->gifts.spend_count;
 }
 
 static size_t spend_orders_written(const loy_member *m)
@@ -634,8 +638,8 @@ static const char *unwritable(const loy_member *m)
         if (m->surprise_given[i].period < 0)
             return "it holds a negative surprise gift period";
     for (size_t i = 0; i < m->spend_given_count; i++)
-        if (m->spend_given[i].period < 0)
-            return "it holds a negative spend gift period";
+        if (m->spend_given[i].period < 0 || m->spend_given[i].period > LOY_SPEND_YEAR_MARK + 9999)
+            return "it holds a spend gift period out of range";
     if (m->cap_earlier_count > LOY_CAP_EARLIER_DAYS || (m->cap_earlier_count && m->cap_day == LOY_DAY_NONE))
         return "its days of the points cap are out of range";
     for (uint32_t i = 0; i < m->cap_earlier_count; i++) {
