@@ -73,6 +73,8 @@ POL = {'apparel': APPAREL, 'grocery': GROCERY}
 import collections
 COV = collections.Counter()
 
+MAXI = 2 ** 63 - 1
+
 class Refuse(Exception):
     def __init__(self, code): self.code = code
 
@@ -257,6 +259,7 @@ class Model:
             else:
                 g = P.get('gactions', {}).get(k, 0)
                 if g: self.madd('growth', mk(d), g)
+            if sum(self.mon['growth'].values()) > MAXI: raise Refuse('LOY_E_OVERFLOW')
         elif t == 'redeem':
             R = P['redeem']; pts = ev['points']
             if pts > self.avail(): raise Refuse('LOY_E_INSUFFICIENT_POINTS')
@@ -395,6 +398,9 @@ class Model:
 
     def order(self, ev, d, hm, eff):
         P = self.p; lines = ev.get('lines', [])
+        # only the sums a rule uses can overflow: eligible (points) and qualifying (tiers) spend
+        if sum(l['amount'] for l in lines if l.get('category') not in P['pexcl']) > MAXI: raise Refuse('LOY_E_OVERFLOW')
+        if sum(l['amount'] for l in lines if l.get('category') not in P['texcl']) > MAXI: raise Refuse('LOY_E_OVERFLOW')
         elig = [l for l in lines if l.get('category') not in P['pexcl']]
         es = sum(l['amount'] for l in elig)
         pts = 0; rules = set()
@@ -437,6 +443,9 @@ class Model:
             self.madd('growth', mk(d), q * 1 // 100 + 5)
         self.last_order = d
         if self.plan is not None: self.plan['sav'] += ev.get('savings', 0)
+        if self.plan is not None and self.plan['sav'] > MAXI: raise Refuse('LOY_E_OVERFLOW')
+        for k in self.mon:
+            if sum(self.mon[k].values()) > MAXI: raise Refuse('LOY_E_OVERFLOW')
 
     def ret(self, ev, d, eff):
         P = self.p; o = ev['original']
@@ -491,6 +500,7 @@ def gen(seed):
         mem['birthday'] = r.choice(['1992-02-29', '1992-12-31', '1988-01-02', '1991-03-01', '1985-%02d-%02d' % (r.randint(1, 12), r.randint(1, 28))])
     start = joined + dt.timedelta(days=r.randint(-20, 200))
     imp = r.random() < 0.5
+    scale_huge_import = False
     if imp:
         if r.random() < 0.5:
             mem['tier'] = r.choice(tiers); mem['tier_since'] = (start - dt.timedelta(days=r.randint(0, 500))).isoformat()
@@ -510,6 +520,8 @@ def gen(seed):
                 x = mback(mk(start), r.randint(0, 14))
                 mm['%04d-%02d' % x] = r.choice([0, 50000, 99999, 100000, 199999, 150000, 300, 1000, 5000]) if k == 'spend_by_month' else r.choice([0, 100, 599, 600, 1999, 5000, 14000])
             mem[k] = mm
+            if r.random() < 0.1:
+                mem[k] = {'%04d-%02d' % mk(start): r.choice([MAXI - 1000, 2 ** 62, MAXI])}; scale_huge_import = True
         if r.random() < 0.5:
             om = {}
             for i in range(r.randint(1, 4)):
@@ -532,10 +544,11 @@ def gen(seed):
     base_off = r.choice([480, 480, 0, -300, 840, -720, 345])
     t = dt.datetime(start.year, start.month, start.day, 9, 0) - dt.timedelta(minutes=base_off)  # utc naive
     orders = []; n = 0; ids = []
-    scale = r.choice(['small', 'mid', 'big', 'cap'])
+    scale = r.choice(['small', 'mid', 'big', 'cap', 'small', 'mid', 'big', 'cap', 'huge'])
     AM = {'small': [0, 1, 499, 500, 501, 999, 1000, 1001, 1500, 2500, 4999, 5000, 10049, 10050],
           'mid': [0, 999, 1000, 1001, 500, 4999, 5000, 12345, 99999, 100000, 250000],
           'big': [0, 999, 1000, 100000, 250000, 1999999, 2000000, 3000050],
+          'huge': [MAXI, MAXI // 2, MAXI // 2 + 1, 2 ** 62, 1000, 2 ** 61, 123],
           'cap': [1666666, 1666667, 1999999, 2000000, 2000001, 1000000, 999999, 1250000, 1600000]}[scale]
     if scale == 'cap' and r.random() < 0.7: mixed = True
     capmix = scale == 'cap' and r.random() < 0.5
@@ -578,7 +591,7 @@ def gen(seed):
             if r.random() < 0.5: ev['channel'] = r.choice(['pos', 'mini_program', 'app'])
             if r.random() < 0.3: ev['savings'] = r.choice([0, 1000, 20000])
             if r.random() < 0.02: ev['lines'] = [{'amount': -5}]
-        elif k < 0.55 and orders:
+        elif k < 0.55 and orders and scale != 'huge' and not scale_huge_import:
             o = r.choice(orders)
             amt = r.choice([o['amount'], o['amount'] // 2, 0, 1, o['amount'] + 1 if r.random() < 0.1 else o['amount']])
             ev = {'type': 'return', 'id': eid, 'at': at, 'amount': amt,
