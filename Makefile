@@ -48,7 +48,7 @@ SAN_OBJ     := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_SUPPORT := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples bindings-test spark-test
+.PHONY: all lib cli test check-header deps install uninstall clean test-bin demo check examples bindings-test model-test spark-test
 
 # The README's two commands.
 #   make demo   set up, build, and replay a bundled member's year under a bundled policy
@@ -64,6 +64,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) examples
 	$(MAKE) bindings-test
+	$(MAKE) model-test
 	$(MAKE) test-install
 	$(MAKE) schema-test
 	$(MAKE) pos-test
@@ -76,6 +77,10 @@ check: deps
 # PySpark local[2]: the population job equals `loyalty simulate` and `loyalty replay`.
 spark-test: all
 	BUILD=$(BUILD) bash scripts/spark-test.sh
+
+# The independent Python models of POLICY.md (tests/model/) against `loyalty replay`.
+model-test: all
+	BUILD=$(BUILD) SPEC_DIR=$(SPEC_DIR) bash scripts/model-test.sh
 
 # Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors.
 bindings-test: lib

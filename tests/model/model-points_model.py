@@ -14,7 +14,7 @@ It generates a random member history per seed, runs `BIN replay POLICY FILE`,
 and compares each result line as JSON (error.message and trace ignored).
 Not modelled: benefits, debt (negative_balance: true), state bytes/policy change.
 """
-import re, json, random, sys, subprocess, copy, datetime as dt
+import re, json, os, random, sys, subprocess, copy, datetime as dt
 from fractions import Fraction as F
 import xxhash
 
@@ -624,7 +624,7 @@ def gen(seed):
 def main():
     B = sys.argv[1]; a, b = int(sys.argv[2]), int(sys.argv[3])
     scratch = sys.argv[4] if len(sys.argv) > 4 else '/tmp/audit-model-points'
-    PD = '/work/shared/spec/policies/'
+    PD = os.environ.get('POLICIES', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
     bad = 0; nres = 0; nh = 0
     for seed in range(a, b):
         pol, lines = gen(seed)
@@ -646,6 +646,7 @@ def main():
         if bad > 8: break
     print('histories', nh, 'results', nres, 'bad', bad)
     print('model coverage (counted while generating):', dict(COV))
+    sys.exit(1 if bad else 0)
 
 if __name__ == '__main__':
     main()

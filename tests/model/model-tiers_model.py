@@ -19,7 +19,8 @@ Run:  python3 tests/model/model-tiers_model.py [N [SEED0]]
       (LOYALTY=path/to/loyalty, default build-model-tiers/loyalty; SPLIT=1 cuts
        STRESS=1 favours mixed offsets and month ends;
        each history in two and carries the member over with --state-out/--state-in;
-       OUT=dir for failing histories, default /tmp/audit-model-tiers/fails)
+       OUT=dir for failing histories, default /tmp/audit-model-tiers/fails;
+       WORK=dir for the histories as run, default /tmp/audit-model-tiers/h)
 """
 import datetime as dt, json, os, random, re, subprocess, sys
 import xxhash
@@ -27,9 +28,9 @@ import xxhash
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get('LOYALTY', os.path.join(ROOT, 'build-model-tiers/loyalty'))
-POL = os.environ.get('POLICIES', '/work/shared/spec/policies/')
+POL = os.environ.get('POLICIES', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
 OUT = os.environ.get('OUT', '/tmp/audit-model-tiers/fails')
-LAST_ORDER = os.environ.get('LAST_ORDER', 'max')   # 'event': the strict reading of §9
+LAST_ORDER = os.environ.get('LAST_ORDER', 'event')   # §1: the last order event's own local date; 'max': the program's choice before 72de568
 SPLIT = os.environ.get('SPLIT') == '1'
 STRESS = os.environ.get('STRESS') == '1'   # mixed offsets and month-end jumps nearly always   # replay each history in two parts through the state bytes
 D = dt.date
@@ -395,9 +396,7 @@ class Member:
             if G:
                 b[2] += q * G['growth'] // G['amount'] + G['per_order']
             s.orders += 1
-            # Spec reading: "the last order" is the last order event (its own local date).
-            # The program keeps the latest local date instead (LAST_ORDER=max, default here
-            # so that the differential runs on; see the report).
+            # "The last order" is the last order event, by its own local date (§1).
             s.last_order = d if LAST_ORDER == 'event' or s.last_order is None else max(s.last_order, d)
         elif t == 'return':
             od = pinst(ev['original']['at'])[1]
@@ -686,8 +685,9 @@ def gen(seed):
 
 def run(seed, dump=False):
     pol, lines = gen(seed)
-    os.makedirs('/tmp/audit-model-tiers/h', exist_ok=True)
-    f = '/tmp/audit-model-tiers/h/%d.jsonl' % seed
+    work = os.environ.get('WORK', '/tmp/audit-model-tiers/h')
+    os.makedirs(work, exist_ok=True)
+    f = os.path.join(work, '%d.jsonl' % seed)
     with open(f, 'w') as fh:
         for l in lines:
             fh.write(json.dumps({k: v for k, v in l.items() if not k.startswith('_')}, ensure_ascii=False) + '\n')
@@ -747,3 +747,4 @@ if __name__ == '__main__':
             if len(fails) <= 5:
                 print('DIFF seed', sd, pol, f, '\n  line', bad[0], '\n  got ', json.dumps(bad[1], ensure_ascii=False), '\n  want', json.dumps(bad[2], ensure_ascii=False))
     print('histories', tot, 'result lines', nl, 'differing histories', len(fails))
+    sys.exit(1 if fails else 0)
