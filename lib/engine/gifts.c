@@ -402,6 +402,10 @@ static bool birthday_gift(loy_ctx *c)
                   p->tiers.levels[m->tier].id);
         return true;
     }
+    /* A window can reach the next year's birthday; in year 10000 that
+     * occurrence is a result past 9999-12-31 (§1), which no state holds. */
+    if (year > 9999)
+        return loy_refuse(c, LOY_E_OVERFLOW, "the birthday gift's occurrence falls past 9999-12-31");
     if (!record_birthday(c, year))
         return false;
     const loy_reward *reward = g->birthday[tier];
