@@ -631,15 +631,18 @@ static const char *unwritable(const loy_member *m)
     for (size_t i = 0; i < m->benefit_use_count; i++)
         if (m->benefit_uses[i].count < 0)
             return "it holds a negative benefit use count";
+    /* The loader's bounds, so that no state is written that it refuses. */
     for (size_t i = 0; i < m->birthday_year_count; i++)
-        if (m->birthday_years[i] < 0)
-            return "it holds a negative birthday year";
+        if (m->birthday_years[i] < 0 || m->birthday_years[i] > 9999)
+            return "it holds a birthday year out of 0..9999";
     for (size_t i = 0; i < m->surprise_given_count; i++)
-        if (m->surprise_given[i].period < 0)
-            return "it holds a negative surprise gift period";
+        if (m->surprise_given[i].period < 0 || m->surprise_given[i].period > 9999)
+            return "it holds a surprise gift year out of 0..9999";
     for (size_t i = 0; i < m->spend_given_count; i++)
-        if (m->spend_given[i].period < 0 || m->spend_given[i].period > LOY_SPEND_YEAR_MARK + 9999)
-            return "it holds a spend gift period out of range";
+        if (m->spend_given[i].period < 0 ||
+            (m->spend_given[i].period > 9999 * 12 + 11 && m->spend_given[i].period < LOY_SPEND_YEAR_MARK) ||
+            m->spend_given[i].period > LOY_SPEND_YEAR_MARK + 9999)
+            return "it holds a spend gift period past 9999";
     if (m->cap_earlier_count > LOY_CAP_EARLIER_DAYS || (m->cap_earlier_count && m->cap_day == LOY_DAY_NONE))
         return "its days of the points cap are out of range";
     for (uint32_t i = 0; i < m->cap_earlier_count; i++) {
