@@ -59,6 +59,63 @@ static bool is_text(const loy_json *v)
     return loy_json_is_text(v) && v->len > 0;
 }
 
+/* docs/wire.md: a key written twice is kept twice and the first one wins
+ * for every reader. The month maps and gifts_given are read child by
+ * child, not through loy_json_get, so their later repeats are unlinked
+ * before anything reads them (the tree is this line's, in the wire arena).
+ * A repeated month is found by its number, in a bitset of every month to
+ * 9999-12: a scan of the earlier siblings would be quadratic in a line of
+ * any length. */
+#define MONTH_COUNT (10000 * 12)
+static bool drop_repeated_keys(loy_wire *w, loy_json *m)
+{
+    uint8_t *seen = NULL;
+    for (size_t k = 0; k < LOY_ARRAY_LEN(month_fields); k++) {
+        loy_json *map = (loy_json *)(uintptr_t)loy_json_get(m, month_fields[k].field);
+        if (!map || map->type != LOY_JSON_OBJECT || map->count < 2)
+            continue;
+        if (!seen && !(seen = loy_arena_take(&w->arena, MONTH_COUNT / 8)))
+            return false;
+        memset(seen, 0, MONTH_COUNT / 8);
+        for (loy_json **link = &map->first; *link;) {
+            loy_json *v = *link;
+            loy_month mon;
+            if (loy_parse_month(v->key, v->key_len, &mon) && mon >= 0 && mon < MONTH_COUNT) {
+                uint8_t bit = (uint8_t)(1u << (mon & 7));
+                if (seen[mon >> 3] & bit) {
+                    *link = v->next;
+                    map->count--;
+                    continue;
+                }
+                seen[mon >> 3] |= bit;
+            }
+            link = &v->next;
+        }
+    }
+    loy_json *gifts = (loy_json *)(uintptr_t)loy_json_get(m, "gifts_given");
+    if (gifts && gifts->type == LOY_JSON_OBJECT) {
+        unsigned kinds = 0;
+        for (loy_json **link = &gifts->first; *link;) {
+            loy_json *v = *link;
+            bool repeated = false;
+            for (unsigned i = 0; i < LOY_ARRAY_LEN(gift_kinds); i++) {
+                if (strcmp(v->key, gift_kinds[i]) == 0) {
+                    repeated = kinds & (1u << i);
+                    kinds |= 1u << i;
+                    break;
+                }
+            }
+            if (repeated) {
+                *link = v->next;
+                gifts->count--;
+            } else {
+                link = &v->next;
+            }
+        }
+    }
+    return true;
+}
+
 /* Every field's JSON type, before anything is called. */
 static bool check_shape(loy_rd *d, const loy_json *m)
 {
@@ -363,6 +420,8 @@ static int init_parsed(loy_wire *w, loy_member *member, const loy_json *root, lo
             return loy_wire_error(result, NULL, INVALID, message);
         }
 
+    if (!drop_repeated_keys(w, (loy_json *)(uintptr_t)m))
+        return loy_wire_error(result, NULL, LOY_E_NOMEM, "out of memory");
     loy_rd d = {.where = "member"};
     if (!check_shape(&d, m))
         return loy_wire_error(result, NULL, d.code, d.message);
