@@ -287,3 +287,30 @@ bool loy_utf8_valid(const char *str, size_t len)
     }
     return true;
 }
+
+size_t loy_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    if (cap == 0)
+        return 0;
+    int n = vsnprintf(buf, cap, fmt, ap);
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if ((size_t)n < cap)
+        return (size_t)n;
+    /* Cut: drop a last character whose continuation bytes did not fit. */
+    size_t len = cap - 1, k = len, tail = 0;
+    while (k > 0 && tail < 3 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80) {
+        k--;
+        tail++;
+    }
+    if (k > 0) {
+        unsigned char lead = (unsigned char)buf[k - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (need > 1 && tail + 1 < need)
+            len = k - 1;
+    }
+    buf[len] = '\0';
+    return len;
+}

@@ -6,6 +6,7 @@
 #ifndef LOY_CORE_H
 #define LOY_CORE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -219,6 +220,12 @@ static inline __attribute__((always_inline)) bool loy_str_key_of(const char *str
 
 /* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 LOY_INTERNAL bool loy_utf8_valid(const char *s, size_t len);
+
+/* vsnprintf into buf[cap], but a message cut short at cap ends on a
+ * character boundary: an id in any script must not lose half a character
+ * (the JSON writer would show U+FFFD). Returns the length written. */
+LOY_INTERNAL size_t loy_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* loy_utf8_valid with the all-ASCII case inline: an event's ids, SKUs and
  * categories nearly always are. */

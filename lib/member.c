@@ -24,7 +24,7 @@ int loy_member_fail(loy_member *m, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->error, sizeof m->error, fmt, ap);
+    loy_vformat(m->error, sizeof m->error, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -74,7 +74,7 @@ int loy_result_set_codef(loy_result *r, int code, const char *fmt, ...)
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    loy_vformat(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return loy_result_set_code(r, code, buf);
 }
@@ -303,13 +303,9 @@ loy_node *rn_printf(loy_result *r, const char *fmt, ...)
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = loy_vformat(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof buf)
-        n = (int)sizeof buf - 1;
-    return rn_strdup(r, buf, (size_t)n);
+    return rn_strdup(r, buf, n);
 }
 
 /* The general roads of the builders inlined in result.h. A rn_put_X does

@@ -56,6 +56,45 @@ static void check_bytes(const unsigned char *src, size_t len)
     free(s);
 }
 
+static size_t vformat(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = loy_vformat(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* A message cut at its buffer's end keeps whole characters only, for
+ * characters of every length at every position of the cut; an uncut one
+ * is vsnprintf's. */
+static void vformat_cuts_on_characters(void **state)
+{
+    (void)state;
+    static const char *const chars[] = {"a", "\xc3\xa9", "\xe8\xae\xa2", "\xf0\x9f\x98\x80"};
+    for (size_t c = 0; c < 4; c++) {
+        char text[64] = "";
+        for (int i = 0; i < 8; i++)
+            strcat(text, chars[c]);
+        size_t full = strlen(text);
+        for (size_t cap = 1; cap <= full + 2; cap++) {
+            char buf[80];
+            memset(buf, 'x', sizeof buf);
+            size_t n = vformat(buf, cap, "%s", text);
+            assert_int_equal(strlen(buf), n);
+            assert_true(n < cap);
+            assert_memory_equal(buf, text, n);
+            assert_true(loy_utf8_valid(buf, n));
+            size_t step = strlen(chars[c]);
+            /* the longest whole-character prefix that fits */
+            assert_int_equal(n, (cap - 1 < full ? cap - 1 : full) / step * step);
+        }
+    }
+    char buf[16];
+    assert_int_equal(vformat(buf, sizeof buf, "%d-%s", 42, "ok"), 5);
+    assert_string_equal(buf, "42-ok");
+}
+
 static void words_like_bytes(void **state)
 {
     (void)state;
@@ -96,6 +135,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(words_like_bytes),
+        cmocka_unit_test(vformat_cuts_on_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

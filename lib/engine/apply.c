@@ -108,7 +108,7 @@ bool loy_refuse(loy_ctx *c, int code, const char *fmt, ...)
     va_start(ap, fmt);
     va_copy(again, ap);
     if (!loy_format_simple(buf, sizeof buf, fmt, ap, &len))
-        vsnprintf(buf, sizeof buf, fmt, again);
+        loy_vformat(buf, sizeof buf, fmt, again);
     va_end(again);
     va_end(ap);
     c->code = code;
@@ -125,17 +125,13 @@ static __attribute__((noinline, format(printf, 4, 0))) void trace_entry(loy_ctx 
                                                                           const char *fmt, va_list ap)
 {
     char buf[512];
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof buf)
-        n = (int)sizeof buf - 1;
+    size_t n = loy_vformat(buf, sizeof buf, fmt, ap);
     loy_result *r = c->r;
     loy_node *entry = rn_push(c->trace, rn_map(r));
     rn_put_int(r, entry, "step", c->step);
     rn_put(entry, "rule", rn_strdup(r, rule, strlen(rule)));
     rn_put_bool(r, entry, "applied", applied);
-    rn_put(entry, "why", rn_strdup(r, buf, (size_t)n));
+    rn_put(entry, "why", rn_strdup(r, buf, n));
 }
 
 void loy_trace(loy_ctx *c, const char *rule, bool applied, const char *fmt, ...)

@@ -58,7 +58,7 @@ static void fail(loader *l, unsigned line, unsigned col, bool fatal, const char 
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    loy_vformat(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (!loy_diag_add(l->d, line, col, "%s", msg))
         l->nomem = true;

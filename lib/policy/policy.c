@@ -41,7 +41,7 @@ bool loy_diag_add(loy_diag *d, unsigned line, unsigned col, const char *fmt, ...
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    loy_vformat(msg, sizeof msg, fmt, ap);
     va_end(ap);
     /* An aliased node validated twice gives the same error twice: keep one. */
     for (size_t i = 0; i < d->count; i++)

@@ -18,7 +18,7 @@ void pb_err(builder *b, const loy_yn *at, const char *fmt, ...)
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    loy_vformat(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (!loy_diag_add(b->d, at ? at->line : 1, at ? at->col : 1, "%s", msg))
         b->nomem = true;

@@ -67,7 +67,7 @@ static void malformed(loader *l, const char *fmt, ...)
     l->bad = true;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(l->why, sizeof l->why, fmt, ap);
+    loy_vformat(l->why, sizeof l->why, fmt, ap);
     va_end(ap);
     l->at = l->end;     /* every later read fails quietly */
 }

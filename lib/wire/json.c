@@ -33,7 +33,7 @@ static void fail_at(parser *ps, const unsigned char *at, const char *fmt, ...)
     ps->err->offset = (size_t)(at - ps->start);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ps->err->message, sizeof ps->err->message, fmt, ap);
+    loy_vformat(ps->err->message, sizeof ps->err->message, fmt, ap);
     va_end(ap);
 }
 

@@ -45,7 +45,7 @@ bool loy_rd_fail(loy_rd *d, int code, const char *fmt, ...)
     d->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    loy_vformat(d->message, sizeof d->message, fmt, ap);
     va_end(ap);
     return false;
 }
