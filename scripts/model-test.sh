@@ -46,6 +46,8 @@ echo "== model-tiers: $SEEDS histories (§3, §5, §8), half of them cut in two 
 LOYALTY="$LOYALTY" OUT="$SCRATCH/tiers" WORK="$SCRATCH/tiers-h" "$PY" tests/model/model-tiers_model.py "$((SEEDS / 2))" 1 || failed=1
 LOYALTY="$LOYALTY" OUT="$SCRATCH/tiers-split" WORK="$SCRATCH/tiers-split-h" SPLIT=1 STRESS=1 \
     "$PY" tests/model/model-tiers_model.py "$((SEEDS / 2))" 100001 || failed=1
+echo "== model-wire: $SEEDS histories in four producer styles (§11, docs/wire.md): exotic ids, refusals, malformed lines, state bytes"
+"$PY" tests/model/model-wire_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/wire" || failed=1
 if [ "$failed" -ne 0 ]; then
     echo "model-test: FAILED (a model and the program disagree; the seeds are printed above)"
     exit 1
