@@ -453,7 +453,9 @@ class Model:
             if t == 'order': qs = n.order(ev, c, eff)
             elif t == 'action': n.action(ev, c, eff)
             elif t == 'redeem': n.redeem(ev, eff)
-            elif t == 'use_benefit': n.use(ev, c, eff)
+            elif t == 'use_benefit':
+                if eff: COV['use_after_step2_effects'] += 1
+                n.use(ev, c, eff)
             elif t == 'join_paid': n.join(ev, c, eff)
             elif t == 'profile':
                 if 'tags' in ev: n.tags = list(ev['tags'])
@@ -474,7 +476,8 @@ class Model:
         us, d, hms = parse_at(q['at'])
         n = s
         if s.last is None or us >= s.last:
-            n = copy.deepcopy(s); n.housekeeping(d, [])
+            n = copy.deepcopy(s); hk = []; n.housekeeping(d, hk)
+            for e in hk: COV['query_sees_' + (e.get('source') or e.get('reason') or e['type'])] += 1
         else:
             COV['query_earlier'] += 1
         c = dict(d=d, hms=hms, channel=q.get('channel'), store=q.get('store'))
@@ -518,6 +521,8 @@ def targets(M, last_local):
     ts.append(last_local + dt.timedelta(days=7 - last_local.weekday()))   # next Monday
     ts.append(last_local + dt.timedelta(days=(3 - last_local.weekday()) % 7))   # Thursday
     ts.append(D(last_local.year + 1, 1, 1))
+    y = last_local.year   # month ends and Feb 29 (plan last days clamp there)
+    ts += [D(y, 1, 31), D(y + 1, 1, 31), eom(D(y, 2, 1)), eom(D(y + 1, 2, 1)), eom(last_local), D(2028, 2, 29), D(2028, 1, 31)]
     return [t for t in ts if t >= last_local - dt.timedelta(days=1)]
 
 def gen(seed):
@@ -541,7 +546,13 @@ def gen(seed):
         key = 'spend_by_month' if P['metric'] == 'spend' else 'growth_by_month'
         base = r.choice([P['keep'][t] for t in P['levels'][1:]] + [P['at'][t] for t in P['levels'][1:]])
         per = base // r.choice([1, 3, 12]) + r.choice([-1, 0, 0, 1])
-        mem[key] = {'%04d-%02d' % mback(ym(start), i): max(0, per) for i in range(r.randint(1, 14))}
+        if r.random() < 0.5:   # a figure that keeps the tier through the history's years
+            mem[key] = {'%04d-%02d' % mback(ym(start), i): max(0, per) for i in range(r.randint(1, 14))}
+        else:
+            top = r.choice(P['levels'][1:])
+            per = P['keep'][top] // (12 if P['window'][0] == 'months' else 1) + r.choice([0, 1, 100])
+            mem[key] = {'%04d-%02d' % mback(ym(start), i): per for i in range(-60, 15)
+                        if P['window'][0] == 'months' or mback(ym(start), i)[1] == 1}
     if r.random() < 0.7:
         mem['points'] = [{'points': r.choice([1, 999, 1000, 1001, 2500, 20])}]
         for _ in range(r.randint(0, 2)):
@@ -558,12 +569,14 @@ def gen(seed):
     base = offs[0]
     t = dt.datetime(start.year, start.month, start.day, r.randint(0, 23), 0) - dt.timedelta(minutes=base)   # utc
     last_local = start
-    n = 0; ids = []
+    n = 0; ids = []; hot = None
     BEN = [b[0] for b in P['benefits']]
     CH = [None, 'pos', 'app', 'mini_program', 'tmall', 'douyin']
     for i in range(r.randint(8, 50)):
         off = r.choice(offs)
         c = r.random()
+        burst = hot is not None and r.random() < 0.35   # the same benefit again soon: reach its limit
+        if burst: c = r.choice([0.35, 0.5, 0.5, 0.8])
         if c < 0.3:
             tg_ = r.choice(targets(M, last_local))
             lt = dt.datetime(tg_.year, tg_.month, tg_.day) - (dt.timedelta(seconds=1) if r.random() < 0.3 else dt.timedelta(0))
@@ -579,6 +592,7 @@ def gen(seed):
         at = loc.strftime('%Y-%m-%dT%H:%M:%S') + frac + fmt_off(off)
         ch = r.choice(CH)
         k = r.random()
+        if burst: k = r.choice([0.3, 0.3, 0.3, 0.1])
         if k < 0.22:
             q = {'query': 'benefits', 'at': at}
             if ch: q['channel'] = ch
@@ -591,7 +605,9 @@ def gen(seed):
         if ids and r.random() < 0.03: eid = r.choice(ids)
         if k < 0.5:
             LIM = [b[0] for b in P['benefits'] if b[3]]
-            ev = {'type': 'use_benefit', 'id': eid, 'at': at, 'benefit': r.choice(BEN + BEN + LIM * 3 + ['nope'])}
+            bn = r.choice(BEN + BEN + LIM * 3 + ['nope'])
+            if hot and (burst or r.random() < 0.6): bn = hot
+            ev = {'type': 'use_benefit', 'id': eid, 'at': at, 'benefit': bn}
         elif k < 0.66:
             ls = []
             for _ in range(r.choice([0, 1, 1, 2, 3])):
@@ -602,7 +618,7 @@ def gen(seed):
                 ls.append(l)
             ev = {'type': 'order', 'id': eid, 'at': at, 'lines': ls}
             if r.random() < 0.6: ev['savings'] = r.choice([0, 1, 5000, 19900, 20000])
-        elif k < 0.76 and pol == 'grocery':
+        elif k < 0.78 and pol == 'grocery':
             ev = {'type': 'join_paid', 'id': eid, 'at': at, 'plan': r.choice(['annual', 'annual', 'monthly', 'monthly', 'vip'])}
         elif k < 0.76:
             ev = {'type': 'join_paid', 'id': eid, 'at': at, 'plan': 'annual'}
@@ -620,6 +636,7 @@ def gen(seed):
         res = M.apply(ev)
         if 'effects' in res:
             ids.append(eid); last_local = parse_at(at)[1]
+            if ev['type'] == 'use_benefit': hot = ev['benefit']
         COV[ev['type'] + (':ok' if 'effects' in res else ':' + res['error']['code'])] += 1
         lines.append(json.dumps(ev)); want.append(res)
     return pol, lines, want
