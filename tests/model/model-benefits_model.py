@@ -456,7 +456,9 @@ class Model:
             elif t == 'use_benefit':
                 if eff: COV['use_after_step2_effects'] += 1
                 n.use(ev, c, eff)
-            elif t == 'join_paid': n.join(ev, c, eff)
+            elif t == 'join_paid':
+                if any(e['type'] == 'paid_ended' for e in eff): COV['join_after_end_same_event'] += 1
+                n.join(ev, c, eff)
             elif t == 'profile':
                 if 'tags' in ev: n.tags = list(ev['tags'])
                 if 'birthday' in ev: n.bday = pdate(ev['birthday']) if ev['birthday'] else None
@@ -569,13 +571,13 @@ def gen(seed):
     base = offs[0]
     t = dt.datetime(start.year, start.month, start.day, r.randint(0, 23), 0) - dt.timedelta(minutes=base)   # utc
     last_local = start
-    n = 0; ids = []; hot = None
+    n = 0; ids = []; hot = None; hot_kind = None; last_utc = None
     BEN = [b[0] for b in P['benefits']]
     CH = [None, 'pos', 'app', 'mini_program', 'tmall', 'douyin']
     for i in range(r.randint(8, 50)):
         off = r.choice(offs)
         c = r.random()
-        burst = hot is not None and r.random() < 0.35   # the same benefit again soon: reach its limit
+        burst = (hot or hot_kind) is not None and r.random() < 0.35   # the same benefit again soon: reach its limit
         if burst: c = r.choice([0.35, 0.5, 0.5, 0.8])
         if c < 0.3:
             tg_ = r.choice(targets(M, last_local))
@@ -592,13 +594,18 @@ def gen(seed):
         at = loc.strftime('%Y-%m-%dT%H:%M:%S') + frac + fmt_off(off)
         ch = r.choice(CH)
         k = r.random()
-        if burst: k = r.choice([0.3, 0.3, 0.3, 0.1])
+        if burst: k = r.choice([0.3, 0.3, 0.3, 0.1, 0.8, 0.8])
         if k < 0.22:
             q = {'query': 'benefits', 'at': at}
             if ch: q['channel'] = ch
-            if r.random() < 0.15 and M.last is not None:   # a query before the last event
+            x = r.random()
+            if x < 0.15 and M.last is not None:   # a query before the last event
                 back = loc - dt.timedelta(minutes=r.randint(1, 3000))
                 q['at'] = back.strftime('%Y-%m-%dT%H:%M:%S') + fmt_off(off)
+            elif x < 0.3 and last_utc is not None:   # at the last event's very instant, maybe another local date
+                o2 = r.choice([-720, 840, -1439, 1439, off])
+                q['at'] = (last_utc + dt.timedelta(minutes=o2)).strftime('%Y-%m-%dT%H:%M:%S') + fmt_off(o2)
+                COV['query_at_last_instant'] += 1
             lines.append(json.dumps(q)); want.append(M.query(q))
             continue
         n += 1; eid = 'E-%d' % n
@@ -624,6 +631,7 @@ def gen(seed):
             ev = {'type': 'join_paid', 'id': eid, 'at': at, 'plan': 'annual'}
         elif k < 0.83:
             ev = {'type': 'action', 'id': eid, 'at': at, 'kind': r.choice(list(P['actions']) + ['bogus'])}
+            if hot_kind and r.random() < 0.7: ev['kind'] = hot_kind
         elif k < 0.88:
             R = P['redeem']; av = M.avail()
             p = r.choice([av - av % R['step'], R['minp'], R['step'] * r.randint(1, 20), av + R['step'], 0, 15])
@@ -636,6 +644,8 @@ def gen(seed):
         res = M.apply(ev)
         if 'effects' in res:
             ids.append(eid); last_local = parse_at(at)[1]
+            last_utc = None if frac else loc - dt.timedelta(minutes=off)
+            if ev['type'] == 'action': hot_kind = ev['kind']
             if ev['type'] == 'use_benefit': hot = ev['benefit']
         COV[ev['type'] + (':ok' if 'effects' in res else ':' + res['error']['code'])] += 1
         lines.append(json.dumps(ev)); want.append(res)
