@@ -26,6 +26,10 @@ What it aims at:
     last day with month-end clamps and Feb 29, savings of orders while a plan
     runs at step 3, the end in step 2 with the guarantee refund, and the
     `paid: active` multiplier (paid_bonus) and `paid: [annual]` benefit.
+  - where the spec leaves room, docs/guide.md decides: `paid: active` holds
+    while the plan's last day is not past the event's or query's local date,
+    so a query earlier than the last event (the state as it is) but with a
+    later local date under another offset sees no plan past its last day.
 
 Run:  python3 tests/model/model-benefits_model.py BIN FIRST_SEED LAST_SEED [SCRATCH]
   e.g. python3 tests/model/model-benefits_model.py build-model-benefits/loyalty 0 400
@@ -212,9 +216,13 @@ class Model:
         if k == 'channel': return c['channel'] is not None and c['channel'] in v
         if k == 'points_at_least': return s.avail() >= v
         if k == 'paid':
-            if v == 'active': return s.plan is not None
-            if v == 'none': return s.plan is None
-            return s.plan is not None and s.plan['id'] in ([v] if isinstance(v, str) else v)
+            # docs/guide.md §6: a plan runs while its last day is not past. After step 2 that is
+            # any plan the state holds; a query earlier than the last event (state as it is)
+            # may carry a later local date than the plan's last day: then no plan runs.
+            run = s.plan if s.plan is not None and s.plan['until'] >= c['d'] else None
+            if v == 'active': return run is not None
+            if v == 'none': return run is None
+            return run is not None and run['id'] in ([v] if isinstance(v, str) else v)
         if k == 'weekday': return WD[c['d'].weekday()] in v
         if k == 'month': return c['d'].month in v
         if k == 'date_between': return pdate(v[0]) <= c['d'] <= pdate(v[1])
