@@ -46,6 +46,8 @@ echo "== model-tiers: $SEEDS histories (§3, §5, §8), half of them cut in two 
 LOYALTY="$LOYALTY" OUT="$SCRATCH/tiers" WORK="$SCRATCH/tiers-h" "$PY" tests/model/model-tiers_model.py "$((SEEDS / 2))" 1 || failed=1
 LOYALTY="$LOYALTY" OUT="$SCRATCH/tiers-split" WORK="$SCRATCH/tiers-split-h" SPLIT=1 STRESS=1 \
     "$PY" tests/model/model-tiers_model.py "$((SEEDS / 2))" 100001 || failed=1
+echo "== model-benefits: $SEEDS histories (§6 benefits, queries and uses, §7 paid plans, with the summary; apparel and grocery)"
+"$PY" tests/model/model-benefits_model.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/benefits" || failed=1
 echo "== model-wire: $SEEDS histories in four producer styles (§11, docs/wire.md): exotic ids, refusals, malformed lines, state bytes"
 "$PY" tests/model/model-wire_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/wire" || failed=1
 if [ "$failed" -ne 0 ]; then
