@@ -82,7 +82,7 @@ spark-test: all
 model-test: all
 	BUILD=$(BUILD) SPEC_DIR=$(SPEC_DIR) bash scripts/model-test.sh
 
-# Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors.
+# Python (pytest) and Go (go test -race) bindings, each replaying the shared vectors and tests/spec/.
 bindings-test: lib
 	BUILD=$(BUILD) bash bindings/run-tests.sh
 
