@@ -10,8 +10,10 @@
 #   SPEC_DIR     the spec folder (default: ../shared/spec)
 #   MODEL_SEEDS  histories per model (default: 400; the audits ran 8,000+)
 #   PYTHON       a Python 3 (default: python3); the models need the xxhash
-#                module (XXH3-64 for surprise sampling, POLICY.md §5): Debian's
-#                python3-xxhash serves /usr/bin/python3, pip the others.
+#                module (XXH3-64 for surprise sampling, POLICY.md §5) and
+#                meta-change PyYAML (it writes policy variants): Debian's
+#                python3-xxhash and python3-yaml serve /usr/bin/python3, pip
+#                the others.
 # Exits non-zero when a model and the program disagree on any result line.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,15 +27,21 @@ case "$BUILD" in /*) LOYALTY="$BUILD/loyalty" ;; esac
 
 PY=""
 for candidate in "${PYTHON:-python3}" /usr/bin/python3; do
-    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import xxhash' 2>/dev/null; then
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import xxhash, yaml' 2>/dev/null; then
         PY="$candidate"
         break
     fi
 done
 if [ -z "$PY" ]; then
     PY="${PYTHON:-python3}"
-    echo "== model-test: pip install xxhash (for $PY)"
-    "$PY" -m pip install -q xxhash
+    for module in xxhash yaml; do
+        if ! "$PY" -c "import $module" 2>/dev/null; then
+            package=$module
+            [ "$module" = yaml ] && package=pyyaml
+            echo "== model-test: pip install $package (for $PY)"
+            "$PY" -m pip install -q "$package"
+        fi
+    done
 fi
 
 SCRATCH="$(mktemp -d)"
@@ -50,6 +58,8 @@ echo "== model-benefits: $SEEDS histories (§6 benefits, queries and uses, §7 p
 "$PY" tests/model/model-benefits_model.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/benefits" || failed=1
 echo "== model-wire: $SEEDS histories in four producer styles (§11, docs/wire.md): exotic ids, refusals, malformed lines, state bytes"
 "$PY" tests/model/model-wire_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/wire" || failed=1
+echo "== meta-change: $SEEDS histories cut in two through the state bytes, the second half under a next-season variant of the policy (§10.2)"
+"$PY" tests/model/meta-change_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/meta-change" || failed=1
 if [ "$failed" -ne 0 ]; then
     echo "model-test: FAILED (a model and the program disagree; the seeds are printed above)"
     exit 1
