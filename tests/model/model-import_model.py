@@ -359,6 +359,7 @@ def apply(st, ev):
         for gid, per, at_least, r in P['spend']:
             if per == 'order': val, key = q, ev['id']
             else: val, key = tot(new, 'spend', ym(d), ym(d)), ymstr(ym(d))
+            if val >= at_least and (gid, key) in new['g_sp'] and ev['id'] not in new['ids']: cov('spend-gift-blocked-' + per)
             if val >= at_least and (gid, key) not in new['g_sp']:
                 new['g_sp'].add((gid, key))
                 e = {'type': 'gift', 'gift': 'spend', 'id': gid}
@@ -558,7 +559,11 @@ def cov(k): COV[k] = COV.get(k, 0) + 1
 
 def rdate(r, a, b): return a + dt.timedelta(days=r.randrange((b - a).days + 1))
 
-def gen_member(r, pname, first):
+def oid_of(n, kind):
+    """order ids: plain, with a ':' (an entry splits at its first ':'), CJK, a ':' inside CJK"""
+    return ['O-%d', 'O:%d', '订单-%d', '订单:%d:x'][kind] % n
+
+def gen_member(r, pname, first, seed_kind=0):
     """A valid member object (dict) whose fields are all plausible for `pname`."""
     P = POL[pname]
     m = {'id': 'M-%d' % r.randrange(10**6), 'joined': rdate(r, D(2022, 1, 1), first).isoformat()}
@@ -573,6 +578,7 @@ def gen_member(r, pname, first):
     if r.random() < 0.7:
         m['tier'] = r.choice(P['levels'])
         if r.random() < 0.8: m['tier_since'] = rdate(r, first - dt.timedelta(days=1300), first).isoformat()
+        elif r.random() < 0.3: m['tier_since'] = rdate(r, first, first + dt.timedelta(days=400)).isoformat(); cov('tier-since-after-first-event')
     elif r.random() < 0.2: m['tier_since'] = rdate(r, D(2022, 1, 1), first).isoformat()
     if r.random() < 0.6:
         m['points'] = []
@@ -587,7 +593,7 @@ def gen_member(r, pname, first):
         if r.random() < (0.7 if mt in ('spend', 'orders') or (mt == 'growth' and pname == 'grocery') else 0.25):
             o = {}
             for _ in range(r.randrange(1, 8)):
-                k = mback(fk, r.randrange(0, 26))
+                k = mback(fk, r.randrange(0, 26) if r.random() < 0.8 else r.randrange(26, 50))
                 big = {'spend': [50000, 120000, 300000, 600000], 'growth': [100, 600, 2500, 9000],
                        'orders': [1, 2, 5], 'pe': [100, 5000]}[mt]
                 o[ymstr(k)] = r.choice([0, r.choice(big), r.randrange(0, 2 * max(big))])
@@ -609,7 +615,7 @@ def gen_member(r, pname, first):
             if pname == 'apparel':
                 g['spend'] = ['monthly-credit:' + ymstr(mback(fk, r.randrange(-3, 3))) for _ in range(r.randrange(1, 3))]
             else:
-                g['spend'] = ['big-basket:O-%d' % r.randrange(1, 5) for _ in range(r.randrange(1, 3))]
+                g['spend'] = ['big-basket:' + oid_of(r.randrange(1, 5), seed_kind) for _ in range(r.randrange(1, 3))]
         m['gifts_given'] = g
     if P['plans'] and r.random() < 0.5:
         m['paid'] = {'plan': r.choice(list(P['plans'])), 'until': rdate(r, first - dt.timedelta(days=60), first + dt.timedelta(days=200)).isoformat()}
@@ -727,6 +733,17 @@ def to_text(m):
     for k, v in marks.items(): s = s.replace('"%s"' % k, v)
     return s
 
+JUNK = {'tier': '"diamond"', 'orders': '-1', 'paid': '{"plan": "none"}', 'joined': '"x"', 'points': '[{"points": 1.5}]',
+        'spend_by_month': '{"2026-13": -1}', 'gifts_given': '{"bogus": 1}', 'id': '""', 'birthday': '5'}
+def with_repeats(r, text, m):
+    """the member line with some of its fields written again after it, with junk values: the first one wins"""
+    ks = [k for k in m if k in JUNK]
+    if not ks: return text
+    extra = ''.join(', "%s": %s' % (k, JUNK[k]) for k in r.sample(ks, min(len(ks), r.randrange(1, 3))))
+    assert text.endswith('}}')
+    cov('repeated-keys')
+    return text[:-2] + extra + '}}'
+
 def inst(d, h=10, mi=0): return '%sT%02d:%02d:00+08:00' % (d.isoformat(), h, mi)
 
 def gen(seed):
@@ -737,7 +754,7 @@ def gen(seed):
     crab = r.random() < 0.15
     if crab: first = rdate(r, D(2026, 10, 25), D(2026, 11, 12))   # crab season
     elif pname == 'apparel' and r.random() < 0.15: first = rdate(r, D(2026, 2, 20), D(2027, 3, 31)); first = D(first.year, 3, min(first.day, 28))
-    m = gen_member(r, pname, first)
+    m = gen_member(r, pname, first, seed % 4)
     if pname == 'apparel':
         if r.random() < 0.3:      # a member id inside new-fabric-trial's 5 % sample
             while xxhash.xxh3_64_intdigest((m['id'] + ':new-fabric-trial').encode()) % 10000 >= 500:
@@ -765,8 +782,16 @@ def gen(seed):
         st = None; merr = e.code
     if faults:
         cov('faults-%d' % len(faults))
+        if len({f[2] for f in faults}) > 1: cov('faults-2-codes-differ')
         if merr is None: cov('fault-accepted!')
     lines = [to_text(m)]
+    if r.random() < 0.15: lines[0] = with_repeats(r, lines[0], m)
+    if r.random() < 0.03:          # a first line that is no member object at all (§11.5, docs/wire.md)
+        lines[0] = r.choice(['{"member": "M-1"}', '{"member": null}', '{"member": {}}', '[]', '"member"',
+                             lines[0][:-1] + ', "policy": "apparel"}', '{"Member": ' + lines[0][11:],
+                             '{"type": "tick", "id": "T-0", "at": "2026-01-01T00:00:00+08:00"}'])
+        cov('first-line-not-a-member')
+        return pname, lines, [{'event': None, 'error': {'code': 'LOY_E_INVALID_MEMBER'}}], True
     if merr:
         cov('refused-' + merr)
         return pname, lines, [{'event': None, 'error': {'code': merr}}], True
@@ -790,7 +815,7 @@ def gen(seed):
             oid += 1
             cats = {'apparel': ['tops', 'coats', 'gift_card', 'shipping'], 'grocery': ['fruit', 'veg', 'bags', 'deposit'],
                     'minimal': ['any']}[pname]
-            ev = {'type': 'order', 'id': 'O-%d' % oid, 'at': at, 'channel': 'pos',
+            ev = {'type': 'order', 'id': oid_of(oid, seed % 4), 'at': at, 'channel': 'pos',
                   'lines': [{'category': r.choice(cats), 'amount': r.choice([500, 1999, 25000, 90000, 150000, r.randrange(0, 400000)])}
                             for _ in range(r.randrange(0, 3))]}
             if pname == 'grocery' and r.random() < 0.5: ev['savings'] = r.randrange(0, 30000)
@@ -858,7 +883,7 @@ def main():
                 break
         # continuation through the state bytes, cut at a random line, against the single run
         if ok and not refused and len(lines) > 2:
-            cut = random.Random(seed * 7 + 1).randrange(2, len(lines))
+            cut = random.Random(seed * 7 + 1).randrange(1, len(lines))   # 1: the state of the import alone
             f1 = os.path.join(scratch, 'h-import-1.jsonl'); f2 = os.path.join(scratch, 'h-import-2.jsonl')
             sb = os.path.join(scratch, 'h-import.state')
             open(f1, 'w').write('\n'.join(lines[:cut]) + '\n'); open(f2, 'w').write('\n'.join(lines[cut:]) + '\n')
