@@ -893,6 +893,15 @@ def main():
                 bad += 1
                 fail('state-out/state-in cut at line %d differs from one run\n one: %s\n cut: %s' % (
                     cut + 1, pr.stdout[-800:], (p1.stdout + p2.stdout)[-800:]))
+            elif seed % 5 == 0:
+                # §12: with --state-in a member object on the first line is an error, exit 2
+                open(f2, 'w').write('\n'.join([lines[0]] + lines[cut:]) + '\n')
+                p3 = run(B, pol, f2, ['--state-in', sb])
+                try: g3 = [norm(json.loads(x)) for x in p3.stdout.splitlines()]
+                except ValueError: g3 = []
+                if p3.returncode != 2 or g3 != [{'event': None, 'error': {'code': 'LOY_E_INVALID_MEMBER'}}]:
+                    bad += 1
+                    fail('--state-in with a member line: rc %d, %s' % (p3.returncode, p3.stdout[:300]))
         if bad > 8: break
     print('model-import: histories', nh, 'results', nres, 'split runs', nsplit, 'bad', bad)
     print('model coverage (counted while generating):', dict(sorted(COV.items())))
