@@ -40,8 +40,10 @@ What it aims at:
     gifts blocked by imported years, surprise gifts blocked by imported
     entries (per_year and lifetime), spend gifts blocked by imported months
     and order ids; order points with the tier multipliers of the imported
-    tier; the lifetime totals (minimal.yaml: lifetime window on imported
-    months; lifecycle orders_at_least on imported `orders`);
+    tier; redemptions taking imported lots soonest-expiring first (their
+    refusals in the order of §4.5), seen in later expiry; the lifetime
+    totals (minimal.yaml: lifetime window on imported months; lifecycle
+    orders_at_least on imported `orders`);
   - benefit queries (§11.4) on the imported member;
   - `--state-out` then `--state-in` against one run, cut at a random line.
 
@@ -49,9 +51,12 @@ Run:  python3 tests/model/model-import_model.py BIN FIRST_SEED LAST_SEED [SCRATC
   e.g. python3 tests/model/model-import_model.py build-model-import/loyalty 0 400
 (POLICIES=dir overrides the policies folder, default ../shared/spec/policies.)
 Failing histories are kept in SCRATCH as bad-SEED.jsonl.
-Not modelled (never generated): returns, redemptions, actions, profile
-events, channels other than pos, mixed offsets, invalid events, policy
-changes; imported months after the first event's month; a `tier` and its
+Also: actions after an import (limit counters start empty, §11.2: a
+`signup` once is still open), and imported months after the first event's
+month (outside N_months and calendar_year windows until reached, inside the
+lifetime totals at once).
+Not modelled (never generated): returns, profile events, channels other
+than pos, mixed offsets, invalid events, policy changes; a `tier` and its
 `tier_since` (or a plan and its `until`) both wrong; gifts_given under
 minimal.yaml other than unknown gift ids.
 """
@@ -299,6 +304,38 @@ def apply(st, ev):
     step2(new, d, eff)
     q = None
     if ev['type'] == 'order': q = order(new, ev, d, eff)
+    elif ev['type'] == 'action':
+        A = {'apparel': {'signup': (100, 'once', 0), 'review': (10, 'month', 5), 'share': (5, 'day', 3)},
+             'grocery': {'check_in': (1, 'day', 1), 'review': (2, 'week', 10), 'referral': (100, 'year', 20)}}.get(st['pname'], {})
+        G = {'check_in': 1, 'review': 3} if st['pname'] == 'grocery' else {}
+        k = ev['kind']; counted = k not in A
+        if k in A:
+            pts, per, cnt = A[k]
+            pk = {'once': 'once', 'day': d, 'week': d - dt.timedelta(days=d.weekday()), 'month': ym(d), 'year': d.year}[per]
+            used = new['lim'].get((k, pk), 0)
+            if used < (1 if per == 'once' else cnt):
+                new['lim'][(k, pk)] = used + 1; counted = True
+                if pts:
+                    credit(new, pts, d, eff, 'action'); eff[-1]['kind'] = k
+                    bump(new, d, 'pe', pts)
+                cov('action-counted')
+            else: cov('action-over-limit')
+        if counted and k in G: bump(new, d, 'growth', G[k])
+    elif ev['type'] == 'redeem':
+        RD = {'apparel': (100, 100, 100, 100, F(3, 10)), 'grocery': (10, 100, 10, 10, F(1, 2))}.get(st['pname'])
+        if RD is None: return {'event': ev['id'], 'error': {'code': 'LOY_E_REDEEM_DISABLED'}}
+        rp, ra, mn, step, share = RD; n = ev['points']
+        avail = summary(new)['points']['available']
+        val = n * ra // rp
+        code = ('LOY_E_INSUFFICIENT_POINTS' if n > avail else 'LOY_E_BELOW_MIN_POINTS' if n < mn else
+                'LOY_E_NOT_STEP_MULTIPLE' if n % step else 'LOY_E_OVER_ORDER_SHARE' if val > share * ev['order_amount'] else None)
+        if code: return {'event': ev['id'], 'error': {'code': code}}
+        left = n      # soonest-expiring lots first, never-expiring last
+        for l in sorted([l for l in new['lots'] if l['pu'] is None], key=lambda l: (l['last'] is None, l['last'] or D.max)):
+            t = min(left, l['pts']); l['pts'] -= t; left -= t
+        new['lots'] = [l for l in new['lots'] if l['pts'] > 0]
+        eff.append({'type': 'points', 'delta': -n, 'source': 'redeem', 'value': val})
+        cov('redeem-ok')
     elif ev['type'] == 'join_paid':
         if ev['plan'] not in P['plans']: return {'event': ev['id'], 'error': {'code': 'LOY_E_UNKNOWN_PLAN'}}
         fee, months, g = P['plans'][ev['plan']]
@@ -548,7 +585,7 @@ def do_import(pname, m):
         if m['paid']['plan'] not in P['plans']: raise Err('LOY_E_UNKNOWN_PLAN')
         u = pdate(m['paid']['until'])
         st['plan'] = {'id': m['paid']['plan'], 'from': None, 'until': u, 'fees': P['plans'][m['paid']['plan']][0], 'savings': 0}
-    st['day'] = {}; st['ids'] = set()
+    st['day'] = {}; st['ids'] = set(); st['lim'] = {}
     a = max(st['joined'], st['last_order']) if st['last_order'] else st['joined']
     st['stage'] = stage_of(P, st, a)
     return st
@@ -593,7 +630,7 @@ def gen_member(r, pname, first, seed_kind=0):
         if r.random() < (0.7 if mt in ('spend', 'orders') or (mt == 'growth' and pname == 'grocery') else 0.25):
             o = {}
             for _ in range(r.randrange(1, 8)):
-                k = mback(fk, r.randrange(0, 26) if r.random() < 0.8 else r.randrange(26, 50))
+                k = mback(fk, r.randrange(0, 26) if r.random() < 0.8 else r.randrange(26, 50) if r.random() < 0.6 else -r.randrange(1, 8))
                 big = {'spend': [50000, 120000, 300000, 600000], 'growth': [100, 600, 2500, 9000],
                        'orders': [1, 2, 5], 'pe': [100, 5000]}[mt]
                 o[ymstr(k)] = r.choice([0, r.choice(big), r.randrange(0, 2 * max(big))])
@@ -810,7 +847,18 @@ def gen(seed):
         if k < 0.15 and pname != 'minimal':
             lines.append(dumps({'query': 'benefits', 'at': at}))
             want.append(benefits(st, at)); cov('query'); continue
-        if k < 0.45: ev = {'type': 'tick', 'id': 'T-%d' % i, 'at': at}
+        if k < 0.2: ev = {'type': 'tick', 'id': 'T-%d' % i, 'at': at}
+        elif k < 0.3:
+            ev = {'type': 'action', 'id': 'A-%d' % i, 'at': at,
+                  'kind': r.choice({'apparel': ['signup', 'signup', 'review', 'share', 'like'], 'grocery': ['check_in', 'review', 'referral', 'signup'],
+                                    'minimal': ['signup']}[pname])}
+        elif k < 0.45:
+            av = summary(st)['points']['available']
+            pts = r.choice([max(1, av), max(1, av // 2), 100, 1000, 2500, av + 100, 50, 105])
+            if pname == 'grocery': pts = r.choice([pts, pts - pts % 10 or 10])
+            elif r.random() < 0.6: pts = max(100, pts - pts % 100)
+            ev = {'type': 'redeem', 'id': 'X-%d' % i, 'at': at, 'points': pts,
+                  'order_amount': r.choice([pts * 10, pts * 100, 1000000, 500])}
         elif k < 0.9 or pname != 'grocery':
             oid += 1
             cats = {'apparel': ['tops', 'coats', 'gift_card', 'shipping'], 'grocery': ['fruit', 'veg', 'bags', 'deposit'],
