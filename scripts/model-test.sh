@@ -58,6 +58,8 @@ echo "== model-benefits: $SEEDS histories (§6 benefits, queries and uses, §7 p
 "$PY" tests/model/model-benefits_model.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/benefits" || failed=1
 echo "== model-wire: $SEEDS histories in four producer styles (§11, docs/wire.md): exotic ids, refusals, malformed lines, state bytes"
 "$PY" tests/model/model-wire_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/wire" || failed=1
+echo "== model-import: $SEEDS member objects (§11.2 fields, forms and which code wins, §8 first stage), the first events after an import, state bytes"
+"$PY" tests/model/model-import_model.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/import" || failed=1
 echo "== meta-change: $SEEDS histories cut in two through the state bytes, the second half under a next-season variant of the policy (§10.2)"
 "$PY" tests/model/meta-change_metamorphic.py "$LOYALTY" 0 "$SEEDS" "$SCRATCH/meta-change" || failed=1
 if [ "$failed" -ne 0 ]; then
