@@ -125,6 +125,35 @@ static void member_line_minimal(void **state)
     rig_close(&g);
 }
 
+/* docs/wire.md: the first of a repeated key wins for every reader, also
+ * in the member line's month maps, short (checked against the earlier
+ * keys) or long (checked by month number), and in gifts_given. */
+static void member_line_repeated_keys(void **state)
+{
+    (void)state;
+    for (int months = 2; months <= 120; months += 59) {
+        char json[8192];
+        size_t n = (size_t)snprintf(json, sizeof json,
+                                    "{\"member\": {\"id\": \"M-R\", \"joined\": \"2010-01-01\", "
+                                    "\"spend_by_month\": {");
+        /* months - 1 distinct months of 1.00 from 2015-01, then the first
+         * one again (99.00, not read), then the last one (1.00) */
+        for (int i = 0; i < months - 1; i++)
+            n += (size_t)snprintf(json + n, sizeof json - n, "\"%04d-%02d\": 100, ", 2015 + i / 12, i % 12 + 1);
+        n += (size_t)snprintf(json + n, sizeof json - n,
+                              "\"2015-01\": 9900, \"%04d-%02d\": 100}, "
+                              "\"gifts_given\": {\"birthday\": [2024], \"birthday\": [\"x\"]}}}",
+                              2015 + (months - 1) / 12, (months - 1) % 12 + 1);
+        rig g;
+        rig_open(&g, MINIMAL);
+        assert_int_equal(init(&g, json), LOY_OK);
+        int64_t spend = -1;
+        assert_int_equal(loy_member_metric(g.m, "2026-01-01", &spend), LOY_OK);
+        assert_int_equal(spend, (int64_t)months * 100);
+        rig_close(&g);
+    }
+}
+
 static void member_line_imports(void **state)
 {
     (void)state;
@@ -665,6 +694,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(member_line_minimal),
         cmocka_unit_test(member_line_imports),
+        cmocka_unit_test(member_line_repeated_keys),
         cmocka_unit_test(member_line_refusals),
         cmocka_unit_test(event_line_refusals),
         cmocka_unit_test(event_line_ids),

@@ -63,10 +63,25 @@ static bool is_text(const loy_json *v)
  * for every reader. The month maps and gifts_given are read child by
  * child, not through loy_json_get, so their later repeats are unlinked
  * before anything reads them (the tree is this line's, in the wire arena).
- * A repeated month is found by its number, in a bitset of every month to
- * 9999-12: a scan of the earlier siblings would be quadratic in a line of
- * any length. */
+ * A map of a few years is checked against its earlier keys; a longer one
+ * by month number, in a bitset of every month to 9999-12, so that a line
+ * of any length stays linear. */
 #define MONTH_COUNT (10000 * 12)
+#define MONTH_MAP_SCANNED 48
+static void drop_repeated_children(loy_json *map)
+{
+    for (loy_json **link = &map->first; *link;) {
+        loy_json *v = *link;
+        const loy_json *first = loy_json_getn(map, v->key, v->key_len);
+        if (first != v) {
+            *link = v->next;
+            map->count--;
+        } else {
+            link = &v->next;
+        }
+    }
+}
+
 static bool drop_repeated_keys(loy_wire *w, loy_json *m)
 {
     uint8_t *seen = NULL;
@@ -74,6 +89,10 @@ static bool drop_repeated_keys(loy_wire *w, loy_json *m)
         loy_json *map = (loy_json *)(uintptr_t)loy_json_get(m, month_fields[k].field);
         if (!map || map->type != LOY_JSON_OBJECT || map->count < 2)
             continue;
+        if (map->count <= MONTH_MAP_SCANNED) {
+            drop_repeated_children(map);
+            continue;
+        }
         if (!seen && !(seen = loy_arena_take(&w->arena, MONTH_COUNT / 8)))
             return false;
         memset(seen, 0, MONTH_COUNT / 8);
@@ -92,6 +111,8 @@ static bool drop_repeated_keys(loy_wire *w, loy_json *m)
             link = &v->next;
         }
     }
+    /* gifts_given's keys are its four kinds (any other is refused as
+     * unknown), so a kind is found by its bit. */
     loy_json *gifts = (loy_json *)(uintptr_t)loy_json_get(m, "gifts_given");
     if (gifts && gifts->type == LOY_JSON_OBJECT) {
         unsigned kinds = 0;
