@@ -461,7 +461,10 @@ def utc(at):
     m = INST.match(at) if isinstance(at, str) else None
     if not m: return None
     y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-    try: t = dt.datetime(y, mo, d, h, mi, s)
+    # the fraction to the microsecond (§1: digits past the sixth are ignored),
+    # so that a probe at the latest instant so far is not a microsecond early
+    us = int(((m.group(7) or '.')[1:] + '000000')[:6])
+    try: t = dt.datetime(y, mo, d, h, mi, s, us)
     except ValueError: return None
     if m.group(9): t -= (1 if m.group(9) == '+' else -1) * dt.timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
     return t
