@@ -435,38 +435,28 @@ static void test_nomem_at_every_allocation(void **state)
 static void test_empty_names_are_unknown(void **state)
 {
     (void)state;
-    loy_policy *p = NULL;
-    assert_int_equal(loy_policy_load_file(&p, LOY_SPEC_DIR "/policies/grocery.yaml", NULL), LOY_OK);
-    loy_member *m = NULL;
-    loy_event *e = NULL;
-    loy_result *r = NULL;
-    assert_int_equal(loy_member_new(&m, p, "M-1", "2026-01-01"), LOY_OK);
-    assert_int_equal(loy_event_new(&e, p), LOY_OK);
-    assert_int_equal(loy_result_new(&r, p), LOY_OK);
+    rig t;
+    rig_open(&t, load_policy_file("grocery.yaml"), "M-1", "2026-01-01");
+    const char *at = "2026-02-01T10:00:00+08:00";
 
-    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
-    assert_int_equal(loy_event_set_kind(e, ""), LOY_OK);
-    assert_int_equal(loy_apply(p, m, e, r), LOY_OK);
-    assert_int_equal(loy_member_points_available(m), 0);
+    ev_action(&t, "A-1", at, "");
+    assert_int_equal(apply(&t), LOY_OK);
+    assert_int_equal(loy_member_points_available(t.m), 0);
 
-    assert_int_equal(loy_event_reset(e, LOY_EVENT_USE_BENEFIT, "U-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
-    assert_int_equal(loy_event_set_benefit(e, ""), LOY_OK);
-    assert_int_equal(loy_apply(p, m, e, r), LOY_E_UNKNOWN_BENEFIT);
+    ev(&t, LOY_EVENT_USE_BENEFIT, "U-1", at);
+    assert_int_equal(loy_event_set_benefit(t.e, ""), LOY_OK);
+    assert_int_equal(apply(&t), LOY_E_UNKNOWN_BENEFIT);
 
-    assert_int_equal(loy_event_reset(e, LOY_EVENT_JOIN_PAID, "P-1", "2026-02-01T10:00:00+08:00"), LOY_OK);
-    assert_int_equal(loy_event_set_plan(e, ""), LOY_OK);
-    assert_int_equal(loy_apply(p, m, e, r), LOY_E_UNKNOWN_PLAN);
+    ev(&t, LOY_EVENT_JOIN_PAID, "P-1", at);
+    assert_int_equal(loy_event_set_plan(t.e, ""), LOY_OK);
+    assert_int_equal(apply(&t), LOY_E_UNKNOWN_PLAN);
 
-    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-2", "2026-02-01T10:00:00+08:00"), LOY_OK);
-    assert_int_equal(loy_event_set_kind(e, "\xff"), LOY_OK);
-    assert_int_equal(loy_apply(p, m, e, r), LOY_E_INVALID_EVENT);
+    ev_action(&t, "A-2", at, "\xff");
+    assert_int_equal(apply(&t), LOY_E_INVALID_EVENT);
 
-    assert_int_equal(loy_event_reset(e, LOY_EVENT_ACTION, "A-3", "2026-02-01T10:00:00+08:00"), LOY_OK);
-    assert_int_equal(loy_apply(p, m, e, r), LOY_E_INVALID_EVENT);
-    loy_result_free(r);
-    loy_event_free(e);
-    loy_member_free(m);
-    loy_policy_free(p);
+    ev(&t, LOY_EVENT_ACTION, "A-3", at);
+    assert_int_equal(apply(&t), LOY_E_INVALID_EVENT);
+    rig_close(&t);
 }
 
 static void test_steady_state_does_not_allocate(void **state)
