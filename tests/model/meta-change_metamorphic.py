@@ -78,18 +78,10 @@ again for a period already given: no exact consequence without a model),
 changed thresholds, rates, caps and multipliers (a model's job), a window
 reaching past the months a state keeps (docs/state.md).
 """
-import collections, copy, datetime as dt, importlib.util, json, os, random, re, subprocess, sys
+import collections, copy, datetime as dt, json, os, random, re, subprocess, sys
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PD = os.environ.get('POLICIES', os.path.join(HERE, '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
-
-
-def load(name, fname):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, fname))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+from modelkit import PD, load
 
 
 MP = load('model_points', 'model-points_model.py')

@@ -47,13 +47,7 @@ import xxhash
 D = dt.date
 ONE = dt.timedelta(days=1)
 
-def addm(d, n):
-    y, m = divmod(d.year * 12 + d.month - 1 + n, 12); m += 1
-    return D(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-def eom(d): return D(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-def ym(d): return (d.year, d.month)
-def mback(k, n):
-    y, m = divmod(k[0] * 12 + k[1] - 1 - n, 12); return (y, m + 1)
+from modelkit import PD, addm, eom, ym, mback
 def pdate(s): return D.fromisoformat(s)
 
 # ------------------------------------------------------------------ policies
@@ -665,7 +659,6 @@ def main():
     b = int(sys.argv[3]) if len(sys.argv) > 3 else 400
     scratch = sys.argv[4] if len(sys.argv) > 4 else os.environ.get('SCRATCH', '/tmp/audit-model-benefits')
     os.makedirs(scratch, exist_ok=True)
-    PD = os.environ.get('POLICIES', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
     bad = 0; nres = 0; nh = 0
     for seed in range(a, b):
         pol, lines, want = gen(seed)

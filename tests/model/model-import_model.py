@@ -68,13 +68,7 @@ D = dt.date
 ONE = dt.timedelta(days=1)
 I64 = 2**63 - 1
 
-def addm(d, n):
-    y, m = divmod(d.year * 12 + d.month - 1 + n, 12); m += 1
-    return D(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-def eom(d): return D(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-def ym(d): return (d.year, d.month)
-def mback(k, n):
-    y, m = divmod(k[0] * 12 + k[1] - 1 - n, 12); return (y, m + 1)
+from modelkit import PD, addm, eom, ym, mback, norm
 def ymstr(k): return '%04d-%02d' % k
 
 # ------------------------------------------------------------------ policies
@@ -882,14 +876,6 @@ def gen(seed):
         lines.append(dumps({'query': 'benefits', 'at': at})); want.append(benefits(st, at)); cov('query')
     return pname, lines, want, False
 
-def norm(o):
-    if isinstance(o, dict):
-        o = {k: norm(v) for k, v in o.items() if k != 'trace'}
-        if 'error' in o and isinstance(o['error'], dict): o['error'].pop('message', None)
-        return o
-    if isinstance(o, list): return [norm(x) for x in o]
-    return o
-
 def run(B, pol, f, extra=()):
     pr = subprocess.run([B, 'replay', pol, f] + list(extra), capture_output=True, text=True)
     return pr
@@ -900,7 +886,6 @@ def main():
     b = int(sys.argv[3]) if len(sys.argv) > 3 else 400
     scratch = sys.argv[4] if len(sys.argv) > 4 else os.environ.get('SCRATCH', '/tmp/audit-model-import')
     os.makedirs(scratch, exist_ok=True)
-    PD = os.environ.get('POLICIES', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
     bad = 0; nres = 0; nh = 0; nsplit = 0
     for seed in range(a, b):
         pname, lines, want, refused = gen(seed)

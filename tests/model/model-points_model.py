@@ -17,6 +17,7 @@ Not modelled: benefits, debt (negative_balance: true), state bytes/policy change
 import re, json, os, random, sys, subprocess, copy, datetime as dt
 from fractions import Fraction as F
 import xxhash
+from modelkit import PD, norm
 
 D = dt.date
 def addm(d, n):
@@ -468,14 +469,6 @@ class Model:
         self.madd('spend', mk(od), -rq); self.madd('pe', mk(od), -claw)
         if P['qualify'] == 'growth': self.madd('growth', mk(od), -(rq * 1 // 100))
 
-def norm(o):
-    if isinstance(o, dict):
-        o = {k: norm(v) for k, v in o.items() if k != 'trace'}
-        if 'error' in o and isinstance(o['error'], dict): o['error'].pop('message', None)
-        return o
-    if isinstance(o, list): return [norm(x) for x in o]
-    return o
-
 def run_model(pol, lines):
     mem = json.loads(lines[0])['member']; M = Model(pol, mem); out = []
     for l in lines[1:]:
@@ -624,7 +617,6 @@ def gen(seed):
 def main():
     B = sys.argv[1]; a, b = int(sys.argv[2]), int(sys.argv[3])
     scratch = sys.argv[4] if len(sys.argv) > 4 else '/tmp/audit-model-points'
-    PD = os.environ.get('POLICIES', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
     bad = 0; nres = 0; nh = 0
     for seed in range(a, b):
         pol, lines = gen(seed)

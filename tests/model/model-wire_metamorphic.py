@@ -64,20 +64,12 @@ that names a long non-ASCII id is cut at its buffer's end on a character
 boundary, so no output string carries \\ufffd for broken bytes. The junk
 duplicates of S3 still leave the member's map objects alone; R4 probes them.
 """
-import importlib.util, json, os, random, re, subprocess, sys, datetime as dt
+import json, os, random, re, subprocess, sys, datetime as dt
 
 STRICT = os.environ.get('WIRE_STRICT', '1') == '1'
 KNOWN = {'cut': 0}
-HERE = os.path.dirname(os.path.abspath(__file__))
+from modelkit import HERE, PD, load
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PD = os.environ.get('POLICIES', os.path.join(HERE, '..', '..', '..', 'shared', 'spec', 'policies')) + '/'
-
-
-def load(name, fname):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, fname))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
 
 
 MP = load('model_points', 'model-points_model.py')
