@@ -72,6 +72,7 @@ check: deps
 	$(MAKE) tsan
 	$(MAKE) abi-check
 	$(MAKE) fuzz-smoke
+	$(MAKE) bench-smoke
 	$(MAKE) spark-test
 
 # PySpark local[2]: the population job equals `loyalty simulate` and `loyalty replay`.
@@ -399,6 +400,18 @@ bench: bench-bin
 	$(BENCH_OUT)/loyalty-bench --spec $(SPEC_DIR) --loyalty $(BENCH_OUT)/loyalty $(BENCH_ARGS)
 
 bench-bin: $(BENCH_OUT)/loyalty-bench $(BENCH_OUT)/loyalty
+
+# `make check` runs the bench once, small and untimed in effect, so that it
+# keeps building from a clean tree and every case still equals the floor
+# (the bench exits 1 on a difference or a failed call).
+.PHONY: bench-smoke
+bench-smoke: bench-bin
+	$(BENCH_OUT)/loyalty-bench --spec $(SPEC_DIR) --loyalty $(BENCH_OUT)/loyalty \
+	    --cases 1024 --runs 1 --sim-members 500 --no-callgrind > $(BENCH_OUT)/smoke.txt \
+	    || { cat $(BENCH_OUT)/smoke.txt; echo "bench-smoke: failed"; exit 1; }
+	@grep -q '^check: 1024 of 1024 cases equal' $(BENCH_OUT)/smoke.txt \
+	    || { cat $(BENCH_OUT)/smoke.txt; echo "bench-smoke: the library and the floor differ"; exit 1; }
+	@echo "bench-smoke: 1024 of 1024 cases equal to the floor"
 
 $(BENCH_OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
