@@ -335,6 +335,40 @@ static void test_no_partial_policy(void **state)
     assert_null(p);
 }
 
+/* POLICY.md §9 at its edges: a list names plans even when it says
+ * `active` or `none`; `window` needs gifts.birthday, not just gifts;
+ * date_between from = to and every range's ends load, one day past or an
+ * impossible date does not. */
+#define GIFTS "gifts: {upgrade: {by_tier: {member: {points: 1}}}}\n"
+
+static void test_condition_edges(void **state)
+{
+    (void)state;
+    expect_errors(HEAD "benefits: [{id: x, kind: gift, when: {paid: [none, active]}}]\n",
+                  "3:46: benefits[0].when.paid[0]: unknown plan 'none' (the policy has no paid plans)\n"
+                  "3:52: benefits[0].when.paid[1]: unknown plan 'active' (the policy has no paid plans)\n");
+    expect_errors(HEAD GIFTS "benefits: [{id: x, kind: gift, when: {birthday: window}}]\n",
+                  "4:49: benefits[0].when.birthday: 'window' means the gifts.birthday window, and the policy has "
+                  "no gifts.birthday\n");
+    expect_errors(HEAD "benefits: [{id: x, kind: gift, when: {date_between: [2028-02-29, 2028-02-28]}}]\n",
+                  "3:53: benefits[0].when.date_between: from 2028-02-29 is after to 2028-02-28\n");
+    expect_errors(HEAD "benefits: [{id: x, kind: gift, when: {date_between: [2027-02-29, 2027-03-01]}}]\n",
+                  "3:54: benefits[0].when.date_between[0]: 2027-02-29 is not a date of the calendar\n");
+    expect_errors(HEAD "lifecycle: [{id: a, when: {orders_in_months: {months: 1201, at_least: 1}}}, {id: b}]\n",
+                  "3:55: lifecycle[0].when.orders_in_months.months: must be 1..1200, got 1201\n");
+
+    static const char ok[] =
+        HEAD "benefits: [{id: x, kind: gift, when: {date_between: [2028-02-29, 2028-02-29],\n"
+             "  orders_in_months: {months: 1200, at_least: 0}, time_between: [\"00:00\", \"23:59\"],\n"
+             "  not: {}, any: [], all: [], tags: [], day_of_month: [1, 31], month: [1, 12]}}]\n";
+    loy_policy *p = NULL;
+    loy_diag *d = NULL;
+    assert_int_equal(loy_policy_load_buffer(&p, ok, strlen(ok), NULL, &d), LOY_OK);
+    assert_int_equal(p->months_kept, 1200);
+    loy_policy_free(p);
+    loy_diag_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_no_partial_policy),
+        cmocka_unit_test(test_condition_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
