@@ -594,6 +594,33 @@ static void test_values(void **state)
     assert_int_equal(p->points.actions[2].limit.per, LOY_PER_WEEK);
     assert_int_equal(p->tiers.levels[1].at, 500);
     loy_policy_free(p);
+
+    /* YAML 1.1 typing (§2): an integer in any of its forms is an id as
+     * written; an exponent without a point before it or a sign after the e
+     * is not a float but text, so `1e3` and `2E10` are ids too (a value
+     * `1e3` is the string). */
+    p = load_text(HEAD "tiers:\n"
+                       "  qualify_on: spend\n"
+                       "  levels:\n"
+                       "    - {id: 1e3}\n"
+                       "    - {id: 2E10, at: 1}\n"
+                       "    - {id: 1e+3, at: 2}\n"
+                       "    - {id: 1.5e3, at: 3}\n"
+                       "    - {id: 0x1F, at: 4}\n"
+                       "    - {id: 1_000, at: 5}\n"
+                       "    - {id: -5, at: 6}\n"
+                       "    - {id: 12:30, at: 7}\n"
+                       "    - {id: y, at: 8}\n"
+                       "    - {id: tRUE, at: 9}\n"
+                       "benefits:\n"
+                       "  - {id: v, kind: gift, value: 1e3, when: {tier: [2E10, 1.5e3]}}\n");
+    const char *ids[] = {"1e3", "2E10", "1e+3", "1.5e3", "0x1F", "1_000", "-5", "12:30", "y", "tRUE"};
+    assert_int_equal(p->tiers.count, 10);
+    for (uint32_t i = 0; i < 10; i++)
+        assert_string_equal(p->tiers.levels[i].id, ids[i]);
+    assert_int_equal(p->benefits[0].value.kind, LOY_VAL_STRING);
+    assert_string_equal(p->benefits[0].value.text, "1e3");
+    loy_policy_free(p);
 }
 
 /* ------------------------------------------------ buffers, fingerprints */

@@ -153,12 +153,16 @@ static stype number_type(const char *s, size_t len)
     if (digits == 0 || points > 1)
         return ST_STR;
     if (k < rl) {
-        /* an exponent: e, optional sign, digits */
+        /* An exponent: YAML 1.1 (and libyaml's loaders) reads a float only
+         * with a point before it and a sign after the e (1.5e+3); `1e3`,
+         * `1e+3` and `2E10` are text, so they serve as ids (§2). Money and
+         * counts still refuse them: their parser names the exponent. */
         if (r[k] != 'e' && r[k] != 'E')
             return ST_STR;
         k++;
-        if (k < rl && (r[k] == '+' || r[k] == '-'))
-            k++;
+        if (points == 0 || k >= rl || (r[k] != '+' && r[k] != '-'))
+            return ST_STR;
+        k++;
         if (k >= rl)
             return ST_STR;
         for (; k < rl; k++)
