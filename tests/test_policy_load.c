@@ -838,6 +838,141 @@ static void test_cli_check(void **state)
     free(m);
 }
 
+/*
+ * §12 on files written here, against figures worked out by hand: every
+ * word plural even for 1; gifts = upgrade and birthday `by_tier` entries
+ * (an entry for the entry tier counts) + surprise + spend; each file named
+ * exactly as given (relative, with ./); the fingerprint pinned as the
+ * independent Python xxhash (xxh3_64, seed 0) prints it for these bytes:
+ * 16 digits with a leading zero kept, CRLF and no final newline hashed as
+ * they are.
+ */
+static const char ONE_OF_EACH[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: solo}\n"
+    "points:\n"
+    "  earn:\n"
+    "    rate: {amount: 1, points: 1}\n"
+    "    multipliers:\n"
+    "      - {id: double, factor: 2}\n"
+    "  actions:\n"
+    "    signup: {points: 0}\n"
+    "gifts:\n"
+    "  upgrade:\n"
+    "    by_tier: {solo: {points: 1}}\n"
+    "benefits:\n"
+    "  - {id: b, kind: gift}\n"
+    "paid:\n"
+    "  plans:\n"
+    "    - {id: p, fee: 0, months: 1}\n"
+    "lifecycle:\n"
+    "  - {id: only}\n";
+
+static const char EIGHT_GIFTS[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "    - {id: gold, at: 1}\n"
+    "points:\n"
+    "  actions: {}\n"
+    "gifts:\n"
+    "  upgrade:\n"
+    "    by_tier: {member: {points: 1}, gold: {coupons: [G]}}\n"
+    "  birthday:\n"
+    "    by_tier: {member: {points: 1}, gold: {coupons: [G]}}\n"
+    "  surprise:\n"
+    "    - {id: s1, reward: {items: [X]}}\n"
+    "    - {id: s2, reward: {items: [X]}}\n"
+    "    - {id: s3, reward: {items: [X]}}\n"
+    "  spend:\n"
+    "    - {id: m, period: order, at_least: 1, reward: {credit: 1}}\n"
+    "benefits: []\n"
+    "lifecycle:\n"
+    "  - {id: a, when: {orders_at_least: 1}}\n"
+    "  - {id: b}\n";
+
+static const char CRLF_NO_FINAL_NEWLINE[] = "loyalty_policy: 1\r\ntiers: {qualify_on: spend, levels: [{id: m}]}";
+
+/* Two errors: a repeated tier id (at the value) and fee decimals. */
+static const char TWO_ERRORS[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "    - {id: gold, at: 1000}\n"
+    "    - {id: gold, at: 2000}\n"
+    "paid:\n"
+    "  plans:\n"
+    "    - {id: annual, fee: 1.999, months: 12}\n";
+
+static int run_in(const char *dir, const char *args, char *out, size_t cap)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=1 '%s' check %s", dir, LOY_CLI, args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int status = pclose(f);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(loy_test_write_file(path, text, strlen(text)));
+}
+
+static void test_cli_check_counts_names_fingerprints(void **state)
+{
+    (void)state;
+    static char out[65536];
+    const char *dir = loy_test_tmpdir();
+    put(dir, "one.yaml", ONE_OF_EACH);
+    put(dir, "many.yaml", EIGHT_GIFTS);
+    put(dir, "crlf.yaml", CRLF_NO_FINAL_NEWLINE);
+    put(dir, "bad.yaml", TWO_ERRORS);
+
+    assert_int_equal(run_in(dir, "one.yaml ./many.yaml crlf.yaml", out, sizeof out), 0);
+    assert_string_equal(out,
+                        "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+                        "fingerprint 0757173fdb3fd4dd\n"
+                        "./many.yaml: ok, 2 tiers, 0 multipliers, 0 actions, 8 gifts, 0 benefits, 0 plans, 2 stages, "
+                        "fingerprint 71e15f31bc2d731e\n"
+                        "crlf.yaml: ok, 1 tiers, 0 multipliers, 0 actions, 0 gifts, 0 benefits, 0 plans, 0 stages, "
+                        "fingerprint 4a23eff0a6775e1b\n");
+
+    /* A bad file between good ones: its every error, in the arguments'
+     * order, the good files still checked; exit 1. The same file twice is
+     * checked twice. */
+    assert_int_equal(run_in(dir, "one.yaml bad.yaml ../$(basename \"$PWD\")/crlf.yaml one.yaml", out, sizeof out), 1);
+    char want[4096], rel[1024];
+    const char *base = strrchr(dir, '/');
+    snprintf(rel, sizeof rel, "..%s/crlf.yaml", base);
+    snprintf(want, sizeof want,
+             "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+             "fingerprint 0757173fdb3fd4dd\n"
+             "bad.yaml:7:12: tiers.levels: tier id 'gold' repeated (first at 6:12)\n"
+             "bad.yaml:10:25: paid.plans[0].fee: money takes at most 2 decimals, got 1.999\n"
+             "%s: ok, 1 tiers, 0 multipliers, 0 actions, 0 gifts, 0 benefits, 0 plans, 0 stages, "
+             "fingerprint 4a23eff0a6775e1b\n"
+             "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+             "fingerprint 0757173fdb3fd4dd\n",
+             rel);
+    assert_string_equal(out, want);
+
+    /* Only bad files: exit 1 as well. */
+    assert_int_equal(run_in(dir, "bad.yaml bad.yaml", out, sizeof out), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -850,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_api_edges),
         cmocka_unit_test(test_nomem),
         cmocka_unit_test(test_cli_check),
+        cmocka_unit_test(test_cli_check_counts_names_fingerprints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
