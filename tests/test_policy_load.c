@@ -776,6 +776,45 @@ static void test_nomem(void **state)
     nomem_run(bad, strlen(bad), LOY_E_POLICY);
 }
 
+/*
+ * §2: the loader's bounds are "far above any real program (the reference
+ * policies fit a hundred times over)". apparel.yaml is 3.5 KiB and 455
+ * nodes; with 6000 benefits of 14 nodes each in place of its seven it is
+ * 1.3 MiB and over 84,000 nodes, more than a hundred apparels side by side,
+ * and still loads whole.
+ */
+static void test_hundredfold_loads(void **state)
+{
+    (void)state;
+    size_t len;
+    char *apparel = read_or_fail(POLICY("apparel"), &len);
+    char *benefits = strstr(apparel, "\nbenefits:\n");
+    char *lifecycle = strstr(apparel, "\nlifecycle:\n");
+    assert_non_null(benefits);
+    assert_non_null(lifecycle);
+    size_t cap = len + 6000 * 256, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, cap - n, "%.*s\nbenefits:\n", (int)(benefits - apparel), apparel);
+    for (int i = 0; i < 6000; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "  - {id: b%d, name: 权益%d, kind: activity, when: {tier_at_least: platinum, "
+                              "points_at_least: %d, any: [{tags: [t%d]}, {channel: [pos, app]}]}, "
+                              "limit: {count: 1, per: year}, value: {by_tier: {silver: 0.95, gold: 0.9}}}\n",
+                              i, i, i, i);
+    n += (size_t)snprintf(text + n, cap - n, "%s", lifecycle);
+    assert_true(n > 100 * len);
+    loy_policy *p = load_text(text);
+    assert_non_null(p);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_BENEFIT), 6000);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_TIER), 4);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_GIFT), 9);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_STAGE), 5);
+    loy_policy_free(p);
+    free(text);
+    free(apparel);
+}
+
 /* ---------------------------------------------------- `loyalty check` */
 
 static int run(const char *args, char *out, size_t cap)
@@ -984,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_buffer_and_fingerprint),
         cmocka_unit_test(test_api_edges),
         cmocka_unit_test(test_nomem),
+        cmocka_unit_test(test_hundredfold_loads),
         cmocka_unit_test(test_cli_check),
         cmocka_unit_test(test_cli_check_counts_names_fingerprints),
     };
