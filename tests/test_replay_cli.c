@@ -398,6 +398,31 @@ static void state_in_under_another_policy(void **state)
 }
 
 /*
+ * A file of the member line alone prints nothing and exits 0; its
+ * --state-out is the imported member (a never-expiring lot of 5 points,
+ * §11.2), which a query through --state-in sees: 5 available, stage
+ * registered (no order: §8's first stage), and no member line needed.
+ */
+static void member_line_alone_writes_its_state(void **state)
+{
+    (void)state;
+    const char *st = TMP("alone.state", NULL);
+    loy_test_run run = RUN5("replay", APPAREL,
+                            TMP("alone.jsonl", "{\"member\": {\"id\": \"M-A\", \"joined\": \"2026-01-01\", "
+                                               "\"points\": [{\"points\": 5}]}}\n\n"),
+                            "--state-out", st);
+    expect_status(&run, 0);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+    run = RUN5("replay", APPAREL, TMP("alone-q.jsonl", "{\"query\": \"benefits\", \"at\": \"2026-01-02T00:00:00Z\"}\n"),
+               "--state-in", st);
+    expect_status(&run, 0);
+    expect_in(run.out, "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 5, \"pending\": 0}, "
+                       "\"stage\": \"registered\"}}\n");
+    loy_test_run_free(&run);
+}
+
+/*
  * §10/§11.5 through the tool: bytes cut short are STATE_TRUNCATED, bytes
  * changed STATE_CHECKSUM, another version or foreign bytes STATE_VERSION
  * (the header's "LOY" and version byte, docs/state.md); each exits 2 with
@@ -603,6 +628,7 @@ int main(void)
         cmocka_unit_test(state_in_refusals),
         cmocka_unit_test(state_in_under_another_policy),
         cmocka_unit_test(state_in_codes),
+        cmocka_unit_test(member_line_alone_writes_its_state),
         cmocka_unit_test(refusals_exit_0_broken_line_prints_nothing),
         cmocka_unit_test(trace_adds_a_trace),
         cmocka_unit_test(usage_errors),
