@@ -595,10 +595,11 @@ static void test_values(void **state)
     assert_int_equal(p->tiers.levels[1].at, 500);
     loy_policy_free(p);
 
-    /* YAML 1.1 typing (§2): an integer in any of its forms is an id as
-     * written; an exponent without a point before it or a sign after the e
-     * is not a float but text, so `1e3` and `2E10` are ids too (a value
-     * `1e3` is the string). */
+    /* YAML 1.1 typing (§2), as PyYAML reads each of these: an integer in
+     * any of its forms is an id as written; an exponent without a point
+     * before it or a sign after the e is not a float but text, so `1e3` and
+     * `2E10` are ids too (a value `1e3` is the string); a date with a
+     * one-digit month, or followed by anything but a whole time, is text. */
     p = load_text(HEAD "tiers:\n"
                        "  qualify_on: spend\n"
                        "  levels:\n"
@@ -612,11 +613,15 @@ static void test_values(void **state)
                        "    - {id: 12:30, at: 7}\n"
                        "    - {id: y, at: 8}\n"
                        "    - {id: tRUE, at: 9}\n"
+                       "    - {id: 2026-1-1, at: 10}\n"
+                       "    - {id: 2026-11-01 foo, at: 11}\n"
+                       "    - {id: 2026-11-01T10:00, at: 12}\n"
                        "benefits:\n"
                        "  - {id: v, kind: gift, value: 1e3, when: {tier: [2E10, 1.5e3]}}\n");
-    const char *ids[] = {"1e3", "2E10", "1e+3", "1.5e3", "0x1F", "1_000", "-5", "12:30", "y", "tRUE"};
-    assert_int_equal(p->tiers.count, 10);
-    for (uint32_t i = 0; i < 10; i++)
+    const char *ids[] = {"1e3",   "2E10",  "1e+3", "1.5e3", "0x1F",     "1_000",          "-5",
+                         "12:30", "y",     "tRUE", "2026-1-1", "2026-11-01 foo", "2026-11-01T10:00"};
+    assert_int_equal(p->tiers.count, 13);
+    for (uint32_t i = 0; i < 13; i++)
         assert_string_equal(p->tiers.levels[i].id, ids[i]);
     assert_int_equal(p->benefits[0].value.kind, LOY_VAL_STRING);
     assert_string_equal(p->benefits[0].value.text, "1e3");
