@@ -398,6 +398,41 @@ static void state_in_under_another_policy(void **state)
 }
 
 /*
+ * §12/§11.5: a refused member object exits 2 with its own code, event null,
+ * whatever follows: a plan the policy lacks (apparel has no `paid`) is
+ * UNKNOWN_PLAN, a lot past int64 OVERFLOW, a member line that is not an
+ * object or a `member` that is not one INVALID_MEMBER, and a query as the
+ * first line INVALID_MEMBER too (the first line must be the member).
+ */
+static void member_refusal_codes(void **state)
+{
+    (void)state;
+    static const char tick[] = "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n";
+    struct {
+        const char *member;
+        const char *code;
+    } cases[] = {
+        {"{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\", \"paid\": {\"plan\": \"annual\", "
+         "\"until\": \"2027-01-01\"}}}",
+         "LOY_E_UNKNOWN_PLAN"},
+        {"{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\", \"points\": [{\"points\": 9223372036854775808}]}}",
+         "LOY_E_OVERFLOW"},
+        {"[{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\"}}]", "LOY_E_INVALID_MEMBER"},
+        {"{\"member\": \"M-1\"}", "LOY_E_INVALID_MEMBER"},
+        {"{\"query\": \"benefits\", \"at\": \"2026-02-01T10:00:00+08:00\"}", "LOY_E_INVALID_MEMBER"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s\n%s", cases[i].member, tick);
+        loy_test_run run = RUN3("replay", APPAREL, TMP("refused-member.jsonl", text));
+        if (run.status != 2)
+            fail_msg("%s: exit %d, expected 2\nstdout: %s", cases[i].member, run.status, run.out);
+        expect_error_object(run.out, cases[i].code);
+        loy_test_run_free(&run);
+    }
+}
+
+/*
  * A file of the member line alone prints nothing and exits 0; its
  * --state-out is the imported member (a never-expiring lot of 5 points,
  * §11.2), which a query through --state-in sees: 5 available, stage
@@ -629,6 +664,7 @@ int main(void)
         cmocka_unit_test(state_in_under_another_policy),
         cmocka_unit_test(state_in_codes),
         cmocka_unit_test(member_line_alone_writes_its_state),
+        cmocka_unit_test(member_refusal_codes),
         cmocka_unit_test(refusals_exit_0_broken_line_prints_nothing),
         cmocka_unit_test(trace_adds_a_trace),
         cmocka_unit_test(usage_errors),
