@@ -594,6 +594,38 @@ static void test_values(void **state)
     assert_int_equal(p->points.actions[2].limit.per, LOY_PER_WEEK);
     assert_int_equal(p->tiers.levels[1].at, 500);
     loy_policy_free(p);
+
+    /* YAML 1.1 typing (§2), as PyYAML reads each of these: an integer in
+     * any of its forms is an id as written; an exponent without a point
+     * before it or a sign after the e is not a float but text, so `1e3` and
+     * `2E10` are ids too (a value `1e3` is the string); a date with a
+     * one-digit month, or followed by anything but a whole time, is text. */
+    p = load_text(HEAD "tiers:\n"
+                       "  qualify_on: spend\n"
+                       "  levels:\n"
+                       "    - {id: 1e3}\n"
+                       "    - {id: 2E10, at: 1}\n"
+                       "    - {id: 1e+3, at: 2}\n"
+                       "    - {id: 1.5e3, at: 3}\n"
+                       "    - {id: 0x1F, at: 4}\n"
+                       "    - {id: 1_000, at: 5}\n"
+                       "    - {id: -5, at: 6}\n"
+                       "    - {id: 12:30, at: 7}\n"
+                       "    - {id: y, at: 8}\n"
+                       "    - {id: tRUE, at: 9}\n"
+                       "    - {id: 2026-1-1, at: 10}\n"
+                       "    - {id: 2026-11-01 foo, at: 11}\n"
+                       "    - {id: 2026-11-01T10:00, at: 12}\n"
+                       "benefits:\n"
+                       "  - {id: v, kind: gift, value: 1e3, when: {tier: [2E10, 1.5e3]}}\n");
+    const char *ids[] = {"1e3",   "2E10",  "1e+3", "1.5e3", "0x1F",     "1_000",          "-5",
+                         "12:30", "y",     "tRUE", "2026-1-1", "2026-11-01 foo", "2026-11-01T10:00"};
+    assert_int_equal(p->tiers.count, 13);
+    for (uint32_t i = 0; i < 13; i++)
+        assert_string_equal(p->tiers.levels[i].id, ids[i]);
+    assert_int_equal(p->benefits[0].value.kind, LOY_VAL_STRING);
+    assert_string_equal(p->benefits[0].value.text, "1e3");
+    loy_policy_free(p);
 }
 
 /* ------------------------------------------------ buffers, fingerprints */
@@ -749,6 +781,45 @@ static void test_nomem(void **state)
     nomem_run(bad, strlen(bad), LOY_E_POLICY);
 }
 
+/*
+ * §2: the loader's bounds are "far above any real program (the reference
+ * policies fit a hundred times over)". apparel.yaml is 3.5 KiB and 455
+ * nodes; with 6000 benefits of 14 nodes each in place of its seven it is
+ * 1.3 MiB and over 84,000 nodes, more than a hundred apparels side by side,
+ * and still loads whole.
+ */
+static void test_hundredfold_loads(void **state)
+{
+    (void)state;
+    size_t len;
+    char *apparel = read_or_fail(POLICY("apparel"), &len);
+    char *benefits = strstr(apparel, "\nbenefits:\n");
+    char *lifecycle = strstr(apparel, "\nlifecycle:\n");
+    assert_non_null(benefits);
+    assert_non_null(lifecycle);
+    size_t cap = len + 6000 * 256, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, cap - n, "%.*s\nbenefits:\n", (int)(benefits - apparel), apparel);
+    for (int i = 0; i < 6000; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "  - {id: b%d, name: 权益%d, kind: activity, when: {tier_at_least: platinum, "
+                              "points_at_least: %d, any: [{tags: [t%d]}, {channel: [pos, app]}]}, "
+                              "limit: {count: 1, per: year}, value: {by_tier: {silver: 0.95, gold: 0.9}}}\n",
+                              i, i, i, i);
+    n += (size_t)snprintf(text + n, cap - n, "%s", lifecycle);
+    assert_true(n > 100 * len);
+    loy_policy *p = load_text(text);
+    assert_non_null(p);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_BENEFIT), 6000);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_TIER), 4);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_GIFT), 9);
+    assert_int_equal(loy_policy_count(p, LOY_KIND_STAGE), 5);
+    loy_policy_free(p);
+    free(text);
+    free(apparel);
+}
+
 /* ---------------------------------------------------- `loyalty check` */
 
 static int run(const char *args, char *out, size_t cap)
@@ -811,6 +882,141 @@ static void test_cli_check(void **state)
     free(m);
 }
 
+/*
+ * §12 on files written here, against figures worked out by hand: every
+ * word plural even for 1; gifts = upgrade and birthday `by_tier` entries
+ * (an entry for the entry tier counts) + surprise + spend; each file named
+ * exactly as given (relative, with ./); the fingerprint pinned as the
+ * independent Python xxhash (xxh3_64, seed 0) prints it for these bytes:
+ * 16 digits with a leading zero kept, CRLF and no final newline hashed as
+ * they are.
+ */
+static const char ONE_OF_EACH[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: solo}\n"
+    "points:\n"
+    "  earn:\n"
+    "    rate: {amount: 1, points: 1}\n"
+    "    multipliers:\n"
+    "      - {id: double, factor: 2}\n"
+    "  actions:\n"
+    "    signup: {points: 0}\n"
+    "gifts:\n"
+    "  upgrade:\n"
+    "    by_tier: {solo: {points: 1}}\n"
+    "benefits:\n"
+    "  - {id: b, kind: gift}\n"
+    "paid:\n"
+    "  plans:\n"
+    "    - {id: p, fee: 0, months: 1}\n"
+    "lifecycle:\n"
+    "  - {id: only}\n";
+
+static const char EIGHT_GIFTS[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "    - {id: gold, at: 1}\n"
+    "points:\n"
+    "  actions: {}\n"
+    "gifts:\n"
+    "  upgrade:\n"
+    "    by_tier: {member: {points: 1}, gold: {coupons: [G]}}\n"
+    "  birthday:\n"
+    "    by_tier: {member: {points: 1}, gold: {coupons: [G]}}\n"
+    "  surprise:\n"
+    "    - {id: s1, reward: {items: [X]}}\n"
+    "    - {id: s2, reward: {items: [X]}}\n"
+    "    - {id: s3, reward: {items: [X]}}\n"
+    "  spend:\n"
+    "    - {id: m, period: order, at_least: 1, reward: {credit: 1}}\n"
+    "benefits: []\n"
+    "lifecycle:\n"
+    "  - {id: a, when: {orders_at_least: 1}}\n"
+    "  - {id: b}\n";
+
+static const char CRLF_NO_FINAL_NEWLINE[] = "loyalty_policy: 1\r\ntiers: {qualify_on: spend, levels: [{id: m}]}";
+
+/* Two errors: a repeated tier id (at the value) and fee decimals. */
+static const char TWO_ERRORS[] =
+    "loyalty_policy: 1\n"
+    "tiers:\n"
+    "  qualify_on: spend\n"
+    "  levels:\n"
+    "    - {id: member}\n"
+    "    - {id: gold, at: 1000}\n"
+    "    - {id: gold, at: 2000}\n"
+    "paid:\n"
+    "  plans:\n"
+    "    - {id: annual, fee: 1.999, months: 12}\n";
+
+static int run_in(const char *dir, const char *args, char *out, size_t cap)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=1 '%s' check %s", dir, LOY_CLI, args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int status = pclose(f);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(loy_test_write_file(path, text, strlen(text)));
+}
+
+static void test_cli_check_counts_names_fingerprints(void **state)
+{
+    (void)state;
+    static char out[65536];
+    const char *dir = loy_test_tmpdir();
+    put(dir, "one.yaml", ONE_OF_EACH);
+    put(dir, "many.yaml", EIGHT_GIFTS);
+    put(dir, "crlf.yaml", CRLF_NO_FINAL_NEWLINE);
+    put(dir, "bad.yaml", TWO_ERRORS);
+
+    assert_int_equal(run_in(dir, "one.yaml ./many.yaml crlf.yaml", out, sizeof out), 0);
+    assert_string_equal(out,
+                        "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+                        "fingerprint 0757173fdb3fd4dd\n"
+                        "./many.yaml: ok, 2 tiers, 0 multipliers, 0 actions, 8 gifts, 0 benefits, 0 plans, 2 stages, "
+                        "fingerprint 71e15f31bc2d731e\n"
+                        "crlf.yaml: ok, 1 tiers, 0 multipliers, 0 actions, 0 gifts, 0 benefits, 0 plans, 0 stages, "
+                        "fingerprint 4a23eff0a6775e1b\n");
+
+    /* A bad file between good ones: its every error, in the arguments'
+     * order, the good files still checked; exit 1. The same file twice is
+     * checked twice. */
+    assert_int_equal(run_in(dir, "one.yaml bad.yaml ../$(basename \"$PWD\")/crlf.yaml one.yaml", out, sizeof out), 1);
+    char want[4096], rel[1024];
+    const char *base = strrchr(dir, '/');
+    snprintf(rel, sizeof rel, "..%s/crlf.yaml", base);
+    snprintf(want, sizeof want,
+             "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+             "fingerprint 0757173fdb3fd4dd\n"
+             "bad.yaml:7:12: tiers.levels: tier id 'gold' repeated (first at 6:12)\n"
+             "bad.yaml:10:25: paid.plans[0].fee: money takes at most 2 decimals, got 1.999\n"
+             "%s: ok, 1 tiers, 0 multipliers, 0 actions, 0 gifts, 0 benefits, 0 plans, 0 stages, "
+             "fingerprint 4a23eff0a6775e1b\n"
+             "one.yaml: ok, 1 tiers, 1 multipliers, 1 actions, 1 gifts, 1 benefits, 1 plans, 1 stages, "
+             "fingerprint 0757173fdb3fd4dd\n",
+             rel);
+    assert_string_equal(out, want);
+
+    /* Only bad files: exit 1 as well. */
+    assert_int_equal(run_in(dir, "bad.yaml bad.yaml", out, sizeof out), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,7 +1028,9 @@ int main(void)
         cmocka_unit_test(test_buffer_and_fingerprint),
         cmocka_unit_test(test_api_edges),
         cmocka_unit_test(test_nomem),
+        cmocka_unit_test(test_hundredfold_loads),
         cmocka_unit_test(test_cli_check),
+        cmocka_unit_test(test_cli_check_counts_names_fingerprints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

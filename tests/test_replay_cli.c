@@ -311,6 +311,270 @@ static void state_in_refusals(void **state)
     loy_test_run_free(&run);
 }
 
+/*
+ * §12: "--state-in bytes may have been written under another policy
+ * (§10.2)". apparel: O-1 300.00 on 2026-02-01 earns 300 pending until
+ * 02-08 (pending_days 7), last day 2027-02-28 (12 months after February);
+ * stage registered → first. Under minimal (tier member exists, no
+ * lifecycle: stage null) the query at 02-10 sees the release (300
+ * available) and lists no benefits; T-1 releases 300; O-2 100.00 earns 100,
+ * available at once and never expiring (minimal has no expiry); lifetime
+ * spend 400.00 < 500.00, no vip. Back under apparel the query sees the
+ * stored stage, null, and every benefit closed for a member without tags
+ * (400 points < 1000); T-2 gets its stage at step 6, reported as a change
+ * from null: two orders, the last a day ago, so `repeat`. An empty events
+ * file writes back the very bytes it read.
+ */
+static void state_in_under_another_policy(void **state)
+{
+    (void)state;
+    const char *s1 = TMP("x1.state", NULL), *s2 = TMP("x2.state", NULL), *s3 = TMP("x3.state", NULL);
+    const char *s4 = TMP("x4.state", NULL);
+    const char *ev1 = TMP("x1.jsonl", M1 "{\"type\": \"order\", \"id\": \"O-1\", \"at\": \"2026-02-01T10:00:00+08:00\", "
+                                         "\"lines\": [{\"amount\": 30000}]}\n");
+    loy_test_run run = RUN5("replay", APPAREL, ev1, "--state-out", s1);
+    expect_status(&run, 0);
+    expect_same_lines("apparel", "{\"event\": \"O-1\", \"effects\": [{\"type\": \"points\", \"delta\": 300, "
+                                 "\"source\": \"order\", \"pending_until\": \"2026-02-08\", \"expires\": \"2027-02-28\", "
+                                 "\"rules\": []}, {\"type\": \"stage_changed\", \"from\": \"registered\", \"to\": \"first\"}], "
+                                 "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 0, \"pending\": 300}, "
+                                 "\"stage\": \"first\"}}\n",
+                      run.out);
+    loy_test_run_free(&run);
+
+    const char *ev2 = TMP("x2.jsonl", "{\"query\": \"benefits\", \"at\": \"2026-02-10T09:00:00+08:00\"}\n"
+                                      "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-10T10:00:00+08:00\"}\n"
+                                      "{\"type\": \"order\", \"id\": \"O-2\", \"at\": \"2026-02-11T10:00:00+08:00\", "
+                                      "\"lines\": [{\"amount\": 10000}]}\n");
+    run = run_cli("replay", MINIMAL, ev2, "--state-in", s1, "--state-out", s2, NULL);
+    expect_status(&run, 0);
+    expect_same_lines("minimal",
+                      "{\"query\": \"benefits\", \"at\": \"2026-02-10T09:00:00+08:00\", \"benefits\": [], "
+                      "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 300, \"pending\": 0}, \"stage\": null}}\n"
+                      "{\"event\": \"T-1\", \"effects\": [{\"type\": \"points_released\", \"points\": 300, \"order\": \"O-1\"}], "
+                      "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 300, \"pending\": 0}, \"stage\": null}}\n"
+                      "{\"event\": \"O-2\", \"effects\": [{\"type\": \"points\", \"delta\": 100, \"source\": \"order\", "
+                      "\"rules\": []}], \"member\": {\"tier\": \"member\", \"points\": {\"available\": 400, \"pending\": 0}, "
+                      "\"stage\": null}}\n",
+                      run.out);
+    loy_test_run_free(&run);
+
+    const char *ev3 = TMP("x3.jsonl", "{\"query\": \"benefits\", \"at\": \"2026-02-12T09:00:00+08:00\"}\n"
+                                      "{\"type\": \"tick\", \"id\": \"T-2\", \"at\": \"2026-02-12T10:00:00+08:00\"}\n");
+    run = run_cli("replay", APPAREL, ev3, "--state-in", s2, "--state-out", s3, NULL);
+    expect_status(&run, 0);
+    expect_same_lines(
+        "apparel again",
+        "{\"query\": \"benefits\", \"at\": \"2026-02-12T09:00:00+08:00\", \"benefits\": ["
+        "{\"id\": \"member-price\", \"kind\": \"purchase\", \"open\": false, \"reasons\": [{\"tier_at_least\": \"silver\"}]}, "
+        "{\"id\": \"free-shipping\", \"kind\": \"service\", \"open\": false, \"reasons\": [{\"tier_at_least\": \"gold\"}]}, "
+        "{\"id\": \"alteration\", \"kind\": \"service\", \"open\": false, \"reasons\": [{\"tier_at_least\": \"gold\"}]}, "
+        "{\"id\": \"stylist\", \"kind\": \"service\", \"open\": false, \"reasons\": [{\"tier_at_least\": \"platinum\"}]}, "
+        "{\"id\": \"designer-salon\", \"kind\": \"activity\", \"open\": false, "
+        "\"reasons\": [{\"tier_at_least\": \"platinum\"}, {\"points_at_least\": 1000}]}, "
+        "{\"id\": \"preview-launch\", \"kind\": \"product\", \"open\": false, "
+        "\"reasons\": [{\"any\": [{\"tier_at_least\": \"gold\"}, {\"tags\": [\"vip-list\"]}]}]}, "
+        "{\"id\": \"staff-discount\", \"kind\": \"purchase\", \"open\": false, \"reasons\": [{\"tags\": [\"employee\"]}]}], "
+        "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 400, \"pending\": 0}, \"stage\": null}}\n"
+        "{\"event\": \"T-2\", \"effects\": [{\"type\": \"stage_changed\", \"from\": null, \"to\": \"repeat\"}], "
+        "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 400, \"pending\": 0}, \"stage\": \"repeat\"}}\n",
+        run.out);
+    loy_test_run_free(&run);
+
+    /* Nothing to replay (blank lines only): no output, exit 0, and
+     * --state-out writes back the bytes --state-in read. */
+    run = run_cli("replay", APPAREL, TMP("x4.jsonl", "\n  \r\n"), "--state-in", s3, "--state-out", s4, NULL);
+    expect_status(&run, 0);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+    size_t n3, n4;
+    char *b3 = loy_test_read_file(s3, &n3), *b4 = loy_test_read_file(s4, &n4);
+    assert_non_null(b3);
+    assert_non_null(b4);
+    assert_int_equal(n3, n4);
+    assert_memory_equal(b3, b4, n3);
+    free(b3);
+    free(b4);
+}
+
+/*
+ * §12/§11.5: a refused member object exits 2 with its own code, event null,
+ * whatever follows: a plan the policy lacks (apparel has no `paid`) is
+ * UNKNOWN_PLAN, a lot past int64 OVERFLOW, a member line that is not an
+ * object or a `member` that is not one INVALID_MEMBER, and a query as the
+ * first line INVALID_MEMBER too (the first line must be the member).
+ */
+static void member_refusal_codes(void **state)
+{
+    (void)state;
+    static const char tick[] = "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n";
+    struct {
+        const char *member;
+        const char *code;
+    } cases[] = {
+        {"{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\", \"paid\": {\"plan\": \"annual\", "
+         "\"until\": \"2027-01-01\"}}}",
+         "LOY_E_UNKNOWN_PLAN"},
+        {"{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\", \"points\": [{\"points\": 9223372036854775808}]}}",
+         "LOY_E_OVERFLOW"},
+        {"[{\"member\": {\"id\": \"M-1\", \"joined\": \"2026-01-01\"}}]", "LOY_E_INVALID_MEMBER"},
+        {"{\"member\": \"M-1\"}", "LOY_E_INVALID_MEMBER"},
+        {"{\"query\": \"benefits\", \"at\": \"2026-02-01T10:00:00+08:00\"}", "LOY_E_INVALID_MEMBER"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s\n%s", cases[i].member, tick);
+        loy_test_run run = RUN3("replay", APPAREL, TMP("refused-member.jsonl", text));
+        if (run.status != 2)
+            fail_msg("%s: exit %d, expected 2\nstdout: %s", cases[i].member, run.status, run.out);
+        expect_error_object(run.out, cases[i].code);
+        loy_test_run_free(&run);
+    }
+}
+
+/*
+ * A file of the member line alone prints nothing and exits 0; its
+ * --state-out is the imported member (a never-expiring lot of 5 points,
+ * §11.2), which a query through --state-in sees: 5 available, stage
+ * registered (no order: §8's first stage), and no member line needed.
+ */
+static void member_line_alone_writes_its_state(void **state)
+{
+    (void)state;
+    const char *st = TMP("alone.state", NULL);
+    loy_test_run run = RUN5("replay", APPAREL,
+                            TMP("alone.jsonl", "{\"member\": {\"id\": \"M-A\", \"joined\": \"2026-01-01\", "
+                                               "\"points\": [{\"points\": 5}]}}\n\n"),
+                            "--state-out", st);
+    expect_status(&run, 0);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+    run = RUN5("replay", APPAREL, TMP("alone-q.jsonl", "{\"query\": \"benefits\", \"at\": \"2026-01-02T00:00:00Z\"}\n"),
+               "--state-in", st);
+    expect_status(&run, 0);
+    expect_in(run.out, "\"member\": {\"tier\": \"member\", \"points\": {\"available\": 5, \"pending\": 0}, "
+                       "\"stage\": \"registered\"}}\n");
+    loy_test_run_free(&run);
+}
+
+/*
+ * §10/§11.5 through the tool: bytes cut short are STATE_TRUNCATED, bytes
+ * changed STATE_CHECKSUM, another version or foreign bytes STATE_VERSION
+ * (the header's "LOY" and version byte, docs/state.md); each exits 2 with
+ * the one error object, "event": null, and writes no --state-out.
+ */
+static void state_in_codes(void **state)
+{
+    (void)state;
+    const char *good = TMP("c.state", NULL);
+    loy_test_run run = RUN5("replay", MINIMAL, TMP("c.jsonl", events), "--state-out", good);
+    expect_status(&run, 0);
+    loy_test_run_free(&run);
+    size_t n;
+    unsigned char *bytes = (unsigned char *)loy_test_read_file(good, &n);
+    assert_non_null(bytes);
+    assert_true(n > 24);
+    unsigned char *work = malloc(n + 1);
+    assert_non_null(work);
+
+    /* A copy: TMP's paths are reused after 16 calls, and the loop makes more. */
+    char tick[4096];
+    snprintf(tick, sizeof tick, "%s",
+             TMP("c-tick.jsonl", "{\"type\": \"tick\", \"id\": \"T-9\", \"at\": \"2026-03-01T10:00:00+08:00\"}\n"));
+    struct {
+        const char *what;
+        size_t len;         /* bytes of the damaged copy */
+        long at;            /* offset to change, or -1 */
+        int to;             /* its new value, or -1 to flip its lowest bit */
+        const char *code;
+    } cases[] = {
+        {"empty", 0, -1, 0, "LOY_E_STATE_TRUNCATED"},
+        {"half a header", 6, -1, 0, "LOY_E_STATE_TRUNCATED"},
+        {"the header only", 12, -1, 0, "LOY_E_STATE_TRUNCATED"},
+        {"the last byte missing", n - 1, -1, 0, "LOY_E_STATE_TRUNCATED"},
+        {"a byte more", n + 1, -1, 0, "LOY_E_STATE_CHECKSUM"},
+        {"a payload byte changed", n, 14, -1, "LOY_E_STATE_CHECKSUM"},
+        {"the checksum changed", n, (long)n - 1, -1, "LOY_E_STATE_CHECKSUM"},
+        {"version 2", n, 3, 2, "LOY_E_STATE_VERSION"},
+        {"version 0", n, 3, 0, "LOY_E_STATE_VERSION"},
+        {"not LOY", n, 0, 'X', "LOY_E_STATE_VERSION"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(work, bytes, n);
+        work[n] = 0;
+        if (cases[i].at >= 0)
+            work[cases[i].at] = cases[i].to < 0 ? (unsigned char)(bytes[cases[i].at] ^ 0x01) : (unsigned char)cases[i].to;
+        const char *in = tmp_file("damaged.state", work, cases[i].len);
+        const char *out = TMP("damaged-out.state", NULL);
+        remove(out);
+        run = run_cli("replay", MINIMAL, tick, "--state-in", in, "--state-out", out, NULL);
+        if (run.status != 2 || !strstr(run.out, cases[i].code))
+            fail_msg("%s: exit %d, expected 2 with %s\nstdout: %s", cases[i].what, run.status, cases[i].code, run.out);
+        expect_error_object(run.out, cases[i].code);
+        FILE *f = fopen(out, "rb");
+        if (f) {
+            fclose(f);
+            fail_msg("%s: --state-out written after refused bytes", cases[i].what);
+        }
+        loy_test_run_free(&run);
+    }
+    free(work);
+    free(bytes);
+}
+
+/*
+ * §12: refused events and queries are answered with error objects and the
+ * replay goes on, exit 0 — a line that is JSON but not an object, an
+ * unknown type, a query that is not `benefits`, a member object after the
+ * first line. A line that is not JSON stops everything before anything is
+ * printed, even when the member object (or the --state-in bytes) would be
+ * refused: exit 2, no results.
+ */
+static void refusals_exit_0_broken_line_prints_nothing(void **state)
+{
+    (void)state;
+    const char *ev = TMP("mixed.jsonl",
+                         M1
+                         "[1, 2]\n"
+                         "{\"type\": \"refund\", \"id\": \"Z-1\", \"at\": \"2026-02-01T10:00:00+08:00\"}\n"
+                         "{\"query\": \"members\", \"at\": \"2026-02-01T10:00:00+08:00\"}\n"
+                         M1
+                         "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n");
+    loy_test_run run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 0);
+    expect_same_lines("refusals",
+                      "{\"event\": null, \"error\": {\"code\": \"LOY_E_INVALID_EVENT\", \"message\": \"\"}}\n"
+                      "{\"event\": \"Z-1\", \"error\": {\"code\": \"LOY_E_INVALID_EVENT\", \"message\": \"\"}}\n"
+                      "{\"query\": \"members\", \"error\": {\"code\": \"LOY_E_INVALID_QUERY\", \"message\": \"\"}}\n"
+                      "{\"event\": null, \"error\": {\"code\": \"LOY_E_INVALID_EVENT\", \"message\": \"\"}}\n"
+                      "{\"event\": \"T-1\", \"effects\": [], \"member\": {\"tier\": \"member\", "
+                      "\"points\": {\"available\": 0, \"pending\": 0}, \"stage\": null}}\n",
+                      run.out);
+    loy_test_run_free(&run);
+
+    /* A refused member object, then a broken line: nothing on stdout. */
+    ev = TMP("bad-both.jsonl", "{\"member\": {\"id\": \"M-1\"}}\n"
+                               "{\"type\": \"tick\", \"id\": \"T-1\", \"at\": \"2026-02-02T10:00:00+08:00\"}\n"
+                               "{\"type\": \"tick\",\n");
+    run = RUN3("replay", MINIMAL, ev);
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+
+    /* Bytes that are no state, then a broken line: nothing on stdout. */
+    run = RUN5("replay", MINIMAL, TMP("broken-only.jsonl", "{]\n"), "--state-in", TMP("junk2.state", "junk"));
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+
+    /* A policy that does not load and an events file that is missing: exit
+     * 2, no results. */
+    run = RUN3("replay", TMP("bad2.yaml", "loyalty_policy: 2\n"), TMP("missing.jsonl", NULL));
+    expect_status(&run, 2);
+    assert_int_equal(run.out_len, 0);
+    loy_test_run_free(&run);
+}
+
 static void trace_adds_a_trace(void **state)
 {
     (void)state;
@@ -397,6 +661,11 @@ int main(void)
         cmocka_unit_test(member_line_refused_exits_2),
         cmocka_unit_test(state_out_then_in_continues),
         cmocka_unit_test(state_in_refusals),
+        cmocka_unit_test(state_in_under_another_policy),
+        cmocka_unit_test(state_in_codes),
+        cmocka_unit_test(member_line_alone_writes_its_state),
+        cmocka_unit_test(member_refusal_codes),
+        cmocka_unit_test(refusals_exit_0_broken_line_prints_nothing),
         cmocka_unit_test(trace_adds_a_trace),
         cmocka_unit_test(usage_errors),
     };

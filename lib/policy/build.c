@@ -968,10 +968,9 @@ static void build_paid(builder *b, const loy_yn *root)
     v = pb_mget(n, "plans");
     if (!pb_want_seq(b, v, "paid.plans"))
         return;
-    if (v->count == 0) {
-        pb_err(b, v, "paid.plans: expected at least one plan");
-        return;
-    }
+    /* An empty list loads (§2 names no such error; `levels` and `lifecycle`
+     * alone ask for at least one): no plan can be joined or imported, as
+     * without `paid`. */
     p->plans = pb_palloc(b, v->count, sizeof *p->plans);
     if (!p->plans)
         return;

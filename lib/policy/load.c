@@ -316,7 +316,19 @@ static void on_alias(loader *l, const yaml_event_t *ev)
     }
     if (!count_nodes(l, target->weight, line, col))
         return;
-    attach(l, target, line, col);
+    /* The alias stands for the value where it is written: a copy of the
+     * anchored node (sharing its text and entries) takes the alias's
+     * position, so an error about the value is reported there, not at the
+     * anchor (§2: "at the value"). */
+    loy_yn *here = loy_arena_alloc(l->tmp, sizeof *here);
+    if (!here) {
+        l->nomem = true;
+        return;
+    }
+    *here = *target;
+    here->line = line;
+    here->col = col;
+    attach(l, here, line, col);
 }
 
 static void syntax_error(loader *l, const yaml_parser_t *p)

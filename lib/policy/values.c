@@ -100,26 +100,69 @@ static const char *const NULL_WORDS[] = {"~", "null", "Null", "NULL", NULL};
 static const char *const TRUE_WORDS[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL};
 static const char *const FALSE_WORDS[] = {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", NULL};
 
-/* YAML 1.1 timestamp: YYYY-M(M)-D(D), optionally followed by a time. */
+/* Digits at s[*i], at least lo and at most hi of them; advances *i. */
+static bool digits_at(const char *s, size_t len, size_t *i, size_t lo, size_t hi)
+{
+    size_t k = 0;
+    while (*i < len && k < hi && pb_is_digit(s[*i]))
+        (*i)++, k++;
+    return k >= lo;
+}
+
+/*
+ * YAML 1.1 timestamp (yaml.org/type/timestamp): YYYY-MM-DD alone, or
+ * YYYY-M(M)-D(D) followed by T, t or blanks and a time H(H):MM:SS, an
+ * optional fraction and an optional zone, Z or ±H(H)[:MM], after optional
+ * blanks (the spec's own example "2001-12-14 21:59:43.10 -5", as PyYAML
+ * reads it). Anything else (2026-1-1, 2026-11-01 foo) is text.
+ */
 static bool looks_date(const char *s, size_t len)
 {
-    size_t i = 0;
-    for (; i < 4; i++)
-        if (i >= len || !pb_is_digit(s[i]))
+    size_t i = 0, at;
+    if (!digits_at(s, len, &i, 4, 4) || i >= len || s[i++] != '-')
+        return false;
+    at = i;
+    if (!digits_at(s, len, &i, 1, 2) || i >= len || s[i++] != '-')
+        return false;
+    bool two = i - at == 3;
+    at = i;
+    if (!digits_at(s, len, &i, 1, 2))
+        return false;
+    two = two && i - at == 2;
+    if (i == len)
+        return two;
+    if (s[i] == 'T' || s[i] == 't')
+        i++;
+    else if (s[i] == ' ' || s[i] == '\t')
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+    else
+        return false;
+    if (!digits_at(s, len, &i, 1, 2) || i >= len || s[i++] != ':' || !digits_at(s, len, &i, 2, 2) ||
+        i >= len || s[i++] != ':' || !digits_at(s, len, &i, 2, 2))
+        return false;
+    if (i < len && s[i] == '.') {
+        i++;
+        digits_at(s, len, &i, 0, len);
+    }
+    size_t blank = i;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i == len)
+        return blank == len;
+    if (s[i] == 'Z')
+        return i + 1 == len;
+    if (s[i] != '+' && s[i] != '-')
+        return false;
+    i++;
+    if (!digits_at(s, len, &i, 1, 2))
+        return false;
+    if (i < len && s[i] == ':') {
+        i++;
+        if (!digits_at(s, len, &i, 2, 2))
             return false;
-    if (i >= len || s[i++] != '-')
-        return false;
-    size_t k = 0;
-    while (i < len && pb_is_digit(s[i]) && k < 2)
-        i++, k++;
-    if (k == 0 || i >= len || s[i++] != '-')
-        return false;
-    k = 0;
-    while (i < len && pb_is_digit(s[i]) && k < 2)
-        i++, k++;
-    if (k == 0)
-        return false;
-    return i == len || s[i] == 'T' || s[i] == 't' || s[i] == ' ' || s[i] == '\t';
+    }
+    return i == len;
 }
 
 /* YAML 1.1 int (decimal, octal, hex, binary; `_` allowed) or float. */
@@ -153,12 +196,16 @@ static stype number_type(const char *s, size_t len)
     if (digits == 0 || points > 1)
         return ST_STR;
     if (k < rl) {
-        /* an exponent: e, optional sign, digits */
+        /* An exponent: YAML 1.1 (and libyaml's loaders) reads a float only
+         * with a point before it and a sign after the e (1.5e+3); `1e3`,
+         * `1e+3` and `2E10` are text, so they serve as ids (§2). Money and
+         * counts still refuse them: their parser names the exponent. */
         if (r[k] != 'e' && r[k] != 'E')
             return ST_STR;
         k++;
-        if (k < rl && (r[k] == '+' || r[k] == '-'))
-            k++;
+        if (points == 0 || k >= rl || (r[k] != '+' && r[k] != '-'))
+            return ST_STR;
+        k++;
         if (k >= rl)
             return ST_STR;
         for (; k < rl; k++)

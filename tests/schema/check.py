@@ -27,6 +27,7 @@ import sys
 import tempfile
 
 REJECT = {
+    "alias-positions": "$.benefits[1].limit $.benefits[2].when $.tiers.levels[1].at",
     "action-limits": "$.points.actions.review.limit $.points.actions.share $.points.actions.signup.limit",
     "benefits": "$.benefits[0].kind $.benefits[1]",  # value decimals, `yes`, duplicate id, unknown tier: not expressible
     "birthday-by-tier-missing": "$.gifts.birthday $.gifts.birthday.window",
@@ -51,6 +52,7 @@ REJECT = {
     "exclude": "$.tiers.exclude $.tiers.exclude.skus",
     "expiry-range": "$.points.expiry",
     "factor-values": "$.points.earn.multipliers[0].factor $.points.earn.multipliers[2].factor",  # 5 decimals: not expressible
+    "gift-references": "$.gifts",  # unknown tiers in by_tier, a repeated spend gift id: not expressible
     "growth-actions": "$.growth.actions.review $.growth.per_spend",  # key `yes` is text in YAML 1.2
     "growth-missing": "$",
     "id-types": "$.tiers.levels[1].id $.tiers.levels[3].id $.tiers.levels[4].id",  # `yes` and a date are text in YAML 1.2
@@ -71,6 +73,9 @@ REJECT = {
     "program-types": "$.currency.code",  # program: yes is text in YAML 1.2
     "qualify-on-missing": "$.tiers",
     "qualify-on-misspelt": "$.tiers.qualify_on",
+    "range-bounds": "$.currency.minor_units $.gifts.birthday.window $.gifts.surprise[0].sample_percent "
+                    "$.points.earn.rate.amount $.points.expiry $.points.redeem.min_points $.tiers.levels[1].keep "
+                    "$.tiers.window",
     "rate-points-decimal": "$.points.earn.rate.points $.points.earn.rounding $.points.earn.rounding_scope $.points.earn.stacking",
     "redeem": "$.points.redeem.max_order_share $.points.redeem.rate.amount $.points.redeem.rate.points $.points.redeem.step",
     "redeem-rate-missing": "$.points.redeem",
@@ -99,10 +104,15 @@ ACCEPT = {
     "lifecycle": "only the last stage goes without `when`, and duplicate stage ids",
     "merge-key": "editors' YAML readers apply the merge key before the schema sees the data",
     "tag": "YAML tags (!!int) are resolved before the schema sees the data",
+    "id-timestamps": "a YAML 1.2 reader takes timestamps for text, so they are string ids to the schema",
+    "money-no-decimals": "how many decimals money takes depends on currency.minor_units",
+    "threshold-equal": "ascending thresholds compare two values",
+    "version-decimal": "1.0 and 1 are the same JSON number to `const: 1`",
 }
 
 UNPARSABLE = {
     "alias-undefined": "an alias to an anchor not defined",
+    "bool-words-as-ids": "a top-level key repeated",
     "duplicate-key": "a key repeated in one mapping",
     "two-documents": "two YAML documents",
     "yaml-syntax": "bad indentation",
