@@ -92,6 +92,35 @@ REJECT = {
     "version-2": "$.loyalty_policy",
     "version-missing": "$",
     "version-quoted": "$.loyalty_policy",
+    # `window` without gifts.birthday (a reference), money decimals (they depend
+    # on the currency) and a date as a channel id (text to a YAML 1.2 reader):
+    # not expressible
+    "cond-forms-ranges": (
+        "$.benefits[0].when.not $.lifecycle[0].when "
+        "$.points.earn.multipliers[0].when.orders_in_months "
+        "$.points.earn.multipliers[0].when.orders_in_months.at_least "
+        "$.points.earn.multipliers[0].when.orders_in_months.months "
+        "$.points.earn.multipliers[10].when.tier_at_least "
+        "$.points.earn.multipliers[11].when.weekday "
+        "$.points.earn.multipliers[12].when.spend_in_window_at_least "
+        "$.points.earn.multipliers[13].when.member_days_at_least "
+        "$.points.earn.multipliers[13].when.points_at_least "
+        "$.points.earn.multipliers[14].when "
+        "$.points.earn.multipliers[15].when.store "
+        "$.points.earn.multipliers[17].when.time_between[0] "
+        "$.points.earn.multipliers[1].when.orders_in_months.at_least "
+        "$.points.earn.multipliers[1].when.orders_in_months.months "
+        "$.points.earn.multipliers[2].when.time_between[0] "
+        "$.points.earn.multipliers[2].when.time_between[1] "
+        "$.points.earn.multipliers[3].when.time_between[0] "
+        "$.points.earn.multipliers[3].when.time_between[1] "
+        "$.points.earn.multipliers[4].when.time_between "
+        "$.points.earn.multipliers[5].when.date_between "
+        "$.points.earn.multipliers[6].when.day_of_month "
+        "$.points.earn.multipliers[6].when.month "
+        "$.points.earn.multipliers[7].when.birthday "
+        "$.points.earn.multipliers[9].when.paid"
+    ),
     "window-61": "$.tiers.window",
     "window-word": "$.tiers.window",
 }
