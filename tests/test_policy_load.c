@@ -626,6 +626,29 @@ static void test_values(void **state)
     assert_int_equal(p->benefits[0].value.kind, LOY_VAL_STRING);
     assert_string_equal(p->benefits[0].value.text, "1e3");
     loy_policy_free(p);
+
+    /* A leading point makes a float only unsigned and followed by a digit
+     * (PyYAML): `-.5`, `+.5` and `._5` are text, so ids as written and a
+     * value `-.5` is the string; so is `08`, no octal int. (1:30.5, a
+     * base-60 float, is no id: tests/policies/invalid/number-bases.) */
+    p = load_text(HEAD "tiers:\n"
+                       "  qualify_on: spend\n"
+                       "  levels:\n"
+                       "    - {id: -.5}\n"
+                       "    - {id: +.5, at: 1}\n"
+                       "    - {id: ._5, at: 2}\n"
+                       "benefits:\n"
+                       "  - {id: v, kind: gift, value: -.5, when: {tier: [+.5, ._5]}}\n"
+                       "  - {id: w, kind: gift, value: 08}\n"); /* no octal digits: text */
+    assert_int_equal(p->tiers.count, 3);
+    assert_string_equal(p->tiers.levels[0].id, "-.5");
+    assert_string_equal(p->tiers.levels[1].id, "+.5");
+    assert_string_equal(p->tiers.levels[2].id, "._5");
+    assert_int_equal(p->benefits[0].value.kind, LOY_VAL_STRING);
+    assert_string_equal(p->benefits[0].value.text, "-.5");
+    assert_int_equal(p->benefits[1].value.kind, LOY_VAL_STRING);
+    assert_string_equal(p->benefits[1].value.text, "08");
+    loy_policy_free(p);
 }
 
 /* ------------------------------------------------ buffers, fingerprints */

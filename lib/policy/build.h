@@ -73,6 +73,9 @@ LOY_INTERNAL const char *pb_idx(builder *b, const char *path, uint32_t i);
 
 /* The YAML 1.1 type of a scalar (§2). */
 LOY_INTERNAL stype pb_styp(const loy_yn *n);
+/* 16, 2 or 60 for a plain YAML 1.1 number written in that base (0x1F, 0b101,
+ * 1:30), which no decimal field reads; 0 otherwise. */
+LOY_INTERNAL int pb_base(const loy_yn *n);
 
 /* A short description of a node for "got ..." (into buf). */
 LOY_INTERNAL const char *pb_desc(const loy_yn *n, char *buf, size_t cap);

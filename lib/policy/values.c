@@ -165,7 +165,40 @@ static bool looks_date(const char *s, size_t len)
     return i == len;
 }
 
-/* YAML 1.1 int (decimal, octal, hex, binary; `_` allowed) or float. */
+/*
+ * YAML 1.1 sexagesimal number, r without its sign: digits and `_`, then one
+ * or more `:` parts of one or two digits below 60, then for a float a point
+ * and digits. An int starts with 1-9 (`1:30` is 90, `0:30` text), a float
+ * with any digit (`1:30.5`). Anything else with a `:` (`1:60`, `12:00:x`)
+ * is text.
+ */
+static stype sexagesimal_type(const char *r, size_t rl)
+{
+    size_t k = 0;
+    if (rl == 0 || !pb_is_digit(r[0]))
+        return ST_STR;
+    while (k < rl && (pb_is_digit(r[k]) || r[k] == '_'))
+        k++;
+    size_t parts = 0;
+    while (k < rl && r[k] == ':') {
+        size_t at = ++k;
+        if (!digits_at(r, rl, &k, 1, 2) || (k - at == 2 && r[at] > '5'))
+            return ST_STR;
+        parts++;
+    }
+    if (parts == 0)
+        return ST_STR;
+    if (k == rl)
+        return r[0] != '0' ? ST_INT : ST_STR;
+    if (r[k++] != '.')
+        return ST_STR;
+    for (; k < rl; k++)
+        if (!pb_is_digit(r[k]) && r[k] != '_')
+            return ST_STR;
+    return ST_FLOAT;
+}
+
+/* YAML 1.1 int (decimal, octal, hex, binary, sexagesimal; `_` allowed) or float. */
 static stype number_type(const char *s, size_t len)
 {
     size_t i = 0;
@@ -184,6 +217,12 @@ static stype number_type(const char *s, size_t len)
                 return ST_STR;
         return ST_INT;
     }
+    if (memchr(r, ':', rl))
+        return sexagesimal_type(r, rl);
+    /* A leading point makes a float only unsigned and with a digit after
+     * it (`.5`); `-.5`, `+.5` and `._5` are text, as in PyYAML. */
+    if (r[0] == '.' && (i > 0 || rl < 2 || !pb_is_digit(r[1])))
+        return ST_STR;
     size_t digits = 0, points = 0, k = 0;
     for (; k < rl; k++) {
         if (pb_is_digit(r[k]))
@@ -215,6 +254,11 @@ static stype number_type(const char *s, size_t len)
     }
     if (r[0] == '_')
         return ST_STR;
+    /* a leading 0 makes an octal int: with an 8 or 9 (`08`) it is text */
+    if (!points && r[0] == '0')
+        for (k = 1; k < rl; k++)
+            if (r[k] == '8' || r[k] == '9')
+                return ST_STR;
     return points ? ST_FLOAT : ST_INT;
 }
 
@@ -229,6 +273,19 @@ stype pb_styp(const loy_yn *n)
     if (looks_date(n->text, n->len))
         return ST_DATE;
     return number_type(n->text, n->len);
+}
+
+int pb_base(const loy_yn *n)
+{
+    stype t = pb_styp(n);
+    if (t != ST_INT && t != ST_FLOAT)
+        return 0;
+    if (memchr(n->text, ':', n->len))
+        return 60;
+    const char *r = n->text + (n->text[0] == '+' || n->text[0] == '-');
+    if (r[0] == '0' && (r[1] == 'x' || r[1] == 'b'))
+        return r[1] == 'x' ? 16 : 2;
+    return 0;
 }
 
 /* A short description of a node for "got ..." (into buf). */
@@ -624,7 +681,13 @@ bool pb_decimal(builder *b, const loy_yn *n, const char *path, int scale, const 
     case LOY_DEC_OK:
         return true;
     case LOY_DEC_SYNTAX:
-        pb_err(b, n, "%s: expected %s, got %s", path, what, DESC(n));
+        /* YAML 1.1 reads 0x1F, 0b101 and 1:30 as integers (§2): say so,
+         * rather than that they are not numbers. */
+        if (pb_base(n))
+            pb_err(b, n, "%s: write the number in decimal digits, got %s (a base-%d number in YAML 1.1)", path, n->text,
+                pb_base(n));
+        else
+            pb_err(b, n, "%s: expected %s, got %s", path, what, DESC(n));
         break;
     case LOY_DEC_NEGATIVE:
         pb_err(b, n, "%s: must not be negative, got %s", path, n->text);
@@ -642,7 +705,8 @@ bool pb_decimal(builder *b, const loy_yn *n, const char *path, int scale, const 
         pb_err(b, n, "%s: '_' may group digits only in an unquoted number, got \"%s\"", path, n->text);
         break;
     case LOY_DEC_LEADING_ZERO:
-        pb_err(b, n, "%s: a number may not start with 0 (YAML 1.1 reads it as octal), got %s", path, n->text);
+        pb_err(b, n, "%s: a number may not start with 0 (YAML 1.1 reads it as %s), got %s", path,
+            pb_styp(n) == ST_INT ? "octal" : "text", n->text);
         break;
     case LOY_DEC_DECIMALS:
         if (scale == 0)
@@ -736,6 +800,11 @@ bool pb_time(builder *b, const loy_yn *n, const char *path, int32_t *out)
     /* Unquoted 14:00 is a sexagesimal integer in YAML 1.1; here it is the text. */
     if (n->kind == LOY_YN_SCALAR && loy_parse_hhmm(n->text, n->len, out))
         return true;
+    if (pb_base(n) == 60) {
+        /* read as text here, so shown as text: '9:00', not the number */
+        pb_err(b, n, "%s: expected a time HH:MM (00:00 to 23:59), got '%s'", path, n->text);
+        return false;
+    }
     pb_err(b, n, "%s: expected a time HH:MM (00:00 to 23:59), got %s", path, DESC(n));
     return false;
 }

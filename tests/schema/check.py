@@ -121,6 +121,7 @@ REJECT = {
         "$.points.earn.multipliers[7].when.birthday "
         "$.points.earn.multipliers[9].when.paid"
     ),
+    "number-bases": "$.tiers.levels[1].at",  # YAML 1.2 reads 0x1F, 08, 010 as ints, 1:30.5 as text; 0b101, 9:30 pass as strings
     "window-61": "$.tiers.window",
     "window-word": "$.tiers.window",
 }
