@@ -175,7 +175,7 @@ bool loy_add_months(loy_day day, int64_t n, loy_day *out)
 {
     loy_ymd v = loy_day_to_ymd(day);
     int64_t mi = (int64_t)v.y * 12 + (v.m - 1) + n;
-    if (mi < 0 || mi > 9999LL * 12 + 11)
+    if (mi < 0 || mi > LOY_MONTH_LAST)
         return false;
     int32_t y = (int32_t)(mi / 12), m = (int32_t)(mi % 12) + 1;
     int32_t dim = loy_days_in_month(y, m);
@@ -186,7 +186,7 @@ bool loy_add_months(loy_day day, int64_t n, loy_day *out)
 bool loy_add_years_ymd(loy_ymd v, int64_t n, loy_day *out)
 {
     int64_t mi = (int64_t)v.y * 12 + (v.m - 1) + 12 * n;
-    if (mi < 0 || mi > 9999LL * 12 + 11)
+    if (mi < 0 || mi > LOY_MONTH_LAST)
         return false;
     /* mi >= 0 with v.m in 1..12: the month stays v.m. */
     int32_t y = (int32_t)(mi / 12);

@@ -18,6 +18,7 @@ typedef int32_t loy_day;          /* a civil date as a day number */
 #define LOY_DAY_LAST 2932896
 
 /* A month as year*12 + (month-1): "2026-10" is 2026*12 + 9. */
+#define LOY_MONTH_LAST (9999 * 12 + 11)   /* 9999-12, the last month of the range */
 typedef int32_t loy_month;
 
 typedef struct loy_ymd { int32_t y; int32_t m; int32_t d; } loy_ymd;

@@ -70,9 +70,9 @@ typedef struct loy_gift_mark {
 
 /* A spend gift's ledger keeps the kind of period each entry was given for,
  * whatever the policy says now (POLICY.md §10.2: the ledgers carry over as
- * they stand), so a year is kept apart from every month (9999-12 is
- * 119999). */
+ * they stand), so a year is kept apart from every month. */
 #define LOY_SPEND_YEAR_MARK (INT32_C(1) << 20)
+_Static_assert(LOY_SPEND_YEAR_MARK > LOY_MONTH_LAST, "a year mark must lie past every month");
 
 /* Order points credited on one local date (cap.per_day). */
 typedef struct loy_day_points {

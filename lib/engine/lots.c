@@ -87,7 +87,7 @@ static bool lot_expiry_in(const loy_policy *p, loy_month day_month, int32_t day_
         return true;
     case LOY_EXPIRY_AFTER_MONTHS: {
         int64_t month = (int64_t)day_month + p->points.expiry_n;
-        if (month > 9999LL * 12 + 11)
+        if (month > LOY_MONTH_LAST)
             return false;
         *out = loy_month_last_day((loy_month)month);
         return true;
@@ -124,7 +124,7 @@ static inline __attribute__((always_inline)) bool credit_expiry_fill(loy_ctx *c,
     if (c->dc_expiry_state == 0) {
         const loy_policy *p = c->p;
         int64_t month = (int64_t)c->dc_month + p->points.expiry_n;
-        if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= 9999LL * 12 + 11) {
+        if (p->points.expiry == LOY_EXPIRY_AFTER_MONTHS && month >= 0 && month <= LOY_MONTH_LAST) {
             /* lot_expiry_in's answer, loy_month_last_day, without its two
              * calls: the day before the next month's first, which years
              * 0..10000 give by Neri-Schneider (lib/date.h), loy_ns_from_ymd

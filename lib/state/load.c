@@ -796,7 +796,7 @@ _Static_assert(PAD >= 16, "a regular month or lot is read within the padding");
 /* Month i into *b when it is regular (see fast_var3); false: nothing read. */
 static inline bool fast_month(loader *l, size_t i, int64_t *month, loy_month_bucket *b, uint64_t sum[4])
 {
-    const int64_t last_month = 9999LL * 12 + 11;
+    const int64_t last_month = LOY_MONTH_LAST;
     const uint8_t *p = l->at;
     int64_t mo = *month;
     unsigned mask;
@@ -857,7 +857,7 @@ static void read_months(loader *l)
         nomem(l);
         return;
     }
-    const int64_t last_month = 9999LL * 12 + 11;
+    const int64_t last_month = LOY_MONTH_LAST;
     int64_t month = loy_month_of(l->joined);
     size_t i = 0;
     if (l->fast) {
@@ -1061,7 +1061,7 @@ static void read_gifts(loader *l)
         uint64_t v = get_uvar(l, "a spend gift's period");
         if (!l->bad && kind != ST_SPEND_MONTH && kind != ST_SPEND_YEAR)
             malformed(l, "a spend gift has the period kind %u", kind);
-        if (!l->bad && v > (kind == ST_SPEND_MONTH ? 9999u * 12 + 11 : 9999u))
+        if (!l->bad && v > (kind == ST_SPEND_MONTH ? (unsigned)LOY_MONTH_LAST : 9999u))
             malformed(l, "a spend gift's period is past 9999");
         if (l->bad)
             return;

@@ -640,7 +640,7 @@ static const char *unwritable(const loy_member *m)
             return "it holds a surprise gift year out of 0..9999";
     for (size_t i = 0; i < m->spend_given_count; i++)
         if (m->spend_given[i].period < 0 ||
-            (m->spend_given[i].period > 9999 * 12 + 11 && m->spend_given[i].period < LOY_SPEND_YEAR_MARK) ||
+            (m->spend_given[i].period > LOY_MONTH_LAST && m->spend_given[i].period < LOY_SPEND_YEAR_MARK) ||
             m->spend_given[i].period > LOY_SPEND_YEAR_MARK + 9999)
             return "it holds a spend gift period past 9999";
     if (m->cap_earlier_count > LOY_CAP_EARLIER_DAYS || (m->cap_earlier_count && m->cap_day == LOY_DAY_NONE))

@@ -66,7 +66,7 @@ static bool is_text(const loy_json *v)
  * A map of a few years is checked against its earlier keys; a longer one
  * by month number, in a bitset of every month to 9999-12, so that a line
  * of any length stays linear. */
-#define MONTH_COUNT (10000 * 12)
+#define MONTH_COUNT (LOY_MONTH_LAST + 1)
 #define MONTH_MAP_SCANNED 48
 static void drop_repeated_children(loy_json *map)
 {
