@@ -862,10 +862,11 @@ static bool value_scalar(builder *b, const loy_yn *n, const char *path, loy_valu
         pb_err(b, n, "%s: expected a number or text, got %s (quote it to mean text)", path, DESC(n));
         return false;
     }
-    if (pb_base(n)) {
+    int base = pb_base(n);
+    if (base) {
         /* 9:30 is 570 in YAML 1.1, not the text "9:30" (§2) */
         pb_err(b, n, "%s: expected a number in decimal digits or text, got %s (a base-%d number in YAML 1.1; quote it to mean text)",
-            path, n->text, pb_base(n));
+            path, n->text, base);
         return false;
     }
     if (t == ST_INT || t == ST_FLOAT) {

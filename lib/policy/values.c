@@ -680,15 +680,17 @@ bool pb_decimal(builder *b, const loy_yn *n, const char *path, int scale, const 
     switch (loy_decimal_parse(n->text, n->len, !n->plain, scale, out, NULL)) {
     case LOY_DEC_OK:
         return true;
-    case LOY_DEC_SYNTAX:
+    case LOY_DEC_SYNTAX: {
         /* YAML 1.1 reads 0x1F, 0b101 and 1:30 as integers (§2): say so,
          * rather than that they are not numbers. */
-        if (pb_base(n))
+        int base = pb_base(n);
+        if (base)
             pb_err(b, n, "%s: write the number in decimal digits, got %s (a base-%d number in YAML 1.1)", path, n->text,
-                pb_base(n));
+                base);
         else
             pb_err(b, n, "%s: expected %s, got %s", path, what, DESC(n));
         break;
+    }
     case LOY_DEC_NEGATIVE:
         pb_err(b, n, "%s: must not be negative, got %s", path, n->text);
         break;
