@@ -845,10 +845,11 @@ static void test_hundredfold_loads(void **state)
 
 /* ---------------------------------------------------- `loyalty check` */
 
-static int run(const char *args, char *out, size_t cap)
+/* `loyalty check ARGS` run in dir; its output into out, its exit status back. */
+static int run_in(const char *dir, const char *args, char *out, size_t cap)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=1 '%s' check %s", LOY_CLI, args);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=1 '%s' check %s", dir, LOY_CLI, args);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, cap - 1, f);
@@ -856,6 +857,11 @@ static int run(const char *args, char *out, size_t cap)
     int status = pclose(f);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+static int run(const char *args, char *out, size_t cap)
+{
+    return run_in(".", args, out, cap);
 }
 
 static char *ok_line(const char *path, const char *counts)
@@ -977,19 +983,6 @@ static const char TWO_ERRORS[] =
     "paid:\n"
     "  plans:\n"
     "    - {id: annual, fee: 1.999, months: 12}\n";
-
-static int run_in(const char *dir, const char *args, char *out, size_t cap)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && ASAN_OPTIONS=detect_leaks=1 '%s' check %s", dir, LOY_CLI, args);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int status = pclose(f);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
 
 static void put(const char *dir, const char *name, const char *text)
 {
