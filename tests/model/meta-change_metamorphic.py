@@ -81,7 +81,7 @@ reaching past the months a state keeps (docs/state.md).
 import collections, copy, datetime as dt, json, os, random, re, subprocess, sys
 import yaml
 
-from modelkit import PD, load
+from modelkit import PD, load, replay_args
 
 
 MP = load('model_points', 'model-points_model.py')
@@ -614,11 +614,7 @@ def run_seed(B, seed, scratch):
 
 
 def main():
-    B = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('LOYALTY', 'build/loyalty')
-    a = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    b = int(sys.argv[3]) if len(sys.argv) > 3 else int(os.environ.get('MODEL_SEEDS', '200'))
-    scratch = sys.argv[4] if len(sys.argv) > 4 else os.environ.get('SCRATCH', '/tmp/audit-meta-change')
-    os.makedirs(scratch, exist_ok=True)
+    B, a, b, scratch = replay_args('meta-change', seeds=200)
     bad = 0; nh = 0; nl = 0; skipped = collections.Counter()
     for seed in range(a, b):
         try:

@@ -47,7 +47,7 @@ import xxhash
 D = dt.date
 ONE = dt.timedelta(days=1)
 
-from modelkit import PD, addm, eom, ym, mback
+from modelkit import PD, addm, eom, ym, mback, norm, replay_args
 def pdate(s): return D.fromisoformat(s)
 
 # ------------------------------------------------------------------ policies
@@ -494,14 +494,6 @@ class Model:
             out.append(e)
         return {'query': 'benefits', 'at': q['at'], 'benefits': out, 'member': n.summary()}
 
-def norm(o):
-    if isinstance(o, dict):
-        o = {k: norm(v) for k, v in o.items() if k != 'trace'}
-        if 'error' in o and isinstance(o['error'], dict): o['error'].pop('message', None)
-        return o
-    if isinstance(o, list): return [norm(x) for x in o]
-    return o
-
 # ------------------------------------------------------------------ generator
 def fmt_off(mins):
     sg = '+' if mins >= 0 else '-'; a = abs(mins); return '%s%02d:%02d' % (sg, a // 60, a % 60)
@@ -654,11 +646,7 @@ def gen(seed):
     return pol, lines, want
 
 def main():
-    B = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('LOYALTY', 'build-model-benefits/loyalty')
-    a = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    b = int(sys.argv[3]) if len(sys.argv) > 3 else 400
-    scratch = sys.argv[4] if len(sys.argv) > 4 else os.environ.get('SCRATCH', '/tmp/audit-model-benefits')
-    os.makedirs(scratch, exist_ok=True)
+    B, a, b, scratch = replay_args('model-benefits')
     bad = 0; nres = 0; nh = 0
     for seed in range(a, b):
         pol, lines, want = gen(seed)

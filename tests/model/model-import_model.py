@@ -68,7 +68,7 @@ D = dt.date
 ONE = dt.timedelta(days=1)
 I64 = 2**63 - 1
 
-from modelkit import PD, addm, eom, ym, mback, norm
+from modelkit import PD, addm, eom, ym, mback, norm, replay_args
 def ymstr(k): return '%04d-%02d' % k
 
 # ------------------------------------------------------------------ policies
@@ -881,11 +881,7 @@ def run(B, pol, f, extra=()):
     return pr
 
 def main():
-    B = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('LOYALTY', 'build-model-import/loyalty')
-    a = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    b = int(sys.argv[3]) if len(sys.argv) > 3 else 400
-    scratch = sys.argv[4] if len(sys.argv) > 4 else os.environ.get('SCRATCH', '/tmp/audit-model-import')
-    os.makedirs(scratch, exist_ok=True)
+    B, a, b, scratch = replay_args('model-import')
     bad = 0; nres = 0; nh = 0; nsplit = 0
     for seed in range(a, b):
         pname, lines, want, refused = gen(seed)

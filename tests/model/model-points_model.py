@@ -17,7 +17,7 @@ Not modelled: benefits, debt (negative_balance: true), state bytes/policy change
 import re, json, os, random, sys, subprocess, copy, datetime as dt
 from fractions import Fraction as F
 import xxhash
-from modelkit import PD, norm
+from modelkit import PD, norm, replay_args
 
 D = dt.date
 def addm(d, n):
@@ -615,8 +615,7 @@ def gen(seed):
     return pol, lines
 
 def main():
-    B = sys.argv[1]; a, b = int(sys.argv[2]), int(sys.argv[3])
-    scratch = sys.argv[4] if len(sys.argv) > 4 else '/tmp/audit-model-points'
+    B, a, b, scratch = replay_args('model-points')
     bad = 0; nres = 0; nh = 0
     for seed in range(a, b):
         pol, lines = gen(seed)

@@ -1,9 +1,10 @@
 """What the scripts of tests/model/ share that is not a rule of POLICY.md:
 where the policies are, loading a sibling script as a module, calendar
-arithmetic, and how a result line is compared (error.message and trace
-ignored, as the shared vectors' README says). The rules themselves stay in
+arithmetic, how a result line is compared (error.message and trace
+ignored, as the shared vectors' README says) and the replay scripts'
+command line. The rules themselves stay in
 each model, written apart."""
-import calendar, datetime as dt, importlib.util, os
+import calendar, datetime as dt, importlib.util, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # the reference policies, beside the repository (POLICIES overrides)
@@ -38,3 +39,15 @@ def norm(o):
         return o
     if isinstance(o, list): return [norm(x) for x in o]
     return o
+
+
+def replay_args(name, seeds=400):
+    """A replay script's arguments, each optional: LOYALTY FIRST END SCRATCH
+    (the program, seeds FIRST..END-1, a folder for its files)."""
+    v = sys.argv[1:]
+    B = v[0] if len(v) > 0 else os.environ.get('LOYALTY', 'build/loyalty')
+    a = int(v[1]) if len(v) > 1 else 0
+    b = int(v[2]) if len(v) > 2 else int(os.environ.get('MODEL_SEEDS', str(seeds)))
+    scratch = v[3] if len(v) > 3 else os.environ.get('SCRATCH', '/tmp/audit-' + name)
+    os.makedirs(scratch, exist_ok=True)
+    return B, a, b, scratch
